@@ -1,0 +1,138 @@
+/* The api layer: turns HTTP-shaped requests into domain calls and back. Owns
+ * jansson, validation, the choice of status code and RFC 9457 problems. Knows
+ * nothing of libmicrohttpd and holds no SQL. */
+#ifndef API_API_H
+#define API_API_H
+
+#include "err.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define API_MAX_PATH_PARAMS 4
+#define API_MAX_QUERY       32
+#define API_MAX_HEADERS     8
+#define API_MAX_ERRORS      16
+
+struct api_service;
+
+/* Service-wide settings the handlers need. */
+struct api_config {
+    const char *db_path;
+    int busy_timeout_ms;
+    size_t body_max_bytes;
+    int64_t max_page_count; /* 0: unlimited (tests use it to simulate a full disk) */
+    bool auto_migrate;
+};
+
+struct api_query_param {
+    const char *key;
+    const char *value; /* may be NULL for a bare key */
+};
+
+/* One request, as the server hands it over. Every pointer is borrowed and lives
+ * until the handler returns. */
+struct api_request {
+    const char *method;
+    const char *path;
+    const char *request_id;
+    const char *params[API_MAX_PATH_PARAMS]; /* path parameters in pattern order */
+    size_t n_params;
+    struct api_query_param query[API_MAX_QUERY];
+    size_t n_query;
+    const json_t *body; /* parsed JSON body, or NULL */
+    const char *accept;
+    const char *if_match;
+    const char *if_none_match;
+    const char *idempotency_key;
+    const char *authorization;
+};
+
+struct api_header {
+    const char *name; /* static storage */
+    char value[512];
+};
+
+struct api_field_problem {
+    char pointer[128]; /* JSON pointer into the request body, or a query parameter name */
+    char message[256];
+};
+
+/* Details of a failure, filled by the handler beside its enum err. */
+struct api_problem {
+    char detail[512];
+    size_t n_errors;
+    struct api_field_problem errors[API_MAX_ERRORS];
+    int retry_after_s; /* > 0: a Retry-After header is sent */
+};
+
+/* What a handler answers. Exactly one of json and raw is set on success. */
+struct api_reply {
+    int status;
+    json_t *json; /* new reference; the server serialises and releases it */
+    char *raw;    /* malloc'd bytes for non-JSON bodies; the server frees it */
+    size_t raw_len;
+    const char *content_type; /* for raw; static storage */
+    struct api_header headers[API_MAX_HEADERS];
+    size_t n_headers;
+    struct api_problem problem;
+};
+
+typedef enum err (*api_handler_fn)(struct api_service *service, const struct api_request *req,
+                                   struct api_reply *reply);
+
+/* Opens the database pool (migrating when asked) and returns the service. On
+ * failure writes a one-line reason to why. The caller owns *out. */
+enum err api_service_create(const struct api_config *config, struct api_service **out, char *why,
+                            size_t why_len);
+void api_service_destroy(struct api_service *service);
+
+/* Runs the migrations on the configured database (the `migrate` command). */
+enum err api_migrate(const struct api_config *config, int *from, int *to, char *why,
+                     size_t why_len);
+
+/* Reply helpers. api_reply_header copies value; at most API_MAX_HEADERS. */
+void api_reply_init(struct api_reply *reply);
+void api_reply_cleanup(struct api_reply *reply);
+void api_reply_header(struct api_reply *reply, const char *name, const char *value);
+/* Value of a header the handler set, or NULL. */
+const char *api_reply_header_get(const struct api_reply *reply, const char *name);
+
+/* Query helpers: the first value of key, or NULL. */
+const char *api_query_get(const struct api_request *req, const char *key);
+
+/* Records a field problem (pointer and printf-style message) and returns
+ * ERR_INVALID_INPUT, so validators can `return api_field_error(...)`. */
+enum err api_field_error(struct api_problem *problem, const char *pointer, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sets the detail line of a problem (printf-style) and returns rc. */
+enum err api_fail(struct api_problem *problem, enum err rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Turns an error into the problem+json body of reply (RFC 9457: type, title,
+ * status, detail, instance, errors[]), logs it, and sets Retry-After where it
+ * applies. The only place problem bodies are built. */
+void api_problem_render(enum err rc, const struct api_request *req, struct api_reply *reply);
+
+/* ---- handlers (one file per resource) ---- */
+enum err api_health_get(struct api_service *s, const struct api_request *req,
+                        struct api_reply *reply);
+enum err api_ready_get(struct api_service *s, const struct api_request *req,
+                       struct api_reply *reply);
+enum err api_openapi_get(struct api_service *s, const struct api_request *req,
+                         struct api_reply *reply);
+enum err api_models_post(struct api_service *s, const struct api_request *req,
+                         struct api_reply *reply);
+enum err api_models_list(struct api_service *s, const struct api_request *req,
+                         struct api_reply *reply);
+enum err api_models_get(struct api_service *s, const struct api_request *req,
+                        struct api_reply *reply);
+enum err api_models_patch(struct api_service *s, const struct api_request *req,
+                          struct api_reply *reply);
+enum err api_models_delete(struct api_service *s, const struct api_request *req,
+                           struct api_reply *reply);
+
+#endif

@@ -1,0 +1,584 @@
+/* /v1/models: register, read, list, update and delete models and their lineage.
+ * Accepts the Hugging Face card fields base_model and base_model_relation as they
+ * appear in cards. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MODELS_PAGE_DEFAULT  50
+#define MODELS_PAGE_MAX      500
+#define MODEL_PARAMETERS_MAX 100000000000000LL /* 1e14: above any model built so far */
+
+static const char *const read_only_fields[] = {"namespace",  "name",           "depth",
+                                               "version",    "children_count", "created_at",
+                                               "updated_at", "owner",          NULL};
+
+/* One JSON object for a model, as openapi.yaml's Model schema. New reference. */
+static json_t *model_to_json(const struct core_model *m)
+{
+    char id[CORE_MODEL_ID_MAX + 1];
+    json_t *parents = json_array();
+    json_t *o;
+
+    if (parents == NULL)
+        return NULL;
+    for (size_t i = 0; i < m->n_parents; i++) {
+        char parent_id[CORE_MODEL_ID_MAX + 1];
+        json_array_append_new(
+            parents, json_pack("{s:s, s:s}", "id",
+                               core_model_id_format(&m->parents[i].id, parent_id, sizeof parent_id),
+                               "relation", core_relation_name(m->parents[i].relation)));
+    }
+    o = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:s, s:s}", "id",
+                  core_model_id_format(&m->id, id, sizeof id), "namespace", m->id.ns, "name",
+                  m->id.name, "parents", parents, "depth", (json_int_t)m->depth, "children_count",
+                  (json_int_t)m->n_children, "version", (json_int_t)m->version, "created_at",
+                  m->created_at, "updated_at", m->updated_at);
+    if (o == NULL)
+        return NULL;
+    json_object_set_new(o, "task", m->task[0] ? json_string(m->task) : json_null());
+    json_object_set_new(o, "license", m->license[0] ? json_string(m->license) : json_null());
+    json_object_set_new(o, "url", m->url[0] ? json_string(m->url) : json_null());
+    json_object_set_new(o, "parameters",
+                        m->has_parameters ? json_integer(m->parameters) : json_null());
+    return o;
+}
+
+static void set_model_headers(struct api_reply *reply, const struct core_model *m)
+{
+    char etag[32];
+
+    api_etag(m->version, etag, sizeof etag);
+    api_reply_header(reply, "ETag", etag);
+}
+
+/* Parses one parent reference {"id", "relation"} at pointer. */
+static enum err parse_parent_object(const json_t *item, const char *pointer,
+                                    struct core_parent_ref *out, struct api_problem *problem)
+{
+    static const char *const allowed[] = {"id", "relation", NULL};
+    const json_t *id = json_object_get(item, "id");
+    const json_t *relation = json_object_get(item, "relation");
+    char field[160];
+
+    if (!json_is_object(item))
+        return api_field_error(problem, pointer, "must be an object with 'id' and 'relation'");
+    if (api_check_members(item, pointer, allowed, NULL, problem) != ERR_OK)
+        return ERR_INVALID_INPUT;
+    snprintf(field, sizeof field, "%s/id", pointer);
+    if (!json_is_string(id))
+        return api_field_error(problem, field, "required: the parent's id as 'namespace/name'");
+    if (core_model_id_parse(json_string_value(id), &out->id) != ERR_OK)
+        return api_field_error(problem, field,
+                               "'%.200s' is not a model id: expected 'namespace/name', each part "
+                               "1-96 of A-Z a-z 0-9 . _ - not starting with . or -",
+                               json_string_value(id));
+    snprintf(field, sizeof field, "%s/relation", pointer);
+    if (relation == NULL || json_is_null(relation)) {
+        out->relation = CORE_RELATION_FINETUNE;
+        return ERR_OK;
+    }
+    if (!json_is_string(relation) ||
+        core_relation_parse(json_string_value(relation), &out->relation) != ERR_OK)
+        return api_field_error(problem, field,
+                               "must be one of finetune, adapter, quantized, merge, distillation");
+    return ERR_OK;
+}
+
+/* Reads "parents" or the Hub card fields "base_model" (+ "base_model_relation")
+ * into m->parents. *given says whether the body named any lineage at all. */
+static enum err parse_lineage(const json_t *body, struct core_model *m, bool *given,
+                              struct api_problem *problem)
+{
+    const json_t *parents = json_object_get(body, "parents");
+    const json_t *base = json_object_get(body, "base_model");
+    const json_t *base_relation = json_object_get(body, "base_model_relation");
+    char pointer[64];
+    enum err rc = ERR_OK;
+
+    m->n_parents = 0;
+    *given = parents != NULL || base != NULL;
+    if (parents && base)
+        return api_field_error(problem, "/base_model",
+                               "give either 'parents' or the card's 'base_model', not both");
+    if (base_relation && !base)
+        return api_field_error(problem, "/base_model_relation", "needs 'base_model'");
+    if (parents) {
+        if (!json_is_array(parents))
+            return api_field_error(problem, "/parents", "must be an array");
+        if (json_array_size(parents) > CORE_MODEL_MAX_PARENTS)
+            return api_field_error(problem, "/parents", "at most %d parents",
+                                   CORE_MODEL_MAX_PARENTS);
+        for (size_t i = 0; i < json_array_size(parents); i++) {
+            snprintf(pointer, sizeof pointer, "/parents/%zu", i);
+            if (parse_parent_object(json_array_get(parents, i), pointer, &m->parents[i], problem) !=
+                ERR_OK)
+                rc = ERR_INVALID_INPUT;
+            m->n_parents = i + 1;
+        }
+        return rc;
+    }
+    if (base) {
+        enum core_relation relation;
+        size_t n = json_is_array(base) ? json_array_size(base) : 1;
+        if (!json_is_string(base) && !json_is_array(base))
+            return api_field_error(problem, "/base_model", "must be a model id or a list of ids");
+        if (n == 0 || n > CORE_MODEL_MAX_PARENTS)
+            return api_field_error(problem, "/base_model", "must name 1 to %d models",
+                                   CORE_MODEL_MAX_PARENTS);
+        /* The Hub infers the relation when the card does not say; a list is a merge. */
+        relation = n > 1 ? CORE_RELATION_MERGE : CORE_RELATION_FINETUNE;
+        if (base_relation && !json_is_null(base_relation) &&
+            (!json_is_string(base_relation) ||
+             core_relation_parse(json_string_value(base_relation), &relation) != ERR_OK))
+            return api_field_error(problem, "/base_model_relation",
+                                   "must be one of finetune, adapter, quantized, merge, "
+                                   "distillation");
+        for (size_t i = 0; i < n; i++) {
+            const json_t *item = json_is_array(base) ? json_array_get(base, i) : base;
+            if (json_is_array(base))
+                snprintf(pointer, sizeof pointer, "/base_model/%zu", i);
+            else
+                snprintf(pointer, sizeof pointer, "/base_model");
+            if (!json_is_string(item) ||
+                core_model_id_parse(json_string_value(item), &m->parents[i].id) != ERR_OK) {
+                rc = api_field_error(problem, pointer, "must be a model id 'namespace/name'");
+                continue;
+            }
+            m->parents[i].relation = relation;
+        }
+        m->n_parents = n;
+    }
+    return rc;
+}
+
+/* Checks the storage-free lineage rules and reports the offending parent. */
+static enum err check_lineage(const struct core_model *m, bool from_card,
+                              struct api_problem *problem)
+{
+    size_t bad = 0;
+    enum core_lineage_violation v = core_lineage_check(&m->id, m->parents, m->n_parents, &bad);
+    char pointer[64];
+
+    if (v == CORE_LINEAGE_OK)
+        return ERR_OK;
+    if (from_card)
+        snprintf(pointer, sizeof pointer, "/base_model%s", m->n_parents > 1 ? "" : "");
+    else
+        snprintf(pointer, sizeof pointer, "/parents/%zu", bad);
+    return api_field_error(problem, pointer, "%s", core_lineage_violation_text(v));
+}
+
+/* Metadata members shared by POST and PATCH. */
+static enum err parse_metadata(const json_t *body, struct core_model *m, bool is_patch,
+                               struct api_problem *problem)
+{
+    enum err rc = ERR_OK;
+    bool present;
+
+    if (api_get_string(body, "task", "/task", m->task, sizeof m->task, &present, problem) != ERR_OK)
+        rc = ERR_INVALID_INPUT;
+    if (api_get_string(body, "license", "/license", m->license, sizeof m->license, &present,
+                       problem) != ERR_OK)
+        rc = ERR_INVALID_INPUT;
+    if (api_get_string(body, "url", "/url", m->url, sizeof m->url, &present, problem) != ERR_OK)
+        rc = ERR_INVALID_INPUT;
+    else if (m->url[0] && strncmp(m->url, "https://", 8) != 0 && strncmp(m->url, "http://", 7) != 0)
+        rc = api_field_error(problem, "/url", "must be an http or https URL");
+    if (api_get_count(body, "parameters", "/parameters", MODEL_PARAMETERS_MAX, &m->parameters,
+                      &m->has_parameters, problem) != ERR_OK)
+        rc = ERR_INVALID_INPUT;
+    (void)is_patch;
+    return rc;
+}
+
+/* Maps a lineage storage failure to the documented answer. */
+static enum err lineage_store_error(enum err rc, const struct core_model *m, size_t bad,
+                                    bool from_card, struct api_problem *problem)
+{
+    char pointer[64], parent[CORE_MODEL_ID_MAX + 1];
+
+    if (from_card)
+        snprintf(pointer, sizeof pointer, m->n_parents > 1 ? "/base_model/%zu" : "/base_model",
+                 bad);
+    else
+        snprintf(pointer, sizeof pointer, "/parents/%zu/id", bad);
+    if (bad < m->n_parents)
+        core_model_id_format(&m->parents[bad].id, parent, sizeof parent);
+    else
+        parent[0] = '\0';
+    switch (rc) {
+    case ERR_NOT_FOUND:
+        return api_field_error(problem, pointer, "unknown parent model '%s'", parent);
+    case ERR_INVALID_INPUT:
+        return api_field_error(problem, "/parents",
+                               "the lineage would be deeper than %d generations",
+                               CORE_LINEAGE_MAX_DEPTH);
+    case ERR_CONFLICT:
+        api_field_error(problem, pointer,
+                        "'%s' descends from this model: the edge would close a cycle", parent);
+        snprintf(problem->detail, sizeof problem->detail,
+                 "making '%s' a parent would close a cycle in the lineage", parent);
+        return ERR_CONFLICT;
+    default:
+        return rc;
+    }
+}
+
+enum err api_models_post(struct api_service *s, const struct api_request *req,
+                         struct api_reply *reply)
+{
+    static const char *const allowed[] = {"id",   "parents", "base_model", "base_model_relation",
+                                          "task", "license", "url",        "parameters",
+                                          NULL};
+    struct core_model *m;
+    struct db *db = NULL;
+    const json_t *id;
+    size_t bad = 0;
+    bool lineage_given = false;
+    bool from_card;
+    char location[256], id_text[CORE_MODEL_ID_MAX + 1];
+    enum err rc;
+
+    if (!json_is_object(req->body))
+        return api_field_error(&reply->problem, "", "the body must be a JSON object");
+    m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return ERR_NO_MEMORY;
+    rc = api_check_members(req->body, "", allowed, read_only_fields, &reply->problem);
+    id = json_object_get(req->body, "id");
+    if (!json_is_string(id))
+        rc = api_field_error(&reply->problem, "/id", "required: the model id as 'namespace/name'");
+    else if (core_model_id_parse(json_string_value(id), &m->id) != ERR_OK)
+        rc = api_field_error(&reply->problem, "/id",
+                             "'%.200s' is not a model id: expected 'namespace/name', each part "
+                             "1-96 of A-Z a-z 0-9 . _ - not starting with . or -",
+                             json_string_value(id));
+    if (parse_metadata(req->body, m, false, &reply->problem) != ERR_OK)
+        rc = ERR_INVALID_INPUT;
+    if (parse_lineage(req->body, m, &lineage_given, &reply->problem) != ERR_OK)
+        rc = ERR_INVALID_INPUT;
+    from_card = json_object_get(req->body, "base_model") != NULL;
+    if (rc == ERR_OK)
+        rc = check_lineage(m, from_card, &reply->problem);
+    if (rc != ERR_OK)
+        goto out;
+
+    rc = api_db(s, &db, &reply->problem);
+    if (rc != ERR_OK)
+        goto out;
+    rc = db_write_begin(db);
+    if (rc != ERR_OK)
+        goto out;
+    rc = db_model_insert(db, m, &bad);
+    if (rc == ERR_OK) {
+        rc = db_write_commit(db);
+    } else {
+        db_write_rollback(db);
+        if (rc == ERR_CONFLICT) {
+            core_model_id_format(&m->id, id_text, sizeof id_text);
+            api_field_error(&reply->problem, "/id", "a model with this id exists");
+            api_fail(&reply->problem, ERR_CONFLICT, "model '%s' already exists", id_text);
+        } else {
+            rc = lineage_store_error(rc, m, bad, from_card, &reply->problem);
+        }
+    }
+    if (rc != ERR_OK)
+        goto out;
+    snprintf(location, sizeof location, "/v1/models/%s/%s", m->id.ns, m->id.name);
+    api_reply_header(reply, "Location", location);
+    set_model_headers(reply, m);
+    rc = api_reply_json(reply, 201, model_to_json(m));
+out:
+    free(m);
+    (void)lineage_given;
+    return rc;
+}
+
+/* The model named by the path parameters {namespace}/{name}. */
+static enum err path_model_id(const struct api_request *req, struct core_model_id *id,
+                              struct api_problem *problem)
+{
+    if (req->n_params < 2 || core_model_id_from_parts(req->params[0], req->params[1], id) != ERR_OK)
+        return api_fail(problem, ERR_NOT_FOUND,
+                        "no model has this id: ids are 'namespace/name', each part 1-96 of "
+                        "A-Z a-z 0-9 . _ -");
+    return ERR_OK;
+}
+
+static enum err model_not_found(const struct core_model_id *id, struct api_problem *problem)
+{
+    return api_fail(problem, ERR_NOT_FOUND, "model '%s/%s' is not registered", id->ns, id->name);
+}
+
+enum err api_models_get(struct api_service *s, const struct api_request *req,
+                        struct api_reply *reply)
+{
+    struct core_model_id id;
+    struct core_model *m;
+    struct db *db = NULL;
+    char etag[32];
+    enum err rc;
+
+    rc = api_check_query(req, NULL, &reply->problem);
+    if (rc == ERR_OK)
+        rc = path_model_id(req, &id, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_db(s, &db, &reply->problem);
+    if (rc != ERR_OK)
+        return rc;
+    m = malloc(sizeof *m);
+    if (m == NULL)
+        return ERR_NO_MEMORY;
+    rc = db_read_begin(db);
+    if (rc == ERR_OK) {
+        rc = db_model_get(db, &id, m);
+        db_read_end(db);
+    }
+    if (rc == ERR_NOT_FOUND)
+        rc = model_not_found(&id, &reply->problem);
+    if (rc != ERR_OK)
+        goto out;
+    set_model_headers(reply, m);
+    api_etag(m->version, etag, sizeof etag);
+    if (api_etag_matches(req->if_none_match, etag)) {
+        reply->status = 304;
+        goto out;
+    }
+    rc = api_reply_json(reply, 200, model_to_json(m));
+out:
+    free(m);
+    return rc;
+}
+
+enum err api_models_list(struct api_service *s, const struct api_request *req,
+                         struct api_reply *reply)
+{
+    static const char *const allowed[] = {"limit", "cursor", "namespace", "parent", NULL};
+    struct db_model_filter filter = {0};
+    struct core_model_id parent;
+    struct core_model *items = NULL;
+    struct db *db = NULL;
+    size_t n = 0;
+    bool has_more = false;
+    int64_t limit = 0, cursor = 0;
+    const char *ns = api_query_get(req, "namespace");
+    const char *parent_text = api_query_get(req, "parent");
+    json_t *array = NULL;
+    enum err rc;
+
+    rc = api_check_query(req, allowed, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_query_int(req, "limit", 1, MODELS_PAGE_MAX, MODELS_PAGE_DEFAULT, &limit,
+                           &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_query_int(req, "cursor", 0, INT64_MAX, 0, &cursor, &reply->problem);
+    if (rc != ERR_OK)
+        return rc;
+    if (ns && !core_model_part_is_valid(ns, strlen(ns))) {
+        api_field_error(&reply->problem, "namespace", "not a valid namespace");
+        return api_fail(&reply->problem, ERR_BAD_REQUEST,
+                        "query parameter 'namespace' is not a valid namespace");
+    }
+    if (parent_text && core_model_id_parse(parent_text, &parent) != ERR_OK) {
+        api_field_error(&reply->problem, "parent", "not a model id 'namespace/name'");
+        return api_fail(&reply->problem, ERR_BAD_REQUEST,
+                        "query parameter 'parent' is not a model id 'namespace/name'");
+    }
+    filter.ns = ns;
+    filter.parent = parent_text ? &parent : NULL;
+    filter.after_key = cursor;
+    filter.limit = (size_t)limit;
+    rc = api_db(s, &db, &reply->problem);
+    if (rc != ERR_OK)
+        return rc;
+    items = calloc((size_t)limit, sizeof *items);
+    if (items == NULL)
+        return ERR_NO_MEMORY;
+    rc = db_read_begin(db);
+    if (rc == ERR_OK) {
+        rc = db_model_list(db, &filter, items, &n, &has_more);
+        db_read_end(db);
+    }
+    if (rc == ERR_NOT_FOUND)
+        rc = api_fail(&reply->problem, ERR_NOT_FOUND, "parent model '%s' is not registered",
+                      parent_text);
+    if (rc != ERR_OK)
+        goto out;
+    array = json_array();
+    for (size_t i = 0; array && i < n; i++)
+        json_array_append_new(array, model_to_json(&items[i]));
+    if (has_more && n > 0) {
+        char link[512], next[32], enc_ns[128], enc_parent[300];
+        int len;
+        snprintf(next, sizeof next, "%lld", (long long)items[n - 1].key);
+        len =
+            snprintf(link, sizeof link, "</v1/models?limit=%lld&cursor=%s", (long long)limit, next);
+        if (ns) {
+            api_url_encode(ns, enc_ns, sizeof enc_ns);
+            len += snprintf(link + len, sizeof link - (size_t)len, "&namespace=%s", enc_ns);
+        }
+        if (parent_text) {
+            api_url_encode(parent_text, enc_parent, sizeof enc_parent);
+            len += snprintf(link + len, sizeof link - (size_t)len, "&parent=%s", enc_parent);
+        }
+        snprintf(link + len, sizeof link - (size_t)len, ">; rel=\"next\"");
+        api_reply_header(reply, "Link", link);
+        rc = api_reply_json(reply, 200,
+                            json_pack("{s:o, s:s}", "items", array, "next_cursor", next));
+    } else {
+        rc = api_reply_json(reply, 200, json_pack("{s:o, s:n}", "items", array, "next_cursor"));
+    }
+out:
+    free(items);
+    return rc;
+}
+
+/* Applies If-Match against the stored version: 412 when it names another version. */
+static enum err check_if_match(const struct api_request *req, const struct core_model *m,
+                               struct api_problem *problem)
+{
+    char etag[32];
+
+    if (req->if_match == NULL)
+        return ERR_OK;
+    api_etag(m->version, etag, sizeof etag);
+    if (api_etag_matches(req->if_match, etag))
+        return ERR_OK;
+    return api_fail(problem, ERR_PRECONDITION_FAILED,
+                    "If-Match does not match the model's current ETag %s", etag);
+}
+
+enum err api_models_patch(struct api_service *s, const struct api_request *req,
+                          struct api_reply *reply)
+{
+    static const char *const allowed[] = {"parents", "base_model", "base_model_relation", "task",
+                                          "license", "url",        "parameters",          NULL};
+    static const char *const read_only[] = {
+        "id",         "namespace",  "name",  "depth", "version", "children_count",
+        "created_at", "updated_at", "owner", NULL};
+    struct core_model_id id;
+    struct core_model *m = NULL, *patch = NULL;
+    struct db *db = NULL;
+    size_t bad = 0;
+    bool lineage_given = false, from_card, present;
+    enum err rc;
+
+    rc = path_model_id(req, &id, &reply->problem);
+    if (rc != ERR_OK)
+        return rc;
+    if (!json_is_object(req->body))
+        return api_field_error(&reply->problem, "", "the body must be a JSON object");
+    m = calloc(1, sizeof *m);
+    patch = calloc(1, sizeof *patch);
+    if (m == NULL || patch == NULL) {
+        rc = ERR_NO_MEMORY;
+        goto out;
+    }
+    patch->id = id;
+    rc = api_check_members(req->body, "", allowed, read_only, &reply->problem);
+    if (parse_metadata(req->body, patch, true, &reply->problem) != ERR_OK)
+        rc = ERR_INVALID_INPUT;
+    if (parse_lineage(req->body, patch, &lineage_given, &reply->problem) != ERR_OK)
+        rc = ERR_INVALID_INPUT;
+    from_card = json_object_get(req->body, "base_model") != NULL;
+    if (rc == ERR_OK && lineage_given)
+        rc = check_lineage(patch, from_card, &reply->problem);
+    if (rc != ERR_OK)
+        goto out;
+
+    rc = api_db(s, &db, &reply->problem);
+    if (rc != ERR_OK)
+        goto out;
+    rc = db_write_begin(db);
+    if (rc != ERR_OK)
+        goto out;
+    rc = db_model_get(db, &id, m);
+    if (rc == ERR_NOT_FOUND)
+        rc = model_not_found(&id, &reply->problem);
+    if (rc == ERR_OK)
+        rc = check_if_match(req, m, &reply->problem);
+    if (rc == ERR_OK) {
+        /* Members absent from the body keep their value; null clears. */
+        if (json_object_get(req->body, "task"))
+            memcpy(m->task, patch->task, sizeof m->task);
+        if (json_object_get(req->body, "license"))
+            memcpy(m->license, patch->license, sizeof m->license);
+        if (json_object_get(req->body, "url"))
+            memcpy(m->url, patch->url, sizeof m->url);
+        present = json_object_get(req->body, "parameters") != NULL;
+        if (present) {
+            m->has_parameters = patch->has_parameters;
+            m->parameters = patch->parameters;
+        }
+        rc = db_model_update_metadata(db, m);
+    }
+    if (rc == ERR_OK && lineage_given) {
+        m->n_parents = patch->n_parents;
+        memcpy(m->parents, patch->parents, sizeof m->parents);
+        rc = db_model_set_parents(db, m, &bad);
+        if (rc != ERR_OK)
+            rc = lineage_store_error(rc, m, bad, from_card, &reply->problem);
+    }
+    if (rc == ERR_OK)
+        rc = db_model_get(db, &id, m);
+    if (rc != ERR_OK) {
+        db_write_rollback(db);
+        goto out;
+    }
+    rc = db_write_commit(db);
+    if (rc != ERR_OK)
+        goto out;
+    set_model_headers(reply, m);
+    rc = api_reply_json(reply, 200, model_to_json(m));
+out:
+    free(m);
+    free(patch);
+    return rc;
+}
+
+enum err api_models_delete(struct api_service *s, const struct api_request *req,
+                           struct api_reply *reply)
+{
+    struct core_model_id id;
+    struct core_model *m;
+    struct db *db = NULL;
+    enum err rc;
+
+    rc = api_check_query(req, NULL, &reply->problem);
+    if (rc == ERR_OK)
+        rc = path_model_id(req, &id, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_db(s, &db, &reply->problem);
+    if (rc != ERR_OK)
+        return rc;
+    m = malloc(sizeof *m);
+    if (m == NULL)
+        return ERR_NO_MEMORY;
+    rc = db_write_begin(db);
+    if (rc != ERR_OK)
+        goto out;
+    rc = db_model_get(db, &id, m);
+    if (rc == ERR_NOT_FOUND)
+        rc = model_not_found(&id, &reply->problem);
+    if (rc == ERR_OK)
+        rc = check_if_match(req, m, &reply->problem);
+    if (rc == ERR_OK && m->n_children > 0)
+        rc = api_fail(&reply->problem, ERR_CONFLICT,
+                      "model '%s/%s' has %lld child model(s); delete them first", m->id.ns,
+                      m->id.name, (long long)m->n_children);
+    if (rc == ERR_OK)
+        rc = db_model_delete(db, &id);
+    if (rc != ERR_OK) {
+        db_write_rollback(db);
+        goto out;
+    }
+    rc = db_write_commit(db);
+    if (rc == ERR_OK)
+        reply->status = 204;
+out:
+    free(m);
+    return rc;
+}

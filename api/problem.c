@@ -1,0 +1,68 @@
+/* RFC 9457 problem details: the single exit for error answers. Builds the
+ * application/problem+json body, logs the failure and counts nothing it should
+ * not: 5xx answers never carry internal text. */
+#include "internal.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROBLEM_TYPE_BASE "https://carbontree.dev/problems/"
+
+void api_problem_render(enum err rc, const struct api_request *req, struct api_reply *reply)
+{
+    int status = err_http_status(rc);
+    char type[128];
+    json_t *body, *errors;
+    const char *detail = reply->problem.detail;
+
+    if (status >= 500) {
+        /* Internals go to the log with the request id, never to the client. */
+        log_write(LOG_ERROR, req ? req->request_id : NULL, "%s %s failed: %s: %s",
+                  req ? req->method : "-", req ? req->path : "-", err_name(rc),
+                  detail[0] ? detail : "(no detail)");
+        if (rc == ERR_BUSY)
+            detail = "the database is busy; retry after the indicated delay";
+        else if (rc == ERR_FULL)
+            detail = "the server has no storage space left for this write; nothing was stored";
+        else if (rc == ERR_IO)
+            detail = "storage is temporarily unavailable; nothing was stored";
+        else
+            detail = "an internal error occurred; the request id identifies it in the logs";
+    }
+    if (detail[0] == '\0')
+        detail = err_title(rc);
+    snprintf(type, sizeof type, PROBLEM_TYPE_BASE "%s", err_slug(rc));
+    json_decref(reply->json);
+    free(reply->raw);
+    reply->raw = NULL;
+    body = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", err_title(rc), "status", status,
+                     "detail", detail);
+    if (body && req && req->path)
+        json_object_set_new(body, "instance", json_string(req->path));
+    if (body && req && req->request_id)
+        json_object_set_new(body, "request_id", json_string(req->request_id));
+    errors = json_array();
+    for (size_t i = 0; body && errors && i < reply->problem.n_errors && status < 500; i++) {
+        json_array_append_new(errors,
+                              json_pack("{s:s, s:s}", "pointer", reply->problem.errors[i].pointer,
+                                        "message", reply->problem.errors[i].message));
+    }
+    if (body && errors)
+        json_object_set_new(body, "errors", errors);
+    else
+        json_decref(errors);
+    reply->json = body;
+    reply->status = status;
+    reply->content_type = "application/problem+json";
+    if (rc == ERR_BUSY || rc == ERR_IO || rc == ERR_RATE_LIMITED) {
+        char seconds[16];
+        int retry = reply->problem.retry_after_s > 0 ? reply->problem.retry_after_s : 1;
+        snprintf(seconds, sizeof seconds, "%d", retry);
+        api_reply_header(reply, "Retry-After", seconds);
+    }
+    if (status < 500)
+        log_write(LOG_DEBUG, req ? req->request_id : NULL, "%d %s: %s", status, err_slug(rc),
+                  detail);
+}

@@ -1,0 +1,390 @@
+/* Connections: open, settings, transactions, the per-thread pool and the mapping of
+ * SQLite results to enum err. The only file that sets pragmas. */
+#include "internal.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum err db_map(struct db *db, int sqlite_rc)
+{
+    int primary = sqlite_rc & 0xff;
+
+    if (sqlite_rc == SQLITE_OK || sqlite_rc == SQLITE_DONE || sqlite_rc == SQLITE_ROW)
+        return ERR_OK;
+    if (db != NULL && db->handle != NULL)
+        snprintf(db->last_error, sizeof db->last_error, "%s (%d)", sqlite3_errmsg(db->handle),
+                 sqlite_rc);
+    switch (primary) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return ERR_BUSY;
+    case SQLITE_FULL:
+        return ERR_FULL;
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL:
+        return ERR_IO;
+    case SQLITE_NOMEM:
+        return ERR_NO_MEMORY;
+    case SQLITE_CONSTRAINT:
+        if (sqlite_rc == SQLITE_CONSTRAINT_UNIQUE || sqlite_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return ERR_CONFLICT;
+        return ERR_DB;
+    default:
+        return ERR_DB;
+    }
+}
+
+const char *db_last_error(const struct db *db)
+{
+    return db ? db->last_error : "no connection";
+}
+
+enum err db_exec(struct db *db, const char *sql)
+{
+    return db_map(db, sqlite3_exec(db->handle, sql, NULL, NULL, NULL));
+}
+
+enum err db_prepare(struct db *db, const char *sql, sqlite3_stmt **out)
+{
+    return db_map(db, sqlite3_prepare_v2(db->handle, sql, -1, out, NULL));
+}
+
+int db_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *text)
+{
+    if (text == NULL || text[0] == '\0')
+        return sqlite3_bind_null(stmt, index);
+    return sqlite3_bind_text(stmt, index, text, -1, SQLITE_TRANSIENT);
+}
+
+void db_column_copy(sqlite3_stmt *stmt, int column, char *buf, size_t buf_len)
+{
+    const unsigned char *text = sqlite3_column_text(stmt, column);
+
+    assert(buf_len > 0);
+    if (text == NULL) {
+        buf[0] = '\0';
+        return;
+    }
+    snprintf(buf, buf_len, "%s", (const char *)text);
+}
+
+static enum err pragma_int(struct db *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+
+    if (rc != ERR_OK)
+        return rc;
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+        *out = sqlite3_column_int64(stmt, 0);
+        rc = ERR_OK;
+    } else {
+        rc = db_map(db, sqlite3_errcode(db->handle));
+        if (rc == ERR_OK)
+            rc = ERR_DB;
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static enum err pragma_text(struct db *db, const char *sql, char *buf, size_t buf_len)
+{
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+
+    if (rc != ERR_OK)
+        return rc;
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+        db_column_copy(stmt, 0, buf, buf_len);
+        rc = ERR_OK;
+    } else {
+        rc = db_map(db, sqlite3_errcode(db->handle));
+        if (rc == ERR_OK)
+            rc = ERR_DB;
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* Applies the settings of reliability decision 1 and reads them back: the service
+ * refuses to run on a connection that does not have them. */
+static enum err configure(struct db *db, const struct db_options *options, char *why,
+                          size_t why_len)
+{
+    char mode[32];
+    char sql[96];
+    int64_t value = 0;
+    int enabled = 0;
+    enum err rc;
+    bool is_memory = strcmp(options->path, ":memory:") == 0;
+
+    sqlite3_busy_timeout(db->handle, options->busy_timeout_ms);
+    sqlite3_db_config(db->handle, SQLITE_DBCONFIG_DEFENSIVE, 1, &enabled);
+    sqlite3_db_config(db->handle, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+    sqlite3_extended_result_codes(db->handle, 1);
+
+    /* The first read of the file: a corrupt or foreign file fails here. */
+    rc = pragma_text(db, "PRAGMA journal_mode=WAL", mode, sizeof mode);
+    if (rc != ERR_OK) {
+        snprintf(why, why_len, "cannot use %s as a database: %s", options->path,
+                 sqlite3_errmsg(db->handle));
+        return rc == ERR_IO ? ERR_IO : ERR_DB;
+    }
+    if (!is_memory && strcmp(mode, "wal") != 0) {
+        snprintf(why, why_len, "journal_mode is %s, expected wal", mode);
+        return ERR_DB;
+    }
+    rc = db_exec(db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+                     "PRAGMA journal_size_limit=67108864");
+    if (rc != ERR_OK) {
+        snprintf(why, why_len, "cannot apply settings: %s", db->last_error);
+        return rc;
+    }
+    if (options->max_page_count > 0) {
+        snprintf(sql, sizeof sql, "PRAGMA max_page_count=%lld", (long long)options->max_page_count);
+        if ((rc = db_exec(db, sql)) != ERR_OK)
+            return rc;
+    }
+    if (pragma_int(db, "PRAGMA synchronous", &value) != ERR_OK || value != 2) {
+        snprintf(why, why_len, "synchronous is %lld, expected 2 (FULL)", (long long)value);
+        return ERR_DB;
+    }
+    if (pragma_int(db, "PRAGMA foreign_keys", &value) != ERR_OK || value != 1) {
+        snprintf(why, why_len, "foreign_keys is off");
+        return ERR_DB;
+    }
+    if (pragma_int(db, "PRAGMA busy_timeout", &value) != ERR_OK ||
+        value != options->busy_timeout_ms) {
+        snprintf(why, why_len, "busy_timeout is %lld, expected %d", (long long)value,
+                 options->busy_timeout_ms);
+        return ERR_DB;
+    }
+    if (sqlite3_db_config(db->handle, SQLITE_DBCONFIG_DEFENSIVE, -1, &enabled) != SQLITE_OK ||
+        !enabled) {
+        snprintf(why, why_len, "defensive mode is off");
+        return ERR_DB;
+    }
+    return ERR_OK;
+}
+
+enum err db_open(const struct db_options *options, struct db **out, char *why, size_t why_len)
+{
+    struct db *db;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    enum err rc;
+    int src;
+
+    assert(options && options->path && out);
+    if (why_len > 0)
+        why[0] = '\0';
+    if (options->create)
+        flags |= SQLITE_OPEN_CREATE;
+    db = calloc(1, sizeof *db);
+    if (db == NULL)
+        return ERR_NO_MEMORY;
+    src = sqlite3_open_v2(options->path, &db->handle, flags, NULL);
+    if (src != SQLITE_OK) {
+        snprintf(why, why_len, "cannot open %s: %s", options->path,
+                 db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(src));
+        rc = (src & 0xff) == SQLITE_NOMEM ? ERR_NO_MEMORY : ERR_IO;
+        db_close(db);
+        return rc;
+    }
+    if (strcmp(options->path, ":memory:") != 0 && access(options->path, W_OK) != 0) {
+        snprintf(why, why_len, "cannot write %s: %s", options->path, strerror(errno));
+        db_close(db);
+        return ERR_IO;
+    }
+    rc = configure(db, options, why, why_len);
+    if (rc != ERR_OK) {
+        db_close(db);
+        return rc;
+    }
+    *out = db;
+    return ERR_OK;
+}
+
+void db_close(struct db *db)
+{
+    if (db == NULL)
+        return;
+    if (db->holds_write_lock && db->write_lock)
+        pthread_mutex_unlock(db->write_lock);
+    sqlite3_close_v2(db->handle);
+    free(db);
+}
+
+enum err db_write_begin(struct db *db)
+{
+    enum err rc;
+
+    assert(!db->holds_write_lock);
+    if (db->write_lock) {
+        pthread_mutex_lock(db->write_lock);
+        db->holds_write_lock = true;
+    }
+    rc = db_exec(db, "BEGIN IMMEDIATE");
+    if (rc != ERR_OK && db->holds_write_lock) {
+        db->holds_write_lock = false;
+        pthread_mutex_unlock(db->write_lock);
+    }
+    return rc;
+}
+
+static void release_write_lock(struct db *db)
+{
+    if (db->holds_write_lock) {
+        db->holds_write_lock = false;
+        pthread_mutex_unlock(db->write_lock);
+    }
+}
+
+enum err db_write_commit(struct db *db)
+{
+    enum err rc = db_exec(db, "COMMIT");
+
+    if (rc != ERR_OK && !sqlite3_get_autocommit(db->handle))
+        sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
+    release_write_lock(db);
+    return rc;
+}
+
+void db_write_rollback(struct db *db)
+{
+    if (!sqlite3_get_autocommit(db->handle))
+        sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
+    release_write_lock(db);
+}
+
+enum err db_read_begin(struct db *db)
+{
+    return db_exec(db, "BEGIN");
+}
+
+void db_read_end(struct db *db)
+{
+    if (!sqlite3_get_autocommit(db->handle))
+        sqlite3_exec(db->handle, "COMMIT", NULL, NULL, NULL);
+}
+
+enum err db_ping(struct db *db)
+{
+    int64_t version = 0;
+
+    return pragma_int(db, "PRAGMA user_version", &version);
+}
+
+enum err db_schema_version(struct db *db, int *version)
+{
+    int64_t value = 0;
+    enum err rc = pragma_int(db, "PRAGMA user_version", &value);
+
+    if (rc == ERR_OK)
+        *version = (int)value;
+    return rc;
+}
+
+enum err db_quick_check(struct db *db)
+{
+    char result[64];
+    enum err rc = pragma_text(db, "PRAGMA quick_check", result, sizeof result);
+
+    if (rc != ERR_OK)
+        return rc;
+    if (strcmp(result, "ok") != 0) {
+        snprintf(db->last_error, sizeof db->last_error, "quick_check: %s", result);
+        return ERR_DB;
+    }
+    return ERR_OK;
+}
+
+/* ---- pool ---- */
+
+#define POOL_MAX 64
+
+struct db_pool {
+    struct db_options options;
+    char *path;
+    pthread_mutex_t write_lock;
+    pthread_mutex_t mu;
+    pthread_key_t key;
+    size_t n_conns;
+    struct db *conns[POOL_MAX];
+};
+
+enum err db_pool_create(const struct db_options *options, struct db_pool **out, char *why,
+                        size_t why_len)
+{
+    struct db_pool *pool = calloc(1, sizeof *pool);
+    struct db *first = NULL;
+    enum err rc;
+
+    if (pool == NULL)
+        return ERR_NO_MEMORY;
+    pool->path = strdup(options->path);
+    if (pool->path == NULL) {
+        free(pool);
+        return ERR_NO_MEMORY;
+    }
+    pool->options = *options;
+    pool->options.path = pool->path;
+    pthread_mutex_init(&pool->write_lock, NULL);
+    pthread_mutex_init(&pool->mu, NULL);
+    pthread_key_create(&pool->key, NULL);
+    /* Open one connection now so a bad file fails start-up, not the first request. */
+    rc = db_open(&pool->options, &first, why, why_len);
+    if (rc != ERR_OK) {
+        db_pool_destroy(pool);
+        return rc;
+    }
+    first->write_lock = &pool->write_lock;
+    pool->conns[pool->n_conns++] = first;
+    pthread_setspecific(pool->key, first);
+    *out = pool;
+    return ERR_OK;
+}
+
+enum err db_pool_acquire(struct db_pool *pool, struct db **out)
+{
+    struct db *db = pthread_getspecific(pool->key);
+    char why[256];
+    enum err rc;
+
+    if (db != NULL) {
+        *out = db;
+        return ERR_OK;
+    }
+    pthread_mutex_lock(&pool->mu);
+    if (pool->n_conns == POOL_MAX) {
+        pthread_mutex_unlock(&pool->mu);
+        return ERR_BUSY;
+    }
+    rc = db_open(&pool->options, &db, why, sizeof why);
+    if (rc == ERR_OK) {
+        db->write_lock = &pool->write_lock;
+        pool->conns[pool->n_conns++] = db;
+        pthread_setspecific(pool->key, db);
+        *out = db;
+    }
+    pthread_mutex_unlock(&pool->mu);
+    return rc;
+}
+
+void db_pool_destroy(struct db_pool *pool)
+{
+    if (pool == NULL)
+        return;
+    for (size_t i = 0; i < pool->n_conns; i++)
+        db_close(pool->conns[i]);
+    pthread_key_delete(pool->key);
+    pthread_mutex_destroy(&pool->mu);
+    pthread_mutex_destroy(&pool->write_lock);
+    free(pool->path);
+    free(pool);
+}

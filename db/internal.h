@@ -1,0 +1,35 @@
+/* Shared by the files of db/ only: the connection struct and SQLite error mapping. */
+#ifndef DB_INTERNAL_H
+#define DB_INTERNAL_H
+
+#include "db.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+struct db {
+    sqlite3 *handle;
+    pthread_mutex_t *write_lock; /* the pool's lock, or NULL for a lone connection */
+    bool holds_write_lock;
+    char last_error[256];
+};
+
+/* Maps a SQLite result code to enum err and remembers sqlite's message on db. */
+enum err db_map(struct db *db, int sqlite_rc);
+
+/* Runs SQL text without results. */
+enum err db_exec(struct db *db, const char *sql);
+
+/* Prepares one statement; ERR_DB (and a logged message) on failure. */
+enum err db_prepare(struct db *db, const char *sql, sqlite3_stmt **out);
+
+/* Binds text, or NULL for an empty string. */
+int db_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *text);
+
+/* Copies column text into buf, empty string for NULL. */
+void db_column_copy(sqlite3_stmt *stmt, int column, char *buf, size_t buf_len);
+
+/* Reference data and other data loaders run inside a migration's transaction. */
+enum err db_migration_hook(struct db *db, int version);
+
+#endif

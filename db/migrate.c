@@ -1,0 +1,77 @@
+/* The migrations runner: applies the numbered SQL files embedded at build time,
+ * each in one BEGIN IMMEDIATE transaction that also sets user_version. */
+#include "embedded.h"
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct embedded_file db_migrations[];
+extern const size_t db_migrations_count;
+
+/* "migrations/0003_reference_data.sql" -> 3; 0 when the name has no number. */
+static int migration_number(const char *path)
+{
+    const char *base = strrchr(path, '/');
+
+    base = base ? base + 1 : path;
+    return atoi(base);
+}
+
+int db_schema_latest(void)
+{
+    int latest = 0;
+
+    for (size_t i = 0; i < db_migrations_count; i++) {
+        int n = migration_number(db_migrations[i].path);
+        if (n > latest)
+            latest = n;
+    }
+    return latest;
+}
+
+static enum err apply(struct db *db, const struct embedded_file *file, int number)
+{
+    char sql[64];
+    enum err rc = db_write_begin(db);
+
+    if (rc != ERR_OK)
+        return rc;
+    rc = db_exec(db, (const char *)file->data);
+    if (rc == ERR_OK)
+        rc = db_migration_hook(db, number);
+    if (rc == ERR_OK) {
+        snprintf(sql, sizeof sql, "PRAGMA user_version=%d", number);
+        rc = db_exec(db, sql);
+    }
+    if (rc != ERR_OK) {
+        db_write_rollback(db);
+        return rc;
+    }
+    return db_write_commit(db);
+}
+
+enum err db_migrate(struct db *db, int *from, int *to)
+{
+    int current = 0;
+    enum err rc = db_schema_version(db, &current);
+
+    if (rc != ERR_OK)
+        return rc;
+    if (from)
+        *from = current;
+    /* The embedded table is in file-name order, which is number order. */
+    for (size_t i = 0; i < db_migrations_count; i++) {
+        int number = migration_number(db_migrations[i].path);
+        if (number <= current)
+            continue;
+        rc = apply(db, &db_migrations[i], number);
+        if (rc != ERR_OK)
+            return rc;
+        current = number;
+    }
+    if (to)
+        *to = current;
+    return ERR_OK;
+}

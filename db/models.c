@@ -1,0 +1,483 @@
+/* SQL for the model registry and its lineage: models, parent edges and the
+ * ancestor closure. Returns core structs; no SQLite type escapes. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MODEL_COLUMNS                                                                              \
+    "m.id, m.namespace, m.name, m.task, m.license, m.url, m.parameters, m.depth, m.version, "      \
+    "m.created_at, m.updated_at, "                                                                 \
+    "(SELECT count(*) FROM model_parents c WHERE c.parent_id = m.id) "
+
+static void read_model_row(sqlite3_stmt *stmt, struct core_model *m)
+{
+    memset(m, 0, sizeof *m);
+    m->key = sqlite3_column_int64(stmt, 0);
+    db_column_copy(stmt, 1, m->id.ns, sizeof m->id.ns);
+    db_column_copy(stmt, 2, m->id.name, sizeof m->id.name);
+    db_column_copy(stmt, 3, m->task, sizeof m->task);
+    db_column_copy(stmt, 4, m->license, sizeof m->license);
+    db_column_copy(stmt, 5, m->url, sizeof m->url);
+    m->has_parameters = sqlite3_column_type(stmt, 6) != SQLITE_NULL;
+    m->parameters = sqlite3_column_int64(stmt, 6);
+    m->depth = sqlite3_column_int(stmt, 7);
+    m->version = sqlite3_column_int64(stmt, 8);
+    db_column_copy(stmt, 9, m->created_at, sizeof m->created_at);
+    db_column_copy(stmt, 10, m->updated_at, sizeof m->updated_at);
+    m->n_children = sqlite3_column_int64(stmt, 11);
+}
+
+/* Fills m->parents from the stored edges of m->key. */
+static enum err load_parents(struct db *db, struct core_model *m)
+{
+    static const char sql[] = "SELECT p.namespace, p.name, e.relation FROM model_parents e "
+                              "JOIN models p ON p.id = e.parent_id WHERE e.child_id = ?1 "
+                              "ORDER BY e.position";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+    int step;
+    char relation[32];
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, m->key);
+    m->n_parents = 0;
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW && m->n_parents < CORE_MODEL_MAX_PARENTS) {
+        struct core_parent_ref *p = &m->parents[m->n_parents];
+        db_column_copy(stmt, 0, p->id.ns, sizeof p->id.ns);
+        db_column_copy(stmt, 1, p->id.name, sizeof p->id.name);
+        db_column_copy(stmt, 2, relation, sizeof relation);
+        if (core_relation_parse(relation, &p->relation) != ERR_OK) {
+            rc = ERR_DB;
+            goto out;
+        }
+        m->n_parents++;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = db_map(db, step);
+out:
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* Looks up a model's key and depth. ERR_NOT_FOUND when absent. */
+static enum err find_key(struct db *db, const struct core_model_id *id, int64_t *key, int *depth,
+                         int64_t *n_children)
+{
+    static const char sql[] =
+        "SELECT m.id, m.depth, (SELECT count(*) FROM model_parents c WHERE c.parent_id = m.id) "
+        "FROM models m WHERE m.namespace = ?1 AND m.name = ?2";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_TRANSIENT);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        *key = sqlite3_column_int64(stmt, 0);
+        if (depth)
+            *depth = sqlite3_column_int(stmt, 1);
+        if (n_children)
+            *n_children = sqlite3_column_int64(stmt, 2);
+    } else if (step == SQLITE_DONE) {
+        rc = ERR_NOT_FOUND;
+    } else {
+        rc = db_map(db, step);
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* Resolves every parent of m to its key and computes m's depth. */
+static enum err resolve_parents(struct db *db, const struct core_model *m, int64_t *keys,
+                                int *depth, size_t *bad_parent)
+{
+    *depth = 0;
+    for (size_t i = 0; i < m->n_parents; i++) {
+        int parent_depth = 0;
+        enum err rc = find_key(db, &m->parents[i].id, &keys[i], &parent_depth, NULL);
+        if (rc != ERR_OK) {
+            *bad_parent = i;
+            return rc;
+        }
+        if (parent_depth + 1 > *depth)
+            *depth = parent_depth + 1;
+    }
+    if (*depth > CORE_LINEAGE_MAX_DEPTH)
+        return ERR_INVALID_INPUT;
+    return ERR_OK;
+}
+
+static enum err insert_edges(struct db *db, const struct core_model *m, const int64_t *keys)
+{
+    static const char sql[] = "INSERT INTO model_parents (child_id, parent_id, relation, position) "
+                              "VALUES (?1, ?2, ?3, ?4)";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+
+    for (size_t i = 0; rc == ERR_OK && i < m->n_parents; i++) {
+        sqlite3_bind_int64(stmt, 1, m->key);
+        sqlite3_bind_int64(stmt, 2, keys[i]);
+        sqlite3_bind_text(stmt, 3, core_relation_name(m->parents[i].relation), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 4, (sqlite3_int64)i);
+        rc = db_map(db, sqlite3_step(stmt));
+        sqlite3_reset(stmt);
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* Rebuilds the closure rows of one model from its parents' closure rows. */
+static enum err rebuild_closure(struct db *db, int64_t key)
+{
+    static const char sql[] =
+        "DELETE FROM model_closure WHERE descendant_id = ?1;"
+        "INSERT INTO model_closure (ancestor_id, descendant_id) VALUES (?1, ?1);"
+        "INSERT OR IGNORE INTO model_closure (ancestor_id, descendant_id) "
+        "SELECT c.ancestor_id, ?1 FROM model_parents e "
+        "JOIN model_closure c ON c.descendant_id = e.parent_id WHERE e.child_id = ?1;";
+    const char *tail = sql;
+    enum err rc = ERR_OK;
+
+    while (rc == ERR_OK && tail && *tail) {
+        sqlite3_stmt *stmt = NULL;
+        rc = db_map(db, sqlite3_prepare_v2(db->handle, tail, -1, &stmt, &tail));
+        if (rc != ERR_OK || stmt == NULL)
+            break;
+        sqlite3_bind_int64(stmt, 1, key);
+        rc = db_map(db, sqlite3_step(stmt));
+        sqlite3_finalize(stmt);
+    }
+    return rc;
+}
+
+static enum err read_back(struct db *db, struct core_model *m)
+{
+    static const char sql[] = "SELECT " MODEL_COLUMNS "FROM models m WHERE m.id = ?1";
+    sqlite3_stmt *stmt = NULL;
+    struct core_model stored;
+    enum err rc = db_prepare(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, m->key);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        read_model_row(stmt, &stored);
+        stored.n_parents = 0;
+        sqlite3_finalize(stmt);
+        rc = load_parents(db, &stored);
+        if (rc == ERR_OK)
+            *m = stored;
+        return rc;
+    }
+    rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+enum err db_model_insert(struct db *db, struct core_model *m, size_t *bad_parent)
+{
+    static const char sql[] = "INSERT INTO models (namespace, name, task, license, url, "
+                              "parameters, depth) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    int64_t keys[CORE_MODEL_MAX_PARENTS];
+    sqlite3_stmt *stmt = NULL;
+    int depth = 0;
+    enum err rc;
+
+    rc = resolve_parents(db, m, keys, &depth, bad_parent);
+    if (rc != ERR_OK)
+        return rc;
+    rc = db_prepare(db, sql, &stmt);
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_text(stmt, 1, m->id.ns, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, m->id.name, -1, SQLITE_TRANSIENT);
+    db_bind_text_or_null(stmt, 3, m->task);
+    db_bind_text_or_null(stmt, 4, m->license);
+    db_bind_text_or_null(stmt, 5, m->url);
+    if (m->has_parameters)
+        sqlite3_bind_int64(stmt, 6, m->parameters);
+    else
+        sqlite3_bind_null(stmt, 6);
+    sqlite3_bind_int(stmt, 7, depth);
+    rc = db_map(db, sqlite3_step(stmt));
+    sqlite3_finalize(stmt);
+    if (rc != ERR_OK)
+        return rc;
+    m->key = sqlite3_last_insert_rowid(db->handle);
+    rc = insert_edges(db, m, keys);
+    if (rc == ERR_OK)
+        rc = rebuild_closure(db, m->key);
+    if (rc == ERR_OK)
+        rc = read_back(db, m);
+    return rc;
+}
+
+enum err db_model_get(struct db *db, const struct core_model_id *id, struct core_model *out)
+{
+    static const char sql[] =
+        "SELECT " MODEL_COLUMNS "FROM models m WHERE m.namespace = ?1 AND m.name = ?2";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_TRANSIENT);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        read_model_row(stmt, out);
+        sqlite3_finalize(stmt);
+        return load_parents(db, out);
+    }
+    rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+enum err db_model_list(struct db *db, const struct db_model_filter *filter,
+                       struct core_model *items, size_t *n_items, bool *has_more)
+{
+    static const char sql[] =
+        "SELECT " MODEL_COLUMNS "FROM models m WHERE m.id > ?1 "
+        "AND (?2 IS NULL OR m.namespace = ?2) "
+        "AND (?3 IS NULL OR m.id IN (SELECT child_id FROM model_parents WHERE parent_id = ?3)) "
+        "ORDER BY m.id LIMIT ?4";
+    sqlite3_stmt *stmt = NULL;
+    int64_t parent_key = 0;
+    size_t n = 0;
+    enum err rc;
+    int step;
+
+    *n_items = 0;
+    *has_more = false;
+    if (filter->parent) {
+        rc = find_key(db, filter->parent, &parent_key, NULL, NULL);
+        if (rc != ERR_OK)
+            return rc;
+    }
+    rc = db_prepare(db, sql, &stmt);
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, filter->after_key);
+    db_bind_text_or_null(stmt, 2, filter->ns);
+    if (filter->parent)
+        sqlite3_bind_int64(stmt, 3, parent_key);
+    else
+        sqlite3_bind_null(stmt, 3);
+    sqlite3_bind_int64(stmt, 4, (sqlite3_int64)filter->limit + 1);
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (n == filter->limit) {
+            *has_more = true;
+            break;
+        }
+        read_model_row(stmt, &items[n++]);
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = db_map(db, step);
+    sqlite3_finalize(stmt);
+    for (size_t i = 0; rc == ERR_OK && i < n; i++)
+        rc = load_parents(db, &items[i]);
+    if (rc == ERR_OK)
+        *n_items = n;
+    return rc;
+}
+
+enum err db_model_update_metadata(struct db *db, const struct core_model *m)
+{
+    static const char sql[] =
+        "UPDATE models SET task = ?2, license = ?3, url = ?4, parameters = ?5, "
+        "version = version + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+        "WHERE id = ?1";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, m->key);
+    db_bind_text_or_null(stmt, 2, m->task);
+    db_bind_text_or_null(stmt, 3, m->license);
+    db_bind_text_or_null(stmt, 4, m->url);
+    if (m->has_parameters)
+        sqlite3_bind_int64(stmt, 5, m->parameters);
+    else
+        sqlite3_bind_null(stmt, 5);
+    rc = db_map(db, sqlite3_step(stmt));
+    if (rc == ERR_OK && sqlite3_changes(db->handle) == 0)
+        rc = ERR_NOT_FOUND;
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* ERR_CONFLICT when `candidate` is key itself or lies below it: making it a parent
+ * of key would close a cycle. */
+static enum err check_no_cycle(struct db *db, int64_t key, int64_t candidate)
+{
+    static const char sql[] =
+        "SELECT 1 FROM model_closure WHERE ancestor_id = ?1 AND descendant_id = ?2";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, key);
+    sqlite3_bind_int64(stmt, 2, candidate);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW)
+        rc = ERR_CONFLICT;
+    else if (step != SQLITE_DONE)
+        rc = db_map(db, step);
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* Recomputes closure and depth for key and everything below it. The subtree's own
+ * edges do not change, so its old depth order is still a topological order. */
+static enum err refresh_subtree(struct db *db, int64_t key)
+{
+    static const char list_sql[] =
+        "SELECT c.descendant_id FROM model_closure c JOIN models m ON m.id = c.descendant_id "
+        "WHERE c.ancestor_id = ?1 ORDER BY m.depth, m.id";
+    static const char depth_sql[] = "SELECT coalesce(max(p.depth) + 1, 0) FROM model_parents e "
+                                    "JOIN models p ON p.id = e.parent_id WHERE e.child_id = ?1";
+    static const char set_sql[] = "UPDATE models SET depth = ?2 WHERE id = ?1";
+    sqlite3_stmt *list = NULL, *depth = NULL, *set = NULL;
+    int64_t *keys = NULL;
+    size_t n = 0, cap = 0;
+    enum err rc;
+    int step;
+
+    rc = db_prepare(db, list_sql, &list);
+    if (rc == ERR_OK)
+        rc = db_prepare(db, depth_sql, &depth);
+    if (rc == ERR_OK)
+        rc = db_prepare(db, set_sql, &set);
+    if (rc != ERR_OK)
+        goto out;
+    sqlite3_bind_int64(list, 1, key);
+    while ((step = sqlite3_step(list)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t new_cap = cap ? cap * 2 : 64;
+            int64_t *grown = realloc(keys, new_cap * sizeof *keys);
+            if (grown == NULL) {
+                rc = ERR_NO_MEMORY;
+                goto out;
+            }
+            keys = grown;
+            cap = new_cap;
+        }
+        keys[n++] = sqlite3_column_int64(list, 0);
+    }
+    if (step != SQLITE_DONE) {
+        rc = db_map(db, step);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int new_depth;
+        sqlite3_bind_int64(depth, 1, keys[i]);
+        step = sqlite3_step(depth);
+        if (step != SQLITE_ROW) {
+            rc = db_map(db, step);
+            goto out;
+        }
+        new_depth = sqlite3_column_int(depth, 0);
+        sqlite3_reset(depth);
+        if (new_depth > CORE_LINEAGE_MAX_DEPTH) {
+            rc = ERR_INVALID_INPUT;
+            goto out;
+        }
+        sqlite3_bind_int64(set, 1, keys[i]);
+        sqlite3_bind_int(set, 2, new_depth);
+        rc = db_map(db, sqlite3_step(set));
+        sqlite3_reset(set);
+        if (rc == ERR_OK)
+            rc = rebuild_closure(db, keys[i]);
+        if (rc != ERR_OK)
+            goto out;
+    }
+out:
+    free(keys);
+    sqlite3_finalize(list);
+    sqlite3_finalize(depth);
+    sqlite3_finalize(set);
+    return rc;
+}
+
+static enum err bump_version(struct db *db, int64_t key)
+{
+    static const char sql[] = "UPDATE models SET version = version + 1, "
+                              "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, key);
+    rc = db_map(db, sqlite3_step(stmt));
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+enum err db_model_set_parents(struct db *db, struct core_model *m, size_t *bad_parent)
+{
+    int64_t keys[CORE_MODEL_MAX_PARENTS];
+    int depth = 0;
+    enum err rc;
+
+    rc = resolve_parents(db, m, keys, &depth, bad_parent);
+    if (rc != ERR_OK)
+        return rc;
+    for (size_t i = 0; i < m->n_parents; i++) {
+        rc = check_no_cycle(db, m->key, keys[i]);
+        if (rc != ERR_OK) {
+            *bad_parent = i;
+            return rc;
+        }
+    }
+    {
+        sqlite3_stmt *stmt = NULL;
+        rc = db_prepare(db, "DELETE FROM model_parents WHERE child_id = ?1", &stmt);
+        if (rc != ERR_OK)
+            return rc;
+        sqlite3_bind_int64(stmt, 1, m->key);
+        rc = db_map(db, sqlite3_step(stmt));
+        sqlite3_finalize(stmt);
+    }
+    if (rc == ERR_OK)
+        rc = insert_edges(db, m, keys);
+    if (rc == ERR_OK)
+        rc = refresh_subtree(db, m->key);
+    if (rc == ERR_OK)
+        rc = bump_version(db, m->key);
+    if (rc == ERR_OK)
+        rc = read_back(db, m);
+    return rc;
+}
+
+enum err db_model_delete(struct db *db, const struct core_model_id *id)
+{
+    sqlite3_stmt *stmt = NULL;
+    int64_t key = 0, n_children = 0;
+    enum err rc = find_key(db, id, &key, NULL, &n_children);
+
+    if (rc != ERR_OK)
+        return rc;
+    if (n_children > 0)
+        return ERR_CONFLICT;
+    rc = db_prepare(db, "DELETE FROM models WHERE id = ?1", &stmt);
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, key);
+    rc = db_map(db, sqlite3_step(stmt));
+    sqlite3_finalize(stmt);
+    return rc;
+}

@@ -1,0 +1,43 @@
+/* Settings of the carbontree command: defaults, CARBONTREE_* environment
+ * variables, then command-line flags, in that order of precedence. */
+#ifndef SERVER_CONFIG_H
+#define SERVER_CONFIG_H
+
+#include "log.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct config {
+    const char *listen_addr;
+    unsigned port;
+    const char *db_path;
+    unsigned threads;
+    size_t body_max_bytes;
+    enum log_level log_level;
+    bool log_json;
+    unsigned max_connections;
+    unsigned per_ip_connections;
+    unsigned connection_timeout_s;
+    size_t connection_memory_bytes;
+    int busy_timeout_ms;
+    unsigned shutdown_grace_s;
+    const char *port_file;
+    bool auto_migrate;
+    int64_t max_page_count;
+};
+
+/* Fills cfg with defaults, then the environment. Returns false and prints to err
+ * on a bad value. */
+bool config_load_env(struct config *cfg, FILE *err);
+
+/* Applies flags from argv[0..argc) (after the subcommand). Returns false and prints
+ * to err on an unknown flag or bad value; *help is set when --help was given. */
+bool config_parse_flags(struct config *cfg, int argc, char **argv, bool *help, FILE *err);
+
+/* Prints the option reference of `carbontree serve`. */
+void config_usage(FILE *out);
+
+#endif

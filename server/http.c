@@ -1,0 +1,551 @@
+/* libmicrohttpd glue. The request flow (design §1, style §2):
+ * 1. first call: allocate the request context, match the route (404 / 405 with
+ *    Allow), decide 411 / 413 / 415 from the headers before any body is read;
+ * 2. body chunks: append to a bounded buffer;
+ * 3. final call: parse the JSON once (duplicates rejected), call the handler;
+ * 4. queue the reply; the completion callback logs the access line and frees all. */
+#include "http.h"
+
+#include "log.h"
+#include "routes.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BODY_INITIAL_CAP 4096
+#define MAX_JSON_DEPTH   32 /* nesting deeper than this is refused before parsing */
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    struct api_service *service;
+    size_t body_max_bytes;
+    uint16_t port;
+    atomic_int in_flight;
+    atomic_uint_fast64_t next_request;
+    uint32_t boot_id;
+};
+
+struct request_ctx {
+    struct http_server *server;
+    struct timespec started;
+    char request_id[40];
+    char method[16];
+    char *path; /* copy of the URL path, cut into segments by route_find */
+    char log_path[160];
+    struct route_match match;
+    enum err early; /* decided on the first call; ERR_OK when none */
+    char early_detail[256];
+    char *body;
+    size_t body_len, body_cap;
+    bool body_too_large;
+    bool responded;
+    unsigned status;
+    size_t bytes_out;
+    struct api_request req;
+};
+
+static double elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - since->tv_sec) * 1e3 +
+           (double)(now.tv_nsec - since->tv_nsec) / 1e6;
+}
+
+static bool is_safe_request_id(const char *id)
+{
+    size_t len = id ? strlen(id) : 0;
+
+    if (len == 0 || len > 36)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.'))
+            return false;
+    }
+    return true;
+}
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct api_request *req = cls;
+
+    (void)kind;
+    if (req->n_query == API_MAX_QUERY)
+        return MHD_NO;
+    req->query[req->n_query].key = key;
+    req->query[req->n_query].value = value;
+    req->n_query++;
+    return MHD_YES;
+}
+
+static const char *header(struct MHD_Connection *conn, const char *name)
+{
+    return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
+/* Whether a Content-Type names JSON: application/json or application/<x>+json,
+ * optionally with parameters (charset=utf-8 is the only charset JSON has). */
+static bool is_json_type(const char *type)
+{
+    size_t len;
+    const char *semi;
+
+    if (type == NULL)
+        return false;
+    while (*type == ' ')
+        type++;
+    semi = strchr(type, ';');
+    len = semi ? (size_t)(semi - type) : strlen(type);
+    while (len > 0 && type[len - 1] == ' ')
+        len--;
+    if (len == 16 && strncasecmp(type, "application/json", 16) == 0)
+        return true;
+    if (len > 17 && strncasecmp(type, "application/", 12) == 0 &&
+        strncasecmp(type + len - 5, "+json", 5) == 0)
+        return true;
+    return false;
+}
+
+static bool method_has_body(const char *method)
+{
+    return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+           strcmp(method, "PATCH") == 0;
+}
+
+/* Deepest nesting of arrays and objects in a JSON text, counted without parsing
+ * (strings are skipped), so a hostile document cannot exhaust the parser's stack. */
+static int json_depth(const char *text, size_t len)
+{
+    int depth = 0, deepest = 0;
+    bool in_string = false;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > deepest)
+                deepest = depth;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return deepest;
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ctx *ctx,
+                                  struct api_reply *reply)
+{
+    struct MHD_Response *response;
+    const char *content_type = reply->content_type;
+    const char *pretty = api_query_get(&ctx->req, "pretty");
+    char *text = NULL;
+    size_t text_len = 0;
+    enum MHD_Result ret;
+
+    if (reply->json != NULL) {
+        size_t flags = JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15);
+        if (pretty && strcmp(pretty, "0") != 0 && strcmp(pretty, "false") != 0)
+            flags = JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15);
+        text = json_dumps(reply->json, flags);
+        if (text == NULL) {
+            reply->status = 500;
+            text = strdup("{\"type\":\"https://carbontree.dev/problems/internal\","
+                          "\"title\":\"Internal server error\",\"status\":500}");
+            content_type = "application/problem+json";
+        }
+        text_len = text ? strlen(text) : 0;
+        if (text && text_len > 0 && text[text_len - 1] != '\n') {
+            char *grown = realloc(text, text_len + 2);
+            if (grown) {
+                text = grown;
+                text[text_len++] = '\n';
+                text[text_len] = '\0';
+            }
+        }
+        if (content_type == NULL)
+            content_type = "application/json";
+    } else if (reply->raw != NULL) {
+        text = reply->raw;
+        text_len = reply->raw_len;
+        reply->raw = NULL;
+    }
+    if (text == NULL)
+        response = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    else
+        response = MHD_create_response_from_buffer_with_free_callback(text_len, text, free);
+    if (response == NULL) {
+        free(text);
+        return MHD_NO;
+    }
+    if (content_type && text)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header(response, "X-Request-Id", ctx->request_id);
+    for (size_t i = 0; i < reply->n_headers; i++)
+        MHD_add_response_header(response, reply->headers[i].name, reply->headers[i].value);
+    ctx->status = (unsigned)reply->status;
+    ctx->bytes_out = text_len;
+    ctx->responded = true;
+    ret = MHD_queue_response(conn, (unsigned)reply->status, response);
+    MHD_destroy_response(response);
+    return ret;
+}
+
+/* Answers with a problem decided by the server itself (before any handler ran). */
+static enum MHD_Result send_problem(struct MHD_Connection *conn, struct request_ctx *ctx,
+                                    enum err rc, const char *detail)
+{
+    struct api_reply reply;
+    enum MHD_Result ret;
+
+    api_reply_init(&reply);
+    snprintf(reply.problem.detail, sizeof reply.problem.detail, "%s", detail);
+    if (rc == ERR_METHOD_NOT_ALLOWED)
+        api_reply_header(&reply, "Allow", ctx->match.allow);
+    api_problem_render(rc, &ctx->req, &reply);
+    ret = send_reply(conn, ctx, &reply);
+    api_reply_cleanup(&reply);
+    return ret;
+}
+
+/* First call: route and decide everything that needs no body. */
+static void begin_request(struct request_ctx *ctx, struct MHD_Connection *conn, const char *url,
+                          const char *method)
+{
+    const char *content_length = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *transfer_encoding = header(conn, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *suggestion;
+
+    route_find(method, ctx->path, &ctx->match);
+    ctx->req.method = ctx->method;
+    ctx->req.path = ctx->log_path;
+    ctx->req.request_id = ctx->request_id;
+    ctx->req.n_params = ctx->match.n_params;
+    memcpy(ctx->req.params, ctx->match.params, sizeof ctx->req.params);
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_query, &ctx->req);
+    ctx->req.accept = header(conn, MHD_HTTP_HEADER_ACCEPT);
+    ctx->req.if_match = header(conn, MHD_HTTP_HEADER_IF_MATCH);
+    ctx->req.if_none_match = header(conn, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    ctx->req.idempotency_key = header(conn, "Idempotency-Key");
+    ctx->req.authorization = header(conn, MHD_HTTP_HEADER_AUTHORIZATION);
+
+    if (strcmp(method, "OPTIONS") == 0 && ctx->match.path_known)
+        return; /* answered in finish_request */
+    if (ctx->match.route == NULL) {
+        if (ctx->match.path_known) {
+            ctx->early = ERR_METHOD_NOT_ALLOWED;
+            snprintf(ctx->early_detail, sizeof ctx->early_detail,
+                     "%s is not allowed on %s; allowed: %s", method, url, ctx->match.allow);
+        } else {
+            ctx->early = ERR_NOT_FOUND;
+            suggestion = route_suggest(url);
+            if (suggestion)
+                snprintf(ctx->early_detail, sizeof ctx->early_detail,
+                         "no route %s; did you mean %s?", url, suggestion);
+            else
+                snprintf(ctx->early_detail, sizeof ctx->early_detail,
+                         "no route %s; GET /openapi.yaml lists every route", url);
+        }
+        return;
+    }
+    if (!(ctx->match.route->flags & ROUTE_JSON_BODY) || !method_has_body(method))
+        return;
+    if (transfer_encoding != NULL) {
+        /* Policy: bodies must declare their length, so the cap is decided before
+         * reading; chunked or other transfer codings are refused with 411. */
+        ctx->early = ERR_LENGTH_REQUIRED;
+        snprintf(ctx->early_detail, sizeof ctx->early_detail,
+                 "Transfer-Encoding is not accepted; send the body with a Content-Length");
+        return;
+    }
+    if (content_length == NULL) {
+        ctx->early = ERR_LENGTH_REQUIRED;
+        snprintf(ctx->early_detail, sizeof ctx->early_detail, "%s needs a Content-Length header",
+                 method);
+        return;
+    }
+    {
+        char *end = NULL;
+        unsigned long long declared;
+        errno = 0;
+        declared = strtoull(content_length, &end, 10);
+        if (errno != 0 || *end != '\0' || declared > ctx->server->body_max_bytes) {
+            ctx->early = ERR_PAYLOAD_TOO_LARGE;
+            snprintf(ctx->early_detail, sizeof ctx->early_detail,
+                     "the body may be at most %zu bytes", ctx->server->body_max_bytes);
+            return;
+        }
+    }
+    if (!is_json_type(header(conn, MHD_HTTP_HEADER_CONTENT_TYPE))) {
+        ctx->early = ERR_UNSUPPORTED_MEDIA;
+        snprintf(ctx->early_detail, sizeof ctx->early_detail,
+                 "the body must be JSON: send Content-Type: application/json");
+        return;
+    }
+}
+
+static bool append_body(struct request_ctx *ctx, const char *data, size_t len)
+{
+    if (ctx->body_too_large)
+        return true;
+    if (ctx->body_len + len > ctx->server->body_max_bytes) {
+        ctx->body_too_large = true;
+        return true;
+    }
+    if (ctx->body_len + len + 1 > ctx->body_cap) {
+        size_t cap = ctx->body_cap ? ctx->body_cap : BODY_INITIAL_CAP;
+        char *grown;
+        while (cap < ctx->body_len + len + 1)
+            cap *= 2;
+        grown = realloc(ctx->body, cap);
+        if (grown == NULL)
+            return false;
+        ctx->body = grown;
+        ctx->body_cap = cap;
+    }
+    memcpy(ctx->body + ctx->body_len, data, len);
+    ctx->body_len += len;
+    ctx->body[ctx->body_len] = '\0';
+    return true;
+}
+
+static enum MHD_Result finish_request(struct MHD_Connection *conn, struct request_ctx *ctx)
+{
+    struct api_reply reply;
+    json_t *body = NULL;
+    json_error_t error;
+    enum err rc = ERR_OK;
+    enum MHD_Result ret;
+
+    if (strcmp(ctx->method, "OPTIONS") == 0 && ctx->match.path_known) {
+        api_reply_init(&reply);
+        reply.status = 204;
+        api_reply_header(&reply, "Allow", ctx->match.allow);
+        ret = send_reply(conn, ctx, &reply);
+        api_reply_cleanup(&reply);
+        return ret;
+    }
+    if (ctx->body_too_large)
+        return send_problem(conn, ctx, ERR_PAYLOAD_TOO_LARGE, "the body is larger than allowed");
+    api_reply_init(&reply);
+    if (ctx->match.route->flags & ROUTE_JSON_BODY && method_has_body(ctx->method)) {
+        if (ctx->body_len == 0) {
+            rc = api_fail(&reply.problem, ERR_MALFORMED_JSON, "the request body is empty");
+        } else if (json_depth(ctx->body, ctx->body_len) > MAX_JSON_DEPTH) {
+            rc = api_fail(&reply.problem, ERR_MALFORMED_JSON,
+                          "the JSON is nested deeper than %d levels", MAX_JSON_DEPTH);
+        } else {
+            body = json_loadb(ctx->body, ctx->body_len, JSON_REJECT_DUPLICATES, &error);
+            if (body == NULL)
+                rc = api_fail(&reply.problem, ERR_MALFORMED_JSON,
+                              "the body is not valid JSON: %s (line %d, column %d)", error.text,
+                              error.line, error.column);
+        }
+    }
+    if (rc == ERR_OK) {
+        ctx->req.body = body;
+        rc = ctx->match.route->handler(ctx->server->service, &ctx->req, &reply);
+    }
+    if (rc != ERR_OK)
+        api_problem_render(rc, &ctx->req, &reply);
+    ret = send_reply(conn, ctx, &reply);
+    api_reply_cleanup(&reply);
+    json_decref(body);
+    ctx->req.body = NULL;
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+    struct http_server *server = cls;
+    struct request_ctx *ctx = *req_cls;
+    const char *incoming_id;
+
+    (void)version;
+    if (ctx == NULL) {
+        ctx = calloc(1, sizeof *ctx);
+        if (ctx == NULL)
+            return MHD_NO;
+        ctx->server = server;
+        atomic_fetch_add(&server->in_flight, 1);
+        *req_cls = ctx;
+        clock_gettime(CLOCK_MONOTONIC, &ctx->started);
+        incoming_id = header(conn, "X-Request-Id");
+        if (is_safe_request_id(incoming_id))
+            snprintf(ctx->request_id, sizeof ctx->request_id, "%s", incoming_id);
+        else
+            snprintf(ctx->request_id, sizeof ctx->request_id, "%08x%08llx", server->boot_id,
+                     (unsigned long long)atomic_fetch_add(&server->next_request, 1));
+        snprintf(ctx->method, sizeof ctx->method, "%s", method);
+        snprintf(ctx->log_path, sizeof ctx->log_path, "%s", url);
+        ctx->path = strdup(url);
+        if (ctx->path == NULL)
+            return MHD_NO;
+        begin_request(ctx, conn, url, method);
+        if (ctx->early != ERR_OK)
+            return send_problem(conn, ctx, ctx->early, ctx->early_detail);
+        return MHD_YES;
+    }
+    if (ctx->responded) {
+        *upload_data_size = 0; /* discard what follows an early answer */
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (!append_body(ctx, upload_data, *upload_data_size))
+            return MHD_NO;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return finish_request(conn, ctx);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct http_server *server = cls;
+    struct request_ctx *ctx = *req_cls;
+
+    (void)conn;
+    if (ctx == NULL)
+        return;
+    if (log_enabled(LOG_INFO))
+        log_write(LOG_INFO, ctx->request_id, "%s %s %u %zu %.3fms%s", ctx->method, ctx->log_path,
+                  ctx->responded ? ctx->status : 0, ctx->bytes_out, elapsed_ms(&ctx->started),
+                  toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+    free(ctx->body);
+    free(ctx->path);
+    free(ctx);
+    *req_cls = NULL;
+    atomic_fetch_sub(&server->in_flight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char message[512];
+    size_t len;
+
+    (void)cls;
+    vsnprintf(message, sizeof message, fmt, ap);
+    len = strlen(message);
+    while (len > 0 && message[len - 1] == '\n')
+        message[--len] = '\0';
+    log_write(LOG_WARN, NULL, "http: %s", message);
+}
+
+static bool parse_listen(const char *addr, unsigned port, struct sockaddr_storage *out,
+                         bool *is_ipv6)
+{
+    struct sockaddr_in *v4 = (struct sockaddr_in *)out;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)out;
+
+    memset(out, 0, sizeof *out);
+    if (inet_pton(AF_INET, addr, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)port);
+        *is_ipv6 = false;
+        return true;
+    }
+    if (inet_pton(AF_INET6, addr, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)port);
+        *is_ipv6 = true;
+        return true;
+    }
+    return false;
+}
+
+enum err http_start(const struct config *cfg, struct api_service *service, struct http_server **out,
+                    char *why, size_t why_len)
+{
+    struct http_server *server;
+    struct sockaddr_storage addr;
+    const union MHD_DaemonInfo *info;
+    bool is_ipv6 = false;
+    unsigned flags;
+
+    if (!parse_listen(cfg->listen_addr, cfg->port, &addr, &is_ipv6)) {
+        snprintf(why, why_len, "listen address '%s' is not an IP address", cfg->listen_addr);
+        return ERR_BAD_REQUEST;
+    }
+    server = calloc(1, sizeof *server);
+    if (server == NULL)
+        return ERR_NO_MEMORY;
+    server->service = service;
+    server->body_max_bytes = cfg->body_max_bytes;
+    if (getrandom(&server->boot_id, sizeof server->boot_id, 0) != sizeof server->boot_id)
+        server->boot_id = (uint32_t)time(NULL) ^ (uint32_t)getpid();
+    /* Thread pool on epoll: each worker thread gets its own database connection
+     * (api's pool keys connections by thread). ITC allows quiescing on shutdown. */
+    flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (is_ipv6)
+        flags |= MHD_USE_IPv6;
+    server->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
+        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        cfg->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory_bytes,
+        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+        MHD_OPTION_END);
+    if (server->daemon == NULL) {
+        snprintf(why, why_len, "cannot listen on %s port %u (address in use or not permitted)",
+                 cfg->listen_addr, cfg->port);
+        free(server);
+        return ERR_IO;
+    }
+    info = MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    server->port = info ? info->port : (uint16_t)cfg->port;
+    *out = server;
+    return ERR_OK;
+}
+
+uint16_t http_port(const struct http_server *server)
+{
+    return server->port;
+}
+
+bool http_stop(struct http_server *server, unsigned grace_ms)
+{
+    struct timespec start;
+    MHD_socket listen_fd;
+    bool idle;
+
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    listen_fd = MHD_quiesce_daemon(server->daemon);
+    /* No new connections from here on: on Linux, shutting down a listening socket
+     * makes further connection attempts fail at once instead of queueing. */
+    if (listen_fd != MHD_INVALID_SOCKET)
+        shutdown(listen_fd, SHUT_RDWR);
+    while (atomic_load(&server->in_flight) > 0 && elapsed_ms(&start) < (double)grace_ms) {
+        struct timespec pause = {0, 5 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    idle = atomic_load(&server->in_flight) == 0;
+    MHD_stop_daemon(server->daemon);
+    if (listen_fd != MHD_INVALID_SOCKET)
+        close(listen_fd);
+    free(server);
+    return idle;
+}

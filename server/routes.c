@@ -1,0 +1,151 @@
+/* The route table, readable at a glance, and a small segment matcher. */
+#include "routes.h"
+
+#include <string.h>
+#include <strings.h>
+
+static const struct route routes[] = {
+    {.method = "GET", .pattern = "/healthz", .handler = api_health_get},
+    {.method = "GET", .pattern = "/readyz", .handler = api_ready_get},
+    {.method = "GET", .pattern = "/openapi.yaml", .handler = api_openapi_get},
+    {.method = "GET", .pattern = "/v1/models", .handler = api_models_list},
+    {.method = "POST",
+     .pattern = "/v1/models",
+     .handler = api_models_post,
+     .flags = ROUTE_JSON_BODY},
+    {.method = "GET", .pattern = "/v1/models/{}/{}", .handler = api_models_get},
+    {.method = "PATCH",
+     .pattern = "/v1/models/{}/{}",
+     .handler = api_models_patch,
+     .flags = ROUTE_JSON_BODY},
+    {.method = "DELETE", .pattern = "/v1/models/{}/{}", .handler = api_models_delete},
+};
+
+#define N_ROUTES     (sizeof routes / sizeof routes[0])
+#define MAX_SEGMENTS 12
+
+/* Splits path into segments in place; returns how many, or -1 when too many or
+ * when the path has an empty segment (a//b, or a trailing slash). */
+static int split(char *path, char **segments)
+{
+    int n = 0;
+    char *p = path;
+
+    if (*p != '/')
+        return -1;
+    while (*p == '/') {
+        *p++ = '\0';
+        if (*p == '\0' || *p == '/')
+            return n == 0 && *p == '\0' ? 0 : -1;
+        if (n == MAX_SEGMENTS)
+            return -1;
+        segments[n++] = p;
+        while (*p && *p != '/')
+            p++;
+    }
+    return n;
+}
+
+static bool pattern_matches(const char *pattern, char **segments, int n, const char **params,
+                            size_t *n_params)
+{
+    const char *p = pattern;
+    int i = 0;
+
+    *n_params = 0;
+    while (*p == '/') {
+        const char *end;
+        size_t len;
+        p++;
+        end = strchr(p, '/');
+        len = end ? (size_t)(end - p) : strlen(p);
+        if (i >= n)
+            return false;
+        if (len == 2 && p[0] == '{' && p[1] == '}') {
+            if (*n_params < API_MAX_PATH_PARAMS)
+                params[(*n_params)++] = segments[i];
+        } else if (strlen(segments[i]) != len || strncmp(segments[i], p, len) != 0) {
+            return false;
+        }
+        i++;
+        p += len;
+    }
+    return i == n;
+}
+
+void route_find(const char *method, char *path, struct route_match *out)
+{
+    char *segments[MAX_SEGMENTS];
+    const char *params[API_MAX_PATH_PARAMS];
+    size_t n_params = 0;
+    bool is_head = strcmp(method, "HEAD") == 0;
+    int n;
+
+    memset(out, 0, sizeof *out);
+    n = split(path, segments);
+    if (n < 0)
+        return;
+    for (size_t r = 0; r < N_ROUTES; r++) {
+        if (!pattern_matches(routes[r].pattern, segments, n, params, &n_params))
+            continue;
+        if (!out->path_known)
+            strcat(out->allow, "OPTIONS");
+        out->path_known = true;
+        strcat(out->allow, ", ");
+        strcat(out->allow, routes[r].method);
+        if (strcmp(routes[r].method, "GET") == 0)
+            strcat(out->allow, ", HEAD");
+        if (out->route == NULL && (strcmp(routes[r].method, method) == 0 ||
+                                   (is_head && strcmp(routes[r].method, "GET") == 0))) {
+            out->route = &routes[r];
+            out->n_params = n_params;
+            memcpy(out->params, params, sizeof params);
+        }
+    }
+}
+
+/* Levenshtein distance, bounded to short strings. */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t row[128];
+
+    if (la >= 127 || lb >= 127)
+        return (size_t)-1;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t prev = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cur = row[j];
+            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            size_t best = prev + cost;
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            prev = cur;
+        }
+    }
+    return row[lb];
+}
+
+const char *route_suggest(const char *path)
+{
+    const char *best = NULL;
+    size_t best_distance = 6; /* suggest only near misses */
+
+    for (size_t r = 0; r < N_ROUTES; r++) {
+        size_t d;
+        if (strchr(routes[r].pattern, '{'))
+            continue;
+        d = distance(path, routes[r].pattern);
+        if (d < best_distance) {
+            best_distance = d;
+            best = routes[r].pattern;
+        }
+    }
+    return best;
+}

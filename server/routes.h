@@ -1,0 +1,36 @@
+/* The route table: every endpoint of the service in one static array. */
+#ifndef SERVER_ROUTES_H
+#define SERVER_ROUTES_H
+
+#include "api.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum route_flags {
+    ROUTE_JSON_BODY = 1, /* the request carries a JSON body (Content-Length required) */
+};
+
+struct route {
+    const char *method;
+    const char *pattern; /* segments; "{}" matches one non-empty segment */
+    api_handler_fn handler;
+    unsigned flags;
+};
+
+struct route_match {
+    const struct route *route; /* NULL: no route for this method */
+    bool path_known;           /* some route has this path (405 rather than 404) */
+    char allow[128];           /* methods allowed on this path, for Allow */
+    size_t n_params;
+    const char *params[API_MAX_PATH_PARAMS]; /* point into the caller's path copy */
+};
+
+/* Matches method and path. path is modified in place (segments are cut at '/'),
+ * so pass a copy; params point into it. HEAD matches GET routes. */
+void route_find(const char *method, char *path, struct route_match *out);
+
+/* The known route pattern closest to path (for a helpful 404), or NULL. */
+const char *route_suggest(const char *path);
+
+#endif
