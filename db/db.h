@@ -6,6 +6,7 @@
 
 #include "err.h"
 #include "model.h"
+#include "range.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -110,5 +111,101 @@ enum err db_model_set_parents(struct db *db, struct core_model *m, size_t *bad_p
 /* Deletes a model with no children, inside the caller's write transaction.
  * ERR_NOT_FOUND when absent; ERR_CONFLICT while it has children. */
 enum err db_model_delete(struct db *db, const struct core_model_id *id);
+
+/* ---- the family ledger (db/ledger.c) ---- */
+
+#define DB_TEXT_MAX 32
+
+/* One activity as stored. inputs_json and result_json are malloc'd (db_activity_cleanup). */
+struct db_activity {
+    int64_t id;
+    char kind[DB_TEXT_MAX];
+    char obtained[DB_TEXT_MAX];
+    char method[DB_TEXT_MAX]; /* empty when not estimated */
+    bool has_energy;
+    struct core_range energy_kwh;
+    struct core_range co2e_kg;
+    char *inputs_json;
+    char *result_json;
+    char methodology_version[DB_TEXT_MAX];
+    char created_at[CORE_MODEL_TIME_MAX];
+};
+
+void db_activity_cleanup(struct db_activity *activity);
+
+/* Appends an activity to model_key and refreshes the model's aggregates, inside the
+ * caller's write transaction. Fills activity->id and created_at. */
+enum err db_activity_insert(struct db *db, int64_t model_key, struct db_activity *activity);
+
+/* Lists activities of model_key with id > after_id, at most limit, into items
+ * (room for limit); the caller cleans up each item. */
+enum err db_activity_list(struct db *db, int64_t model_key, int64_t after_id, size_t limit,
+                          struct db_activity *items, size_t *n_items, bool *has_more);
+
+/* Deletes one activity of model_key and refreshes the aggregates, inside the
+ * caller's write transaction. ERR_NOT_FOUND when the model has no such activity. */
+enum err db_activity_delete(struct db *db, int64_t model_key, int64_t activity_id);
+
+/* Adds delta inferences to model_key on day (YYYY-MM-DD), keeping the cumulative
+ * total, the daily bucket and every ancestor's descendant sum, inside the caller's
+ * write transaction. ERR_INVALID_INPUT when a total would pass INT64_MAX.
+ * *total_out (may be NULL) receives the model's new cumulative total. */
+enum err db_inferences_add(struct db *db, int64_t model_key, int64_t delta, const char *day,
+                           int64_t *total_out);
+
+/* Sets reporter's cumulative counter for model_key to total and counts the
+ * difference on day, inside the caller's write transaction. A total smaller than
+ * the stored one is ERR_CONFLICT unless is_reset (then total counts from zero).
+ * *previous and *delta receive the old total (0 when new) and what was counted. */
+enum err db_counter_put(struct db *db, int64_t model_key, const char *reporter, int64_t total,
+                        bool is_reset, const char *day, int64_t *previous, int64_t *delta);
+
+struct db_day_count {
+    char day[11];
+    int64_t count;
+};
+
+/* Daily counts of model_key for days in [from, to] (inclusive, YYYY-MM-DD), in
+ * order, at most cap; *n_out is set. */
+enum err db_inference_series(struct db *db, int64_t model_key, const char *from, const char *to,
+                             struct db_day_count *days, size_t cap, size_t *n_out);
+
+/* One ancestor of a model (the model itself included) with its aggregates. */
+struct db_lineage_row {
+    int64_t key;
+    struct core_model_id id;
+    int depth;
+    bool is_self;
+    struct core_range own_co2e_kg;
+    struct core_range lineage_kwh;
+    struct core_range training_kwh;
+    int64_t n_activities;
+    int64_t inferences;
+    int64_t descendants;
+    int64_t descendant_inferences;
+};
+
+/* Loads every ancestor of model_key (itself included), shallowest first, into a
+ * malloc'd array (*rows, free it) and the model's inference profile JSON (malloc'd
+ * or NULL, free it). Reads O(ancestors) rows whatever the family size. */
+enum err db_lineage_load(struct db *db, int64_t model_key, struct db_lineage_row **rows,
+                         size_t *n_rows, char **profile_json);
+
+/* Stores the inference profile JSON of model_key (NULL clears it). */
+enum err db_profile_set(struct db *db, int64_t model_key, const char *profile_json);
+
+/* Members of D(model_key) with key > after_key in key order, at most limit keys. */
+enum err db_family_page(struct db *db, int64_t model_key, int64_t after_key, size_t limit,
+                        int64_t *keys, size_t *n_keys, bool *has_more);
+
+/* Loads a model by storage key (with parents). */
+enum err db_model_get_by_key(struct db *db, int64_t key, struct core_model *out);
+
+/* Idempotency records, scoped (by token) and keyed. get: ERR_NOT_FOUND when the key
+ * is new; otherwise *request_hash (65 bytes), *status and *response (malloc'd). */
+enum err db_idempotency_get(struct db *db, const char *scope, const char *key, char *request_hash,
+                            int *status, char **response);
+enum err db_idempotency_put(struct db *db, const char *scope, const char *key,
+                            const char *request_hash, int status, const char *response);
 
 #endif

@@ -156,6 +156,91 @@ static enum err rebuild_closure(struct db *db, int64_t key)
     return rc;
 }
 
+/* Runs a script of statements, binding key to ?1 in each. */
+static enum err exec_script(struct db *db, const char *sql, int64_t key)
+{
+    const char *tail = sql;
+    enum err rc = ERR_OK;
+
+    while (rc == ERR_OK && tail && *tail) {
+        sqlite3_stmt *stmt = NULL;
+        rc = db_map(db, sqlite3_prepare_v2(db->handle, tail, -1, &stmt, &tail));
+        if (rc != ERR_OK || stmt == NULL)
+            break;
+        sqlite3_bind_int64(stmt, 1, key);
+        rc = db_map(db, sqlite3_step(stmt));
+        sqlite3_finalize(stmt);
+    }
+    return rc;
+}
+
+/* A new model joins the ledger: its own row, and one more member of D(a) for each
+ * of its ancestors a. */
+static enum err ledger_add_member(struct db *db, int64_t key)
+{
+    static const char sql[] =
+        "INSERT INTO model_ledger (model_id) VALUES (?1);"
+        "UPDATE model_ledger SET descendants = descendants + 1 WHERE model_id IN "
+        "(SELECT ancestor_id FROM model_closure WHERE descendant_id = ?1 AND ancestor_id <> ?1);";
+    return exec_script(db, sql, key);
+}
+
+/* A leaf leaves the ledger: its ancestors lose one member and its inferences. */
+static enum err ledger_remove_member(struct db *db, int64_t key)
+{
+    static const char sql[] =
+        "UPDATE model_ledger SET descendants = descendants - 1, "
+        "descendant_inferences = descendant_inferences - "
+        "(SELECT inferences FROM model_ledger WHERE model_id = ?1) WHERE model_id IN "
+        "(SELECT ancestor_id FROM model_closure WHERE descendant_id = ?1 AND ancestor_id <> ?1);";
+    return exec_script(db, sql, key);
+}
+
+/* Recomputes |D(a)| and the inference sum over D(a) of one model a from the
+ * closure. Used after lineage edits, which are rare. */
+static enum err ledger_refresh(struct db *db, int64_t a)
+{
+    static const char sql[] =
+        "UPDATE model_ledger SET "
+        "descendants = (SELECT count(*) FROM model_closure c WHERE c.ancestor_id = ?1), "
+        "descendant_inferences = (SELECT coalesce(sum(d.inferences), 0) FROM model_closure c "
+        "  JOIN model_ledger d ON d.model_id = c.descendant_id WHERE c.ancestor_id = ?1) "
+        "WHERE model_id = ?1;";
+    return exec_script(db, sql, a);
+}
+
+/* The strict ancestors of key (key excluded), appended to *keys (malloc'd, grown). */
+static enum err collect_ancestors(struct db *db, int64_t key, int64_t **keys, size_t *n,
+                                  size_t *cap)
+{
+    static const char sql[] =
+        "SELECT ancestor_id FROM model_closure WHERE descendant_id = ?1 AND ancestor_id <> ?1";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, key);
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (*n == *cap) {
+            size_t new_cap = *cap ? *cap * 2 : 32;
+            int64_t *grown = realloc(*keys, new_cap * sizeof **keys);
+            if (grown == NULL) {
+                rc = ERR_NO_MEMORY;
+                break;
+            }
+            *keys = grown;
+            *cap = new_cap;
+        }
+        (*keys)[(*n)++] = sqlite3_column_int64(stmt, 0);
+    }
+    if (rc == ERR_OK && step != SQLITE_DONE)
+        rc = db_map(db, step);
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
 static enum err read_back(struct db *db, struct core_model *m)
 {
     static const char sql[] = "SELECT " MODEL_COLUMNS "FROM models m WHERE m.id = ?1";
@@ -215,6 +300,8 @@ enum err db_model_insert(struct db *db, struct core_model *m, size_t *bad_parent
     rc = insert_edges(db, m, keys);
     if (rc == ERR_OK)
         rc = rebuild_closure(db, m->key);
+    if (rc == ERR_OK)
+        rc = ledger_add_member(db, m->key);
     if (rc == ERR_OK)
         rc = read_back(db, m);
     return rc;
@@ -429,6 +516,8 @@ static enum err bump_version(struct db *db, int64_t key)
 
 enum err db_model_set_parents(struct db *db, struct core_model *m, size_t *bad_parent)
 {
+    int64_t *affected = NULL;
+    size_t n_affected = 0, cap_affected = 0;
     int64_t keys[CORE_MODEL_MAX_PARENTS];
     int depth = 0;
     enum err rc;
@@ -443,11 +532,14 @@ enum err db_model_set_parents(struct db *db, struct core_model *m, size_t *bad_p
             return rc;
         }
     }
+    rc = collect_ancestors(db, m->key, &affected, &n_affected, &cap_affected);
+    if (rc != ERR_OK)
+        goto out;
     {
         sqlite3_stmt *stmt = NULL;
         rc = db_prepare(db, "DELETE FROM model_parents WHERE child_id = ?1", &stmt);
         if (rc != ERR_OK)
-            return rc;
+            goto out;
         sqlite3_bind_int64(stmt, 1, m->key);
         rc = db_map(db, sqlite3_step(stmt));
         sqlite3_finalize(stmt);
@@ -456,10 +548,17 @@ enum err db_model_set_parents(struct db *db, struct core_model *m, size_t *bad_p
         rc = insert_edges(db, m, keys);
     if (rc == ERR_OK)
         rc = refresh_subtree(db, m->key);
+    /* Every old and new ancestor gains or loses the subtree's members. */
+    if (rc == ERR_OK)
+        rc = collect_ancestors(db, m->key, &affected, &n_affected, &cap_affected);
+    for (size_t i = 0; rc == ERR_OK && i < n_affected; i++)
+        rc = ledger_refresh(db, affected[i]);
     if (rc == ERR_OK)
         rc = bump_version(db, m->key);
     if (rc == ERR_OK)
         rc = read_back(db, m);
+out:
+    free(affected);
     return rc;
 }
 
@@ -473,6 +572,9 @@ enum err db_model_delete(struct db *db, const struct core_model_id *id)
         return rc;
     if (n_children > 0)
         return ERR_CONFLICT;
+    rc = ledger_remove_member(db, key);
+    if (rc != ERR_OK)
+        return rc;
     rc = db_prepare(db, "DELETE FROM models WHERE id = ?1", &stmt);
     if (rc != ERR_OK)
         return rc;
@@ -480,4 +582,10 @@ enum err db_model_delete(struct db *db, const struct core_model_id *id)
     rc = db_map(db, sqlite3_step(stmt));
     sqlite3_finalize(stmt);
     return rc;
+}
+
+enum err db_model_get_by_key(struct db *db, int64_t key, struct core_model *out)
+{
+    out->key = key;
+    return read_back(db, out);
 }

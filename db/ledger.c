@@ -1,0 +1,518 @@
+/* SQL for the family ledger: activities, inference counts, per-model aggregates,
+ * lineage reads for footprints, and idempotency records. Aggregates change in the
+ * same transaction as the rows they summarise. */
+#include "internal.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Runs one statement binding int64 parameters ?1..?n; no result rows. */
+static enum err exec_keys(struct db *db, const char *sql, int n, const int64_t *values)
+{
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+
+    if (rc != ERR_OK)
+        return rc;
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_int64(stmt, i + 1, values[i]);
+    rc = db_map(db, sqlite3_step(stmt));
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static char *column_strdup(sqlite3_stmt *stmt, int column)
+{
+    const unsigned char *text = sqlite3_column_text(stmt, column);
+
+    return strdup(text ? (const char *)text : "");
+}
+
+static struct core_range column_range(sqlite3_stmt *stmt, int first)
+{
+    struct core_range r;
+
+    r.value = sqlite3_column_double(stmt, first);
+    r.low = sqlite3_column_double(stmt, first + 1);
+    r.high = sqlite3_column_double(stmt, first + 2);
+    return r;
+}
+
+void db_activity_cleanup(struct db_activity *activity)
+{
+    free(activity->inputs_json);
+    free(activity->result_json);
+    activity->inputs_json = NULL;
+    activity->result_json = NULL;
+}
+
+/* Recomputes a model's own sums from its activities: exact, no drift. */
+static enum err refresh_own(struct db *db, int64_t model_key)
+{
+    static const char sql[] =
+        "UPDATE model_ledger SET "
+        "own_co2e_kg = (SELECT total(co2e_kg) FROM activities WHERE model_id = ?1), "
+        "own_co2e_kg_low = (SELECT total(co2e_kg_low) FROM activities WHERE model_id = ?1), "
+        "own_co2e_kg_high = (SELECT total(co2e_kg_high) FROM activities WHERE model_id = ?1), "
+        "lineage_kwh = (SELECT total(energy_kwh) FROM activities WHERE model_id = ?1 "
+        "  AND kind IN ('training', 'fine_tuning')), "
+        "lineage_kwh_low = (SELECT total(energy_kwh_low) FROM activities WHERE model_id = ?1 "
+        "  AND kind IN ('training', 'fine_tuning')), "
+        "lineage_kwh_high = (SELECT total(energy_kwh_high) FROM activities WHERE model_id = ?1 "
+        "  AND kind IN ('training', 'fine_tuning')), "
+        "training_kwh = (SELECT total(energy_kwh) FROM activities WHERE model_id = ?1 "
+        "  AND kind = 'training'), "
+        "training_kwh_low = (SELECT total(energy_kwh_low) FROM activities WHERE model_id = ?1 "
+        "  AND kind = 'training'), "
+        "training_kwh_high = (SELECT total(energy_kwh_high) FROM activities WHERE model_id = ?1 "
+        "  AND kind = 'training'), "
+        "n_activities = (SELECT count(*) FROM activities WHERE model_id = ?1) "
+        "WHERE model_id = ?1";
+
+    return exec_keys(db, sql, 1, &model_key);
+}
+
+enum err db_activity_insert(struct db *db, int64_t model_key, struct db_activity *a)
+{
+    static const char sql[] =
+        "INSERT INTO activities (model_id, kind, obtained, method, energy_kwh, energy_kwh_low, "
+        "energy_kwh_high, co2e_kg, co2e_kg_low, co2e_kg_high, inputs, result, "
+        "methodology_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+        "RETURNING id, created_at";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    sqlite3_bind_text(stmt, 2, a->kind, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 3, a->obtained, -1, SQLITE_TRANSIENT);
+    db_bind_text_or_null(stmt, 4, a->method);
+    if (a->has_energy) {
+        sqlite3_bind_double(stmt, 5, a->energy_kwh.value);
+        sqlite3_bind_double(stmt, 6, a->energy_kwh.low);
+        sqlite3_bind_double(stmt, 7, a->energy_kwh.high);
+    }
+    sqlite3_bind_double(stmt, 8, a->co2e_kg.value);
+    sqlite3_bind_double(stmt, 9, a->co2e_kg.low);
+    sqlite3_bind_double(stmt, 10, a->co2e_kg.high);
+    sqlite3_bind_text(stmt, 11, a->inputs_json ? a->inputs_json : "{}", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 12, a->result_json ? a->result_json : "{}", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 13, a->methodology_version, -1, SQLITE_TRANSIENT);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        a->id = sqlite3_column_int64(stmt, 0);
+        db_column_copy(stmt, 1, a->created_at, sizeof a->created_at);
+        step = sqlite3_step(stmt);
+    }
+    rc = db_map(db, step);
+    sqlite3_finalize(stmt);
+    if (rc == ERR_OK)
+        rc = refresh_own(db, model_key);
+    return rc;
+}
+
+enum err db_activity_list(struct db *db, int64_t model_key, int64_t after_id, size_t limit,
+                          struct db_activity *items, size_t *n_items, bool *has_more)
+{
+    static const char sql[] =
+        "SELECT id, kind, obtained, method, energy_kwh, energy_kwh_low, energy_kwh_high, "
+        "co2e_kg, co2e_kg_low, co2e_kg_high, inputs, result, methodology_version, created_at "
+        "FROM activities WHERE model_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+    size_t n = 0;
+    int step;
+
+    *n_items = 0;
+    *has_more = false;
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    sqlite3_bind_int64(stmt, 2, after_id);
+    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)limit + 1);
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct db_activity *a = &items[n];
+        if (n == limit) {
+            *has_more = true;
+            break;
+        }
+        memset(a, 0, sizeof *a);
+        a->id = sqlite3_column_int64(stmt, 0);
+        db_column_copy(stmt, 1, a->kind, sizeof a->kind);
+        db_column_copy(stmt, 2, a->obtained, sizeof a->obtained);
+        db_column_copy(stmt, 3, a->method, sizeof a->method);
+        a->has_energy = sqlite3_column_type(stmt, 4) != SQLITE_NULL;
+        if (a->has_energy)
+            a->energy_kwh = column_range(stmt, 4);
+        a->co2e_kg = column_range(stmt, 7);
+        a->inputs_json = column_strdup(stmt, 10);
+        a->result_json = column_strdup(stmt, 11);
+        db_column_copy(stmt, 12, a->methodology_version, sizeof a->methodology_version);
+        db_column_copy(stmt, 13, a->created_at, sizeof a->created_at);
+        n++;
+        if (a->inputs_json == NULL || a->result_json == NULL) {
+            rc = ERR_NO_MEMORY;
+            break;
+        }
+    }
+    if (rc == ERR_OK && step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = db_map(db, step);
+    sqlite3_finalize(stmt);
+    if (rc != ERR_OK) {
+        for (size_t i = 0; i < n; i++)
+            db_activity_cleanup(&items[i]);
+        return rc;
+    }
+    *n_items = n;
+    return ERR_OK;
+}
+
+enum err db_activity_delete(struct db *db, int64_t model_key, int64_t activity_id)
+{
+    int64_t keys[2] = {activity_id, model_key};
+    enum err rc = exec_keys(db, "DELETE FROM activities WHERE id = ?1 AND model_id = ?2", 2, keys);
+
+    if (rc != ERR_OK)
+        return rc;
+    if (sqlite3_changes(db->handle) == 0)
+        return ERR_NOT_FOUND;
+    return refresh_own(db, model_key);
+}
+
+/* The largest descendant sum among the ancestors of model_key (itself included):
+ * the total that overflows first when model_key counts more inferences. */
+static enum err largest_total(struct db *db, int64_t model_key, int64_t *largest)
+{
+    static const char sql[] = "SELECT max(l.descendant_inferences) FROM model_closure c "
+                              "JOIN model_ledger l ON l.model_id = c.ancestor_id "
+                              "WHERE c.descendant_id = ?1";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW)
+        *largest = sqlite3_column_int64(stmt, 0);
+    else
+        rc = db_map(db, step);
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static enum err model_inferences(struct db *db, int64_t model_key, int64_t *total)
+{
+    static const char sql[] = "SELECT inferences FROM model_ledger WHERE model_id = ?1";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW)
+        *total = sqlite3_column_int64(stmt, 0);
+    else
+        rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+enum err db_inferences_add(struct db *db, int64_t model_key, int64_t delta, const char *day,
+                           int64_t *total_out)
+{
+    static const char daily_sql[] =
+        "INSERT INTO inference_daily (model_id, day, count) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (model_id, day) DO UPDATE SET count = count + excluded.count";
+    int64_t largest = 0, total = 0;
+    int64_t both[2] = {model_key, delta};
+    sqlite3_stmt *stmt = NULL;
+    enum err rc;
+
+    if (delta < 0)
+        return ERR_INVALID_INPUT;
+    rc = largest_total(db, model_key, &largest);
+    if (rc != ERR_OK)
+        return rc;
+    if (delta > INT64_MAX - largest)
+        return ERR_INVALID_INPUT;
+    if (delta == 0)
+        goto out;
+    rc = exec_keys(db, "UPDATE model_ledger SET inferences = inferences + ?2 WHERE model_id = ?1",
+                   2, both);
+    if (rc == ERR_OK)
+        rc = exec_keys(db,
+                       "UPDATE model_ledger SET descendant_inferences = descendant_inferences + ?2 "
+                       "WHERE model_id IN (SELECT ancestor_id FROM model_closure "
+                       "WHERE descendant_id = ?1)",
+                       2, both);
+    if (rc != ERR_OK)
+        return rc;
+    rc = db_prepare(db, daily_sql, &stmt);
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    sqlite3_bind_text(stmt, 2, day, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 3, delta);
+    rc = db_map(db, sqlite3_step(stmt));
+    sqlite3_finalize(stmt);
+    if (rc != ERR_OK)
+        return rc;
+out:
+    if (total_out) {
+        rc = model_inferences(db, model_key, &total);
+        *total_out = total;
+    }
+    return rc;
+}
+
+enum err db_counter_put(struct db *db, int64_t model_key, const char *reporter, int64_t total,
+                        bool is_reset, const char *day, int64_t *previous, int64_t *delta)
+{
+    static const char get_sql[] =
+        "SELECT total FROM inference_counters WHERE model_id = ?1 AND reporter = ?2";
+    static const char put_sql[] =
+        "INSERT INTO inference_counters (model_id, reporter, total, resets) VALUES (?1, ?2, ?3, "
+        "?4) "
+        "ON CONFLICT (model_id, reporter) DO UPDATE SET total = excluded.total, "
+        "resets = resets + excluded.resets, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+    sqlite3_stmt *stmt = NULL;
+    int64_t old = 0, counted;
+    enum err rc = db_prepare(db, get_sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    sqlite3_bind_text(stmt, 2, reporter, -1, SQLITE_TRANSIENT);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW)
+        old = sqlite3_column_int64(stmt, 0);
+    else if (step != SQLITE_DONE)
+        rc = db_map(db, step);
+    sqlite3_finalize(stmt);
+    if (rc != ERR_OK)
+        return rc;
+    *previous = old;
+    if (is_reset)
+        counted = total;
+    else if (total < old)
+        return ERR_CONFLICT;
+    else
+        counted = total - old;
+    rc = db_inferences_add(db, model_key, counted, day, NULL);
+    if (rc != ERR_OK)
+        return rc;
+    rc = db_prepare(db, put_sql, &stmt);
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    sqlite3_bind_text(stmt, 2, reporter, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 3, total);
+    sqlite3_bind_int(stmt, 4, is_reset ? 1 : 0);
+    rc = db_map(db, sqlite3_step(stmt));
+    sqlite3_finalize(stmt);
+    if (rc == ERR_OK)
+        *delta = counted;
+    return rc;
+}
+
+enum err db_inference_series(struct db *db, int64_t model_key, const char *from, const char *to,
+                             struct db_day_count *days, size_t cap, size_t *n_out)
+{
+    static const char sql[] = "SELECT day, count FROM inference_daily WHERE model_id = ?1 "
+                              "AND day >= ?2 AND day <= ?3 ORDER BY day LIMIT ?4";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+    size_t n = 0;
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    sqlite3_bind_text(stmt, 2, from, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 3, to, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 4, (sqlite3_int64)cap);
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        db_column_copy(stmt, 0, days[n].day, sizeof days[n].day);
+        days[n].count = sqlite3_column_int64(stmt, 1);
+        n++;
+    }
+    if (step != SQLITE_DONE)
+        rc = db_map(db, step);
+    sqlite3_finalize(stmt);
+    *n_out = n;
+    return rc;
+}
+
+enum err db_lineage_load(struct db *db, int64_t model_key, struct db_lineage_row **rows_out,
+                         size_t *n_rows, char **profile_json)
+{
+    static const char sql[] =
+        "SELECT m.id, m.namespace, m.name, m.depth, l.own_co2e_kg, l.own_co2e_kg_low, "
+        "l.own_co2e_kg_high, l.lineage_kwh, l.lineage_kwh_low, l.lineage_kwh_high, "
+        "l.training_kwh, l.training_kwh_low, l.training_kwh_high, l.n_activities, l.inferences, "
+        "l.descendants, l.descendant_inferences, l.profile "
+        "FROM model_closure c JOIN models m ON m.id = c.ancestor_id "
+        "JOIN model_ledger l ON l.model_id = c.ancestor_id "
+        "WHERE c.descendant_id = ?1 ORDER BY m.depth, m.id";
+    sqlite3_stmt *stmt = NULL;
+    struct db_lineage_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    enum err rc = db_prepare(db, sql, &stmt);
+    int step;
+
+    *rows_out = NULL;
+    *n_rows = 0;
+    *profile_json = NULL;
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct db_lineage_row *r;
+        if (n == cap) {
+            size_t new_cap = cap ? cap * 2 : 16;
+            struct db_lineage_row *grown = realloc(rows, new_cap * sizeof *rows);
+            if (grown == NULL) {
+                rc = ERR_NO_MEMORY;
+                break;
+            }
+            rows = grown;
+            cap = new_cap;
+        }
+        r = &rows[n++];
+        memset(r, 0, sizeof *r);
+        r->key = sqlite3_column_int64(stmt, 0);
+        db_column_copy(stmt, 1, r->id.ns, sizeof r->id.ns);
+        db_column_copy(stmt, 2, r->id.name, sizeof r->id.name);
+        r->depth = sqlite3_column_int(stmt, 3);
+        r->is_self = r->key == model_key;
+        r->own_co2e_kg = column_range(stmt, 4);
+        r->lineage_kwh = column_range(stmt, 7);
+        r->training_kwh = column_range(stmt, 10);
+        r->n_activities = sqlite3_column_int64(stmt, 13);
+        r->inferences = sqlite3_column_int64(stmt, 14);
+        r->descendants = sqlite3_column_int64(stmt, 15);
+        r->descendant_inferences = sqlite3_column_int64(stmt, 16);
+        if (r->is_self && sqlite3_column_type(stmt, 17) != SQLITE_NULL) {
+            *profile_json = column_strdup(stmt, 17);
+            if (*profile_json == NULL)
+                rc = ERR_NO_MEMORY;
+        }
+    }
+    if (rc == ERR_OK && step != SQLITE_DONE)
+        rc = db_map(db, step);
+    sqlite3_finalize(stmt);
+    if (rc == ERR_OK && n == 0)
+        rc = ERR_NOT_FOUND;
+    if (rc != ERR_OK) {
+        free(rows);
+        free(*profile_json);
+        *profile_json = NULL;
+        return rc;
+    }
+    *rows_out = rows;
+    *n_rows = n;
+    return ERR_OK;
+}
+
+enum err db_profile_set(struct db *db, int64_t model_key, const char *profile_json)
+{
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, "UPDATE model_ledger SET profile = ?2 WHERE model_id = ?1", &stmt);
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    db_bind_text_or_null(stmt, 2, profile_json);
+    rc = db_map(db, sqlite3_step(stmt));
+    if (rc == ERR_OK && sqlite3_changes(db->handle) == 0)
+        rc = ERR_NOT_FOUND;
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+enum err db_family_page(struct db *db, int64_t model_key, int64_t after_key, size_t limit,
+                        int64_t *keys, size_t *n_keys, bool *has_more)
+{
+    static const char sql[] = "SELECT descendant_id FROM model_closure WHERE ancestor_id = ?1 "
+                              "AND descendant_id > ?2 ORDER BY descendant_id LIMIT ?3";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+    size_t n = 0;
+    int step;
+
+    *n_keys = 0;
+    *has_more = false;
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    sqlite3_bind_int64(stmt, 2, after_key);
+    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)limit + 1);
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (n == limit) {
+            *has_more = true;
+            break;
+        }
+        keys[n++] = sqlite3_column_int64(stmt, 0);
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = db_map(db, step);
+    sqlite3_finalize(stmt);
+    *n_keys = n;
+    return rc;
+}
+
+enum err db_idempotency_get(struct db *db, const char *scope, const char *key, char *request_hash,
+                            int *status, char **response)
+{
+    static const char sql[] = "SELECT request_hash, status, response FROM idempotency_keys "
+                              "WHERE scope = ?1 AND key = ?2";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_text(stmt, 1, scope, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, key, -1, SQLITE_TRANSIENT);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        db_column_copy(stmt, 0, request_hash, 65);
+        *status = sqlite3_column_int(stmt, 1);
+        *response = column_strdup(stmt, 2);
+        if (*response == NULL)
+            rc = ERR_NO_MEMORY;
+    } else {
+        rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+enum err db_idempotency_put(struct db *db, const char *scope, const char *key,
+                            const char *request_hash, int status, const char *response)
+{
+    static const char sql[] = "INSERT INTO idempotency_keys (scope, key, request_hash, status, "
+                              "response) VALUES (?1, ?2, ?3, ?4, ?5)";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_text(stmt, 1, scope, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 3, request_hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(stmt, 4, status);
+    sqlite3_bind_text(stmt, 5, response, -1, SQLITE_TRANSIENT);
+    rc = db_map(db, sqlite3_step(stmt));
+    sqlite3_finalize(stmt);
+    return rc;
+}
