@@ -134,5 +134,13 @@ enum err api_models_patch(struct api_service *s, const struct api_request *req,
                           struct api_reply *reply);
 enum err api_models_delete(struct api_service *s, const struct api_request *req,
                            struct api_reply *reply);
+enum err api_inferences_post(struct api_service *s, const struct api_request *req,
+                             struct api_reply *reply);
+enum err api_inferences_get(struct api_service *s, const struct api_request *req,
+                            struct api_reply *reply);
+enum err api_counters_put(struct api_service *s, const struct api_request *req,
+                          struct api_reply *reply);
+enum err api_inference_reports_post(struct api_service *s, const struct api_request *req,
+                                    struct api_reply *reply);
 
 #endif

@@ -4,12 +4,46 @@
 
 #include "api.h"
 #include "db.h"
+#include "field_error.h"
+#include "range.h"
+
+#include <pthread.h>
+
+#define API_MAX_INFLIGHT 1024
+
+/* A write carrying an Idempotency-Key, registered while it runs. */
+struct api_idempotency {
+    char scope[64];
+    char key[256];
+    char hash[65];
+    bool is_registered;
+};
 
 struct api_service {
     struct api_config config;
     char *db_path;
     struct db_pool *pool;
+    pthread_mutex_t inflight_mu;
+    size_t n_inflight;
+    struct api_idempotency *inflight[API_MAX_INFLIGHT];
 };
+
+/* Validates the request's Idempotency-Key (400 when missing or malformed),
+ * fingerprints the request and registers the key as in flight (409 when the same
+ * scope and key are already running). Pair with api_idempotency_end. */
+enum err api_idempotency_begin(struct api_service *s, const struct api_request *req,
+                               const char *scope, struct api_idempotency *idem,
+                               struct api_problem *problem);
+void api_idempotency_end(struct api_service *s, struct api_idempotency *idem);
+
+/* Inside the write transaction: when the key was seen, fills reply with the first
+ * answer (same request) and sets *is_replayed, or fails with 422 (other request). */
+enum err api_idempotency_replay(struct db *db, const struct api_idempotency *idem,
+                                struct api_reply *reply, bool *is_replayed);
+
+/* Inside the write transaction: records reply as the key's answer. */
+enum err api_idempotency_store(struct db *db, const struct api_idempotency *idem,
+                               const struct api_reply *reply);
 
 /* The calling thread's database connection. */
 enum err api_db(struct api_service *service, struct db **out, struct api_problem *problem);
@@ -49,5 +83,20 @@ void api_etag(int64_t version, char *buf, size_t buf_len);
 
 /* Whether an If-None-Match / If-Match header value matches etag (handles lists and *). */
 bool api_etag_matches(const char *header, const char *etag);
+
+/* A range as {"value", "low", "high"}. New reference. */
+json_t *api_range_json(struct core_range r);
+
+/* Reads a number (exact) or a range object {value, low?, high?} at pointer; a
+ * missing bound equals value. ERR_INVALID_INPUT (recorded) when malformed or
+ * unordered; bounds of the quantity itself are the core's to check. */
+enum err api_range_parse(const json_t *v, const char *pointer, struct core_range *out,
+                         struct api_problem *problem);
+
+/* Strubell Table 1 equivalents of a CO2e mass, keyed by item name. New reference. */
+json_t *api_equivalences_json(struct core_range co2e_kg);
+
+/* Records a core field error as a problem entry; returns ERR_INVALID_INPUT. */
+enum err api_field_from_core(struct api_problem *problem, const struct core_field_error *fe);
 
 #endif

@@ -19,9 +19,10 @@ void api_problem_render(enum err rc, const struct api_request *req, struct api_r
 
     if (status >= 500) {
         /* Internals go to the log with the request id, never to the client. */
-        log_write(LOG_ERROR, req ? req->request_id : NULL, "%s %s failed: %s: %s",
+        log_write(LOG_ERROR, req ? req->request_id : NULL, "%s %s failed: %s: %s%s%s",
                   req ? req->method : "-", req ? req->path : "-", err_name(rc),
-                  detail[0] ? detail : "(no detail)");
+                  detail[0] ? detail : "(no detail)",
+                  db_thread_last_error()[0] ? "; storage: " : "", db_thread_last_error());
         if (rc == ERR_BUSY)
             detail = "the database is busy; retry after the indicated delay";
         else if (rc == ERR_FULL)

@@ -60,6 +60,7 @@ enum err api_service_create(const struct api_config *config, struct api_service 
         return ERR_NO_MEMORY;
     }
     service->config.db_path = service->db_path;
+    pthread_mutex_init(&service->inflight_mu, NULL);
     db_options_from(&service->config, &options, false);
     rc = db_pool_create(&options, &service->pool, why, why_len);
     if (rc == ERR_OK)
@@ -89,6 +90,7 @@ void api_service_destroy(struct api_service *service)
     if (service == NULL)
         return;
     db_pool_destroy(service->pool);
+    pthread_mutex_destroy(&service->inflight_mu);
     free(service->db_path);
     free(service);
 }

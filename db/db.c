@@ -9,15 +9,25 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The last storage failure on this thread, for the log line of a 5xx answer. */
+static _Thread_local char thread_last_error[256];
+
+const char *db_thread_last_error(void)
+{
+    return thread_last_error;
+}
+
 enum err db_map(struct db *db, int sqlite_rc)
 {
     int primary = sqlite_rc & 0xff;
 
     if (sqlite_rc == SQLITE_OK || sqlite_rc == SQLITE_DONE || sqlite_rc == SQLITE_ROW)
         return ERR_OK;
-    if (db != NULL && db->handle != NULL)
+    if (db != NULL && db->handle != NULL) {
         snprintf(db->last_error, sizeof db->last_error, "%s (%d)", sqlite3_errmsg(db->handle),
                  sqlite_rc);
+        memcpy(thread_last_error, db->last_error, sizeof thread_last_error);
+    }
     switch (primary) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:

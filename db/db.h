@@ -29,6 +29,9 @@ struct db_options {
  * database. The caller owns *out and closes it with db_close. */
 enum err db_open(const struct db_options *options, struct db **out, char *why, size_t why_len);
 
+/* The sqlite error text of the last failure on the calling thread, for logs only. */
+const char *db_thread_last_error(void);
+
 /* Closes a connection; NULL is a no-op. */
 void db_close(struct db *db);
 

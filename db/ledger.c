@@ -245,13 +245,15 @@ enum err db_inferences_add(struct db *db, int64_t model_key, int64_t delta, cons
         return ERR_INVALID_INPUT;
     if (delta == 0)
         goto out;
-    rc = exec_keys(db, "UPDATE model_ledger SET inferences = inferences + ?2 WHERE model_id = ?1",
+    /* Descendant sums first: the row CHECK wants them >= the model's own count. */
+    rc = exec_keys(db,
+                   "UPDATE model_ledger SET descendant_inferences = descendant_inferences + ?2 "
+                   "WHERE model_id IN (SELECT ancestor_id FROM model_closure "
+                   "WHERE descendant_id = ?1)",
                    2, both);
     if (rc == ERR_OK)
         rc = exec_keys(db,
-                       "UPDATE model_ledger SET descendant_inferences = descendant_inferences + ?2 "
-                       "WHERE model_id IN (SELECT ancestor_id FROM model_closure "
-                       "WHERE descendant_id = ?1)",
+                       "UPDATE model_ledger SET inferences = inferences + ?2 WHERE model_id = ?1",
                        2, both);
     if (rc != ERR_OK)
         return rc;

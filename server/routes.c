@@ -19,6 +19,19 @@ static const struct route routes[] = {
      .handler = api_models_patch,
      .flags = ROUTE_JSON_BODY},
     {.method = "DELETE", .pattern = "/v1/models/{}/{}", .handler = api_models_delete},
+    {.method = "GET", .pattern = "/v1/models/{}/{}/inferences", .handler = api_inferences_get},
+    {.method = "POST",
+     .pattern = "/v1/models/{}/{}/inferences",
+     .handler = api_inferences_post,
+     .flags = ROUTE_JSON_BODY},
+    {.method = "PUT",
+     .pattern = "/v1/models/{}/{}/inference-counters/{}",
+     .handler = api_counters_put,
+     .flags = ROUTE_JSON_BODY},
+    {.method = "POST",
+     .pattern = "/v1/inference-reports",
+     .handler = api_inference_reports_post,
+     .flags = ROUTE_JSON_BODY},
 };
 
 #define N_ROUTES     (sizeof routes / sizeof routes[0])
