@@ -142,5 +142,13 @@ enum err api_counters_put(struct api_service *s, const struct api_request *req,
                           struct api_reply *reply);
 enum err api_inference_reports_post(struct api_service *s, const struct api_request *req,
                                     struct api_reply *reply);
+enum err api_footprint_get(struct api_service *s, const struct api_request *req,
+                           struct api_reply *reply);
+enum err api_ancestors_get(struct api_service *s, const struct api_request *req,
+                           struct api_reply *reply);
+enum err api_family_get(struct api_service *s, const struct api_request *req,
+                        struct api_reply *reply);
+enum err api_compare_post(struct api_service *s, const struct api_request *req,
+                          struct api_reply *reply);
 
 #endif

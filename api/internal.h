@@ -5,6 +5,8 @@
 #include "api.h"
 #include "db.h"
 #include "field_error.h"
+#include "inference.h"
+#include "intensity.h"
 #include "range.h"
 
 #include <pthread.h>
@@ -98,5 +100,47 @@ json_t *api_equivalences_json(struct core_range co2e_kg);
 
 /* Records a core field error as a problem entry; returns ERR_INVALID_INPUT. */
 enum err api_field_from_core(struct api_problem *problem, const struct core_field_error *fe);
+
+/* Reads the carbon intensity of a request object: "carbon_intensity" {value, unit}
+ * or "location" (a code of the region tables), else the world default. prefix is
+ * the object's JSON pointer ("" for the body). */
+enum err api_intensity_parse(struct db *db, const json_t *object, const char *prefix,
+                             struct core_intensity *out, struct api_problem *problem);
+
+/* Resolves a location code from the region tables (ISO 3166 alpha-3 or alpha-2
+ * country codes, "provider:region" cloud regions). Unknown codes are 422 at
+ * pointer, naming the closest known code where one exists. */
+enum err api_intensity_lookup(struct db *db, const char *code, const char *pointer,
+                              struct core_intensity *out, struct api_problem *problem);
+
+/* The stored and answered form of an intensity: {kg_per_kwh: range, source, ...
+ * provenance}. New reference. */
+json_t *api_intensity_json(const struct core_intensity *intensity);
+
+/* Reads the form written by api_intensity_json. ERR_INTERNAL when malformed. */
+enum err api_intensity_from_json(const json_t *o, struct core_intensity *out);
+
+/* A model's inference profile, resolved. */
+struct api_profile {
+    char unit[33];
+    enum core_inference_source source;
+    struct core_range kwh_per_inference; /* measured */
+    bool has_ratio;                      /* derived: ratio given, else the default */
+    struct core_range ratio;
+    struct core_range token_steps;
+    bool has_training_kwh; /* derived: training energy given, else the lineage's */
+    struct core_range training_kwh;
+    struct core_intensity intensity;
+};
+
+/* Validates the "inference" member of a model PATCH and resolves its intensity. */
+enum err api_profile_parse(struct db *db, const json_t *inference, struct api_profile *out,
+                           struct api_problem *problem);
+
+/* The stored and answered form of a profile. New reference. */
+json_t *api_profile_json(const struct api_profile *profile);
+
+/* Reads the stored form. ERR_INTERNAL when it is malformed. */
+enum err api_profile_from_json(const char *text, struct api_profile *out);
 
 #endif

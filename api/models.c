@@ -46,6 +46,29 @@ static json_t *model_to_json(const struct core_model *m)
     return o;
 }
 
+/* Adds the "inference" profile member (null when none) from its stored form. */
+static enum err attach_profile(struct db *db, const struct core_model *m, json_t *o)
+{
+    struct api_profile profile;
+    char *text = NULL;
+    enum err rc;
+
+    if (o == NULL)
+        return ERR_NO_MEMORY;
+    rc = db_profile_get(db, m->key, &text);
+    if (rc != ERR_OK)
+        return rc;
+    if (text == NULL) {
+        json_object_set_new(o, "inference", json_null());
+        return ERR_OK;
+    }
+    rc = api_profile_from_json(text, &profile);
+    free(text);
+    if (rc == ERR_OK)
+        json_object_set_new(o, "inference", api_profile_json(&profile));
+    return rc;
+}
+
 static void set_model_headers(struct api_reply *reply, const struct core_model *m)
 {
     char etag[32];
@@ -319,6 +342,7 @@ enum err api_models_get(struct api_service *s, const struct api_request *req,
     struct core_model_id id;
     struct core_model *m;
     struct db *db = NULL;
+    json_t *body = NULL;
     char etag[32];
     enum err rc;
 
@@ -335,6 +359,10 @@ enum err api_models_get(struct api_service *s, const struct api_request *req,
     rc = db_read_begin(db);
     if (rc == ERR_OK) {
         rc = db_model_get(db, &id, m);
+        if (rc == ERR_OK) {
+            body = model_to_json(m);
+            rc = attach_profile(db, m, body);
+        }
         db_read_end(db);
     }
     if (rc == ERR_NOT_FOUND)
@@ -347,8 +375,10 @@ enum err api_models_get(struct api_service *s, const struct api_request *req,
         reply->status = 304;
         goto out;
     }
-    rc = api_reply_json(reply, 200, model_to_json(m));
+    rc = api_reply_json(reply, 200, body);
+    body = NULL;
 out:
+    json_decref(body);
     free(m);
     return rc;
 }
@@ -454,14 +484,17 @@ static enum err check_if_match(const struct api_request *req, const struct core_
 enum err api_models_patch(struct api_service *s, const struct api_request *req,
                           struct api_reply *reply)
 {
-    static const char *const allowed[] = {"parents", "base_model", "base_model_relation", "task",
-                                          "license", "url",        "parameters",          NULL};
+    static const char *const allowed[] = {"parents",    "base_model", "base_model_relation",
+                                          "task",       "license",    "url",
+                                          "parameters", "inference",  NULL};
     static const char *const read_only[] = {
         "id",         "namespace",  "name",  "depth", "version", "children_count",
         "created_at", "updated_at", "owner", NULL};
+    const json_t *inference = json_object_get(req->body, "inference");
     struct core_model_id id;
     struct core_model *m = NULL, *patch = NULL;
     struct db *db = NULL;
+    json_t *body = NULL;
     size_t bad = 0;
     bool lineage_given = false, from_card, present;
     enum err rc;
@@ -515,6 +548,23 @@ enum err api_models_patch(struct api_service *s, const struct api_request *req,
         }
         rc = db_model_update_metadata(db, m);
     }
+    if (rc == ERR_OK && inference != NULL) {
+        struct api_profile profile;
+        char *text = NULL;
+        if (!json_is_null(inference)) {
+            rc = api_profile_parse(db, inference, &profile, &reply->problem);
+            if (rc == ERR_OK) {
+                json_t *stored = api_profile_json(&profile);
+                text = stored ? json_dumps(stored, JSON_COMPACT) : NULL;
+                json_decref(stored);
+                if (text == NULL)
+                    rc = ERR_NO_MEMORY;
+            }
+        }
+        if (rc == ERR_OK)
+            rc = db_profile_set(db, m->key, text);
+        free(text);
+    }
     if (rc == ERR_OK && lineage_given) {
         m->n_parents = patch->n_parents;
         memcpy(m->parents, patch->parents, sizeof m->parents);
@@ -528,12 +578,20 @@ enum err api_models_patch(struct api_service *s, const struct api_request *req,
         db_write_rollback(db);
         goto out;
     }
+    body = model_to_json(m);
+    rc = attach_profile(db, m, body);
+    if (rc != ERR_OK) {
+        db_write_rollback(db);
+        goto out;
+    }
     rc = db_write_commit(db);
     if (rc != ERR_OK)
         goto out;
     set_model_headers(reply, m);
-    rc = api_reply_json(reply, 200, model_to_json(m));
+    rc = api_reply_json(reply, 200, body);
+    body = NULL;
 out:
+    json_decref(body);
     free(m);
     free(patch);
     return rc;

@@ -106,7 +106,9 @@ enum err db_model_list(struct db *db, const struct db_model_filter *filter,
 enum err db_model_update_metadata(struct db *db, const struct core_model *m);
 
 /* Replaces the parents of model m->key with m->parents, inside the caller's write
- * transaction, recomputing closure and depth of m and everything below it.
+ * transaction, recomputing closure and depth of m and everything below it, and the
+ * family aggregates of every old and new ancestor. The version is the caller's to
+ * bump (db_model_update_metadata).
  * ERR_CONFLICT when an edge would close a cycle (*bad_parent names it);
  * ERR_NOT_FOUND for an unknown parent; ERR_INVALID_INPUT when too deep. */
 enum err db_model_set_parents(struct db *db, struct core_model *m, size_t *bad_parent);
@@ -186,13 +188,19 @@ struct db_lineage_row {
     int64_t inferences;
     int64_t descendants;
     int64_t descendant_inferences;
+    bool has_profile; /* the model has an inference profile of its own */
 };
 
 /* Loads every ancestor of model_key (itself included), shallowest first, into a
- * malloc'd array (*rows, free it) and the model's inference profile JSON (malloc'd
- * or NULL, free it). Reads O(ancestors) rows whatever the family size. */
+ * malloc'd array (*rows, free it), and the inference profile JSON that applies to
+ * the model (malloc'd or NULL, free it): its own, else that of its nearest ancestor
+ * with one (the deepest; the last such row). Reads O(ancestors) rows whatever the
+ * family size. */
 enum err db_lineage_load(struct db *db, int64_t model_key, struct db_lineage_row **rows,
                          size_t *n_rows, char **profile_json);
+
+/* The stored inference profile JSON of model_key (malloc'd; NULL when none). */
+enum err db_profile_get(struct db *db, int64_t model_key, char **profile_json);
 
 /* Stores the inference profile JSON of model_key (NULL clears it). */
 enum err db_profile_set(struct db *db, int64_t model_key, const char *profile_json);

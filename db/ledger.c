@@ -403,7 +403,10 @@ enum err db_lineage_load(struct db *db, int64_t model_key, struct db_lineage_row
         r->inferences = sqlite3_column_int64(stmt, 14);
         r->descendants = sqlite3_column_int64(stmt, 15);
         r->descendant_inferences = sqlite3_column_int64(stmt, 16);
-        if (r->is_self && sqlite3_column_type(stmt, 17) != SQLITE_NULL) {
+        r->has_profile = sqlite3_column_type(stmt, 17) != SQLITE_NULL;
+        /* Rows come shallowest first: the last profile seen is the nearest one. */
+        if (r->has_profile) {
+            free(*profile_json);
             *profile_json = column_strdup(stmt, 17);
             if (*profile_json == NULL)
                 rc = ERR_NO_MEMORY;
@@ -437,6 +440,28 @@ enum err db_profile_set(struct db *db, int64_t model_key, const char *profile_js
     rc = db_map(db, sqlite3_step(stmt));
     if (rc == ERR_OK && sqlite3_changes(db->handle) == 0)
         rc = ERR_NOT_FOUND;
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+enum err db_profile_get(struct db *db, int64_t model_key, char **profile_json)
+{
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, "SELECT profile FROM model_ledger WHERE model_id = ?1", &stmt);
+    int step;
+
+    *profile_json = NULL;
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
+        *profile_json = column_strdup(stmt, 0);
+        if (*profile_json == NULL)
+            rc = ERR_NO_MEMORY;
+    } else if (step != SQLITE_ROW) {
+        rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
+    }
     sqlite3_finalize(stmt);
     return rc;
 }

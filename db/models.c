@@ -499,21 +499,6 @@ out:
     return rc;
 }
 
-static enum err bump_version(struct db *db, int64_t key)
-{
-    static const char sql[] = "UPDATE models SET version = version + 1, "
-                              "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1";
-    sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
-
-    if (rc != ERR_OK)
-        return rc;
-    sqlite3_bind_int64(stmt, 1, key);
-    rc = db_map(db, sqlite3_step(stmt));
-    sqlite3_finalize(stmt);
-    return rc;
-}
-
 enum err db_model_set_parents(struct db *db, struct core_model *m, size_t *bad_parent)
 {
     int64_t *affected = NULL;
@@ -553,8 +538,6 @@ enum err db_model_set_parents(struct db *db, struct core_model *m, size_t *bad_p
         rc = collect_ancestors(db, m->key, &affected, &n_affected, &cap_affected);
     for (size_t i = 0; rc == ERR_OK && i < n_affected; i++)
         rc = ledger_refresh(db, affected[i]);
-    if (rc == ERR_OK)
-        rc = bump_version(db, m->key);
     if (rc == ERR_OK)
         rc = read_back(db, m);
 out:

@@ -4,35 +4,30 @@
 #include <string.h>
 #include <strings.h>
 
+/* clang-format off */
 static const struct route routes[] = {
-    {.method = "GET", .pattern = "/healthz", .handler = api_health_get},
-    {.method = "GET", .pattern = "/readyz", .handler = api_ready_get},
-    {.method = "GET", .pattern = "/openapi.yaml", .handler = api_openapi_get},
-    {.method = "GET", .pattern = "/v1/models", .handler = api_models_list},
-    {.method = "POST",
-     .pattern = "/v1/models",
-     .handler = api_models_post,
-     .flags = ROUTE_JSON_BODY},
-    {.method = "GET", .pattern = "/v1/models/{}/{}", .handler = api_models_get},
-    {.method = "PATCH",
-     .pattern = "/v1/models/{}/{}",
-     .handler = api_models_patch,
-     .flags = ROUTE_JSON_BODY},
-    {.method = "DELETE", .pattern = "/v1/models/{}/{}", .handler = api_models_delete},
-    {.method = "GET", .pattern = "/v1/models/{}/{}/inferences", .handler = api_inferences_get},
-    {.method = "POST",
-     .pattern = "/v1/models/{}/{}/inferences",
-     .handler = api_inferences_post,
-     .flags = ROUTE_JSON_BODY},
-    {.method = "PUT",
-     .pattern = "/v1/models/{}/{}/inference-counters/{}",
-     .handler = api_counters_put,
-     .flags = ROUTE_JSON_BODY},
-    {.method = "POST",
-     .pattern = "/v1/inference-reports",
-     .handler = api_inference_reports_post,
-     .flags = ROUTE_JSON_BODY},
+    /* service */
+    {"GET",    "/healthz",                                 api_health_get,              0},
+    {"GET",    "/readyz",                                  api_ready_get,               0},
+    {"GET",    "/openapi.yaml",                            api_openapi_get,             0},
+    /* models and lineage */
+    {"GET",    "/v1/models",                               api_models_list,             0},
+    {"POST",   "/v1/models",                               api_models_post,             ROUTE_JSON_BODY},
+    {"GET",    "/v1/models/{}/{}",                         api_models_get,              0},
+    {"PATCH",  "/v1/models/{}/{}",                         api_models_patch,            ROUTE_JSON_BODY},
+    {"DELETE", "/v1/models/{}/{}",                         api_models_delete,           0},
+    {"GET",    "/v1/models/{}/{}/ancestors",               api_ancestors_get,           0},
+    {"GET",    "/v1/models/{}/{}/family",                  api_family_get,              0},
+    /* ledger */
+    {"GET",    "/v1/models/{}/{}/inferences",              api_inferences_get,          0},
+    {"POST",   "/v1/models/{}/{}/inferences",              api_inferences_post,         ROUTE_JSON_BODY},
+    {"PUT",    "/v1/models/{}/{}/inference-counters/{}",   api_counters_put,            ROUTE_JSON_BODY},
+    {"POST",   "/v1/inference-reports",                    api_inference_reports_post,  ROUTE_JSON_BODY},
+    /* carbon */
+    {"GET",    "/v1/models/{}/{}/footprint",               api_footprint_get,           0},
+    {"POST",   "/v1/compare",                              api_compare_post,            ROUTE_JSON_BODY},
 };
+/* clang-format on */
 
 #define N_ROUTES     (sizeof routes / sizeof routes[0])
 #define MAX_SEGMENTS 12

@@ -1,0 +1,745 @@
+/* Amortized footprints (design §2): a model's share of each ancestor's emissions,
+ * its inference emissions and their total, per inference and as equivalences; the
+ * ancestors, the family below a model, and the comparison of two profiles. Reads
+ * O(ancestors) rows per model whatever the family size. */
+#include "amortize.h"
+#include "internal.h"
+#include "methodology.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAMILY_PAGE_DEFAULT 100
+#define FAMILY_PAGE_MAX     1000
+
+struct footprint {
+    struct core_model_id id;
+    enum core_policy policy;
+    struct db_lineage_row *rows; /* ancestors, self included, shallowest first */
+    size_t n_rows;
+    const struct db_lineage_row *self;
+    struct core_allocation *allocations;
+    struct core_range own_kg;       /* E(n) */
+    struct core_range allocated_kg; /* sum of allocations, own share included */
+    struct core_range inference_kg; /* F(n) */
+    struct core_range total_kg;
+    bool has_profile;
+    struct api_profile profile;
+    struct core_model_id profile_owner; /* the model itself, or the nearest ancestor */
+    struct core_inference_energy energy;
+    struct core_range lineage_kwh;
+    struct core_parity parity;
+};
+
+static void footprint_cleanup(struct footprint *fp)
+{
+    free(fp->rows);
+    free(fp->allocations);
+    fp->rows = NULL;
+    fp->allocations = NULL;
+}
+
+static enum err compute(struct db *db, int64_t key, enum core_policy policy, struct footprint *fp)
+{
+    struct core_ancestor *ancestors = NULL;
+    struct core_inference_input in;
+    struct core_field_error fe;
+    char *profile_json = NULL;
+    struct core_range training_kwh = core_range_zero();
+    enum err rc;
+
+    memset(fp, 0, sizeof *fp);
+    fp->policy = policy;
+    rc = db_lineage_load(db, key, &fp->rows, &fp->n_rows, &profile_json);
+    if (rc != ERR_OK)
+        return rc;
+    ancestors = calloc(fp->n_rows, sizeof *ancestors);
+    fp->allocations = calloc(fp->n_rows, sizeof *fp->allocations);
+    if (ancestors == NULL || fp->allocations == NULL) {
+        rc = ERR_NO_MEMORY;
+        goto out;
+    }
+    fp->lineage_kwh = core_range_zero();
+    for (size_t i = 0; i < fp->n_rows; i++) {
+        const struct db_lineage_row *r = &fp->rows[i];
+        ancestors[i].is_self = r->is_self;
+        ancestors[i].emissions_kg = r->own_co2e_kg;
+        ancestors[i].n_descendants = (uint64_t)r->descendants;
+        ancestors[i].descendant_inferences = (uint64_t)r->descendant_inferences;
+        fp->lineage_kwh = core_range_add(fp->lineage_kwh, r->lineage_kwh);
+        training_kwh = core_range_add(training_kwh, r->training_kwh);
+        if (r->has_profile)
+            fp->profile_owner = r->id;
+        if (r->is_self) {
+            fp->self = r;
+            fp->id = r->id;
+            fp->own_kg = r->own_co2e_kg;
+        }
+    }
+    if (fp->self == NULL) {
+        rc = ERR_INTERNAL;
+        goto out;
+    }
+    rc = core_allocate(policy, ancestors, fp->n_rows, (uint64_t)fp->self->inferences,
+                       fp->allocations, &fp->allocated_kg);
+    if (rc != ERR_OK) {
+        rc = ERR_INTERNAL; /* the aggregates contradict each other */
+        goto out;
+    }
+    fp->inference_kg = core_range_zero();
+    if (profile_json) {
+        rc = api_profile_from_json(profile_json, &fp->profile);
+        if (rc != ERR_OK)
+            goto out;
+        memset(&in, 0, sizeof in);
+        in.source = fp->profile.source;
+        in.kwh_per_inference = fp->profile.kwh_per_inference;
+        in.has_ratio = fp->profile.has_ratio;
+        in.ratio = fp->profile.ratio;
+        in.token_steps = fp->profile.token_steps;
+        in.training_kwh = fp->profile.has_training_kwh ? fp->profile.training_kwh : training_kwh;
+        /* A derived profile without any training energy in the lineage yet has no
+         * per-inference energy: the footprint says so instead of failing. */
+        if (core_inference_energy(&in, "", &fp->energy, &fe) == ERR_OK) {
+            struct core_range g_each = core_inference_co2e_g(fp->energy.kwh_per_inference,
+                                                             fp->profile.intensity.kg_per_kwh);
+            fp->has_profile = true;
+            fp->inference_kg = core_range_scale(g_each, (double)fp->self->inferences / 1000.0);
+            core_parity(fp->lineage_kwh, &fp->energy, &fp->parity);
+        }
+    }
+    fp->total_kg = core_range_add(fp->allocated_kg, fp->inference_kg);
+out:
+    free(ancestors);
+    free(profile_json);
+    if (rc != ERR_OK)
+        footprint_cleanup(fp);
+    return rc;
+}
+
+static json_t *parity_json(const struct footprint *fp)
+{
+    if (!fp->has_profile || fp->parity.status != CORE_PARITY_OK)
+        return json_null();
+    return json_integer((json_int_t)fp->parity.value);
+}
+
+/* The figures of one model, as in the footprint answer. New reference. */
+static json_t *footprint_json(const struct footprint *fp)
+{
+    char id[CORE_MODEL_ID_MAX + 1], source[CORE_MODEL_ID_MAX + 1];
+    json_t *allocations = json_array();
+    json_t *o;
+    struct core_range inherited = core_range_zero();
+    bool any_fallback = false;
+
+    for (size_t i = 0; allocations && i < fp->n_rows; i++) {
+        const struct core_allocation *a = &fp->allocations[i];
+        json_t *item = json_pack("{s:s, s:o, s:f, s:o, s:I, s:I}", "source",
+                                 core_model_id_format(&fp->rows[i].id, source, sizeof source),
+                                 "source_co2e_kg", api_range_json(fp->rows[i].own_co2e_kg), "share",
+                                 a->share, "co2e_kg", api_range_json(a->co2e_kg), "family_size",
+                                 (json_int_t)fp->rows[i].descendants, "family_inferences",
+                                 (json_int_t)fp->rows[i].descendant_inferences);
+        if (item && a->is_usage_fallback)
+            json_object_set_new(item, "usage_fallback", json_true());
+        any_fallback = any_fallback || a->is_usage_fallback;
+        if (!fp->rows[i].is_self)
+            inherited = core_range_add(inherited, a->co2e_kg);
+        json_array_append_new(allocations, item);
+    }
+    o = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "model",
+                  core_model_id_format(&fp->id, id, sizeof id), "policy",
+                  core_policy_name(fp->policy), "inferences", (json_int_t)fp->self->inferences,
+                  "allocations", allocations, "own_co2e_kg", api_range_json(fp->own_kg),
+                  "inherited_co2e_kg", api_range_json(inherited), "inference_co2e_kg",
+                  api_range_json(fp->inference_kg), "total_co2e_kg", api_range_json(fp->total_kg),
+                  "equivalences", api_equivalences_json(fp->total_kg));
+    if (o == NULL)
+        return NULL;
+    if (fp->self->inferences > 0)
+        json_object_set_new(
+            o, "co2e_g_per_inference",
+            api_range_json(core_range_scale(fp->total_kg, 1000.0 / (double)fp->self->inferences)));
+    else
+        json_object_set_new(o, "co2e_g_per_inference", json_null());
+    json_object_set_new(o, "parity_inferences", parity_json(fp));
+    json_object_set_new(o, "lineage_energy_kwh", api_range_json(fp->lineage_kwh));
+    if (fp->has_profile) {
+        json_t *profile = api_profile_json(&fp->profile);
+        json_object_set_new(profile, "energy_kwh_per_inference_used",
+                            api_range_json(fp->energy.kwh_per_inference));
+        json_object_set_new(
+            profile, "from_model",
+            json_string(core_model_id_format(&fp->profile_owner, source, sizeof source)));
+        json_object_set_new(o, "inference_profile", profile);
+    } else {
+        json_object_set_new(o, "inference_profile", json_null());
+    }
+    json_object_set_new(o, "usage_fallback", json_boolean(any_fallback));
+    json_object_set_new(o, "methodology_version", json_string(CORE_METHODOLOGY_VERSION));
+    return o;
+}
+
+/* Weak ETag from the answer's canonical bytes: equal figures, equal tag. */
+static void body_etag(const json_t *body, char *buf, size_t buf_len)
+{
+    char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    uint64_t h = 14695981039346656037ULL;
+
+    for (const char *p = text ? text : ""; *p; p++) {
+        h ^= (unsigned char)*p;
+        h *= 1099511628211ULL;
+    }
+    free(text);
+    snprintf(buf, buf_len, "W/\"%016llx\"", (unsigned long long)h);
+}
+
+/* Sets ETag and answers 304 when If-None-Match names it. */
+static enum err reply_with_etag(const struct api_request *req, struct api_reply *reply,
+                                json_t *body)
+{
+    char etag[48];
+
+    if (body == NULL)
+        return ERR_NO_MEMORY;
+    body_etag(body, etag, sizeof etag);
+    api_reply_header(reply, "ETag", etag);
+    if (api_etag_matches(req->if_none_match, etag)) {
+        json_decref(body);
+        reply->status = 304;
+        return ERR_OK;
+    }
+    return api_reply_json(reply, 200, body);
+}
+
+static enum err policy_from_query(const struct api_request *req, enum core_policy *policy,
+                                  struct api_problem *problem)
+{
+    const char *text = api_query_get(req, "policy");
+
+    *policy = CORE_POLICY_USAGE;
+    if (text && core_policy_parse(text, policy) != ERR_OK) {
+        api_field_error(problem, "policy", "must be none, equal or usage");
+        return api_fail(problem, ERR_BAD_REQUEST,
+                        "query parameter 'policy' must be none, equal or usage");
+    }
+    return ERR_OK;
+}
+
+static enum err path_model(struct db *db, const struct api_request *req, struct core_model *m,
+                           struct api_problem *problem)
+{
+    struct core_model_id id;
+    enum err rc;
+
+    if (req->n_params < 2 ||
+        core_model_id_from_parts(req->params[0], req->params[1], &id) != ERR_OK)
+        return api_fail(problem, ERR_NOT_FOUND, "no model has this id");
+    rc = db_model_get(db, &id, m);
+    if (rc == ERR_NOT_FOUND)
+        return api_fail(problem, ERR_NOT_FOUND, "model '%s/%s' is not registered", id.ns, id.name);
+    return rc;
+}
+
+enum err api_footprint_get(struct api_service *s, const struct api_request *req,
+                           struct api_reply *reply)
+{
+    static const char *const allowed[] = {"policy", NULL};
+    struct core_model *m = NULL;
+    struct footprint fp;
+    struct db *db = NULL;
+    enum core_policy policy;
+    enum err rc;
+
+    rc = api_check_query(req, allowed, &reply->problem);
+    if (rc == ERR_OK)
+        rc = policy_from_query(req, &policy, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_db(s, &db, &reply->problem);
+    if (rc != ERR_OK)
+        return rc;
+    m = malloc(sizeof *m);
+    if (m == NULL)
+        return ERR_NO_MEMORY;
+    /* One snapshot: every ancestor's figures come from the same state. */
+    rc = db_read_begin(db);
+    if (rc == ERR_OK) {
+        rc = path_model(db, req, m, &reply->problem);
+        if (rc == ERR_OK)
+            rc = compute(db, m->key, policy, &fp);
+        db_read_end(db);
+    }
+    if (rc == ERR_OK) {
+        rc = reply_with_etag(req, reply, footprint_json(&fp));
+        footprint_cleanup(&fp);
+    }
+    free(m);
+    return rc;
+}
+
+enum err api_ancestors_get(struct api_service *s, const struct api_request *req,
+                           struct api_reply *reply)
+{
+    struct core_model *m = NULL;
+    struct db_lineage_row *rows = NULL;
+    char *profile = NULL;
+    struct db *db = NULL;
+    size_t n = 0;
+    char id[CORE_MODEL_ID_MAX + 1];
+    json_t *list;
+    enum err rc;
+
+    rc = api_check_query(req, NULL, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_db(s, &db, &reply->problem);
+    if (rc != ERR_OK)
+        return rc;
+    m = malloc(sizeof *m);
+    if (m == NULL)
+        return ERR_NO_MEMORY;
+    rc = db_read_begin(db);
+    if (rc == ERR_OK) {
+        rc = path_model(db, req, m, &reply->problem);
+        if (rc == ERR_OK)
+            rc = db_lineage_load(db, m->key, &rows, &n, &profile);
+        db_read_end(db);
+    }
+    if (rc != ERR_OK)
+        goto out;
+    list = json_array();
+    for (size_t i = 0; list && i < n; i++) {
+        if (rows[i].is_self)
+            continue;
+        json_array_append_new(list, json_pack("{s:s, s:i, s:o, s:o, s:I, s:I, s:I}", "id",
+                                              core_model_id_format(&rows[i].id, id, sizeof id),
+                                              "depth", rows[i].depth, "own_co2e_kg",
+                                              api_range_json(rows[i].own_co2e_kg), "energy_kwh",
+                                              api_range_json(rows[i].lineage_kwh), "inferences",
+                                              (json_int_t)rows[i].inferences, "family_size",
+                                              (json_int_t)rows[i].descendants, "family_inferences",
+                                              (json_int_t)rows[i].descendant_inferences));
+    }
+    rc = api_reply_json(reply, 200,
+                        json_pack("{s:s, s:o}", "model",
+                                  core_model_id_format(&m->id, id, sizeof id), "ancestors", list));
+out:
+    free(rows);
+    free(profile);
+    free(m);
+    return rc;
+}
+
+static bool wants_csv(const struct api_request *req)
+{
+    return req->accept && strstr(req->accept, "text/csv") != NULL &&
+           strstr(req->accept, "application/json") == NULL;
+}
+
+struct text_buf {
+    char *data;
+    size_t len, cap;
+    bool failed;
+};
+
+static void buf_append(struct text_buf *b, const char *text, size_t len)
+{
+    if (b->failed)
+        return;
+    if (b->len + len + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        char *grown;
+        while (cap < b->len + len + 1)
+            cap *= 2;
+        grown = realloc(b->data, cap);
+        if (grown == NULL) {
+            b->failed = true;
+            return;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, text, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+}
+
+static void buf_raw(struct text_buf *b, const char *text)
+{
+    buf_append(b, text, strlen(text));
+}
+
+/* One CSV field, quoted when it holds a separator, a quote or a line break. */
+static void buf_field(struct text_buf *b, const char *text)
+{
+    if (strpbrk(text, ",\"\r\n") == NULL) {
+        buf_raw(b, text);
+        return;
+    }
+    buf_raw(b, "\"");
+    for (const char *p = text; *p; p++) {
+        if (*p == '"')
+            buf_raw(b, "\"\"");
+        else
+            buf_append(b, p, 1);
+    }
+    buf_raw(b, "\"");
+}
+
+static void buf_number(struct text_buf *b, double value)
+{
+    char number[40];
+
+    snprintf(number, sizeof number, ",%.17g", value);
+    buf_raw(b, number);
+}
+
+static double range_value(const json_t *range)
+{
+    return json_number_value(json_object_get(range, "value"));
+}
+
+/* The CSV form of a family page (RFC 4180, CRLF): one row per model. */
+static enum err family_csv(const json_t *items, struct api_reply *reply)
+{
+    struct text_buf b = {0};
+    size_t i;
+    json_t *item;
+
+    buf_raw(&b, "id,parents,depth,inferences,own_co2e_kg,inherited_co2e_kg,"
+                "inference_co2e_kg,total_co2e_kg,co2e_g_per_inference\r\n");
+    json_array_foreach((json_t *)(uintptr_t)items, i, item)
+    {
+        struct text_buf parents = {0};
+        const json_t *fp = json_object_get(item, "footprint");
+        const json_t *per = json_object_get(fp, "co2e_g_per_inference");
+        char number[40];
+        size_t j;
+        json_t *p;
+
+        buf_raw(&parents, "");
+        json_array_foreach(json_object_get(item, "parents"), j, p)
+        {
+            if (j)
+                buf_raw(&parents, ";");
+            buf_raw(&parents, json_string_value(json_object_get(p, "id")));
+            buf_raw(&parents, ":");
+            buf_raw(&parents, json_string_value(json_object_get(p, "relation")));
+        }
+        buf_field(&b, json_string_value(json_object_get(item, "id")));
+        buf_raw(&b, ",");
+        buf_field(&b, parents.data ? parents.data : "");
+        free(parents.data);
+        snprintf(number, sizeof number, ",%lld,%lld",
+                 (long long)json_integer_value(json_object_get(item, "depth")),
+                 (long long)json_integer_value(json_object_get(fp, "inferences")));
+        buf_raw(&b, number);
+        buf_number(&b, range_value(json_object_get(fp, "own_co2e_kg")));
+        buf_number(&b, range_value(json_object_get(fp, "inherited_co2e_kg")));
+        buf_number(&b, range_value(json_object_get(fp, "inference_co2e_kg")));
+        buf_number(&b, range_value(json_object_get(fp, "total_co2e_kg")));
+        if (json_is_object(per))
+            buf_number(&b, range_value(per));
+        else
+            buf_raw(&b, ",");
+        buf_raw(&b, "\r\n");
+    }
+    if (b.failed) {
+        free(b.data);
+        return ERR_NO_MEMORY;
+    }
+    reply->raw = b.data;
+    reply->raw_len = b.len;
+    reply->content_type = "text/csv; charset=utf-8";
+    reply->status = 200;
+    return ERR_OK;
+}
+
+/* |D(key)|, the model itself included. */
+static enum err family_size(struct db *db, int64_t key, int64_t *size)
+{
+    struct db_lineage_row *rows = NULL;
+    char *profile = NULL;
+    size_t n = 0;
+    enum err rc = db_lineage_load(db, key, &rows, &n, &profile);
+
+    for (size_t i = 0; rc == ERR_OK && i < n; i++)
+        if (rows[i].is_self)
+            *size = rows[i].descendants;
+    free(rows);
+    free(profile);
+    return rc;
+}
+
+enum err api_family_get(struct api_service *s, const struct api_request *req,
+                        struct api_reply *reply)
+{
+    static const char *const allowed[] = {"policy", "limit", "cursor", NULL};
+    struct core_model *root = NULL, *member = NULL;
+    struct db *db = NULL;
+    int64_t *keys = NULL, limit = 0, cursor = 0, size = 0;
+    enum core_policy policy;
+    size_t n = 0;
+    bool has_more = false;
+    char id[CORE_MODEL_ID_MAX + 1], parent_id[CORE_MODEL_ID_MAX + 1];
+    json_t *items = NULL, *body = NULL;
+    enum err rc;
+
+    rc = api_check_query(req, allowed, &reply->problem);
+    if (rc == ERR_OK)
+        rc = policy_from_query(req, &policy, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_query_int(req, "limit", 1, FAMILY_PAGE_MAX, FAMILY_PAGE_DEFAULT, &limit,
+                           &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_query_int(req, "cursor", 0, INT64_MAX, 0, &cursor, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_db(s, &db, &reply->problem);
+    if (rc != ERR_OK)
+        return rc;
+    root = malloc(sizeof *root);
+    member = malloc(sizeof *member);
+    keys = calloc((size_t)limit, sizeof *keys);
+    items = json_array();
+    if (!root || !member || !keys || !items) {
+        rc = ERR_NO_MEMORY;
+        goto out;
+    }
+    rc = db_read_begin(db);
+    if (rc != ERR_OK)
+        goto out;
+    rc = path_model(db, req, root, &reply->problem);
+    if (rc == ERR_OK)
+        rc = family_size(db, root->key, &size);
+    if (rc == ERR_OK)
+        rc = db_family_page(db, root->key, cursor, (size_t)limit, keys, &n, &has_more);
+    /* O(page x ancestors): each member's footprint reads its own lineage only. */
+    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+        struct footprint fp;
+        json_t *parents = json_array();
+        rc = db_model_get_by_key(db, keys[i], member);
+        if (rc == ERR_OK)
+            rc = compute(db, keys[i], policy, &fp);
+        if (rc != ERR_OK) {
+            json_decref(parents);
+            break;
+        }
+        for (size_t p = 0; parents && p < member->n_parents; p++)
+            json_array_append_new(
+                parents,
+                json_pack("{s:s, s:s}", "id",
+                          core_model_id_format(&member->parents[p].id, parent_id, sizeof parent_id),
+                          "relation", core_relation_name(member->parents[p].relation)));
+        json_array_append_new(items, json_pack("{s:s, s:o, s:i, s:o}", "id",
+                                               core_model_id_format(&member->id, id, sizeof id),
+                                               "parents", parents, "depth", member->depth,
+                                               "footprint", footprint_json(&fp)));
+        footprint_cleanup(&fp);
+    }
+    db_read_end(db);
+    if (rc != ERR_OK)
+        goto out;
+    if (has_more && n > 0) {
+        char link[512], enc[300];
+        api_url_encode(api_query_get(req, "policy") ? api_query_get(req, "policy") : "usage", enc,
+                       sizeof enc);
+        snprintf(link, sizeof link, "<%s?policy=%s&limit=%lld&cursor=%lld>; rel=\"next\"",
+                 req->path, enc, (long long)limit, (long long)keys[n - 1]);
+        api_reply_header(reply, "Link", link);
+    }
+    if (wants_csv(req)) {
+        rc = family_csv(items, reply);
+        goto out;
+    }
+    body = json_pack("{s:s, s:s, s:I, s:O}", "model",
+                     core_model_id_format(&root->id, id, sizeof id), "policy",
+                     core_policy_name(policy), "family_size", (json_int_t)size, "items", items);
+    if (body) {
+        char next[32];
+        snprintf(next, sizeof next, "%lld", n ? (long long)keys[n - 1] : 0LL);
+        json_object_set_new(body, "next_cursor", has_more ? json_string(next) : json_null());
+    }
+    rc = reply_with_etag(req, reply, body);
+out:
+    json_decref(items);
+    free(keys);
+    free(root);
+    free(member);
+    return rc;
+}
+
+/* One side of a comparison: a registered model under a policy, or a hypothetical
+ * profile {fixed_co2e_kg, co2e_g_per_inference}. */
+struct compare_side {
+    bool is_model;
+    struct core_model_id id;
+    struct core_range fixed_kg;
+    struct core_range g_per_inference;
+};
+
+static enum err parse_side(struct db *db, const json_t *side, const char *pointer,
+                           enum core_policy policy, struct compare_side *out,
+                           struct api_problem *problem)
+{
+    static const char *const allowed[] = {"model", "fixed_co2e_kg", "co2e_g_per_inference", NULL};
+    const json_t *model = json_object_get(side, "model");
+    char field[64];
+
+    memset(out, 0, sizeof *out);
+    if (!json_is_object(side))
+        return api_field_error(problem, pointer,
+                               "must be {\"model\": \"ns/name\"} or {\"fixed_co2e_kg\", "
+                               "\"co2e_g_per_inference\"}");
+    if (api_check_members(side, pointer, allowed, NULL, problem) != ERR_OK)
+        return ERR_INVALID_INPUT;
+    if (model) {
+        struct core_model *m = malloc(sizeof *m);
+        struct footprint fp;
+        enum err rc;
+        snprintf(field, sizeof field, "%s/model", pointer);
+        if (m == NULL)
+            return ERR_NO_MEMORY;
+        if (json_object_size(side) != 1 || !json_is_string(model) ||
+            core_model_id_parse(json_string_value(model), &out->id) != ERR_OK) {
+            free(m);
+            return api_field_error(problem, field,
+                                   "must be a model id 'namespace/name', given alone");
+        }
+        rc = db_model_get(db, &out->id, m);
+        if (rc == ERR_NOT_FOUND)
+            rc = api_field_error(problem, field, "model '%s' is not registered",
+                                 json_string_value(model));
+        if (rc == ERR_OK)
+            rc = compute(db, m->key, policy, &fp);
+        free(m);
+        if (rc != ERR_OK)
+            return rc;
+        out->is_model = true;
+        out->id = fp.id;
+        out->fixed_kg = fp.allocated_kg;
+        if (fp.has_profile)
+            out->g_per_inference =
+                core_inference_co2e_g(fp.energy.kwh_per_inference, fp.profile.intensity.kg_per_kwh);
+        else
+            rc = api_field_error(problem, field,
+                                 "model '%s' has no inference profile (PATCH its \"inference\")",
+                                 json_string_value(model));
+        footprint_cleanup(&fp);
+        return rc;
+    }
+    snprintf(field, sizeof field, "%s/fixed_co2e_kg", pointer);
+    if (json_object_get(side, "fixed_co2e_kg") == NULL)
+        return api_field_error(problem, field, "required (or give \"model\")");
+    if (api_range_parse(json_object_get(side, "fixed_co2e_kg"), field, &out->fixed_kg, problem) !=
+        ERR_OK)
+        return ERR_INVALID_INPUT;
+    if (!(out->fixed_kg.low >= 0) || !(out->fixed_kg.high < 1e15))
+        return api_field_error(problem, field, "must be from 0 to 1e15 kg");
+    snprintf(field, sizeof field, "%s/co2e_g_per_inference", pointer);
+    if (json_object_get(side, "co2e_g_per_inference") == NULL)
+        return api_field_error(problem, field, "required (or give \"model\")");
+    if (api_range_parse(json_object_get(side, "co2e_g_per_inference"), field, &out->g_per_inference,
+                        problem) != ERR_OK)
+        return ERR_INVALID_INPUT;
+    if (!(out->g_per_inference.low >= 0) || !(out->g_per_inference.high < 1e12))
+        return api_field_error(problem, field, "must be from 0 to 1e12 g");
+    return ERR_OK;
+}
+
+static json_t *side_json(const struct compare_side *side)
+{
+    char id[CORE_MODEL_ID_MAX + 1];
+    json_t *o = json_pack("{s:o, s:o}", "fixed_co2e_kg", api_range_json(side->fixed_kg),
+                          "co2e_g_per_inference", api_range_json(side->g_per_inference));
+
+    if (o && side->is_model)
+        json_object_set_new(o, "model",
+                            json_string(core_model_id_format(&side->id, id, sizeof id)));
+    return o;
+}
+
+static const char *crossover_name(enum core_crossover_kind kind)
+{
+    switch (kind) {
+    case CORE_CROSSOVER_EQUAL:
+        return "equal";
+    case CORE_CROSSOVER_A_ALWAYS:
+        return "a_always_cleaner";
+    case CORE_CROSSOVER_B_ALWAYS:
+        return "b_always_cleaner";
+    case CORE_CROSSOVER_B_BEYOND:
+        return "b_cleaner_beyond";
+    case CORE_CROSSOVER_A_BEYOND:
+        return "a_cleaner_beyond";
+    }
+    return "unknown";
+}
+
+enum err api_compare_post(struct api_service *s, const struct api_request *req,
+                          struct api_reply *reply)
+{
+    static const char *const allowed[] = {"a", "b", "policy", "volume", NULL};
+    static const char *const cleaner_names[] = {"a", "b", "tie"};
+    struct compare_side a, b;
+    struct core_inference_profile pa, pb;
+    struct core_crossover crossover;
+    struct core_field_error fe;
+    enum core_policy policy = CORE_POLICY_USAGE;
+    const json_t *policy_json = json_object_get(req->body, "policy");
+    const json_t *volume = json_object_get(req->body, "volume");
+    struct db *db = NULL;
+    json_t *body;
+    enum err rc;
+
+    if (!json_is_object(req->body))
+        return api_field_error(&reply->problem, "", "the body must be a JSON object");
+    rc = api_check_members(req->body, "", allowed, NULL, &reply->problem);
+    if (rc != ERR_OK)
+        return rc;
+    if (policy_json && (!json_is_string(policy_json) ||
+                        core_policy_parse(json_string_value(policy_json), &policy) != ERR_OK))
+        return api_field_error(&reply->problem, "/policy", "must be none, equal or usage");
+    if (volume && (!json_is_number(volume) || !(json_number_value(volume) >= 0) ||
+                   !(json_number_value(volume) <= 1e18)))
+        return api_field_error(&reply->problem, "/volume",
+                               "must be a number of inferences from 0 to 1e18");
+    rc = api_db(s, &db, &reply->problem);
+    if (rc == ERR_OK)
+        rc = db_read_begin(db);
+    if (rc != ERR_OK)
+        return rc;
+    rc = parse_side(db, json_object_get(req->body, "a"), "/a", policy, &a, &reply->problem);
+    if (rc == ERR_OK)
+        rc = parse_side(db, json_object_get(req->body, "b"), "/b", policy, &b, &reply->problem);
+    db_read_end(db);
+    if (rc != ERR_OK)
+        return rc;
+    /* Crossover on the central values; per-inference figures in kg like the fixed part. */
+    pa.fixed = a.fixed_kg.value;
+    pa.per_inference = a.g_per_inference.value / 1000.0;
+    pb.fixed = b.fixed_kg.value;
+    pb.per_inference = b.g_per_inference.value / 1000.0;
+    if (core_crossover(&pa, &pb, &crossover, &fe) != ERR_OK)
+        return api_field_from_core(&reply->problem, &fe);
+    body = json_pack("{s:o, s:o, s:s, s:{s:s}}", "a", side_json(&a), "b", side_json(&b), "policy",
+                     core_policy_name(policy), "crossover", "kind", crossover_name(crossover.kind));
+    if (body == NULL)
+        return ERR_NO_MEMORY;
+    json_object_set_new(json_object_get(body, "crossover"), "volume",
+                        crossover.kind == CORE_CROSSOVER_A_BEYOND ||
+                                crossover.kind == CORE_CROSSOVER_B_BEYOND
+                            ? json_real(crossover.volume)
+                            : json_null());
+    if (volume) {
+        double v = json_number_value(volume);
+        json_object_set_new(body, "at_volume",
+                            json_pack("{s:f, s:f, s:f, s:s}", "volume", v, "a_co2e_kg",
+                                      pa.fixed + pa.per_inference * v, "b_co2e_kg",
+                                      pb.fixed + pb.per_inference * v, "cleaner",
+                                      cleaner_names[core_cleaner_at(&pa, &pb, v)]));
+    }
+    json_object_set_new(body, "methodology_version", json_string(CORE_METHODOLOGY_VERSION));
+    return api_reply_json(reply, 200, body);
+}
