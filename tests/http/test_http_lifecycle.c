@@ -1,0 +1,420 @@
+/* The process around the API: graceful stop on SIGTERM/SIGINT (idle and under
+ * load, losing no acknowledged write), restart on the same database, refusal to
+ * start on a bad database path or file, and the migrate and version commands. */
+#include "harness.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TEST_TIMEOUT_S      30
+#define LOAD_THREADS        4
+#define LOAD_MAX_PER_THREAD 2000
+
+static struct ct_server *srv;
+
+static void new_server(void)
+{
+    srv = ct_server_new();
+}
+
+static void stop_servers(void)
+{
+    ct_cleanup_all();
+    srv = NULL;
+}
+
+static void start(struct ct_server *s)
+{
+    char why[4096];
+
+    ck_assert_msg(ct_server_start(s, why, sizeof why), "%s", why);
+}
+
+static bool file_exists(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0;
+}
+
+/* ---- signals ---- */
+
+START_TEST(sigterm_on_an_idle_server_exits_0_within_2_s)
+{
+    struct ct_response r;
+    double start_s;
+    int status;
+
+    start(srv);
+    ck_assert_int_eq(ct_get(srv, "/healthz", &r), 200);
+    ct_response_cleanup(&r);
+    start_s = ct_now();
+    ct_server_signal(srv, SIGTERM);
+    status = ct_server_wait(srv, 2.0);
+    ck_assert_msg(status == 0, "exit status %d after %.3f s", status, ct_now() - start_s);
+    /* Nothing listens any more. */
+    ct_get(srv, "/healthz", &r);
+    ck_assert_int_eq(r.status, 0);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+START_TEST(sigint_on_an_idle_server_exits_0_within_2_s)
+{
+    int status;
+
+    start(srv);
+    ct_server_signal(srv, SIGINT);
+    status = ct_server_wait(srv, 2.0);
+    ck_assert_int_eq(status, 0);
+}
+END_TEST
+
+struct load_worker {
+    pthread_t thread;
+    int index;
+    atomic_bool *done;
+    atomic_int *acked_total;
+    int n_acked;
+    int acked[LOAD_MAX_PER_THREAD]; /* sequence numbers that got 201 */
+    int n_failed;                   /* transport failures (refused while stopping) */
+    long unexpected;                /* the first status that is neither 201 nor 503 */
+};
+
+static void *load_worker_run(void *cls)
+{
+    struct load_worker *w = cls;
+
+    for (int seq = 0; seq < LOAD_MAX_PER_THREAD && !atomic_load(w->done); seq++) {
+        char body[128];
+        struct ct_response r;
+
+        snprintf(body, sizeof body, "{\"id\":\"load/t%d-%d\",\"task\":\"load\"}", w->index, seq);
+        ct_send_json(srv, "POST", "/v1/models", body, &r);
+        if (r.status == 201) {
+            w->acked[w->n_acked++] = seq;
+            atomic_fetch_add(w->acked_total, 1);
+        } else if (r.status == 0) {
+            struct timespec pause = {0, 5 * 1000 * 1000};
+            w->n_failed++;
+            nanosleep(&pause, NULL);
+        } else if (r.status != 503 && w->unexpected == 0) {
+            w->unexpected = r.status;
+        }
+        ct_response_cleanup(&r);
+    }
+    return NULL;
+}
+
+START_TEST(sigterm_under_load_exits_0_and_keeps_every_acknowledged_write)
+{
+    static struct load_worker workers[LOAD_THREADS];
+    atomic_bool done = false;
+    atomic_int acked_total = 0;
+    double deadline;
+    int status, checked = 0;
+
+    start(srv);
+    for (int i = 0; i < LOAD_THREADS; i++) {
+        workers[i] = (struct load_worker){.index = i, .done = &done, .acked_total = &acked_total};
+        ck_assert_int_eq(pthread_create(&workers[i].thread, NULL, load_worker_run, &workers[i]), 0);
+    }
+    /* Stop it mid-way: once writes are flowing, or after 2 s at most. */
+    deadline = ct_now() + 2.0;
+    while (atomic_load(&acked_total) < 100 && ct_now() < deadline) {
+        struct timespec pause = {0, 5 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    ct_server_signal(srv, SIGTERM);
+    status = ct_server_wait(srv, 12.0);
+    atomic_store(&done, true);
+    for (int i = 0; i < LOAD_THREADS; i++)
+        pthread_join(workers[i].thread, NULL);
+    ck_assert_msg(status == 0, "exit status %d under load", status);
+    for (int i = 0; i < LOAD_THREADS; i++)
+        ck_assert_msg(workers[i].unexpected == 0, "worker %d got HTTP %ld", i,
+                      workers[i].unexpected);
+    ck_assert_int_gt(atomic_load(&acked_total), 0);
+
+    /* Every write that was acknowledged survived the stop. */
+    start(srv);
+    for (int i = 0; i < LOAD_THREADS; i++) {
+        for (int j = 0; j < workers[i].n_acked; j++) {
+            char path[128];
+            struct ct_response r;
+            snprintf(path, sizeof path, "/v1/models/load/t%d-%d", i, workers[i].acked[j]);
+            ck_assert_msg(ct_get(srv, path, &r) == 200, "acknowledged %s is lost: %ld", path,
+                          r.status);
+            ct_response_cleanup(&r);
+            checked++;
+        }
+    }
+    ck_assert_int_eq(checked, atomic_load(&acked_total));
+}
+END_TEST
+
+START_TEST(sigkill_loses_no_acknowledged_write)
+{
+    static const char *const ids[] = {"kill/a", "kill/b", "kill/c"};
+    struct ct_response r;
+    char body[128], path[128];
+
+    start(srv);
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        snprintf(body, sizeof body, "{\"id\":\"%s\"}", ids[i]);
+        ck_assert_int_eq(ct_send_json(srv, "POST", "/v1/models", body, &r), 201);
+        ct_response_cleanup(&r);
+    }
+    ct_server_kill(srv);
+    start(srv);
+    ck_assert_int_eq(ct_get(srv, "/readyz", &r), 200);
+    ct_response_cleanup(&r);
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        snprintf(path, sizeof path, "/v1/models/%s", ids[i]);
+        ck_assert_msg(ct_get(srv, path, &r) == 200, "%s lost after SIGKILL", ids[i]);
+        ct_response_cleanup(&r);
+    }
+}
+END_TEST
+
+/* ---- start-up faults ---- */
+
+/* serve on db_path (with --auto-migrate when asked); it must exit non-zero within
+ * 5 s without writing its port file, with an error line holding expect (and naming
+ * db_path when names_path). */
+static void refuses_to_start(const char *db_path, bool auto_migrate, bool names_path,
+                             const char *expect)
+{
+    char port_file[700];
+    const char *argv[] = {"serve",       "--listen",    "127.0.0.1",
+                          "--port",      "0",           "--db",
+                          db_path,       "--port-file", port_file,
+                          "--log-level", "warn",        auto_migrate ? "--auto-migrate" : NULL,
+                          NULL};
+    struct ct_command c;
+
+    snprintf(port_file, sizeof port_file, "%s/refused.port", srv->dir);
+    ct_run(argv, NULL, 5.0, &c);
+    ck_assert_msg(c.status > 0, "serve on %s%s: status %d (-1: still running after 5 s): %s",
+                  db_path, auto_migrate ? " --auto-migrate" : "", c.status, c.output);
+    ck_assert_msg(!file_exists(port_file), "serve on %s listened before failing", db_path);
+    ck_assert_msg(!names_path || strstr(c.output, db_path) != NULL,
+                  "the message does not name %s: %s", db_path, c.output);
+    ck_assert_msg(strstr(c.output, expect) != NULL, "the message lacks '%s': %s", expect, c.output);
+    ck_assert_msg(strstr(c.output, "error") != NULL, "no error line: %s", c.output);
+    free(c.output);
+}
+
+START_TEST(serve_refuses_a_database_in_a_missing_directory)
+{
+    char path[700];
+
+    snprintf(path, sizeof path, "%s/missing/sub/carbontree.db", srv->dir);
+    refuses_to_start(path, true, true, "cannot");
+    refuses_to_start(path, false, true, "cannot");
+    ck_assert(!file_exists(path));
+}
+END_TEST
+
+START_TEST(serve_refuses_a_database_path_that_is_a_directory)
+{
+    char path[700];
+
+    snprintf(path, sizeof path, "%s/a-directory", srv->dir);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    refuses_to_start(path, true, true, "cannot");
+    refuses_to_start(path, false, true, "cannot");
+}
+END_TEST
+
+/* 4 KiB of deterministic noise (xorshift), so a failure can be reproduced. */
+static void write_noise(const char *path)
+{
+    unsigned char noise[4096];
+    uint32_t x = 2463534242u;
+    FILE *f = fopen(path, "wb");
+
+    for (size_t i = 0; i < sizeof noise; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        noise[i] = (unsigned char)x;
+    }
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(noise, 1, sizeof noise, f), sizeof noise);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+START_TEST(serve_refuses_a_corrupt_database_and_leaves_it_alone)
+{
+    char path[700], copy[720];
+    struct stat st;
+
+    snprintf(path, sizeof path, "%s/corrupt.db", srv->dir);
+    snprintf(copy, sizeof copy, "%s.orig", path);
+    write_noise(path);
+    write_noise(copy);
+    refuses_to_start(path, false, true, "not a database");
+    refuses_to_start(path, true, true, "not a database");
+    /* The evidence is untouched: same size, no WAL beside it. */
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(st.st_size, 4096);
+    snprintf(copy, sizeof copy, "%s-wal", path);
+    ck_assert_msg(!file_exists(copy) || (stat(copy, &st) == 0 && st.st_size == 0),
+                  "a WAL was written beside the corrupt file");
+}
+END_TEST
+
+START_TEST(serve_on_an_unmigrated_database_says_to_run_migrate)
+{
+    char path[700];
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/empty.db", srv->dir);
+    f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    refuses_to_start(path, false, false, "carbontree migrate");
+}
+END_TEST
+
+START_TEST(serve_rejects_an_unknown_option_with_status_2)
+{
+    const char *argv[] = {"serve", "--no-such-flag", NULL};
+    struct ct_command c;
+
+    ct_run(argv, NULL, 5.0, &c);
+    ck_assert_int_eq(c.status, 2);
+    ck_assert_msg(strstr(c.output, "--no-such-flag") != NULL, "%s", c.output);
+    free(c.output);
+}
+END_TEST
+
+/* ---- commands ---- */
+
+/* The schema number in `carbontree version` output: "carbontree X.Y.Z (schema N)". */
+static int schema_of_version(const char *output)
+{
+    const char *p = strstr(output, "(schema ");
+
+    ck_assert_msg(p != NULL, "no schema in '%s'", output);
+    return atoi(p + 8);
+}
+
+START_TEST(version_prints_the_project_version)
+{
+    const char *argv[] = {"version", NULL};
+    const char *source = getenv("CARBONTREE_SOURCE_DIR");
+    char cmake_path[1024], expected[64] = "", line[256];
+    struct ct_command c;
+    FILE *f;
+
+    ck_assert_ptr_nonnull(source);
+    snprintf(cmake_path, sizeof cmake_path, "%s/CMakeLists.txt", source);
+    f = fopen(cmake_path, "r");
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "project(carbontree VERSION %63[0-9.]", expected) == 1)
+            break;
+    fclose(f);
+    ck_assert_msg(expected[0] != '\0', "no project version in %s", cmake_path);
+
+    ct_run(argv, NULL, 5.0, &c);
+    ck_assert_int_eq(c.status, 0);
+    snprintf(line, sizeof line, "carbontree %s ", expected);
+    ck_assert_msg(strncmp(c.output, line, strlen(line)) == 0, "'%s' does not start with '%s'",
+                  c.output, line);
+    ck_assert_int_ge(schema_of_version(c.output), 1);
+    free(c.output);
+}
+END_TEST
+
+START_TEST(migrate_twice_succeeds_and_serve_needs_no_auto_migrate)
+{
+    const char *migrate[] = {"migrate", "--db", srv->db_path, NULL};
+    const char *version[] = {"version", NULL};
+    struct ct_command c;
+    struct ct_response r;
+    int schema;
+
+    ct_run(version, NULL, 5.0, &c);
+    schema = schema_of_version(c.output);
+    free(c.output);
+
+    ct_run(migrate, NULL, 10.0, &c);
+    ck_assert_msg(c.status == 0, "first migrate: %d %s", c.status, c.output);
+    free(c.output);
+    ct_run(migrate, NULL, 10.0, &c);
+    ck_assert_msg(c.status == 0, "second migrate: %d %s", c.status, c.output);
+    free(c.output);
+
+    srv->no_auto_migrate = true;
+    start(srv);
+    ck_assert_int_eq(ct_get(srv, "/readyz", &r), 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(r.json, "schema_version")), schema);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+START_TEST(restart_on_the_same_database_keeps_models)
+{
+    struct ct_response r;
+
+    start(srv);
+    ck_assert_int_eq(ct_send_json(srv, "POST", "/v1/models", "{\"id\":\"keep/base\"}", &r), 201);
+    ct_response_cleanup(&r);
+    ck_assert_int_eq(ct_send_json(srv, "POST", "/v1/models",
+                                  "{\"id\":\"keep/child\",\"base_model\":\"keep/base\"}", &r),
+                     201);
+    ct_response_cleanup(&r);
+    ck_assert_int_eq(ct_server_stop(srv), 0);
+    start(srv); /* --auto-migrate again on a current database */
+    ck_assert_int_eq(ct_get(srv, "/v1/models/keep/child", &r), 200);
+    ck_assert_int_eq(json_array_size(json_object_get(r.json, "parents")), 1);
+    ct_response_cleanup(&r);
+    ck_assert_int_eq(ct_send_json(srv, "POST", "/v1/models", "{\"id\":\"keep/base\"}", &r), 409);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+static Suite *lifecycle_suite(void)
+{
+    Suite *s = suite_create("http_lifecycle");
+    TCase *signals = tcase_create("signals");
+    TCase *startup = tcase_create("startup");
+    TCase *commands = tcase_create("commands");
+    TCase *all[] = {signals, startup, commands};
+
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        tcase_add_checked_fixture(all[i], new_server, stop_servers);
+        tcase_set_timeout(all[i], TEST_TIMEOUT_S);
+        suite_add_tcase(s, all[i]);
+    }
+    tcase_add_test(signals, sigterm_on_an_idle_server_exits_0_within_2_s);
+    tcase_add_test(signals, sigint_on_an_idle_server_exits_0_within_2_s);
+    tcase_add_test(signals, sigterm_under_load_exits_0_and_keeps_every_acknowledged_write);
+    tcase_add_test(signals, sigkill_loses_no_acknowledged_write);
+    tcase_add_test(signals, restart_on_the_same_database_keeps_models);
+
+    tcase_add_test(startup, serve_refuses_a_database_in_a_missing_directory);
+    tcase_add_test(startup, serve_refuses_a_database_path_that_is_a_directory);
+    tcase_add_test(startup, serve_refuses_a_corrupt_database_and_leaves_it_alone);
+    tcase_add_test(startup, serve_on_an_unmigrated_database_says_to_run_migrate);
+    tcase_add_test(startup, serve_rejects_an_unknown_option_with_status_2);
+
+    tcase_add_test(commands, version_prints_the_project_version);
+    tcase_add_test(commands, migrate_twice_succeeds_and_serve_needs_no_auto_migrate);
+    return s;
+}
+
+int main(void)
+{
+    return ct_main(lifecycle_suite());
+}
