@@ -259,6 +259,7 @@ enum err api_models_post(struct api_service *s, const struct api_request *req,
     struct core_model *m;
     struct db *db = NULL;
     const json_t *id;
+    json_t *body;
     size_t bad = 0;
     bool lineage_given = false;
     bool from_card;
@@ -313,7 +314,10 @@ enum err api_models_post(struct api_service *s, const struct api_request *req,
     snprintf(location, sizeof location, "/v1/models/%s/%s", m->id.ns, m->id.name);
     api_reply_header(reply, "Location", location);
     set_model_headers(reply, m);
-    rc = api_reply_json(reply, 201, model_to_json(m));
+    body = model_to_json(m);
+    if (body != NULL) /* the same representation as GET: a new model has no profile yet */
+        json_object_set_new(body, "inference", json_null());
+    rc = api_reply_json(reply, 201, body);
 out:
     free(m);
     (void)lineage_given;
