@@ -150,5 +150,11 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
                         struct api_reply *reply);
 enum err api_compare_post(struct api_service *s, const struct api_request *req,
                           struct api_reply *reply);
+enum err api_activities_post(struct api_service *s, const struct api_request *req,
+                             struct api_reply *reply);
+enum err api_activities_list(struct api_service *s, const struct api_request *req,
+                             struct api_reply *reply);
+enum err api_activities_delete(struct api_service *s, const struct api_request *req,
+                               struct api_reply *reply);
 
 #endif

@@ -143,4 +143,22 @@ json_t *api_profile_json(const struct api_profile *profile);
 /* Reads the stored form. ERR_INTERNAL when it is malformed. */
 enum err api_profile_from_json(const char *text, struct api_profile *out);
 
+#include "estimate.h"
+
+/* Reads an estimate request (method and inputs) from body, resolving hardware and
+ * intensity through db, and runs the core. extra_members names further members the
+ * caller allows (NULL-terminated, may be NULL). *inputs_out is a new reference with
+ * the resolved inputs. */
+enum err api_estimate_from_json(struct db *db, const json_t *body,
+                                const char *const *extra_members, struct core_estimate *out,
+                                json_t **inputs_out, struct api_problem *problem);
+
+/* The answer body of POST /v1/estimates; steals inputs. New reference. */
+json_t *api_estimate_json(const struct core_estimate *estimate, json_t *inputs);
+
+/* Parses an activity body and appends it to model m, inside the caller's write
+ * transaction. The caller cleans up *out. */
+enum err api_activity_add(struct db *db, const struct core_model *m, const json_t *body,
+                          struct db_activity *out, struct api_problem *problem);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MODELS_PAGE_DEFAULT  50
 #define MODELS_PAGE_MAX      500
@@ -177,6 +178,57 @@ static enum err parse_lineage(const json_t *body, struct core_model *m, bool *gi
     return rc;
 }
 
+/* The Hub card's co2_eq_emissions (huggingface.co/docs/hub/model-cards-co2): a
+ * mapping whose "emissions" is in grams of CO2e, or the legacy bare number (grams).
+ * Builds the body of the "reported" activity it becomes; the kind comes from
+ * training_type (pre-training -> training, fine-tuning -> fine_tuning; absent: a
+ * base model's is training, a derived model's fine_tuning; other text -> other). */
+static enum err card_emissions(const json_t *card, bool has_parents, json_t **activity,
+                               struct api_problem *problem)
+{
+    static const char *const allowed[] = {
+        "emissions",      "source",     "training_type", "geographical_location",
+        "hardware_used",  "hours_used", "cpu_model",     "gpu_model",
+        "ram_total_size", "on_cloud",   "cloud_region",  NULL};
+    const json_t *grams = json_is_object(card) ? json_object_get(card, "emissions") : card;
+    const json_t *training_type = json_object_get(card, "training_type");
+    const char *kind = has_parents ? "fine_tuning" : "training";
+    char note[500];
+    char *text;
+
+    if (!json_is_object(card) && !json_is_number(card))
+        return api_field_error(problem, "/co2_eq_emissions",
+                               "must be a number of grams or a mapping with \"emissions\" in "
+                               "grams");
+    if (json_is_object(card) &&
+        api_check_members(card, "/co2_eq_emissions", allowed, NULL, problem) != ERR_OK)
+        return ERR_INVALID_INPUT;
+    if (!json_is_number(grams) || !(json_number_value(grams) >= 0) ||
+        !(json_number_value(grams) <= 1e15))
+        return api_field_error(
+            problem, json_is_object(card) ? "/co2_eq_emissions/emissions" : "/co2_eq_emissions",
+            "must be grams of CO2e, from 0 to 1e15");
+    if (training_type && !json_is_string(training_type))
+        return api_field_error(problem, "/co2_eq_emissions/training_type", "must be a text");
+    if (training_type) {
+        const char *t = json_string_value(training_type);
+        if (strcasecmp(t, "pre-training") == 0 || strcasecmp(t, "pretraining") == 0 ||
+            strcasecmp(t, "pre_training") == 0 || strcasecmp(t, "training") == 0)
+            kind = "training";
+        else if (strcasecmp(t, "fine-tuning") == 0 || strcasecmp(t, "finetuning") == 0 ||
+                 strcasecmp(t, "fine_tuning") == 0)
+            kind = "fine_tuning";
+        else
+            kind = "other";
+    }
+    text = json_dumps(card, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+    snprintf(note, sizeof note, "model card co2_eq_emissions: %.440s", text ? text : "");
+    free(text);
+    *activity = json_pack("{s:s, s:s, s:f, s:s}", "kind", kind, "obtained", "reported", "co2e_kg",
+                          json_number_value(grams) / 1000.0, "note", note);
+    return *activity ? ERR_OK : ERR_NO_MEMORY;
+}
+
 /* Checks the storage-free lineage rules and reports the offending parent. */
 static enum err check_lineage(const struct core_model *m, bool from_card,
                               struct api_problem *problem)
@@ -253,13 +305,13 @@ static enum err lineage_store_error(enum err rc, const struct core_model *m, siz
 enum err api_models_post(struct api_service *s, const struct api_request *req,
                          struct api_reply *reply)
 {
-    static const char *const allowed[] = {"id",   "parents", "base_model", "base_model_relation",
-                                          "task", "license", "url",        "parameters",
-                                          NULL};
+    static const char *const allowed[] = {
+        "id",   "parents", "base_model", "base_model_relation", "co2_eq_emissions",
+        "task", "license", "url",        "parameters",          NULL};
     struct core_model *m;
     struct db *db = NULL;
     const json_t *id;
-    json_t *body;
+    json_t *body, *card_activity = NULL;
     size_t bad = 0;
     bool lineage_given = false;
     bool from_card;
@@ -287,6 +339,9 @@ enum err api_models_post(struct api_service *s, const struct api_request *req,
     from_card = json_object_get(req->body, "base_model") != NULL;
     if (rc == ERR_OK)
         rc = check_lineage(m, from_card, &reply->problem);
+    if (rc == ERR_OK && json_object_get(req->body, "co2_eq_emissions"))
+        rc = card_emissions(json_object_get(req->body, "co2_eq_emissions"), m->n_parents > 0,
+                            &card_activity, &reply->problem);
     if (rc != ERR_OK)
         goto out;
 
@@ -297,6 +352,15 @@ enum err api_models_post(struct api_service *s, const struct api_request *req,
     if (rc != ERR_OK)
         goto out;
     rc = db_model_insert(db, m, &bad);
+    if (rc == ERR_OK && card_activity) {
+        struct db_activity activity;
+        rc = api_activity_add(db, m, card_activity, &activity, &reply->problem);
+        if (rc != ERR_OK) {
+            db_write_rollback(db);
+            goto out;
+        }
+        db_activity_cleanup(&activity);
+    }
     if (rc == ERR_OK) {
         rc = db_write_commit(db);
     } else {
@@ -319,6 +383,7 @@ enum err api_models_post(struct api_service *s, const struct api_request *req,
         json_object_set_new(body, "inference", json_null());
     rc = api_reply_json(reply, 201, body);
 out:
+    json_decref(card_activity);
     free(m);
     (void)lineage_given;
     return rc;

@@ -19,6 +19,9 @@ static const struct route routes[] = {
     {"GET",    "/v1/models/{}/{}/ancestors",               api_ancestors_get,           0},
     {"GET",    "/v1/models/{}/{}/family",                  api_family_get,              0},
     /* ledger */
+    {"GET",    "/v1/models/{}/{}/activities",              api_activities_list,         0},
+    {"POST",   "/v1/models/{}/{}/activities",              api_activities_post,         ROUTE_JSON_BODY},
+    {"DELETE", "/v1/models/{}/{}/activities/{}",           api_activities_delete,       0},
     {"GET",    "/v1/models/{}/{}/inferences",              api_inferences_get,          0},
     {"POST",   "/v1/models/{}/{}/inferences",              api_inferences_post,         ROUTE_JSON_BODY},
     {"PUT",    "/v1/models/{}/{}/inference-counters/{}",   api_counters_put,            ROUTE_JSON_BODY},

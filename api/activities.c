@@ -1,0 +1,337 @@
+/* /v1/models/{ns}/{name}/activities: a model's own emissions sources. Each is
+ * measured (energy, with or without CO2e), reported (CO2e only, e.g. a Hub card) or
+ * estimated (inputs for one of the core's methods), and keeps its inputs, method
+ * and methodology version so it can be explained and recomputed. */
+#include "internal.h"
+#include "methodology.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ACTIVITIES_PAGE_DEFAULT 50
+#define ACTIVITIES_PAGE_MAX     500
+#define ACTIVITY_CO2E_KG_MAX    1e12 /* a million tonnes: beyond any training run on record */
+#define ACTIVITY_ENERGY_KWH_MAX 1e13
+
+static const char *const kinds[] = {"training", "fine_tuning", "development", "embodied",
+                                    "idle",     "other",       NULL};
+
+static bool in_list(const char *text, const char *const *list)
+{
+    for (; *list; list++)
+        if (strcmp(text, *list) == 0)
+            return true;
+    return false;
+}
+
+/* An optional non-negative range member within max. */
+static enum err read_amount(const json_t *body, const char *key, double max, struct core_range *out,
+                            bool *present, struct api_problem *problem)
+{
+    const json_t *v = json_object_get(body, key);
+    char pointer[64];
+
+    snprintf(pointer, sizeof pointer, "/%s", key);
+    *present = v != NULL;
+    if (v == NULL)
+        return ERR_OK;
+    if (api_range_parse(v, pointer, out, problem) != ERR_OK)
+        return ERR_INVALID_INPUT;
+    if (!(out->low >= 0))
+        return api_field_error(problem, pointer, "must not be negative");
+    if (!(out->high <= max))
+        return api_field_error(problem, pointer, "must be at most %g", max);
+    return ERR_OK;
+}
+
+static json_t *activity_json(const struct core_model_id *model, const struct db_activity *a)
+{
+    char id[CORE_MODEL_ID_MAX + 1];
+    json_t *inputs = json_loads(a->inputs_json ? a->inputs_json : "{}", 0, NULL);
+    json_t *result = json_loads(a->result_json ? a->result_json : "{}", 0, NULL);
+    json_t *o =
+        json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s}", "id", (json_int_t)a->id, "model",
+                  core_model_id_format(model, id, sizeof id), "kind", a->kind, "obtained",
+                  a->obtained, "co2e_kg", api_range_json(a->co2e_kg), "inputs",
+                  inputs ? inputs : json_object(), "result", result ? result : json_object(),
+                  "methodology_version", a->methodology_version, "created_at", a->created_at);
+
+    if (o == NULL)
+        return NULL;
+    json_object_set_new(o, "method", a->method[0] ? json_string(a->method) : json_null());
+    json_object_set_new(o, "energy_kwh",
+                        a->has_energy ? api_range_json(a->energy_kwh) : json_null());
+    return o;
+}
+
+/* Fills a from a request body. The caller frees a's JSON texts. */
+static enum err parse_activity(struct db *db, const json_t *body, struct db_activity *a,
+                               struct api_problem *problem)
+{
+    static const char *const plain_allowed[] = {
+        "kind", "obtained", "note", "co2e_kg", "energy_kwh", "location", "carbon_intensity", NULL};
+    static const char *const estimate_extra[] = {"kind", "obtained", "note", NULL};
+    const json_t *kind = json_object_get(body, "kind");
+    const json_t *obtained = json_object_get(body, "obtained");
+    const json_t *note = json_object_get(body, "note");
+    json_t *result = NULL, *inputs = NULL;
+    bool has_co2e = false;
+    enum err rc = ERR_OK;
+
+    memset(a, 0, sizeof *a);
+    snprintf(a->methodology_version, sizeof a->methodology_version, "%s", CORE_METHODOLOGY_VERSION);
+    if (!json_is_string(kind) || !in_list(json_string_value(kind), kinds))
+        rc = api_field_error(problem, "/kind",
+                             "required: one of training, fine_tuning, development, embodied, "
+                             "idle, other");
+    else
+        snprintf(a->kind, sizeof a->kind, "%s", json_string_value(kind));
+    if (note && (!json_is_string(note) || json_string_length(note) > 500))
+        rc = api_field_error(problem, "/note", "must be a text of at most 500 bytes");
+    if (obtained && (!json_is_string(obtained) ||
+                     !in_list(json_string_value(obtained),
+                              (const char *const[]){"measured", "reported", "estimated", NULL})))
+        rc = api_field_error(problem, "/obtained", "must be measured, reported or estimated");
+    if (rc != ERR_OK)
+        return rc;
+
+    if (json_object_get(body, "method")) {
+        struct core_estimate estimate;
+        if (obtained && strcmp(json_string_value(obtained), "estimated") != 0)
+            return api_field_error(problem, "/obtained",
+                                   "an activity with a \"method\" is estimated");
+        rc = api_estimate_from_json(db, body, estimate_extra, &estimate, &inputs, problem);
+        if (rc != ERR_OK)
+            return rc;
+        snprintf(a->obtained, sizeof a->obtained, "estimated");
+        snprintf(a->method, sizeof a->method, "%s", core_method_name(estimate.method));
+        a->has_energy = estimate.energy_kwh.high > 0;
+        a->energy_kwh = estimate.energy_kwh;
+        a->co2e_kg = estimate.co2e_kg;
+        result = api_estimate_json(&estimate, inputs);
+        inputs = NULL;
+    } else {
+        struct core_intensity intensity;
+        rc = api_check_members(body, "", plain_allowed, NULL, problem);
+        if (read_amount(body, "co2e_kg", ACTIVITY_CO2E_KG_MAX, &a->co2e_kg, &has_co2e, problem) !=
+            ERR_OK)
+            rc = ERR_INVALID_INPUT;
+        if (read_amount(body, "energy_kwh", ACTIVITY_ENERGY_KWH_MAX, &a->energy_kwh, &a->has_energy,
+                        problem) != ERR_OK)
+            rc = ERR_INVALID_INPUT;
+        if (rc != ERR_OK)
+            return rc;
+        if (!has_co2e && !a->has_energy)
+            return api_field_error(problem, "/co2e_kg",
+                                   "give \"co2e_kg\", \"energy_kwh\", or a \"method\" with its "
+                                   "inputs");
+        if (obtained && strcmp(json_string_value(obtained), "estimated") == 0)
+            return api_field_error(problem, "/obtained",
+                                   "an estimated activity needs a \"method\" and its inputs");
+        result = json_object();
+        if (a->has_energy && !has_co2e) {
+            /* Measured energy: CO2e from the grid where it was used. */
+            rc = api_intensity_parse(db, body, "", &intensity, problem);
+            if (rc != ERR_OK) {
+                json_decref(result);
+                return rc;
+            }
+            a->co2e_kg = core_range_mul(a->energy_kwh, intensity.kg_per_kwh);
+            json_object_set_new(result, "carbon_intensity", api_intensity_json(&intensity));
+        } else if (json_object_get(body, "location") || json_object_get(body, "carbon_intensity")) {
+            json_decref(result);
+            return api_field_error(problem, "/location",
+                                   "a location or intensity only applies when CO2e is computed "
+                                   "from energy_kwh");
+        }
+        snprintf(a->obtained, sizeof a->obtained, "%s",
+                 obtained        ? json_string_value(obtained)
+                 : a->has_energy ? "measured"
+                                 : "reported");
+        json_object_set_new(result, "co2e_kg", api_range_json(a->co2e_kg));
+    }
+    inputs = json_deep_copy(body);
+    a->inputs_json = inputs ? json_dumps(inputs, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    a->result_json = result ? json_dumps(result, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(inputs);
+    json_decref(result);
+    if (a->inputs_json == NULL || a->result_json == NULL) {
+        db_activity_cleanup(a);
+        return ERR_NO_MEMORY;
+    }
+    return ERR_OK;
+}
+
+static enum err path_model(struct db *db, const struct api_request *req, struct core_model *m,
+                           struct api_problem *problem)
+{
+    struct core_model_id id;
+    enum err rc;
+
+    if (req->n_params < 2 ||
+        core_model_id_from_parts(req->params[0], req->params[1], &id) != ERR_OK)
+        return api_fail(problem, ERR_NOT_FOUND, "no model has this id");
+    rc = db_model_get(db, &id, m);
+    if (rc == ERR_NOT_FOUND)
+        return api_fail(problem, ERR_NOT_FOUND, "model '%s/%s' is not registered", id.ns, id.name);
+    return rc;
+}
+
+enum err api_activity_add(struct db *db, const struct core_model *m, const json_t *body,
+                          struct db_activity *out, struct api_problem *problem)
+{
+    enum err rc = parse_activity(db, body, out, problem);
+
+    if (rc != ERR_OK)
+        return rc;
+    rc = db_activity_insert(db, m->key, out);
+    if (rc != ERR_OK)
+        db_activity_cleanup(out);
+    return rc;
+}
+
+enum err api_activities_post(struct api_service *s, const struct api_request *req,
+                             struct api_reply *reply)
+{
+    struct core_model *m = NULL;
+    struct db_activity a;
+    struct db *db = NULL;
+    char location[400];
+    json_t *body = NULL;
+    enum err rc;
+
+    if (!json_is_object(req->body))
+        return api_field_error(&reply->problem, "", "the body must be a JSON object");
+    m = malloc(sizeof *m);
+    if (m == NULL)
+        return ERR_NO_MEMORY;
+    rc = api_db(s, &db, &reply->problem);
+    if (rc == ERR_OK)
+        rc = db_write_begin(db);
+    if (rc != ERR_OK)
+        goto out;
+    rc = path_model(db, req, m, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_activity_add(db, m, req->body, &a, &reply->problem);
+    if (rc == ERR_OK) {
+        body = activity_json(&m->id, &a);
+        db_activity_cleanup(&a);
+        if (body == NULL)
+            rc = ERR_NO_MEMORY;
+    }
+    if (rc == ERR_OK)
+        rc = db_write_commit(db);
+    else
+        db_write_rollback(db);
+    if (rc != ERR_OK)
+        goto out;
+    snprintf(location, sizeof location, "/v1/models/%s/%s/activities/%lld", m->id.ns, m->id.name,
+             (long long)json_integer_value(json_object_get(body, "id")));
+    api_reply_header(reply, "Location", location);
+    rc = api_reply_json(reply, 201, body);
+    body = NULL;
+out:
+    json_decref(body);
+    free(m);
+    return rc;
+}
+
+enum err api_activities_list(struct api_service *s, const struct api_request *req,
+                             struct api_reply *reply)
+{
+    static const char *const allowed[] = {"limit", "cursor", NULL};
+    struct core_model *m = NULL;
+    struct db_activity *items = NULL;
+    struct db *db = NULL;
+    int64_t limit = 0, cursor = 0;
+    size_t n = 0;
+    bool has_more = false;
+    json_t *array = NULL;
+    enum err rc;
+
+    rc = api_check_query(req, allowed, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_query_int(req, "limit", 1, ACTIVITIES_PAGE_MAX, ACTIVITIES_PAGE_DEFAULT, &limit,
+                           &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_query_int(req, "cursor", 0, INT64_MAX, 0, &cursor, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_db(s, &db, &reply->problem);
+    if (rc != ERR_OK)
+        return rc;
+    m = malloc(sizeof *m);
+    items = calloc((size_t)limit, sizeof *items);
+    if (m == NULL || items == NULL) {
+        rc = ERR_NO_MEMORY;
+        goto out;
+    }
+    rc = db_read_begin(db);
+    if (rc == ERR_OK) {
+        rc = path_model(db, req, m, &reply->problem);
+        if (rc == ERR_OK)
+            rc = db_activity_list(db, m->key, cursor, (size_t)limit, items, &n, &has_more);
+        db_read_end(db);
+    }
+    if (rc != ERR_OK)
+        goto out;
+    array = json_array();
+    for (size_t i = 0; array && i < n; i++)
+        json_array_append_new(array, activity_json(&m->id, &items[i]));
+    if (has_more && n > 0) {
+        char link[512];
+        snprintf(link, sizeof link, "<%s?limit=%lld&cursor=%lld>; rel=\"next\"", req->path,
+                 (long long)limit, (long long)items[n - 1].id);
+        api_reply_header(reply, "Link", link);
+    }
+    rc = api_reply_json(reply, 200, json_pack("{s:o}", "items", array));
+    if (rc == ERR_OK) {
+        char next[32];
+        snprintf(next, sizeof next, "%lld", n ? (long long)items[n - 1].id : 0LL);
+        json_object_set_new(reply->json, "next_cursor", has_more ? json_string(next) : json_null());
+    }
+out:
+    for (size_t i = 0; items && i < n; i++)
+        db_activity_cleanup(&items[i]);
+    free(items);
+    free(m);
+    return rc;
+}
+
+enum err api_activities_delete(struct api_service *s, const struct api_request *req,
+                               struct api_reply *reply)
+{
+    struct core_model *m = NULL;
+    struct db *db = NULL;
+    const char *id_text = req->n_params > 2 ? req->params[2] : "";
+    char *end = NULL;
+    long long id = strtoll(id_text, &end, 10);
+    enum err rc;
+
+    if (id_text[0] < '1' || id_text[0] > '9' || *end != '\0' || id <= 0)
+        return api_fail(&reply->problem, ERR_NOT_FOUND, "activity ids are positive integers");
+    m = malloc(sizeof *m);
+    if (m == NULL)
+        return ERR_NO_MEMORY;
+    rc = api_db(s, &db, &reply->problem);
+    if (rc == ERR_OK)
+        rc = db_write_begin(db);
+    if (rc != ERR_OK)
+        goto out;
+    rc = path_model(db, req, m, &reply->problem);
+    if (rc == ERR_OK) {
+        rc = db_activity_delete(db, m->key, (int64_t)id);
+        if (rc == ERR_NOT_FOUND)
+            api_fail(&reply->problem, ERR_NOT_FOUND, "model '%s/%s' has no activity %lld", m->id.ns,
+                     m->id.name, id);
+    }
+    if (rc == ERR_OK)
+        rc = db_write_commit(db);
+    else
+        db_write_rollback(db);
+    if (rc == ERR_OK)
+        reply->status = 204;
+out:
+    free(m);
+    return rc;
+}
