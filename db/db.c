@@ -283,6 +283,15 @@ void db_read_end(struct db *db)
         sqlite3_exec(db->handle, "COMMIT", NULL, NULL, NULL);
 }
 
+int64_t db_page_reads(struct db *db)
+{
+    int hit = 0, miss = 0, high = 0;
+
+    sqlite3_db_status(db->handle, SQLITE_DBSTATUS_CACHE_HIT, &hit, &high, 1);
+    sqlite3_db_status(db->handle, SQLITE_DBSTATUS_CACHE_MISS, &miss, &high, 1);
+    return (int64_t)hit + miss;
+}
+
 enum err db_ping(struct db *db)
 {
     int64_t version = 0;

@@ -50,6 +50,10 @@ int db_schema_latest(void);
 /* Current user_version of the connection's file. */
 enum err db_schema_version(struct db *db, int *version);
 
+/* Database pages this connection read (from its cache or the file) since the last
+ * call, which resets the count: the measure of how much a read touches. */
+int64_t db_page_reads(struct db *db);
+
 /* A cheap read proving the database answers (readyz). */
 enum err db_ping(struct db *db);
 
