@@ -12,9 +12,8 @@
 #define MODELS_PAGE_MAX      500
 #define MODEL_PARAMETERS_MAX 100000000000000LL /* 1e14: above any model built so far */
 
-static const char *const read_only_fields[] = {"namespace",  "name",           "depth",
-                                               "version",    "children_count", "created_at",
-                                               "updated_at", "owner",          NULL};
+static const char *const read_only_fields[] = {
+    "namespace", "name", "depth", "version", "children_count", "created_at", "updated_at", NULL};
 
 /* One JSON object for a model, as openapi.yaml's Model schema. New reference. */
 static json_t *model_to_json(const struct core_model *m)
@@ -239,8 +238,10 @@ static enum err check_lineage(const struct core_model *m, bool from_card,
 
     if (v == CORE_LINEAGE_OK)
         return ERR_OK;
-    if (from_card)
-        snprintf(pointer, sizeof pointer, "/base_model%s", m->n_parents > 1 ? "" : "");
+    if (from_card && m->n_parents > 1)
+        snprintf(pointer, sizeof pointer, "/base_model/%zu", bad);
+    else if (from_card)
+        snprintf(pointer, sizeof pointer, "/base_model");
     else
         snprintf(pointer, sizeof pointer, "/parents/%zu", bad);
     return api_field_error(problem, pointer, "%s", core_lineage_violation_text(v));
@@ -288,7 +289,7 @@ static enum err lineage_store_error(enum err rc, const struct core_model *m, siz
     case ERR_NOT_FOUND:
         return api_field_error(problem, pointer, "unknown parent model '%s'", parent);
     case ERR_INVALID_INPUT:
-        return api_field_error(problem, "/parents",
+        return api_field_error(problem, from_card ? "/base_model" : "/parents",
                                "the lineage would be deeper than %d generations",
                                CORE_LINEAGE_MAX_DEPTH);
     case ERR_CONFLICT:
@@ -556,9 +557,9 @@ enum err api_models_patch(struct api_service *s, const struct api_request *req,
     static const char *const allowed[] = {"parents",    "base_model", "base_model_relation",
                                           "task",       "license",    "url",
                                           "parameters", "inference",  NULL};
-    static const char *const read_only[] = {
-        "id",         "namespace",  "name",  "depth", "version", "children_count",
-        "created_at", "updated_at", "owner", NULL};
+    static const char *const read_only[] = {"id",         "namespace",  "name",
+                                            "depth",      "version",    "children_count",
+                                            "created_at", "updated_at", NULL};
     const json_t *inference = json_object_get(req->body, "inference");
     struct core_model_id id;
     struct core_model *m = NULL, *patch = NULL;

@@ -10,6 +10,27 @@
 
 #define PROBLEM_TYPE_BASE "https://carbontree.dev/problems/"
 
+/* The request path as a URI reference: bytes outside RFC 3986 pchar and '/' are
+ * percent-encoded (the server hands over the decoded path). */
+static void uri_reference(const char *path, char *buf, size_t buf_len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+
+    for (; *path && n + 4 < buf_len; path++) {
+        unsigned char c = (unsigned char)*path;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr("-._~!$&'()*+,;=:@/", c) != NULL) {
+            buf[n++] = (char)c;
+        } else {
+            buf[n++] = '%';
+            buf[n++] = hex[c >> 4];
+            buf[n++] = hex[c & 15];
+        }
+    }
+    buf[n] = '\0';
+}
+
 void api_problem_render(enum err rc, const struct api_request *req, struct api_reply *reply)
 {
     int status = err_http_status(rc);
@@ -40,8 +61,11 @@ void api_problem_render(enum err rc, const struct api_request *req, struct api_r
     reply->raw = NULL;
     body = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", err_title(rc), "status", status,
                      "detail", detail);
-    if (body && req && req->path)
-        json_object_set_new(body, "instance", json_string(req->path));
+    if (body && req && req->path) {
+        char instance[600];
+        uri_reference(req->path, instance, sizeof instance);
+        json_object_set_new(body, "instance", json_string(instance));
+    }
     if (body && req && req->request_id)
         json_object_set_new(body, "request_id", json_string(req->request_id));
     errors = json_array();

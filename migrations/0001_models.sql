@@ -3,7 +3,7 @@
 -- relation names. model_closure holds every (ancestor, descendant) pair, the model
 -- itself included, so a footprint reads O(ancestors) rows however large the family.
 CREATE TABLE models (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: ids are cursors
     namespace   TEXT NOT NULL COLLATE NOCASE CHECK (length(namespace) BETWEEN 1 AND 96),
     name        TEXT NOT NULL COLLATE NOCASE CHECK (length(name) BETWEEN 1 AND 96),
     task        TEXT CHECK (task IS NULL OR length(task) <= 255),

@@ -3,7 +3,7 @@
 -- each with the inputs as given, the method and the methodology version, so an
 -- estimate can be explained and recomputed.
 CREATE TABLE activities (
-    id                   INTEGER PRIMARY KEY,
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: ids are in URLs
     model_id             INTEGER NOT NULL REFERENCES models (id) ON DELETE CASCADE,
     kind                 TEXT NOT NULL CHECK (kind IN ('training', 'fine_tuning', 'development',
                                                        'embodied', 'idle', 'other')),
