@@ -7,6 +7,7 @@
 #include "err.h"
 #include "model.h"
 #include "range.h"
+#include "refdata.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -222,5 +223,113 @@ enum err db_idempotency_get(struct db *db, const char *scope, const char *key, c
                             int *status, char **response);
 enum err db_idempotency_put(struct db *db, const char *scope, const char *key,
                             const char *request_hash, int status, const char *response);
+
+/* ---- reference data: hardware and regions (db/refdata.c) ---- */
+
+/* Loads the reference tables embedded in the binary (reference-data/) into the
+ * tables of migration 3, inside the caller's write transaction: validates every
+ * row, stores the valid ones with their table and line, and records each skipped
+ * row with its reason and per-table counts in reference_loads. Called by the
+ * migration runner. ERR_INTERNAL when an embedded file is missing or is not the
+ * expected table (db_last_error says which); ERR_DB and friends on storage errors. */
+enum err db_refdata_load(struct db *db);
+
+#define DB_LICENCE_MAX     32
+#define DB_ATTRIBUTION_MAX 256
+
+/* One hardware row. hardware.table points to static storage. is_preferred: a
+ * lookup of this row's exact name answers this row (no other row with the same
+ * name ranks before it). */
+struct db_hardware {
+    int64_t id;
+    struct core_hardware hardware;
+    bool is_preferred;
+    char licence[DB_LICENCE_MAX];
+    char attribution[DB_ATTRIBUTION_MAX];
+};
+
+/* One region row. region.table points to static storage. kind is "world",
+ * "country", "subdivision" or "cloud"; provider is "" unless kind is "cloud".
+ * is_preferred: a lookup of this row's code answers this row. */
+struct db_region {
+    int64_t id;
+    struct core_region region;
+    char kind[16];
+    char provider[24];
+    bool is_preferred;
+    char licence[DB_LICENCE_MAX];
+    char attribution[DB_ATTRIBUTION_MAX];
+};
+
+/* Finds a region by code, case-insensitively, applying the precedence of
+ * migration 3 when several tables list it. ERR_NOT_FOUND when no row has it. */
+enum err db_region_find(struct db *db, const char *code, struct db_region *out);
+
+/* The known code closest to code (edit distance, case-insensitive, over codes and
+ * region names) into buf. ERR_NOT_FOUND when nothing is close enough to suggest. */
+enum err db_region_closest(struct db *db, const char *code, char *buf, size_t buf_len);
+
+/* Finds hardware by name: case, spaces and punctuation are ignored, and leading
+ * vendor words may be left out ("v100" finds "NVIDIA Tesla V100"). An exact name
+ * beats a vendor-less one, then migration 3's precedence applies. ERR_NOT_FOUND
+ * when nothing matches. */
+enum err db_hardware_find(struct db *db, const char *name, struct db_hardware *out);
+
+/* The known hardware name closest to name (a name containing it, else by edit
+ * distance) into buf. ERR_NOT_FOUND when nothing is close enough to suggest. */
+enum err db_hardware_closest(struct db *db, const char *name, char *buf, size_t buf_len);
+
+struct db_hardware_filter {
+    const char *name; /* NULL: any; else a case-insensitive substring of the name */
+    const char *kind; /* NULL: any; else "gpu", "cpu" or "tpu" */
+    int64_t after_id; /* cursor: ids greater than this */
+    size_t limit;     /* at most this many (> 0) */
+};
+
+/* Lists hardware rows in id order into items (room for filter->limit); *n_items is
+ * set and *has_more says whether another page exists. */
+enum err db_hardware_list(struct db *db, const struct db_hardware_filter *filter,
+                          struct db_hardware *items, size_t *n_items, bool *has_more);
+
+struct db_region_filter {
+    const char *name;     /* NULL: any; else a case-insensitive substring of code or name */
+    const char *provider; /* NULL: any; else a cloud provider ("gcp", "aws", ...) */
+    const char *country;  /* NULL: any; else an ISO 3166 code: the country's own rows and
+                             its subdivisions ("US" gives US and US-CA) */
+    const char *kind;     /* NULL: any; else "world", "country", "subdivision", "cloud" */
+    int64_t after_id;     /* cursor: ids greater than this */
+    size_t limit;         /* at most this many (> 0) */
+};
+
+/* Lists region rows in id order, as db_hardware_list. */
+enum err db_region_list(struct db *db, const struct db_region_filter *filter,
+                        struct db_region *items, size_t *n_items, bool *has_more);
+
+/* One loaded table: how many rows were loaded and skipped. */
+struct db_reference_load {
+    char table[48];
+    char kind[16]; /* "hardware" or "regions" */
+    int rank;      /* precedence, 1 first */
+    char licence[DB_LICENCE_MAX];
+    char attribution[DB_ATTRIBUTION_MAX];
+    int64_t n_loaded;
+    int64_t n_skipped;
+    char loaded_at[CORE_MODEL_TIME_MAX];
+};
+
+/* One skipped row and why. row is the line in the file (0 when unknown). */
+struct db_reference_skip {
+    char table[48];
+    int64_t row;
+    char field[64];
+    char reason[256];
+};
+
+/* The load report: every loaded table (kind, then rank) into loads (room for
+ * loads_cap; *n_loads set) and every skipped row into skips (room for skips_cap;
+ * *n_skips set). Rows beyond a capacity are left out. */
+enum err db_reference_report(struct db *db, struct db_reference_load *loads, size_t loads_cap,
+                             size_t *n_loads, struct db_reference_skip *skips, size_t skips_cap,
+                             size_t *n_skips);
 
 #endif

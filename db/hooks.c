@@ -4,7 +4,10 @@
 
 enum err db_migration_hook(struct db *db, int version)
 {
-    (void)db;
-    (void)version;
-    return ERR_OK;
+    switch (version) {
+    case 3: /* 0003_reference_data.sql: hardware and region tables */
+        return db_refdata_load(db);
+    default:
+        return ERR_OK;
+    }
 }
