@@ -4,7 +4,7 @@
 set -euo pipefail
 
 run_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev curl)
-test_pkgs=(check libsubunit-dev libcurl4-openssl-dev sqlite3 clang nodejs npm)
+test_pkgs=(check libsubunit-dev libcurl4-openssl-dev sqlite3 python3 clang nodejs npm)
 
 pkgs=("${run_pkgs[@]}")
 if [ "${1:-run}" = test ]; then
