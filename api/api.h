@@ -157,4 +157,14 @@ enum err api_activities_list(struct api_service *s, const struct api_request *re
 enum err api_activities_delete(struct api_service *s, const struct api_request *req,
                                struct api_reply *reply);
 
+/* ---- estimates and reference data (api/estimates.c, api/reference.c) ---- */
+enum err api_estimates_post(struct api_service *s, const struct api_request *req,
+                            struct api_reply *reply);
+enum err api_hardware_list(struct api_service *s, const struct api_request *req,
+                           struct api_reply *reply);
+enum err api_regions_list(struct api_service *s, const struct api_request *req,
+                          struct api_reply *reply);
+enum err api_methodology_get(struct api_service *s, const struct api_request *req,
+                             struct api_reply *reply);
+
 #endif

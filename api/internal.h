@@ -161,4 +161,20 @@ json_t *api_estimate_json(const struct core_estimate *estimate, json_t *inputs);
 enum err api_activity_add(struct db *db, const struct core_model *m, const json_t *body,
                           struct db_activity *out, struct api_problem *problem);
 
+/* ---- reference data (api/regions.c, api/reference.c) ---- */
+
+/* A region row as GET /v1/regions lists it: code, name, kind, provider, intensity
+ * in g and kg per kWh, year, table, row, source, licence, attribution, preferred.
+ * New reference (NULL on allocation failure). */
+json_t *api_region_json(const struct db_region *region);
+
+/* A hardware row as GET /v1/hardware lists it: name, kind, tdp_w, peak FLOP/s,
+ * memory, table, row, source, licence, attribution, preferred. New reference. */
+json_t *api_hardware_json(const struct db_hardware *hardware);
+
+/* api_intensity_json plus, for a table intensity, the region row's name, g/kWh,
+ * upstream source, licence and attribution (read again through db). New
+ * reference; NULL on allocation failure. */
+json_t *api_intensity_provenance_json(struct db *db, const struct core_intensity *intensity);
+
 #endif

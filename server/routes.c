@@ -29,6 +29,11 @@ static const struct route routes[] = {
     /* carbon */
     {"GET",    "/v1/models/{}/{}/footprint",               api_footprint_get,           0},
     {"POST",   "/v1/compare",                              api_compare_post,            ROUTE_JSON_BODY},
+    /* calculator and reference data */
+    {"POST",   "/v1/estimates",                            api_estimates_post,          ROUTE_JSON_BODY},
+    {"GET",    "/v1/hardware",                             api_hardware_list,           0},
+    {"GET",    "/v1/regions",                              api_regions_list,            0},
+    {"GET",    "/v1/methodology",                          api_methodology_get,         0},
 };
 /* clang-format on */
 
