@@ -141,9 +141,10 @@ static enum err parse_activity(struct db *db, const json_t *body, struct db_acti
             json_object_set_new(result, "carbon_intensity", api_intensity_json(&intensity));
         } else if (json_object_get(body, "location") || json_object_get(body, "carbon_intensity")) {
             json_decref(result);
-            return api_field_error(problem, "/location",
-                                   "a location or intensity only applies when CO2e is computed "
-                                   "from energy_kwh");
+            return api_field_error(
+                problem, json_object_get(body, "location") ? "/location" : "/carbon_intensity",
+                "a location or intensity only applies when CO2e is computed "
+                "from energy_kwh");
         }
         snprintf(a->obtained, sizeof a->obtained, "%s",
                  obtained        ? json_string_value(obtained)

@@ -292,6 +292,11 @@ static enum err lineage_store_error(enum err rc, const struct core_model *m, siz
         return api_field_error(problem, from_card ? "/base_model" : "/parents",
                                "the lineage would be deeper than %d generations",
                                CORE_LINEAGE_MAX_DEPTH);
+    case ERR_COUNT_OVERFLOW:
+        return api_field_error(problem, pointer,
+                               "under '%s' the family's inference total would exceed "
+                               "9223372036854775807",
+                               parent);
     case ERR_CONFLICT:
         api_field_error(problem, pointer,
                         "'%s' descends from this model: the edge would close a cycle", parent);

@@ -338,11 +338,15 @@ void api_etag(int64_t version, char *buf, size_t buf_len)
 
 bool api_etag_matches(const char *header, const char *etag)
 {
-    size_t etag_len = strlen(etag);
     const char *p = header;
+    size_t etag_len;
 
     if (header == NULL)
         return false;
+    /* Weak comparison (RFC 9110 8.8.3.2): the W/ prefix matters on neither side. */
+    if (strncmp(etag, "W/", 2) == 0)
+        etag += 2;
+    etag_len = strlen(etag);
     while (*p) {
         while (*p == ' ' || *p == ',' || *p == '\t')
             p++;

@@ -20,6 +20,7 @@
     X(ERR_PAYLOAD_TOO_LARGE, 413, "payload-too-large", "Payload too large")                        \
     X(ERR_UNSUPPORTED_MEDIA, 415, "unsupported-media-type", "Unsupported media type")              \
     X(ERR_INVALID_INPUT, 422, "invalid-input", "Invalid input")                                    \
+    X(ERR_COUNT_OVERFLOW, 422, "invalid-input", "Invalid input")                                   \
     X(ERR_RATE_LIMITED, 429, "rate-limited", "Too many requests")                                  \
     X(ERR_INTERNAL, 500, "internal", "Internal server error")                                      \
     X(ERR_NO_MEMORY, 500, "internal", "Internal server error")                                     \

@@ -115,7 +115,8 @@ enum err db_model_update_metadata(struct db *db, const struct core_model *m);
  * family aggregates of every old and new ancestor. The version is the caller's to
  * bump (db_model_update_metadata).
  * ERR_CONFLICT when an edge would close a cycle (*bad_parent names it);
- * ERR_NOT_FOUND for an unknown parent; ERR_INVALID_INPUT when too deep. */
+ * ERR_NOT_FOUND for an unknown parent; ERR_INVALID_INPUT when too deep;
+ * ERR_COUNT_OVERFLOW when an ancestor's inference total would pass INT64_MAX. */
 enum err db_model_set_parents(struct db *db, struct core_model *m, size_t *bad_parent);
 
 /* Deletes a model with no children, inside the caller's write transaction.

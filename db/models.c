@@ -2,6 +2,7 @@
  * ancestor closure. Returns core structs; no SQLite type escapes. */
 #include "internal.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -499,6 +500,36 @@ out:
     return rc;
 }
 
+/* ERR_COUNT_OVERFLOW when moving the subtree of key under parent would push an
+ * ancestor's inference total past INT64_MAX (counted as if none of it were there
+ * yet: conservative where the parent already holds part of it). */
+static enum err check_room_for_subtree(struct db *db, int64_t key, int64_t parent)
+{
+    static const char sql[] =
+        "SELECT (SELECT descendant_inferences FROM model_ledger WHERE model_id = ?1), "
+        "(SELECT max(l.descendant_inferences) FROM model_closure c JOIN model_ledger l "
+        " ON l.model_id = c.ancestor_id WHERE c.descendant_id = ?2)";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, key);
+    sqlite3_bind_int64(stmt, 2, parent);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        int64_t moving = sqlite3_column_int64(stmt, 0);
+        int64_t largest = sqlite3_column_int64(stmt, 1);
+        if (moving > INT64_MAX - largest)
+            rc = ERR_COUNT_OVERFLOW;
+    } else {
+        rc = db_map(db, step);
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
 enum err db_model_set_parents(struct db *db, struct core_model *m, size_t *bad_parent)
 {
     int64_t *affected = NULL;
@@ -512,6 +543,13 @@ enum err db_model_set_parents(struct db *db, struct core_model *m, size_t *bad_p
         return rc;
     for (size_t i = 0; i < m->n_parents; i++) {
         rc = check_no_cycle(db, m->key, keys[i]);
+        if (rc != ERR_OK) {
+            *bad_parent = i;
+            return rc;
+        }
+    }
+    for (size_t i = 0; i < m->n_parents; i++) {
+        rc = check_room_for_subtree(db, m->key, keys[i]);
         if (rc != ERR_OK) {
             *bad_parent = i;
             return rc;
