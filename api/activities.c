@@ -200,7 +200,15 @@ enum err api_activities_post(struct api_service *s, const struct api_request *re
     struct db *db = NULL;
     char location[400];
     json_t *body = NULL;
+    struct api_principal principal;
     enum err rc;
+
+    rc = api_db(s, &db, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_require(s, db, req, API_SCOPE_MODELS_WRITE, req->n_params ? req->params[0] : NULL,
+                         &principal, reply);
+    if (rc != ERR_OK)
+        return rc;
 
     if (!json_is_object(req->body))
         return api_field_error(&reply->problem, "", "the body must be a JSON object");
@@ -307,7 +315,15 @@ enum err api_activities_delete(struct api_service *s, const struct api_request *
     const char *id_text = req->n_params > 2 ? req->params[2] : "";
     char *end = NULL;
     long long id = strtoll(id_text, &end, 10);
+    struct api_principal principal;
     enum err rc;
+
+    rc = api_db(s, &db, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_require(s, db, req, API_SCOPE_MODELS_WRITE, req->n_params ? req->params[0] : NULL,
+                         &principal, reply);
+    if (rc != ERR_OK)
+        return rc;
 
     if (id_text[0] < '1' || id_text[0] > '9' || *end != '\0' || id <= 0)
         return api_fail(&reply->problem, ERR_NOT_FOUND, "activity ids are positive integers");

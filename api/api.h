@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define API_MAX_PATH_PARAMS 4
 #define API_MAX_QUERY       32
@@ -25,6 +26,10 @@ struct api_config {
     size_t body_max_bytes;
     int64_t max_page_count; /* 0: unlimited (tests use it to simulate a full disk) */
     bool auto_migrate;
+    const char *admin_token; /* seeds the first admin token of a database without one */
+    double write_rate_per_s; /* per-token write rate limit; 0: none */
+    double write_burst;      /* writes a token may make at once before the rate applies */
+    bool is_read_auth;       /* reads need a token too */
 };
 
 struct api_query_param {
@@ -166,5 +171,24 @@ enum err api_regions_list(struct api_service *s, const struct api_request *req,
                           struct api_reply *reply);
 enum err api_methodology_get(struct api_service *s, const struct api_request *req,
                              struct api_reply *reply);
+enum err api_tokens_post(struct api_service *s, const struct api_request *req,
+                         struct api_reply *reply);
+enum err api_tokens_list(struct api_service *s, const struct api_request *req,
+                         struct api_reply *reply);
+enum err api_tokens_delete(struct api_service *s, const struct api_request *req,
+                           struct api_reply *reply);
+
+/* The `carbontree token` command. create prints the new token on out (once); the
+ * others print to out. On failure why says what went wrong. */
+enum err api_cli_token_create(const struct api_config *config, const char *name,
+                              const char *scopes_csv, const char *namespaces_csv, FILE *out,
+                              char *why, size_t why_len);
+enum err api_cli_token_list(const struct api_config *config, FILE *out, char *why, size_t why_len);
+enum err api_cli_token_revoke(const struct api_config *config, const char *id_text, char *why,
+                              size_t why_len);
+
+/* When reads need a token: 401 unless the request carries a valid one. */
+enum err api_read_gate(struct api_service *s, const struct api_request *req,
+                       struct api_reply *reply);
 
 #endif

@@ -13,9 +13,6 @@
 #define SERIES_DAYS_DEFAULT 30
 #define REPORTER_MAX        128
 
-/* The idempotency scope of anonymous writes; tokens get their own scopes. */
-#define ANONYMOUS_SCOPE "anonymous"
-
 static void utc_day(time_t t, char out[11])
 {
     struct tm tm;
@@ -114,7 +111,15 @@ enum err api_inferences_post(struct api_service *s, const struct api_request *re
     char day[11], id[CORE_MODEL_ID_MAX + 1];
     int64_t count = 0, total = 0;
     bool replayed = false;
+    struct api_principal principal;
     enum err rc;
+
+    rc = api_db(s, &db, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_require(s, db, req, API_SCOPE_INFERENCES_WRITE,
+                         req->n_params ? req->params[0] : NULL, &principal, reply);
+    if (rc != ERR_OK)
+        return rc;
 
     if (!json_is_object(req->body))
         return api_field_error(&reply->problem, "", "the body must be a JSON object");
@@ -125,7 +130,7 @@ enum err api_inferences_post(struct api_service *s, const struct api_request *re
         rc = ERR_INVALID_INPUT;
     if (rc != ERR_OK)
         return rc;
-    rc = api_idempotency_begin(s, req, ANONYMOUS_SCOPE, &idem, &reply->problem);
+    rc = api_idempotency_begin(s, req, principal.idempotency_scope, &idem, &reply->problem);
     if (rc != ERR_OK)
         return rc;
     m = malloc(sizeof *m);
@@ -190,7 +195,15 @@ enum err api_counters_put(struct api_service *s, const struct api_request *req,
     char day[11], id[CORE_MODEL_ID_MAX + 1];
     int64_t total = 0, previous = 0, delta = 0;
     bool is_reset = false;
+    struct api_principal principal;
     enum err rc;
+
+    rc = api_db(s, &db, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_require(s, db, req, API_SCOPE_INFERENCES_WRITE,
+                         req->n_params ? req->params[0] : NULL, &principal, reply);
+    if (rc != ERR_OK)
+        return rc;
 
     if (!is_valid_reporter(reporter))
         return api_fail(&reply->problem, ERR_NOT_FOUND,
@@ -261,7 +274,14 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
     char pointer[64];
     size_t n;
     bool replayed = false;
+    struct api_principal principal;
     enum err rc;
+
+    rc = api_db(s, &db, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_require(s, db, req, API_SCOPE_INFERENCES_WRITE, NULL, &principal, reply);
+    if (rc != ERR_OK)
+        return rc;
 
     if (!json_is_object(req->body))
         return api_field_error(&reply->problem, "", "the body must be a JSON object");
@@ -303,9 +323,17 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
         if (json_is_object(item) && body_day(item, pointer, days[i], &reply->problem) != ERR_OK)
             rc = ERR_INVALID_INPUT;
     }
+    /* Every model of the batch must be in the token's namespaces: all or nothing. */
+    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+        if (!api_principal_may_write(&principal, ids[i].ns)) {
+            snprintf(pointer, sizeof pointer, "/reports/%zu/model", i);
+            api_field_error(&reply->problem, pointer, "outside this token's namespaces");
+            rc = api_authorize(&principal, API_SCOPE_INFERENCES_WRITE, ids[i].ns, reply);
+        }
+    }
     if (rc != ERR_OK)
         goto done;
-    rc = api_idempotency_begin(s, req, ANONYMOUS_SCOPE, &idem, &reply->problem);
+    rc = api_idempotency_begin(s, req, principal.idempotency_scope, &idem, &reply->problem);
     if (rc != ERR_OK)
         goto done;
     rc = api_db(s, &db, &reply->problem);

@@ -21,10 +21,13 @@ struct api_idempotency {
     bool is_registered;
 };
 
+struct api_rate_limiter;
+
 struct api_service {
     struct api_config config;
     char *db_path;
     struct db_pool *pool;
+    struct api_rate_limiter *rate_limiter; /* NULL: writes are not rate limited */
     pthread_mutex_t inflight_mu;
     size_t n_inflight;
     struct api_idempotency *inflight[API_MAX_INFLIGHT];
@@ -149,9 +152,9 @@ enum err api_profile_from_json(const char *text, struct api_profile *out);
  * intensity through db, and runs the core. extra_members names further members the
  * caller allows (NULL-terminated, may be NULL). *inputs_out is a new reference with
  * the resolved inputs. */
-enum err api_estimate_from_json(struct db *db, const json_t *body,
-                                const char *const *extra_members, struct core_estimate *out,
-                                json_t **inputs_out, struct api_problem *problem);
+enum err api_estimate_from_json(struct db *db, const json_t *body, const char *const *extra_members,
+                                struct core_estimate *out, json_t **inputs_out,
+                                struct api_problem *problem);
 
 /* The answer body of POST /v1/estimates; steals inputs. New reference. */
 json_t *api_estimate_json(const struct core_estimate *estimate, json_t *inputs);
@@ -176,5 +179,62 @@ json_t *api_hardware_json(const struct db_hardware *hardware);
  * upstream source, licence and attribution (read again through db). New
  * reference; NULL on allocation failure. */
 json_t *api_intensity_provenance_json(struct db *db, const struct core_intensity *intensity);
+
+/* ---- authentication and authorisation (api/auth.c) ---- */
+
+enum api_scope {
+    API_SCOPE_MODELS_WRITE = 1,
+    API_SCOPE_INFERENCES_WRITE = 2,
+    API_SCOPE_ADMIN = 4, /* implies every other scope and every namespace */
+};
+
+/* Who a request comes from, once its token checked out. */
+struct api_principal {
+    bool is_authenticated;
+    int64_t token_id;
+    unsigned scopes;
+    char name[DB_TOKEN_NAME_MAX + 1];
+    char namespaces[DB_TOKEN_NAMESPACES_MAX + 1];
+    char idempotency_scope[32]; /* "token:<id>": idempotency keys are per token */
+};
+
+/* libsodium's one-time initialisation; false when it failed. */
+bool api_crypto_init(void);
+
+/* A new random token "ct_" + 43 base64url characters (256 bits) into buf. */
+enum err api_token_generate(char *buf, size_t buf_len);
+
+/* BLAKE2b-256 of a token: what the database keeps. */
+void api_token_hash(const char *token, unsigned char out[32]);
+
+bool api_scope_parse(const char *name, unsigned *bit);
+unsigned api_scopes_from_text(const char *space_separated);
+void api_scopes_format(unsigned scopes, char *buf, size_t buf_len);
+
+/* Checks the request's bearer token: 401 (with WWW-Authenticate) when missing,
+ * malformed, unknown or revoked. */
+enum err api_authenticate(struct db *db, const struct api_request *req, struct api_principal *out,
+                          struct api_reply *reply);
+
+/* 403 unless the principal has scope and (ns not NULL) may write namespace ns. */
+enum err api_authorize(const struct api_principal *p, unsigned scope, const char *ns,
+                       struct api_reply *reply);
+
+/* Whether the principal may write models of namespace ns. */
+bool api_principal_may_write(const struct api_principal *p, const char *ns);
+
+/* Authenticate, authorise, then take one write from the token's rate budget (429
+ * with Retry-After when it is spent). Call before changing anything. */
+enum err api_require(struct api_service *s, struct db *db, const struct api_request *req,
+                     unsigned scope, const char *ns, struct api_principal *out,
+                     struct api_reply *reply);
+
+/* Stores token as the first admin token when the database has none (start-up). */
+enum err api_seed_admin_token(struct db *db, const char *token, char *why, size_t why_len);
+
+struct api_rate_limiter *api_rate_limiter_create(double per_second, double burst);
+void api_rate_limiter_destroy(struct api_rate_limiter *r);
+/* 0 when a write may go ahead, else the seconds to wait. */
+int api_rate_limiter_take(struct api_rate_limiter *r, int64_t token_id);
 
 #endif

@@ -322,7 +322,14 @@ enum err api_models_post(struct api_service *s, const struct api_request *req,
     bool lineage_given = false;
     bool from_card;
     char location[256], id_text[CORE_MODEL_ID_MAX + 1];
+    struct api_principal principal;
     enum err rc;
+
+    rc = api_db(s, &db, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_require(s, db, req, API_SCOPE_MODELS_WRITE, NULL, &principal, reply);
+    if (rc != ERR_OK)
+        return rc;
 
     if (!json_is_object(req->body))
         return api_field_error(&reply->problem, "", "the body must be a JSON object");
@@ -348,10 +355,10 @@ enum err api_models_post(struct api_service *s, const struct api_request *req,
     if (rc == ERR_OK && json_object_get(req->body, "co2_eq_emissions"))
         rc = card_emissions(json_object_get(req->body, "co2_eq_emissions"), m->n_parents > 0,
                             &card_activity, &reply->problem);
-    if (rc != ERR_OK)
-        goto out;
-
-    rc = api_db(s, &db, &reply->problem);
+    /* Parents may be any hub's models (cross-hub lineage); the new model itself must
+     * be in one of the token's namespaces. */
+    if (rc == ERR_OK)
+        rc = api_authorize(&principal, API_SCOPE_MODELS_WRITE, m->id.ns, reply);
     if (rc != ERR_OK)
         goto out;
     rc = db_write_begin(db);
@@ -572,7 +579,15 @@ enum err api_models_patch(struct api_service *s, const struct api_request *req,
     json_t *body = NULL;
     size_t bad = 0;
     bool lineage_given = false, from_card, present;
+    struct api_principal principal;
     enum err rc;
+
+    rc = api_db(s, &db, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_require(s, db, req, API_SCOPE_MODELS_WRITE, req->n_params ? req->params[0] : NULL,
+                         &principal, reply);
+    if (rc != ERR_OK)
+        return rc;
 
     rc = path_model_id(req, &id, &reply->problem);
     if (rc != ERR_OK)
@@ -678,7 +693,15 @@ enum err api_models_delete(struct api_service *s, const struct api_request *req,
     struct core_model_id id;
     struct core_model *m;
     struct db *db = NULL;
+    struct api_principal principal;
     enum err rc;
+
+    rc = api_db(s, &db, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_require(s, db, req, API_SCOPE_MODELS_WRITE, req->n_params ? req->params[0] : NULL,
+                         &principal, reply);
+    if (rc != ERR_OK)
+        return rc;
 
     rc = api_check_query(req, NULL, &reply->problem);
     if (rc == ERR_OK)

@@ -45,6 +45,10 @@ enum err api_service_create(const struct api_config *config, struct api_service 
     int version = 0;
     enum err rc;
 
+    if (!api_crypto_init()) {
+        snprintf(why, why_len, "cannot initialise the random number generator");
+        return ERR_INTERNAL;
+    }
     if (config->auto_migrate) {
         rc = api_migrate(config, NULL, NULL, why, why_len);
         if (rc != ERR_OK)
@@ -77,10 +81,20 @@ enum err api_service_create(const struct api_config *config, struct api_service 
                  version, db_schema_latest());
         rc = ERR_DB;
     }
+    if (rc == ERR_OK)
+        rc = api_seed_admin_token(db, config->admin_token, why, why_len);
+    if (rc == ERR_OK && config->write_rate_per_s > 0) {
+        service->rate_limiter =
+            api_rate_limiter_create(config->write_rate_per_s, config->write_burst);
+        if (service->rate_limiter == NULL)
+            rc = ERR_NO_MEMORY;
+    }
     if (rc != ERR_OK) {
         api_service_destroy(service);
         return rc;
     }
+    /* The seed is in the database now (hashed); the service keeps no copy. */
+    service->config.admin_token = NULL;
     *out = service;
     return ERR_OK;
 }
@@ -90,6 +104,7 @@ void api_service_destroy(struct api_service *service)
     if (service == NULL)
         return;
     db_pool_destroy(service->pool);
+    api_rate_limiter_destroy(service->rate_limiter);
     pthread_mutex_destroy(&service->inflight_mu);
     free(service->db_path);
     free(service);

@@ -333,4 +333,40 @@ enum err db_reference_report(struct db *db, struct db_reference_load *loads, siz
                              size_t *n_loads, struct db_reference_skip *skips, size_t skips_cap,
                              size_t *n_skips);
 
+/* ---- API tokens (db/tokens.c) ---- */
+
+#define DB_TOKEN_NAME_MAX       128
+#define DB_TOKEN_SCOPES_MAX     256
+#define DB_TOKEN_NAMESPACES_MAX 4096
+
+struct db_token {
+    int64_t id;
+    char name[DB_TOKEN_NAME_MAX + 1];
+    char scopes[DB_TOKEN_SCOPES_MAX + 1];         /* space-separated */
+    char namespaces[DB_TOKEN_NAMESPACES_MAX + 1]; /* space-separated, or "*" */
+    bool is_admin;
+    bool is_revoked;
+    char created_at[CORE_MODEL_TIME_MAX];
+    char revoked_at[CORE_MODEL_TIME_MAX];
+    unsigned char hash[32];
+};
+
+/* Stores a token (its hash, never the token), inside the caller's write
+ * transaction. Fills t->id and t->created_at. ERR_CONFLICT when the hash exists. */
+enum err db_token_insert(struct db *db, struct db_token *t);
+
+/* The token whose hash is hash (revoked ones included). ERR_NOT_FOUND when none. */
+enum err db_token_find(struct db *db, const unsigned char hash[32], struct db_token *out);
+
+/* Lists tokens with id > after_id, at most limit, into items. */
+enum err db_token_list(struct db *db, int64_t after_id, size_t limit, struct db_token *items,
+                       size_t *n_items, bool *has_more);
+
+/* Marks a token revoked, inside the caller's write transaction. ERR_NOT_FOUND when
+ * there is no such token; revoking twice is not an error. */
+enum err db_token_revoke(struct db *db, int64_t id, struct db_token *out);
+
+/* Whether an admin token that is not revoked exists. */
+enum err db_token_has_admin(struct db *db, bool *has_admin);
+
 #endif

@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh run|test
 set -euo pipefail
 
-run_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev curl)
+run_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev curl)
 test_pkgs=(check libsubunit-dev libcurl4-openssl-dev sqlite3 python3 clang nodejs npm)
 
 pkgs=("${run_pkgs[@]}")

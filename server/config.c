@@ -14,6 +14,7 @@ enum option_kind {
     OPT_SIZE,
     OPT_INT,
     OPT_I64,
+    OPT_DOUBLE,
     OPT_BOOL,
     OPT_LEVEL,
     OPT_FORMAT
@@ -63,6 +64,12 @@ static const struct option_def options[] = {
      "write the bound port to this file once listening"},
     {"--auto-migrate", "CARBONTREE_AUTO_MIGRATE", OPT_BOOL, OFF(auto_migrate), 0, 0, "0",
      "apply pending migrations before serving (creates the database file)"},
+    {"--write-rate-limit", "CARBONTREE_WRITE_RATE_LIMIT", OPT_DOUBLE, OFF(write_rate_per_s), 0,
+     1000000, "0", "writes per second each token may make (0: no limit); beyond it 429"},
+    {"--write-burst", "CARBONTREE_WRITE_BURST", OPT_DOUBLE, OFF(write_burst), 0, 1000000, "0",
+     "writes a token may make at once before the rate applies (0: one second's worth)"},
+    {"--auth-reads", "CARBONTREE_AUTH_READS", OPT_BOOL, OFF(is_read_auth), 0, 0, "0",
+     "reads need a token too (by default reads are public, writes need one)"},
     {"--max-page-count", "CARBONTREE_MAX_PAGE_COUNT", OPT_I64, OFF(max_page_count), 0, LLONG_MAX,
      "0", "cap the database at this many pages (0: no cap); writes past it get 507"},
 };
@@ -113,6 +120,18 @@ static bool apply(struct config *cfg, const struct option_def *o, const char *va
             return true;
         }
         break;
+    case OPT_DOUBLE: {
+        char *end = NULL;
+        double d;
+        errno = 0;
+        d = strtod(value, &end);
+        if (value[0] != '\0' && *end == '\0' && errno == 0 && d >= (double)o->min &&
+            d <= (double)o->max) {
+            *(double *)(void *)field = d;
+            return true;
+        }
+        break;
+    }
     case OPT_UINT:
     case OPT_SIZE:
     case OPT_INT:
@@ -129,7 +148,8 @@ static bool apply(struct config *cfg, const struct option_def *o, const char *va
             *(int64_t *)(void *)field = (int64_t)number;
         return true;
     }
-    if (o->kind == OPT_UINT || o->kind == OPT_SIZE || o->kind == OPT_INT || o->kind == OPT_I64)
+    if (o->kind == OPT_UINT || o->kind == OPT_SIZE || o->kind == OPT_INT || o->kind == OPT_I64 ||
+        o->kind == OPT_DOUBLE)
         fprintf(err, "carbontree: %s: '%s' is not a whole number from %lld to %lld\n", origin,
                 value, o->min, o->max);
     else

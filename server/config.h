@@ -27,6 +27,9 @@ struct config {
     const char *port_file;
     bool auto_migrate;
     int64_t max_page_count;
+    double write_rate_per_s;
+    double write_burst;
+    bool is_read_auth;
 };
 
 /* Fills cfg with defaults, then the environment. Returns false and prints to err

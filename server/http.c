@@ -362,6 +362,14 @@ static enum MHD_Result finish_request(struct MHD_Connection *conn, struct reques
                               error.line, error.column);
         }
     }
+    /* Credentials never travel in URLs (they end up in logs and histories). */
+    if (rc == ERR_OK && (api_query_get(&ctx->req, "access_token") != NULL ||
+                         api_query_get(&ctx->req, "token") != NULL))
+        rc = api_fail(&reply.problem, ERR_BAD_REQUEST,
+                      "credentials are not accepted in the query string; send Authorization: "
+                      "Bearer <token>");
+    if (rc == ERR_OK && !(ctx->match.route->flags & (ROUTE_PUBLIC | ROUTE_WRITE)))
+        rc = api_read_gate(ctx->server->service, &ctx->req, &reply);
     if (rc == ERR_OK) {
         ctx->req.body = body;
         rc = ctx->match.route->handler(ctx->server->service, &ctx->req, &reply);

@@ -24,10 +24,17 @@ static void usage(FILE *out)
             "Commands:\n"
             "  serve     serve the HTTP API\n"
             "  migrate   create or upgrade the database schema, then exit\n"
+            "  token     create, list or revoke API tokens:\n"
+            "              token create --name NAME --scopes models:write,inferences:write\n"
+            "                           --namespaces hub-a[,hub-b|*] [--admin] [options]\n"
+            "              token list [options]\n"
+            "              token revoke ID [options]\n"
             "  version   print the version and the schema version it needs\n"
             "  help      print this text; `carbontree <command> --help` for a command\n\n",
             CARBONTREE_VERSION);
     config_usage(out);
+    fprintf(out, "\nCARBONTREE_ADMIN_TOKEN (environment only): when the database has no admin "
+                 "token,\nthis value (24 to 512 characters) becomes its first one.\n");
 }
 
 static void api_config_from(const struct config *cfg, struct api_config *api)
@@ -38,6 +45,10 @@ static void api_config_from(const struct config *cfg, struct api_config *api)
     api->body_max_bytes = cfg->body_max_bytes;
     api->max_page_count = cfg->max_page_count;
     api->auto_migrate = cfg->auto_migrate;
+    api->admin_token = getenv("CARBONTREE_ADMIN_TOKEN");
+    api->write_rate_per_s = cfg->write_rate_per_s;
+    api->write_burst = cfg->write_burst;
+    api->is_read_auth = cfg->is_read_auth;
 }
 
 static bool write_port_file(const char *path, unsigned port)
@@ -118,6 +129,62 @@ static int cmd_serve(const struct config *cfg)
     return 0;
 }
 
+/* `carbontree token create|list|revoke`: the subcommand's own flags come first,
+ * the rest are the usual options (--db ...). */
+static int cmd_token(int argc, char **argv)
+{
+    const char *action = argc > 0 ? argv[0] : "";
+    const char *name = NULL, *scopes = NULL, *namespaces = NULL, *id = NULL;
+    char *rest[64];
+    int n_rest = 0;
+    struct config cfg;
+    struct api_config api;
+    bool help = false, is_admin = false;
+    char why[512] = "";
+    enum err rc;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+            name = argv[++i];
+        else if (strcmp(argv[i], "--scopes") == 0 && i + 1 < argc)
+            scopes = argv[++i];
+        else if (strcmp(argv[i], "--namespaces") == 0 && i + 1 < argc)
+            namespaces = argv[++i];
+        else if (strcmp(argv[i], "--admin") == 0)
+            is_admin = true;
+        else if (argv[i][0] != '-' && id == NULL && strcmp(action, "revoke") == 0)
+            id = argv[i];
+        else if (n_rest < 64)
+            rest[n_rest++] = argv[i];
+    }
+    if (!config_load_env(&cfg, stderr) || !config_parse_flags(&cfg, n_rest, rest, &help, stderr))
+        return 2;
+    if (help || (strcmp(action, "create") != 0 && strcmp(action, "list") != 0 &&
+                 strcmp(action, "revoke") != 0)) {
+        usage(help ? stdout : stderr);
+        return help ? 0 : 2;
+    }
+    api_config_from(&cfg, &api);
+    if (strcmp(action, "create") == 0) {
+        if (is_admin) {
+            scopes = "admin,models:write,inferences:write";
+            namespaces = namespaces ? namespaces : "*";
+        }
+        rc = api_cli_token_create(&api, name, scopes, namespaces, stdout, why, sizeof why);
+    } else if (strcmp(action, "list") == 0) {
+        rc = api_cli_token_list(&api, stdout, why, sizeof why);
+    } else {
+        rc = api_cli_token_revoke(&api, id, why, sizeof why);
+        if (rc == ERR_OK)
+            fprintf(stderr, "token %s revoked\n", id);
+    }
+    if (rc != ERR_OK) {
+        fprintf(stderr, "carbontree token %s: %s\n", action, why[0] ? why : err_name(rc));
+        return rc == ERR_INVALID_INPUT || rc == ERR_NOT_FOUND ? 2 : 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -133,6 +200,8 @@ int main(int argc, char **argv)
         printf("carbontree %s (schema %d)\n", CARBONTREE_VERSION, db_schema_latest());
         return 0;
     }
+    if (strcmp(command, "token") == 0)
+        return cmd_token(argc - 2, argv + 2);
     if (strcmp(command, "serve") != 0 && strcmp(command, "migrate") != 0) {
         fprintf(stderr, "carbontree: unknown command '%s'\n\n", command);
         usage(stderr);

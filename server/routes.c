@@ -7,33 +7,37 @@
 /* clang-format off */
 static const struct route routes[] = {
     /* service */
-    {"GET",    "/healthz",                                 api_health_get,              0},
-    {"GET",    "/readyz",                                  api_ready_get,               0},
-    {"GET",    "/openapi.yaml",                            api_openapi_get,             0},
+    {"GET",    "/healthz",                               api_health_get,             ROUTE_PUBLIC},
+    {"GET",    "/readyz",                                api_ready_get,              ROUTE_PUBLIC},
+    {"GET",    "/openapi.yaml",                          api_openapi_get,            ROUTE_PUBLIC},
+    /* reference data and the calculator */
+    {"GET",    "/v1/methodology",                        api_methodology_get,        0},
+    {"GET",    "/v1/hardware",                           api_hardware_list,          0},
+    {"GET",    "/v1/regions",                            api_regions_list,           0},
+    {"POST",   "/v1/estimates",                          api_estimates_post,         ROUTE_JSON_BODY},
     /* models and lineage */
-    {"GET",    "/v1/models",                               api_models_list,             0},
-    {"POST",   "/v1/models",                               api_models_post,             ROUTE_JSON_BODY},
-    {"GET",    "/v1/models/{}/{}",                         api_models_get,              0},
-    {"PATCH",  "/v1/models/{}/{}",                         api_models_patch,            ROUTE_JSON_BODY},
-    {"DELETE", "/v1/models/{}/{}",                         api_models_delete,           0},
-    {"GET",    "/v1/models/{}/{}/ancestors",               api_ancestors_get,           0},
-    {"GET",    "/v1/models/{}/{}/family",                  api_family_get,              0},
+    {"GET",    "/v1/models",                             api_models_list,            0},
+    {"POST",   "/v1/models",                             api_models_post,            ROUTE_JSON_BODY | ROUTE_WRITE},
+    {"GET",    "/v1/models/{}/{}",                       api_models_get,             0},
+    {"PATCH",  "/v1/models/{}/{}",                       api_models_patch,           ROUTE_JSON_BODY | ROUTE_WRITE},
+    {"DELETE", "/v1/models/{}/{}",                       api_models_delete,          ROUTE_WRITE},
+    {"GET",    "/v1/models/{}/{}/ancestors",             api_ancestors_get,          0},
+    {"GET",    "/v1/models/{}/{}/family",                api_family_get,             0},
     /* ledger */
-    {"GET",    "/v1/models/{}/{}/activities",              api_activities_list,         0},
-    {"POST",   "/v1/models/{}/{}/activities",              api_activities_post,         ROUTE_JSON_BODY},
-    {"DELETE", "/v1/models/{}/{}/activities/{}",           api_activities_delete,       0},
-    {"GET",    "/v1/models/{}/{}/inferences",              api_inferences_get,          0},
-    {"POST",   "/v1/models/{}/{}/inferences",              api_inferences_post,         ROUTE_JSON_BODY},
-    {"PUT",    "/v1/models/{}/{}/inference-counters/{}",   api_counters_put,            ROUTE_JSON_BODY},
-    {"POST",   "/v1/inference-reports",                    api_inference_reports_post,  ROUTE_JSON_BODY},
+    {"GET",    "/v1/models/{}/{}/activities",            api_activities_list,        0},
+    {"POST",   "/v1/models/{}/{}/activities",            api_activities_post,        ROUTE_JSON_BODY | ROUTE_WRITE},
+    {"DELETE", "/v1/models/{}/{}/activities/{}",         api_activities_delete,      ROUTE_WRITE},
+    {"GET",    "/v1/models/{}/{}/inferences",            api_inferences_get,         0},
+    {"POST",   "/v1/models/{}/{}/inferences",            api_inferences_post,        ROUTE_JSON_BODY | ROUTE_WRITE},
+    {"PUT",    "/v1/models/{}/{}/inference-counters/{}", api_counters_put,           ROUTE_JSON_BODY | ROUTE_WRITE},
+    {"POST",   "/v1/inference-reports",                  api_inference_reports_post, ROUTE_JSON_BODY | ROUTE_WRITE},
     /* carbon */
-    {"GET",    "/v1/models/{}/{}/footprint",               api_footprint_get,           0},
-    {"POST",   "/v1/compare",                              api_compare_post,            ROUTE_JSON_BODY},
-    /* calculator and reference data */
-    {"POST",   "/v1/estimates",                            api_estimates_post,          ROUTE_JSON_BODY},
-    {"GET",    "/v1/hardware",                             api_hardware_list,           0},
-    {"GET",    "/v1/regions",                              api_regions_list,            0},
-    {"GET",    "/v1/methodology",                          api_methodology_get,         0},
+    {"GET",    "/v1/models/{}/{}/footprint",             api_footprint_get,          0},
+    {"POST",   "/v1/compare",                            api_compare_post,           ROUTE_JSON_BODY},
+    /* tokens (admin) */
+    {"POST",   "/v1/tokens",                             api_tokens_post,            ROUTE_JSON_BODY | ROUTE_WRITE},
+    {"GET",    "/v1/tokens",                             api_tokens_list,            ROUTE_WRITE},
+    {"DELETE", "/v1/tokens/{}",                          api_tokens_delete,          ROUTE_WRITE},
 };
 /* clang-format on */
 

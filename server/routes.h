@@ -9,6 +9,8 @@
 
 enum route_flags {
     ROUTE_JSON_BODY = 1, /* the request carries a JSON body (Content-Length required) */
+    ROUTE_PUBLIC = 2,    /* answered without a token even when reads need one */
+    ROUTE_WRITE = 4,     /* the handler checks the bearer token and its scope itself */
 };
 
 struct route {
