@@ -1,0 +1,27 @@
+#!/bin/sh
+# Contract checks: lints openapi.yaml, runs the validator's own tests, then
+# validates every HTTP response recorded in a log against openapi.yaml.
+#
+#   tests/contract/check.sh <contract.jsonl> [validate.mjs options, e.g. --coverage]
+#
+# The log is written by the HTTP test harness when CARBONTREE_CONTRACT_LOG names a
+# file (see tests/http/harness.c), e.g.
+#   rm -f build/test/contract.jsonl
+#   CARBONTREE_CONTRACT_LOG=$PWD/build/test/contract.jsonl ctest --test-dir build -L http
+#   tests/contract/check.sh build/test/contract.jsonl
+set -eu
+if [ $# -lt 1 ]; then
+    echo "usage: $0 <contract.jsonl> [--coverage] [--allow-empty]" >&2
+    exit 2
+fi
+log=$1
+shift
+case $log in
+/*) ;;
+*) log=$PWD/$log ;;
+esac
+here=$(cd "$(dirname "$0")" && pwd)
+"$here/lint.sh"
+cd "$here"
+node --test validator.test.mjs
+exec node validate.mjs "$log" "$@"
