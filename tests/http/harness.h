@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Every server the harness starts has this admin token (CARBONTREE_ADMIN_TOKEN),
+ * and ct_request sends it unless the request names its own Authorization header. */
+#define CT_ADMIN_TOKEN "ct-test-admin-token-0123456789abcdef"
+
 /* ---- the server process ---- */
 
 struct ct_server {

@@ -153,6 +153,7 @@ static void raw_keyed(const char *method, const char *path, const char *key,
     char request[8192];
     int n = snprintf(request, sizeof request,
                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     "Authorization: Bearer " CT_ADMIN_TOKEN "\r\n"
                      "Idempotency-Key: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
                      method, path, key, strlen(body), body);
 

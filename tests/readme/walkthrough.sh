@@ -34,14 +34,24 @@ for block in re.findall(r"```sh\n(.*?)```", section, re.S):
 open(sys.argv[2], "w").write("\n".join(commands) + "\n")
 PY
 
+# Each curl command's answer goes to out.<n>, n counting curl commands only. The one
+# other kind of line, creating the token, runs the binary under test on the test's
+# database.
 n=0
 while IFS= read -r command; do
-    n=$((n + 1))
+    command="${command//127.0.0.1:8080/127.0.0.1:$port}"
     case "$command" in
-    curl\ *) ;;
-    *) echo "walkthrough line $n is not a curl command: $command" >&2; exit 1 ;;
+    curl\ *)
+        n=$((n + 1))
+        eval "$command" >"$work/out.$n"
+        ;;
+    "export TOKEN=\$(build/release/carbontree token create "*)
+        command="${command//build\/release\/carbontree/$bin}"
+        eval "${command//.\/data\/carbontree.db/$work/carbontree.db}"
+        [ -n "$TOKEN" ] || { echo "no token was created" >&2; exit 1; }
+        ;;
+    *) echo "the walkthrough has a line this test does not know: $command" >&2; exit 1 ;;
     esac
-    eval "${command//127.0.0.1:8080/127.0.0.1:$port}" >"$work/out.$n"
 done <"$work/commands"
 
 python3 - "$work" "$n" <<'PY'
