@@ -200,6 +200,9 @@ static void exec_child(const char *const *argv, const char *const *env, const ch
     dup2(log_fd, STDERR_FILENO);
     close(null_fd);
     close(log_fd);
+    /* Every server gets the test admin token (its database's first admin token);
+     * a test's own env entries come after and may override it. */
+    putenv((char *)(uintptr_t)"CARBONTREE_ADMIN_TOKEN=" CT_ADMIN_TOKEN);
     for (const char *const *e = env; e && *e; e++) {
         char *copy = strdup(*e);
         if (copy)
@@ -419,6 +422,184 @@ void ct_run(const char *const *argv, const char *const *env, double timeout_s,
     ck_assert_msg(hit == NULL, "sanitizer report in the output of %s: %.900s", full[1], hit);
 }
 
+/* ---- contract log (read by tests/contract/validate.mjs) ----
+ * When CARBONTREE_CONTRACT_LOG names a file, every response received by
+ * ct_request and ct_raw is appended to it as one JSON line: {"via", "method",
+ * "path" (without the query), "query" (without the '?', or null), "status" (0 when
+ * no response arrived), "content_type" (or null), "headers" (lower-case names),
+ * "body" (text), "body_truncated", "body_lossy", "error"}. Each line is one write(2)
+ * on an O_APPEND descriptor, so lines from parallel test processes and threads
+ * never interleave. */
+
+#define CONTRACT_BODY_MAX (4u << 20)
+
+static const char *contract_log_path(void)
+{
+    const char *path = getenv("CARBONTREE_CONTRACT_LOG");
+
+    return path && path[0] ? path : NULL;
+}
+
+/* A JSON string of body: as is when it is UTF-8, else with every byte >= 0x80
+ * replaced by '?' (and *lossy set). */
+static json_t *contract_text(const char *body, size_t len, bool *lossy)
+{
+    json_t *text = json_stringn(body ? body : "", body ? len : 0);
+    char *copy;
+
+    *lossy = false;
+    if (text != NULL || body == NULL)
+        return text;
+    copy = malloc(len + 1);
+    if (copy == NULL)
+        return NULL;
+    for (size_t i = 0; i < len; i++)
+        copy[i] = (unsigned char)body[i] >= 0x80 ? '?' : body[i];
+    copy[len] = '\0';
+    text = json_stringn(copy, len);
+    free(copy);
+    *lossy = true;
+    return text;
+}
+
+static void contract_set_header(json_t *headers, const char *name, size_t name_len,
+                                const char *value)
+{
+    char key[128];
+    size_t i;
+
+    for (i = 0; i < name_len && i + 1 < sizeof key; i++)
+        key[i] = (char)tolower((unsigned char)name[i]);
+    key[i] = '\0';
+    if (key[0] && json_object_get(headers, key) == NULL)
+        json_object_set_new(headers, key, json_string(value));
+}
+
+/* The response headers of the last request of a libcurl handle. New reference. */
+static json_t *contract_curl_headers(CURL *curl)
+{
+    json_t *headers = json_object();
+    struct curl_header *h = NULL;
+
+    if (headers == NULL || contract_log_path() == NULL)
+        return headers;
+    while ((h = curl_easy_nextheader(curl, CURLH_HEADER, -1, h)) != NULL)
+        contract_set_header(headers, h->name, strlen(h->name), h->value ? h->value : "");
+    return headers;
+}
+
+/* The headers of a raw response head ("HTTP/1.1 200 OK\r\nName: value\r\n..."). */
+static json_t *contract_raw_headers(const char *head)
+{
+    json_t *headers = json_object();
+    const char *line = head ? strchr(head, '\n') : NULL;
+
+    while (headers && line && *line) {
+        const char *end, *colon, *value;
+        char text[1024];
+        size_t value_len;
+        line++;
+        end = strchr(line, '\n');
+        if (end == NULL)
+            end = line + strlen(line);
+        colon = memchr(line, ':', (size_t)(end - line));
+        if (colon != NULL) {
+            value = colon + 1;
+            while (value < end && (*value == ' ' || *value == '\t'))
+                value++;
+            value_len = (size_t)(end - value);
+            while (value_len > 0 && (value[value_len - 1] == '\r' || value[value_len - 1] == ' '))
+                value_len--;
+            snprintf(text, sizeof text, "%.*s", (int)value_len, value);
+            contract_set_header(headers, line, (size_t)(colon - line), text);
+        }
+        line = *end ? end : NULL;
+    }
+    return headers;
+}
+
+/* Appends one record; steals headers. target is the request target (path and
+ * query), content_type "" or NULL when there was none. */
+static void contract_log(const char *via, const char *method, const char *target, long status,
+                         const char *content_type, json_t *headers, const char *body,
+                         size_t body_len, const char *error)
+{
+    const char *path_name = contract_log_path();
+    const char *query = target ? strchr(target, '?') : NULL;
+    size_t path_len = target ? (query ? (size_t)(query - target) : strlen(target)) : 0;
+    bool lossy = false;
+    json_t *record;
+    char *line;
+    int fd;
+
+    if (path_name == NULL) {
+        json_decref(headers);
+        return;
+    }
+    record = json_object();
+    if (record == NULL) {
+        json_decref(headers);
+        return;
+    }
+    json_object_set_new(record, "via", json_string(via));
+    json_object_set_new(record, "method",
+                        contract_text(method, method ? strlen(method) : 0, &lossy));
+    json_object_set_new(record, "path", contract_text(target, path_len, &lossy));
+    json_object_set_new(record, "query",
+                        query ? contract_text(query + 1, strlen(query + 1), &lossy) : json_null());
+    json_object_set_new(record, "status", json_integer(status));
+    json_object_set_new(record, "content_type",
+                        content_type && content_type[0] ? json_string(content_type) : json_null());
+    json_object_set_new(record, "headers", headers ? headers : json_object());
+    json_object_set_new(record, "body_truncated", json_boolean(body_len > CONTRACT_BODY_MAX));
+    if (body_len > CONTRACT_BODY_MAX)
+        body_len = CONTRACT_BODY_MAX;
+    json_object_set_new(record, "body", contract_text(body, body_len, &lossy));
+    json_object_set_new(record, "body_lossy", json_boolean(lossy));
+    json_object_set_new(record, "error", error && error[0] ? json_string(error) : json_null());
+    line = json_dumps(record, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(record);
+    if (line == NULL)
+        return;
+    fd = open(path_name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+        size_t len = strlen(line);
+        line[len] = '\n'; /* replaces the NUL: one write of the whole line */
+        ck_assert_msg(write(fd, line, len + 1) == (ssize_t)(len + 1),
+                      "cannot append to CARBONTREE_CONTRACT_LOG %s: %s", path_name,
+                      strerror(errno));
+        close(fd);
+    }
+    free(line);
+}
+
+/* Logs a ct_raw exchange: method and target from the request line. */
+static void contract_log_raw(const void *request, size_t request_len,
+                             const struct ct_raw_response *out)
+{
+    const char *text = request;
+    const char *line_end = memchr(text, '\n', request_len);
+    size_t line_len = line_end ? (size_t)(line_end - text) : request_len;
+    char method[64] = "", target[8192] = "";
+    const char *sp1, *sp2;
+
+    if (contract_log_path() == NULL)
+        return;
+    sp1 = memchr(text, ' ', line_len);
+    if (sp1 != NULL) {
+        snprintf(method, sizeof method, "%.*s", (int)(sp1 - text), text);
+        sp2 = memchr(sp1 + 1, ' ', line_len - (size_t)(sp1 + 1 - text));
+        snprintf(target, sizeof target, "%.*s",
+                 (int)(sp2 ? (size_t)(sp2 - sp1 - 1) : line_len - (size_t)(sp1 + 1 - text)),
+                 sp1 + 1);
+    }
+    contract_log("raw", method, target, out->status, out->content_type,
+                 contract_raw_headers(out->head), out->body, out->body_len,
+                 out->status      ? NULL
+                 : out->timed_out ? "timed out"
+                                  : "closed without a response");
+}
+
 /* ---- requests over libcurl ---- */
 
 struct buffer {
@@ -488,6 +669,8 @@ long ct_request(const struct ct_server *s, const char *method, const char *path,
     char url[2048];
     double start = ct_now();
     CURLcode rc;
+    json_t *contract_headers;
+    bool has_authorization = false;
 
     memset(out, 0, sizeof *out);
     ck_assert_ptr_nonnull(curl);
@@ -510,8 +693,15 @@ long ct_request(const struct ct_server *s, const char *method, const char *path,
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
     }
-    for (const char *const *h = headers; h && *h; h++)
+    for (const char *const *h = headers; h && *h; h++) {
         list = curl_slist_append(list, *h);
+        if (strncasecmp(*h, "Authorization:", 14) == 0)
+            has_authorization = true;
+    }
+    /* Requests act as the admin unless the test says otherwise ("Authorization:"
+     * with no value sends none). */
+    if (!has_authorization)
+        list = curl_slist_append(list, "Authorization: Bearer " CT_ADMIN_TOKEN);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
 
     rc = curl_easy_perform(curl);
@@ -521,9 +711,12 @@ long ct_request(const struct ct_server *s, const char *method, const char *path,
     else
         snprintf(out->error, sizeof out->error, "%s %s: %s", method, path, curl_easy_strerror(rc));
     curl_slist_free_all(list);
+    contract_headers = contract_curl_headers(curl); /* contract log */
     curl_easy_cleanup(curl);
     out->body = b.data ? b.data : calloc(1, 1);
     out->body_len = b.len;
+    contract_log("curl", method, path, out->status, out->content_type, contract_headers, out->body,
+                 out->body_len, out->error);
     if (out->body_len > 0)
         out->json = json_loadb(out->body, out->body_len, 0, NULL);
     return out->status;
@@ -652,8 +845,10 @@ void ct_raw(const struct ct_server *s, const void *request, size_t request_len, 
     raw_read(fd, start + timeout_s, &b, out);
     close(fd);
     out->elapsed_s = ct_now() - start;
-    if (b.data == NULL)
+    if (b.data == NULL) {
+        contract_log_raw(request, request_len, out); /* contract log */
         return;
+    }
     body = head_end(b.data, b.len);
     if (body == NULL) {
         out->head = b.data;
@@ -673,6 +868,7 @@ void ct_raw(const struct ct_server *s, const void *request, size_t request_len, 
         out->status = atoi(out->head + 9);
     if (ct_raw_header(out, "Content-Type", type, sizeof type))
         snprintf(out->content_type, sizeof out->content_type, "%s", type);
+    contract_log_raw(request, request_len, out); /* contract log */
 }
 
 void ct_raw_cleanup(struct ct_raw_response *r)
