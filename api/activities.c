@@ -325,6 +325,9 @@ enum err api_activities_delete(struct api_service *s, const struct api_request *
     if (rc != ERR_OK)
         return rc;
 
+    rc = api_check_query(req, NULL, &reply->problem);
+    if (rc != ERR_OK)
+        return rc;
     if (id_text[0] < '1' || id_text[0] > '9' || *end != '\0' || id <= 0)
         return api_fail(&reply->problem, ERR_NOT_FOUND, "activity ids are positive integers");
     m = malloc(sizeof *m);

@@ -392,7 +392,8 @@ static void buf_number(struct text_buf *b, double value)
 {
     char number[40];
 
-    snprintf(number, sizeof number, ",%.17g", value);
+    /* 15 significant digits, as in the JSON answers (JSON_REAL_PRECISION(15)). */
+    snprintf(number, sizeof number, ",%.15g", value);
     buf_raw(b, number);
 }
 

@@ -398,17 +398,24 @@ enum err api_inferences_get(struct api_service *s, const struct api_request *req
     if (rc != ERR_OK)
         return rc;
     to_t = time(NULL);
-    if (to_text && !parse_day(to_text, &to_t))
+    if (to_text && !parse_day(to_text, &to_t)) {
+        api_field_error(&reply->problem, "to", "must be a date YYYY-MM-DD");
         return api_fail(&reply->problem, ERR_BAD_REQUEST,
                         "query parameter 'to' must be a date YYYY-MM-DD");
+    }
     from_t = to_t - (time_t)(SERIES_DAYS_DEFAULT - 1) * 86400;
-    if (from_text && !parse_day(from_text, &from_t))
+    if (from_text && !parse_day(from_text, &from_t)) {
+        api_field_error(&reply->problem, "from", "must be a date YYYY-MM-DD");
         return api_fail(&reply->problem, ERR_BAD_REQUEST,
                         "query parameter 'from' must be a date YYYY-MM-DD");
-    if (from_t > to_t || (to_t - from_t) / 86400 >= SERIES_DAYS_MAX)
+    }
+    if (from_t > to_t || (to_t - from_t) / 86400 >= SERIES_DAYS_MAX) {
+        api_field_error(&reply->problem, "from", "must not be after 'to' nor %d days before it",
+                        SERIES_DAYS_MAX);
         return api_fail(&reply->problem, ERR_BAD_REQUEST,
                         "'from' must not be after 'to', and the series spans at most %d days",
                         SERIES_DAYS_MAX);
+    }
     utc_day(from_t, from);
     utc_day(to_t, to);
     m = malloc(sizeof *m);
