@@ -235,6 +235,7 @@ enum err api_activities_post(struct api_service *s, const struct api_request *re
         db_write_rollback(db);
     if (rc != ERR_OK)
         goto out;
+    api_changes_report(s, API_CHANGE_ACTIVITY_ADDED, &m->id, 1);
     snprintf(location, sizeof location, "/v1/models/%s/%s/activities/%lld", m->id.ns, m->id.name,
              (long long)json_integer_value(json_object_get(body, "id")));
     api_reply_header(reply, "Location", location);
@@ -349,8 +350,10 @@ enum err api_activities_delete(struct api_service *s, const struct api_request *
         rc = db_write_commit(db);
     else
         db_write_rollback(db);
-    if (rc == ERR_OK)
+    if (rc == ERR_OK) {
+        api_changes_report(s, API_CHANGE_ACTIVITY_DELETED, &m->id, 1);
         reply->status = 204;
+    }
 out:
     free(m);
     return rc;

@@ -5,6 +5,7 @@
 #define API_API_H
 
 #include "err.h"
+#include "model.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -190,5 +191,39 @@ enum err api_cli_token_revoke(const struct api_config *config, const char *id_te
 /* When reads need a token: 401 unless the request carries a valid one. */
 enum err api_read_gate(struct api_service *s, const struct api_request *req,
                        struct api_reply *reply);
+
+/* ---- what writes changed (api/changes.c) ---- */
+
+enum api_change_kind {
+    API_CHANGE_MODEL_ADDED,
+    API_CHANGE_MODEL_UPDATED, /* metadata, lineage or inference profile */
+    API_CHANGE_MODEL_DELETED,
+    API_CHANGE_ACTIVITY_ADDED,
+    API_CHANGE_ACTIVITY_DELETED,
+    API_CHANGE_INFERENCES, /* delta: the inferences counted */
+    API_CHANGE_KIND_COUNT
+};
+
+struct api_change {
+    enum api_change_kind kind;
+    struct core_model_id model;
+    int64_t delta;
+};
+
+typedef void (*api_change_fn)(void *ctx, const struct api_change *change);
+
+struct api_change_totals {
+    uint64_t events[API_CHANGE_KIND_COUNT];
+    uint64_t inferences;
+};
+
+/* Called by every write path after its commit; thread-safe. */
+void api_changes_report(struct api_service *s, enum api_change_kind kind,
+                        const struct core_model_id *model, int64_t delta);
+/* Registers the one observer of changes (e.g. a metrics exporter), or NULL. */
+void api_changes_subscribe(struct api_service *s, api_change_fn observer, void *ctx);
+/* Totals since start. */
+void api_changes_totals(struct api_service *s, struct api_change_totals *out);
+const char *api_change_kind_name(enum api_change_kind kind);
 
 #endif

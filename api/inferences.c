@@ -163,6 +163,8 @@ enum err api_inferences_post(struct api_service *s, const struct api_request *re
         rc = db_write_commit(db);
     else
         db_write_rollback(db);
+    if (rc == ERR_OK && !replayed)
+        api_changes_report(s, API_CHANGE_INFERENCES, &m->id, count);
 out:
     api_idempotency_end(s, &idem);
     free(m);
@@ -248,6 +250,7 @@ enum err api_counters_put(struct api_service *s, const struct api_request *req,
         db_write_rollback(db);
     if (rc != ERR_OK)
         goto out;
+    api_changes_report(s, API_CHANGE_INFERENCES, &m->id, delta);
     rc =
         api_reply_json(reply, 200,
                        json_pack("{s:s, s:s, s:I, s:I, s:I, s:b, s:s}", "model",
@@ -356,7 +359,8 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
             snprintf(pointer, sizeof pointer, "/reports/%zu/count", i);
             rc = overflow_error(&reply->problem, pointer);
         }
-        counted += counts[i] > INT64_MAX - counted ? 0 : counts[i];
+        /* The batch total saturates; each model's own total is checked exactly. */
+        counted = counts[i] > INT64_MAX - counted ? INT64_MAX : counted + counts[i];
     }
     if (rc == ERR_OK && !replayed) {
         rc = api_reply_json(
@@ -369,6 +373,8 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
         rc = db_write_commit(db);
     else
         db_write_rollback(db);
+    for (size_t i = 0; rc == ERR_OK && !replayed && i < n; i++)
+        api_changes_report(s, API_CHANGE_INFERENCES, &ids[i], counts[i]);
 out:
     api_idempotency_end(s, &idem);
 done:

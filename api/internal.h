@@ -28,6 +28,12 @@ struct api_service {
     char *db_path;
     struct db_pool *pool;
     struct api_rate_limiter *rate_limiter; /* NULL: writes are not rate limited */
+    struct {
+        _Atomic uint64_t events[API_CHANGE_KIND_COUNT];
+        _Atomic uint64_t inferences;
+        _Atomic api_change_fn observer;
+        void *observer_ctx;
+    } changes;
     pthread_mutex_t inflight_mu;
     size_t n_inflight;
     struct api_idempotency *inflight[API_MAX_INFLIGHT];
