@@ -4,11 +4,16 @@
 set -euo pipefail
 
 run_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev curl)
-test_pkgs=(check libsubunit-dev libcurl4-openssl-dev sqlite3 python3 clang nodejs npm)
+test_pkgs=(check libsubunit-dev libcurl4-openssl-dev sqlite3 python3 clang)
 
 pkgs=("${run_pkgs[@]}")
 if [ "${1:-run}" = test ]; then
     pkgs+=("${test_pkgs[@]}")
+    # The contract checks run on Node.js: Debian's nodejs and npm unless a Node.js
+    # with npm is installed already (its own npm conflicts with Debian's package).
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        pkgs+=(nodejs npm)
+    fi
 fi
 
 missing=()
