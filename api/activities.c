@@ -215,9 +215,8 @@ enum err api_activities_post(struct api_service *s, const struct api_request *re
     m = malloc(sizeof *m);
     if (m == NULL)
         return ERR_NO_MEMORY;
-    rc = api_db(s, &db, &reply->problem);
-    if (rc == ERR_OK)
-        rc = db_write_begin(db);
+    /* the connection from the authorisation step above */
+    rc = db_write_begin(db);
     if (rc != ERR_OK)
         goto out;
     rc = path_model(db, req, m, &reply->problem);
@@ -334,9 +333,8 @@ enum err api_activities_delete(struct api_service *s, const struct api_request *
     m = malloc(sizeof *m);
     if (m == NULL)
         return ERR_NO_MEMORY;
-    rc = api_db(s, &db, &reply->problem);
-    if (rc == ERR_OK)
-        rc = db_write_begin(db);
+    /* the connection from the authorisation step above */
+    rc = db_write_begin(db);
     if (rc != ERR_OK)
         goto out;
     rc = path_model(db, req, m, &reply->problem);

@@ -138,9 +138,8 @@ enum err api_inferences_post(struct api_service *s, const struct api_request *re
         rc = ERR_NO_MEMORY;
         goto out;
     }
-    rc = api_db(s, &db, &reply->problem);
-    if (rc == ERR_OK)
-        rc = db_write_begin(db);
+    /* the connection from the authorisation step above */
+    rc = db_write_begin(db);
     if (rc != ERR_OK)
         goto out;
     rc = api_idempotency_replay(db, &idem, reply, &replayed);
@@ -226,9 +225,8 @@ enum err api_counters_put(struct api_service *s, const struct api_request *req,
     m = malloc(sizeof *m);
     if (m == NULL)
         return ERR_NO_MEMORY;
-    rc = api_db(s, &db, &reply->problem);
-    if (rc == ERR_OK)
-        rc = db_write_begin(db);
+    /* the connection from the authorisation step above */
+    rc = db_write_begin(db);
     if (rc != ERR_OK)
         goto out;
     rc = model_key(db, req, m, &reply->problem);
@@ -339,9 +337,8 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
     rc = api_idempotency_begin(s, req, principal.idempotency_scope, &idem, &reply->problem);
     if (rc != ERR_OK)
         goto done;
-    rc = api_db(s, &db, &reply->problem);
-    if (rc == ERR_OK)
-        rc = db_write_begin(db);
+    /* the connection from the authorisation step above */
+    rc = db_write_begin(db);
     if (rc != ERR_OK)
         goto out;
     rc = api_idempotency_replay(db, &idem, reply, &replayed);

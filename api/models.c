@@ -615,9 +615,6 @@ enum err api_models_patch(struct api_service *s, const struct api_request *req,
     if (rc != ERR_OK)
         goto out;
 
-    rc = api_db(s, &db, &reply->problem);
-    if (rc != ERR_OK)
-        goto out;
     rc = db_write_begin(db);
     if (rc != ERR_OK)
         goto out;
@@ -710,8 +707,6 @@ enum err api_models_delete(struct api_service *s, const struct api_request *req,
     rc = api_check_query(req, NULL, &reply->problem);
     if (rc == ERR_OK)
         rc = path_model_id(req, &id, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_db(s, &db, &reply->problem);
     if (rc != ERR_OK)
         return rc;
     m = malloc(sizeof *m);
