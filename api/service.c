@@ -184,9 +184,13 @@ enum err api_field_error(struct api_problem *problem, const char *pointer, const
         va_start(ap, fmt);
         vsnprintf(fp->message, sizeof fp->message, fmt, ap);
         va_end(ap);
-        if (problem->detail[0] == '\0')
-            snprintf(problem->detail, sizeof problem->detail, "%s: %s",
-                     pointer[0] ? pointer : "body", fp->message);
+        if (problem->detail[0] == '\0') {
+            /* Built aside: pointer may point into *problem itself. */
+            char detail[sizeof problem->detail];
+            snprintf(detail, sizeof detail, "%s: %s", fp->pointer[0] ? fp->pointer : "body",
+                     fp->message);
+            memcpy(problem->detail, detail, sizeof detail);
+        }
     }
     return ERR_INVALID_INPUT;
 }

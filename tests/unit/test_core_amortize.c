@@ -57,7 +57,7 @@ static struct core_ancestor stats_of(const struct family *f, size_t a, size_t n)
 /* Allocated(n) without inference emissions; checks each allocation on the way. */
 static struct core_range allocated(const struct family *f, size_t n, enum core_policy policy)
 {
-    struct core_ancestor ancestors[MAX_MODELS];
+    struct core_ancestor ancestors[MAX_MODELS] = {0};
     struct core_allocation out[MAX_MODELS];
     struct core_range sum;
     size_t k = 0;
