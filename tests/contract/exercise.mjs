@@ -3,9 +3,12 @@
 // and appends each response to a contract log in the harness's format, so that
 // validate.mjs also covers the routes the HTTP suites do not reach yet.
 //
-//   node exercise.mjs http://127.0.0.1:8080 contract.jsonl
+//   CARBONTREE_TOKEN=<admin token> node exercise.mjs http://127.0.0.1:8080 contract.jsonl
 //
-// Use a fresh database: the scenario registers its own models (ns "ct-<time>").
+// Every request sends CARBONTREE_TOKEN as its bearer token (writes need one; an
+// admin token reaches every route). Without it the writes answer 401, which is
+// documented too. Use a fresh database: the scenario registers its own models
+// (ns "ct-<time>") and creates and revokes a token of its own.
 import fs from 'node:fs';
 
 const [base, logFile] = process.argv.slice(2);
@@ -15,9 +18,12 @@ if (!base || !logFile) {
 }
 const ns = `ct-${Date.now().toString(36)}`;
 let count = 0;
+const adminToken = process.env.CARBONTREE_TOKEN || null;
 
-async function call(method, target, { body, headers = {} } = {}) {
+// auth: the bearer token to send (null: no Authorization header).
+async function call(method, target, { body, headers = {}, auth = adminToken } = {}) {
   const init = { method, headers: { ...headers } };
+  if (auth) init.headers.Authorization = `Bearer ${auth}`;
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
     if (!Object.keys(init.headers).some((h) => h.toLowerCase() === 'content-type'))
@@ -160,5 +166,37 @@ await call('GET', '/v1/hardware');
 await call('GET', '/v1/regions');
 await call('GET', '/v1/methodology');
 await call('POST', '/v1/estimates', { body: { method: 'energy', energy_kwh: 10 } });
+
+// tokens and authorization
+const created = await call('POST', '/v1/tokens', { body: { name: `${ns} writer`, scopes: ['models:write'], namespaces: [ns] } });
+const writer = created.status === 201 ? JSON.parse(created.text) : {};
+await call('GET', '/v1/tokens?limit=1');
+await call('GET', '/v1/tokens?limit=0');
+await call('POST', '/v1/tokens', { body: { name: '', scopes: ['root'], namespaces: ['a b'] } });
+await call('POST', '/v1/tokens', { body: { name: 'x', scopes: ['admin'], namespaces: ['*'], token: 'ct_mine' } });
+await call('POST', '/v1/models', { body: { id: `${ns}/anonymous` }, auth: null });
+await call('POST', '/v1/models', { body: { id: `${ns}/anonymous` }, auth: 'ct_unknown' });
+await call('POST', '/v1/models', { body: { id: `${ns}/anonymous` }, headers: { Authorization: 'Basic eDp5' }, auth: null });
+await call('DELETE', m('tune'), { auth: null });
+await call('GET', '/v1/tokens', { auth: null });
+await call('POST', `/v1/models?access_token=${ns}`, { body: { id: `${ns}/by-query` }, auth: null });
+await call('GET', `/v1/models?token=${ns}`);
+await call('GET', `/healthz?access_token=${ns}`);
+if (writer.token) {
+  await call('POST', '/v1/models', { body: { id: `${ns}/by-writer` }, auth: writer.token });
+  await call('POST', '/v1/models', { body: { id: `${ns}-elsewhere/x` }, auth: writer.token });
+  await call('POST', `${m('tune')}/inferences`, { body: { count: 1 }, headers: key('h'), auth: writer.token });
+  await call('POST', '/v1/inference-reports', { body: { reports: [{ model: `${ns}/tune`, count: 1 }] }, headers: key('i'), auth: writer.token });
+  await call('PATCH', `/v1/models/${ns}-elsewhere/x`, { body: {}, auth: writer.token });
+  await call('GET', '/v1/tokens', { auth: writer.token });
+  await call('DELETE', `/v1/tokens/${writer.id}`, { auth: writer.token });
+  await call('DELETE', `/v1/tokens/${writer.id}`);
+  await call('DELETE', `/v1/tokens/${writer.id}`);
+  await call('POST', '/v1/models', { body: { id: `${ns}/after-revoke` }, auth: writer.token });
+}
+await call('DELETE', '/v1/tokens/0');
+await call('DELETE', '/v1/tokens/999999999');
+await call('OPTIONS', '/v1/tokens');
+await call('PUT', '/v1/tokens', { body: {} });
 
 console.log(`${count} responses recorded in ${logFile}`);
