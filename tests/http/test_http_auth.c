@@ -470,6 +470,28 @@ START_TEST(the_scheme_name_is_case_insensitive_and_extra_spaces_are_allowed)
 }
 END_TEST
 
+START_TEST(two_authorization_headers_are_refused)
+{
+    static const char *const orders[][2] = {
+        {"Bearer ct_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "Bearer " CT_ADMIN_TOKEN},
+        {"Bearer " CT_ADMIN_TOKEN, "Bearer ct_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+    };
+
+    for (size_t i = 0; i < 2; i++) {
+        char extra[256];
+        struct ct_raw_response r;
+
+        snprintf(extra, sizeof extra, "Authorization: %s\r\n", orders[i][1]);
+        raw_as(orders[i][0], "POST", "/v1/models", "{'id':'hub-a/twice'}", extra, &r);
+        ck_assert_msg(r.status == 400 || r.status == 401,
+                      "two Authorization headers (%s first) answered %d: %s",
+                      i == 0 ? "unknown" : "admin", r.status, r.body);
+        ct_raw_cleanup(&r);
+        ck_assert_int_eq(status_of_get("/v1/models/hub-a/twice"), 404);
+    }
+}
+END_TEST
+
 START_TEST(a_revoked_token_is_401_invalid_token_on_its_next_write)
 {
     struct token t;
@@ -1466,6 +1488,29 @@ START_TEST(a_bad_token_command_exits_2_with_a_message_and_creates_nothing)
 }
 END_TEST
 
+/* The usage is `token revoke ID [options]`; options before the id are options
+ * too, not the id. */
+START_TEST(token_revoke_takes_options_before_the_id)
+{
+    char args[1024], *out, *err;
+    struct token t;
+    struct ct_raw_response r;
+    char auth[200];
+    int status;
+
+    token_created("revoked-by-cli", "'models:write'", "'hub-a'", &t);
+    snprintf(args, sizeof args, "token revoke --db '%s' %lld", srv->db_path, t.id);
+    status = run_split(args, NULL, &out, &err);
+    ck_assert_msg(status == 0, "token revoke --db PATH %lld exited %d: %s", t.id, status, err);
+    free(out);
+    free(err);
+    snprintf(auth, sizeof auth, "Bearer %s", t.secret);
+    raw_as(auth, "POST", "/v1/models", "{'id':'hub-a/x'}", NULL, &r);
+    assert_unauthorized(&r, "invalid_token", "a token revoked by `token revoke --db PATH ID`");
+    ct_raw_cleanup(&r);
+}
+END_TEST
+
 START_TEST(a_short_admin_token_in_the_environment_stops_serve)
 {
     static const char *const short_env[] = {"CARBONTREE_ADMIN_TOKEN=too-short-0123456789", NULL};
@@ -1509,6 +1554,31 @@ START_TEST(the_environment_admin_token_seeds_only_a_database_without_one)
 }
 END_TEST
 
+/* An admin may revoke the token CARBONTREE_ADMIN_TOKEN seeded; a restart with the
+ * same value must not bring it back, and must not claim it did. */
+START_TEST(a_revoked_environment_admin_token_stays_revoked_after_a_restart)
+{
+    static const char *const info[] = {"--log-level", "info", NULL};
+    struct ct_response r;
+    char why[4096], *log;
+
+    ck_assert_int_eq(as(CT_ADMIN_TOKEN, "DELETE", "/v1/tokens/1", NULL, NULL, &r), 204);
+    ct_response_cleanup(&r);
+    ck_assert_int_eq(ct_server_stop(srv), 0);
+    /* The first run logged at warn: whatever says "created" now is the restart's. */
+    srv->args = info;
+    ck_assert_msg(ct_server_start(srv, why, sizeof why), "%s", why);
+    as(CT_ADMIN_TOKEN, "GET", "/v1/tokens", NULL, NULL, &r);
+    ck_assert_msg(r.status == 401, "the revoked admin token works again: %ld %s", r.status, r.body);
+    ct_response_cleanup(&r);
+    log = ct_server_output(srv);
+    ck_assert_msg(strstr(log, "listening on") != NULL, "the restart logged nothing: %s", log);
+    ck_assert_msg(strstr(log, "created the first admin token") == NULL,
+                  "the restart claims it created an admin token: %s", log);
+    free(log);
+}
+END_TEST
+
 static Suite *auth_suite(void)
 {
     Suite *s = suite_create("http_auth");
@@ -1544,6 +1614,7 @@ static Suite *auth_suite(void)
     tcase_add_test(authn, malformed_and_unknown_credentials_are_401_and_store_nothing);
     tcase_add_test(authn, a_10_kib_token_is_401_invalid_request_and_stores_nothing);
     tcase_add_test(authn, the_scheme_name_is_case_insensitive_and_extra_spaces_are_allowed);
+    tcase_add_test(authn, two_authorization_headers_are_refused);
     tcase_add_test(authn, a_revoked_token_is_401_invalid_token_on_its_next_write);
 
     tcase_add_test(authz, a_token_without_the_scope_is_403_insufficient_scope_and_stores_nothing);
@@ -1568,8 +1639,10 @@ static Suite *auth_suite(void)
 
     tcase_add_test(cli, token_command_creates_lists_and_revokes_tokens_a_server_honours);
     tcase_add_test(cli, a_bad_token_command_exits_2_with_a_message_and_creates_nothing);
+    tcase_add_test(cli, token_revoke_takes_options_before_the_id);
     tcase_add_test(cli, a_short_admin_token_in_the_environment_stops_serve);
     tcase_add_test(cli, the_environment_admin_token_seeds_only_a_database_without_one);
+    tcase_add_test(cli, a_revoked_environment_admin_token_stays_revoked_after_a_restart);
     return s;
 }
 
