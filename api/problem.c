@@ -4,6 +4,7 @@
 #include "internal.h"
 #include "log.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,38 @@ static void uri_reference(const char *path, char *buf, size_t buf_len)
     buf[n] = '\0';
 }
 
+/* Makes text valid UTF-8 in place: every byte that does not begin a well-formed
+ * sequence becomes '?'. Details echo client input (ids, keys, paths) and may have
+ * been cut in the middle of a character; JSON must not carry either. */
+static void utf8_repair(char *text)
+{
+    unsigned char *p = (unsigned char *)text;
+
+    while (*p) {
+        size_t len = *p < 0x80             ? 1
+                     : (*p & 0xe0) == 0xc0 ? 2
+                     : (*p & 0xf0) == 0xe0 ? 3
+                     : (*p & 0xf8) == 0xf0 ? 4
+                                           : 0;
+        bool is_ok = len > 0 && !(len == 2 && *p < 0xc2) && !(len == 4 && *p > 0xf4);
+        for (size_t i = 1; is_ok && i < len; i++)
+            is_ok = (p[i] & 0xc0) == 0x80;
+        if (is_ok && len == 3) {
+            unsigned cp = ((p[0] & 0x0fu) << 12) | ((p[1] & 0x3fu) << 6) | (p[2] & 0x3fu);
+            is_ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
+        }
+        if (is_ok && len == 4) {
+            unsigned cp = ((p[0] & 0x07u) << 18) | ((p[1] & 0x3fu) << 12);
+            is_ok = cp >= 0x10000 && cp <= 0x10ffff;
+        }
+        if (!is_ok) {
+            *p++ = '?';
+            continue;
+        }
+        p += len;
+    }
+}
+
 void api_problem_render(enum err rc, const struct api_request *req, struct api_reply *reply)
 {
     int status = err_http_status(rc);
@@ -55,6 +88,12 @@ void api_problem_render(enum err rc, const struct api_request *req, struct api_r
     }
     if (detail[0] == '\0')
         detail = err_title(rc);
+    if (detail == reply->problem.detail)
+        utf8_repair(reply->problem.detail);
+    for (size_t i = 0; i < reply->problem.n_errors; i++) {
+        utf8_repair(reply->problem.errors[i].pointer);
+        utf8_repair(reply->problem.errors[i].message);
+    }
     snprintf(type, sizeof type, PROBLEM_TYPE_BASE "%s", err_slug(rc));
     json_decref(reply->json);
     free(reply->raw);
@@ -78,6 +117,8 @@ void api_problem_render(enum err rc, const struct api_request *req, struct api_r
         json_object_set_new(body, "errors", errors);
     else
         json_decref(errors);
+    if (body == NULL) /* no memory: the fixed minimum of RFC 9457 */
+        body = json_pack("{s:s, s:s, s:i}", "type", type, "title", err_title(rc), "status", status);
     reply->json = body;
     reply->status = status;
     reply->content_type = "application/problem+json";
