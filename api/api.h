@@ -54,6 +54,7 @@ struct api_request {
     const char *if_none_match;
     const char *idempotency_key;
     const char *authorization;
+    unsigned n_authorization; /* Authorization headers received (more than one is refused) */
 };
 
 struct api_header {

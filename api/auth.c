@@ -120,6 +120,8 @@ enum err api_authenticate(struct db *db, const struct api_request *req, struct a
     enum err rc;
 
     memset(out, 0, sizeof *out);
+    if (req->n_authorization > 1)
+        return unauthorized(reply, "invalid_request", "send exactly one Authorization header");
     if (header == NULL)
         return unauthorized(reply, NULL,
                             "this request needs a token: send Authorization: Bearer <token>");
@@ -335,10 +337,16 @@ enum err api_seed_admin_token(struct db *db, const char *token, char *why, size_
         t.is_admin = true;
         api_token_hash(token, t.hash);
         rc = db_token_insert(db, &t);
-        if (rc == ERR_CONFLICT)
-            rc = ERR_OK; /* the same value exists as a revoked or lesser token: keep it */
-        if (rc == ERR_OK)
+        if (rc == ERR_OK) {
             log_write(LOG_INFO, NULL, "created the first admin token from CARBONTREE_ADMIN_TOKEN");
+        } else if (rc == ERR_CONFLICT) {
+            /* The value is stored already, revoked or without admin rights: it stays so. */
+            log_write(LOG_WARN, NULL,
+                      "CARBONTREE_ADMIN_TOKEN names a token this database already has (revoked "
+                      "or not an admin); no admin token was created: use `carbontree token "
+                      "create --admin`");
+            rc = ERR_OK;
+        }
     }
     if (rc == ERR_OK)
         return db_write_commit(db);

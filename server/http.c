@@ -32,6 +32,7 @@ struct http_server {
     size_t body_max_bytes;
     uint16_t port;
     atomic_int in_flight;
+    atomic_bool is_stopping; /* set by http_stop: new requests get 503 and close */
     atomic_uint_fast64_t next_request;
     uint32_t boot_id;
 };
@@ -50,6 +51,7 @@ struct request_ctx {
     size_t body_len, body_cap;
     bool body_too_large;
     bool responded;
+    bool must_close; /* answer with Connection: close */
     unsigned status;
     size_t bytes_out;
     struct api_request req;
@@ -90,6 +92,26 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
     req->query[req->n_query].key = key;
     req->query[req->n_query].value = value;
     req->n_query++;
+    return MHD_YES;
+}
+
+/* Counts the headers that must come at most once. */
+struct header_counts {
+    unsigned content_length;
+    unsigned authorization;
+};
+
+static enum MHD_Result count_headers(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct header_counts *n = cls;
+
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+        n->content_length++;
+    else if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
+        n->authorization++;
     return MHD_YES;
 }
 
@@ -201,6 +223,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ct
     if (content_type && text)
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(response, "X-Request-Id", ctx->request_id);
+    /* While stopping, no connection is kept for another request. */
+    if (ctx->must_close || atomic_load(&ctx->server->is_stopping))
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
     for (size_t i = 0; i < reply->n_headers; i++)
         MHD_add_response_header(response, reply->headers[i].name, reply->headers[i].value);
     ctx->status = (unsigned)reply->status;
@@ -249,6 +274,25 @@ static void begin_request(struct request_ctx *ctx, struct MHD_Connection *conn, 
     ctx->req.idempotency_key = header(conn, "Idempotency-Key");
     ctx->req.authorization = header(conn, MHD_HTTP_HEADER_AUTHORIZATION);
 
+    if (atomic_load(&ctx->server->is_stopping)) {
+        ctx->early = ERR_BUSY;
+        snprintf(ctx->early_detail, sizeof ctx->early_detail, "the server is shutting down");
+        return;
+    }
+    {
+        struct header_counts counts = {0};
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_headers, &counts);
+        ctx->req.n_authorization = counts.authorization;
+        /* Two lengths make the body's end ambiguous (request smuggling behind a
+         * proxy that reads the other one): RFC 9112 6.3 says refuse and close. */
+        if (counts.content_length > 1) {
+            ctx->early = ERR_BAD_REQUEST;
+            ctx->must_close = true;
+            snprintf(ctx->early_detail, sizeof ctx->early_detail,
+                     "the request has %u Content-Length headers; send one", counts.content_length);
+            return;
+        }
+    }
     if (strcmp(method, "OPTIONS") == 0 && ctx->match.path_known)
         return; /* answered in finish_request */
     if (ctx->match.route == NULL) {
@@ -356,7 +400,16 @@ static enum MHD_Result finish_request(struct MHD_Connection *conn, struct reques
                           "the JSON is nested deeper than %d levels", MAX_JSON_DEPTH);
         } else {
             body = json_loadb(ctx->body, ctx->body_len, JSON_REJECT_DUPLICATES, &error);
-            if (body == NULL)
+            if (body == NULL && json_error_code(&error) == json_error_numeric_overflow) {
+                /* Well-formed JSON whose number no 64-bit figure can hold: a meaning
+                 * problem (422), not a syntax one. The parser cannot say which member
+                 * held it, so the pointer names the whole document. */
+                api_field_error(&reply.problem, "", "a number is too large to represent");
+                rc = api_fail(&reply.problem, ERR_INVALID_INPUT,
+                              "a number in the body is too large to represent (line %d, column "
+                              "%d); whole numbers may be at most 9223372036854775807",
+                              error.line, error.column);
+            } else if (body == NULL)
                 rc = api_fail(&reply.problem, ERR_MALFORMED_JSON,
                               "the body is not valid JSON: %s (line %d, column %d)", error.text,
                               error.line, error.column);
@@ -541,6 +594,7 @@ bool http_stop(struct http_server *server, unsigned grace_ms)
     bool idle;
 
     clock_gettime(CLOCK_MONOTONIC, &start);
+    atomic_store(&server->is_stopping, true);
     listen_fd = MHD_quiesce_daemon(server->daemon);
     /* No new connections from here on: on Linux, shutting down a listening socket
      * makes further connection attempts fail at once instead of queueing. */
