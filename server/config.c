@@ -208,6 +208,16 @@ bool config_parse_flags(struct config *cfg, int argc, char **argv, bool *help, F
     return true;
 }
 
+bool config_flag_takes_value(const char *flag)
+{
+    size_t len = strcspn(flag, "=");
+
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (strlen(options[i].flag) == len && strncmp(flag, options[i].flag, len) == 0)
+            return options[i].kind != OPT_BOOL;
+    return false;
+}
+
 void config_usage(FILE *out)
 {
     fprintf(out, "Options (each also read from its environment variable; flags win):\n");

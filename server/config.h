@@ -40,6 +40,9 @@ bool config_load_env(struct config *cfg, FILE *err);
  * to err on an unknown flag or bad value; *help is set when --help was given. */
 bool config_parse_flags(struct config *cfg, int argc, char **argv, bool *help, FILE *err);
 
+/* Whether flag (e.g. "--db") is an option that takes a value. */
+bool config_flag_takes_value(const char *flag);
+
 /* Prints the option reference of `carbontree serve`. */
 void config_usage(FILE *out);
 

@@ -152,7 +152,12 @@ static int cmd_token(int argc, char **argv)
             namespaces = argv[++i];
         else if (strcmp(argv[i], "--admin") == 0)
             is_admin = true;
-        else if (argv[i][0] != '-' && id == NULL && strcmp(action, "revoke") == 0)
+        else if (argv[i][0] == '-' && n_rest < 63) {
+            /* a service option, with its value when it takes one */
+            rest[n_rest++] = argv[i];
+            if (strchr(argv[i], '=') == NULL && config_flag_takes_value(argv[i]) && i + 1 < argc)
+                rest[n_rest++] = argv[++i];
+        } else if (id == NULL && strcmp(action, "revoke") == 0)
             id = argv[i];
         else if (n_rest < 64)
             rest[n_rest++] = argv[i];
