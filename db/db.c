@@ -259,6 +259,8 @@ enum err db_write_commit(struct db *db)
 {
     enum err rc = db_exec(db, "COMMIT");
 
+    if (rc == ERR_OK)
+        db_write_batch_observe(1); /* one write per transaction until writes are grouped */
     if (rc != ERR_OK && !sqlite3_get_autocommit(db->handle))
         sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
     release_write_lock(db);

@@ -369,4 +369,47 @@ enum err db_token_revoke(struct db *db, int64_t id, struct db_token *out);
 /* Whether an admin token that is not revoked exists. */
 enum err db_token_has_admin(struct db *db, bool *has_admin);
 
+/* ---- what GET /metrics reads (db/metrics.c) ---- */
+
+struct db_storage_size {
+    int64_t page_count;
+    int64_t page_size; /* bytes */
+    int64_t wal_bytes; /* size of the -wal file beside the database; 0 when none */
+};
+
+/* The database's pages (in the caller's snapshot) and its WAL file's size. */
+enum err db_storage_size(struct db *db, struct db_storage_size *out);
+
+/* Keys of the limit most-used models into keys (room for limit): most cumulative
+ * inferences first, ties by key (oldest first). *n_keys is set. */
+enum err db_metrics_top_models(struct db *db, size_t limit, int64_t *keys, size_t *n_keys);
+
+/* A base model (no parents) and the sum of its family's own emissions: E(m) over
+ * every m in D(root), the root included. */
+struct db_family_total {
+    int64_t root_key;
+    struct core_model_id root;
+    struct core_range own_co2e_kg;
+};
+
+/* The limit base models whose families count the most inferences (ties by key)
+ * into items (room for limit), in that order, each with its family total. Reads
+ * the chosen families only. */
+enum err db_metrics_families(struct db *db, size_t limit, struct db_family_total *items,
+                             size_t *n_items);
+
+#define DB_WRITE_BATCH_BUCKETS 9
+
+/* Committed write transactions by the number of writes each carried, since the
+ * process started (all pools): cumulative counts at or below each bound. Today
+ * every write commits on its own, so every batch has size 1. */
+struct db_write_batches {
+    uint64_t bound[DB_WRITE_BATCH_BUCKETS];    /* writes per transaction, increasing */
+    uint64_t count_le[DB_WRITE_BATCH_BUCKETS]; /* batches with at most bound[i] writes */
+    uint64_t count;                            /* every batch */
+    uint64_t writes;                           /* the writes of every batch */
+};
+
+void db_write_batches(struct db_write_batches *out);
+
 #endif

@@ -29,6 +29,10 @@ int db_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *text);
 /* Copies column text into buf, empty string for NULL. */
 void db_column_copy(sqlite3_stmt *stmt, int column, char *buf, size_t buf_len);
 
+/* Records one committed write transaction that carried n_writes writes (the write
+ * batch histogram of db_write_batches). */
+void db_write_batch_observe(size_t n_writes);
+
 /* Reference data and other data loaders run inside a migration's transaction. */
 enum err db_migration_hook(struct db *db, int version);
 
