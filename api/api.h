@@ -31,6 +31,8 @@ struct api_config {
     double write_rate_per_s; /* per-token write rate limit; 0: none */
     double write_burst;      /* writes a token may make at once before the rate applies */
     bool is_read_auth;       /* reads need a token too */
+    size_t metrics_max_models; /* GET /metrics: models, and families, with series of their own */
+    const char *version;       /* the build's version, for carbontree_build_info */
 };
 
 struct api_query_param {
@@ -163,6 +165,20 @@ enum err api_activities_list(struct api_service *s, const struct api_request *re
                              struct api_reply *reply);
 enum err api_activities_delete(struct api_service *s, const struct api_request *req,
                                struct api_reply *reply);
+
+/* ---- GET /metrics (api/metrics.c) ---- */
+
+enum err api_metrics_get(struct api_service *s, const struct api_request *req,
+                         struct api_reply *reply);
+
+/* Metrics another layer keeps (the server's HTTP counters): returns malloc'd
+ * exposition text (whole metric families, HELP and TYPE lines included) and its
+ * length in *len, or NULL when out of memory. Called on the scraping thread. */
+typedef char *(*api_metrics_source_fn)(void *ctx, size_t *len);
+
+/* Registers the one source whose text GET /metrics adds to its own, or NULL to
+ * remove it. Register before serving; remove once no request runs. */
+void api_metrics_set_source(struct api_service *s, api_metrics_source_fn source, void *ctx);
 
 /* ---- estimates and reference data (api/estimates.c, api/reference.c) ---- */
 enum err api_estimates_post(struct api_service *s, const struct api_request *req,

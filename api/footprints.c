@@ -119,6 +119,28 @@ out:
     return rc;
 }
 
+enum err api_footprint_parts(struct db *db, int64_t key, enum core_policy policy,
+                             struct api_footprint_parts *out)
+{
+    struct footprint fp;
+    struct core_range inherited = core_range_zero();
+    enum err rc = compute(db, key, policy, &fp);
+
+    if (rc != ERR_OK)
+        return rc;
+    for (size_t i = 0; i < fp.n_rows; i++)
+        if (!fp.rows[i].is_self)
+            inherited = core_range_add(inherited, fp.allocations[i].co2e_kg);
+    out->id = fp.id;
+    out->inferences = fp.self->inferences;
+    out->own_kg = fp.own_kg;
+    out->inherited_kg = inherited;
+    out->inference_kg = fp.inference_kg;
+    out->total_kg = fp.total_kg;
+    footprint_cleanup(&fp);
+    return ERR_OK;
+}
+
 static json_t *parity_json(const struct footprint *fp)
 {
     if (!fp->has_profile || fp->parity.status != CORE_PARITY_OK)

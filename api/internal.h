@@ -2,6 +2,7 @@
 #ifndef API_INTERNAL_H
 #define API_INTERNAL_H
 
+#include "amortize.h"
 #include "api.h"
 #include "db.h"
 #include "field_error.h"
@@ -34,6 +35,10 @@ struct api_service {
         _Atomic api_change_fn observer;
         void *observer_ctx;
     } changes;
+    struct {
+        _Atomic api_metrics_source_fn fn;
+        void *ctx;
+    } metrics_source;
     pthread_mutex_t inflight_mu;
     size_t n_inflight;
     struct api_idempotency *inflight[API_MAX_INFLIGHT];
@@ -169,6 +174,25 @@ json_t *api_estimate_json(const struct core_estimate *estimate, json_t *inputs);
  * transaction. The caller cleans up *out. */
 enum err api_activity_add(struct db *db, const struct core_model *m, const json_t *body,
                           struct db_activity *out, struct api_problem *problem);
+
+/* ---- footprints (api/footprints.c) ---- */
+
+/* A model's footprint under policy, as GET …/footprint answers it: own emissions
+ * E(n), the shares inherited from its ancestors, its inference emissions and the
+ * total (its own share + inherited + inference). */
+struct api_footprint_parts {
+    struct core_model_id id;
+    int64_t inferences;
+    struct core_range own_kg;
+    struct core_range inherited_kg;
+    struct core_range inference_kg;
+    struct core_range total_kg;
+};
+
+/* Computes the footprint of model key inside the caller's read snapshot; reads
+ * O(ancestors) rows. ERR_NOT_FOUND when there is no such model. */
+enum err api_footprint_parts(struct db *db, int64_t key, enum core_policy policy,
+                             struct api_footprint_parts *out);
 
 /* ---- reference data (api/regions.c, api/reference.c) ---- */
 

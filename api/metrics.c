@@ -1,0 +1,368 @@
+/* GET /metrics: the Prometheus text exposition format 0.0.4 of the service (build,
+ * database size, writes, write batches, and the HTTP metrics the server registers
+ * with api_metrics_set_source) and of the ledger (per-model footprints and
+ * inference counts, per-family totals), bounded to the most-used models and
+ * families. Builds text only: no MHD, no SQL. */
+#include "internal.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define TEXT_INITIAL_CAP     16384
+
+/* A growing text; after an allocation failure it stays failed and appends nothing. */
+struct text {
+    char *data;
+    size_t len, cap;
+    bool failed;
+};
+
+struct label {
+    const char *name;
+    const char *value;
+};
+
+static const char *const part_names[] = {"own", "inherited", "inference", "total"};
+#define N_PARTS (sizeof part_names / sizeof part_names[0])
+
+static void text_append(struct text *t, const char *bytes, size_t len)
+{
+    if (t->failed)
+        return;
+    if (t->len + len + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : TEXT_INITIAL_CAP;
+        char *grown;
+        while (cap < t->len + len + 1)
+            cap *= 2;
+        grown = realloc(t->data, cap);
+        if (grown == NULL) {
+            t->failed = true;
+            return;
+        }
+        t->data = grown;
+        t->cap = cap;
+    }
+    memcpy(t->data + t->len, bytes, len);
+    t->len += len;
+    t->data[t->len] = '\0';
+}
+
+static void text_raw(struct text *t, const char *s)
+{
+    text_append(t, s, strlen(s));
+}
+
+static void text_printf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void text_printf(struct text *t, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof buf) {
+        t->failed = true; /* every caller formats short numbers and names */
+        return;
+    }
+    text_append(t, buf, (size_t)n);
+}
+
+/* Escapes for the exposition format: backslash and line feed everywhere, and the
+ * double quote inside label values. */
+static void text_escaped(struct text *t, const char *s, bool is_label_value)
+{
+    for (const char *p = s; *p; p++) {
+        if (*p == '\\')
+            text_raw(t, "\\\\");
+        else if (*p == '\n')
+            text_raw(t, "\\n");
+        else if (*p == '"' && is_label_value)
+            text_raw(t, "\\\"");
+        else
+            text_append(t, p, 1);
+    }
+}
+
+/* A float as the shortest of %.15g, %.16g and %.17g that reads back exactly. */
+static void text_number(struct text *t, double v)
+{
+    char buf[40];
+
+    if (isnan(v)) {
+        text_raw(t, "NaN");
+        return;
+    }
+    if (isinf(v)) {
+        text_raw(t, v > 0 ? "+Inf" : "-Inf");
+        return;
+    }
+    for (int precision = 15; precision <= 17; precision++) {
+        double back;
+        snprintf(buf, sizeof buf, "%.*g", precision, v);
+        back = strtod(buf, NULL);
+        if (!(back < v) && !(back > v))
+            break;
+    }
+    text_raw(t, buf);
+}
+
+/* The HELP and TYPE lines that open a metric family. */
+static void family(struct text *t, const char *name, const char *type, const char *help)
+{
+    text_printf(t, "# HELP %s ", name);
+    text_escaped(t, help, false);
+    text_printf(t, "\n# TYPE %s %s\n", name, type);
+}
+
+static void sample_start(struct text *t, const char *name, const struct label *labels,
+                         size_t n_labels)
+{
+    text_raw(t, name);
+    for (size_t i = 0; i < n_labels; i++) {
+        text_raw(t, i == 0 ? "{" : ",");
+        text_raw(t, labels[i].name);
+        text_raw(t, "=\"");
+        text_escaped(t, labels[i].value, true);
+        text_raw(t, "\"");
+    }
+    if (n_labels > 0)
+        text_raw(t, "}");
+    text_raw(t, " ");
+}
+
+static void sample(struct text *t, const char *name, const struct label *labels, size_t n_labels,
+                   double value)
+{
+    sample_start(t, name, labels, n_labels);
+    text_number(t, value);
+    text_raw(t, "\n");
+}
+
+static void sample_count(struct text *t, const char *name, const struct label *labels,
+                         size_t n_labels, uint64_t value)
+{
+    sample_start(t, name, labels, n_labels);
+    text_printf(t, "%" PRIu64 "\n", value);
+}
+
+static void service_metrics(struct api_service *s, struct text *t)
+{
+    struct api_change_totals totals;
+    struct db_write_batches batches;
+    struct label label;
+    char le[32];
+
+    memset(&totals, 0, sizeof totals);
+    api_changes_totals(s, &totals);
+    family(t, "carbontree_writes_total", "counter",
+           "Changes committed since the process started, by kind of change.");
+    for (int i = 0; i < API_CHANGE_KIND_COUNT; i++) {
+        label = (struct label){"kind", api_change_kind_name((enum api_change_kind)i)};
+        sample_count(t, "carbontree_writes_total", &label, 1, totals.events[i]);
+    }
+    family(t, "carbontree_inferences_counted_total", "counter",
+           "Inferences counted (deltas, counter increases and batch items) since the process "
+           "started.");
+    sample_count(t, "carbontree_inferences_counted_total", NULL, 0, totals.inferences);
+
+    db_write_batches(&batches);
+    family(t, "carbontree_db_write_batch_size", "histogram",
+           "Writes per committed write transaction since the process started. Every write "
+           "commits in a transaction of its own for now, so every observation is 1.");
+    for (size_t i = 0; i < DB_WRITE_BATCH_BUCKETS; i++) {
+        snprintf(le, sizeof le, "%" PRIu64, batches.bound[i]);
+        label = (struct label){"le", le};
+        sample_count(t, "carbontree_db_write_batch_size_bucket", &label, 1, batches.count_le[i]);
+    }
+    label = (struct label){"le", "+Inf"};
+    sample_count(t, "carbontree_db_write_batch_size_bucket", &label, 1, batches.count);
+    sample_count(t, "carbontree_db_write_batch_size_sum", NULL, 0, batches.writes);
+    sample_count(t, "carbontree_db_write_batch_size_count", NULL, 0, batches.count);
+}
+
+static void storage_metrics(const struct db_storage_size *size, struct text *t)
+{
+    family(t, "carbontree_db_size_bytes", "gauge",
+           "Size of the database file: its page count times its page size.");
+    sample(t, "carbontree_db_size_bytes", NULL, 0,
+           (double)size->page_count * (double)size->page_size);
+    family(t, "carbontree_db_wal_bytes", "gauge",
+           "Size of the database's write-ahead log file (0 when there is none).");
+    sample(t, "carbontree_db_wal_bytes", NULL, 0, (double)size->wal_bytes);
+}
+
+/* Footprint gauges into co2e and inference counters into counts, for the models
+ * of keys, under every policy. O(models x ancestors) rows. */
+static enum err model_metrics(struct db *db, const int64_t *keys, size_t n_keys, struct text *co2e,
+                              struct text *counts)
+{
+    char id[CORE_MODEL_ID_MAX + 1];
+
+    for (size_t i = 0; i < n_keys; i++) {
+        for (int p = 0; p < CORE_POLICY_COUNT; p++) {
+            struct api_footprint_parts parts;
+            enum err rc = api_footprint_parts(db, keys[i], (enum core_policy)p, &parts);
+            double values[N_PARTS];
+            if (rc != ERR_OK)
+                return rc;
+            values[0] = parts.own_kg.value;
+            values[1] = parts.inherited_kg.value;
+            values[2] = parts.inference_kg.value;
+            values[3] = parts.total_kg.value;
+            core_model_id_format(&parts.id, id, sizeof id);
+            for (size_t k = 0; k < N_PARTS; k++) {
+                struct label labels[] = {{"model", id},
+                                         {"policy", core_policy_name((enum core_policy)p)},
+                                         {"part", part_names[k]}};
+                sample(co2e, "carbontree_model_co2e_kg", labels, 3, values[k]);
+            }
+            if (p == 0) {
+                struct label label = {"model", id};
+                sample_count(counts, "carbontree_model_inferences_total", &label, 1,
+                             (uint64_t)parts.inferences);
+            }
+        }
+    }
+    return ERR_OK;
+}
+
+static void family_metrics(const struct db_family_total *families, size_t n, struct text *t)
+{
+    char id[CORE_MODEL_ID_MAX + 1];
+
+    family(t, "carbontree_family_co2e_kg", "gauge",
+           "Emissions of a base model's family (the base and every model derived from it): the "
+           "sum of the members' own emissions, which each policy allocates in full over the "
+           "family, so every policy gives the same sum. Inference emissions are not included. "
+           "Only the families of the --metrics-max-models base models with the most inferences.");
+    for (size_t i = 0; i < n; i++) {
+        core_model_id_format(&families[i].root, id, sizeof id);
+        for (int p = 0; p < CORE_POLICY_COUNT; p++) {
+            struct label labels[] = {{"root", id},
+                                     {"policy", core_policy_name((enum core_policy)p)}};
+            sample(t, "carbontree_family_co2e_kg", labels, 2, families[i].own_co2e_kg.value);
+        }
+    }
+}
+
+/* Everything read from the database, in one read snapshot. */
+static enum err ledger_metrics(struct db *db, size_t max_models, struct text *t)
+{
+    struct db_storage_size size;
+    struct text co2e = {0}, counts = {0};
+    int64_t *keys = NULL;
+    struct db_family_total *families = NULL;
+    size_t n_keys = 0, n_families = 0;
+    enum err rc;
+
+    if (max_models > 0) {
+        keys = calloc(max_models, sizeof *keys);
+        families = calloc(max_models, sizeof *families);
+        if (keys == NULL || families == NULL) {
+            rc = ERR_NO_MEMORY;
+            goto out;
+        }
+    }
+    family(&co2e, "carbontree_model_co2e_kg", "gauge",
+           "A model's footprint in kg CO2e under an allocation policy (none, equal, usage): "
+           "part own is its own emissions, inherited its shares of its ancestors' emissions, "
+           "inference its inference emissions, total its own share plus inherited plus "
+           "inference (as GET /v1/models/{namespace}/{name}/footprint answers). Only the "
+           "--metrics-max-models models with the most inferences.");
+    family(&counts, "carbontree_model_inferences_total", "counter",
+           "Inferences counted for a model, cumulative. Only the --metrics-max-models models "
+           "with the most inferences.");
+    rc = db_read_begin(db);
+    if (rc != ERR_OK)
+        goto out;
+    rc = db_storage_size(db, &size);
+    if (rc == ERR_OK && max_models > 0)
+        rc = db_metrics_top_models(db, max_models, keys, &n_keys);
+    if (rc == ERR_OK)
+        rc = model_metrics(db, keys, n_keys, &co2e, &counts);
+    if (rc == ERR_OK && max_models > 0)
+        rc = db_metrics_families(db, max_models, families, &n_families);
+    db_read_end(db);
+    if (rc != ERR_OK)
+        goto out;
+    storage_metrics(&size, t);
+    text_append(t, co2e.data ? co2e.data : "", co2e.len);
+    text_append(t, counts.data ? counts.data : "", counts.len);
+    family_metrics(families, n_families, t);
+    if (co2e.failed || counts.failed)
+        t->failed = true;
+out:
+    free(co2e.data);
+    free(counts.data);
+    free(keys);
+    free(families);
+    return rc;
+}
+
+/* The metrics another layer registered (the server's HTTP metrics). */
+static void source_metrics(struct api_service *s, struct text *t)
+{
+    api_metrics_source_fn fn = atomic_load(&s->metrics_source.fn);
+    char *text;
+    size_t len = 0;
+
+    if (fn == NULL)
+        return;
+    text = fn(s->metrics_source.ctx, &len);
+    if (text == NULL) {
+        t->failed = true;
+        return;
+    }
+    text_append(t, text, len);
+    free(text);
+}
+
+void api_metrics_set_source(struct api_service *s, api_metrics_source_fn source, void *ctx)
+{
+    if (source == NULL) {
+        atomic_store(&s->metrics_source.fn, NULL);
+        s->metrics_source.ctx = NULL;
+        return;
+    }
+    s->metrics_source.ctx = ctx;
+    atomic_store(&s->metrics_source.fn, source);
+}
+
+enum err api_metrics_get(struct api_service *s, const struct api_request *req,
+                         struct api_reply *reply)
+{
+    struct text t = {0};
+    struct db *db = NULL;
+    struct label label = {"version", s->config.version ? s->config.version : "unknown"};
+    enum err rc;
+
+    (void)req; /* query parameters are ignored, as Prometheus may add its own */
+    rc = api_db(s, &db, &reply->problem);
+    if (rc != ERR_OK)
+        return rc;
+    family(&t, "carbontree_build_info", "gauge", "The running build: always 1, labelled.");
+    sample(&t, "carbontree_build_info", &label, 1, 1.0);
+    source_metrics(s, &t);
+    service_metrics(s, &t);
+    rc = ledger_metrics(db, s->config.metrics_max_models, &t);
+    if (rc == ERR_OK && t.failed)
+        rc = ERR_NO_MEMORY;
+    if (rc != ERR_OK) {
+        free(t.data);
+        return rc;
+    }
+    reply->raw = t.data;
+    reply->raw_len = t.len;
+    reply->content_type = METRICS_CONTENT_TYPE;
+    reply->status = 200;
+    return ERR_OK;
+}
