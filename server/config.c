@@ -70,6 +70,10 @@ static const struct option_def options[] = {
      "writes a token may make at once before the rate applies (0: one second's worth)"},
     {"--auth-reads", "CARBONTREE_AUTH_READS", OPT_BOOL, OFF(is_read_auth), 0, 0, "0",
      "reads need a token too (by default reads are public, writes need one)"},
+    {"--metrics-max-models", "CARBONTREE_METRICS_MAX_MODELS", OPT_UINT, OFF(metrics_max_models), 0,
+     100000, "1000",
+     "GET /metrics gives per-model series for this many models (most inferences first) and "
+     "per-family series for as many base models"},
     {"--max-page-count", "CARBONTREE_MAX_PAGE_COUNT", OPT_I64, OFF(max_page_count), 0, LLONG_MAX,
      "0", "cap the database at this many pages (0: no cap); writes past it get 507"},
 };

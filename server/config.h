@@ -30,6 +30,7 @@ struct config {
     double write_rate_per_s;
     double write_burst;
     bool is_read_auth;
+    unsigned metrics_max_models;
 };
 
 /* Fills cfg with defaults, then the environment. Returns false and prints to err

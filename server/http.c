@@ -7,6 +7,7 @@
 #include "http.h"
 
 #include "log.h"
+#include "metrics.h"
 #include "routes.h"
 
 #include <arpa/inet.h>
@@ -35,6 +36,7 @@ struct http_server {
     atomic_bool is_stopping; /* set by http_stop: new requests get 503 and close */
     atomic_uint_fast64_t next_request;
     uint32_t boot_id;
+    struct http_metrics *metrics; /* what GET /metrics tells of HTTP */
 };
 
 struct request_ctx {
@@ -487,13 +489,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 {
     struct http_server *server = cls;
     struct request_ctx *ctx = *req_cls;
+    double ms;
 
     (void)conn;
     if (ctx == NULL)
         return;
+    ms = elapsed_ms(&ctx->started);
+    http_metrics_observe(server->metrics, ctx->method,
+                         ctx->match.route ? ctx->match.route->pattern : NULL,
+                         ctx->responded ? ctx->status : 0, ms / 1e3);
     if (log_enabled(LOG_INFO))
         log_write(LOG_INFO, ctx->request_id, "%s %s %u %zu %.3fms%s", ctx->method, ctx->log_path,
-                  ctx->responded ? ctx->status : 0, ctx->bytes_out, elapsed_ms(&ctx->started),
+                  ctx->responded ? ctx->status : 0, ctx->bytes_out, ms,
                   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
     free(ctx->body);
     free(ctx->path);
@@ -555,6 +562,12 @@ enum err http_start(const struct config *cfg, struct api_service *service, struc
         return ERR_NO_MEMORY;
     server->service = service;
     server->body_max_bytes = cfg->body_max_bytes;
+    server->metrics = http_metrics_create();
+    if (server->metrics == NULL) {
+        free(server);
+        return ERR_NO_MEMORY;
+    }
+    api_metrics_set_source(service, http_metrics_render, server->metrics);
     if (getrandom(&server->boot_id, sizeof server->boot_id, 0) != sizeof server->boot_id)
         server->boot_id = (uint32_t)time(NULL) ^ (uint32_t)getpid();
     /* Thread pool on epoll: each worker thread gets its own database connection
@@ -573,6 +586,8 @@ enum err http_start(const struct config *cfg, struct api_service *service, struc
     if (server->daemon == NULL) {
         snprintf(why, why_len, "cannot listen on %s port %u (address in use or not permitted)",
                  cfg->listen_addr, cfg->port);
+        api_metrics_set_source(service, NULL, NULL);
+        http_metrics_destroy(server->metrics);
         free(server);
         return ERR_IO;
     }
@@ -608,6 +623,8 @@ bool http_stop(struct http_server *server, unsigned grace_ms)
     MHD_stop_daemon(server->daemon);
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);
+    api_metrics_set_source(server->service, NULL, NULL);
+    http_metrics_destroy(server->metrics);
     free(server);
     return idle;
 }

@@ -49,6 +49,8 @@ static void api_config_from(const struct config *cfg, struct api_config *api)
     api->write_rate_per_s = cfg->write_rate_per_s;
     api->write_burst = cfg->write_burst;
     api->is_read_auth = cfg->is_read_auth;
+    api->metrics_max_models = cfg->metrics_max_models;
+    api->version = CARBONTREE_VERSION;
 }
 
 static bool write_port_file(const char *path, unsigned port)
