@@ -31,8 +31,9 @@ struct api_config {
     double write_rate_per_s; /* per-token write rate limit; 0: none */
     double write_burst;      /* writes a token may make at once before the rate applies */
     bool is_read_auth;       /* reads need a token too */
-    size_t metrics_max_models; /* GET /metrics: models, and families, with series of their own */
-    const char *version;       /* the build's version, for carbontree_build_info */
+    /* GET /metrics: how many models, and families, get series of their own */
+    size_t metrics_max_models;
+    const char *version; /* the build's version, for carbontree_build_info */
 };
 
 struct api_query_param {
