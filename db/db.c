@@ -60,6 +60,23 @@ enum err db_exec(struct db *db, const char *sql)
     return db_map(db, sqlite3_exec(db->handle, sql, NULL, NULL, NULL));
 }
 
+enum err db_exec_script(struct db *db, const char *sql, int64_t key)
+{
+    const char *tail = sql;
+    enum err rc = ERR_OK;
+
+    while (rc == ERR_OK && tail && *tail) {
+        sqlite3_stmt *stmt = NULL;
+        rc = db_map(db, sqlite3_prepare_v2(db->handle, tail, -1, &stmt, &tail));
+        if (rc != ERR_OK || stmt == NULL)
+            break;
+        sqlite3_bind_int64(stmt, 1, key);
+        rc = db_map(db, sqlite3_step(stmt));
+        sqlite3_finalize(stmt);
+    }
+    return rc;
+}
+
 enum err db_prepare(struct db *db, const char *sql, sqlite3_stmt **out)
 {
     return db_map(db, sqlite3_prepare_v2(db->handle, sql, -1, out, NULL));

@@ -20,6 +20,9 @@ enum err db_map(struct db *db, int sqlite_rc);
 /* Runs SQL text without results. */
 enum err db_exec(struct db *db, const char *sql);
 
+/* Runs a script of statements without results, binding key to ?1 in each. */
+enum err db_exec_script(struct db *db, const char *sql, int64_t key);
+
 /* Prepares one statement; ERR_DB (and a logged message) on failure. */
 enum err db_prepare(struct db *db, const char *sql, sqlite3_stmt **out);
 

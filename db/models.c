@@ -142,38 +142,10 @@ static enum err rebuild_closure(struct db *db, int64_t key)
         "INSERT OR IGNORE INTO model_closure (ancestor_id, descendant_id) "
         "SELECT c.ancestor_id, ?1 FROM model_parents e "
         "JOIN model_closure c ON c.descendant_id = e.parent_id WHERE e.child_id = ?1;";
-    const char *tail = sql;
-    enum err rc = ERR_OK;
 
-    while (rc == ERR_OK && tail && *tail) {
-        sqlite3_stmt *stmt = NULL;
-        rc = db_map(db, sqlite3_prepare_v2(db->handle, tail, -1, &stmt, &tail));
-        if (rc != ERR_OK || stmt == NULL)
-            break;
-        sqlite3_bind_int64(stmt, 1, key);
-        rc = db_map(db, sqlite3_step(stmt));
-        sqlite3_finalize(stmt);
-    }
-    return rc;
+    return db_exec_script(db, sql, key);
 }
 
-/* Runs a script of statements, binding key to ?1 in each. */
-static enum err exec_script(struct db *db, const char *sql, int64_t key)
-{
-    const char *tail = sql;
-    enum err rc = ERR_OK;
-
-    while (rc == ERR_OK && tail && *tail) {
-        sqlite3_stmt *stmt = NULL;
-        rc = db_map(db, sqlite3_prepare_v2(db->handle, tail, -1, &stmt, &tail));
-        if (rc != ERR_OK || stmt == NULL)
-            break;
-        sqlite3_bind_int64(stmt, 1, key);
-        rc = db_map(db, sqlite3_step(stmt));
-        sqlite3_finalize(stmt);
-    }
-    return rc;
-}
 
 /* A new model joins the ledger: its own row, and one more member of D(a) for each
  * of its ancestors a. */
@@ -183,7 +155,7 @@ static enum err ledger_add_member(struct db *db, int64_t key)
         "INSERT INTO model_ledger (model_id) VALUES (?1);"
         "UPDATE model_ledger SET descendants = descendants + 1 WHERE model_id IN "
         "(SELECT ancestor_id FROM model_closure WHERE descendant_id = ?1 AND ancestor_id <> ?1);";
-    return exec_script(db, sql, key);
+    return db_exec_script(db, sql, key);
 }
 
 /* A leaf leaves the ledger: its ancestors lose one member and its inferences. */
@@ -194,7 +166,7 @@ static enum err ledger_remove_member(struct db *db, int64_t key)
         "descendant_inferences = descendant_inferences - "
         "(SELECT inferences FROM model_ledger WHERE model_id = ?1) WHERE model_id IN "
         "(SELECT ancestor_id FROM model_closure WHERE descendant_id = ?1 AND ancestor_id <> ?1);";
-    return exec_script(db, sql, key);
+    return db_exec_script(db, sql, key);
 }
 
 /* Recomputes |D(a)| and the inference sum over D(a) of one model a from the
@@ -207,7 +179,7 @@ static enum err ledger_refresh(struct db *db, int64_t a)
         "descendant_inferences = (SELECT coalesce(sum(d.inferences), 0) FROM model_closure c "
         "  JOIN model_ledger d ON d.model_id = c.descendant_id WHERE c.ancestor_id = ?1) "
         "WHERE model_id = ?1;";
-    return exec_script(db, sql, a);
+    return db_exec_script(db, sql, a);
 }
 
 /* The strict ancestors of key (key excluded), appended to *keys (malloc'd, grown). */
