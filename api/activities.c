@@ -164,21 +164,6 @@ static enum err parse_activity(struct db *db, const json_t *body, struct db_acti
     return ERR_OK;
 }
 
-static enum err path_model(struct db *db, const struct api_request *req, struct core_model *m,
-                           struct api_problem *problem)
-{
-    struct core_model_id id;
-    enum err rc;
-
-    if (req->n_params < 2 ||
-        core_model_id_from_parts(req->params[0], req->params[1], &id) != ERR_OK)
-        return api_fail(problem, ERR_NOT_FOUND, "no model has this id");
-    rc = db_model_get(db, &id, m);
-    if (rc == ERR_NOT_FOUND)
-        return api_fail(problem, ERR_NOT_FOUND, "model '%s/%s' is not registered", id.ns, id.name);
-    return rc;
-}
-
 enum err api_activity_add(struct db *db, const struct core_model *m, const json_t *body,
                           struct db_activity *out, struct api_problem *problem)
 {
@@ -219,7 +204,7 @@ enum err api_activities_post(struct api_service *s, const struct api_request *re
     rc = db_write_begin(db);
     if (rc != ERR_OK)
         goto out;
-    rc = path_model(db, req, m, &reply->problem);
+    rc = api_path_model(db, req, m, &reply->problem);
     if (rc == ERR_OK)
         rc = api_activity_add(db, m, req->body, &a, &reply->problem);
     if (rc == ERR_OK) {
@@ -277,7 +262,7 @@ enum err api_activities_list(struct api_service *s, const struct api_request *re
     }
     rc = db_read_begin(db);
     if (rc == ERR_OK) {
-        rc = path_model(db, req, m, &reply->problem);
+        rc = api_path_model(db, req, m, &reply->problem);
         if (rc == ERR_OK)
             rc = db_activity_list(db, m->key, cursor, (size_t)limit, items, &n, &has_more);
         db_read_end(db);
@@ -337,7 +322,7 @@ enum err api_activities_delete(struct api_service *s, const struct api_request *
     rc = db_write_begin(db);
     if (rc != ERR_OK)
         goto out;
-    rc = path_model(db, req, m, &reply->problem);
+    rc = api_path_model(db, req, m, &reply->problem);
     if (rc == ERR_OK) {
         rc = db_activity_delete(db, m->key, (int64_t)id);
         if (rc == ERR_NOT_FOUND)

@@ -251,21 +251,6 @@ static enum err policy_from_query(const struct api_request *req, enum core_polic
     return ERR_OK;
 }
 
-static enum err path_model(struct db *db, const struct api_request *req, struct core_model *m,
-                           struct api_problem *problem)
-{
-    struct core_model_id id;
-    enum err rc;
-
-    if (req->n_params < 2 ||
-        core_model_id_from_parts(req->params[0], req->params[1], &id) != ERR_OK)
-        return api_fail(problem, ERR_NOT_FOUND, "no model has this id");
-    rc = db_model_get(db, &id, m);
-    if (rc == ERR_NOT_FOUND)
-        return api_fail(problem, ERR_NOT_FOUND, "model '%s/%s' is not registered", id.ns, id.name);
-    return rc;
-}
-
 enum err api_footprint_get(struct api_service *s, const struct api_request *req,
                            struct api_reply *reply)
 {
@@ -289,7 +274,7 @@ enum err api_footprint_get(struct api_service *s, const struct api_request *req,
     /* One snapshot: every ancestor's figures come from the same state. */
     rc = db_read_begin(db);
     if (rc == ERR_OK) {
-        rc = path_model(db, req, m, &reply->problem);
+        rc = api_path_model(db, req, m, &reply->problem);
         if (rc == ERR_OK)
             rc = compute(db, m->key, policy, &fp);
         db_read_end(db);
@@ -324,7 +309,7 @@ enum err api_ancestors_get(struct api_service *s, const struct api_request *req,
         return ERR_NO_MEMORY;
     rc = db_read_begin(db);
     if (rc == ERR_OK) {
-        rc = path_model(db, req, m, &reply->problem);
+        rc = api_path_model(db, req, m, &reply->problem);
         if (rc == ERR_OK)
             rc = db_lineage_load(db, m->key, &rows, &n, &profile);
         db_read_end(db);
@@ -533,7 +518,7 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
     rc = db_read_begin(db);
     if (rc != ERR_OK)
         goto out;
-    rc = path_model(db, req, root, &reply->problem);
+    rc = api_path_model(db, req, root, &reply->problem);
     if (rc == ERR_OK)
         rc = family_size(db, root->key, &size);
     if (rc == ERR_OK)

@@ -80,21 +80,6 @@ static enum err body_count(const json_t *body, const char *key, const char *poin
     return ERR_OK;
 }
 
-static enum err model_key(struct db *db, const struct api_request *req, struct core_model *m,
-                          struct api_problem *problem)
-{
-    struct core_model_id id;
-    enum err rc;
-
-    if (req->n_params < 2 ||
-        core_model_id_from_parts(req->params[0], req->params[1], &id) != ERR_OK)
-        return api_fail(problem, ERR_NOT_FOUND, "no model has this id");
-    rc = db_model_get(db, &id, m);
-    if (rc == ERR_NOT_FOUND)
-        return api_fail(problem, ERR_NOT_FOUND, "model '%s/%s' is not registered", id.ns, id.name);
-    return rc;
-}
-
 static enum err overflow_error(struct api_problem *problem, const char *pointer)
 {
     return api_field_error(problem, pointer,
@@ -144,7 +129,7 @@ enum err api_inferences_post(struct api_service *s, const struct api_request *re
         goto out;
     rc = api_idempotency_replay(db, &idem, reply, &replayed);
     if (rc == ERR_OK && !replayed)
-        rc = model_key(db, req, m, &reply->problem);
+        rc = api_path_model(db, req, m, &reply->problem);
     if (rc == ERR_OK && !replayed) {
         rc = db_inferences_add(db, m->key, count, day, &total);
         if (rc == ERR_INVALID_INPUT)
@@ -229,7 +214,7 @@ enum err api_counters_put(struct api_service *s, const struct api_request *req,
     rc = db_write_begin(db);
     if (rc != ERR_OK)
         goto out;
-    rc = model_key(db, req, m, &reply->problem);
+    rc = api_path_model(db, req, m, &reply->problem);
     if (rc == ERR_OK) {
         rc = db_counter_put(db, m->key, reporter, total, is_reset, day, &previous, &delta);
         if (rc == ERR_CONFLICT) {
@@ -432,7 +417,7 @@ enum err api_inferences_get(struct api_service *s, const struct api_request *req
         rc = db_read_begin(db);
     if (rc != ERR_OK)
         goto out;
-    rc = model_key(db, req, m, &reply->problem);
+    rc = api_path_model(db, req, m, &reply->problem);
     if (rc == ERR_OK)
         rc = db_inference_series(db, m->key, from, to, days, SERIES_DAYS_MAX, &n);
     db_read_end(db);

@@ -64,6 +64,11 @@ enum err api_idempotency_store(struct db *db, const struct api_idempotency *idem
 /* The calling thread's database connection. */
 enum err api_db(struct api_service *service, struct db **out, struct api_problem *problem);
 
+/* Loads the model named by the path parameters {namespace}/{name}: 404 (with a
+ * problem detail) when the id is malformed or not registered. */
+enum err api_path_model(struct db *db, const struct api_request *req, struct core_model *m,
+                        struct api_problem *problem);
+
 /* Sets reply->json to a new reference and the status; returns ERR_OK, or
  * ERR_NO_MEMORY when body is NULL. */
 enum err api_reply_json(struct api_reply *reply, int status, json_t *body);
