@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #define BODY_INITIAL_CAP 4096
-#define MAX_JSON_DEPTH   32 /* nesting deeper than this is refused before parsing */
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -149,32 +148,6 @@ static bool method_has_body(const char *method)
 {
     return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
            strcmp(method, "PATCH") == 0;
-}
-
-/* Deepest nesting of arrays and objects in a JSON text, counted without parsing
- * (strings are skipped), so a hostile document cannot exhaust the parser's stack. */
-static int json_depth(const char *text, size_t len)
-{
-    int depth = 0, deepest = 0;
-    bool in_string = false;
-
-    for (size_t i = 0; i < len; i++) {
-        char c = text[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > deepest)
-                deepest = depth;
-        } else if (c == ']' || c == '}') {
-            depth--;
-        }
-    }
-    return deepest;
 }
 
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ctx *ctx,
@@ -378,9 +351,6 @@ static bool append_body(struct request_ctx *ctx, const char *data, size_t len)
 static enum MHD_Result finish_request(struct MHD_Connection *conn, struct request_ctx *ctx)
 {
     struct api_reply reply;
-    json_t *body = NULL;
-    json_error_t error;
-    enum err rc = ERR_OK;
     enum MHD_Result ret;
 
     if (strcmp(ctx->method, "OPTIONS") == 0 && ctx->match.path_known) {
@@ -394,47 +364,9 @@ static enum MHD_Result finish_request(struct MHD_Connection *conn, struct reques
     if (ctx->body_too_large)
         return send_problem(conn, ctx, ERR_PAYLOAD_TOO_LARGE, "the body is larger than allowed");
     api_reply_init(&reply);
-    if (ctx->match.route->flags & ROUTE_JSON_BODY && method_has_body(ctx->method)) {
-        if (ctx->body_len == 0) {
-            rc = api_fail(&reply.problem, ERR_MALFORMED_JSON, "the request body is empty");
-        } else if (json_depth(ctx->body, ctx->body_len) > MAX_JSON_DEPTH) {
-            rc = api_fail(&reply.problem, ERR_MALFORMED_JSON,
-                          "the JSON is nested deeper than %d levels", MAX_JSON_DEPTH);
-        } else {
-            body = json_loadb(ctx->body, ctx->body_len, JSON_REJECT_DUPLICATES, &error);
-            if (body == NULL && json_error_code(&error) == json_error_numeric_overflow) {
-                /* Well-formed JSON whose number no 64-bit figure can hold: a meaning
-                 * problem (422), not a syntax one. The parser cannot say which member
-                 * held it, so the pointer names the whole document. */
-                api_field_error(&reply.problem, "", "a number is too large to represent");
-                rc = api_fail(&reply.problem, ERR_INVALID_INPUT,
-                              "a number in the body is too large to represent (line %d, column "
-                              "%d); whole numbers may be at most 9223372036854775807",
-                              error.line, error.column);
-            } else if (body == NULL)
-                rc = api_fail(&reply.problem, ERR_MALFORMED_JSON,
-                              "the body is not valid JSON: %s (line %d, column %d)", error.text,
-                              error.line, error.column);
-        }
-    }
-    /* Credentials never travel in URLs (they end up in logs and histories). */
-    if (rc == ERR_OK && (api_query_get(&ctx->req, "access_token") != NULL ||
-                         api_query_get(&ctx->req, "token") != NULL))
-        rc = api_fail(&reply.problem, ERR_BAD_REQUEST,
-                      "credentials are not accepted in the query string; send Authorization: "
-                      "Bearer <token>");
-    if (rc == ERR_OK && !(ctx->match.route->flags & (ROUTE_PUBLIC | ROUTE_WRITE)))
-        rc = api_read_gate(ctx->server->service, &ctx->req, &reply);
-    if (rc == ERR_OK) {
-        ctx->req.body = body;
-        rc = ctx->match.route->handler(ctx->server->service, &ctx->req, &reply);
-    }
-    if (rc != ERR_OK)
-        api_problem_render(rc, &ctx->req, &reply);
+    route_dispatch(ctx->server->service, &ctx->match, &ctx->req, ctx->body, ctx->body_len, &reply);
     ret = send_reply(conn, ctx, &reply);
     api_reply_cleanup(&reply);
-    json_decref(body);
-    ctx->req.body = NULL;
     return ret;
 }
 
@@ -509,7 +441,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     atomic_fetch_sub(&server->in_flight, 1);
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+/* libmicrohttpd's messages: fmt is the library's printf format. */
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char message[512];
     size_t len;

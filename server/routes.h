@@ -35,4 +35,16 @@ void route_find(const char *method, char *path, struct route_match *out);
 /* The known route pattern closest to path (for a helpful 404), or NULL. */
 const char *route_suggest(const char *path);
 
+/* Decodes a request body as the service does: empty, nested deeper than 32 levels,
+ * not JSON or holding duplicate keys is 400; a number no 64-bit figure can hold is
+ * 422. *out is a new reference on success. */
+enum err route_decode_body(const char *text, size_t len, json_t **out, struct api_problem *problem);
+
+/* Runs a matched route on a fully read request: decodes the body (for JSON-body
+ * routes), refuses credentials in the query string, applies the read gate, calls the
+ * handler, and renders a problem on failure. reply is the caller's (initialised). */
+void route_dispatch(struct api_service *service, const struct route_match *match,
+                    struct api_request *req, const char *body, size_t body_len,
+                    struct api_reply *reply);
+
 #endif

@@ -3,6 +3,7 @@
 #include "common.h"
 
 #include "log.h"
+#include "routes.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -310,48 +311,9 @@ struct api_service *fuzz_service(void)
     return service;
 }
 
-/* server/http.c json_depth, copied: deepest nesting of arrays and objects, counted
- * without parsing (strings skipped). */
-static int json_depth(const char *text, size_t len)
-{
-    int depth = 0, deepest = 0;
-    bool in_string = false;
-
-    for (size_t i = 0; i < len; i++) {
-        char c = text[i];
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            if (++depth > deepest)
-                deepest = depth;
-        } else if (c == ']' || c == '}') {
-            depth--;
-        }
-    }
-    return deepest;
-}
-
 enum err fuzz_decode_body(const char *text, size_t len, json_t **out, struct api_problem *problem)
 {
-    json_error_t error;
-
-    *out = NULL;
-    if (len == 0)
-        return api_fail(problem, ERR_MALFORMED_JSON, "the request body is empty");
-    if (json_depth(text, len) > FUZZ_JSON_DEPTH_MAX)
-        return api_fail(problem, ERR_MALFORMED_JSON, "the JSON is nested deeper than %d levels",
-                        FUZZ_JSON_DEPTH_MAX);
-    *out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
-    if (*out == NULL)
-        return api_fail(problem, ERR_MALFORMED_JSON,
-                        "the body is not valid JSON: %s (line %d, column %d)", error.text,
-                        error.line, error.column);
-    return ERR_OK;
+    return route_decode_body(text, len, out, problem);
 }
 
 void fuzz_check_roundtrip(const json_t *body)

@@ -144,12 +144,6 @@ static void parse_query(char *query, struct api_request *req)
     }
 }
 
-static bool method_has_body(const char *method)
-{
-    return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
-           strcmp(method, "PATCH") == 0;
-}
-
 static bool is_stateless(api_handler_fn handler)
 {
     return handler == api_estimates_post || handler == api_compare_post;
@@ -163,7 +157,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct api_reply reply;
     char method[16], log_path[160], authorization[128], *text, *path_copy;
     const char *suggestion;
-    json_t *body = NULL;
     bool is_read, has_changed;
     int64_t version;
     enum err rc = ERR_OK;
@@ -224,18 +217,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                           suggestion ? "; did you mean " : "", suggestion ? suggestion : "");
         }
     } else {
-        if (match.route->flags & ROUTE_JSON_BODY && method_has_body(p.method))
-            rc = fuzz_decode_body(p.body, p.body_len, &body, &reply.problem);
-        if (rc == ERR_OK &&
-            (api_query_get(&req, "access_token") != NULL || api_query_get(&req, "token") != NULL))
-            rc = api_fail(&reply.problem, ERR_BAD_REQUEST,
-                          "credentials are not accepted in the query string");
-        if (rc == ERR_OK && !(match.route->flags & (ROUTE_PUBLIC | ROUTE_WRITE)))
-            rc = api_read_gate(fuzz_service(), &req, &reply);
-        if (rc == ERR_OK) {
-            req.body = body;
-            rc = match.route->handler(fuzz_service(), &req, &reply);
-        }
+        /* the server's own code from here on: decode, checks, handler, problem */
+        route_dispatch(fuzz_service(), &match, &req, p.body, p.body_len, &reply);
     }
     if (rc != ERR_OK)
         api_problem_render(rc, &req, &reply);
@@ -254,7 +237,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    reply.status);
 
     api_reply_cleanup(&reply);
-    json_decref(body);
     free(path_copy);
     free(text);
     if (runs % 1000 == 0)
