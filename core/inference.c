@@ -95,7 +95,7 @@ const char *core_inference_source_name(enum core_inference_source source)
     case CORE_INFERENCE_DERIVED:
         return "derived";
     }
-    assert(!"unknown inference source");
+    assert(0 && "unknown inference source");
     return "unknown";
 }
 

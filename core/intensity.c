@@ -96,6 +96,6 @@ const char *core_intensity_source_name(enum core_intensity_source source)
     case CORE_INTENSITY_DEFAULT:
         return "default";
     }
-    assert(!"unknown intensity source");
+    assert(0 && "unknown intensity source");
     return "unknown";
 }

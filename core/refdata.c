@@ -103,7 +103,7 @@ const char *core_hardware_kind_name(enum core_hardware_kind kind)
     case CORE_HARDWARE_TPU:
         return "tpu";
     }
-    assert(!"unknown hardware kind");
+    assert(0 && "unknown hardware kind");
     return "unknown";
 }
 
