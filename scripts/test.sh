@@ -2,7 +2,8 @@
 # Installs what is missing and runs the whole test suite: a build with warnings as
 # errors and its unit, HTTP and README tests; the OpenAPI contract (lint, and every
 # HTTP answer of those tests validated against it); the same suite under
-# AddressSanitizer + UndefinedBehaviorSanitizer.
+# AddressSanitizer + UndefinedBehaviorSanitizer; the fuzzers (seeds, regressions, and
+# 60 s of fuzzing per target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,5 +26,9 @@ cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DWARNINGS_AS_ERRORS=ON \
 cmake --build build/asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build/asan --output-on-failure -j"$jobs"
+
+echo "== fuzzing (clang, ASan + UBSan): replay seeds and regressions, then 60 s per target"
+tests/fuzz/regress.sh
+tests/fuzz/run.sh 60
 
 echo "== all tests passed"
