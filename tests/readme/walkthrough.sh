@@ -64,8 +64,8 @@ def check(i, what, ok):
     if not ok:
         failures.append(f"command {i}: {what}\n  answer: {out[i][:400]}")
 
-if n != 14:
-    print(f"the walkthrough has {n} commands; this check knows 14", file=sys.stderr)
+if n != 16:
+    print(f"the walkthrough has {n} curl commands; this check knows 16", file=sys.stderr)
     sys.exit(1)
 check(1, "ready", js(1).get("status") == "ready")
 e = js(2)
@@ -86,10 +86,14 @@ check(11, "inherits a share of the base", f["inherited_co2e_kg"]["value"] > 0)
 check(11, "inference emissions counted", f["inference_co2e_kg"]["value"] > 0)
 b = js(12)
 check(12, "base keeps a quarter under equal", abs(b["allocations"][0]["share"] - 0.25) < 1e-12)
-rows = out[13].strip().splitlines()
-check(13, "CSV header and four models", rows[0].startswith("id,parents,") and len(rows) == 5)
-c = js(14)
-check(14, "the costly model pays off beyond a volume", c["crossover"]["kind"] == "b_cleaner_beyond" and c["crossover"]["volume"] > 0)
+check(13, "one more fine-tune", js(13).get("id") == "acme/bert-qa")
+b2 = js(14)
+check(14, "the base's share falls to a fifth", abs(b2["allocations"][0]["share"] - 0.2) < 1e-12)
+check(14, "and its footprint with it", b2["total_co2e_kg"]["value"] < b["total_co2e_kg"]["value"])
+rows = out[15].strip().splitlines()
+check(15, "CSV header and five models", rows[0].startswith("id,parents,") and len(rows) == 6)
+c = js(16)
+check(16, "the costly model pays off beyond a volume", c["crossover"]["kind"] == "b_cleaner_beyond" and c["crossover"]["volume"] > 0)
 if failures:
     print("\n".join(failures), file=sys.stderr)
     sys.exit(1)
