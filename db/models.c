@@ -146,7 +146,6 @@ static enum err rebuild_closure(struct db *db, int64_t key)
     return db_exec_script(db, sql, key);
 }
 
-
 /* A new model joins the ledger: its own row, and one more member of D(a) for each
  * of its ancestors a. */
 static enum err ledger_add_member(struct db *db, int64_t key)

@@ -202,7 +202,7 @@ static void exec_child(const char *const *argv, const char *const *env, const ch
     close(log_fd);
     /* Every server gets the test admin token (its database's first admin token);
      * a test's own env entries come after and may override it. */
-    putenv((char *)(uintptr_t)"CARBONTREE_ADMIN_TOKEN=" CT_ADMIN_TOKEN);
+    putenv((char *)(uintptr_t) "CARBONTREE_ADMIN_TOKEN=" CT_ADMIN_TOKEN);
     for (const char *const *e = env; e && *e; e++) {
         char *copy = strdup(*e);
         if (copy)
