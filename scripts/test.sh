@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh test
 jobs="$(nproc)"
 
+echo "== formatting (clang-format, .clang-format)"
+git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
+
 echo "== build (warnings are errors) and test; every HTTP answer is recorded for the contract check"
 cmake -S . -B build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWARNINGS_AS_ERRORS=ON >/dev/null
 cmake --build build/test -j"$jobs"
