@@ -74,6 +74,9 @@ static const struct option_def options[] = {
      100000, "1000",
      "GET /metrics gives per-model series for this many models (most inferences first) and "
      "per-family series for as many base models"},
+    {"--cors-origins", "CARBONTREE_CORS_ORIGINS", OPT_STRING, OFF(cors_origins), 0, 0, "",
+     "browser origins allowed to read answers (CORS): comma-separated exact origins such as "
+     "https://dash.example.org, or * for any (empty: CORS off)"},
     {"--max-page-count", "CARBONTREE_MAX_PAGE_COUNT", OPT_I64, OFF(max_page_count), 0, LLONG_MAX,
      "0", "cap the database at this many pages (0: no cap); writes past it get 507"},
 };

@@ -31,6 +31,7 @@ struct config {
     double write_burst;
     bool is_read_auth;
     unsigned metrics_max_models;
+    const char *cors_origins; /* comma-separated origins, or "*"; empty: CORS off */
 };
 
 /* Fills cfg with defaults, then the environment. Returns false and prints to err

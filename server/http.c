@@ -6,6 +6,7 @@
  * 4. queue the reply; the completion callback logs the access line and frees all. */
 #include "http.h"
 
+#include "cors.h"
 #include "log.h"
 #include "metrics.h"
 #include "routes.h"
@@ -36,6 +37,7 @@ struct http_server {
     atomic_uint_fast64_t next_request;
     uint32_t boot_id;
     struct http_metrics *metrics; /* what GET /metrics tells of HTTP */
+    struct cors *cors;            /* NULL: no CORS headers */
 };
 
 struct request_ctx {
@@ -52,7 +54,9 @@ struct request_ctx {
     size_t body_len, body_cap;
     bool body_too_large;
     bool responded;
-    bool must_close; /* answer with Connection: close */
+    bool must_close;    /* answer with Connection: close */
+    const char *origin; /* the Origin header, or NULL */
+    bool is_preflight;  /* OPTIONS with Access-Control-Request-Method */
     unsigned status;
     size_t bytes_out;
     struct api_request req;
@@ -203,6 +207,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ct
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
     for (size_t i = 0; i < reply->n_headers; i++)
         MHD_add_response_header(response, reply->headers[i].name, reply->headers[i].value);
+    cors_add_headers(ctx->server->cors, ctx->origin, ctx->is_preflight, ctx->match.allow, response);
     ctx->status = (unsigned)reply->status;
     ctx->bytes_out = text_len;
     ctx->responded = true;
@@ -248,6 +253,7 @@ static void begin_request(struct request_ctx *ctx, struct MHD_Connection *conn, 
     ctx->req.if_none_match = header(conn, MHD_HTTP_HEADER_IF_NONE_MATCH);
     ctx->req.idempotency_key = header(conn, "Idempotency-Key");
     ctx->req.authorization = header(conn, MHD_HTTP_HEADER_AUTHORIZATION);
+    ctx->origin = header(conn, MHD_HTTP_HEADER_ORIGIN);
 
     if (atomic_load(&ctx->server->is_stopping)) {
         ctx->early = ERR_BUSY;
@@ -268,8 +274,10 @@ static void begin_request(struct request_ctx *ctx, struct MHD_Connection *conn, 
             return;
         }
     }
-    if (strcmp(method, "OPTIONS") == 0 && ctx->match.path_known)
+    if (strcmp(method, "OPTIONS") == 0 && ctx->match.path_known) {
+        ctx->is_preflight = header(conn, "Access-Control-Request-Method") != NULL;
         return; /* answered in finish_request */
+    }
     if (ctx->match.route == NULL) {
         if (ctx->match.path_known) {
             ctx->early = ERR_METHOD_NOT_ALLOWED;
@@ -495,8 +503,13 @@ enum err http_start(const struct config *cfg, struct api_service *service, struc
         return ERR_NO_MEMORY;
     server->service = service;
     server->body_max_bytes = cfg->body_max_bytes;
+    if (cors_create(cfg->cors_origins, &server->cors, why, why_len) != ERR_OK) {
+        free(server);
+        return ERR_INVALID_INPUT;
+    }
     server->metrics = http_metrics_create();
     if (server->metrics == NULL) {
+        cors_destroy(server->cors);
         free(server);
         return ERR_NO_MEMORY;
     }
@@ -521,6 +534,7 @@ enum err http_start(const struct config *cfg, struct api_service *service, struc
                  cfg->listen_addr, cfg->port);
         api_metrics_set_source(service, NULL, NULL);
         http_metrics_destroy(server->metrics);
+        cors_destroy(server->cors);
         free(server);
         return ERR_IO;
     }
@@ -558,6 +572,7 @@ bool http_stop(struct http_server *server, unsigned grace_ms)
         close(listen_fd);
     api_metrics_set_source(server->service, NULL, NULL);
     http_metrics_destroy(server->metrics);
+    cors_destroy(server->cors);
     free(server);
     return idle;
 }
