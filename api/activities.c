@@ -231,6 +231,38 @@ out:
     return rc;
 }
 
+/* The CSV form of a page of activities (RFC 4180, CRLF): central values of energy
+ * and CO2e, and the CO2e bounds; absent method and energy are empty. */
+static enum err activities_csv(const struct core_model_id *model, const struct db_activity *items,
+                               size_t n, struct api_reply *reply)
+{
+    struct api_csv csv = {0};
+    char id[CORE_MODEL_ID_MAX + 1];
+
+    core_model_id_format(model, id, sizeof id);
+    api_csv_header(&csv, "id,model,kind,obtained,method,energy_kwh,co2e_kg,co2e_kg_low,"
+                         "co2e_kg_high,methodology_version,created_at");
+    for (size_t i = 0; i < n; i++) {
+        const struct db_activity *a = &items[i];
+        api_csv_integer(&csv, a->id);
+        api_csv_field(&csv, id);
+        api_csv_field(&csv, a->kind);
+        api_csv_field(&csv, a->obtained);
+        api_csv_field(&csv, a->method);
+        if (a->has_energy)
+            api_csv_number(&csv, a->energy_kwh.value);
+        else
+            api_csv_field(&csv, NULL);
+        api_csv_number(&csv, a->co2e_kg.value);
+        api_csv_number(&csv, a->co2e_kg.low);
+        api_csv_number(&csv, a->co2e_kg.high);
+        api_csv_field(&csv, a->methodology_version);
+        api_csv_field(&csv, a->created_at);
+        api_csv_row_end(&csv);
+    }
+    return api_csv_reply(&csv, reply);
+}
+
 enum err api_activities_list(struct api_service *s, const struct api_request *req,
                              struct api_reply *reply)
 {
@@ -269,15 +301,19 @@ enum err api_activities_list(struct api_service *s, const struct api_request *re
     }
     if (rc != ERR_OK)
         goto out;
-    array = json_array();
-    for (size_t i = 0; array && i < n; i++)
-        json_array_append_new(array, activity_json(&m->id, &items[i]));
     if (has_more && n > 0) {
         char link[512];
         snprintf(link, sizeof link, "<%s?limit=%lld&cursor=%lld>; rel=\"next\"", req->path,
                  (long long)limit, (long long)items[n - 1].id);
         api_reply_header(reply, "Link", link);
     }
+    if (api_csv_wanted(req)) {
+        rc = activities_csv(&m->id, items, n, reply);
+        goto out;
+    }
+    array = json_array();
+    for (size_t i = 0; array && i < n; i++)
+        json_array_append_new(array, activity_json(&m->id, &items[i]));
     rc = api_reply_json(reply, 200, json_pack("{s:o}", "items", array));
     if (rc == ERR_OK) {
         char next[32];

@@ -339,71 +339,6 @@ out:
     return rc;
 }
 
-static bool wants_csv(const struct api_request *req)
-{
-    return req->accept && strstr(req->accept, "text/csv") != NULL &&
-           strstr(req->accept, "application/json") == NULL;
-}
-
-struct text_buf {
-    char *data;
-    size_t len, cap;
-    bool failed;
-};
-
-static void buf_append(struct text_buf *b, const char *text, size_t len)
-{
-    if (b->failed)
-        return;
-    if (b->len + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        char *grown;
-        while (cap < b->len + len + 1)
-            cap *= 2;
-        grown = realloc(b->data, cap);
-        if (grown == NULL) {
-            b->failed = true;
-            return;
-        }
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, text, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-}
-
-static void buf_raw(struct text_buf *b, const char *text)
-{
-    buf_append(b, text, strlen(text));
-}
-
-/* One CSV field, quoted when it holds a separator, a quote or a line break. */
-static void buf_field(struct text_buf *b, const char *text)
-{
-    if (strpbrk(text, ",\"\r\n") == NULL) {
-        buf_raw(b, text);
-        return;
-    }
-    buf_raw(b, "\"");
-    for (const char *p = text; *p; p++) {
-        if (*p == '"')
-            buf_raw(b, "\"\"");
-        else
-            buf_append(b, p, 1);
-    }
-    buf_raw(b, "\"");
-}
-
-static void buf_number(struct text_buf *b, double value)
-{
-    char number[40];
-
-    /* 15 significant digits, as in the JSON answers (JSON_REAL_PRECISION(15)). */
-    snprintf(number, sizeof number, ",%.15g", value);
-    buf_raw(b, number);
-}
-
 static double range_value(const json_t *range)
 {
     return json_number_value(json_object_get(range, "value"));
@@ -412,57 +347,47 @@ static double range_value(const json_t *range)
 /* The CSV form of a family page (RFC 4180, CRLF): one row per model. */
 static enum err family_csv(const json_t *items, struct api_reply *reply)
 {
-    struct text_buf b = {0};
+    struct api_csv csv = {0};
     size_t i;
     json_t *item;
 
-    buf_raw(&b, "id,parents,depth,inferences,own_co2e_kg,inherited_co2e_kg,"
-                "inference_co2e_kg,total_co2e_kg,co2e_g_per_inference\r\n");
+    api_csv_header(&csv, "id,parents,depth,inferences,own_co2e_kg,inherited_co2e_kg,"
+                         "inference_co2e_kg,total_co2e_kg,co2e_g_per_inference");
     json_array_foreach((json_t *)(uintptr_t)items, i, item)
     {
-        struct text_buf parents = {0};
+        struct api_csv parents = {0};
         const json_t *fp = json_object_get(item, "footprint");
         const json_t *per = json_object_get(fp, "co2e_g_per_inference");
-        char number[40];
         size_t j;
         json_t *p;
 
-        buf_raw(&parents, "");
         json_array_foreach(json_object_get(item, "parents"), j, p)
         {
+            const char *parent = json_string_value(json_object_get(p, "id"));
+            const char *relation = json_string_value(json_object_get(p, "relation"));
             if (j)
-                buf_raw(&parents, ";");
-            buf_raw(&parents, json_string_value(json_object_get(p, "id")));
-            buf_raw(&parents, ":");
-            buf_raw(&parents, json_string_value(json_object_get(p, "relation")));
+                api_csv_raw(&parents, ";", 1);
+            api_csv_raw(&parents, parent, strlen(parent));
+            api_csv_raw(&parents, ":", 1);
+            api_csv_raw(&parents, relation, strlen(relation));
         }
-        buf_field(&b, json_string_value(json_object_get(item, "id")));
-        buf_raw(&b, ",");
-        buf_field(&b, parents.data ? parents.data : "");
-        free(parents.data);
-        snprintf(number, sizeof number, ",%lld,%lld",
-                 (long long)json_integer_value(json_object_get(item, "depth")),
-                 (long long)json_integer_value(json_object_get(fp, "inferences")));
-        buf_raw(&b, number);
-        buf_number(&b, range_value(json_object_get(fp, "own_co2e_kg")));
-        buf_number(&b, range_value(json_object_get(fp, "inherited_co2e_kg")));
-        buf_number(&b, range_value(json_object_get(fp, "inference_co2e_kg")));
-        buf_number(&b, range_value(json_object_get(fp, "total_co2e_kg")));
+        api_csv_field(&csv, json_string_value(json_object_get(item, "id")));
+        api_csv_field(&csv, parents.failed ? NULL : parents.data);
+        csv.failed = csv.failed || parents.failed;
+        api_csv_cleanup(&parents);
+        api_csv_integer(&csv, (int64_t)json_integer_value(json_object_get(item, "depth")));
+        api_csv_integer(&csv, (int64_t)json_integer_value(json_object_get(fp, "inferences")));
+        api_csv_number(&csv, range_value(json_object_get(fp, "own_co2e_kg")));
+        api_csv_number(&csv, range_value(json_object_get(fp, "inherited_co2e_kg")));
+        api_csv_number(&csv, range_value(json_object_get(fp, "inference_co2e_kg")));
+        api_csv_number(&csv, range_value(json_object_get(fp, "total_co2e_kg")));
         if (json_is_object(per))
-            buf_number(&b, range_value(per));
+            api_csv_number(&csv, range_value(per));
         else
-            buf_raw(&b, ",");
-        buf_raw(&b, "\r\n");
+            api_csv_field(&csv, NULL);
+        api_csv_row_end(&csv);
     }
-    if (b.failed) {
-        free(b.data);
-        return ERR_NO_MEMORY;
-    }
-    reply->raw = b.data;
-    reply->raw_len = b.len;
-    reply->content_type = "text/csv; charset=utf-8";
-    reply->status = 200;
-    return ERR_OK;
+    return api_csv_reply(&csv, reply);
 }
 
 /* |D(key)|, the model itself included. */
@@ -557,7 +482,7 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
                  req->path, enc, (long long)limit, (long long)keys[n - 1]);
         api_reply_header(reply, "Link", link);
     }
-    if (wants_csv(req)) {
+    if (api_csv_wanted(req)) {
         rc = family_csv(items, reply);
         goto out;
     }

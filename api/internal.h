@@ -199,6 +199,44 @@ struct api_footprint_parts {
 enum err api_footprint_parts(struct db *db, int64_t key, enum core_policy policy,
                              struct api_footprint_parts *out);
 
+/* ---- CSV answers (api/csv.c) ---- */
+
+/* A CSV text being built (RFC 4180, CRLF). Start from {0}; on allocation failure
+ * every call does nothing and api_csv_reply reports it. */
+struct api_csv {
+    char *data;
+    size_t len, cap;
+    bool failed;
+    bool is_row_open; /* a field was written since the last line end */
+};
+
+/* Whether the request asks for CSV: Accept names text/csv and not application/json. */
+bool api_csv_wanted(const struct api_request *req);
+
+/* Appends len bytes as they are (no separator, no quoting). */
+void api_csv_raw(struct api_csv *csv, const char *text, size_t len);
+
+/* The header row: names as given (already comma-separated), then CRLF. */
+void api_csv_header(struct api_csv *csv, const char *names);
+
+/* One field, after a comma unless it starts the row; quoted when it holds a comma,
+ * a quote or a line break (quotes doubled). NULL is an empty field. */
+void api_csv_field(struct api_csv *csv, const char *text);
+
+/* A number with 15 significant digits (as the JSON answers), or an integer. */
+void api_csv_number(struct api_csv *csv, double value);
+void api_csv_integer(struct api_csv *csv, int64_t value);
+
+/* Ends the row with CRLF. */
+void api_csv_row_end(struct api_csv *csv);
+
+/* Hands the text to reply: 200, text/csv; charset=utf-8. ERR_NO_MEMORY (text
+ * freed) when an append failed. csv is empty afterwards. */
+enum err api_csv_reply(struct api_csv *csv, struct api_reply *reply);
+
+/* Frees the text (for paths that do not reply with it). */
+void api_csv_cleanup(struct api_csv *csv);
+
 /* ---- reference data (api/regions.c, api/reference.c) ---- */
 
 /* A region row as GET /v1/regions lists it: code, name, kind, provider, intensity

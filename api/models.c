@@ -468,6 +468,49 @@ out:
     return rc;
 }
 
+/* The CSV form of a page of models (RFC 4180, CRLF): one row per model, parents as
+ * "id:relation" joined by ';', absent optional fields empty. */
+static enum err models_csv(const struct core_model *items, size_t n, struct api_reply *reply)
+{
+    struct api_csv csv = {0};
+    char id[CORE_MODEL_ID_MAX + 1];
+
+    api_csv_header(&csv, "id,namespace,name,parents,depth,children_count,task,license,url,"
+                         "parameters,created_at,updated_at");
+    for (size_t i = 0; i < n; i++) {
+        const struct core_model *m = &items[i];
+        struct api_csv parents = {0};
+        for (size_t p = 0; p < m->n_parents; p++) {
+            const char *relation = core_relation_name(m->parents[p].relation);
+            core_model_id_format(&m->parents[p].id, id, sizeof id);
+            if (p)
+                api_csv_raw(&parents, ";", 1);
+            api_csv_raw(&parents, id, strlen(id));
+            api_csv_raw(&parents, ":", 1);
+            api_csv_raw(&parents, relation, strlen(relation));
+        }
+        api_csv_field(&csv, core_model_id_format(&m->id, id, sizeof id));
+        api_csv_field(&csv, m->id.ns);
+        api_csv_field(&csv, m->id.name);
+        api_csv_field(&csv, parents.failed ? NULL : parents.data);
+        csv.failed = csv.failed || parents.failed;
+        api_csv_cleanup(&parents);
+        api_csv_integer(&csv, m->depth);
+        api_csv_integer(&csv, m->n_children);
+        api_csv_field(&csv, m->task);
+        api_csv_field(&csv, m->license);
+        api_csv_field(&csv, m->url);
+        if (m->has_parameters)
+            api_csv_integer(&csv, m->parameters);
+        else
+            api_csv_field(&csv, NULL);
+        api_csv_field(&csv, m->created_at);
+        api_csv_field(&csv, m->updated_at);
+        api_csv_row_end(&csv);
+    }
+    return api_csv_reply(&csv, reply);
+}
+
 enum err api_models_list(struct api_service *s, const struct api_request *req,
                          struct api_reply *reply)
 {
@@ -482,6 +525,7 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
     const char *ns = api_query_get(req, "namespace");
     const char *parent_text = api_query_get(req, "parent");
     json_t *array = NULL;
+    char next[32];
     enum err rc;
 
     rc = api_check_query(req, allowed, &reply->problem);
@@ -522,13 +566,13 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
                       parent_text);
     if (rc != ERR_OK)
         goto out;
-    array = json_array();
+    array = api_csv_wanted(req) ? NULL : json_array();
     for (size_t i = 0; array && i < n; i++)
         json_array_append_new(array, model_to_json(&items[i]));
+    snprintf(next, sizeof next, "%lld", n > 0 ? (long long)items[n - 1].key : 0LL);
     if (has_more && n > 0) {
-        char link[512], next[32], enc_ns[128], enc_parent[300];
+        char link[512], enc_ns[128], enc_parent[300];
         int len;
-        snprintf(next, sizeof next, "%lld", (long long)items[n - 1].key);
         len =
             snprintf(link, sizeof link, "</v1/models?limit=%lld&cursor=%s", (long long)limit, next);
         if (ns) {
@@ -541,11 +585,14 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
         }
         snprintf(link + len, sizeof link - (size_t)len, ">; rel=\"next\"");
         api_reply_header(reply, "Link", link);
+    }
+    if (api_csv_wanted(req))
+        rc = models_csv(items, n, reply);
+    else if (has_more && n > 0)
         rc = api_reply_json(reply, 200,
                             json_pack("{s:o, s:s}", "items", array, "next_cursor", next));
-    } else {
+    else
         rc = api_reply_json(reply, 200, json_pack("{s:o, s:n}", "items", array, "next_cursor"));
-    }
 out:
     free(items);
     return rc;

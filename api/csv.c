@@ -1,0 +1,116 @@
+/* CSV answers (RFC 4180: CRLF line ends, a header row, fields quoted when they hold
+ * a separator, a quote or a line break) built row by row in a growing buffer. */
+#include "internal.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CSV_INITIAL_CAP 4096
+
+bool api_csv_wanted(const struct api_request *req)
+{
+    return req->accept && strstr(req->accept, "text/csv") != NULL &&
+           strstr(req->accept, "application/json") == NULL;
+}
+
+void api_csv_raw(struct api_csv *csv, const char *text, size_t len)
+{
+    if (csv->failed)
+        return;
+    if (csv->len + len + 1 > csv->cap) {
+        size_t cap = csv->cap ? csv->cap : CSV_INITIAL_CAP;
+        char *grown;
+        while (cap < csv->len + len + 1)
+            cap *= 2;
+        grown = realloc(csv->data, cap);
+        if (grown == NULL) {
+            csv->failed = true;
+            return;
+        }
+        csv->data = grown;
+        csv->cap = cap;
+    }
+    memcpy(csv->data + csv->len, text, len);
+    csv->len += len;
+    csv->data[csv->len] = '\0';
+}
+
+/* The separator before every field but a row's first. */
+static void separate(struct api_csv *csv)
+{
+    if (csv->is_row_open)
+        api_csv_raw(csv, ",", 1);
+    csv->is_row_open = true;
+}
+
+void api_csv_field(struct api_csv *csv, const char *text)
+{
+    const char *p;
+
+    separate(csv);
+    if (text == NULL)
+        return;
+    if (strpbrk(text, ",\"\r\n") == NULL) {
+        api_csv_raw(csv, text, strlen(text));
+        return;
+    }
+    api_csv_raw(csv, "\"", 1);
+    for (p = text; *p; p++) {
+        if (*p == '"')
+            api_csv_raw(csv, "\"\"", 2);
+        else
+            api_csv_raw(csv, p, 1);
+    }
+    api_csv_raw(csv, "\"", 1);
+}
+
+void api_csv_number(struct api_csv *csv, double value)
+{
+    char number[40];
+
+    /* 15 significant digits, as in the JSON answers (JSON_REAL_PRECISION(15)). */
+    snprintf(number, sizeof number, "%.15g", value);
+    api_csv_field(csv, number);
+}
+
+void api_csv_integer(struct api_csv *csv, int64_t value)
+{
+    char number[24];
+
+    snprintf(number, sizeof number, "%lld", (long long)value);
+    api_csv_field(csv, number);
+}
+
+void api_csv_row_end(struct api_csv *csv)
+{
+    api_csv_raw(csv, "\r\n", 2);
+    csv->is_row_open = false;
+}
+
+void api_csv_header(struct api_csv *csv, const char *names)
+{
+    api_csv_raw(csv, names, strlen(names));
+    api_csv_row_end(csv);
+}
+
+enum err api_csv_reply(struct api_csv *csv, struct api_reply *reply)
+{
+    if (csv->failed) {
+        api_csv_cleanup(csv);
+        return ERR_NO_MEMORY;
+    }
+    reply->raw = csv->data;
+    reply->raw_len = csv->len;
+    reply->content_type = "text/csv; charset=utf-8";
+    reply->status = 200;
+    memset(csv, 0, sizeof *csv);
+    return ERR_OK;
+}
+
+void api_csv_cleanup(struct api_csv *csv)
+{
+    free(csv->data);
+    memset(csv, 0, sizeof *csv);
+}
