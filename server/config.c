@@ -2,6 +2,7 @@
  * default and meaning; parsing and --help both read it. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -225,12 +226,85 @@ bool config_flag_takes_value(const char *flag)
     return false;
 }
 
-void config_usage(FILE *out)
+/* Whether o is named in flags (NULL: every option applies). */
+static bool option_listed(const struct option_def *o, const char *const *flags)
 {
-    fprintf(out, "Options (each also read from its environment variable; flags win):\n");
+    if (flags == NULL)
+        return true;
+    for (; *flags; flags++)
+        if (strcmp(*flags, o->flag) == 0)
+            return true;
+    return false;
+}
+
+/* What a flag's value is, as the usage names it. */
+static const char *value_name(enum option_kind kind)
+{
+    switch (kind) {
+    case OPT_STRING:
+        return " VALUE";
+    case OPT_UINT:
+    case OPT_INT:
+    case OPT_I64:
+        return " N";
+    case OPT_SIZE:
+        return " BYTES";
+    case OPT_DOUBLE:
+        return " NUMBER";
+    case OPT_BOOL:
+        return "[=yes|no]";
+    case OPT_LEVEL:
+        return " LEVEL";
+    case OPT_FORMAT:
+        return " FORMAT";
+    }
+    return "";
+}
+
+/* text, indented by indent columns and wrapped at 80 on blanks. */
+static void print_wrapped(FILE *out, int indent, const char *text)
+{
+    const int width = 80 - indent;
+
+    while (*text) {
+        int len = (int)strlen(text);
+        if (len > width) {
+            len = width;
+            while (len > 0 && text[len] != ' ')
+                len--;
+            if (len == 0)
+                len = (int)strcspn(text, " ");
+        }
+        fprintf(out, "%*s%.*s\n", indent, "", len, text);
+        text += len;
+        while (*text == ' ')
+            text++;
+    }
+}
+
+void config_usage(FILE *out, const char *const *flags)
+{
+    const char *fallback;
+    char text[512];
+
     for (size_t i = 0; i < N_OPTIONS; i++) {
         const struct option_def *o = &options[i];
-        fprintf(out, "  %-22s %-31s %s (default: %s)\n", o->flag, o->env, o->help,
-                o->fallback[0] ? o->fallback : "none");
+        if (!option_listed(o, flags))
+            continue;
+        fprintf(out, "    %s%s\n", o->flag, value_name(o->kind));
+        if (o->kind == OPT_BOOL)
+            fallback = strcmp(o->fallback, "0") == 0 ? "no" : "yes";
+        else
+            fallback = o->fallback[0] ? o->fallback : "none";
+        snprintf(text, sizeof text, "%s. Default: %s. Environment: %s.", o->help, fallback, o->env);
+        text[0] = (char)toupper((unsigned char)text[0]);
+        print_wrapped(out, 8, text);
     }
+}
+
+void config_environment(FILE *out, const char *const *flags)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (option_listed(&options[i], flags))
+            fprintf(out, "    %-31s as %s\n", options[i].env, options[i].flag);
 }

@@ -45,7 +45,12 @@ bool config_parse_flags(struct config *cfg, int argc, char **argv, bool *help, F
 /* Whether flag (e.g. "--db") is an option that takes a value. */
 bool config_flag_takes_value(const char *flag);
 
-/* Prints the option reference of `carbontree serve`. */
-void config_usage(FILE *out);
+/* Prints the OPTIONS entries of a manual page for the options named in flags
+ * (NULL-terminated, e.g. "--db"; NULL: every option): flag, value, meaning,
+ * default and environment variable, wrapped at 80 columns. */
+void config_usage(FILE *out, const char *const *flags);
+
+/* Prints the ENVIRONMENT entries for the same options: each variable and its flag. */
+void config_environment(FILE *out, const char *const *flags);
 
 #endif

@@ -1,5 +1,6 @@
-/* The carbontree command: serve, migrate, version. Parses configuration, wires the
- * api service to the HTTP daemon and handles SIGTERM/SIGINT for a graceful stop. */
+/* The carbontree command: serve, migrate, token, version and help, each with its
+ * manual page (`carbontree <command> --help`). Parses configuration, wires the api
+ * service to the HTTP daemon and handles SIGTERM/SIGINT for a graceful stop. */
 #include "api.h"
 #include "config.h"
 #include "db.h"
@@ -16,26 +17,10 @@
 #define CARBONTREE_VERSION "0.0.0"
 #endif
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "carbontree %s - the carbon ledger of shared machine-learning models\n\n"
-            "Usage: carbontree <command> [options]\n\n"
-            "Commands:\n"
-            "  serve     serve the HTTP API\n"
-            "  migrate   create or upgrade the database schema, then exit\n"
-            "  token     create, list or revoke API tokens:\n"
-            "              token create --name NAME --scopes models:write,inferences:write\n"
-            "                           --namespaces hub-a[,hub-b|*] [--admin] [options]\n"
-            "              token list [options]\n"
-            "              token revoke ID [options]\n"
-            "  version   print the version and the schema version it needs\n"
-            "  help      print this text; `carbontree <command> --help` for a command\n\n",
-            CARBONTREE_VERSION);
-    config_usage(out);
-    fprintf(out, "\nCARBONTREE_ADMIN_TOKEN (environment only): when the database has no admin "
-                 "token,\nthis value (24 to 512 characters) becomes its first one.\n");
-}
+struct command;
+static void usage(FILE *out);
+static void command_usage(const struct command *command, FILE *out);
+static const struct command *command_find(const char *name);
 
 static void api_config_from(const struct config *cfg, struct api_config *api)
 {
@@ -166,10 +151,13 @@ static int cmd_token(int argc, char **argv)
     }
     if (!config_load_env(&cfg, stderr) || !config_parse_flags(&cfg, n_rest, rest, &help, stderr))
         return 2;
-    if (help || (strcmp(action, "create") != 0 && strcmp(action, "list") != 0 &&
-                 strcmp(action, "revoke") != 0)) {
-        usage(help ? stdout : stderr);
-        return help ? 0 : 2;
+    if (strcmp(action, "create") != 0 && strcmp(action, "list") != 0 &&
+        strcmp(action, "revoke") != 0) {
+        fprintf(stderr,
+                "carbontree token: %s%s%s\nUsage: carbontree token create|list|revoke "
+                "[options] (`carbontree token --help` tells more)\n",
+                action[0] ? "unknown action '" : "no action given", action, action[0] ? "'" : "");
+        return 2;
     }
     api_config_from(&cfg, &api);
     if (strcmp(action, "create") == 0) {
@@ -192,39 +180,255 @@ static int cmd_token(int argc, char **argv)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* serve and migrate: configuration from the environment, then the flags. */
+static bool load_config(int argc, char **argv, struct config *cfg)
 {
-    struct config cfg;
-    const char *command = argc > 1 ? argv[1] : "help";
     bool help = false;
 
-    if (strcmp(command, "help") == 0 || strcmp(command, "--help") == 0 ||
-        strcmp(command, "-h") == 0) {
+    if (!config_load_env(cfg, stderr) || !config_parse_flags(cfg, argc, argv, &help, stderr))
+        return false;
+    log_set_level(cfg->log_level);
+    log_set_json(cfg->log_json);
+    return true;
+}
+
+static int run_serve(int argc, char **argv)
+{
+    struct config cfg;
+
+    return load_config(argc, argv, &cfg) ? cmd_serve(&cfg) : 2;
+}
+
+static int run_migrate(int argc, char **argv)
+{
+    struct config cfg;
+
+    return load_config(argc, argv, &cfg) ? cmd_migrate(&cfg) : 2;
+}
+
+static int run_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("carbontree %s (schema %d)\n", CARBONTREE_VERSION, db_schema_latest());
+    return 0;
+}
+
+static int run_help(int argc, char **argv)
+{
+    const struct command *command;
+
+    if (argc == 0) {
         usage(stdout);
         return 0;
     }
-    if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
-        printf("carbontree %s (schema %d)\n", CARBONTREE_VERSION, db_schema_latest());
-        return 0;
-    }
-    if (strcmp(command, "token") == 0)
-        return cmd_token(argc - 2, argv + 2);
-    if (strcmp(command, "serve") != 0 && strcmp(command, "migrate") != 0) {
-        fprintf(stderr, "carbontree: unknown command '%s'\n\n", command);
+    command = command_find(argv[0]);
+    if (command == NULL) {
+        fprintf(stderr, "carbontree help: unknown command '%s'\n\n", argv[0]);
         usage(stderr);
         return 2;
     }
-    if (!config_load_env(&cfg, stderr) ||
-        !config_parse_flags(&cfg, argc - 2, argv + 2, &help, stderr))
+    command_usage(command, stdout);
+    return 0;
+}
+
+/* ---- the commands and their manual pages ---- */
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv); /* the arguments after the command's name */
+    const char *summary;               /* NAME, and the list of `carbontree help` */
+    const char *synopsis;              /* lines, each after "carbontree " */
+    const char *description;           /* wrapped at 80 columns, 4 spaces in */
+    const char *own_options;           /* the command's own flags, as printed */
+    bool has_config_options;           /* OPTIONS lists config_options (NULL: all) */
+    const char *const *config_options;
+    const char *environment; /* entries beyond the options' own variables */
+    const char *exit_status;
+    const char *examples;
+};
+
+static const char *const migrate_options[] = {"--db",        "--busy-timeout", "--max-page-count",
+                                              "--log-level", "--log-format",   NULL};
+static const char *const token_options[] = {"--db", "--busy-timeout", NULL};
+
+#define ADMIN_TOKEN_ENTRY                                                                          \
+    "    CARBONTREE_ADMIN_TOKEN\n"                                                                 \
+    "        When the database has no admin token, this value (24 to 512 token68\n"                \
+    "        characters) becomes its first one at start; a malformed value stops\n"                \
+    "        serve. Environment only.\n"
+
+static const struct command commands[] = {
+    {
+        .name = "serve",
+        .run = run_serve,
+        .summary = "serve the HTTP API",
+        .synopsis = "serve [OPTION]...\n",
+        .description =
+            "    Serves the carbon ledger over HTTP (see GET /openapi.yaml for the API)\n"
+            "    until SIGTERM or SIGINT, then lets requests in flight finish for\n"
+            "    --shutdown-grace seconds. Each setting comes from its flag, else its\n"
+            "    environment variable, else its default. The database must have the\n"
+            "    current schema: run `carbontree migrate` first, or give --auto-migrate.\n",
+        .has_config_options = true,
+        .config_options = NULL,
+        .environment = ADMIN_TOKEN_ENTRY,
+        .exit_status = "    0   stopped after SIGTERM or SIGINT\n"
+                       "    1   could not start: database, listen address or port, or a bad\n"
+                       "        --cors-origins list\n"
+                       "    2   an unknown option or a bad value\n",
+        .examples = "    carbontree serve --db ./data/carbontree.db --auto-migrate\n"
+                    "    CARBONTREE_PORT=9000 carbontree serve --listen 0.0.0.0\n"
+                    "    carbontree serve --cors-origins https://dash.example.org\n",
+    },
+    {
+        .name = "migrate",
+        .run = run_migrate,
+        .summary = "create or upgrade the database schema, then exit",
+        .synopsis = "migrate [OPTION]...\n",
+        .description = "    Creates the database file when it does not exist and applies every\n"
+                       "    pending migration, each in its own transaction. Running it again\n"
+                       "    changes nothing.\n",
+        .has_config_options = true,
+        .config_options = migrate_options,
+        .exit_status = "    0   the schema is current\n"
+                       "    1   the database could not be opened or migrated\n"
+                       "    2   an unknown option or a bad value\n",
+        .examples = "    carbontree migrate --db ./data/carbontree.db\n",
+    },
+    {
+        .name = "token",
+        .run = cmd_token,
+        .summary = "create, list or revoke API tokens",
+        .synopsis = "token create --name NAME --scopes SCOPES --namespaces NAMESPACES [OPTION]...\n"
+                    "token create --name NAME --admin [--namespaces NAMESPACES] [OPTION]...\n"
+                    "token list [OPTION]...\n"
+                    "token revoke ID [OPTION]...\n",
+        .description = "    Manages the bearer tokens writes need, on the database directly (the\n"
+                       "    server may be running). create prints the new token once: only its\n"
+                       "    hash is kept. list prints every token without its secret. revoke ends\n"
+                       "    a token at once.\n",
+        .own_options =
+            "    --name NAME\n"
+            "        create: the token's name (what it is for, e.g. hub-a).\n"
+            "    --scopes SCOPES\n"
+            "        create: comma-separated scopes: models:write, inferences:write, admin.\n"
+            "    --namespaces NAMESPACES\n"
+            "        create: comma-separated namespaces the token may write, or *.\n"
+            "    --admin\n"
+            "        create: every scope, and every namespace unless --namespaces says.\n",
+        .has_config_options = true,
+        .config_options = token_options,
+        .exit_status = "    0   done\n"
+                       "    1   the database could not be opened or is not migrated\n"
+                       "    2   bad usage, an invalid name, scope or namespace, or no token\n"
+                       "        with this ID\n",
+        .examples = "    carbontree token create --name hub-a --scopes models:write,"
+                    "inferences:write \\\n"
+                    "        --namespaces hub-a\n"
+                    "    carbontree token create --name ops --admin\n"
+                    "    carbontree token list --db ./data/carbontree.db\n"
+                    "    carbontree token revoke 3\n",
+    },
+    {
+        .name = "version",
+        .run = run_version,
+        .summary = "print the version and the schema version it needs",
+        .synopsis = "version\n",
+        .description = "    Prints the program's version and the database schema version it\n"
+                       "    needs (the newest migration built in).\n",
+        .exit_status = "    0   always\n",
+        .examples = "    carbontree version\n",
+    },
+    {
+        .name = "help",
+        .run = run_help,
+        .summary = "print the commands, or a command's manual page",
+        .synopsis = "help [COMMAND]\n",
+        .description = "    Without a command, lists the commands. With one, prints its manual\n"
+                       "    page, as `carbontree COMMAND --help` does.\n",
+        .exit_status = "    0   printed\n"
+                       "    2   no such command\n",
+        .examples = "    carbontree help\n"
+                    "    carbontree help serve\n",
+    },
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static const struct command *command_find(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "carbontree %s - the carbon ledger of shared machine-learning models\n\n"
+            "Usage: carbontree <command> [options]\n\n"
+            "Commands:\n",
+            CARBONTREE_VERSION);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n`carbontree help <command>` or `carbontree <command> --help` prints a "
+                 "command's\nmanual page: its options, environment and exit status.\n");
+}
+
+/* The command's manual page. */
+static void command_usage(const struct command *command, FILE *out)
+{
+    const char *line = command->synopsis;
+
+    fprintf(out, "NAME\n    carbontree %s - %s\n\nSYNOPSIS\n", command->name, command->summary);
+    while (*line) {
+        size_t len = strcspn(line, "\n");
+        fprintf(out, "    carbontree %.*s\n", (int)len, line);
+        line += len + (line[len] == '\n');
+    }
+    fprintf(out, "\nDESCRIPTION\n%s\nOPTIONS\n", command->description);
+    if (command->own_options)
+        fputs(command->own_options, out);
+    if (command->has_config_options)
+        config_usage(out, command->config_options);
+    fprintf(out, "    -h, --help\n        Print this manual page and exit.\n\nENVIRONMENT\n");
+    if (command->has_config_options)
+        config_environment(out, command->config_options);
+    if (command->environment)
+        fputs(command->environment, out);
+    if (!command->has_config_options && !command->environment)
+        fprintf(out, "    None.\n");
+    fprintf(out, "\nEXIT STATUS\n%s\nEXAMPLES\n%s", command->exit_status, command->examples);
+}
+
+static bool asks_for_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    const char *name = argc > 1 ? argv[1] : "help";
+    const struct command *command;
+
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+        name = "help";
+    else if (strcmp(name, "--version") == 0)
+        name = "version";
+    command = command_find(name);
+    if (command == NULL) {
+        fprintf(stderr, "carbontree: unknown command '%s'\n\n", name);
+        usage(stderr);
         return 2;
-    if (help) {
-        printf("Usage: carbontree %s [options]\n\n", command);
-        config_usage(stdout);
+    }
+    if (argc > 1 && asks_for_help(argc - 2, argv + 2)) {
+        command_usage(command, stdout);
         return 0;
     }
-    log_set_level(cfg.log_level);
-    log_set_json(cfg.log_json);
-    if (strcmp(command, "migrate") == 0)
-        return cmd_migrate(&cfg);
-    return cmd_serve(&cfg);
+    return command->run(argc > 1 ? argc - 2 : 0, argv + 2);
 }
