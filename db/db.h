@@ -225,6 +225,39 @@ enum err db_idempotency_get(struct db *db, const char *scope, const char *key, c
 enum err db_idempotency_put(struct db *db, const char *scope, const char *key,
                             const char *request_hash, int status, const char *response);
 
+/* ---- bulk import (db/import.c) ---- */
+
+/* A bulk load on one connection: its statements are prepared once, for the whole
+ * run, and it enlarges the connection's page cache. Wrap the calls in
+ * db_write_begin ... db_bulk_flush, db_write_commit batches. A call that fails
+ * with ERR_CONFLICT, ERR_NOT_FOUND, ERR_INVALID_INPUT or ERR_COUNT_OVERFLOW has
+ * written nothing; after any other failure roll the batch back. The caller owns
+ * *out and destroys it with db_bulk_destroy before closing db. */
+struct db_bulk;
+enum err db_bulk_create(struct db *db, struct db_bulk **out);
+void db_bulk_destroy(struct db_bulk *bulk);
+
+/* Writes the family sums (members and inferences) the batch's new models add to
+ * their ancestors, which db_bulk_model_insert keeps in memory until then. Call
+ * before each commit; until then those ancestors' ledger rows are behind. */
+enum err db_bulk_flush(struct db_bulk *bulk);
+
+/* Inserts a new model as db_model_insert does (edges, closure, ledger row, one
+ * more member for each ancestor), with inferences (>= 0) counted on day
+ * (YYYY-MM-DD) for it and every ancestor. Fills m->key and m->depth only.
+ * ERR_CONFLICT: the id exists. ERR_NOT_FOUND: a parent does not exist (*bad_parent
+ * is its index). ERR_INVALID_INPUT: too deep. ERR_COUNT_OVERFLOW: an ancestor's
+ * inference total would pass INT64_MAX (*bad_parent names the parent). */
+enum err db_bulk_model_insert(struct db_bulk *bulk, struct core_model *m, int64_t inferences,
+                              const char *day, size_t *bad_parent);
+
+/* Appends an activity to model_key; once a model's activities are in, call
+ * db_bulk_activities_done to refresh its own sums. id and created_at of a are not
+ * filled. */
+enum err db_bulk_activity_insert(struct db_bulk *bulk, int64_t model_key,
+                                 const struct db_activity *a);
+enum err db_bulk_activities_done(struct db_bulk *bulk, int64_t model_key);
+
 /* ---- reference data: hardware and regions (db/refdata.c) ---- */
 
 /* Loads the reference tables embedded in the binary (reference-data/) into the

@@ -1,0 +1,403 @@
+/* SQL for bulk loads (`carbontree import`): the same rows db_model_insert and
+ * db_activity_insert write, through statements prepared once per run, in the
+ * caller's batch transactions. Ancestors' family sums are added up in memory and
+ * written once per batch. */
+#include "internal.h"
+
+#include <assert.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum bulk_statement {
+    BULK_FIND,
+    BULK_LARGEST,
+    BULK_MODEL,
+    BULK_EDGE,
+    BULK_CLOSURE_SELF,
+    BULK_CLOSURE_ANCESTORS,
+    BULK_LEDGER,
+    BULK_ANCESTORS,
+    BULK_ANCESTOR_ADD,
+    BULK_DAILY,
+    BULK_ACTIVITY,
+    BULK_REFRESH_OWN,
+    BULK_COUNT
+};
+
+/* Each statement's text. BULK_CLOSURE_ANCESTORS uses OR IGNORE because a merge's
+ * parents share ancestors; BULK_REFRESH_OWN is refresh_own of db/ledger.c and
+ * must stay equal to it (the sums are recomputed, never accumulated). */
+static const char *const bulk_sql[BULK_COUNT] = {
+    [BULK_FIND] = "SELECT id, depth FROM models WHERE namespace = ?1 AND name = ?2",
+    [BULK_LARGEST] = "SELECT max(l.descendant_inferences) FROM model_closure c "
+                     "JOIN model_ledger l ON l.model_id = c.ancestor_id "
+                     "WHERE c.descendant_id = ?1",
+    [BULK_MODEL] = "INSERT INTO models (namespace, name, task, license, url, parameters, depth) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [BULK_EDGE] = "INSERT INTO model_parents (child_id, parent_id, relation, position) "
+                  "VALUES (?1, ?2, ?3, ?4)",
+    [BULK_CLOSURE_SELF] = "INSERT INTO model_closure (ancestor_id, descendant_id) VALUES (?1, ?1)",
+    [BULK_CLOSURE_ANCESTORS] =
+        "INSERT OR IGNORE INTO model_closure (ancestor_id, descendant_id) "
+        "SELECT c.ancestor_id, ?1 FROM model_parents e "
+        "JOIN model_closure c ON c.descendant_id = e.parent_id WHERE e.child_id = ?1",
+    [BULK_LEDGER] = "INSERT INTO model_ledger (model_id, inferences, descendant_inferences) "
+                    "VALUES (?1, ?2, ?2)",
+    [BULK_ANCESTORS] =
+        "SELECT ancestor_id FROM model_closure WHERE descendant_id = ?1 AND ancestor_id <> ?1",
+    [BULK_ANCESTOR_ADD] = "UPDATE model_ledger SET descendants = descendants + ?2, "
+                          "descendant_inferences = descendant_inferences + ?3 WHERE model_id = ?1",
+    [BULK_DAILY] = "INSERT INTO inference_daily (model_id, day, count) VALUES (?1, ?2, ?3) "
+                   "ON CONFLICT (model_id, day) DO UPDATE SET count = count + excluded.count",
+    [BULK_ACTIVITY] =
+        "INSERT INTO activities (model_id, kind, obtained, method, energy_kwh, energy_kwh_low, "
+        "energy_kwh_high, co2e_kg, co2e_kg_low, co2e_kg_high, inputs, result, "
+        "methodology_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [BULK_REFRESH_OWN] =
+        "UPDATE model_ledger SET "
+        "own_co2e_kg = (SELECT total(co2e_kg) FROM activities WHERE model_id = ?1), "
+        "own_co2e_kg_low = (SELECT total(co2e_kg_low) FROM activities WHERE model_id = ?1), "
+        "own_co2e_kg_high = (SELECT total(co2e_kg_high) FROM activities WHERE model_id = ?1), "
+        "lineage_kwh = (SELECT total(energy_kwh) FROM activities WHERE model_id = ?1 "
+        "  AND kind IN ('training', 'fine_tuning')), "
+        "lineage_kwh_low = (SELECT total(energy_kwh_low) FROM activities WHERE model_id = ?1 "
+        "  AND kind IN ('training', 'fine_tuning')), "
+        "lineage_kwh_high = (SELECT total(energy_kwh_high) FROM activities WHERE model_id = ?1 "
+        "  AND kind IN ('training', 'fine_tuning')), "
+        "training_kwh = (SELECT total(energy_kwh) FROM activities WHERE model_id = ?1 "
+        "  AND kind = 'training'), "
+        "training_kwh_low = (SELECT total(energy_kwh_low) FROM activities WHERE model_id = ?1 "
+        "  AND kind = 'training'), "
+        "training_kwh_high = (SELECT total(energy_kwh_high) FROM activities WHERE model_id = ?1 "
+        "  AND kind = 'training'), "
+        "n_activities = (SELECT count(*) FROM activities WHERE model_id = ?1) "
+        "WHERE model_id = ?1",
+};
+
+/* What the batch's new models add to one ancestor's ledger row: summed in
+ * memory and written once per batch (db_bulk_flush), since a family's bases gain
+ * a member with nearly every line. */
+struct pending {
+    int64_t key; /* 0: empty slot */
+    int64_t descendants;
+    int64_t inferences;
+};
+
+struct db_bulk {
+    struct db *db;
+    sqlite3_stmt *stmt[BULK_COUNT];
+    struct pending *pending; /* open addressing, capacity a power of two */
+    size_t n_pending, cap_pending;
+    int64_t pending_inferences; /* the sum of pending[].inferences */
+};
+
+/* A bulk load's page cache: the closure and ledger indexes of a million-model
+ * family stay in memory (the import is a batch job, not the server). */
+#define BULK_CACHE_KIB 524288
+
+enum err db_bulk_create(struct db *db, struct db_bulk **out)
+{
+    struct db_bulk *bulk = calloc(1, sizeof *bulk);
+    char pragma[64];
+    enum err rc = ERR_OK;
+
+    if (bulk == NULL)
+        return ERR_NO_MEMORY;
+    bulk->db = db;
+    snprintf(pragma, sizeof pragma, "PRAGMA cache_size = -%d", BULK_CACHE_KIB);
+    rc = db_exec(db, pragma);
+    for (int i = 0; rc == ERR_OK && i < BULK_COUNT; i++)
+        rc = db_prepare(db, bulk_sql[i], &bulk->stmt[i]);
+    bulk->cap_pending = 1024;
+    bulk->pending = calloc(bulk->cap_pending, sizeof *bulk->pending);
+    if (rc == ERR_OK && bulk->pending == NULL)
+        rc = ERR_NO_MEMORY;
+    if (rc != ERR_OK) {
+        db_bulk_destroy(bulk);
+        return rc;
+    }
+    *out = bulk;
+    return ERR_OK;
+}
+
+void db_bulk_destroy(struct db_bulk *bulk)
+{
+    if (bulk == NULL)
+        return;
+    for (int i = 0; i < BULK_COUNT; i++)
+        sqlite3_finalize(bulk->stmt[i]);
+    free(bulk->pending);
+    free(bulk);
+}
+
+/* Steps a statement with no result rows and makes it ready for the next use. */
+static enum err run(struct db_bulk *bulk, enum bulk_statement which)
+{
+    sqlite3_stmt *stmt = bulk->stmt[which];
+    enum err rc = db_map(bulk->db, sqlite3_step(stmt));
+
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return rc;
+}
+
+static size_t slot_of(int64_t key, size_t cap)
+{
+    uint64_t h = (uint64_t)key * 0x9E3779B97F4A7C15u;
+
+    return (size_t)(h >> 20) & (cap - 1);
+}
+
+static enum err pending_grow(struct db_bulk *bulk)
+{
+    size_t cap = bulk->cap_pending * 2;
+    struct pending *grown = calloc(cap, sizeof *grown);
+
+    if (grown == NULL)
+        return ERR_NO_MEMORY;
+    for (size_t i = 0; i < bulk->cap_pending; i++) {
+        size_t j;
+        if (bulk->pending[i].key == 0)
+            continue;
+        for (j = slot_of(bulk->pending[i].key, cap); grown[j].key; j = (j + 1) & (cap - 1))
+            ;
+        grown[j] = bulk->pending[i];
+    }
+    free(bulk->pending);
+    bulk->pending = grown;
+    bulk->cap_pending = cap;
+    return ERR_OK;
+}
+
+/* One more member (with inferences) for ancestor key, kept until the flush. */
+static enum err pending_add(struct db_bulk *bulk, int64_t key, int64_t inferences)
+{
+    size_t i;
+
+    if (2 * (bulk->n_pending + 1) > bulk->cap_pending && pending_grow(bulk) != ERR_OK)
+        return ERR_NO_MEMORY;
+    for (i = slot_of(key, bulk->cap_pending); bulk->pending[i].key && bulk->pending[i].key != key;
+         i = (i + 1) & (bulk->cap_pending - 1))
+        ;
+    if (bulk->pending[i].key == 0) {
+        bulk->pending[i].key = key;
+        bulk->n_pending++;
+    }
+    bulk->pending[i].descendants++;
+    bulk->pending[i].inferences += inferences;
+    bulk->pending_inferences += inferences;
+    return ERR_OK;
+}
+
+enum err db_bulk_flush(struct db_bulk *bulk)
+{
+    sqlite3_stmt *stmt = bulk->stmt[BULK_ANCESTOR_ADD];
+    enum err rc = ERR_OK;
+
+    for (size_t i = 0; rc == ERR_OK && i < bulk->cap_pending; i++) {
+        struct pending *p = &bulk->pending[i];
+        if (p->key == 0)
+            continue;
+        sqlite3_bind_int64(stmt, 1, p->key);
+        sqlite3_bind_int64(stmt, 2, p->descendants);
+        sqlite3_bind_int64(stmt, 3, p->inferences);
+        rc = run(bulk, BULK_ANCESTOR_ADD);
+    }
+    if (rc == ERR_OK) {
+        memset(bulk->pending, 0, bulk->cap_pending * sizeof *bulk->pending);
+        bulk->n_pending = 0;
+        bulk->pending_inferences = 0;
+    }
+    return rc;
+}
+
+/* Adds the new model key to the pending sums of each of its strict ancestors. */
+static enum err count_in_ancestors(struct db_bulk *bulk, int64_t key, int64_t inferences)
+{
+    sqlite3_stmt *stmt = bulk->stmt[BULK_ANCESTORS];
+    enum err rc = ERR_OK;
+    int step;
+
+    sqlite3_bind_int64(stmt, 1, key);
+    while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW)
+        rc = pending_add(bulk, sqlite3_column_int64(stmt, 0), inferences);
+    if (rc == ERR_OK && step != SQLITE_DONE)
+        rc = db_map(bulk->db, step);
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+/* The key and depth of model id. ERR_NOT_FOUND when absent. */
+static enum err find(struct db_bulk *bulk, const struct core_model_id *id, int64_t *key, int *depth)
+{
+    sqlite3_stmt *stmt = bulk->stmt[BULK_FIND];
+    enum err rc = ERR_OK;
+    int step;
+
+    sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_STATIC);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        *key = sqlite3_column_int64(stmt, 0);
+        *depth = sqlite3_column_int(stmt, 1);
+    } else {
+        rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(bulk->db, step);
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return rc;
+}
+
+/* The largest stored inference total among parent and its ancestors. */
+static enum err largest_total(struct db_bulk *bulk, int64_t parent, int64_t *largest)
+{
+    sqlite3_stmt *stmt = bulk->stmt[BULK_LARGEST];
+    enum err rc = ERR_OK;
+    int step;
+
+    sqlite3_bind_int64(stmt, 1, parent);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW)
+        *largest = sqlite3_column_int64(stmt, 0);
+    else
+        rc = db_map(bulk->db, step);
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+/* ERR_COUNT_OVERFLOW when adding inferences below parent would pass INT64_MAX.
+ * Pending sums count as if they all fell on the largest total; only when that
+ * bound is too close are they written first, for the exact answer. */
+static enum err check_room(struct db_bulk *bulk, int64_t parent, int64_t inferences)
+{
+    int64_t largest = 0;
+    enum err rc = largest_total(bulk, parent, &largest);
+
+    if (rc == ERR_OK && largest > INT64_MAX - inferences - bulk->pending_inferences) {
+        rc = db_bulk_flush(bulk);
+        if (rc == ERR_OK)
+            rc = largest_total(bulk, parent, &largest);
+        if (rc == ERR_OK && inferences > INT64_MAX - largest)
+            rc = ERR_COUNT_OVERFLOW;
+    }
+    return rc;
+}
+
+static enum err insert_row(struct db_bulk *bulk, struct core_model *m, int depth)
+{
+    sqlite3_stmt *stmt = bulk->stmt[BULK_MODEL];
+    enum err rc;
+
+    sqlite3_bind_text(stmt, 1, m->id.ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, m->id.name, -1, SQLITE_STATIC);
+    db_bind_text_or_null(stmt, 3, m->task);
+    db_bind_text_or_null(stmt, 4, m->license);
+    db_bind_text_or_null(stmt, 5, m->url);
+    if (m->has_parameters)
+        sqlite3_bind_int64(stmt, 6, m->parameters);
+    sqlite3_bind_int(stmt, 7, depth);
+    rc = run(bulk, BULK_MODEL);
+    if (rc == ERR_OK) {
+        m->key = sqlite3_last_insert_rowid(bulk->db->handle);
+        m->depth = depth;
+    }
+    return rc;
+}
+
+static enum err insert_edges(struct db_bulk *bulk, const struct core_model *m, const int64_t *keys)
+{
+    sqlite3_stmt *stmt = bulk->stmt[BULK_EDGE];
+    enum err rc = ERR_OK;
+
+    for (size_t i = 0; rc == ERR_OK && i < m->n_parents; i++) {
+        sqlite3_bind_int64(stmt, 1, m->key);
+        sqlite3_bind_int64(stmt, 2, keys[i]);
+        sqlite3_bind_text(stmt, 3, core_relation_name(m->parents[i].relation), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 4, (sqlite3_int64)i);
+        rc = run(bulk, BULK_EDGE);
+    }
+    return rc;
+}
+
+/* Runs a statement binding key to ?1 and, when has_second, second to ?2. */
+static enum err run_key(struct db_bulk *bulk, enum bulk_statement which, int64_t key,
+                        bool has_second, int64_t second)
+{
+    sqlite3_bind_int64(bulk->stmt[which], 1, key);
+    if (has_second)
+        sqlite3_bind_int64(bulk->stmt[which], 2, second);
+    return run(bulk, which);
+}
+
+enum err db_bulk_model_insert(struct db_bulk *bulk, struct core_model *m, int64_t inferences,
+                              const char *day, size_t *bad_parent)
+{
+    int64_t keys[CORE_MODEL_MAX_PARENTS];
+    int depth = 0;
+    enum err rc;
+
+    assert(inferences >= 0);
+    for (size_t i = 0; i < m->n_parents; i++) {
+        int parent_depth = 0;
+        rc = find(bulk, &m->parents[i].id, &keys[i], &parent_depth);
+        if (rc == ERR_OK && inferences > 0)
+            rc = check_room(bulk, keys[i], inferences);
+        if (rc != ERR_OK) {
+            *bad_parent = i;
+            return rc;
+        }
+        if (parent_depth + 1 > depth)
+            depth = parent_depth + 1;
+    }
+    if (depth > CORE_LINEAGE_MAX_DEPTH)
+        return ERR_INVALID_INPUT;
+    rc = insert_row(bulk, m, depth);
+    if (rc == ERR_OK)
+        rc = insert_edges(bulk, m, keys);
+    if (rc == ERR_OK)
+        rc = run_key(bulk, BULK_CLOSURE_SELF, m->key, false, 0);
+    if (rc == ERR_OK && m->n_parents > 0)
+        rc = run_key(bulk, BULK_CLOSURE_ANCESTORS, m->key, false, 0);
+    if (rc == ERR_OK)
+        rc = run_key(bulk, BULK_LEDGER, m->key, true, inferences);
+    if (rc == ERR_OK && m->n_parents > 0)
+        rc = count_in_ancestors(bulk, m->key, inferences);
+    if (rc == ERR_OK && inferences > 0) {
+        sqlite3_stmt *stmt = bulk->stmt[BULK_DAILY];
+        sqlite3_bind_int64(stmt, 1, m->key);
+        sqlite3_bind_text(stmt, 2, day, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 3, inferences);
+        rc = run(bulk, BULK_DAILY);
+    }
+    return rc;
+}
+
+enum err db_bulk_activity_insert(struct db_bulk *bulk, int64_t model_key,
+                                 const struct db_activity *a)
+{
+    sqlite3_stmt *stmt = bulk->stmt[BULK_ACTIVITY];
+
+    sqlite3_bind_int64(stmt, 1, model_key);
+    sqlite3_bind_text(stmt, 2, a->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, a->obtained, -1, SQLITE_STATIC);
+    db_bind_text_or_null(stmt, 4, a->method);
+    if (a->has_energy) {
+        sqlite3_bind_double(stmt, 5, a->energy_kwh.value);
+        sqlite3_bind_double(stmt, 6, a->energy_kwh.low);
+        sqlite3_bind_double(stmt, 7, a->energy_kwh.high);
+    }
+    sqlite3_bind_double(stmt, 8, a->co2e_kg.value);
+    sqlite3_bind_double(stmt, 9, a->co2e_kg.low);
+    sqlite3_bind_double(stmt, 10, a->co2e_kg.high);
+    sqlite3_bind_text(stmt, 11, a->inputs_json ? a->inputs_json : "{}", -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 12, a->result_json ? a->result_json : "{}", -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 13, a->methodology_version, -1, SQLITE_STATIC);
+    return run(bulk, BULK_ACTIVITY);
+}
+
+enum err db_bulk_activities_done(struct db_bulk *bulk, int64_t model_key)
+{
+    return run_key(bulk, BULK_REFRESH_OWN, model_key, false, 0);
+}
