@@ -1,0 +1,4 @@
+-- The reference: GET / on the hello server.
+package.path = os.getenv("BENCH_DIR") .. "/?.lua;" .. package.path
+require "common"
+function init(args) ok = 0; bad = 0 end

@@ -1,0 +1,11 @@
+-- R2: the first family page of a random model that has descendants.
+package.path = os.getenv("BENCH_DIR") .. "/?.lua;" .. package.path
+require "common"
+function init(args)
+   ok = 0; bad = 0
+   ids = load_ids(os.getenv("BENCH_IDS"))
+   math.randomseed(os.time() + id)
+end
+function request()
+   return wrk.format("GET", "/v1/models/" .. ids[math.random(#ids)] .. "/family")
+end

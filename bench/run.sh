@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# carbontree benchmark (issue 6): builds the release binary and a bare
+# libmicrohttpd "hello" reference, generates and imports a model family, then
+# runs bounded wrk scenarios on loopback, each paired with the reference, and
+# prints one table. Afterwards checks that stored inference totals equal the
+# totals the server acknowledged.
+#
+#   bench/run.sh                      # 1,000,000 models
+#   BENCH_MODELS=100000 bench/run.sh  # a smaller family
+#
+# Knobs: BENCH_MODELS (1000000), BENCH_SECONDS per scenario (10), BENCH_CONNECTIONS
+# (32), BENCH_THREADS (wrk threads, 2), BENCH_WORK (scratch dir, /tmp/carbontree-bench),
+# BENCH_BUILD (build dir, $BENCH_WORK/build).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH_DIR=$ROOT/bench
+MODELS=${BENCH_MODELS:-1000000}
+SECONDS_EACH=${BENCH_SECONDS:-10}
+CONNS=${BENCH_CONNECTIONS:-32}
+WRK_THREADS=${BENCH_THREADS:-2}
+WORK=${BENCH_WORK:-/tmp/carbontree-bench}
+BUILD=${BENCH_BUILD:-$WORK/build}
+PORT=18080
+HELLO_PORT=18090
+SMALL_PORT=18081
+export BENCH_DIR
+
+mkdir -p "$WORK"
+log() { printf '== %s\n' "$*" >&2; }
+
+command -v wrk >/dev/null || { log "installing wrk"; apt-get install -y wrk >/dev/null; }
+command -v sqlite3 >/dev/null || { log "installing sqlite3"; apt-get install -y sqlite3 >/dev/null; }
+
+log "building the release binary in $BUILD"
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C "$BUILD" carbontree >/dev/null
+CT=$BUILD/carbontree
+log "building the hello reference"
+cc -O2 -o "$WORK/hello" "$BENCH_DIR/hello.c" $(pkg-config --cflags --libs libmicrohttpd)
+
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+# wait_ready PORT: seconds until GET /readyz answers 200
+wait_ready() {
+    local start end
+    start=$(date +%s.%N)
+    until curl -sf -o /dev/null "http://127.0.0.1:$1/readyz"; do sleep 0.005; done
+    end=$(date +%s.%N)
+    echo "$end - $start" | bc -l
+}
+
+# import FAMILY_SIZE DB: generates and imports a family; prints the seconds
+import_family() {
+    local n=$1 db=$2 file=$WORK/family-$1.jsonl
+    [ -s "$file" ] || python3 "$BENCH_DIR/gen_family.py" "$n" > "$file"
+    rm -f "$db" "$db-wal" "$db-shm"
+    "$CT" migrate --db "$db" 2>/dev/null
+    local start end
+    start=$(date +%s.%N)
+    "$CT" import "$file" --db "$db" 2> "$WORK/import-$n.log" || true
+    end=$(date +%s.%N)
+    tail -1 "$WORK/import-$n.log" >&2
+    echo "$end - $start" | bc -l
+}
+
+# serve DB PORT: starts the server and records its pid in SERVER_PID
+serve() {
+    "$CT" serve --db "$1" --port "$2" --body-max 1048576 --log-level error \
+        --max-connections 1024 --per-ip-connections 0 > "$WORK/serve-$2.log" 2>&1 &
+    SERVER_PID=$!
+    PIDS+=("$SERVER_PID")
+}
+
+# run_wrk NAME SCRIPT PORT [IDS]: runs wrk; leaves "rps p50 p99 ok bad" in $WORK/NAME.out
+run_wrk() {
+    BENCH_OUT=$WORK/$1.out BENCH_IDS=${4:-/dev/null} BENCH_TOKEN=${TOKEN:-} BENCH_RUN=$RUN \
+        wrk -t"$WRK_THREADS" -c"$CONNS" -d"${SECONDS_EACH}s" --latency -s "$BENCH_DIR/$2" \
+        "http://127.0.0.1:$3/" > "$WORK/$1.wrk" 2>&1
+    cat "$WORK/$1.out"
+}
+
+# Requests still in flight when wrk stops commit a moment later: let them land.
+stored_total() { sleep 1; sqlite3 "$DB" "SELECT coalesce(sum(inferences), 0) FROM model_ledger"; }
+
+RUN=$(date +%s)
+DB=$WORK/bench-$MODELS.db
+log "generating and importing $MODELS models"
+IMPORT_S=$(import_family "$MODELS" "$DB")
+TOKEN=$("$CT" token create --name "bench-$RUN" --admin --db "$DB" 2>/dev/null | tail -1)
+
+log "sampling models"
+sqlite3 "$DB" "SELECT namespace || '/' || name FROM models WHERE depth >= (SELECT max(depth) - 2 FROM models) ORDER BY random() LIMIT 20000" > "$WORK/deep.ids"
+sqlite3 "$DB" "SELECT m.namespace || '/' || m.name FROM models m JOIN model_ledger l ON l.model_id = m.id WHERE l.descendants > 1 ORDER BY random() LIMIT 20000" > "$WORK/family.ids"
+sqlite3 "$DB" "SELECT namespace || '/' || name FROM models ORDER BY random() LIMIT 20000" > "$WORK/any.ids"
+
+"$WORK/hello" "$HELLO_PORT" > /dev/null 2>&1 &
+PIDS+=($!)
+sync
+log "starting the server on the $MODELS-model database"
+serve "$DB" "$PORT"
+STARTUP_S=$(wait_ready "$PORT")
+SERVER=$SERVER_PID
+
+declare -A RPS P50 P99 OK REF
+scenario() { # NAME SCRIPT IDS
+    local out ref
+    log "$1 (reference, then carbontree)"
+    ref=$(run_wrk "$1-ref" hello.lua "$HELLO_PORT")
+    out=$(run_wrk "$1" "$2" "$PORT" "$3")
+    read -r RPS[$1] P50[$1] P99[$1] OK[$1] _ <<< "$out"
+    read -r REF[$1] _ <<< "$ref"
+}
+
+scenario R1 r1.lua "$WORK/deep.ids"
+scenario R2 r2.lua "$WORK/family.ids"
+BEFORE_W1=$(stored_total)
+scenario W1 w1.lua "$WORK/any.ids"
+AFTER_W1=$(stored_total)
+scenario W2 w2.lua "$WORK/any.ids"
+AFTER_W2=$(stored_total)
+RSS_KIB=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")
+kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
+
+log "R1 on a 1,000-model family"
+SMALL_DB=$WORK/bench-1000.db
+import_family 1000 "$SMALL_DB" > /dev/null
+sqlite3 "$SMALL_DB" "SELECT namespace || '/' || name FROM models WHERE depth >= (SELECT max(depth) - 2 FROM models) ORDER BY random() LIMIT 20000" > "$WORK/deep-small.ids"
+serve "$SMALL_DB" "$SMALL_PORT"
+wait_ready "$SMALL_PORT" > /dev/null
+read -r SMALL_RPS _ <<< "$(run_wrk R1-small r1.lua "$SMALL_PORT" "$WORK/deep-small.ids")"
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+
+RSS_MIB=$(echo "$RSS_KIB / 1024" | bc -l)
+ratio() { echo "$1 / $2" | bc -l; }
+yes_no() { if [ "$(echo "$1" | bc -l)" = 1 ]; then echo yes; else echo NO; fi; }
+W2_INC=$(echo "${RPS[W2]} * 1000" | bc -l)
+
+printf '\ncarbontree benchmark: %s models, wrk -t%s -c%s -d%ss, %s, %s cores, %s\n\n' \
+    "$MODELS" "$WRK_THREADS" "$CONNS" "$SECONDS_EACH" "$(uname -m)" "$(nproc)" "$(date -u +%F)"
+printf '%-34s %10s %8s %8s %8s %8s %-30s %s\n' scenario req/s p50_ms p99_ms RSS_MiB ratio target met?
+row() { printf '%-34s %10.0f %8.2f %8.2f %8.1f %8.2f %-30s %s\n' "$@"; }
+for s in R1 R2 W1; do
+    r=$(ratio "${RPS[$s]}" "${REF[$s]}")
+    case $s in
+        R1) t=">=0.75x ref, p99<=10ms"; m=$(yes_no "$r >= 0.75 && ${P99[$s]} <= 10") ;;
+        R2) t="(no target)"; m=- ;;
+        W1) t=">=0.5x ref"; m=$(yes_no "$r >= 0.5") ;;
+    esac
+    row "$s" "${RPS[$s]}" "${P50[$s]}" "${P99[$s]}" "$RSS_MIB" "$r" "$t" "$m"
+done
+r=$(ratio "${RPS[W2]}" "${REF[W2]}")
+row "W2 batch (x1000 increments)" "${RPS[W2]}" "${P50[W2]}" "${P99[W2]}" "$RSS_MIB" "$r" \
+    ">=200000 increments/s" "$(yes_no "$W2_INC >= 200000")"
+printf '%-34s %10.0f increments/s\n' "  W2 increments" "$W2_INC"
+for s in R1 R2 W1 W2; do printf '%-34s %10.0f\n' "  reference during $s" "${REF[$s]}"; done
+printf '%-34s %10.0f %44s %-30s %s\n' "R1, 1,000-model family" "$SMALL_RPS" \
+    "$(printf '%.2fx' "$(ratio "$SMALL_RPS" "${RPS[R1]}")")" "1M within 1.5x of 1k" \
+    "$(yes_no "$SMALL_RPS / ${RPS[R1]} <= 1.5")"
+printf '%-34s %10.1f s %43s %-30s %s\n' "import of $MODELS models" "$IMPORT_S" "" "<=120 s (1M)" \
+    "$(yes_no "$IMPORT_S <= 120 * $MODELS / 1000000")"
+printf '%-34s %10.3f s %43s %-30s %s\n' "start-up to ready /readyz" "$STARTUP_S" "" "<=0.5 s" \
+    "$(yes_no "$STARTUP_S <= 0.5")"
+printf '%-34s %10.1f MiB %41s %-30s %s\n' "server peak RSS (VmHWM)" "$RSS_MIB" "" "<=64 MiB" \
+    "$(yes_no "$RSS_MIB <= 64")"
+
+printf '\ncorrectness: stored totals against acknowledged totals\n'
+W1_STORED=$((AFTER_W1 - BEFORE_W1)); W1_ACK=${OK[W1]}
+W2_STORED=$((AFTER_W2 - AFTER_W1)); W2_ACK=$((OK[W2] * 1000))
+status=0
+# A request in flight when wrk stops may commit without wrk reading its answer:
+# stored may exceed acknowledged by at most one request per connection, never
+# fall below it (an acknowledged write is durable).
+for pair in "W1 $W1_STORED $W1_ACK 1" "W2 $W2_STORED $W2_ACK 1000"; do
+    read -r name stored ack unit <<< "$pair"
+    if [ "$stored" -eq "$ack" ]; then verdict=ok
+    elif [ "$stored" -gt "$ack" ] && [ $((stored - ack)) -le $((CONNS * unit)) ]; then
+        verdict="ok ($(((stored - ack) / unit)) requests were in flight when wrk stopped)"
+    else verdict=MISMATCH; status=1; fi
+    printf '  %s: stored %s, acknowledged %s: %s\n' "$name" "$stored" "$ack" "$verdict"
+done
+exit $status
