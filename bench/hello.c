@@ -51,8 +51,8 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigprocmask(SIG_BLOCK, &set, NULL);
-    daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, (uint16_t)port,
-                              NULL, NULL, answer, NULL, MHD_OPTION_THREAD_POOL_SIZE, threads,
+    daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, (uint16_t)port, NULL,
+                              NULL, answer, NULL, MHD_OPTION_THREAD_POOL_SIZE, threads,
                               MHD_OPTION_CONNECTION_LIMIT, 1024u, MHD_OPTION_END);
     if (daemon == NULL) {
         fprintf(stderr, "hello: cannot listen on port %u\n", port);
