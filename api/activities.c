@@ -65,9 +65,9 @@ static json_t *activity_json(const struct core_model_id *model, const struct db_
     return o;
 }
 
-/* Fills a from a request body. The caller frees a's JSON texts. */
-static enum err parse_activity(struct db *db, const json_t *body, struct db_activity *a,
-                               struct api_problem *problem)
+/* Declared in internal.h. */
+enum err api_activity_parse(struct db *db, const json_t *body, struct db_activity *a,
+                            struct api_problem *problem)
 {
     static const char *const plain_allowed[] = {
         "kind", "obtained", "note", "co2e_kg", "energy_kwh", "location", "carbon_intensity", NULL};
@@ -167,7 +167,7 @@ static enum err parse_activity(struct db *db, const json_t *body, struct db_acti
 enum err api_activity_add(struct db *db, const struct core_model *m, const json_t *body,
                           struct db_activity *out, struct api_problem *problem)
 {
-    enum err rc = parse_activity(db, body, out, problem);
+    enum err rc = api_activity_parse(db, body, out, problem);
 
     if (rc != ERR_OK)
         return rc;

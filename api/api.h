@@ -206,6 +206,29 @@ enum err api_cli_token_list(const struct api_config *config, FILE *out, char *wh
 enum err api_cli_token_revoke(const struct api_config *config, const char *id_text, char *why,
                               size_t why_len);
 
+/* ---- bulk import (api/import.c) ---- */
+
+struct api_import_summary {
+    int64_t line_number; /* lines read, blank ones included */
+    int64_t n_lines;     /* non-blank lines */
+    int64_t n_imported;
+    int64_t n_refused;
+    double seconds;
+};
+
+/* The `carbontree import` command: reads JSON lines from path, each a POST
+ * /v1/models body plus optional "activities" (ActivityInput array) and
+ * "inferences" (a count, counted today), and stores them in the configured
+ * database (created and migrated when needed), committing every batch_lines lines
+ * (0: 50,000). Parents must come earlier in the file or exist already. A refused
+ * line is written to report as "line N: reason" and skipped. progress (may be
+ * NULL) gets a progress bar. *out is filled in every case. ERR_IO when path cannot
+ * be read; storage failures (why says which) stop the run, losing the lines since
+ * the last commit. */
+enum err api_cli_import(const struct api_config *config, const char *path, size_t batch_lines,
+                        FILE *report, FILE *progress, struct api_import_summary *out, char *why,
+                        size_t why_len);
+
 /* When reads need a token: 401 unless the request carries a valid one. */
 enum err api_read_gate(struct api_service *s, const struct api_request *req,
                        struct api_reply *reply);

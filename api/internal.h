@@ -180,6 +180,27 @@ json_t *api_estimate_json(const struct core_estimate *estimate, json_t *inputs);
 enum err api_activity_add(struct db *db, const struct core_model *m, const json_t *body,
                           struct db_activity *out, struct api_problem *problem);
 
+/* ---- parsers shared by POST /v1/models and `carbontree import` ---- */
+
+/* Validates an activity body (ActivityInput) into *out, resolving locations
+ * through db; nothing is stored. On success the caller cleans up *out. */
+enum err api_activity_parse(struct db *db, const json_t *body, struct db_activity *out,
+                            struct api_problem *problem);
+
+/* Validates a POST /v1/models body (id, parents or the Hub card's base_model,
+ * base_model_relation and co2_eq_emissions, metadata) into *m, with no storage
+ * access. extra_members (NULL-terminated, may be NULL) are further members the
+ * caller accepts. *from_card says whether lineage came from base_model;
+ * *card_activity is NULL or a new reference to the activity body co2_eq_emissions
+ * becomes (the caller releases it). ERR_INVALID_INPUT with problem filled. */
+enum err api_model_parse(const json_t *body, const char *const *extra_members, struct core_model *m,
+                         bool *from_card, json_t **card_activity, struct api_problem *problem);
+
+/* Turns a db_model_insert failure into the answer POST /v1/models gives (409 for an
+ * existing id, 422 for an unknown parent or too deep a lineage), filling problem. */
+enum err api_model_insert_error(enum err rc, const struct core_model *m, size_t bad_parent,
+                                bool from_card, struct api_problem *problem);
+
 /* ---- footprints (api/footprints.c) ---- */
 
 /* A model's footprint under policy, as GET …/footprint answers it: own emissions

@@ -308,20 +308,71 @@ static enum err lineage_store_error(enum err rc, const struct core_model *m, siz
     }
 }
 
+enum err api_model_parse(const json_t *body, const char *const *extra_members, struct core_model *m,
+                         bool *from_card, json_t **card_activity, struct api_problem *problem)
+{
+    static const char *const fields[] = {
+        "id",   "parents", "base_model", "base_model_relation", "co2_eq_emissions",
+        "task", "license", "url",        "parameters",          NULL};
+    const char *allowed[sizeof fields / sizeof *fields + 8];
+    size_t n_allowed = 0;
+    const json_t *id;
+    bool lineage_given = false;
+    enum err rc;
+
+    memset(m, 0, sizeof *m);
+    *card_activity = NULL;
+    *from_card = false;
+    if (!json_is_object(body))
+        return api_field_error(problem, "", "the body must be a JSON object");
+    for (const char *const *f = fields; *f; f++)
+        allowed[n_allowed++] = *f;
+    for (const char *const *f = extra_members; f && *f && n_allowed + 1 < 18; f++)
+        allowed[n_allowed++] = *f;
+    allowed[n_allowed] = NULL;
+    rc = api_check_members(body, "", allowed, read_only_fields, problem);
+    id = json_object_get(body, "id");
+    if (!json_is_string(id))
+        rc = api_field_error(problem, "/id", "required: the model id as 'namespace/name'");
+    else if (core_model_id_parse(json_string_value(id), &m->id) != ERR_OK)
+        rc = api_field_error(problem, "/id",
+                             "'%.200s' is not a model id: expected 'namespace/name', each part "
+                             "1-96 of A-Z a-z 0-9 . _ - not starting with . or -",
+                             json_string_value(id));
+    if (parse_metadata(body, m, false, problem) != ERR_OK)
+        rc = ERR_INVALID_INPUT;
+    if (parse_lineage(body, m, &lineage_given, problem) != ERR_OK)
+        rc = ERR_INVALID_INPUT;
+    *from_card = json_object_get(body, "base_model") != NULL;
+    if (rc == ERR_OK)
+        rc = check_lineage(m, *from_card, problem);
+    if (rc == ERR_OK && json_object_get(body, "co2_eq_emissions"))
+        rc = card_emissions(json_object_get(body, "co2_eq_emissions"), m->n_parents > 0,
+                            card_activity, problem);
+    return rc;
+}
+
+enum err api_model_insert_error(enum err rc, const struct core_model *m, size_t bad_parent,
+                                bool from_card, struct api_problem *problem)
+{
+    char id_text[CORE_MODEL_ID_MAX + 1];
+
+    if (rc != ERR_CONFLICT)
+        return lineage_store_error(rc, m, bad_parent, from_card, problem);
+    core_model_id_format(&m->id, id_text, sizeof id_text);
+    api_field_error(problem, "/id", "a model with this id exists");
+    return api_fail(problem, ERR_CONFLICT, "model '%s' already exists", id_text);
+}
+
 enum err api_models_post(struct api_service *s, const struct api_request *req,
                          struct api_reply *reply)
 {
-    static const char *const allowed[] = {
-        "id",   "parents", "base_model", "base_model_relation", "co2_eq_emissions",
-        "task", "license", "url",        "parameters",          NULL};
     struct core_model *m;
     struct db *db = NULL;
-    const json_t *id;
     json_t *body, *card_activity = NULL;
     size_t bad = 0;
-    bool lineage_given = false;
-    bool from_card;
-    char location[256], id_text[CORE_MODEL_ID_MAX + 1];
+    bool from_card = false;
+    char location[256];
     struct api_principal principal;
     enum err rc;
 
@@ -336,25 +387,7 @@ enum err api_models_post(struct api_service *s, const struct api_request *req,
     m = calloc(1, sizeof *m);
     if (m == NULL)
         return ERR_NO_MEMORY;
-    rc = api_check_members(req->body, "", allowed, read_only_fields, &reply->problem);
-    id = json_object_get(req->body, "id");
-    if (!json_is_string(id))
-        rc = api_field_error(&reply->problem, "/id", "required: the model id as 'namespace/name'");
-    else if (core_model_id_parse(json_string_value(id), &m->id) != ERR_OK)
-        rc = api_field_error(&reply->problem, "/id",
-                             "'%.200s' is not a model id: expected 'namespace/name', each part "
-                             "1-96 of A-Z a-z 0-9 . _ - not starting with . or -",
-                             json_string_value(id));
-    if (parse_metadata(req->body, m, false, &reply->problem) != ERR_OK)
-        rc = ERR_INVALID_INPUT;
-    if (parse_lineage(req->body, m, &lineage_given, &reply->problem) != ERR_OK)
-        rc = ERR_INVALID_INPUT;
-    from_card = json_object_get(req->body, "base_model") != NULL;
-    if (rc == ERR_OK)
-        rc = check_lineage(m, from_card, &reply->problem);
-    if (rc == ERR_OK && json_object_get(req->body, "co2_eq_emissions"))
-        rc = card_emissions(json_object_get(req->body, "co2_eq_emissions"), m->n_parents > 0,
-                            &card_activity, &reply->problem);
+    rc = api_model_parse(req->body, NULL, m, &from_card, &card_activity, &reply->problem);
     /* Parents may be any hub's models (cross-hub lineage); the new model itself must
      * be in one of the token's namespaces. */
     if (rc == ERR_OK)
@@ -378,13 +411,7 @@ enum err api_models_post(struct api_service *s, const struct api_request *req,
         rc = db_write_commit(db);
     } else {
         db_write_rollback(db);
-        if (rc == ERR_CONFLICT) {
-            core_model_id_format(&m->id, id_text, sizeof id_text);
-            api_field_error(&reply->problem, "/id", "a model with this id exists");
-            api_fail(&reply->problem, ERR_CONFLICT, "model '%s' already exists", id_text);
-        } else {
-            rc = lineage_store_error(rc, m, bad, from_card, &reply->problem);
-        }
+        rc = api_model_insert_error(rc, m, bad, from_card, &reply->problem);
     }
     if (rc != ERR_OK)
         goto out;
@@ -401,7 +428,6 @@ enum err api_models_post(struct api_service *s, const struct api_request *req,
 out:
     json_decref(card_activity);
     free(m);
-    (void)lineage_given;
     return rc;
 }
 
