@@ -307,7 +307,7 @@ enum err api_activities_list(struct api_service *s, const struct api_request *re
                  (long long)limit, (long long)items[n - 1].id);
         api_reply_header(reply, "Link", link);
     }
-    if (api_csv_wanted(req)) {
+    if (api_csv_wanted_vary(req, reply)) {
         rc = activities_csv(&m->id, items, n, reply);
         goto out;
     }

@@ -66,6 +66,34 @@ void api_csv_field(struct api_csv *csv, const char *text)
     api_csv_raw(csv, "\"", 1);
 }
 
+void api_csv_text(struct api_csv *csv, const char *text)
+{
+    /* Free text that a spreadsheet would run as a formula (=, +, -, @, or a leading
+     * tab or carriage return) is kept as text with a leading apostrophe (OWASP CSV
+     * injection). Ids and figures never start so and go through api_csv_field. */
+    if (text && text[0] && strchr("=+-@\t\r", text[0]) != NULL) {
+        size_t len = strlen(text);
+        char *guarded = malloc(len + 2);
+        if (guarded == NULL) {
+            csv->failed = true;
+            return;
+        }
+        guarded[0] = '\'';
+        memcpy(guarded + 1, text, len + 1);
+        api_csv_field(csv, guarded);
+        free(guarded);
+        return;
+    }
+    api_csv_field(csv, text);
+}
+
+bool api_csv_wanted_vary(const struct api_request *req, struct api_reply *reply)
+{
+    /* The answer depends on Accept: caches must keep the JSON and CSV forms apart. */
+    api_reply_header(reply, "Vary", "Accept");
+    return api_csv_wanted(req);
+}
+
 void api_csv_number(struct api_csv *csv, double value)
 {
     char number[40];

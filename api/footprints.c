@@ -482,7 +482,7 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
                  req->path, enc, (long long)limit, (long long)keys[n - 1]);
         api_reply_header(reply, "Link", link);
     }
-    if (api_csv_wanted(req)) {
+    if (api_csv_wanted_vary(req, reply)) {
         rc = family_csv(items, reply);
         goto out;
     }

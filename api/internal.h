@@ -244,6 +244,13 @@ void api_csv_header(struct api_csv *csv, const char *names);
  * a quote or a line break (quotes doubled). NULL is an empty field. */
 void api_csv_field(struct api_csv *csv, const char *text);
 
+/* A free-text field: as api_csv_field, but text a spreadsheet would take for a
+ * formula gets a leading apostrophe. */
+void api_csv_text(struct api_csv *csv, const char *text);
+
+/* api_csv_wanted, and sets Vary: Accept on reply (the answer depends on it). */
+bool api_csv_wanted_vary(const struct api_request *req, struct api_reply *reply);
+
 /* A number with 15 significant digits (as the JSON answers), or an integer. */
 void api_csv_number(struct api_csv *csv, double value);
 void api_csv_integer(struct api_csv *csv, int64_t value);

@@ -523,9 +523,9 @@ static enum err models_csv(const struct core_model *items, size_t n, struct api_
         api_csv_cleanup(&parents);
         api_csv_integer(&csv, m->depth);
         api_csv_integer(&csv, m->n_children);
-        api_csv_field(&csv, m->task);
-        api_csv_field(&csv, m->license);
-        api_csv_field(&csv, m->url);
+        api_csv_text(&csv, m->task);
+        api_csv_text(&csv, m->license);
+        api_csv_text(&csv, m->url);
         if (m->has_parameters)
             api_csv_integer(&csv, m->parameters);
         else
@@ -592,7 +592,7 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
                       parent_text);
     if (rc != ERR_OK)
         goto out;
-    array = api_csv_wanted(req) ? NULL : json_array();
+    array = api_csv_wanted_vary(req, reply) ? NULL : json_array();
     for (size_t i = 0; array && i < n; i++)
         json_array_append_new(array, model_to_json(&items[i]));
     snprintf(next, sizeof next, "%lld", n > 0 ? (long long)items[n - 1].key : 0LL);

@@ -140,7 +140,18 @@ void cors_add_headers(const struct cors *cors, const char *origin, bool is_prefl
         return;
     /* Whether the answer carries Access-Control-Allow-Origin depends on Origin, so
      * a shared cache must key on it, whatever this request's Origin was. */
-    MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, "Origin");
+    {
+        /* One Vary header: join the handler's (e.g. Accept) with Origin. */
+        const char *vary = MHD_get_response_header(response, MHD_HTTP_HEADER_VARY);
+        char joined[128];
+        if (vary != NULL && strstr(vary, "Origin") == NULL) {
+            snprintf(joined, sizeof joined, "%s, Origin", vary);
+            MHD_del_response_header(response, MHD_HTTP_HEADER_VARY, vary);
+            MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, joined);
+        } else if (vary == NULL) {
+            MHD_add_response_header(response, MHD_HTTP_HEADER_VARY, "Origin");
+        }
+    }
     allow = allowed_origin(cors, origin);
     if (allow == NULL)
         return;
