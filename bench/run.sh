@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# carbontree benchmark (issue 6): builds the release binary and a bare
+# carbontree benchmark: builds the release binary and a bare
 # libmicrohttpd "hello" reference, generates and imports a model family, then
 # runs bounded wrk scenarios on loopback, each paired with the reference, and
 # prints one table. Afterwards checks that stored inference totals equal the

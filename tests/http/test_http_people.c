@@ -675,6 +675,7 @@ static const struct {
      NULL},
     {"migrate", {"--db", "CARBONTREE_DB", "--busy-timeout", "--max-page-count", NULL}, "--listen"},
     {"token", {"--name", "--scopes", "--namespaces", "--admin", "--db", NULL}, "--cors-origins"},
+    {"import", {"carbontree import FILE", "--batch", "--db", NULL}, "--listen"},
     {"version", {"carbontree version", NULL}, "--db"},
     {"help", {"carbontree help [COMMAND]", NULL}, "--db"},
 };
