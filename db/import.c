@@ -27,8 +27,8 @@ enum bulk_statement {
 };
 
 /* Each statement's text. BULK_CLOSURE_ANCESTORS uses OR IGNORE because a merge's
- * parents share ancestors; BULK_REFRESH_OWN is refresh_own of db/ledger.c and
- * must stay equal to it (the sums are recomputed, never accumulated). */
+ * parents share ancestors; BULK_REFRESH_OWN is the ledger's own statement (the sums
+ * are recomputed, never accumulated). */
 static const char *const bulk_sql[BULK_COUNT] = {
     [BULK_FIND] = "SELECT id, depth FROM models WHERE namespace = ?1 AND name = ?2",
     [BULK_LARGEST] = "SELECT max(l.descendant_inferences) FROM model_closure c "
@@ -55,25 +55,7 @@ static const char *const bulk_sql[BULK_COUNT] = {
         "INSERT INTO activities (model_id, kind, obtained, method, energy_kwh, energy_kwh_low, "
         "energy_kwh_high, co2e_kg, co2e_kg_low, co2e_kg_high, inputs, result, "
         "methodology_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    [BULK_REFRESH_OWN] =
-        "UPDATE model_ledger SET "
-        "own_co2e_kg = (SELECT total(co2e_kg) FROM activities WHERE model_id = ?1), "
-        "own_co2e_kg_low = (SELECT total(co2e_kg_low) FROM activities WHERE model_id = ?1), "
-        "own_co2e_kg_high = (SELECT total(co2e_kg_high) FROM activities WHERE model_id = ?1), "
-        "lineage_kwh = (SELECT total(energy_kwh) FROM activities WHERE model_id = ?1 "
-        "  AND kind IN ('training', 'fine_tuning')), "
-        "lineage_kwh_low = (SELECT total(energy_kwh_low) FROM activities WHERE model_id = ?1 "
-        "  AND kind IN ('training', 'fine_tuning')), "
-        "lineage_kwh_high = (SELECT total(energy_kwh_high) FROM activities WHERE model_id = ?1 "
-        "  AND kind IN ('training', 'fine_tuning')), "
-        "training_kwh = (SELECT total(energy_kwh) FROM activities WHERE model_id = ?1 "
-        "  AND kind = 'training'), "
-        "training_kwh_low = (SELECT total(energy_kwh_low) FROM activities WHERE model_id = ?1 "
-        "  AND kind = 'training'), "
-        "training_kwh_high = (SELECT total(energy_kwh_high) FROM activities WHERE model_id = ?1 "
-        "  AND kind = 'training'), "
-        "n_activities = (SELECT count(*) FROM activities WHERE model_id = ?1) "
-        "WHERE model_id = ?1",
+    [BULK_REFRESH_OWN] = db_sql_refresh_own,
 };
 
 /* What the batch's new models add to one ancestor's ledger row: summed in

@@ -20,6 +20,9 @@ enum err db_map(struct db *db, int sqlite_rc);
 /* Runs SQL text without results. */
 enum err db_exec(struct db *db, const char *sql);
 
+/* UPDATE of a model's own ledger sums (?1: model key) from its activities. */
+extern const char db_sql_refresh_own[];
+
 /* Runs a script of statements without results, binding key to ?1 in each. */
 enum err db_exec_script(struct db *db, const char *sql, int64_t key);
 

@@ -48,30 +48,31 @@ void db_activity_cleanup(struct db_activity *activity)
     activity->result_json = NULL;
 }
 
-/* Recomputes a model's own sums from its activities: exact, no drift. */
+/* Recomputes a model's own sums from its activities: exact, no drift. The bulk
+ * loader (db/import.c) runs the same statement. */
+const char db_sql_refresh_own[] =
+    "UPDATE model_ledger SET "
+    "own_co2e_kg = (SELECT total(co2e_kg) FROM activities WHERE model_id = ?1), "
+    "own_co2e_kg_low = (SELECT total(co2e_kg_low) FROM activities WHERE model_id = ?1), "
+    "own_co2e_kg_high = (SELECT total(co2e_kg_high) FROM activities WHERE model_id = ?1), "
+    "lineage_kwh = (SELECT total(energy_kwh) FROM activities WHERE model_id = ?1 "
+    "  AND kind IN ('training', 'fine_tuning')), "
+    "lineage_kwh_low = (SELECT total(energy_kwh_low) FROM activities WHERE model_id = ?1 "
+    "  AND kind IN ('training', 'fine_tuning')), "
+    "lineage_kwh_high = (SELECT total(energy_kwh_high) FROM activities WHERE model_id = ?1 "
+    "  AND kind IN ('training', 'fine_tuning')), "
+    "training_kwh = (SELECT total(energy_kwh) FROM activities WHERE model_id = ?1 "
+    "  AND kind = 'training'), "
+    "training_kwh_low = (SELECT total(energy_kwh_low) FROM activities WHERE model_id = ?1 "
+    "  AND kind = 'training'), "
+    "training_kwh_high = (SELECT total(energy_kwh_high) FROM activities WHERE model_id = ?1 "
+    "  AND kind = 'training'), "
+    "n_activities = (SELECT count(*) FROM activities WHERE model_id = ?1) "
+    "WHERE model_id = ?1";
+
 static enum err refresh_own(struct db *db, int64_t model_key)
 {
-    static const char sql[] =
-        "UPDATE model_ledger SET "
-        "own_co2e_kg = (SELECT total(co2e_kg) FROM activities WHERE model_id = ?1), "
-        "own_co2e_kg_low = (SELECT total(co2e_kg_low) FROM activities WHERE model_id = ?1), "
-        "own_co2e_kg_high = (SELECT total(co2e_kg_high) FROM activities WHERE model_id = ?1), "
-        "lineage_kwh = (SELECT total(energy_kwh) FROM activities WHERE model_id = ?1 "
-        "  AND kind IN ('training', 'fine_tuning')), "
-        "lineage_kwh_low = (SELECT total(energy_kwh_low) FROM activities WHERE model_id = ?1 "
-        "  AND kind IN ('training', 'fine_tuning')), "
-        "lineage_kwh_high = (SELECT total(energy_kwh_high) FROM activities WHERE model_id = ?1 "
-        "  AND kind IN ('training', 'fine_tuning')), "
-        "training_kwh = (SELECT total(energy_kwh) FROM activities WHERE model_id = ?1 "
-        "  AND kind = 'training'), "
-        "training_kwh_low = (SELECT total(energy_kwh_low) FROM activities WHERE model_id = ?1 "
-        "  AND kind = 'training'), "
-        "training_kwh_high = (SELECT total(energy_kwh_high) FROM activities WHERE model_id = ?1 "
-        "  AND kind = 'training'), "
-        "n_activities = (SELECT count(*) FROM activities WHERE model_id = ?1) "
-        "WHERE model_id = ?1";
-
-    return exec_keys(db, sql, 1, &model_key);
+    return exec_keys(db, db_sql_refresh_own, 1, &model_key);
 }
 
 enum err db_activity_insert(struct db *db, int64_t model_key, struct db_activity *a)
