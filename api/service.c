@@ -43,6 +43,7 @@ enum err api_service_create(const struct api_config *config, struct api_service 
     struct db_options options;
     struct db *db = NULL;
     int version = 0;
+    bool was_checked = false;
     enum err rc;
 
     if (!api_crypto_init()) {
@@ -70,7 +71,7 @@ enum err api_service_create(const struct api_config *config, struct api_service 
     if (rc == ERR_OK)
         rc = db_pool_acquire(service->pool, &db);
     if (rc == ERR_OK)
-        rc = db_quick_check(db);
+        rc = db_startup_check(db, &was_checked);
     if (rc != ERR_OK && why[0] == '\0')
         snprintf(why, why_len, "database check failed: %s", db_last_error(db));
     if (rc == ERR_OK && (rc = db_schema_version(db, &version)) == ERR_OK &&
@@ -93,6 +94,8 @@ enum err api_service_create(const struct api_config *config, struct api_service 
         api_service_destroy(service);
         return rc;
     }
+    if (was_checked)
+        log_write(LOG_INFO, NULL, "the last run did not stop cleanly: quick_check is ok");
     /* The seed is in the database now (hashed); the service keeps no copy. */
     service->config.admin_token = NULL;
     *out = service;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The last storage failure on this thread, for the log line of a 5xx answer. */
@@ -326,6 +327,24 @@ enum err db_schema_version(struct db *db, int *version)
     if (rc == ERR_OK)
         *version = (int)value;
     return rc;
+}
+
+enum err db_startup_check(struct db *db, bool *was_checked)
+{
+    const char *path = sqlite3_db_filename(db->handle, "main");
+    char wal[4096];
+    struct stat st;
+
+    *was_checked = false;
+    if (path == NULL || path[0] == '\0')
+        return ERR_OK; /* in memory */
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    /* A clean stop checkpoints and removes the WAL; one with frames in it means the
+     * last process ended without closing, so the file gets a full check first. */
+    if (stat(wal, &st) != 0 || st.st_size == 0)
+        return ERR_OK;
+    *was_checked = true;
+    return db_quick_check(db);
 }
 
 enum err db_quick_check(struct db *db)

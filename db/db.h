@@ -61,6 +61,11 @@ enum err db_ping(struct db *db);
 /* Runs PRAGMA quick_check; ERR_DB when it does not answer "ok". */
 enum err db_quick_check(struct db *db);
 
+/* The start-up check: PRAGMA quick_check when the file's WAL holds frames (the last
+ * process did not stop cleanly), nothing otherwise, so a clean start does not read
+ * the whole file. *was_checked says which. ERR_DB when the check fails. */
+enum err db_startup_check(struct db *db, bool *was_checked);
+
 /* Transactions. db_write_begin starts BEGIN IMMEDIATE (taking the pool's write lock
  * first when the connection came from a pool); end it with db_write_commit or
  * db_write_rollback. A commit that fails rolls back and returns the mapped error. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char dir[64];
@@ -319,6 +320,35 @@ START_TEST(a_held_write_lock_makes_writers_busy)
 }
 END_TEST
 
+START_TEST(startup_check_reads_the_file_only_after_an_unclean_stop)
+{
+    bool was_checked = true;
+    pid_t child;
+    int status = 0;
+
+    /* A clean close removes the WAL: the next start skips the full check. */
+    db_close(db);
+    open_db();
+    ck_assert_int_eq(db_startup_check(db, &was_checked), ERR_OK);
+    ck_assert(!was_checked);
+    db_close(db);
+    db = NULL;
+    /* A process that wrote and died without closing leaves WAL frames behind. */
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        open_db();
+        _exit(add("crash/model", NULL, 0, NULL) == ERR_OK ? 0 : 1);
+    }
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    open_db();
+    ck_assert_int_eq(db_startup_check(db, &was_checked), ERR_OK);
+    ck_assert(was_checked);
+    ck_assert_str_eq(get("crash/model").id.name, "model");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("db_models");
@@ -338,6 +368,7 @@ static Suite *suite(void)
     tcase_add_test(tc, delete_refuses_a_model_with_children_then_succeeds_bottom_up);
     tcase_add_test(tc, list_pages_by_key_and_reports_more);
     tcase_add_test(tc, a_held_write_lock_makes_writers_busy);
+    tcase_add_test(tc, startup_check_reads_the_file_only_after_an_unclean_stop);
     suite_add_tcase(s, tc);
     return s;
 }
