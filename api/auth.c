@@ -369,3 +369,13 @@ enum err api_read_gate(struct api_service *s, const struct api_request *req,
         rc = api_authenticate(db, req, &principal, reply);
     return rc;
 }
+
+enum err api_path_write_gate(struct api_service *s, const struct api_request *req, unsigned scope,
+                             struct db **db, struct api_principal *out, struct api_reply *reply)
+{
+    enum err rc = api_db(s, db, &reply->problem);
+
+    if (rc == ERR_OK)
+        rc = api_require(s, *db, req, scope, req->n_params ? req->params[0] : NULL, out, reply);
+    return rc;
+}

@@ -99,10 +99,7 @@ enum err api_inferences_post(struct api_service *s, const struct api_request *re
     struct api_principal principal;
     enum err rc;
 
-    rc = api_db(s, &db, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_require(s, db, req, API_SCOPE_INFERENCES_WRITE,
-                         req->n_params ? req->params[0] : NULL, &principal, reply);
+    rc = api_path_write_gate(s, req, API_SCOPE_INFERENCES_WRITE, &db, &principal, reply);
     if (rc != ERR_OK)
         return rc;
 
@@ -184,10 +181,7 @@ enum err api_counters_put(struct api_service *s, const struct api_request *req,
     struct api_principal principal;
     enum err rc;
 
-    rc = api_db(s, &db, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_require(s, db, req, API_SCOPE_INFERENCES_WRITE,
-                         req->n_params ? req->params[0] : NULL, &principal, reply);
+    rc = api_path_write_gate(s, req, API_SCOPE_INFERENCES_WRITE, &db, &principal, reply);
     if (rc != ERR_OK)
         return rc;
 

@@ -330,6 +330,11 @@ enum err api_require(struct api_service *s, struct db *db, const struct api_requ
                      unsigned scope, const char *ns, struct api_principal *out,
                      struct api_reply *reply);
 
+/* The gate of a write on a model named by the path ({namespace}/...): the calling
+ * thread's connection into *db, then api_require with the path's namespace. */
+enum err api_path_write_gate(struct api_service *s, const struct api_request *req, unsigned scope,
+                             struct db **db, struct api_principal *out, struct api_reply *reply);
+
 /* Stores token as the first admin token when the database has none (start-up). */
 enum err api_seed_admin_token(struct db *db, const char *token, char *why, size_t why_len);
 

@@ -658,10 +658,7 @@ enum err api_models_patch(struct api_service *s, const struct api_request *req,
     struct api_principal principal;
     enum err rc;
 
-    rc = api_db(s, &db, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_require(s, db, req, API_SCOPE_MODELS_WRITE, req->n_params ? req->params[0] : NULL,
-                         &principal, reply);
+    rc = api_path_write_gate(s, req, API_SCOPE_MODELS_WRITE, &db, &principal, reply);
     if (rc != ERR_OK)
         return rc;
 
@@ -770,10 +767,7 @@ enum err api_models_delete(struct api_service *s, const struct api_request *req,
     struct api_principal principal;
     enum err rc;
 
-    rc = api_db(s, &db, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_require(s, db, req, API_SCOPE_MODELS_WRITE, req->n_params ? req->params[0] : NULL,
-                         &principal, reply);
+    rc = api_path_write_gate(s, req, API_SCOPE_MODELS_WRITE, &db, &principal, reply);
     if (rc != ERR_OK)
         return rc;
 
