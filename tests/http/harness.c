@@ -38,6 +38,45 @@ static unsigned command_counter;
 static const char *const sanitizer_markers[] = {"runtime error", "AddressSanitizer",
                                                 "LeakSanitizer", NULL};
 
+/* Sanitizer builds run the server 2-3 times slower: time budgets (never counts or
+ * pass criteria) grow by this factor. CARBONTREE_SLOW_TESTS=<factor> overrides. */
+#if defined(__SANITIZE_ADDRESS__)
+#define BUILD_SLOWNESS 3.0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BUILD_SLOWNESS 3.0
+#endif
+#endif
+#ifndef BUILD_SLOWNESS
+#define BUILD_SLOWNESS 1.0
+#endif
+
+double ct_slowness(void)
+{
+    const char *env = getenv("CARBONTREE_SLOW_TESTS");
+    double factor = env && env[0] ? strtod(env, NULL) : 0.0;
+
+    if (factor < 1.0)
+        factor = BUILD_SLOWNESS;
+    return factor;
+}
+
+int ct_timeout_s(int base)
+{
+    return (int)((double)base * ct_slowness());
+}
+
+void ct_sleep_s(double seconds)
+{
+    struct timespec ts;
+
+    if (seconds <= 0)
+        return;
+    ts.tv_sec = (time_t)seconds;
+    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+    nanosleep(&ts, NULL);
+}
+
 double ct_now(void)
 {
     struct timespec ts;

@@ -184,6 +184,17 @@ long ct_send(const struct ct_server *s, const char *method, const char *path,
 /* Monotonic seconds. */
 double ct_now(void);
 
+/* How much slower this build runs the server: 3 under AddressSanitizer, else 1;
+ * CARBONTREE_SLOW_TESTS=<factor> (at least 1) overrides. Time budgets grow by it,
+ * never counts or pass criteria. */
+double ct_slowness(void);
+
+/* base seconds scaled by ct_slowness(). */
+int ct_timeout_s(int base);
+
+/* Sleeps for seconds (nothing when <= 0). */
+void ct_sleep_s(double seconds);
+
 /* Runs the suite with CK_NORMAL output around global setup (libcurl, the per-run
  * temporary directory) and cleanup. Returns the process exit status. */
 int ct_main(Suite *suite);

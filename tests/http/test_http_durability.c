@@ -23,19 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Sanitizer builds run the server 2-3 times slower: time budgets (never counts or
- * pass criteria) grow by this factor. CARBONTREE_SLOW_TESTS=<factor> overrides. */
-#if defined(__SANITIZE_ADDRESS__)
-#define BUILD_SLOWNESS 3.0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BUILD_SLOWNESS 3.0
-#endif
-#endif
-#ifndef BUILD_SLOWNESS
-#define BUILD_SLOWNESS 1.0
-#endif
-
 #define KILL_MODELS      10
 #define KILL_WORKERS     4
 #define KILLS_REQUIRED   20
@@ -50,32 +37,6 @@
 #define TERM_MAX_KEYS    4000 /* per worker */
 
 static struct ct_server *srv;
-
-static double slowness(void)
-{
-    const char *env = getenv("CARBONTREE_SLOW_TESTS");
-    double factor = env && env[0] ? strtod(env, NULL) : 0.0;
-
-    if (factor < 1.0)
-        factor = BUILD_SLOWNESS;
-    return factor;
-}
-
-static int timeout_s(int base)
-{
-    return (int)((double)base * slowness());
-}
-
-static void sleep_s(double seconds)
-{
-    struct timespec ts;
-
-    if (seconds <= 0)
-        return;
-    ts.tv_sec = (time_t)seconds;
-    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-    nanosleep(&ts, NULL);
-}
 
 static void new_server(void)
 {
@@ -324,7 +285,7 @@ static void *kill_worker_run(void *cls)
             if (port == 0) {
                 if (ct_now() > w->run->deadline)
                     break;
-                sleep_s(0.005);
+                ct_sleep_s(0.005);
                 continue;
             }
             attempts++;
@@ -332,7 +293,7 @@ static void *kill_worker_run(void *cls)
             status = client_send(&c, port, "POST", path, key, body, 5000);
             if (is_definitive(status) || ct_now() > w->run->deadline)
                 break;
-            sleep_s(status == 0 ? 0.01 : 0.002);
+            ct_sleep_s(status == 0 ? 0.01 : 0.002);
         }
         if (attempts > 1)
             w->n_retried_keys++;
@@ -373,16 +334,16 @@ START_TEST(sigkill_at_random_moments_loses_and_doubles_no_acknowledged_increment
     }
     atomic_init(&run.port, srv->port);
     atomic_init(&run.stop, false);
-    run.deadline = started + KILL_PHASE_S * slowness() + 15.0 * slowness();
+    run.deadline = started + KILL_PHASE_S * ct_slowness() + 15.0 * ct_slowness();
     for (int i = 0; i < KILL_WORKERS; i++) {
         workers[i] = (struct kill_worker){.index = i, .run = &run};
         ck_assert_int_eq(pthread_create(&workers[i].thread, NULL, kill_worker_run, &workers[i]), 0);
     }
 
     /* The supervisor: SIGKILL after a random 0.2-1.0 s, restart on the same file. */
-    kill_phase_end = started + KILL_PHASE_S * slowness();
+    kill_phase_end = started + KILL_PHASE_S * ct_slowness();
     while (kills < KILLS_TARGET && ct_now() < kill_phase_end) {
-        sleep_s(0.2 + 0.8 * (double)(rand_r(&seed) % 1000) / 1000.0);
+        ct_sleep_s(0.2 + 0.8 * (double)(rand_r(&seed) % 1000) / 1000.0);
         atomic_store(&run.port, 0u);
         ct_server_kill(srv);
         kills++;
@@ -451,7 +412,7 @@ static void *hot_worker_run(void *cls)
 {
     struct hot_worker *w = cls;
     struct client c;
-    double deadline = ct_now() + 60.0 * slowness();
+    double deadline = ct_now() + 60.0 * ct_slowness();
 
     client_init(&c);
     for (int seq = 0; seq < HOT_PER_CLIENT; seq++) {
@@ -464,7 +425,7 @@ static void *hot_worker_run(void *cls)
                                  "{\"count\":1}", 10000);
             if (status == 503 && ct_now() < deadline) {
                 w->retries_503++;
-                sleep_s(0.01);
+                ct_sleep_s(0.01);
                 continue;
             }
             /* No answer on a healthy server is itself a failure (asserted below); the
@@ -866,13 +827,13 @@ START_TEST(sigterm_while_counting_exits_0_and_keeps_every_acknowledged_increment
             (struct term_worker){.index = i, .port = srv->port, .acked_total = &acked_total};
         ck_assert_int_eq(pthread_create(&workers[i].thread, NULL, term_worker_run, &workers[i]), 0);
     }
-    deadline = ct_now() + 2.0 * slowness();
+    deadline = ct_now() + 2.0 * ct_slowness();
     while (atomic_load(&acked_total) < 100 && ct_now() < deadline)
-        sleep_s(0.005);
+        ct_sleep_s(0.005);
     acked_at_term = atomic_load(&acked_total);
     term_at = ct_now();
     ct_server_signal(srv, SIGTERM);
-    status = ct_server_wait(srv, 12.0 * slowness());
+    status = ct_server_wait(srv, 12.0 * ct_slowness());
     stop_s = ct_now() - term_at;
     for (int i = 0; i < TERM_WORKERS; i++)
         pthread_join(workers[i].thread, NULL);
@@ -898,7 +859,7 @@ START_TEST(sigterm_while_counting_exits_0_and_keeps_every_acknowledged_increment
             for (int attempt = 0; attempt < 50 && !is_definitive(answer); attempt++) {
                 answer = client_send(&c, srv->port, "POST", path, key, body, 5000);
                 if (!is_definitive(answer))
-                    sleep_s(0.05);
+                    ct_sleep_s(0.05);
             }
             ck_assert_msg(answer == 200, "uncertain key %s resolved as %ld: %s", key, answer,
                           c.body);
@@ -960,15 +921,15 @@ START_TEST(after_sigterm_a_kept_alive_connection_gets_no_new_write_acknowledged)
                                  "{\"count\":1}", 5000),
                      200);
     held = hold_a_request_in_flight(srv->port);
-    sleep_s(0.2);
+    ct_sleep_s(0.2);
     ct_server_signal(srv, SIGTERM);
-    sleep_s(0.3 * slowness());
+    ct_sleep_s(0.3 * ct_slowness());
     /* The stop is under way (it waits for the held request). A new request on the
      * connection kept alive from before must not start a new write: 503 or a
      * closed connection, never 200. */
     after_term = client_send(&c, srv->port, "POST", "/v1/models/term/k/inferences", "after",
                              "{\"count\":1}", 5000);
-    status = ct_server_wait(srv, 3.0 + 5.0 * slowness());
+    status = ct_server_wait(srv, 3.0 + 5.0 * ct_slowness());
     close(held);
     client_cleanup(&c);
     ck_assert_msg(status == 0, "exit status %d", status);
@@ -987,23 +948,23 @@ static Suite *durability_suite(void)
     TCase *stop = tcase_create("stop");
 
     tcase_add_checked_fixture(crash, new_server, stop_servers);
-    tcase_set_timeout(crash, timeout_s(90));
+    tcase_set_timeout(crash, ct_timeout_s(90));
     tcase_add_test(crash, sigkill_at_random_moments_loses_and_doubles_no_acknowledged_increment);
     suite_add_tcase(s, crash);
 
     tcase_add_checked_fixture(concurrency, new_server, stop_servers);
-    tcase_set_timeout(concurrency, timeout_s(75));
+    tcase_set_timeout(concurrency, ct_timeout_s(75));
     tcase_add_test(concurrency, eight_clients_adding_1250_each_to_one_model_count_exactly_10000);
     suite_add_tcase(s, concurrency);
 
     tcase_add_checked_fixture(storage, new_server, stop_servers);
-    tcase_set_timeout(storage, timeout_s(40));
+    tcase_set_timeout(storage, ct_timeout_s(40));
     tcase_add_test(storage,
                    full_database_answers_507_keeps_reads_and_acknowledged_writes_then_recovers);
     suite_add_tcase(s, storage);
 
     tcase_add_checked_fixture(stop, new_server, stop_servers);
-    tcase_set_timeout(stop, timeout_s(40));
+    tcase_set_timeout(stop, ct_timeout_s(40));
     tcase_add_test(stop, sigterm_while_counting_exits_0_and_keeps_every_acknowledged_increment);
     tcase_add_test(stop, after_sigterm_a_kept_alive_connection_gets_no_new_write_acknowledged);
     suite_add_tcase(s, stop);

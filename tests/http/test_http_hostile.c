@@ -24,19 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Sanitizer builds run the server 2-3 times slower: time budgets (never counts or
- * pass criteria) grow by this factor. CARBONTREE_SLOW_TESTS=<factor> overrides. */
-#if defined(__SANITIZE_ADDRESS__)
-#define BUILD_SLOWNESS 3.0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BUILD_SLOWNESS 3.0
-#endif
-#endif
-#ifndef BUILD_SLOWNESS
-#define BUILD_SLOWNESS 1.0
-#endif
-
 #define BODY_MAX             65536 /* the server's default --body-max */
 #define SLOW_CLIENTS         100
 #define PER_IP_LIMIT         32
@@ -47,32 +34,6 @@
 #define FRAMING_TIMEOUT_TEXT "3"
 
 static struct ct_server *srv;
-
-static double slowness(void)
-{
-    const char *env = getenv("CARBONTREE_SLOW_TESTS");
-    double factor = env && env[0] ? strtod(env, NULL) : 0.0;
-
-    if (factor < 1.0)
-        factor = BUILD_SLOWNESS;
-    return factor;
-}
-
-static int timeout_s(int base)
-{
-    return (int)((double)base * slowness());
-}
-
-static void sleep_s(double seconds)
-{
-    struct timespec ts;
-
-    if (seconds <= 0)
-        return;
-    ts.tv_sec = (time_t)seconds;
-    ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
-    nanosleep(&ts, NULL);
-}
 
 static void send_or_fail(const struct ct_server *s, const char *method, const char *path,
                          const char *json_text, long want)
@@ -654,7 +615,7 @@ END_TEST
 START_TEST(content_length_larger_than_the_body_then_close_stores_nothing)
 {
     char request[512], before[512], after[512];
-    double limit = FRAMING_TIMEOUT_S + 2.0 * slowness();
+    double limit = FRAMING_TIMEOUT_S + 2.0 * ct_slowness();
     bool closed;
     int status;
 
@@ -838,7 +799,7 @@ static void *slow_attack_run(void *cls)
         }
         a->sent++;
         for (int t = 0; t < 20 && !atomic_load(&a->stop); t++)
-            sleep_s(0.05);
+            ct_sleep_s(0.05);
     }
     return NULL;
 }
@@ -964,7 +925,7 @@ START_TEST(a_hundred_slow_header_connections_do_not_delay_a_client_from_another_
         }
         if (open_fds(srv->pid) > max_fds)
             max_fds = open_fds(srv->pid);
-        sleep_s(1.0 - (ct_now() - tick));
+        ct_sleep_s(1.0 - (ct_now() - tick));
     }
     kept = count_open(&attack);
     fprintf(stderr,
@@ -979,12 +940,12 @@ START_TEST(a_hundred_slow_header_connections_do_not_delay_a_client_from_another_
     /* Once they go quiet, the inactivity timeout reaps them. */
     atomic_store(&attack.stop, true);
     pthread_join(attack.thread, NULL);
-    deadline = ct_now() + CONN_TIMEOUT_S + 3.0 * slowness();
+    deadline = ct_now() + CONN_TIMEOUT_S + 3.0 * ct_slowness();
     while (count_open(&attack) > 0 && ct_now() < deadline)
-        sleep_s(0.1);
+        ct_sleep_s(0.1);
     ck_assert_msg(count_open(&attack) == 0,
                   "%d idle slow connections still open %d s after they went quiet",
-                  count_open(&attack), (int)(CONN_TIMEOUT_S + 3.0 * slowness()));
+                  count_open(&attack), (int)(CONN_TIMEOUT_S + 3.0 * ct_slowness()));
     for (int i = 0; i < SLOW_CLIENTS; i++)
         if (attack.fds[i] >= 0)
             close(attack.fds[i]);
@@ -1001,14 +962,14 @@ static Suite *hostile_suite(void)
 
     /* One seeded server for each table: every case checks it changed nothing. */
     tcase_add_unchecked_fixture(bad_input, start_seeded_server, stop_servers);
-    tcase_set_timeout(bad_input, timeout_s(15));
+    tcase_set_timeout(bad_input, ct_timeout_s(15));
     tcase_add_loop_test(bad_input, bad_input_gets_its_exact_problem_and_changes_nothing, 0,
                         N_BAD_CASES);
     tcase_add_test(bad_input, sql_metacharacters_in_text_fields_are_stored_verbatim);
     suite_add_tcase(s, bad_input);
 
     tcase_add_unchecked_fixture(framing, start_seeded_server_short_timeout, stop_servers);
-    tcase_set_timeout(framing, timeout_s(20));
+    tcase_set_timeout(framing, ct_timeout_s(20));
     tcase_add_test(framing,
                    body_one_byte_over_the_cap_or_declared_over_it_is_413_and_stores_nothing);
     tcase_add_test(framing, content_length_larger_than_the_body_then_close_stores_nothing);
@@ -1020,7 +981,7 @@ static Suite *hostile_suite(void)
     suite_add_tcase(s, framing);
 
     tcase_add_checked_fixture(slow, NULL, stop_servers);
-    tcase_set_timeout(slow, timeout_s(30));
+    tcase_set_timeout(slow, ct_timeout_s(30));
     tcase_add_test(slow,
                    a_hundred_slow_header_connections_do_not_delay_a_client_from_another_address);
     suite_add_tcase(s, slow);
