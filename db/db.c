@@ -83,6 +83,63 @@ enum err db_prepare(struct db *db, const char *sql, sqlite3_stmt **out)
     return db_map(db, sqlite3_prepare_v2(db->handle, sql, -1, out, NULL));
 }
 
+enum err db_cached(struct db *db, const char *sql, sqlite3_stmt **out)
+{
+    struct db_cached_stmt *slot = NULL;
+    sqlite3_stmt *stmt = NULL;
+    enum err rc;
+
+    for (size_t i = 0; i < db->n_cache; i++) {
+        struct db_cached_stmt *c = &db->cache[i];
+        if (c->sql != sql || strcmp(sqlite3_sql(c->stmt), sql) != 0)
+            continue;
+        if (c->in_use)
+            return db_prepare(db, sql, out); /* nested use: a private copy */
+        c->in_use = true;
+        *out = c->stmt;
+        return ERR_OK;
+    }
+    rc =
+        db_map(db, sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL));
+    if (rc != ERR_OK)
+        return rc;
+    if (db->n_cache < DB_STMT_CACHE) {
+        slot = &db->cache[db->n_cache++];
+    } else {
+        /* Full: replace the next entry not in use, round robin. */
+        for (size_t tries = 0; tries < DB_STMT_CACHE && slot == NULL; tries++) {
+            struct db_cached_stmt *c = &db->cache[db->next_evict];
+            db->next_evict = (db->next_evict + 1) % DB_STMT_CACHE;
+            if (!c->in_use) {
+                sqlite3_finalize(c->stmt);
+                slot = c;
+            }
+        }
+    }
+    if (slot != NULL) {
+        slot->sql = sql;
+        slot->stmt = stmt;
+        slot->in_use = true;
+    }
+    *out = stmt;
+    return ERR_OK;
+}
+
+void db_finish(struct db *db, sqlite3_stmt *stmt)
+{
+    if (stmt == NULL)
+        return;
+    for (size_t i = 0; i < db->n_cache; i++) {
+        if (db->cache[i].stmt == stmt && db->cache[i].in_use) {
+            sqlite3_reset(stmt);
+            sqlite3_clear_bindings(stmt);
+            db->cache[i].in_use = false;
+            return;
+        }
+    }
+    sqlite3_finalize(stmt);
+}
+
 int db_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *text)
 {
     if (text == NULL || text[0] == '\0')
@@ -201,8 +258,16 @@ static enum err configure(struct db *db, const struct db_options *options, char 
     return ERR_OK;
 }
 
+/* Process-wide SQLite settings, before the library initialises: no allocation
+ * statistics (they take a global lock on every malloc, which serialises threads). */
+static void configure_library(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 enum err db_open(const struct db_options *options, struct db **out, char *why, size_t why_len)
 {
+    static pthread_once_t library_once = PTHREAD_ONCE_INIT;
     struct db *db;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     enum err rc;
@@ -211,6 +276,7 @@ enum err db_open(const struct db_options *options, struct db **out, char *why, s
     assert(options && options->path && out);
     if (why_len > 0)
         why[0] = '\0';
+    pthread_once(&library_once, configure_library);
     if (options->create)
         flags |= SQLITE_OPEN_CREATE;
     db = calloc(1, sizeof *db);
@@ -244,6 +310,8 @@ void db_close(struct db *db)
         return;
     if (db->holds_write_lock && db->write_lock)
         pthread_mutex_unlock(db->write_lock);
+    for (size_t i = 0; i < db->n_cache; i++)
+        sqlite3_finalize(db->cache[i].stmt);
     sqlite3_close_v2(db->handle);
     free(db);
 }

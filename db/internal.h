@@ -7,8 +7,20 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
+/* Statements a connection keeps prepared between calls (db_cached). */
+#define DB_STMT_CACHE 48
+
+struct db_cached_stmt {
+    const char *sql; /* the caller's text, compared by address, then by content */
+    sqlite3_stmt *stmt;
+    bool in_use;
+};
+
 struct db {
     sqlite3 *handle;
+    struct db_cached_stmt cache[DB_STMT_CACHE];
+    size_t n_cache;
+    size_t next_evict;
     pthread_mutex_t *write_lock; /* the pool's lock, or NULL for a lone connection */
     bool holds_write_lock;
     char last_error[256];
@@ -28,6 +40,17 @@ enum err db_exec_script(struct db *db, const char *sql, int64_t key);
 
 /* Prepares one statement; ERR_DB (and a logged message) on failure. */
 enum err db_prepare(struct db *db, const char *sql, sqlite3_stmt **out);
+
+/* The connection's prepared copy of sql, prepared on first use and kept until the
+ * connection closes; end each use with db_finish. sql should be a string that
+ * lives as long as the program (a literal or a static array). When the cached copy
+ * is in use already (a nested call), a fresh statement is prepared instead. */
+enum err db_cached(struct db *db, const char *sql, sqlite3_stmt **out);
+
+/* Ends a use of a statement from db_cached or db_prepare: a cached one is reset
+ * and its bindings cleared for the next call, any other is finalized. NULL is a
+ * no-op. */
+void db_finish(struct db *db, sqlite3_stmt *stmt);
 
 /* Binds text, or NULL for an empty string. */
 int db_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *text);

@@ -12,14 +12,14 @@
 static enum err exec_keys(struct db *db, const char *sql, int n, const int64_t *values)
 {
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
 
     if (rc != ERR_OK)
         return rc;
     for (int i = 0; i < n; i++)
         sqlite3_bind_int64(stmt, i + 1, values[i]);
     rc = db_map(db, sqlite3_step(stmt));
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
 
@@ -83,7 +83,7 @@ enum err db_activity_insert(struct db *db, int64_t model_key, struct db_activity
         "methodology_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
         "RETURNING id, created_at";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     int step;
 
     if (rc != ERR_OK)
@@ -110,7 +110,7 @@ enum err db_activity_insert(struct db *db, int64_t model_key, struct db_activity
         step = sqlite3_step(stmt);
     }
     rc = db_map(db, step);
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     if (rc == ERR_OK)
         rc = refresh_own(db, model_key);
     return rc;
@@ -124,7 +124,7 @@ enum err db_activity_list(struct db *db, int64_t model_key, int64_t after_id, si
         "co2e_kg, co2e_kg_low, co2e_kg_high, inputs, result, methodology_version, created_at "
         "FROM activities WHERE model_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     size_t n = 0;
     int step;
 
@@ -162,7 +162,7 @@ enum err db_activity_list(struct db *db, int64_t model_key, int64_t after_id, si
     }
     if (rc == ERR_OK && step != SQLITE_ROW && step != SQLITE_DONE)
         rc = db_map(db, step);
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     if (rc != ERR_OK) {
         for (size_t i = 0; i < n; i++)
             db_activity_cleanup(&items[i]);
@@ -192,7 +192,7 @@ static enum err largest_total(struct db *db, int64_t model_key, int64_t *largest
                               "JOIN model_ledger l ON l.model_id = c.ancestor_id "
                               "WHERE c.descendant_id = ?1";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     int step;
 
     if (rc != ERR_OK)
@@ -203,7 +203,7 @@ static enum err largest_total(struct db *db, int64_t model_key, int64_t *largest
         *largest = sqlite3_column_int64(stmt, 0);
     else
         rc = db_map(db, step);
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
 
@@ -211,7 +211,7 @@ static enum err model_inferences(struct db *db, int64_t model_key, int64_t *tota
 {
     static const char sql[] = "SELECT inferences FROM model_ledger WHERE model_id = ?1";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     int step;
 
     if (rc != ERR_OK)
@@ -222,7 +222,7 @@ static enum err model_inferences(struct db *db, int64_t model_key, int64_t *tota
         *total = sqlite3_column_int64(stmt, 0);
     else
         rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
 
@@ -258,14 +258,14 @@ enum err db_inferences_add(struct db *db, int64_t model_key, int64_t delta, cons
                        2, both);
     if (rc != ERR_OK)
         return rc;
-    rc = db_prepare(db, daily_sql, &stmt);
+    rc = db_cached(db, daily_sql, &stmt);
     if (rc != ERR_OK)
         return rc;
     sqlite3_bind_int64(stmt, 1, model_key);
     sqlite3_bind_text(stmt, 2, day, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(stmt, 3, delta);
     rc = db_map(db, sqlite3_step(stmt));
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     if (rc != ERR_OK)
         return rc;
 out:
@@ -288,7 +288,7 @@ enum err db_counter_put(struct db *db, int64_t model_key, const char *reporter, 
         "resets = resets + excluded.resets, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
     sqlite3_stmt *stmt = NULL;
     int64_t old = 0, counted;
-    enum err rc = db_prepare(db, get_sql, &stmt);
+    enum err rc = db_cached(db, get_sql, &stmt);
     int step;
 
     if (rc != ERR_OK)
@@ -300,7 +300,7 @@ enum err db_counter_put(struct db *db, int64_t model_key, const char *reporter, 
         old = sqlite3_column_int64(stmt, 0);
     else if (step != SQLITE_DONE)
         rc = db_map(db, step);
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     if (rc != ERR_OK)
         return rc;
     *previous = old;
@@ -313,7 +313,7 @@ enum err db_counter_put(struct db *db, int64_t model_key, const char *reporter, 
     rc = db_inferences_add(db, model_key, counted, day, NULL);
     if (rc != ERR_OK)
         return rc;
-    rc = db_prepare(db, put_sql, &stmt);
+    rc = db_cached(db, put_sql, &stmt);
     if (rc != ERR_OK)
         return rc;
     sqlite3_bind_int64(stmt, 1, model_key);
@@ -321,7 +321,7 @@ enum err db_counter_put(struct db *db, int64_t model_key, const char *reporter, 
     sqlite3_bind_int64(stmt, 3, total);
     sqlite3_bind_int(stmt, 4, is_reset ? 1 : 0);
     rc = db_map(db, sqlite3_step(stmt));
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     if (rc == ERR_OK)
         *delta = counted;
     return rc;
@@ -333,7 +333,7 @@ enum err db_inference_series(struct db *db, int64_t model_key, const char *from,
     static const char sql[] = "SELECT day, count FROM inference_daily WHERE model_id = ?1 "
                               "AND day >= ?2 AND day <= ?3 ORDER BY day LIMIT ?4";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     size_t n = 0;
     int step;
 
@@ -350,7 +350,7 @@ enum err db_inference_series(struct db *db, int64_t model_key, const char *from,
     }
     if (step != SQLITE_DONE)
         rc = db_map(db, step);
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     *n_out = n;
     return rc;
 }
@@ -369,7 +369,7 @@ enum err db_lineage_load(struct db *db, int64_t model_key, struct db_lineage_row
     sqlite3_stmt *stmt = NULL;
     struct db_lineage_row *rows = NULL;
     size_t n = 0, cap = 0;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     int step;
 
     *rows_out = NULL;
@@ -415,7 +415,7 @@ enum err db_lineage_load(struct db *db, int64_t model_key, struct db_lineage_row
     }
     if (rc == ERR_OK && step != SQLITE_DONE)
         rc = db_map(db, step);
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     if (rc == ERR_OK && n == 0)
         rc = ERR_NOT_FOUND;
     if (rc != ERR_OK) {
@@ -432,7 +432,7 @@ enum err db_lineage_load(struct db *db, int64_t model_key, struct db_lineage_row
 enum err db_profile_set(struct db *db, int64_t model_key, const char *profile_json)
 {
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, "UPDATE model_ledger SET profile = ?2 WHERE model_id = ?1", &stmt);
+    enum err rc = db_cached(db, "UPDATE model_ledger SET profile = ?2 WHERE model_id = ?1", &stmt);
 
     if (rc != ERR_OK)
         return rc;
@@ -441,14 +441,14 @@ enum err db_profile_set(struct db *db, int64_t model_key, const char *profile_js
     rc = db_map(db, sqlite3_step(stmt));
     if (rc == ERR_OK && sqlite3_changes(db->handle) == 0)
         rc = ERR_NOT_FOUND;
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
 
 enum err db_profile_get(struct db *db, int64_t model_key, char **profile_json)
 {
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, "SELECT profile FROM model_ledger WHERE model_id = ?1", &stmt);
+    enum err rc = db_cached(db, "SELECT profile FROM model_ledger WHERE model_id = ?1", &stmt);
     int step;
 
     *profile_json = NULL;
@@ -463,7 +463,7 @@ enum err db_profile_get(struct db *db, int64_t model_key, char **profile_json)
     } else if (step != SQLITE_ROW) {
         rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
     }
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
 
@@ -473,7 +473,7 @@ enum err db_family_page(struct db *db, int64_t model_key, int64_t after_key, siz
     static const char sql[] = "SELECT descendant_id FROM model_closure WHERE ancestor_id = ?1 "
                               "AND descendant_id > ?2 ORDER BY descendant_id LIMIT ?3";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     size_t n = 0;
     int step;
 
@@ -493,7 +493,7 @@ enum err db_family_page(struct db *db, int64_t model_key, int64_t after_key, siz
     }
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         rc = db_map(db, step);
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     *n_keys = n;
     return rc;
 }
@@ -504,7 +504,7 @@ enum err db_idempotency_get(struct db *db, const char *scope, const char *key, c
     static const char sql[] = "SELECT request_hash, status, response FROM idempotency_keys "
                               "WHERE scope = ?1 AND key = ?2";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     int step;
 
     if (rc != ERR_OK)
@@ -521,7 +521,7 @@ enum err db_idempotency_get(struct db *db, const char *scope, const char *key, c
     } else {
         rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
     }
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
 
@@ -531,7 +531,7 @@ enum err db_idempotency_put(struct db *db, const char *scope, const char *key,
     static const char sql[] = "INSERT INTO idempotency_keys (scope, key, request_hash, status, "
                               "response) VALUES (?1, ?2, ?3, ?4, ?5)";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
 
     if (rc != ERR_OK)
         return rc;
@@ -541,6 +541,6 @@ enum err db_idempotency_put(struct db *db, const char *scope, const char *key,
     sqlite3_bind_int(stmt, 4, status);
     sqlite3_bind_text(stmt, 5, response, -1, SQLITE_TRANSIENT);
     rc = db_map(db, sqlite3_step(stmt));
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }

@@ -46,7 +46,7 @@ enum err db_storage_size(struct db *db, struct db_storage_size *out)
         "SELECT p.page_count, s.page_size FROM pragma_page_count() p, pragma_page_size() s";
     sqlite3_stmt *stmt = NULL;
     const char *path;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     int step;
 
     if (rc != ERR_OK)
@@ -58,7 +58,7 @@ enum err db_storage_size(struct db *db, struct db_storage_size *out)
     } else {
         rc = db_map(db, step);
     }
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     if (rc != ERR_OK)
         return rc;
     /* The WAL file sits beside the database; none for an in-memory database, and
@@ -79,7 +79,7 @@ enum err db_metrics_top_models(struct db *db, size_t limit, int64_t *keys, size_
     static const char sql[] =
         "SELECT model_id FROM model_ledger ORDER BY inferences DESC, model_id LIMIT ?1";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     size_t n = 0;
     int step = SQLITE_DONE;
 
@@ -91,7 +91,7 @@ enum err db_metrics_top_models(struct db *db, size_t limit, int64_t *keys, size_
         keys[n++] = sqlite3_column_int64(stmt, 0);
     if (n < limit && step != SQLITE_DONE)
         rc = db_map(db, step);
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     if (rc == ERR_OK)
         *n_keys = n;
     return rc;
@@ -114,7 +114,7 @@ enum err db_metrics_families(struct db *db, size_t limit, struct db_family_total
         " JOIN model_ledger d ON d.model_id = c.descendant_id"
         " GROUP BY r.id ORDER BY r.uses DESC, r.id";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     size_t n = 0;
     int step = SQLITE_DONE;
 
@@ -134,7 +134,7 @@ enum err db_metrics_families(struct db *db, size_t limit, struct db_family_total
     }
     if (n < limit && step != SQLITE_DONE)
         rc = db_map(db, step);
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     if (rc == ERR_OK)
         *n_items = n;
     return rc;

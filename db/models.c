@@ -37,7 +37,7 @@ static enum err load_parents(struct db *db, struct core_model *m)
                               "JOIN models p ON p.id = e.parent_id WHERE e.child_id = ?1 "
                               "ORDER BY e.position";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     int step;
     char relation[32];
 
@@ -59,7 +59,7 @@ static enum err load_parents(struct db *db, struct core_model *m)
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         rc = db_map(db, step);
 out:
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
 
@@ -71,7 +71,7 @@ static enum err find_key(struct db *db, const struct core_model_id *id, int64_t 
         "SELECT m.id, m.depth, (SELECT count(*) FROM model_parents c WHERE c.parent_id = m.id) "
         "FROM models m WHERE m.namespace = ?1 AND m.name = ?2";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     int step;
 
     if (rc != ERR_OK)
@@ -90,7 +90,7 @@ static enum err find_key(struct db *db, const struct core_model_id *id, int64_t 
     } else {
         rc = db_map(db, step);
     }
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
 
@@ -119,7 +119,7 @@ static enum err insert_edges(struct db *db, const struct core_model *m, const in
     static const char sql[] = "INSERT INTO model_parents (child_id, parent_id, relation, position) "
                               "VALUES (?1, ?2, ?3, ?4)";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
 
     for (size_t i = 0; rc == ERR_OK && i < m->n_parents; i++) {
         sqlite3_bind_int64(stmt, 1, m->key);
@@ -129,7 +129,7 @@ static enum err insert_edges(struct db *db, const struct core_model *m, const in
         rc = db_map(db, sqlite3_step(stmt));
         sqlite3_reset(stmt);
     }
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
 
@@ -188,7 +188,7 @@ static enum err collect_ancestors(struct db *db, int64_t key, int64_t **keys, si
     static const char sql[] =
         "SELECT ancestor_id FROM model_closure WHERE descendant_id = ?1 AND ancestor_id <> ?1";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     int step;
 
     if (rc != ERR_OK)
@@ -209,7 +209,7 @@ static enum err collect_ancestors(struct db *db, int64_t key, int64_t **keys, si
     }
     if (rc == ERR_OK && step != SQLITE_DONE)
         rc = db_map(db, step);
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
 
@@ -218,7 +218,7 @@ static enum err read_back(struct db *db, struct core_model *m)
     static const char sql[] = "SELECT " MODEL_COLUMNS "FROM models m WHERE m.id = ?1";
     sqlite3_stmt *stmt = NULL;
     struct core_model stored;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     int step;
 
     if (rc != ERR_OK)
@@ -228,14 +228,14 @@ static enum err read_back(struct db *db, struct core_model *m)
     if (step == SQLITE_ROW) {
         read_model_row(stmt, &stored);
         stored.n_parents = 0;
-        sqlite3_finalize(stmt);
+        db_finish(db, stmt);
         rc = load_parents(db, &stored);
         if (rc == ERR_OK)
             *m = stored;
         return rc;
     }
     rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
 
@@ -251,7 +251,7 @@ enum err db_model_insert(struct db *db, struct core_model *m, size_t *bad_parent
     rc = resolve_parents(db, m, keys, &depth, bad_parent);
     if (rc != ERR_OK)
         return rc;
-    rc = db_prepare(db, sql, &stmt);
+    rc = db_cached(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
     sqlite3_bind_text(stmt, 1, m->id.ns, -1, SQLITE_TRANSIENT);
@@ -265,7 +265,7 @@ enum err db_model_insert(struct db *db, struct core_model *m, size_t *bad_parent
         sqlite3_bind_null(stmt, 6);
     sqlite3_bind_int(stmt, 7, depth);
     rc = db_map(db, sqlite3_step(stmt));
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     if (rc != ERR_OK)
         return rc;
     m->key = sqlite3_last_insert_rowid(db->handle);
@@ -284,7 +284,7 @@ enum err db_model_get(struct db *db, const struct core_model_id *id, struct core
     static const char sql[] =
         "SELECT " MODEL_COLUMNS "FROM models m WHERE m.namespace = ?1 AND m.name = ?2";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     int step;
 
     if (rc != ERR_OK)
@@ -294,11 +294,11 @@ enum err db_model_get(struct db *db, const struct core_model_id *id, struct core
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         read_model_row(stmt, out);
-        sqlite3_finalize(stmt);
+        db_finish(db, stmt);
         return load_parents(db, out);
     }
     rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
 
@@ -323,7 +323,7 @@ enum err db_model_list(struct db *db, const struct db_model_filter *filter,
         if (rc != ERR_OK)
             return rc;
     }
-    rc = db_prepare(db, sql, &stmt);
+    rc = db_cached(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
     sqlite3_bind_int64(stmt, 1, filter->after_key);
@@ -342,7 +342,7 @@ enum err db_model_list(struct db *db, const struct db_model_filter *filter,
     }
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         rc = db_map(db, step);
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     for (size_t i = 0; rc == ERR_OK && i < n; i++)
         rc = load_parents(db, &items[i]);
     if (rc == ERR_OK)
@@ -357,7 +357,7 @@ enum err db_model_update_metadata(struct db *db, const struct core_model *m)
         "version = version + 1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
         "WHERE id = ?1";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
 
     if (rc != ERR_OK)
         return rc;
@@ -372,7 +372,7 @@ enum err db_model_update_metadata(struct db *db, const struct core_model *m)
     rc = db_map(db, sqlite3_step(stmt));
     if (rc == ERR_OK && sqlite3_changes(db->handle) == 0)
         rc = ERR_NOT_FOUND;
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
 
@@ -383,7 +383,7 @@ static enum err check_no_cycle(struct db *db, int64_t key, int64_t candidate)
     static const char sql[] =
         "SELECT 1 FROM model_closure WHERE ancestor_id = ?1 AND descendant_id = ?2";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     int step;
 
     if (rc != ERR_OK)
@@ -395,7 +395,7 @@ static enum err check_no_cycle(struct db *db, int64_t key, int64_t candidate)
         rc = ERR_CONFLICT;
     else if (step != SQLITE_DONE)
         rc = db_map(db, step);
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
 
@@ -481,7 +481,7 @@ static enum err check_room_for_subtree(struct db *db, int64_t key, int64_t paren
         "(SELECT max(l.descendant_inferences) FROM model_closure c JOIN model_ledger l "
         " ON l.model_id = c.ancestor_id WHERE c.descendant_id = ?2)";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     int step;
 
     if (rc != ERR_OK)
@@ -497,7 +497,7 @@ static enum err check_room_for_subtree(struct db *db, int64_t key, int64_t paren
     } else {
         rc = db_map(db, step);
     }
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
 
@@ -531,12 +531,12 @@ enum err db_model_set_parents(struct db *db, struct core_model *m, size_t *bad_p
         goto out;
     {
         sqlite3_stmt *stmt = NULL;
-        rc = db_prepare(db, "DELETE FROM model_parents WHERE child_id = ?1", &stmt);
+        rc = db_cached(db, "DELETE FROM model_parents WHERE child_id = ?1", &stmt);
         if (rc != ERR_OK)
             goto out;
         sqlite3_bind_int64(stmt, 1, m->key);
         rc = db_map(db, sqlite3_step(stmt));
-        sqlite3_finalize(stmt);
+        db_finish(db, stmt);
     }
     if (rc == ERR_OK)
         rc = insert_edges(db, m, keys);
@@ -567,12 +567,12 @@ enum err db_model_delete(struct db *db, const struct core_model_id *id)
     rc = ledger_remove_member(db, key);
     if (rc != ERR_OK)
         return rc;
-    rc = db_prepare(db, "DELETE FROM models WHERE id = ?1", &stmt);
+    rc = db_cached(db, "DELETE FROM models WHERE id = ?1", &stmt);
     if (rc != ERR_OK)
         return rc;
     sqlite3_bind_int64(stmt, 1, key);
     rc = db_map(db, sqlite3_step(stmt));
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
 

@@ -28,7 +28,7 @@ enum err db_token_insert(struct db *db, struct db_token *t)
     static const char sql[] = "INSERT INTO tokens (token_hash, name, scopes, namespaces, is_admin) "
                               "VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id, created_at";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     int step;
 
     if (rc != ERR_OK)
@@ -45,7 +45,7 @@ enum err db_token_insert(struct db *db, struct db_token *t)
         step = sqlite3_step(stmt);
     }
     rc = db_map(db, step);
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
 
@@ -53,7 +53,7 @@ enum err db_token_find(struct db *db, const unsigned char hash[32], struct db_to
 {
     static const char sql[] = "SELECT " TOKEN_COLUMNS " FROM tokens WHERE token_hash = ?1";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     int step;
 
     if (rc != ERR_OK)
@@ -64,7 +64,7 @@ enum err db_token_find(struct db *db, const unsigned char hash[32], struct db_to
         read_token(stmt, out);
     else
         rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
 
@@ -74,7 +74,7 @@ enum err db_token_list(struct db *db, int64_t after_id, size_t limit, struct db_
     static const char sql[] =
         "SELECT " TOKEN_COLUMNS " FROM tokens WHERE id > ?1 ORDER BY id LIMIT ?2";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     size_t n = 0;
     int step;
 
@@ -93,7 +93,7 @@ enum err db_token_list(struct db *db, int64_t after_id, size_t limit, struct db_
     }
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         rc = db_map(db, step);
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     *n_items = n;
     return rc;
 }
@@ -104,7 +104,7 @@ enum err db_token_revoke(struct db *db, int64_t id, struct db_token *out)
                               "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) "
                               "WHERE id = ?1 RETURNING " TOKEN_COLUMNS;
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_prepare(db, sql, &stmt);
+    enum err rc = db_cached(db, sql, &stmt);
     int step;
 
     if (rc != ERR_OK)
@@ -118,7 +118,7 @@ enum err db_token_revoke(struct db *db, int64_t id, struct db_token *out)
     } else {
         rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
     }
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
 
@@ -137,6 +137,6 @@ enum err db_token_has_admin(struct db *db, bool *has_admin)
         *has_admin = sqlite3_column_int(stmt, 0) != 0;
     else
         rc = db_map(db, step);
-    sqlite3_finalize(stmt);
+    db_finish(db, stmt);
     return rc;
 }
