@@ -233,6 +233,20 @@ enum err api_cli_import(const struct api_config *config, const char *path, size_
 enum err api_read_gate(struct api_service *s, const struct api_request *req,
                        struct api_reply *reply);
 
+/* ---- group commit (api/group.c) ---- */
+
+/* Runs many write requests in one transaction on the calling thread's connection:
+ * api_group_begin, then the handlers (each write of theirs becomes a savepoint of
+ * the group), then api_group_commit, which commits once and only then reports the
+ * changes the handlers made (api_changes_report is held back meanwhile). After a
+ * failed commit, or api_group_rollback, none of the group's writes or changes
+ * stand: the caller runs each request again on its own. api_group_is_intact is
+ * false once a storage failure has ended the transaction. */
+enum err api_group_begin(struct api_service *s);
+bool api_group_is_intact(struct api_service *s);
+enum err api_group_commit(struct api_service *s, size_t n_writes);
+void api_group_rollback(struct api_service *s);
+
 /* ---- what writes changed (api/changes.c) ---- */
 
 enum api_change_kind {
@@ -258,7 +272,8 @@ struct api_change_totals {
     uint64_t inferences;
 };
 
-/* Called by every write path after its commit; thread-safe. */
+/* Called by every write path after its commit; thread-safe. Inside a group
+ * (api_group_begin) the report waits for the group's commit. */
 void api_changes_report(struct api_service *s, enum api_change_kind kind,
                         const struct core_model_id *model, int64_t delta);
 /* Registers the one observer of changes (e.g. a metrics exporter), or NULL. */

@@ -320,6 +320,12 @@ enum err db_write_begin(struct db *db)
 {
     enum err rc;
 
+    if (db->in_group) {
+        assert(!db->in_savepoint);
+        rc = db_exec(db, "SAVEPOINT write");
+        db->in_savepoint = rc == ERR_OK;
+        return rc;
+    }
     assert(!db->holds_write_lock);
     if (db->write_lock) {
         pthread_mutex_lock(db->write_lock);
@@ -341,9 +347,30 @@ static void release_write_lock(struct db *db)
     }
 }
 
+/* Ends the open write of a group: kept (RELEASE) or undone (ROLLBACK TO). After
+ * SQLite has rolled the whole transaction back, there is no savepoint left. */
+static enum err end_savepoint(struct db *db, bool keep)
+{
+    enum err rc = ERR_OK;
+
+    assert(db->in_savepoint);
+    db->in_savepoint = false;
+    if (sqlite3_get_autocommit(db->handle))
+        return ERR_DB;
+    if (keep)
+        rc = db_exec(db, "RELEASE write");
+    if (!keep || rc != ERR_OK)
+        sqlite3_exec(db->handle, "ROLLBACK TO write; RELEASE write", NULL, NULL, NULL);
+    return keep ? rc : ERR_OK;
+}
+
 enum err db_write_commit(struct db *db)
 {
-    enum err rc = db_exec(db, "COMMIT");
+    enum err rc;
+
+    if (db->in_group)
+        return end_savepoint(db, true);
+    rc = db_exec(db, "COMMIT");
 
     if (rc == ERR_OK)
         db_write_batch_observe(1); /* one write per transaction until writes are grouped */
@@ -355,9 +382,59 @@ enum err db_write_commit(struct db *db)
 
 void db_write_rollback(struct db *db)
 {
+    if (db->in_group) {
+        if (db->in_savepoint)
+            end_savepoint(db, false);
+        return;
+    }
     if (!sqlite3_get_autocommit(db->handle))
         sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
     release_write_lock(db);
+}
+
+enum err db_group_begin(struct db *db)
+{
+    enum err rc;
+
+    assert(!db->in_group);
+    rc = db_write_begin(db);
+    db->in_group = rc == ERR_OK;
+    return rc;
+}
+
+bool db_group_is_intact(struct db *db)
+{
+    return db->in_group && !sqlite3_get_autocommit(db->handle);
+}
+
+enum err db_group_commit(struct db *db, size_t n_writes)
+{
+    enum err rc;
+
+    assert(db->in_group && !db->in_savepoint);
+    db->in_group = false;
+    if (sqlite3_get_autocommit(db->handle)) {
+        /* SQLite ended the transaction after a storage failure: nothing to commit. */
+        release_write_lock(db);
+        return ERR_DB;
+    }
+    rc = db_exec(db, "COMMIT");
+    if (rc == ERR_OK)
+        db_write_batch_observe(n_writes);
+    if (rc != ERR_OK && !sqlite3_get_autocommit(db->handle))
+        sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
+    release_write_lock(db);
+    return rc;
+}
+
+void db_group_rollback(struct db *db)
+{
+    if (!db->in_group)
+        return;
+    if (db->in_savepoint)
+        end_savepoint(db, false);
+    db->in_group = false;
+    db_write_rollback(db);
 }
 
 enum err db_read_begin(struct db *db)

@@ -73,6 +73,19 @@ enum err db_write_begin(struct db *db);
 enum err db_write_commit(struct db *db);
 void db_write_rollback(struct db *db);
 
+/* Group commit: one transaction that carries many writes, committed (and synced)
+ * once. Between db_group_begin and db_group_commit or db_group_rollback, each
+ * db_write_begin ... db_write_commit on the connection is a savepoint of the
+ * group: db_write_rollback undoes that write alone, db_write_commit keeps it until
+ * the group commits. A storage failure may end the whole transaction (SQLite rolls
+ * it back): db_group_is_intact says whether the group still holds its writes.
+ * db_group_commit records the batch of n_writes in db_write_batches; a commit that
+ * fails rolls the group back and returns the mapped error. */
+enum err db_group_begin(struct db *db);
+bool db_group_is_intact(struct db *db);
+enum err db_group_commit(struct db *db, size_t n_writes);
+void db_group_rollback(struct db *db);
+
 /* Read snapshot: every read in between sees one consistent state. */
 enum err db_read_begin(struct db *db);
 void db_read_end(struct db *db);
@@ -439,8 +452,8 @@ enum err db_metrics_families(struct db *db, size_t limit, struct db_family_total
 #define DB_WRITE_BATCH_BUCKETS 9
 
 /* Committed write transactions by the number of writes each carried, since the
- * process started (all pools): cumulative counts at or below each bound. Today
- * every write commits on its own, so every batch has size 1. */
+ * process started (all pools): cumulative counts at or below each bound. A write
+ * committed on its own is a batch of 1; a group commit is a batch of its writes. */
 struct db_write_batches {
     uint64_t bound[DB_WRITE_BATCH_BUCKETS];    /* writes per transaction, increasing */
     uint64_t count_le[DB_WRITE_BATCH_BUCKETS]; /* batches with at most bound[i] writes */
