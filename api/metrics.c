@@ -176,8 +176,8 @@ static void service_metrics(struct api_service *s, struct text *t)
 
     db_write_batches(&batches);
     family(t, "carbontree_db_write_batch_size", "histogram",
-           "Writes per committed write transaction since the process started. Every write "
-           "commits in a transaction of its own for now, so every observation is 1.");
+           "Writes per committed write transaction (one fsync) since the process started: "
+           "writes that arrive together are committed as one group.");
     for (size_t i = 0; i < DB_WRITE_BATCH_BUCKETS; i++) {
         snprintf(le, sizeof le, "%" PRIu64, batches.bound[i]);
         label = (struct label){"le", le};

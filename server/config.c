@@ -65,6 +65,10 @@ static const struct option_def options[] = {
      "write the bound port to this file once listening"},
     {"--auto-migrate", "CARBONTREE_AUTO_MIGRATE", OPT_BOOL, OFF(auto_migrate), 0, 0, "0",
      "apply pending migrations before serving (creates the database file)"},
+    {"--write-batch-max", "CARBONTREE_WRITE_BATCH_MAX", OPT_UINT, OFF(write_batch_max), 1, 4096,
+     "256",
+     "write requests one transaction (one fsync) carries at most when they arrive together "
+     "(1: every write commits on its own)"},
     {"--write-rate-limit", "CARBONTREE_WRITE_RATE_LIMIT", OPT_DOUBLE, OFF(write_rate_per_s), 0,
      1000000, "0", "writes per second each token may make (0: no limit); beyond it 429"},
     {"--write-burst", "CARBONTREE_WRITE_BURST", OPT_DOUBLE, OFF(write_burst), 0, 1000000, "0",

@@ -32,6 +32,7 @@ struct config {
     bool is_read_auth;
     unsigned metrics_max_models;
     const char *cors_origins; /* comma-separated origins, or "*"; empty: CORS off */
+    unsigned write_batch_max; /* writes one group commit carries at most */
 };
 
 /* Fills cfg with defaults, then the environment. Returns false and prints to err

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "routes.h"
+#include "writer.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,6 +39,7 @@ struct http_server {
     uint32_t boot_id;
     struct http_metrics *metrics; /* what GET /metrics tells of HTTP */
     struct cors *cors;            /* NULL: no CORS headers */
+    struct writer *writer;        /* runs the write routes, in groups */
 };
 
 struct request_ctx {
@@ -60,6 +62,11 @@ struct request_ctx {
     unsigned status;
     size_t bytes_out;
     struct api_request req;
+    /* A write waits, suspended, for the writer; then its answer is sent. */
+    struct MHD_Connection *conn;
+    struct writer_job job;
+    struct api_reply *write_reply;
+    atomic_bool is_write_done;
 };
 
 static double elapsed_ms(const struct timespec *since)
@@ -356,6 +363,46 @@ static bool append_body(struct request_ctx *ctx, const char *data, size_t len)
     return true;
 }
 
+static int run_write(void *arg)
+{
+    struct request_ctx *ctx = arg;
+
+    api_reply_cleanup(ctx->write_reply);
+    api_reply_init(ctx->write_reply);
+    route_dispatch(ctx->server->service, &ctx->match, &ctx->req, ctx->body, ctx->body_len,
+                   ctx->write_reply);
+    return ctx->write_reply->status;
+}
+
+static void write_done(void *arg)
+{
+    struct request_ctx *ctx = arg;
+
+    atomic_store(&ctx->is_write_done, true);
+    MHD_resume_connection(ctx->conn);
+}
+
+/* Hands a write route to the writer and suspends the connection until its group
+ * has committed; the answer goes out when libmicrohttpd calls on_request again. */
+static enum MHD_Result queue_write(struct MHD_Connection *conn, struct request_ctx *ctx)
+{
+    ctx->write_reply = malloc(sizeof *ctx->write_reply);
+    if (ctx->write_reply == NULL)
+        return send_problem(conn, ctx, ERR_NO_MEMORY, "out of memory");
+    api_reply_init(ctx->write_reply);
+    ctx->conn = conn;
+    ctx->job.run = run_write;
+    ctx->job.done = write_done;
+    ctx->job.arg = ctx;
+    MHD_suspend_connection(conn);
+    if (!writer_submit(ctx->server->writer, &ctx->job)) {
+        /* The writer has stopped (shutdown): the write runs here, on its own. */
+        run_write(ctx);
+        write_done(ctx);
+    }
+    return MHD_YES;
+}
+
 static enum MHD_Result finish_request(struct MHD_Connection *conn, struct request_ctx *ctx)
 {
     struct api_reply reply;
@@ -371,6 +418,13 @@ static enum MHD_Result finish_request(struct MHD_Connection *conn, struct reques
     }
     if (ctx->body_too_large)
         return send_problem(conn, ctx, ERR_PAYLOAD_TOO_LARGE, "the body is larger than allowed");
+    if (ctx->write_reply != NULL) {
+        if (!atomic_load(&ctx->is_write_done))
+            return MHD_YES; /* not resumed by the writer: keep waiting */
+        return send_reply(conn, ctx, ctx->write_reply);
+    }
+    if (ctx->match.route->flags & ROUTE_WRITE && ctx->server->writer != NULL)
+        return queue_write(conn, ctx);
     api_reply_init(&reply);
     route_dispatch(ctx->server->service, &ctx->match, &ctx->req, ctx->body, ctx->body_len, &reply);
     ret = send_reply(conn, ctx, &reply);
@@ -442,6 +496,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         log_write(LOG_INFO, ctx->request_id, "%s %s %u %zu %.3fms%s", ctx->method, ctx->log_path,
                   ctx->responded ? ctx->status : 0, ctx->bytes_out, ms,
                   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+    if (ctx->write_reply != NULL) {
+        api_reply_cleanup(ctx->write_reply);
+        free(ctx->write_reply);
+    }
     free(ctx->body);
     free(ctx->path);
     free(ctx);
@@ -513,12 +571,20 @@ enum err http_start(const struct config *cfg, struct api_service *service, struc
         free(server);
         return ERR_NO_MEMORY;
     }
+    if (writer_start(service, cfg->write_batch_max, &server->writer) != ERR_OK) {
+        snprintf(why, why_len, "cannot start the writer thread");
+        http_metrics_destroy(server->metrics);
+        cors_destroy(server->cors);
+        free(server);
+        return ERR_NO_MEMORY;
+    }
     api_metrics_set_source(service, http_metrics_render, server->metrics);
     if (getrandom(&server->boot_id, sizeof server->boot_id, 0) != sizeof server->boot_id)
         server->boot_id = (uint32_t)time(NULL) ^ (uint32_t)getpid();
     /* Thread pool on epoll: each worker thread gets its own database connection
      * (api's pool keys connections by thread). ITC allows quiescing on shutdown. */
-    flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+            MHD_ALLOW_SUSPEND_RESUME;
     if (is_ipv6)
         flags |= MHD_USE_IPv6;
     server->daemon = MHD_start_daemon(
@@ -533,6 +599,7 @@ enum err http_start(const struct config *cfg, struct api_service *service, struc
         snprintf(why, why_len, "cannot listen on %s port %u (address in use or not permitted)",
                  cfg->listen_addr, cfg->port);
         api_metrics_set_source(service, NULL, NULL);
+        writer_stop(server->writer);
         http_metrics_destroy(server->metrics);
         cors_destroy(server->cors);
         free(server);
@@ -567,6 +634,9 @@ bool http_stop(struct http_server *server, unsigned grace_ms)
         nanosleep(&pause, NULL);
     }
     idle = atomic_load(&server->in_flight) == 0;
+    /* Writes still queued run and answer first: the daemon must not close a
+     * connection the writer still holds. Later writes run on their own thread. */
+    writer_stop(server->writer);
     MHD_stop_daemon(server->daemon);
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);

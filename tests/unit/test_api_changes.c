@@ -1,9 +1,15 @@
 /* The api layer without sockets: every write path reports what it changed to one
  * place (api/changes.c) after its commit, and nothing for a refused or replayed
+ * request; group commit keeps a group's accepted writes and undoes a refused one
+ * alone, and the writer (server/writer.c) runs a failed group again request by
  * request. */
 #include "api.h"
+#include "db.h"
+#include "writer.h"
 
 #include <check.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +157,173 @@ START_TEST(refused_and_replayed_writes_report_nothing)
 }
 END_TEST
 
+static int get_model(const char *ns, const char *name)
+{
+    char path[96];
+
+    snprintf(path, sizeof path, "/v1/models/%s/%s", ns, name);
+    return call(api_models_get, "GET", path, NULL, ns, name, NULL, NULL);
+}
+
+static int post_model(const char *id)
+{
+    char body[96];
+
+    snprintf(body, sizeof body, "{\"id\": \"%s\"}", id);
+    return call(api_models_post, "POST", "/v1/models", body, NULL, NULL, NULL, AUTH);
+}
+
+START_TEST(a_group_keeps_accepted_writes_undoes_a_refused_one_and_reports_after_commit)
+{
+    struct db_write_batches before, after;
+
+    db_write_batches(&before);
+    ck_assert_int_eq(api_group_begin(service), ERR_OK);
+    ck_assert_int_eq(post_model("g/one"), 201);
+    ck_assert_int_eq(post_model("g/one"), 409); /* refused: its savepoint alone is undone */
+    ck_assert_int_eq(call(api_inferences_post, "POST", "/v1/models/g/one/inferences",
+                          "{\"count\": 5}", "g", "one", "k", AUTH),
+                     200);
+    ck_assert_int_eq(post_model("g/bad id"), 422);
+    ck_assert(api_group_is_intact(service));
+    ck_assert_uint_eq(n_seen, 0); /* held until the commit */
+    ck_assert_int_eq(api_group_commit(service, 2), ERR_OK);
+    ck_assert_uint_eq(n_seen, 2);
+    ck_assert_int_eq(seen[0].kind, API_CHANGE_MODEL_ADDED);
+    ck_assert_int_eq(seen[1].kind, API_CHANGE_INFERENCES);
+    ck_assert_int_eq(seen[1].delta, 5);
+    ck_assert_int_eq(get_model("g", "one"), 200);
+    db_write_batches(&after);
+    ck_assert_uint_eq(after.count - before.count, 1);
+    ck_assert_uint_eq(after.writes - before.writes, 2);
+}
+END_TEST
+
+START_TEST(a_rolled_back_group_leaves_nothing_and_reports_nothing)
+{
+    ck_assert_int_eq(api_group_begin(service), ERR_OK);
+    ck_assert_int_eq(post_model("g/two"), 201);
+    api_group_rollback(service);
+    ck_assert_uint_eq(n_seen, 0);
+    ck_assert_int_eq(get_model("g", "two"), 404);
+    /* the connection is back to one transaction per write */
+    ck_assert_int_eq(post_model("g/two"), 201);
+    ck_assert_uint_eq(n_seen, 1);
+    ck_assert_int_eq(get_model("g", "two"), 200);
+}
+END_TEST
+
+/* A request as the writer sees it: posts a model, or (the gate) waits until the
+ * test has queued everything behind it, so those arrive together. */
+struct job {
+    struct writer_job job;
+    const char *id; /* NULL: the gate */
+    int fail_runs;  /* runs that answer 500 after writing (a storage failure) */
+    int runs;
+    int status;
+    int done_order;
+};
+
+static sem_t gate, gate_running, all_done;
+static int n_done;
+
+static int run_job(void *arg)
+{
+    struct job *j = arg;
+
+    j->runs++;
+    if (j->id == NULL) {
+        sem_post(&gate_running);
+        sem_wait(&gate);
+        return j->status = 200;
+    }
+    j->status = post_model(j->id);
+    if (j->runs <= j->fail_runs)
+        j->status = 500;
+    return j->status;
+}
+
+static void job_done(void *arg)
+{
+    struct job *j = arg;
+
+    j->done_order = ++n_done;
+    sem_post(&all_done);
+}
+
+/* Queues the gate, and once the writer runs it (alone) queues jobs[0..n), releases
+ * the gate and waits for every answer. */
+static void run_through_writer(struct job *jobs, size_t n)
+{
+    struct writer *w = NULL;
+    struct job gate_job = {.job = {.run = run_job, .done = job_done}};
+
+    sem_init(&gate, 0, 0);
+    sem_init(&gate_running, 0, 0);
+    sem_init(&all_done, 0, 0);
+    n_done = 0;
+    gate_job.job.arg = &gate_job;
+    ck_assert_int_eq(writer_start(service, 256, &w), ERR_OK);
+    ck_assert(writer_submit(w, &gate_job.job));
+    sem_wait(&gate_running);
+    for (size_t i = 0; i < n; i++) {
+        jobs[i].job.run = run_job;
+        jobs[i].job.done = job_done;
+        jobs[i].job.arg = &jobs[i];
+        ck_assert(writer_submit(w, &jobs[i].job));
+    }
+    sem_post(&gate);
+    for (size_t i = 0; i <= n; i++)
+        sem_wait(&all_done);
+    writer_stop(w);
+    sem_destroy(&gate);
+    sem_destroy(&gate_running);
+    sem_destroy(&all_done);
+}
+
+START_TEST(the_writer_commits_writes_that_arrive_together_as_one_group)
+{
+    struct job jobs[5] = {
+        {.id = "w/a"}, {.id = "w/b"}, {.id = "w/a"}, {.id = "w/c"}, {.id = "w/d"}};
+    struct db_write_batches before, after;
+
+    db_write_batches(&before);
+    run_through_writer(jobs, 5);
+    db_write_batches(&after);
+    ck_assert_uint_eq(after.count - before.count, 1);   /* one commit ... */
+    ck_assert_uint_eq(after.writes - before.writes, 4); /* ... of four writes */
+    ck_assert_int_eq(jobs[2].status, 409);
+    for (size_t i = 0; i < 5; i++) {
+        ck_assert_int_eq(jobs[i].runs, 1);
+        ck_assert_int_eq(jobs[i].done_order, (int)i + 2); /* in order, after the gate */
+    }
+    ck_assert_uint_eq(n_seen, 4);
+}
+END_TEST
+
+START_TEST(the_writer_runs_a_failed_group_again_request_by_request)
+{
+    struct job jobs[3] = {{.id = "f/a"}, {.id = "f/b", .fail_runs = 1}, {.id = "f/c"}};
+    struct db_write_batches before, after;
+
+    db_write_batches(&before);
+    run_through_writer(jobs, 3);
+    db_write_batches(&after);
+    /* The group ran a and b, b failed: both rolled back (b's own write too, or its
+     * second run would be 409), then a, b and c ran one transaction each. */
+    ck_assert_int_eq(jobs[0].runs, 2);
+    ck_assert_int_eq(jobs[1].runs, 2);
+    ck_assert_int_eq(jobs[2].runs, 1);
+    for (size_t i = 0; i < 3; i++)
+        ck_assert_int_eq(jobs[i].status, 201);
+    ck_assert_uint_eq(after.count - before.count, 3);
+    ck_assert_uint_eq(after.writes - before.writes, 3);
+    ck_assert_int_eq(get_model("f", "a"), 200);
+    ck_assert_int_eq(get_model("f", "c"), 200);
+    ck_assert_uint_eq(n_seen, 3); /* the failed group's changes were never told */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("api_changes");
@@ -162,6 +335,10 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, each_write_path_reports_its_change_after_commit);
     tcase_add_test(tc, refused_and_replayed_writes_report_nothing);
+    tcase_add_test(tc, a_group_keeps_accepted_writes_undoes_a_refused_one_and_reports_after_commit);
+    tcase_add_test(tc, a_rolled_back_group_leaves_nothing_and_reports_nothing);
+    tcase_add_test(tc, the_writer_commits_writes_that_arrive_together_as_one_group);
+    tcase_add_test(tc, the_writer_runs_a_failed_group_again_request_by_request);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,148 @@
+/* Group commit. Writes queue here; the writer thread takes everything queued (up
+ * to a batch), runs each request as a savepoint of one transaction, commits once
+ * and only then lets the requests answer. Batches adapt to load by themselves:
+ * the writer never waits for company, so a lone write starts at once, and while
+ * one group syncs the next one gathers. A group that cannot commit, or in which a
+ * request met a storage failure, is rolled back and its requests run again one
+ * transaction each, so every request gets the answer it would have had alone. */
+#include "writer.h"
+
+#include "log.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+struct writer {
+    struct api_service *service;
+    size_t max_batch;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    struct writer_job *head, *tail; /* FIFO */
+    bool is_stopping;
+};
+
+/* Takes up to max_batch jobs from the queue into batch; waits while it is empty.
+ * Returns how many were taken; 0 when stopping with nothing left. */
+static size_t take(struct writer *w, struct writer_job **batch)
+{
+    size_t n = 0;
+
+    pthread_mutex_lock(&w->mu);
+    while (w->head == NULL && !w->is_stopping)
+        pthread_cond_wait(&w->wake, &w->mu);
+    while (w->head != NULL && n < w->max_batch) {
+        batch[n++] = w->head;
+        w->head = w->head->next;
+    }
+    if (w->head == NULL)
+        w->tail = NULL;
+    pthread_mutex_unlock(&w->mu);
+    return n;
+}
+
+/* Runs the batch as one transaction; false when it must run again job by job. */
+static bool run_group(struct writer *w, struct writer_job **batch, size_t n)
+{
+    size_t n_writes = 0;
+
+    if (api_group_begin(w->service) != ERR_OK)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        int status = batch[i]->run(batch[i]->arg);
+        if (status >= 500 || !api_group_is_intact(w->service)) {
+            api_group_rollback(w->service);
+            return false;
+        }
+        if (status < 400)
+            n_writes++;
+    }
+    if (n_writes == 0) {
+        api_group_rollback(w->service); /* every request was refused: nothing to sync */
+        return true;
+    }
+    return api_group_commit(w->service, n_writes) == ERR_OK;
+}
+
+static void *writer_main(void *arg)
+{
+    struct writer *w = arg;
+    struct writer_job **batch = calloc(w->max_batch, sizeof *batch);
+    size_t n;
+
+    if (batch == NULL)
+        abort(); /* checked by writer_start before the thread started */
+    while ((n = take(w, batch)) > 0) {
+        bool is_done = n > 1 && run_group(w, batch, n);
+        if (n > 1 && !is_done)
+            log_write(LOG_WARN, NULL,
+                      "writer: a group of %zu writes did not commit; running them one by one", n);
+        for (size_t i = 0; !is_done && i < n; i++)
+            batch[i]->run(batch[i]->arg);
+        for (size_t i = 0; i < n; i++)
+            batch[i]->done(batch[i]->arg);
+    }
+    free(batch);
+    return NULL;
+}
+
+enum err writer_start(struct api_service *service, size_t max_batch, struct writer **out)
+{
+    struct writer *w = calloc(1, sizeof *w);
+    void *probe;
+
+    if (w == NULL)
+        return ERR_NO_MEMORY;
+    /* The thread's batch array, tried here so the thread itself cannot fail. */
+    probe = calloc(max_batch > 0 ? max_batch : 1, sizeof(struct writer_job *));
+    if (probe == NULL) {
+        free(w);
+        return ERR_NO_MEMORY;
+    }
+    free(probe);
+    w->service = service;
+    w->max_batch = max_batch > 0 ? max_batch : 1;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->wake, NULL);
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        pthread_cond_destroy(&w->wake);
+        pthread_mutex_destroy(&w->mu);
+        free(w);
+        return ERR_INTERNAL;
+    }
+    *out = w;
+    return ERR_OK;
+}
+
+bool writer_submit(struct writer *w, struct writer_job *job)
+{
+    bool is_queued;
+
+    job->next = NULL;
+    pthread_mutex_lock(&w->mu);
+    is_queued = !w->is_stopping;
+    if (is_queued) {
+        if (w->tail)
+            w->tail->next = job;
+        else
+            w->head = job;
+        w->tail = job;
+        pthread_cond_signal(&w->wake);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return is_queued;
+}
+
+void writer_stop(struct writer *w)
+{
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->is_stopping = true;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    pthread_cond_destroy(&w->wake);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+}

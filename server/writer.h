@@ -1,0 +1,37 @@
+/* The writer (design §1): one thread runs every write request and commits them in
+ * groups, so many durable writes share one fsync. */
+#ifndef SERVER_WRITER_H
+#define SERVER_WRITER_H
+
+#include "api.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A write request waiting for the writer. The submitter keeps it alive until done
+ * is called, and must not touch it from then until done returns. */
+struct writer_job {
+    /* Runs the request, in its own transaction or as part of the current group,
+     * replacing any answer an earlier run left; returns its HTTP status. Called
+     * a second time when the group it ran in could not commit. */
+    int (*run)(void *arg);
+    /* The answer is final: its writes are committed (or it has none). Called on
+     * the writer thread; the last use of the job. */
+    void (*done)(void *arg);
+    void *arg;
+    struct writer_job *next;
+};
+
+struct writer;
+
+/* Starts the writer thread. Groups hold at most max_batch requests (1: every
+ * write commits on its own). */
+enum err writer_start(struct api_service *service, size_t max_batch, struct writer **out);
+
+/* Queues job; false once the writer is stopping (then the caller runs it itself). */
+bool writer_submit(struct writer *w, struct writer_job *job);
+
+/* Runs what is queued, stops the thread and frees the writer. NULL is a no-op. */
+void writer_stop(struct writer *w);
+
+#endif
