@@ -510,6 +510,9 @@ enum err db_quick_check(struct db *db)
 
 #define POOL_MAX 64
 
+/* WAL pages after which a commit asks for a checkpoint (SQLite's own default). */
+#define CHECKPOINT_PAGES 1000
+
 struct db_pool {
     struct db_options options;
     char *path;
@@ -518,7 +521,65 @@ struct db_pool {
     pthread_key_t key;
     size_t n_conns;
     struct db *conns[POOL_MAX];
+    /* The checkpointer: copies the WAL back into the database on its own thread
+     * and connection, so a commit never waits for a checkpoint and its syncs. */
+    struct db *checkpoint_conn;
+    pthread_t checkpoint_thread;
+    bool has_checkpoint_thread;
+    pthread_cond_t checkpoint_wanted;
+    bool is_checkpoint_wanted; /* under mu */
+    bool is_stopping;          /* under mu */
 };
+
+/* After each commit on a pool connection: when the WAL has grown long, wake the
+ * checkpointer instead of checkpointing on the committing thread. */
+static int on_wal_commit(void *arg, sqlite3 *handle, const char *schema, int pages)
+{
+    struct db_pool *pool = arg;
+
+    (void)handle;
+    (void)schema;
+    if (pages >= CHECKPOINT_PAGES) {
+        pthread_mutex_lock(&pool->mu);
+        pool->is_checkpoint_wanted = true;
+        pthread_cond_signal(&pool->checkpoint_wanted);
+        pthread_mutex_unlock(&pool->mu);
+    }
+    return SQLITE_OK;
+}
+
+static void *checkpoint_main(void *arg)
+{
+    struct db_pool *pool = arg;
+
+    for (;;) {
+        int wal_pages = 0, copied = 0, rc;
+        pthread_mutex_lock(&pool->mu);
+        while (!pool->is_checkpoint_wanted && !pool->is_stopping)
+            pthread_cond_wait(&pool->checkpoint_wanted, &pool->mu);
+        pool->is_checkpoint_wanted = false;
+        if (pool->is_stopping) {
+            pthread_mutex_unlock(&pool->mu);
+            return NULL;
+        }
+        pthread_mutex_unlock(&pool->mu);
+        /* PASSIVE: copies what no reader still needs, never blocks readers or the
+         * writer; what it leaves waits for the next turn. */
+        rc = sqlite3_wal_checkpoint_v2(pool->checkpoint_conn->handle, NULL,
+                                       SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &copied);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            db_map(pool->checkpoint_conn, rc); /* remembered for the logs */
+    }
+}
+
+/* Adds an open connection to the pool: its commits leave checkpoints to the
+ * checkpointer. */
+static void pool_adopt(struct db_pool *pool, struct db *db)
+{
+    db->write_lock = &pool->write_lock;
+    sqlite3_wal_hook(db->handle, on_wal_commit, pool);
+    pool->conns[pool->n_conns++] = db;
+}
 
 enum err db_pool_create(const struct db_options *options, struct db_pool **out, char *why,
                         size_t why_len)
@@ -538,15 +599,21 @@ enum err db_pool_create(const struct db_options *options, struct db_pool **out, 
     pool->options.path = pool->path;
     pthread_mutex_init(&pool->write_lock, NULL);
     pthread_mutex_init(&pool->mu, NULL);
+    pthread_cond_init(&pool->checkpoint_wanted, NULL);
     pthread_key_create(&pool->key, NULL);
     /* Open one connection now so a bad file fails start-up, not the first request. */
     rc = db_open(&pool->options, &first, why, why_len);
+    if (rc == ERR_OK)
+        rc = db_open(&pool->options, &pool->checkpoint_conn, why, why_len);
+    if (rc == ERR_OK && pthread_create(&pool->checkpoint_thread, NULL, checkpoint_main, pool) != 0)
+        rc = ERR_NO_MEMORY;
     if (rc != ERR_OK) {
+        db_close(first);
         db_pool_destroy(pool);
         return rc;
     }
-    first->write_lock = &pool->write_lock;
-    pool->conns[pool->n_conns++] = first;
+    pool->has_checkpoint_thread = true;
+    pool_adopt(pool, first);
     pthread_setspecific(pool->key, first);
     *out = pool;
     return ERR_OK;
@@ -569,8 +636,7 @@ enum err db_pool_acquire(struct db_pool *pool, struct db **out)
     }
     rc = db_open(&pool->options, &db, why, sizeof why);
     if (rc == ERR_OK) {
-        db->write_lock = &pool->write_lock;
-        pool->conns[pool->n_conns++] = db;
+        pool_adopt(pool, db);
         pthread_setspecific(pool->key, db);
         *out = db;
     }
@@ -582,9 +648,19 @@ void db_pool_destroy(struct db_pool *pool)
 {
     if (pool == NULL)
         return;
+    if (pool->has_checkpoint_thread) {
+        pthread_mutex_lock(&pool->mu);
+        pool->is_stopping = true;
+        pthread_cond_signal(&pool->checkpoint_wanted);
+        pthread_mutex_unlock(&pool->mu);
+        pthread_join(pool->checkpoint_thread, NULL);
+    }
+    /* The last connection to close checkpoints the whole WAL and removes it. */
+    db_close(pool->checkpoint_conn);
     for (size_t i = 0; i < pool->n_conns; i++)
         db_close(pool->conns[i]);
     pthread_key_delete(pool->key);
+    pthread_cond_destroy(&pool->checkpoint_wanted);
     pthread_mutex_destroy(&pool->mu);
     pthread_mutex_destroy(&pool->write_lock);
     free(pool->path);

@@ -91,7 +91,9 @@ enum err db_read_begin(struct db *db);
 void db_read_end(struct db *db);
 
 /* A pool hands each thread its own connection to one file; writes from the pool's
- * connections are serialised by a process-wide lock before BEGIN IMMEDIATE. */
+ * connections are serialised by a process-wide lock before BEGIN IMMEDIATE. Its
+ * commits never checkpoint: once the WAL holds 1,000 pages, the pool's own thread
+ * and connection checkpoint it (PASSIVE), beside readers and the writer. */
 enum err db_pool_create(const struct db_options *options, struct db_pool **out, char *why,
                         size_t why_len);
 /* The calling thread's connection, opened on first use; owned by the pool. */

@@ -1,13 +1,16 @@
 /* The storage layer against real SQLite files: migrations, settings, the model
  * registry and its lineage (closure, depth, cycles), and error translation. */
 #include "db.h"
+#include "internal.h"
 
 #include <check.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char dir[64];
@@ -320,6 +323,42 @@ START_TEST(a_held_write_lock_makes_writers_busy)
 }
 END_TEST
 
+static off_t file_size(const char *file)
+{
+    struct stat st;
+
+    return stat(file, &st) == 0 ? st.st_size : -1;
+}
+
+/* Commits on a pool's connections leave checkpoints to the pool's own thread: the
+ * WAL is copied into the database file (which only a checkpoint writes) while
+ * nobody but that thread checkpoints. */
+START_TEST(a_pool_checkpoints_a_long_wal_on_its_own_thread)
+{
+    struct db_options options = {.path = path, .busy_timeout_ms = 5000};
+    struct db_pool *pool = NULL;
+    struct db *conn = NULL;
+    char why[256];
+    off_t before;
+
+    ck_assert_int_eq(db_pool_create(&options, &pool, why, sizeof why), ERR_OK);
+    ck_assert_int_eq(db_pool_acquire(pool, &conn), ERR_OK);
+    ck_assert_int_eq(db_exec(conn, "CREATE TABLE filler (data BLOB) STRICT"), ERR_OK);
+    before = file_size(path);
+    /* 300 commits of 16 KiB: about 1,500 pages of WAL. */
+    for (int i = 0; i < 300; i++)
+        ck_assert_int_eq(db_exec(conn, "INSERT INTO filler VALUES (randomblob(16384))"), ERR_OK);
+    for (int waited_ms = 0; file_size(path) < before + 1000 * 4096 && waited_ms < 20000;
+         waited_ms += 10) {
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    ck_assert_msg(file_size(path) >= before + 1000 * 4096, "database file %lld bytes, was %lld",
+                  (long long)file_size(path), (long long)before);
+    db_pool_destroy(pool);
+}
+END_TEST
+
 START_TEST(startup_check_reads_the_file_only_after_an_unclean_stop)
 {
     bool was_checked = true;
@@ -369,6 +408,7 @@ static Suite *suite(void)
     tcase_add_test(tc, list_pages_by_key_and_reports_more);
     tcase_add_test(tc, a_held_write_lock_makes_writers_busy);
     tcase_add_test(tc, startup_check_reads_the_file_only_after_an_unclean_stop);
+    tcase_add_test(tc, a_pool_checkpoints_a_long_wal_on_its_own_thread);
     suite_add_tcase(s, tc);
     return s;
 }
