@@ -374,6 +374,15 @@ static int run_write(void *arg)
     return ctx->write_reply->status;
 }
 
+static void refuse_write(void *arg, enum err rc)
+{
+    struct request_ctx *ctx = arg;
+
+    api_reply_cleanup(ctx->write_reply);
+    api_reply_init(ctx->write_reply);
+    api_problem_render(rc, &ctx->req, ctx->write_reply);
+}
+
 static void write_done(void *arg)
 {
     struct request_ctx *ctx = arg;
@@ -393,6 +402,7 @@ static enum MHD_Result queue_write(struct MHD_Connection *conn, struct request_c
     ctx->conn = conn;
     ctx->job.run = run_write;
     ctx->job.done = write_done;
+    ctx->job.refuse = refuse_write;
     ctx->job.arg = ctx;
     MHD_suspend_connection(conn);
     if (!writer_submit(ctx->server->writer, &ctx->job)) {

@@ -41,27 +41,41 @@ static size_t take(struct writer *w, struct writer_job **batch)
     return n;
 }
 
-/* Runs the batch as one transaction; false when it must run again job by job. */
-static bool run_group(struct writer *w, struct writer_job **batch, size_t n)
+enum group_outcome {
+    GROUP_COMMITTED, /* every answer stands */
+    GROUP_RUN_ALONE, /* rolled back: run each request again in its own transaction */
+    GROUP_REFUSED,   /* no transaction could begin: each request was answered rc */
+};
+
+/* Runs the batch as one transaction. */
+static enum group_outcome run_group(struct writer *w, struct writer_job **batch, size_t n)
 {
     size_t n_writes = 0;
+    enum err rc = api_group_begin(w->service);
 
-    if (api_group_begin(w->service) != ERR_OK)
-        return false;
+    if (rc == ERR_BUSY || rc == ERR_IO) {
+        /* Another process holds the lock past the busy timeout (or storage is
+         * gone): one wait for the whole batch, not one per request. */
+        for (size_t i = 0; i < n; i++)
+            batch[i]->refuse(batch[i]->arg, rc);
+        return GROUP_REFUSED;
+    }
+    if (rc != ERR_OK)
+        return GROUP_RUN_ALONE;
     for (size_t i = 0; i < n; i++) {
         int status = batch[i]->run(batch[i]->arg);
         if (status >= 500 || !api_group_is_intact(w->service)) {
             api_group_rollback(w->service);
-            return false;
+            return GROUP_RUN_ALONE;
         }
         if (status < 400)
             n_writes++;
     }
     if (n_writes == 0) {
         api_group_rollback(w->service); /* every request was refused: nothing to sync */
-        return true;
+        return GROUP_COMMITTED;
     }
-    return api_group_commit(w->service, n_writes) == ERR_OK;
+    return api_group_commit(w->service, n_writes) == ERR_OK ? GROUP_COMMITTED : GROUP_RUN_ALONE;
 }
 
 static void *writer_main(void *arg)
@@ -73,11 +87,11 @@ static void *writer_main(void *arg)
     if (batch == NULL)
         abort(); /* checked by writer_start before the thread started */
     while ((n = take(w, batch)) > 0) {
-        bool is_done = n > 1 && run_group(w, batch, n);
-        if (n > 1 && !is_done)
+        enum group_outcome outcome = n > 1 ? run_group(w, batch, n) : GROUP_RUN_ALONE;
+        if (n > 1 && outcome == GROUP_RUN_ALONE)
             log_write(LOG_WARN, NULL,
                       "writer: a group of %zu writes did not commit; running them one by one", n);
-        for (size_t i = 0; !is_done && i < n; i++)
+        for (size_t i = 0; outcome == GROUP_RUN_ALONE && i < n; i++)
             batch[i]->run(batch[i]->arg);
         for (size_t i = 0; i < n; i++)
             batch[i]->done(batch[i]->arg);

@@ -18,6 +18,9 @@ struct writer_job {
     /* The answer is final: its writes are committed (or it has none). Called on
      * the writer thread; the last use of the job. */
     void (*done)(void *arg);
+    /* Answers the request with the failure rc without running it (the group's
+     * transaction could not begin: the database is locked or unavailable). */
+    void (*refuse)(void *arg, enum err rc);
     void *arg;
     struct writer_job *next;
 };

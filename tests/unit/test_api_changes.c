@@ -243,6 +243,13 @@ static int run_job(void *arg)
     return j->status;
 }
 
+static void job_refuse(void *arg, enum err rc)
+{
+    struct job *j = arg;
+
+    j->status = err_http_status(rc);
+}
+
 static void job_done(void *arg)
 {
     struct job *j = arg;
@@ -269,6 +276,7 @@ static void run_through_writer(struct job *jobs, size_t n)
     for (size_t i = 0; i < n; i++) {
         jobs[i].job.run = run_job;
         jobs[i].job.done = job_done;
+        jobs[i].job.refuse = job_refuse;
         jobs[i].job.arg = &jobs[i];
         ck_assert(writer_submit(w, &jobs[i].job));
     }
@@ -324,6 +332,31 @@ START_TEST(the_writer_runs_a_failed_group_again_request_by_request)
 }
 END_TEST
 
+START_TEST(a_group_that_cannot_begin_is_refused_503_after_one_busy_wait)
+{
+    struct job jobs[3] = {{.id = "l/a"}, {.id = "l/b"}, {.id = "l/c"}};
+    struct db_options options = {.busy_timeout_ms = 50};
+    struct db *other = NULL;
+    char path[128], why[256];
+
+    /* Another process's transaction holds the database for longer than the
+     * service's busy timeout (1 s). */
+    snprintf(path, sizeof path, "%s/api.db", dir);
+    options.path = path;
+    ck_assert_int_eq(db_open(&options, &other, why, sizeof why), ERR_OK);
+    ck_assert_int_eq(db_write_begin(other), ERR_OK);
+    run_through_writer(jobs, 3);
+    db_write_rollback(other);
+    db_close(other);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_int_eq(jobs[i].status, 503);
+        ck_assert_int_eq(jobs[i].runs, 0); /* answered without running */
+    }
+    ck_assert_uint_eq(n_seen, 0);
+    ck_assert_int_eq(post_model("l/a"), 201); /* the lock is gone: writes go on */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("api_changes");
@@ -339,6 +372,7 @@ int main(void)
     tcase_add_test(tc, a_rolled_back_group_leaves_nothing_and_reports_nothing);
     tcase_add_test(tc, the_writer_commits_writes_that_arrive_together_as_one_group);
     tcase_add_test(tc, the_writer_runs_a_failed_group_again_request_by_request);
+    tcase_add_test(tc, a_group_that_cannot_begin_is_refused_503_after_one_busy_wait);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
