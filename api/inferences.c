@@ -245,14 +245,12 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
     static const char *const allowed[] = {"reports", NULL};
     static const char *const item_allowed[] = {"model", "count", "date", NULL};
     struct api_idempotency idem;
-    struct core_model *m = NULL;
     struct db *db = NULL;
     const json_t *reports = json_object_get(req->body, "reports");
-    struct core_model_id *ids = NULL;
-    int64_t *counts = NULL, counted = 0;
-    char(*days)[11] = NULL;
+    struct db_inference_report *items = NULL;
+    int64_t counted = 0;
     char pointer[64];
-    size_t n;
+    size_t n, bad = 0;
     bool replayed = false;
     struct api_principal principal;
     enum err rc;
@@ -274,11 +272,8 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
     if (n > REPORT_BATCH_MAX)
         return api_field_error(&reply->problem, "/reports", "at most %d reports per batch",
                                REPORT_BATCH_MAX);
-    ids = calloc(n, sizeof *ids);
-    counts = calloc(n, sizeof *counts);
-    days = calloc(n, sizeof *days);
-    m = malloc(sizeof *m);
-    if (!ids || !counts || !days || !m) {
+    items = calloc(n, sizeof *items);
+    if (items == NULL) {
         rc = ERR_NO_MEMORY;
         goto done;
     }
@@ -294,21 +289,22 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
             rc = ERR_INVALID_INPUT;
         snprintf(pointer, sizeof pointer, "/reports/%zu/model", i);
         if (!json_is_string(model) ||
-            core_model_id_parse(json_string_value(model), &ids[i]) != ERR_OK)
+            core_model_id_parse(json_string_value(model), &items[i].id) != ERR_OK)
             rc = api_field_error(&reply->problem, pointer, "required: a model id 'namespace/name'");
         snprintf(pointer, sizeof pointer, "/reports/%zu/count", i);
-        if (body_count(item, "count", pointer, 0, &counts[i], &reply->problem) != ERR_OK)
+        if (body_count(item, "count", pointer, 0, &items[i].count, &reply->problem) != ERR_OK)
             rc = ERR_INVALID_INPUT;
         snprintf(pointer, sizeof pointer, "/reports/%zu/date", i);
-        if (json_is_object(item) && body_day(item, pointer, days[i], &reply->problem) != ERR_OK)
+        if (json_is_object(item) &&
+            body_day(item, pointer, items[i].day, &reply->problem) != ERR_OK)
             rc = ERR_INVALID_INPUT;
     }
     /* Every model of the batch must be in the token's namespaces: all or nothing. */
     for (size_t i = 0; rc == ERR_OK && i < n; i++) {
-        if (!api_principal_may_write(&principal, ids[i].ns)) {
+        if (!api_principal_may_write(&principal, items[i].id.ns)) {
             snprintf(pointer, sizeof pointer, "/reports/%zu/model", i);
             api_field_error(&reply->problem, pointer, "outside this token's namespaces");
-            rc = api_authorize(&principal, API_SCOPE_INFERENCES_WRITE, ids[i].ns, reply);
+            rc = api_authorize(&principal, API_SCOPE_INFERENCES_WRITE, items[i].id.ns, reply);
         }
     }
     if (rc != ERR_OK)
@@ -322,22 +318,20 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
         goto out;
     rc = api_idempotency_replay(db, &idem, reply, &replayed);
     /* One transaction for the whole batch: a bad item leaves nothing counted. */
-    for (size_t i = 0; rc == ERR_OK && !replayed && i < n; i++) {
-        rc = db_model_get(db, &ids[i], m);
+    if (rc == ERR_OK && !replayed) {
+        rc = db_inferences_add_many(db, items, n, &bad);
         if (rc == ERR_NOT_FOUND) {
-            snprintf(pointer, sizeof pointer, "/reports/%zu/model", i);
+            snprintf(pointer, sizeof pointer, "/reports/%zu/model", bad);
             rc = api_field_error(&reply->problem, pointer, "model '%s/%s' is not registered",
-                                 ids[i].ns, ids[i].name);
-        }
-        if (rc == ERR_OK)
-            rc = db_inferences_add(db, m->key, counts[i], days[i], NULL);
-        if (rc == ERR_INVALID_INPUT && reply->problem.n_errors == 0) {
-            snprintf(pointer, sizeof pointer, "/reports/%zu/count", i);
+                                 items[bad].id.ns, items[bad].id.name);
+        } else if (rc == ERR_INVALID_INPUT) {
+            snprintf(pointer, sizeof pointer, "/reports/%zu/count", bad);
             rc = overflow_error(&reply->problem, pointer);
         }
-        /* The batch total saturates; each model's own total is checked exactly. */
-        counted = counts[i] > INT64_MAX - counted ? INT64_MAX : counted + counts[i];
     }
+    /* The batch total saturates; each model's own total is checked exactly. */
+    for (size_t i = 0; i < n; i++)
+        counted = items[i].count > INT64_MAX - counted ? INT64_MAX : counted + items[i].count;
     if (rc == ERR_OK && !replayed) {
         rc = api_reply_json(
             reply, 200,
@@ -350,14 +344,11 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
     else
         db_write_rollback(db);
     for (size_t i = 0; rc == ERR_OK && !replayed && i < n; i++)
-        api_changes_report(s, API_CHANGE_INFERENCES, &ids[i], counts[i]);
+        api_changes_report(s, API_CHANGE_INFERENCES, &items[i].id, items[i].count);
 out:
     api_idempotency_end(s, &idem);
 done:
-    free(ids);
-    free(counts);
-    free(days);
-    free(m);
+    free(items);
     return rc;
 }
 

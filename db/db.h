@@ -184,6 +184,21 @@ enum err db_activity_delete(struct db *db, int64_t model_key, int64_t activity_i
 enum err db_inferences_add(struct db *db, int64_t model_key, int64_t delta, const char *day,
                            int64_t *total_out);
 
+/* One item of a batch report: count inferences of model id on day (YYYY-MM-DD). */
+struct db_inference_report {
+    struct core_model_id id;
+    int64_t count;
+    char day[11];
+};
+
+/* Counts every item as db_inferences_add would, one by one in order, inside the
+ * caller's write transaction, but reads and writes each model, ancestor and daily
+ * row once. Nothing is written when an item fails; *bad is the first failing item:
+ * ERR_NOT_FOUND when it names no registered model, ERR_INVALID_INPUT when its
+ * count is negative or would take a total past INT64_MAX. */
+enum err db_inferences_add_many(struct db *db, const struct db_inference_report *items, size_t n,
+                                size_t *bad);
+
 /* Sets reporter's cumulative counter for model_key to total and counts the
  * difference on day, inside the caller's write transaction. A total smaller than
  * the stored one is ERR_CONFLICT unless is_reset (then total counts from zero).

@@ -1519,6 +1519,38 @@ START_TEST(batch_with_an_unknown_model_is_422_naming_it_and_counts_nothing)
 }
 END_TEST
 
+START_TEST(batch_that_would_overflow_a_family_total_is_422_at_the_first_such_item)
+{
+    struct ct_response r;
+
+    registered("{'id':'bov/base'}");
+    registered("{'id':'bov/left','parents':[{'id':'bov/base'}]}");
+    registered("{'id':'bov/right','parents':[{'id':'bov/base'}]}");
+    registered("{'id':'bov/merged','parents':[{'id':'bov/left','relation':'merge'},"
+               "{'id':'bov/right','relation':'merge'}]}");
+    counted("bov/left", INT64_MAX - 3);
+    /* The merge reaches the base through both parents but counts there once: 2 fit,
+     * then the base's family total has room for 1 only. */
+    send_keyed("POST", "/v1/inference-reports", "bov-1",
+               "{'reports':[{'model':'bov/merged','count':2},{'model':'bov/right','count':1},"
+               "{'model':'bov/merged','count':1},{'model':'bov/ghost','count':1}]}",
+               &r);
+    CT_ASSERT_PROBLEM(&r, 422, "invalid-input", "/reports/2/count");
+    ct_response_cleanup(&r);
+    ck_assert_int_eq(inferences_of("bov/merged"), 0);
+    ck_assert_int_eq(inferences_of("bov/right"), 0);
+
+    send_keyed("POST", "/v1/inference-reports", "bov-1",
+               "{'reports':[{'model':'bov/merged','count':2},{'model':'bov/right','count':1}]}",
+               &r);
+    ASSERT_STATUS(&r, 200);
+    ck_assert_int_eq(int_at(&r, "counted"), 3);
+    ct_response_cleanup(&r);
+    ck_assert_int_eq(inferences_of("bov/merged"), 2);
+    ck_assert_int_eq(inferences_of("bov/left"), INT64_MAX - 3);
+}
+END_TEST
+
 START_TEST(daily_series_is_dense_and_bounded_to_366_days)
 {
     static const struct ct_step steps[] = {
@@ -2142,6 +2174,7 @@ static Suite *ledger_suite(void)
     tcase_add_test(counts, inferences_on_an_unknown_model_are_404);
     tcase_add_test(counts, batch_counts_every_model_in_one_request_and_replays_by_key);
     tcase_add_test(counts, batch_with_an_unknown_model_is_422_naming_it_and_counts_nothing);
+    tcase_add_test(counts, batch_that_would_overflow_a_family_total_is_422_at_the_first_such_item);
     tcase_add_test(counts, daily_series_is_dense_and_bounded_to_366_days);
 
     tcase_add_test(reads, footprint_errors_are_400_and_404);
