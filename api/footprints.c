@@ -205,38 +205,6 @@ static json_t *footprint_json(const struct footprint *fp)
     return o;
 }
 
-/* Weak ETag from the answer's canonical bytes: equal figures, equal tag. */
-static void body_etag(const json_t *body, char *buf, size_t buf_len)
-{
-    char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-    uint64_t h = 14695981039346656037ULL;
-
-    for (const char *p = text ? text : ""; *p; p++) {
-        h ^= (unsigned char)*p;
-        h *= 1099511628211ULL;
-    }
-    free(text);
-    snprintf(buf, buf_len, "W/\"%016llx\"", (unsigned long long)h);
-}
-
-/* Sets ETag and answers 304 when If-None-Match names it. */
-static enum err reply_with_etag(const struct api_request *req, struct api_reply *reply,
-                                json_t *body)
-{
-    char etag[48];
-
-    if (body == NULL)
-        return ERR_NO_MEMORY;
-    body_etag(body, etag, sizeof etag);
-    api_reply_header(reply, "ETag", etag);
-    if (api_etag_matches(req->if_none_match, etag)) {
-        json_decref(body);
-        reply->status = 304;
-        return ERR_OK;
-    }
-    return api_reply_json(reply, 200, body);
-}
-
 static enum err policy_from_query(const struct api_request *req, enum core_policy *policy,
                                   struct api_problem *problem)
 {
@@ -280,7 +248,7 @@ enum err api_footprint_get(struct api_service *s, const struct api_request *req,
         db_read_end(db);
     }
     if (rc == ERR_OK) {
-        rc = reply_with_etag(req, reply, footprint_json(&fp));
+        rc = api_reply_json_etag(req, reply, footprint_json(&fp));
         footprint_cleanup(&fp);
     }
     free(m);
@@ -494,7 +462,7 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
         snprintf(next, sizeof next, "%lld", n ? (long long)keys[n - 1] : 0LL);
         json_object_set_new(body, "next_cursor", has_more ? json_string(next) : json_null());
     }
-    rc = reply_with_etag(req, reply, body);
+    rc = api_reply_json_etag(req, reply, body);
 out:
     json_decref(items);
     free(keys);

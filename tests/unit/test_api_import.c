@@ -149,8 +149,11 @@ static int call(struct api_service *s, api_handler_fn handler, const char *metho
     api_reply_init(&reply);
     rc = handler(s, &req, &reply);
     status = rc == ERR_OK ? reply.status : err_http_status(rc);
-    if (body_out)
-        *body_out = reply.json ? json_dumps(reply.json, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+    /* Footprints come serialised already (raw); other answers as JSON. */
+    if (body_out && reply.json)
+        *body_out = json_dumps(reply.json, JSON_SORT_KEYS | JSON_COMPACT);
+    else if (body_out)
+        *body_out = reply.raw ? strndup(reply.raw, reply.raw_len) : NULL;
     api_reply_cleanup(&reply);
     json_decref(json);
     return status;
