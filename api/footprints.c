@@ -3,9 +3,11 @@
  * ancestors, the family below a model, and the comparison of two profiles. Reads
  * O(ancestors) rows per model whatever the family size. */
 #include "amortize.h"
+#include "equivalence.h"
 #include "internal.h"
 #include "methodology.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,68 +143,306 @@ enum err api_footprint_parts(struct db *db, int64_t key, enum core_policy policy
     return ERR_OK;
 }
 
-static json_t *parity_json(const struct footprint *fp)
+/* The answer's text, written directly in the form the server gives JSON built
+ * with jansson (API_DUMP_FLAGS): compact, members in the order they are set,
+ * reals with 15 significant digits. Footprints are the hot read, and building a
+ * tree of a hundred values only to dump it cost more than the SQL. On allocation
+ * failure (or a value JSON cannot hold) every call does nothing and failed is set. */
+struct text {
+    char *data;
+    size_t len, cap;
+    bool failed;
+};
+
+/* Room for n more bytes, and for the final newline and NUL. */
+static bool text_reserve(struct text *t, size_t n)
 {
-    if (!fp->has_profile || fp->parity.status != CORE_PARITY_OK)
-        return json_null();
-    return json_integer((json_int_t)fp->parity.value);
+    size_t cap = t->cap ? t->cap : 4096;
+    char *grown;
+
+    if (t->failed)
+        return false;
+    if (t->len + n + 2 <= t->cap)
+        return true;
+    while (cap < t->len + n + 2)
+        cap *= 2;
+    grown = realloc(t->data, cap);
+    if (grown == NULL) {
+        t->failed = true;
+        return false;
+    }
+    t->data = grown;
+    t->cap = cap;
+    return true;
 }
 
-/* The figures of one model, as in the footprint answer. New reference. */
-static json_t *footprint_json(const struct footprint *fp)
+static void text_raw(struct text *t, const char *bytes, size_t n)
 {
-    char id[CORE_MODEL_ID_MAX + 1], source[CORE_MODEL_ID_MAX + 1];
-    json_t *allocations = json_array();
-    json_t *o;
+    if (text_reserve(t, n)) {
+        memcpy(t->data + t->len, bytes, n);
+        t->len += n;
+    }
+}
+
+/* "" literal "": only a string literal compiles here, never a pointer. */
+#define TEXT_LIT(t, literal) text_raw((t), "" literal "", sizeof literal - 1)
+
+/* A jansson value (stolen) as the server would dump it: for the rare parts. */
+static void text_json(struct text *t, json_t *value)
+{
+    size_t n = value ? json_dumpb(value, NULL, 0, API_DUMP_FLAGS | JSON_ENCODE_ANY) : 0;
+
+    if (n == 0)
+        t->failed = true;
+    else if (text_reserve(t, n))
+        t->len += json_dumpb(value, t->data + t->len, n, API_DUMP_FLAGS | JSON_ENCODE_ANY);
+    json_decref(value);
+}
+
+/* A string escaped as jansson does with JSON_ENSURE_ASCII. Ids and names are
+ * printable ASCII; anything else goes through jansson. */
+static void text_string(struct text *t, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const char *run = s;
+
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p >= 0x80) {
+            text_json(t, json_string(s));
+            return;
+        }
+    TEXT_LIT(t, "\"");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        text_raw(t, run, (size_t)(s - run));
+        run = s + 1;
+        switch (c) {
+        case '"':
+        case '\\':
+            esc[1] = (char)c;
+            text_raw(t, esc, 2);
+            break;
+        case '\b':
+            TEXT_LIT(t, "\\b");
+            break;
+        case '\f':
+            TEXT_LIT(t, "\\f");
+            break;
+        case '\n':
+            TEXT_LIT(t, "\\n");
+            break;
+        case '\r':
+            TEXT_LIT(t, "\\r");
+            break;
+        case '\t':
+            TEXT_LIT(t, "\\t");
+            break;
+        default:
+            text_raw(t, esc, sizeof esc);
+        }
+    }
+    text_raw(t, run, (size_t)(s - run));
+    TEXT_LIT(t, "\"");
+}
+
+static void text_int(struct text *t, int64_t value)
+{
+    char buf[24];
+    int n = snprintf(buf, sizeof buf, "%lld", (long long)value);
+
+    text_raw(t, buf, (size_t)n);
+}
+
+/* As jansson writes a real: "%.15g", then ".0" when that reads as an integer, and
+ * no '+' or leading zeros in the exponent. Whole numbers, the common case, skip
+ * printf. Not finite: jansson has no such value, and the answer fails. */
+static void text_real(struct text *t, double value)
+{
+    char buf[40];
+    int n;
+
+    if (!isfinite(value)) {
+        t->failed = true;
+        return;
+    }
+    if (fpclassify(value) == FP_ZERO) {
+        if (signbit(value))
+            TEXT_LIT(t, "-0.0");
+        else
+            TEXT_LIT(t, "0.0");
+        return;
+    }
+    if (fabs(value) < 1e15 && !islessgreater(value, trunc(value))) {
+        /* At most 15 digits: "%.15g" prints them all, without an exponent. */
+        text_int(t, (int64_t)value);
+        TEXT_LIT(t, ".0");
+        return;
+    }
+    n = snprintf(buf, sizeof buf, "%.15g", value);
+    if (strchr(buf, '.') == NULL && strchr(buf, 'e') == NULL) {
+        buf[n++] = '.';
+        buf[n++] = '0';
+        buf[n] = '\0';
+    }
+    {
+        char *start = strchr(buf, 'e'), *end;
+        if (start) {
+            start++;
+            end = start + 1;
+            if (*start == '-')
+                start++;
+            while (*end == '0')
+                end++;
+            if (end != start) {
+                memmove(start, end, (size_t)n - (size_t)(end - buf) + 1);
+                n -= (int)(end - start);
+            }
+        }
+    }
+    text_raw(t, buf, (size_t)n);
+}
+
+/* {"value", "low", "high"}, as api_range_json. */
+static void text_range(struct text *t, struct core_range r)
+{
+    TEXT_LIT(t, "{\"value\":");
+    text_real(t, r.value);
+    TEXT_LIT(t, ",\"low\":");
+    text_real(t, r.low);
+    TEXT_LIT(t, ",\"high\":");
+    text_real(t, r.high);
+    TEXT_LIT(t, "}");
+}
+
+/* "key": (a comma first unless the member opens its object). */
+static void text_key(struct text *t, const char *key, bool is_first)
+{
+    if (!is_first)
+        TEXT_LIT(t, ",");
+    text_string(t, key);
+    TEXT_LIT(t, ":");
+}
+
+static void text_id(struct text *t, const struct core_model_id *id)
+{
+    char buf[CORE_MODEL_ID_MAX + 1];
+
+    text_string(t, core_model_id_format(id, buf, sizeof buf));
+}
+
+/* Equivalences keyed by item name, as api_equivalences_json. */
+static void text_equivalences(struct text *t, struct core_range co2e_kg)
+{
+    struct core_equivalence eq[CORE_EQUIVALENCE_COUNT];
+
+    core_equivalences(co2e_kg, eq);
+    TEXT_LIT(t, "{");
+    for (size_t i = 0; i < CORE_EQUIVALENCE_COUNT; i++) {
+        text_key(t, eq[i].item->name, i == 0);
+        text_range(t, eq[i].count);
+    }
+    TEXT_LIT(t, "}");
+}
+
+/* The figures of one model, as in the footprint answer. */
+static void footprint_write(struct text *t, const struct footprint *fp)
+{
     struct core_range inherited = core_range_zero();
     bool any_fallback = false;
 
-    for (size_t i = 0; allocations && i < fp->n_rows; i++) {
+    TEXT_LIT(t, "{\"model\":");
+    text_id(t, &fp->id);
+    TEXT_LIT(t, ",\"policy\":");
+    text_string(t, core_policy_name(fp->policy));
+    TEXT_LIT(t, ",\"inferences\":");
+    text_int(t, fp->self->inferences);
+    TEXT_LIT(t, ",\"allocations\":[");
+    for (size_t i = 0; i < fp->n_rows; i++) {
         const struct core_allocation *a = &fp->allocations[i];
-        json_t *item = json_pack("{s:s, s:o, s:f, s:o, s:I, s:I}", "source",
-                                 core_model_id_format(&fp->rows[i].id, source, sizeof source),
-                                 "source_co2e_kg", api_range_json(fp->rows[i].own_co2e_kg), "share",
-                                 a->share, "co2e_kg", api_range_json(a->co2e_kg), "family_size",
-                                 (json_int_t)fp->rows[i].descendants, "family_inferences",
-                                 (json_int_t)fp->rows[i].descendant_inferences);
-        if (item && a->is_usage_fallback)
-            json_object_set_new(item, "usage_fallback", json_true());
+        if (i > 0)
+            TEXT_LIT(t, ",");
+        TEXT_LIT(t, "{\"source\":");
+        text_id(t, &fp->rows[i].id);
+        TEXT_LIT(t, ",\"source_co2e_kg\":");
+        text_range(t, fp->rows[i].own_co2e_kg);
+        TEXT_LIT(t, ",\"share\":");
+        text_real(t, a->share);
+        TEXT_LIT(t, ",\"co2e_kg\":");
+        text_range(t, a->co2e_kg);
+        TEXT_LIT(t, ",\"family_size\":");
+        text_int(t, fp->rows[i].descendants);
+        TEXT_LIT(t, ",\"family_inferences\":");
+        text_int(t, fp->rows[i].descendant_inferences);
+        if (a->is_usage_fallback)
+            TEXT_LIT(t, ",\"usage_fallback\":true");
+        TEXT_LIT(t, "}");
         any_fallback = any_fallback || a->is_usage_fallback;
         if (!fp->rows[i].is_self)
             inherited = core_range_add(inherited, a->co2e_kg);
-        json_array_append_new(allocations, item);
     }
-    o = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "model",
-                  core_model_id_format(&fp->id, id, sizeof id), "policy",
-                  core_policy_name(fp->policy), "inferences", (json_int_t)fp->self->inferences,
-                  "allocations", allocations, "own_co2e_kg", api_range_json(fp->own_kg),
-                  "inherited_co2e_kg", api_range_json(inherited), "inference_co2e_kg",
-                  api_range_json(fp->inference_kg), "total_co2e_kg", api_range_json(fp->total_kg),
-                  "equivalences", api_equivalences_json(fp->total_kg));
-    if (o == NULL)
-        return NULL;
+    TEXT_LIT(t, "],\"own_co2e_kg\":");
+    text_range(t, fp->own_kg);
+    TEXT_LIT(t, ",\"inherited_co2e_kg\":");
+    text_range(t, inherited);
+    TEXT_LIT(t, ",\"inference_co2e_kg\":");
+    text_range(t, fp->inference_kg);
+    TEXT_LIT(t, ",\"total_co2e_kg\":");
+    text_range(t, fp->total_kg);
+    TEXT_LIT(t, ",\"equivalences\":");
+    text_equivalences(t, fp->total_kg);
+    TEXT_LIT(t, ",\"co2e_g_per_inference\":");
     if (fp->self->inferences > 0)
-        json_object_set_new(
-            o, "co2e_g_per_inference",
-            api_range_json(core_range_scale(fp->total_kg, 1000.0 / (double)fp->self->inferences)));
+        text_range(t, core_range_scale(fp->total_kg, 1000.0 / (double)fp->self->inferences));
     else
-        json_object_set_new(o, "co2e_g_per_inference", json_null());
-    json_object_set_new(o, "parity_inferences", parity_json(fp));
-    json_object_set_new(o, "lineage_energy_kwh", api_range_json(fp->lineage_kwh));
+        TEXT_LIT(t, "null");
+    TEXT_LIT(t, ",\"parity_inferences\":");
+    if (fp->has_profile && fp->parity.status == CORE_PARITY_OK)
+        text_int(t, (int64_t)fp->parity.value);
+    else
+        TEXT_LIT(t, "null");
+    TEXT_LIT(t, ",\"lineage_energy_kwh\":");
+    text_range(t, fp->lineage_kwh);
+    TEXT_LIT(t, ",\"inference_profile\":");
     if (fp->has_profile) {
+        char source[CORE_MODEL_ID_MAX + 1];
         json_t *profile = api_profile_json(&fp->profile);
         json_object_set_new(profile, "energy_kwh_per_inference_used",
                             api_range_json(fp->energy.kwh_per_inference));
         json_object_set_new(
             profile, "from_model",
             json_string(core_model_id_format(&fp->profile_owner, source, sizeof source)));
-        json_object_set_new(o, "inference_profile", profile);
+        text_json(t, profile);
     } else {
-        json_object_set_new(o, "inference_profile", json_null());
+        TEXT_LIT(t, "null");
     }
-    json_object_set_new(o, "usage_fallback", json_boolean(any_fallback));
-    json_object_set_new(o, "methodology_version", json_string(CORE_METHODOLOGY_VERSION));
-    return o;
+    TEXT_LIT(t, ",\"usage_fallback\":");
+    if (any_fallback)
+        TEXT_LIT(t, "true");
+    else
+        TEXT_LIT(t, "false");
+    TEXT_LIT(t, ",\"methodology_version\":");
+    text_string(t, CORE_METHODOLOGY_VERSION);
+    TEXT_LIT(t, "}");
+}
+
+/* Hands the finished text to reply (api_reply_text_etag); t is empty afterwards. */
+static enum err text_reply(struct text *t, const struct api_request *req, struct api_reply *reply)
+{
+    char *data = t->data;
+    size_t len = t->len;
+    bool failed = t->failed || data == NULL;
+
+    memset(t, 0, sizeof *t);
+    if (failed) {
+        free(data);
+        return ERR_NO_MEMORY;
+    }
+    data[len++] = '\n'; /* text_raw keeps room for both */
+    data[len] = '\0';
+    return api_reply_text_etag(req, reply, data, len);
 }
 
 static enum err policy_from_query(const struct api_request *req, enum core_policy *policy,
@@ -248,8 +488,10 @@ enum err api_footprint_get(struct api_service *s, const struct api_request *req,
         db_read_end(db);
     }
     if (rc == ERR_OK) {
-        rc = api_reply_json_etag(req, reply, footprint_json(&fp));
+        struct text t = {0};
+        footprint_write(&t, &fp);
         footprint_cleanup(&fp);
+        rc = text_reply(&t, req, reply);
     }
     free(m);
     return rc;
@@ -312,12 +554,19 @@ static double range_value(const json_t *range)
     return json_number_value(json_object_get(range, "value"));
 }
 
-/* The CSV form of a family page (RFC 4180, CRLF): one row per model. */
-static enum err family_csv(const json_t *items, struct api_reply *reply)
+/* The CSV form of a family page (RFC 4180, CRLF): one row per model, read back
+ * from the page's JSON text (15 significant digits either way). */
+static enum err family_csv(const struct text *t, struct api_reply *reply)
 {
     struct api_csv csv = {0};
+    json_t *page = t->failed ? NULL : json_loadb(t->data, t->len, 0, NULL);
+    const json_t *items = json_object_get(page, "items");
     size_t i;
     json_t *item;
+    enum err rc;
+
+    if (page == NULL)
+        return ERR_NO_MEMORY;
 
     api_csv_header(&csv, "id,parents,depth,inferences,own_co2e_kg,inherited_co2e_kg,"
                          "inference_co2e_kg,total_co2e_kg,co2e_g_per_inference");
@@ -355,7 +604,9 @@ static enum err family_csv(const json_t *items, struct api_reply *reply)
             api_csv_field(&csv, NULL);
         api_csv_row_end(&csv);
     }
-    return api_csv_reply(&csv, reply);
+    rc = api_csv_reply(&csv, reply);
+    json_decref(page);
+    return rc;
 }
 
 /* |D(key)|, the model itself included. */
@@ -384,8 +635,7 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
     enum core_policy policy;
     size_t n = 0;
     bool has_more = false;
-    char id[CORE_MODEL_ID_MAX + 1], parent_id[CORE_MODEL_ID_MAX + 1];
-    json_t *items = NULL, *body = NULL;
+    struct text t = {0};
     enum err rc;
 
     rc = api_check_query(req, allowed, &reply->problem);
@@ -403,8 +653,7 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
     root = malloc(sizeof *root);
     member = malloc(sizeof *member);
     keys = calloc((size_t)limit, sizeof *keys);
-    items = json_array();
-    if (!root || !member || !keys || !items) {
+    if (!root || !member || !keys) {
         rc = ERR_NO_MEMORY;
         goto out;
     }
@@ -416,32 +665,56 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
         rc = family_size(db, root->key, &size);
     if (rc == ERR_OK)
         rc = db_family_page(db, root->key, cursor, (size_t)limit, keys, &n, &has_more);
+    if (rc == ERR_OK) {
+        TEXT_LIT(&t, "{\"model\":");
+        text_id(&t, &root->id);
+        TEXT_LIT(&t, ",\"policy\":");
+        text_string(&t, core_policy_name(policy));
+        TEXT_LIT(&t, ",\"family_size\":");
+        text_int(&t, size);
+        TEXT_LIT(&t, ",\"items\":[");
+    }
     /* O(page x ancestors): each member's footprint reads its own lineage only. */
     for (size_t i = 0; rc == ERR_OK && i < n; i++) {
         struct footprint fp;
-        json_t *parents = json_array();
         rc = db_model_get_by_key(db, keys[i], member);
         if (rc == ERR_OK)
             rc = compute(db, keys[i], policy, &fp);
-        if (rc != ERR_OK) {
-            json_decref(parents);
+        if (rc != ERR_OK)
             break;
+        if (i > 0)
+            TEXT_LIT(&t, ",");
+        TEXT_LIT(&t, "{\"id\":");
+        text_id(&t, &member->id);
+        TEXT_LIT(&t, ",\"parents\":[");
+        for (size_t p = 0; p < member->n_parents; p++) {
+            if (p > 0)
+                TEXT_LIT(&t, ",");
+            TEXT_LIT(&t, "{\"id\":");
+            text_id(&t, &member->parents[p].id);
+            TEXT_LIT(&t, ",\"relation\":");
+            text_string(&t, core_relation_name(member->parents[p].relation));
+            TEXT_LIT(&t, "}");
         }
-        for (size_t p = 0; parents && p < member->n_parents; p++)
-            json_array_append_new(
-                parents,
-                json_pack("{s:s, s:s}", "id",
-                          core_model_id_format(&member->parents[p].id, parent_id, sizeof parent_id),
-                          "relation", core_relation_name(member->parents[p].relation)));
-        json_array_append_new(items, json_pack("{s:s, s:o, s:i, s:o}", "id",
-                                               core_model_id_format(&member->id, id, sizeof id),
-                                               "parents", parents, "depth", member->depth,
-                                               "footprint", footprint_json(&fp)));
+        TEXT_LIT(&t, "],\"depth\":");
+        text_int(&t, member->depth);
+        TEXT_LIT(&t, ",\"footprint\":");
+        footprint_write(&t, &fp);
+        TEXT_LIT(&t, "}");
         footprint_cleanup(&fp);
     }
     db_read_end(db);
     if (rc != ERR_OK)
         goto out;
+    TEXT_LIT(&t, "],\"next_cursor\":");
+    if (has_more) {
+        TEXT_LIT(&t, "\"");
+        text_int(&t, n ? keys[n - 1] : 0);
+        TEXT_LIT(&t, "\"");
+    } else {
+        TEXT_LIT(&t, "null");
+    }
+    TEXT_LIT(&t, "}");
     if (has_more && n > 0) {
         char link[512], enc[300];
         api_url_encode(api_query_get(req, "policy") ? api_query_get(req, "policy") : "usage", enc,
@@ -450,21 +723,12 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
                  req->path, enc, (long long)limit, (long long)keys[n - 1]);
         api_reply_header(reply, "Link", link);
     }
-    if (api_csv_wanted_vary(req, reply)) {
-        rc = family_csv(items, reply);
-        goto out;
-    }
-    body = json_pack("{s:s, s:s, s:I, s:O}", "model",
-                     core_model_id_format(&root->id, id, sizeof id), "policy",
-                     core_policy_name(policy), "family_size", (json_int_t)size, "items", items);
-    if (body) {
-        char next[32];
-        snprintf(next, sizeof next, "%lld", n ? (long long)keys[n - 1] : 0LL);
-        json_object_set_new(body, "next_cursor", has_more ? json_string(next) : json_null());
-    }
-    rc = api_reply_json_etag(req, reply, body);
+    if (api_csv_wanted_vary(req, reply))
+        rc = family_csv(&t, reply);
+    else
+        rc = text_reply(&t, req, reply);
 out:
-    json_decref(items);
+    free(t.data);
     free(keys);
     free(root);
     free(member);

@@ -76,11 +76,12 @@ enum err api_reply_json(struct api_reply *reply, int status, json_t *body);
 /* The flags the server serialises JSON answers with (server/http.c). */
 #define API_DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))
 
-/* Answers body (stolen) with a weak ETag hashed from the bytes sent: 304 when
- * If-None-Match names it, else 200 with the text serialised once, here, as the
- * server would (?pretty answers keep body for the server to indent; the tag is
- * the compact text's). ERR_NO_MEMORY when body is NULL. */
-enum err api_reply_json_etag(const struct api_request *req, struct api_reply *reply, json_t *body);
+/* Answers a JSON text (malloc'd, stolen) of len bytes, written as the server
+ * writes JSON (API_DUMP_FLAGS, then a newline), with a weak ETag hashed from it:
+ * 304 when If-None-Match names it, else 200 with the text as it is. ?pretty reads
+ * it back for the server to indent; the tag stays the compact text's. */
+enum err api_reply_text_etag(const struct api_request *req, struct api_reply *reply, char *text,
+                             size_t len);
 
 /* Checks that every member of object is in allowed; read_only members get a
  * "read-only" message, others "unknown field". Records every offender (pointer

@@ -204,65 +204,25 @@ static bool wants_pretty(const struct api_request *req)
     return pretty && strcmp(pretty, "0") != 0 && strcmp(pretty, "false") != 0;
 }
 
-/* body serialised with API_DUMP_FLAGS and a final newline, as the server sends
- * JSON; malloc'd, NULL when out of memory. */
-static char *dump_text(const json_t *body, size_t *len)
-{
-    size_t cap = 4096, n;
-    char *text = malloc(cap);
-
-    if (text == NULL)
-        return NULL;
-    n = json_dumpb(body, text, cap - 2, API_DUMP_FLAGS);
-    if (n == 0) {
-        free(text);
-        return NULL;
-    }
-    if (n > cap - 2) {
-        /* Too long for a first guess: once more, at the size it needs. */
-        char *grown = realloc(text, n + 2);
-        if (grown == NULL) {
-            free(text);
-            return NULL;
-        }
-        text = grown;
-        if (json_dumpb(body, text, n, API_DUMP_FLAGS) != n) {
-            free(text);
-            return NULL;
-        }
-    }
-    text[n++] = '\n';
-    text[n] = '\0';
-    *len = n;
-    return text;
-}
-
-enum err api_reply_json_etag(const struct api_request *req, struct api_reply *reply, json_t *body)
+enum err api_reply_text_etag(const struct api_request *req, struct api_reply *reply, char *text,
+                             size_t len)
 {
     char etag[48];
-    size_t len = 0;
-    char *text;
 
-    if (body == NULL)
-        return ERR_NO_MEMORY;
-    text = dump_text(body, &len);
-    if (text == NULL) {
-        json_decref(body);
-        return ERR_NO_MEMORY;
-    }
     etag_of(text, len - 1, etag, sizeof etag);
     api_reply_header(reply, "ETag", etag);
     if (api_etag_matches(req->if_none_match, etag)) {
         free(text);
-        json_decref(body);
         reply->status = 304;
         return ERR_OK;
     }
     if (wants_pretty(req)) {
+        /* Read back for the server to indent: 15 significant digits survive the
+         * trip (DBL_DIG), so the figures print as they would have. */
+        json_t *body = json_loadb(text, len, 0, NULL);
         free(text);
         return api_reply_json(reply, 200, body);
     }
-    json_decref(body);
     free(reply->raw);
     reply->raw = text;
     reply->raw_len = len;

@@ -1691,6 +1691,82 @@ START_TEST(footprint_if_none_match_with_its_etag_is_304)
 }
 END_TEST
 
+/* Footprints and family pages are written as text, not dumped by jansson: each
+ * must be exactly what the server would send for the same JSON (compact, ASCII,
+ * 15 significant digits, reals with ".0" or an exponent without '+'), and ?pretty
+ * must hold the same JSON under the same ETag. */
+START_TEST(footprint_and_family_text_is_what_the_server_writes_for_json)
+{
+    static const char *const paths[] = {
+        "/v1/models/txt/base-a/footprint?policy=usage",
+        "/v1/models/txt/base-a/footprint?policy=equal",
+        "/v1/models/txt/ft/footprint?policy=usage",
+        "/v1/models/txt/ft/footprint?policy=none",
+        "/v1/models/txt/merged/footprint",
+        "/v1/models/txt/merged/footprint?policy=equal",
+        "/v1/models/txt/base-a/family",
+        "/v1/models/txt/base-a/family?policy=equal&limit=2",
+        "/v1/models/txt/base-c/family?policy=none",
+    };
+
+    registered("{'id':'txt/base-a'}");
+    registered("{'id':'txt/base-c'}");
+    activity_added("txt/base-a", "{'kind':'training','co2e_kg':{'value':612.345678901234567,"
+                                 "'low':0.000123,'high':987654321098.5}}");
+    activity_added("txt/base-c", "{'kind':'training','co2e_kg':300,'energy_kwh':1234.5}");
+    registered("{'id':'txt/ft','parents':[{'id':'txt/base-a'}]}");
+    registered("{'id':'txt/merged','parents':[{'id':'txt/base-a','relation':'merge'},"
+               "{'id':'txt/base-c','relation':'merge'}]}");
+    activity_added("txt/ft", "{'kind':'fine_tuning','co2e_kg':0.1,'energy_kwh':0.25}");
+    counted("txt/ft", 3);
+    counted("txt/merged", 100000);
+    {
+        struct ct_response r;
+        ct_send(srv, "PATCH", "/v1/models/txt/base-a",
+                "{'inference':{'unit':'token','energy_kwh_per_inference':0.0001,"
+                "'carbon_intensity':{'value':400,'unit':'g/kWh'}}}",
+                &r);
+        ASSERT_STATUS(&r, 200);
+        ct_response_cleanup(&r);
+        ct_send(srv, "PATCH", "/v1/models/txt/merged",
+                "{'inference':{'unit':'word','derived_from_training':"
+                "{'ratio':0.5,'token_steps':128000000000}}}",
+                &r);
+        ASSERT_STATUS(&r, 200);
+        ct_response_cleanup(&r);
+    }
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        struct ct_response r, pretty;
+        char pretty_path[300];
+        json_t *parsed;
+        char *dumped;
+
+        ck_assert_int_eq(ct_get(srv, paths[i], &r), 200);
+        ck_assert_str_eq(r.content_type, "application/json");
+        parsed = json_loads(r.body, 0, NULL);
+        ck_assert_msg(parsed != NULL, "%s is not JSON: %s", paths[i], r.body);
+        dumped = json_dumps(parsed, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
+        ck_assert_ptr_nonnull(dumped);
+        ck_assert_msg(r.body_len == strlen(dumped) + 1 && r.body[r.body_len - 1] == '\n' &&
+                          strncmp(r.body, dumped, r.body_len - 1) == 0,
+                      "%s:\nsent   %s\njansson %s", paths[i], r.body, dumped);
+        free(dumped);
+
+        snprintf(pretty_path, sizeof pretty_path, "%s%cpretty=1", paths[i],
+                 strchr(paths[i], '?') ? '&' : '?');
+        ck_assert_int_eq(ct_get(srv, pretty_path, &pretty), 200);
+        ck_assert_msg(strchr(pretty.body, '\n') < pretty.body + pretty.body_len - 1,
+                      "%s is not indented", pretty_path);
+        ck_assert_msg(json_equal(pretty.json, parsed), "%s differs from the compact answer",
+                      pretty_path);
+        ck_assert_str_eq(pretty.etag, r.etag);
+        json_decref(parsed);
+        ct_response_cleanup(&pretty);
+        ct_response_cleanup(&r);
+    }
+}
+END_TEST
+
 START_TEST(family_if_none_match_with_its_etag_is_304)
 {
     registered("{'id':'tag/base'}");
@@ -2180,6 +2256,7 @@ static Suite *ledger_suite(void)
     tcase_add_test(reads, footprint_errors_are_400_and_404);
     tcase_add_test(reads, footprint_if_none_match_with_its_etag_is_304);
     tcase_add_test(reads, family_if_none_match_with_its_etag_is_304);
+    tcase_add_test(reads, footprint_and_family_text_is_what_the_server_writes_for_json);
     tcase_add_test(reads, footprint_and_family_etags_change_with_the_figures);
     tcase_add_test(reads, family_as_csv_has_a_header_and_one_line_per_member);
     tcase_add_test(reads, ancestors_lists_every_ancestor_shallowest_first_without_the_model);
