@@ -1,17 +1,25 @@
 /* SQL for batch reports: many inference counts in one call, with the outcome of
  * db_inferences_add run on each item in order, but each model, ancestor and daily
  * row read and written once. Sums are kept in memory and checked for overflow
- * before anything is written. */
+ * before anything is written. Reads go in index order (names, then keys): a
+ * batch of random models then walks each index once instead of jumping around. */
 #include "internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* A model of the batch: its key (0: not registered) and its ancestors (itself
+ * included, each once: closure rows are distinct pairs) at lineage[first..]. */
+struct model {
+    int64_t key;
+    size_t first, n;
+};
+
 /* A ledger row the batch touches: its stored family sum plus what the items
  * checked so far add, and what to add to it and to its own count. */
 struct row {
-    int64_t key; /* 0: empty slot */
+    int64_t key;
     int64_t running;
     int64_t add_descendants;
     int64_t add_own;
@@ -24,142 +32,46 @@ struct bucket {
     char day[11];
 };
 
+/* An item or model index with what it is sorted by. */
+struct named {
+    const struct core_model_id *id;
+    size_t index;
+};
+
+struct keyed {
+    int64_t key;
+    size_t index;
+};
+
 struct batch {
-    struct row *rows; /* open addressing, capacity a power of two */
-    size_t n_rows, cap_rows;
+    const struct db_inference_report *items;
+    size_t n_items;
+    struct named *by_name; /* the items in name order */
+    size_t *model_of;      /* item index -> models[] */
+    struct model *models;
+    size_t n_models;
+    struct keyed *by_key; /* the models in key order */
+    int64_t *lineage;     /* every model's ancestors: keys, then indexes of rows[] */
+    size_t n_lineage, cap_lineage;
+    struct row *rows; /* distinct ancestors in key order */
+    size_t n_rows;
     struct bucket *buckets;
     size_t n_buckets;
 };
 
-static size_t slot_of(int64_t key, size_t cap)
+static int by_name(const void *a, const void *b)
 {
-    uint64_t h = (uint64_t)key * 0x9E3779B97F4A7C15u;
+    const struct core_model_id *x = ((const struct named *)a)->id;
+    const struct core_model_id *y = ((const struct named *)b)->id;
+    int c = sqlite3_stricmp(x->ns, y->ns);
 
-    return (size_t)(h >> 32) & (cap - 1);
+    return c ? c : sqlite3_stricmp(x->name, y->name);
 }
 
-static struct row *row_find(struct batch *b, int64_t key)
-{
-    size_t i;
-
-    for (i = slot_of(key, b->cap_rows); b->rows[i].key && b->rows[i].key != key;
-         i = (i + 1) & (b->cap_rows - 1))
-        ;
-    return &b->rows[i];
-}
-
-static enum err rows_grow(struct batch *b)
-{
-    struct row *old = b->rows;
-    size_t old_cap = b->cap_rows;
-
-    b->cap_rows = old_cap ? old_cap * 2 : 4096;
-    b->rows = calloc(b->cap_rows, sizeof *b->rows);
-    if (b->rows == NULL) {
-        b->rows = old;
-        b->cap_rows = old_cap;
-        return ERR_NO_MEMORY;
-    }
-    for (size_t i = 0; i < old_cap; i++)
-        if (old[i].key)
-            *row_find(b, old[i].key) = old[i];
-    free(old);
-    return ERR_OK;
-}
-
-/* The slot of key; a new one starts from its stored family sum. */
-static enum err row_get(struct batch *b, int64_t key, int64_t stored, struct row **out)
-{
-    struct row *r;
-
-    if (2 * (b->n_rows + 1) > b->cap_rows && rows_grow(b) != ERR_OK)
-        return ERR_NO_MEMORY;
-    r = row_find(b, key);
-    if (r->key == 0) {
-        r->key = key;
-        r->running = stored;
-        b->n_rows++;
-    }
-    *out = r;
-    return ERR_OK;
-}
-
-/* An item's ancestors (the model itself included, each once: closure rows are
- * distinct pairs) with their stored family sums. Reading the model through the
- * closure finds it and its lineage in one statement: every model has its own
- * closure row, so no rows means no such model. */
-static const char lineage_sql[] =
-    "SELECT m.id, c.ancestor_id, l.descendant_inferences FROM models m "
-    "JOIN model_closure c ON c.descendant_id = m.id "
-    "JOIN model_ledger l ON l.model_id = c.ancestor_id "
-    "WHERE m.namespace = ?1 AND m.name = ?2";
-
-/* Adds item's count to the running sums of its ancestors, refusing (with
- * ERR_INVALID_INPUT) a count that would take any of them past INT64_MAX: the
- * test db_inferences_add makes, against the rows as the earlier items left them. */
-static enum err add_item(struct db *db, struct batch *b, const struct db_inference_report *item)
-{
-    int64_t local[64], *keys = local, model = 0;
-    size_t n = 0, cap = sizeof local / sizeof *local;
-    sqlite3_stmt *stmt = NULL;
-    enum err rc = db_cached(db, lineage_sql, &stmt);
-    struct row *r;
-    int step;
-
-    if (rc != ERR_OK)
-        return rc;
-    sqlite3_bind_text(stmt, 1, item->id.ns, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, item->id.name, -1, SQLITE_STATIC);
-    while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        int64_t key = sqlite3_column_int64(stmt, 1);
-        model = sqlite3_column_int64(stmt, 0);
-        rc = row_get(b, key, sqlite3_column_int64(stmt, 2), &r);
-        if (rc == ERR_OK && n == cap) {
-            /* merges: more ancestors than a chain of the deepest lineage has */
-            int64_t *grown = malloc(2 * cap * sizeof *grown);
-            if (grown == NULL) {
-                rc = ERR_NO_MEMORY;
-                break;
-            }
-            memcpy(grown, keys, n * sizeof *keys);
-            if (keys != local)
-                free(keys);
-            keys = grown;
-            cap *= 2;
-        }
-        if (rc == ERR_OK)
-            keys[n++] = key;
-    }
-    if (rc == ERR_OK && step != SQLITE_DONE)
-        rc = db_map(db, step);
-    db_finish(db, stmt);
-    if (rc == ERR_OK && n == 0)
-        rc = ERR_NOT_FOUND;
-    for (size_t i = 0; rc == ERR_OK && i < n; i++)
-        if (row_find(b, keys[i])->running > INT64_MAX - item->count)
-            rc = ERR_INVALID_INPUT;
-    for (size_t i = 0; rc == ERR_OK && item->count > 0 && i < n; i++) {
-        r = row_find(b, keys[i]);
-        r->running += item->count;
-        r->add_descendants += item->count;
-        if (r->key == model)
-            r->add_own += item->count;
-    }
-    if (rc == ERR_OK && item->count > 0) {
-        struct bucket *k = &b->buckets[b->n_buckets++];
-        k->key = model;
-        k->count = item->count;
-        memcpy(k->day, item->day, sizeof k->day);
-        k->day[sizeof k->day - 1] = '\0';
-    }
-    if (keys != local)
-        free(keys);
-    return rc;
-}
-
+/* Also orders struct keyed and struct row: both start with the key. */
 static int by_key(const void *a, const void *b)
 {
-    int64_t x = ((const struct row *)a)->key, y = ((const struct row *)b)->key;
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 
     return (x > y) - (x < y);
 }
@@ -173,23 +85,179 @@ static int by_key_and_day(const void *a, const void *b)
     return strcmp(x->day, y->day);
 }
 
-/* Writes each changed ledger row once, in key order (neighbouring rows share pages). */
+/* Keys of the items' models, one lookup per distinct name (models.namespace and
+ * name are NOCASE: sqlite3_stricmp orders them as the index does). */
+static enum err find_models(struct db *db, struct batch *b)
+{
+    static const char sql[] = "SELECT id FROM models WHERE namespace = ?1 AND name = ?2";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc;
+
+    for (size_t i = 0; i < b->n_items; i++) {
+        b->by_name[i].id = &b->items[i].id;
+        b->by_name[i].index = i;
+    }
+    qsort(b->by_name, b->n_items, sizeof *b->by_name, by_name);
+    rc = db_cached(db, sql, &stmt);
+    for (size_t i = 0; rc == ERR_OK && i < b->n_items; i++) {
+        const struct core_model_id *id = b->by_name[i].id;
+        struct model *m;
+        int step;
+        if (i > 0 && by_name(&b->by_name[i - 1], &b->by_name[i]) == 0) {
+            b->model_of[b->by_name[i].index] = b->model_of[b->by_name[i - 1].index];
+            continue;
+        }
+        m = &b->models[b->n_models];
+        b->model_of[b->by_name[i].index] = b->n_models++;
+        sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_STATIC);
+        step = sqlite3_step(stmt);
+        if (step == SQLITE_ROW)
+            m->key = sqlite3_column_int64(stmt, 0);
+        else if (step != SQLITE_DONE)
+            rc = db_map(db, step);
+        sqlite3_reset(stmt);
+    }
+    db_finish(db, stmt);
+    return rc;
+}
+
+static enum err lineage_push(struct batch *b, int64_t key)
+{
+    if (b->n_lineage == b->cap_lineage) {
+        size_t cap = b->cap_lineage ? 2 * b->cap_lineage : 4096;
+        int64_t *grown = realloc(b->lineage, cap * sizeof *grown);
+        if (grown == NULL)
+            return ERR_NO_MEMORY;
+        b->lineage = grown;
+        b->cap_lineage = cap;
+    }
+    b->lineage[b->n_lineage++] = key;
+    return ERR_OK;
+}
+
+/* Each registered model's ancestors, in key order of the models. */
+static enum err read_lineages(struct db *db, struct batch *b)
+{
+    static const char sql[] = "SELECT ancestor_id FROM model_closure WHERE descendant_id = ?1";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc;
+
+    for (size_t i = 0; i < b->n_models; i++) {
+        b->by_key[i].key = b->models[i].key;
+        b->by_key[i].index = i;
+    }
+    qsort(b->by_key, b->n_models, sizeof *b->by_key, by_key);
+    rc = db_cached(db, sql, &stmt);
+    for (size_t i = 0; rc == ERR_OK && i < b->n_models; i++) {
+        struct model *m = &b->models[b->by_key[i].index];
+        int step;
+        if (m->key == 0)
+            continue;
+        m->first = b->n_lineage;
+        sqlite3_bind_int64(stmt, 1, m->key);
+        while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW)
+            rc = lineage_push(b, sqlite3_column_int64(stmt, 0));
+        if (rc == ERR_OK && step != SQLITE_DONE)
+            rc = db_map(db, step);
+        sqlite3_reset(stmt);
+        m->n = b->n_lineage - m->first;
+    }
+    db_finish(db, stmt);
+    return rc;
+}
+
+/* The distinct ancestors with their stored family sums, read in key order. */
+static enum err read_rows(struct db *db, struct batch *b)
+{
+    static const char sql[] = "SELECT descendant_inferences FROM model_ledger WHERE model_id = ?1";
+    size_t n = b->n_lineage, distinct = 0;
+    sqlite3_stmt *stmt = NULL;
+    int64_t *keys;
+    enum err rc = ERR_OK;
+
+    /* Sort a copy after the lineages; the lineages stay as read. */
+    for (size_t i = 0; rc == ERR_OK && i < n; i++)
+        rc = lineage_push(b, b->lineage[i]);
+    if (rc != ERR_OK)
+        return rc;
+    keys = b->lineage + n;
+    qsort(keys, n, sizeof *keys, by_key);
+    for (size_t i = 0; i < n; i++)
+        if (distinct == 0 || keys[distinct - 1] != keys[i])
+            keys[distinct++] = keys[i];
+    b->rows = calloc(distinct ? distinct : 1, sizeof *b->rows);
+    if (b->rows == NULL)
+        return ERR_NO_MEMORY;
+    rc = db_cached(db, sql, &stmt);
+    for (size_t i = 0; rc == ERR_OK && i < distinct; i++) {
+        struct row *r = &b->rows[b->n_rows++];
+        int step;
+        r->key = keys[i];
+        sqlite3_bind_int64(stmt, 1, r->key);
+        step = sqlite3_step(stmt);
+        if (step == SQLITE_ROW)
+            r->running = sqlite3_column_int64(stmt, 0);
+        else if (step != SQLITE_DONE)
+            rc = db_map(db, step);
+        sqlite3_reset(stmt);
+    }
+    db_finish(db, stmt);
+    b->n_lineage = n;
+    /* From here on the lineages name rows by index. */
+    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+        const struct row *r = bsearch(&b->lineage[i], b->rows, b->n_rows, sizeof *b->rows, by_key);
+        b->lineage[i] = r - b->rows;
+    }
+    return rc;
+}
+
+/* Counts item i in the running sums of its ancestors, refusing (with
+ * ERR_INVALID_INPUT) a count that would take any of them past INT64_MAX: the
+ * test db_inferences_add makes, against the rows as the earlier items left them. */
+static enum err count_item(struct batch *b, size_t i)
+{
+    const struct db_inference_report *item = &b->items[i];
+    const struct model *m = &b->models[b->model_of[i]];
+    const int64_t *rows = b->lineage + m->first;
+
+    if (m->key == 0)
+        return ERR_NOT_FOUND;
+    if (item->count < 0)
+        return ERR_INVALID_INPUT;
+    for (size_t k = 0; k < m->n; k++)
+        if (b->rows[rows[k]].running > INT64_MAX - item->count)
+            return ERR_INVALID_INPUT;
+    if (item->count == 0)
+        return ERR_OK;
+    for (size_t k = 0; k < m->n; k++) {
+        struct row *r = &b->rows[rows[k]];
+        r->running += item->count;
+        r->add_descendants += item->count;
+        if (r->key == m->key)
+            r->add_own += item->count;
+    }
+    b->buckets[b->n_buckets].key = m->key;
+    b->buckets[b->n_buckets].count = item->count;
+    memcpy(b->buckets[b->n_buckets].day, item->day, sizeof item->day);
+    b->buckets[b->n_buckets].day[sizeof item->day - 1] = '\0';
+    b->n_buckets++;
+    return ERR_OK;
+}
+
+/* Writes each changed ledger row once, in key order. One statement sets both sums,
+ * so the row CHECK (family sum >= own count) sees them together. */
 static enum err write_rows(struct db *db, struct batch *b)
 {
     static const char sql[] = "UPDATE model_ledger SET descendant_inferences = "
                               "descendant_inferences + ?2, inferences = inferences + ?3 "
                               "WHERE model_id = ?1";
     sqlite3_stmt *stmt = NULL;
-    size_t n = 0;
-    enum err rc;
+    enum err rc = db_cached(db, sql, &stmt);
 
-    /* Pack the used slots to the front; the table is not probed again. */
-    for (size_t i = 0; i < b->cap_rows; i++)
-        if (b->rows[i].key && b->rows[i].add_descendants > 0)
-            b->rows[n++] = b->rows[i];
-    qsort(b->rows, n, sizeof *b->rows, by_key);
-    rc = db_cached(db, sql, &stmt);
-    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+    for (size_t i = 0; rc == ERR_OK && i < b->n_rows; i++) {
+        if (b->rows[i].add_descendants == 0)
+            continue;
         sqlite3_bind_int64(stmt, 1, b->rows[i].key);
         sqlite3_bind_int64(stmt, 2, b->rows[i].add_descendants);
         sqlite3_bind_int64(stmt, 3, b->rows[i].add_own);
@@ -213,7 +281,7 @@ static enum err write_buckets(struct db *db, struct batch *b)
     for (size_t i = 0; rc == ERR_OK && i < b->n_buckets; i++) {
         struct bucket *k = &b->buckets[i];
         int64_t count = k->count;
-        /* Equal neighbours: their counts fit, as each model's total does. */
+        /* Equal neighbours: their sum fits, as the model's own total does. */
         while (i + 1 < b->n_buckets && by_key_and_day(k, &b->buckets[i + 1]) == 0)
             count += b->buckets[++i].count;
         sqlite3_bind_int64(stmt, 1, k->key);
@@ -236,22 +304,37 @@ enum err db_inferences_add_many(struct db *db, const struct db_inference_report 
     *bad = 0;
     if (n == 0)
         return ERR_OK;
+    b.items = items;
+    b.n_items = n;
+    b.by_name = malloc(n * sizeof *b.by_name);
+    b.model_of = malloc(n * sizeof *b.model_of);
+    b.models = calloc(n, sizeof *b.models);
+    b.by_key = malloc(n * sizeof *b.by_key);
     b.buckets = malloc(n * sizeof *b.buckets);
-    if (b.buckets == NULL || rows_grow(&b) != ERR_OK)
+    if (!b.by_name || !b.model_of || !b.models || !b.by_key || !b.buckets)
         rc = ERR_NO_MEMORY;
+    if (rc == ERR_OK)
+        rc = find_models(db, &b);
+    if (rc == ERR_OK)
+        rc = read_lineages(db, &b);
+    if (rc == ERR_OK)
+        rc = read_rows(db, &b);
     /* In item order, as one-by-one calls would meet them: the first item that is
      * unknown or would overflow is the answer, and nothing is written. */
     for (size_t i = 0; rc == ERR_OK && i < n; i++) {
-        rc = items[i].count < 0 ? ERR_INVALID_INPUT : add_item(db, &b, &items[i]);
+        rc = count_item(&b, i);
         if (rc == ERR_NOT_FOUND || rc == ERR_INVALID_INPUT)
             *bad = i;
     }
-    /* One statement per row sets both sums, so the row CHECK (family sum >= own
-     * count) sees them together. */
     if (rc == ERR_OK)
         rc = write_rows(db, &b);
     if (rc == ERR_OK)
         rc = write_buckets(db, &b);
+    free(b.by_name);
+    free(b.model_of);
+    free(b.models);
+    free(b.by_key);
+    free(b.lineage);
     free(b.rows);
     free(b.buckets);
     return rc;
