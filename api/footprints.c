@@ -43,7 +43,10 @@ static void footprint_cleanup(struct footprint *fp)
     fp->allocations = NULL;
 }
 
-static enum err compute(struct db *db, int64_t key, enum core_policy policy, struct footprint *fp)
+/* The footprint of the model with storage key key, or, when id is not NULL, of the
+ * model named id (one statement: no transaction needed). */
+static enum err compute(struct db *db, int64_t key, const struct core_model_id *id,
+                        enum core_policy policy, struct footprint *fp)
 {
     struct core_ancestor *ancestors = NULL;
     struct core_inference_input in;
@@ -54,7 +57,10 @@ static enum err compute(struct db *db, int64_t key, enum core_policy policy, str
 
     memset(fp, 0, sizeof *fp);
     fp->policy = policy;
-    rc = db_lineage_load(db, key, &fp->rows, &fp->n_rows, &profile_json);
+    if (id)
+        rc = db_lineage_load_id(db, id, &fp->rows, &fp->n_rows, &profile_json);
+    else
+        rc = db_lineage_load(db, key, &fp->rows, &fp->n_rows, &profile_json);
     if (rc != ERR_OK)
         return rc;
     ancestors = calloc(fp->n_rows, sizeof *ancestors);
@@ -126,7 +132,7 @@ enum err api_footprint_parts(struct db *db, int64_t key, enum core_policy policy
 {
     struct footprint fp;
     struct core_range inherited = core_range_zero();
-    enum err rc = compute(db, key, policy, &fp);
+    enum err rc = compute(db, key, NULL, policy, &fp);
 
     if (rc != ERR_OK)
         return rc;
@@ -463,7 +469,7 @@ enum err api_footprint_get(struct api_service *s, const struct api_request *req,
                            struct api_reply *reply)
 {
     static const char *const allowed[] = {"policy", NULL};
-    struct core_model *m = NULL;
+    struct core_model_id id;
     struct footprint fp;
     struct db *db = NULL;
     enum core_policy policy;
@@ -474,26 +480,20 @@ enum err api_footprint_get(struct api_service *s, const struct api_request *req,
         rc = policy_from_query(req, &policy, &reply->problem);
     if (rc == ERR_OK)
         rc = api_db(s, &db, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_path_id(req, &id, &reply->problem);
     if (rc != ERR_OK)
         return rc;
-    m = malloc(sizeof *m);
-    if (m == NULL)
-        return ERR_NO_MEMORY;
-    /* One snapshot: every ancestor's figures come from the same state. */
-    rc = db_read_begin(db);
-    if (rc == ERR_OK) {
-        rc = api_path_model(db, req, m, &reply->problem);
-        if (rc == ERR_OK)
-            rc = compute(db, m->key, policy, &fp);
-        db_read_end(db);
-    }
+    /* One statement reads every ancestor's figures: they come from one state. */
+    rc = compute(db, 0, &id, policy, &fp);
+    if (rc == ERR_NOT_FOUND)
+        return api_fail(&reply->problem, rc, "model '%s/%s' is not registered", id.ns, id.name);
     if (rc == ERR_OK) {
         struct text t = {0};
         footprint_write(&t, &fp);
         footprint_cleanup(&fp);
         rc = text_reply(&t, req, reply);
     }
-    free(m);
     return rc;
 }
 
@@ -609,17 +609,27 @@ static enum err family_csv(const struct text *t, struct api_reply *reply)
     return rc;
 }
 
-/* |D(key)|, the model itself included. */
-static enum err family_size(struct db *db, int64_t key, int64_t *size)
+/* The root of a family page, named by the path: its stored id and |D(root)|, the
+ * root itself included, from its own lineage row. */
+static enum err family_root(struct db *db, const struct api_request *req, struct core_model *root,
+                            int64_t *size, struct api_problem *problem)
 {
     struct db_lineage_row *rows = NULL;
     char *profile = NULL;
     size_t n = 0;
-    enum err rc = db_lineage_load(db, key, &rows, &n, &profile);
+    enum err rc = api_path_id(req, &root->id, problem);
 
-    for (size_t i = 0; rc == ERR_OK && i < n; i++)
-        if (rows[i].is_self)
+    if (rc == ERR_OK)
+        rc = db_lineage_load_id(db, &root->id, &rows, &n, &profile);
+    if (rc == ERR_NOT_FOUND)
+        rc = api_fail(problem, rc, "model '%s/%s' is not registered", root->id.ns, root->id.name);
+    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+        if (rows[i].is_self) {
+            root->key = rows[i].key;
+            root->id = rows[i].id;
             *size = rows[i].descendants;
+        }
+    }
     free(rows);
     free(profile);
     return rc;
@@ -660,9 +670,7 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
     rc = db_read_begin(db);
     if (rc != ERR_OK)
         goto out;
-    rc = api_path_model(db, req, root, &reply->problem);
-    if (rc == ERR_OK)
-        rc = family_size(db, root->key, &size);
+    rc = family_root(db, req, root, &size, &reply->problem);
     if (rc == ERR_OK)
         rc = db_family_page(db, root->key, cursor, (size_t)limit, keys, &n, &has_more);
     if (rc == ERR_OK) {
@@ -677,15 +685,18 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
     /* O(page x ancestors): each member's footprint reads its own lineage only. */
     for (size_t i = 0; rc == ERR_OK && i < n; i++) {
         struct footprint fp;
-        rc = db_model_get_by_key(db, keys[i], member);
+        /* The lineage's own row has the member's id and depth: only its parents
+         * are read besides. */
+        member->key = keys[i];
+        rc = db_model_parents(db, member);
         if (rc == ERR_OK)
-            rc = compute(db, keys[i], policy, &fp);
+            rc = compute(db, keys[i], NULL, policy, &fp);
         if (rc != ERR_OK)
             break;
         if (i > 0)
             TEXT_LIT(&t, ",");
         TEXT_LIT(&t, "{\"id\":");
-        text_id(&t, &member->id);
+        text_id(&t, &fp.id);
         TEXT_LIT(&t, ",\"parents\":[");
         for (size_t p = 0; p < member->n_parents; p++) {
             if (p > 0)
@@ -697,7 +708,7 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
             TEXT_LIT(&t, "}");
         }
         TEXT_LIT(&t, "],\"depth\":");
-        text_int(&t, member->depth);
+        text_int(&t, fp.self->depth);
         TEXT_LIT(&t, ",\"footprint\":");
         footprint_write(&t, &fp);
         TEXT_LIT(&t, "}");
@@ -777,7 +788,7 @@ static enum err parse_side(struct db *db, const json_t *side, const char *pointe
             rc = api_field_error(problem, field, "model '%s' is not registered",
                                  json_string_value(model));
         if (rc == ERR_OK)
-            rc = compute(db, m->key, policy, &fp);
+            rc = compute(db, m->key, NULL, policy, &fp);
         free(m);
         if (rc != ERR_OK)
             return rc;

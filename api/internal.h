@@ -64,6 +64,11 @@ enum err api_idempotency_store(struct db *db, const struct api_idempotency *idem
 /* The calling thread's database connection. */
 enum err api_db(struct api_service *service, struct db **out, struct api_problem *problem);
 
+/* The id named by the path parameters {namespace}/{name}: 404 (with a problem
+ * detail) when it is malformed. */
+enum err api_path_id(const struct api_request *req, struct core_model_id *id,
+                     struct api_problem *problem);
+
 /* Loads the model named by the path parameters {namespace}/{name}: 404 (with a
  * problem detail) when the id is malformed or not registered. */
 enum err api_path_model(struct db *db, const struct api_request *req, struct core_model *m,

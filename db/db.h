@@ -240,6 +240,12 @@ struct db_lineage_row {
 enum err db_lineage_load(struct db *db, int64_t model_key, struct db_lineage_row **rows,
                          size_t *n_rows, char **profile_json);
 
+/* db_lineage_load of the model named id (compared as the registry compares ids), in
+ * one statement: its own snapshot, no transaction needed. ERR_NOT_FOUND when no
+ * model has this id. */
+enum err db_lineage_load_id(struct db *db, const struct core_model_id *id,
+                            struct db_lineage_row **rows, size_t *n_rows, char **profile_json);
+
 /* The stored inference profile JSON of model_key (malloc'd; NULL when none). */
 enum err db_profile_get(struct db *db, int64_t model_key, char **profile_json);
 
@@ -249,6 +255,9 @@ enum err db_profile_set(struct db *db, int64_t model_key, const char *profile_js
 /* Members of D(model_key) with key > after_key in key order, at most limit keys. */
 enum err db_family_page(struct db *db, int64_t model_key, int64_t after_key, size_t limit,
                         int64_t *keys, size_t *n_keys, bool *has_more);
+
+/* Fills m->parents and m->n_parents from the stored edges of m->key, in order. */
+enum err db_model_parents(struct db *db, struct core_model *m);
 
 /* Loads a model by storage key (with parents). */
 enum err db_model_get_by_key(struct db *db, int64_t key, struct core_model *out);

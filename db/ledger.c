@@ -355,29 +355,38 @@ enum err db_inference_series(struct db *db, int64_t model_key, const char *from,
     return rc;
 }
 
-enum err db_lineage_load(struct db *db, int64_t model_key, struct db_lineage_row **rows_out,
-                         size_t *n_rows, char **profile_json)
+/* The columns of a lineage read: an ancestor's row and aggregates, then the key of
+ * the model whose lineage it is. */
+#define LINEAGE_COLUMNS                                                                            \
+    "m.id, m.namespace, m.name, m.depth, l.own_co2e_kg, l.own_co2e_kg_low, "                       \
+    "l.own_co2e_kg_high, l.lineage_kwh, l.lineage_kwh_low, l.lineage_kwh_high, "                   \
+    "l.training_kwh, l.training_kwh_low, l.training_kwh_high, l.n_activities, l.inferences, "      \
+    "l.descendants, l.descendant_inferences, l.profile, c.descendant_id "
+
+/* Column text into buf (truncated, empty for NULL), as db_column_copy does but
+ * without printf: a lineage copies two per ancestor. */
+static void column_copy(sqlite3_stmt *stmt, int column, char *buf, size_t buf_len)
 {
-    static const char sql[] =
-        "SELECT m.id, m.namespace, m.name, m.depth, l.own_co2e_kg, l.own_co2e_kg_low, "
-        "l.own_co2e_kg_high, l.lineage_kwh, l.lineage_kwh_low, l.lineage_kwh_high, "
-        "l.training_kwh, l.training_kwh_low, l.training_kwh_high, l.n_activities, l.inferences, "
-        "l.descendants, l.descendant_inferences, l.profile "
-        "FROM model_closure c JOIN models m ON m.id = c.ancestor_id "
-        "JOIN model_ledger l ON l.model_id = c.ancestor_id "
-        "WHERE c.descendant_id = ?1 ORDER BY m.depth, m.id";
-    sqlite3_stmt *stmt = NULL;
+    const char *text = (const char *)sqlite3_column_text(stmt, column);
+    size_t n = text ? strnlen(text, buf_len - 1) : 0;
+
+    memcpy(buf, text ? text : "", n);
+    buf[n] = '\0';
+}
+
+/* Steps a bound lineage statement (LINEAGE_COLUMNS, shallowest first) and ends its
+ * use; the contract of db_lineage_load. */
+static enum err lineage_rows(struct db *db, sqlite3_stmt *stmt, struct db_lineage_row **rows_out,
+                             size_t *n_rows, char **profile_json)
+{
     struct db_lineage_row *rows = NULL;
     size_t n = 0, cap = 0;
-    enum err rc = db_cached(db, sql, &stmt);
+    enum err rc = ERR_OK;
     int step;
 
     *rows_out = NULL;
     *n_rows = 0;
     *profile_json = NULL;
-    if (rc != ERR_OK)
-        return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         struct db_lineage_row *r;
         if (n == cap) {
@@ -393,10 +402,10 @@ enum err db_lineage_load(struct db *db, int64_t model_key, struct db_lineage_row
         r = &rows[n++];
         memset(r, 0, sizeof *r);
         r->key = sqlite3_column_int64(stmt, 0);
-        db_column_copy(stmt, 1, r->id.ns, sizeof r->id.ns);
-        db_column_copy(stmt, 2, r->id.name, sizeof r->id.name);
+        column_copy(stmt, 1, r->id.ns, sizeof r->id.ns);
+        column_copy(stmt, 2, r->id.name, sizeof r->id.name);
         r->depth = sqlite3_column_int(stmt, 3);
-        r->is_self = r->key == model_key;
+        r->is_self = r->key == sqlite3_column_int64(stmt, 18);
         r->own_co2e_kg = column_range(stmt, 4);
         r->lineage_kwh = column_range(stmt, 7);
         r->training_kwh = column_range(stmt, 10);
@@ -427,6 +436,46 @@ enum err db_lineage_load(struct db *db, int64_t model_key, struct db_lineage_row
     *rows_out = rows;
     *n_rows = n;
     return ERR_OK;
+}
+
+enum err db_lineage_load(struct db *db, int64_t model_key, struct db_lineage_row **rows_out,
+                         size_t *n_rows, char **profile_json)
+{
+    static const char sql[] =
+        "SELECT " LINEAGE_COLUMNS "FROM model_closure c JOIN models m ON m.id = c.ancestor_id "
+        "JOIN model_ledger l ON l.model_id = c.ancestor_id "
+        "WHERE c.descendant_id = ?1 ORDER BY m.depth, m.id";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, sql, &stmt);
+
+    *rows_out = NULL;
+    *n_rows = 0;
+    *profile_json = NULL;
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    return lineage_rows(db, stmt, rows_out, n_rows, profile_json);
+}
+
+enum err db_lineage_load_id(struct db *db, const struct core_model_id *id,
+                            struct db_lineage_row **rows_out, size_t *n_rows, char **profile_json)
+{
+    static const char sql[] =
+        "SELECT " LINEAGE_COLUMNS "FROM models s JOIN model_closure c ON c.descendant_id = s.id "
+        "JOIN models m ON m.id = c.ancestor_id "
+        "JOIN model_ledger l ON l.model_id = c.ancestor_id "
+        "WHERE s.namespace = ?1 AND s.name = ?2 ORDER BY m.depth, m.id";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, sql, &stmt);
+
+    *rows_out = NULL;
+    *n_rows = 0;
+    *profile_json = NULL;
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_STATIC);
+    return lineage_rows(db, stmt, rows_out, n_rows, profile_json);
 }
 
 enum err db_profile_set(struct db *db, int64_t model_key, const char *profile_json)

@@ -1764,6 +1764,20 @@ START_TEST(footprint_and_family_text_is_what_the_server_writes_for_json)
         ct_response_cleanup(&pretty);
         ct_response_cleanup(&r);
     }
+    {
+        /* Ids compare case-insensitively; answers name the model as registered. */
+        struct ct_response r;
+        ck_assert_int_eq(ct_get(srv, "/v1/models/TXT/Merged/footprint", &r), 200);
+        ck_assert_str_eq(str_at(&r, "model"), "txt/merged");
+        ct_response_cleanup(&r);
+        ck_assert_int_eq(ct_get(srv, "/v1/models/Txt/BASE-A/family", &r), 200);
+        ck_assert_str_eq(str_at(&r, "model"), "txt/base-a");
+        ck_assert_int_eq(int_at(&r, "family_size"), 3);
+        ck_assert_str_eq(str_at(&r, "items/1/id"), "txt/ft");
+        ck_assert_int_eq(int_at(&r, "items/1/depth"), 1);
+        ck_assert_str_eq(str_at(&r, "items/1/parents/0/id"), "txt/base-a");
+        ct_response_cleanup(&r);
+    }
 }
 END_TEST
 
