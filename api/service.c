@@ -192,15 +192,23 @@ enum err api_reply_json(struct api_reply *reply, int status, json_t *body)
     return ERR_OK;
 }
 
-/* FNV-1a: cheap, and equal bytes give equal tags, which is all a weak tag needs. */
+/* Eight bytes a step, each mixed in by a multiply and a shift: equal bytes give
+ * equal tags, which is all a weak tag needs, at a fraction of a byte-wise hash's
+ * cost over a family page. */
 static void etag_of(const char *text, size_t len, char *buf, size_t buf_len)
 {
-    uint64_t h = 14695981039346656037ULL;
+    uint64_t h = 14695981039346656037ULL ^ len;
+    size_t i = 0;
 
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)text[i];
-        h *= 1099511628211ULL;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t word;
+        memcpy(&word, text + i, 8);
+        h = (h ^ word) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 32;
     }
+    for (; i < len; i++)
+        h = (h ^ (unsigned char)text[i]) * 1099511628211ULL;
+    h ^= h >> 29;
     snprintf(buf, buf_len, "W/\"%016llx\"", (unsigned long long)h);
 }
 
