@@ -7,6 +7,7 @@
 #include "internal.h"
 #include "methodology.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -257,9 +258,107 @@ static void text_string(struct text *t, const char *s)
 static void text_int(struct text *t, int64_t value)
 {
     char buf[24];
-    int n = snprintf(buf, sizeof buf, "%lld", (long long)value);
+    char *p = buf + sizeof buf;
+    /* Digits of the magnitude, from the right; INT64_MIN has no positive twin. */
+    uint64_t u = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
 
-    text_raw(t, buf, (size_t)n);
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (value < 0)
+        *--p = '-';
+    text_raw(t, p, (size_t)(buf + sizeof buf - p));
+}
+
+/* "%.15g" of a value from 1e-13 to 1e15 without printf, when the rounding to 15
+ * digits is certain: |value| x 10^k is computed in long double (64-bit mantissa,
+ * 10^k exact up to 10^27) within 1e-4 of the exact product, so unless that lies
+ * within 1e-4 of a half, rounding it rounds the exact value the same way. Returns
+ * false (nothing written) otherwise. */
+static bool text_real_digits(struct text *t, double value)
+{
+#if LDBL_MANT_DIG >= 64
+    /* Exact: 10^27 = 5^27 x 2^27, and 5^27 < 2^64. */
+    static const long double tens[28] = {1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,
+                                         1e7L,  1e8L,  1e9L,  1e10L, 1e11L, 1e12L, 1e13L,
+                                         1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L,
+                                         1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+    char buf[40], digits[16];
+    char *p = buf;
+    long double scaled, fraction;
+    uint64_t m;
+    int exp10 = 0, len = 15;
+    double magnitude = fabs(value);
+
+    if (!(magnitude >= 1e-13 && magnitude < 1e15))
+        return false;
+    while (exp10 < 14 && magnitude >= (double)tens[exp10 + 1])
+        exp10++;
+    if (magnitude < 1) {
+        exp10 = -1;
+        while ((long double)magnitude * tens[-exp10] < 1)
+            exp10--;
+    }
+    scaled = (long double)magnitude * tens[14 - exp10];
+    m = (uint64_t)scaled;
+    fraction = scaled - (long double)m;
+    if (fabsl(fraction - 0.5L) < 1e-4L)
+        return false;
+    if (fraction > 0.5L)
+        m++;
+    if (m >= 1000000000000000ULL) { /* rounded up to the next power of ten */
+        m /= 10;
+        exp10++;
+    }
+    if (m < 100000000000000ULL || exp10 >= 15)
+        return false;
+    for (int i = 14; i >= 0; i--, m /= 10)
+        digits[i] = (char)('0' + m % 10);
+    while (len > 1 && digits[len - 1] == '0')
+        len--;
+    if (value < 0)
+        *p++ = '-';
+    if (exp10 < -4) { /* d.ddde-X */
+        *p++ = digits[0];
+        if (len > 1) {
+            *p++ = '.';
+            memcpy(p, digits + 1, (size_t)len - 1);
+            p += len - 1;
+        }
+        *p++ = 'e';
+        *p++ = '-';
+        if (-exp10 >= 10)
+            *p++ = (char)('0' + -exp10 / 10);
+        *p++ = (char)('0' + -exp10 % 10);
+    } else if (exp10 < 0) { /* 0.000ddd */
+        *p++ = '0';
+        *p++ = '.';
+        for (int i = -1; i > exp10; i--)
+            *p++ = '0';
+        memcpy(p, digits, (size_t)len);
+        p += len;
+    } else { /* ddd.ddd, or ddd.0 as jansson ends a whole number */
+        int whole = exp10 + 1;
+        memcpy(p, digits, (size_t)(len < whole ? len : whole));
+        p += len < whole ? len : whole;
+        for (int i = len; i < whole; i++)
+            *p++ = '0';
+        *p++ = '.';
+        if (len > whole) {
+            memcpy(p, digits + whole, (size_t)(len - whole));
+            p += len - whole;
+        } else {
+            *p++ = '0';
+        }
+    }
+    text_raw(t, buf, (size_t)(p - buf));
+    return true;
+#else
+    (void)t;
+    (void)value;
+    return false;
+#endif
 }
 
 /* As jansson writes a real: "%.15g", then ".0" when that reads as an integer, and
@@ -287,6 +386,8 @@ static void text_real(struct text *t, double value)
         TEXT_LIT(t, ".0");
         return;
     }
+    if (text_real_digits(t, value))
+        return;
     n = snprintf(buf, sizeof buf, "%.15g", value);
     if (strchr(buf, '.') == NULL && strchr(buf, 'e') == NULL) {
         buf[n++] = '.';
