@@ -74,7 +74,8 @@ enum err db_write_commit(struct db *db);
 void db_write_rollback(struct db *db);
 
 /* Group commit: one transaction that carries many writes, committed (and synced)
- * once. Between db_group_begin and db_group_commit or db_group_rollback, each
+ * once. The first group on a connection enlarges its page cache to 16 MiB (a group
+ * touches many pages). Between db_group_begin and db_group_commit or db_group_rollback, each
  * db_write_begin ... db_write_commit on the connection is a savepoint of the
  * group: db_write_rollback undoes that write alone, db_write_commit keeps it until
  * the group commits. A storage failure may end the whole transaction (SQLite rolls
@@ -258,9 +259,6 @@ enum err db_family_page(struct db *db, int64_t model_key, int64_t after_key, siz
 
 /* Fills m->parents and m->n_parents from the stored edges of m->key, in order. */
 enum err db_model_parents(struct db *db, struct core_model *m);
-
-/* Loads a model by storage key (with parents). */
-enum err db_model_get_by_key(struct db *db, int64_t key, struct core_model *out);
 
 /* Idempotency records, scoped (by token) and keyed. get: ERR_NOT_FOUND when the key
  * is new; otherwise *request_hash (65 bytes), *status and *response (malloc'd). */

@@ -580,9 +580,3 @@ enum err db_model_parents(struct db *db, struct core_model *m)
 {
     return load_parents(db, m);
 }
-
-enum err db_model_get_by_key(struct db *db, int64_t key, struct core_model *out)
-{
-    out->key = key;
-    return read_back(db, out);
-}
