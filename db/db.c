@@ -397,6 +397,10 @@ enum err db_group_begin(struct db *db)
     enum err rc;
 
     assert(!db->in_group);
+    /* A group of writes to random models dirties a few pages per write and reads
+     * their ancestors: with SQLite's default 2 MiB cache it spills and re-reads. */
+    if (!db->has_group_cache && db_exec(db, "PRAGMA cache_size=-16384") == ERR_OK)
+        db->has_group_cache = true;
     rc = db_write_begin(db);
     db->in_group = rc == ERR_OK;
     return rc;
