@@ -121,6 +121,16 @@ scenario W1 w1.lua "$WORK/any.ids"
 AFTER_W1=$(stored_total)
 scenario W2 w2.lua "$WORK/any.ids"
 AFTER_W2=$(stored_total)
+# A lone writer (one connection): what group commit adds to one write's latency is
+# its latency minus one synced write of this disk.
+log "W1 with one connection (lone writes)"
+BENCH_OUT=$WORK/W1-lone.out BENCH_IDS=$WORK/any.ids BENCH_TOKEN=$TOKEN BENCH_RUN=$RUN-lone \
+    wrk -t1 -c1 -d"${SECONDS_EACH}s" --latency -s "$BENCH_DIR/w1.lua" \
+    "http://127.0.0.1:$PORT/" > "$WORK/W1-lone.wrk" 2>&1
+read -r LONE_RPS LONE_P50 LONE_P99 _ < "$WORK/W1-lone.out"
+SYNC_MS=$(dd if=/dev/zero of="$WORK/sync.test" bs=4k count=200 oflag=dsync 2>&1 |
+    awk '/copied/ {for (i = 1; i <= NF; i++) if ($i ~ /^s,?$/) print $(i - 1) * 1000 / 200}')
+rm -f "$WORK/sync.test"
 RSS_KIB=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
 
@@ -155,6 +165,9 @@ r=$(ratio "${RPS[W2]}" "${REF[W2]}")
 row "W2 batch (x1000 increments)" "${RPS[W2]}" "${P50[W2]}" "${P99[W2]}" "$RSS_MIB" "$r" \
     ">=200000 increments/s" "$(yes_no "$W2_INC >= 200000")"
 printf '%-34s %10.0f increments/s\n' "  W2 increments" "$W2_INC"
+printf '%-34s %10.0f %8.2f %8.2f %17s %-30s %s\n' "W1, one connection" "$LONE_RPS" "$LONE_P50" \
+    "$LONE_P99" "" "p50 <= sync + 1 ms" "$(yes_no "$LONE_P50 <= $SYNC_MS + 1")"
+printf '%-34s %19.2f %35s (dd oflag=dsync, 4 KiB)\n' "  one synced 4 KiB write, ms" "$SYNC_MS" ""
 for s in R1 R2 W1 W2; do printf '%-34s %10.0f\n' "  reference during $s" "${REF[$s]}"; done
 printf '%-34s %10.0f %44s %-30s %s\n' "R1, 1,000-model family" "$SMALL_RPS" \
     "$(printf '%.2fx' "$(ratio "$SMALL_RPS" "${RPS[R1]}")")" "1M within 1.5x of 1k" \
