@@ -91,7 +91,7 @@ enum err api_inferences_post(struct api_service *s, const struct api_request *re
 {
     static const char *const allowed[] = {"count", "date", NULL};
     struct api_idempotency idem;
-    struct core_model *m = NULL;
+    struct api_model_ref model, *m = &model;
     struct db *db = NULL;
     char day[11], id[CORE_MODEL_ID_MAX + 1];
     int64_t count = 0, total = 0;
@@ -115,18 +115,13 @@ enum err api_inferences_post(struct api_service *s, const struct api_request *re
     rc = api_idempotency_begin(s, req, principal.idempotency_scope, &idem, &reply->problem);
     if (rc != ERR_OK)
         return rc;
-    m = malloc(sizeof *m);
-    if (m == NULL) {
-        rc = ERR_NO_MEMORY;
-        goto out;
-    }
     /* the connection from the authorisation step above */
     rc = db_write_begin(db);
     if (rc != ERR_OK)
         goto out;
     rc = api_idempotency_replay(db, &idem, reply, &replayed);
     if (rc == ERR_OK && !replayed)
-        rc = api_path_model(db, req, m, &reply->problem);
+        rc = api_path_model_ref(db, req, m, &reply->problem);
     if (rc == ERR_OK && !replayed) {
         rc = db_inferences_add(db, m->key, count, day, &total);
         if (rc == ERR_INVALID_INPUT)
@@ -148,7 +143,6 @@ enum err api_inferences_post(struct api_service *s, const struct api_request *re
         api_changes_report(s, API_CHANGE_INFERENCES, &m->id, count);
 out:
     api_idempotency_end(s, &idem);
-    free(m);
     return rc;
 }
 
@@ -171,7 +165,7 @@ enum err api_counters_put(struct api_service *s, const struct api_request *req,
                           struct api_reply *reply)
 {
     static const char *const allowed[] = {"total", "reset", "date", NULL};
-    struct core_model *m = NULL;
+    struct api_model_ref model, *m = &model;
     struct db *db = NULL;
     const json_t *reset;
     const char *reporter = req->n_params > 2 ? req->params[2] : "";
@@ -201,14 +195,11 @@ enum err api_counters_put(struct api_service *s, const struct api_request *req,
         rc = ERR_INVALID_INPUT;
     if (rc != ERR_OK)
         return rc;
-    m = malloc(sizeof *m);
-    if (m == NULL)
-        return ERR_NO_MEMORY;
     /* the connection from the authorisation step above */
     rc = db_write_begin(db);
     if (rc != ERR_OK)
         goto out;
-    rc = api_path_model(db, req, m, &reply->problem);
+    rc = api_path_model_ref(db, req, m, &reply->problem);
     if (rc == ERR_OK) {
         rc = db_counter_put(db, m->key, reporter, total, is_reset, day, &previous, &delta);
         if (rc == ERR_CONFLICT) {
@@ -235,7 +226,6 @@ enum err api_counters_put(struct api_service *s, const struct api_request *req,
                                  "total", (json_int_t)total, "previous_total", (json_int_t)previous,
                                  "counted", (json_int_t)delta, "reset", is_reset, "date", day));
 out:
-    free(m);
     return rc;
 }
 
@@ -357,7 +347,7 @@ enum err api_inferences_get(struct api_service *s, const struct api_request *req
 {
     static const char *const allowed[] = {"from", "to", NULL};
     struct db_day_count *days = NULL;
-    struct core_model *m = NULL;
+    struct api_model_ref model, *m = &model;
     struct db *db = NULL;
     const char *from_text = api_query_get(req, "from");
     const char *to_text = api_query_get(req, "to");
@@ -391,9 +381,8 @@ enum err api_inferences_get(struct api_service *s, const struct api_request *req
     }
     utc_day(from_t, from);
     utc_day(to_t, to);
-    m = malloc(sizeof *m);
     days = calloc(SERIES_DAYS_MAX, sizeof *days);
-    if (m == NULL || days == NULL) {
+    if (days == NULL) {
         rc = ERR_NO_MEMORY;
         goto out;
     }
@@ -402,7 +391,7 @@ enum err api_inferences_get(struct api_service *s, const struct api_request *req
         rc = db_read_begin(db);
     if (rc != ERR_OK)
         goto out;
-    rc = api_path_model(db, req, m, &reply->problem);
+    rc = api_path_model_ref(db, req, m, &reply->problem);
     if (rc == ERR_OK)
         rc = db_inference_series(db, m->key, from, to, days, SERIES_DAYS_MAX, &n);
     db_read_end(db);
@@ -423,7 +412,6 @@ enum err api_inferences_get(struct api_service *s, const struct api_request *req
                                   core_model_id_format(&m->id, id, sizeof id), "from", from, "to",
                                   to, "days", series));
 out:
-    free(m);
     free(days);
     return rc;
 }

@@ -74,6 +74,16 @@ enum err api_path_id(const struct api_request *req, struct core_model_id *id,
 enum err api_path_model(struct db *db, const struct api_request *req, struct core_model *m,
                         struct api_problem *problem);
 
+/* A registered model as write paths need it: its storage key and stored id. */
+struct api_model_ref {
+    int64_t key;
+    struct core_model_id id;
+};
+
+/* As api_path_model, reading only the model's key and id (no metadata, no parents). */
+enum err api_path_model_ref(struct db *db, const struct api_request *req, struct api_model_ref *m,
+                            struct api_problem *problem);
+
 /* Sets reply->json to a new reference and the status; returns ERR_OK, or
  * ERR_NO_MEMORY when body is NULL. */
 enum err api_reply_json(struct api_reply *reply, int status, json_t *body);

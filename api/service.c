@@ -146,6 +146,20 @@ enum err api_path_model(struct db *db, const struct api_request *req, struct cor
     return rc;
 }
 
+enum err api_path_model_ref(struct db *db, const struct api_request *req, struct api_model_ref *m,
+                            struct api_problem *problem)
+{
+    struct core_model_id id;
+    enum err rc = api_path_id(req, &id, problem);
+
+    if (rc != ERR_OK)
+        return rc;
+    rc = db_model_find(db, &id, &m->key, &m->id);
+    if (rc == ERR_NOT_FOUND)
+        return api_fail(problem, ERR_NOT_FOUND, "model '%s/%s' is not registered", id.ns, id.name);
+    return rc;
+}
+
 void api_reply_init(struct api_reply *reply)
 {
     memset(reply, 0, sizeof *reply);

@@ -111,6 +111,11 @@ void db_pool_destroy(struct db_pool *pool);
  * CORE_LINEAGE_MAX_DEPTH. On success m->key, depth, version and times are filled. */
 enum err db_model_insert(struct db *db, struct core_model *m, size_t *bad_parent);
 
+/* The storage key and stored spelling of a registered model id (ids match whatever
+ * their case), without metadata or parents. ERR_NOT_FOUND when absent. */
+enum err db_model_find(struct db *db, const struct core_model_id *id, int64_t *key,
+                       struct core_model_id *stored);
+
 /* Loads a model with its parents. ERR_NOT_FOUND when absent. */
 enum err db_model_get(struct db *db, const struct core_model_id *id, struct core_model *out);
 

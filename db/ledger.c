@@ -186,27 +186,6 @@ enum err db_activity_delete(struct db *db, int64_t model_key, int64_t activity_i
 
 /* The largest descendant sum among the ancestors of model_key (itself included):
  * the total that overflows first when model_key counts more inferences. */
-static enum err largest_total(struct db *db, int64_t model_key, int64_t *largest)
-{
-    static const char sql[] = "SELECT max(l.descendant_inferences) FROM model_closure c "
-                              "JOIN model_ledger l ON l.model_id = c.ancestor_id "
-                              "WHERE c.descendant_id = ?1";
-    sqlite3_stmt *stmt = NULL;
-    enum err rc = db_cached(db, sql, &stmt);
-    int step;
-
-    if (rc != ERR_OK)
-        return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
-    step = sqlite3_step(stmt);
-    if (step == SQLITE_ROW)
-        *largest = sqlite3_column_int64(stmt, 0);
-    else
-        rc = db_map(db, step);
-    db_finish(db, stmt);
-    return rc;
-}
-
 static enum err model_inferences(struct db *db, int64_t model_key, int64_t *total)
 {
     static const char sql[] = "SELECT inferences FROM model_ledger WHERE model_id = ?1";
@@ -232,26 +211,27 @@ enum err db_inferences_add(struct db *db, int64_t model_key, int64_t delta, cons
     static const char daily_sql[] =
         "INSERT INTO inference_daily (model_id, day, count) VALUES (?1, ?2, ?3) "
         "ON CONFLICT (model_id, day) DO UPDATE SET count = count + excluded.count";
-    int64_t largest = 0, total = 0;
+    int64_t total = 0;
     int64_t both[2] = {model_key, delta};
     sqlite3_stmt *stmt = NULL;
-    enum err rc;
+    enum err rc = ERR_OK;
 
     if (delta < 0)
         return ERR_INVALID_INPUT;
-    rc = largest_total(db, model_key, &largest);
-    if (rc != ERR_OK)
-        return rc;
-    if (delta > INT64_MAX - largest)
-        return ERR_INVALID_INPUT;
     if (delta == 0)
         goto out;
-    /* Descendant sums first: the row CHECK wants them >= the model's own count. */
+    /* Descendant sums first: the row CHECK wants them >= the model's own count. The
+     * model is its own closure row, so this also bounds its own total and its
+     * daily counts. A sum past INT64_MAX turns REAL in SQLite's arithmetic, which
+     * the STRICT INTEGER column refuses, undoing the statement: that is the
+     * overflow check, with no read of the sums first. */
     rc = exec_keys(db,
                    "UPDATE model_ledger SET descendant_inferences = descendant_inferences + ?2 "
                    "WHERE model_id IN (SELECT ancestor_id FROM model_closure "
                    "WHERE descendant_id = ?1)",
                    2, both);
+    if (rc != ERR_OK && sqlite3_extended_errcode(db->handle) == SQLITE_CONSTRAINT_DATATYPE)
+        return ERR_INVALID_INPUT;
     if (rc == ERR_OK)
         rc = exec_keys(db,
                        "UPDATE model_ledger SET inferences = inferences + ?2 WHERE model_id = ?1",

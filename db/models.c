@@ -279,6 +279,31 @@ enum err db_model_insert(struct db *db, struct core_model *m, size_t *bad_parent
     return rc;
 }
 
+enum err db_model_find(struct db *db, const struct core_model_id *id, int64_t *key,
+                       struct core_model_id *stored)
+{
+    static const char sql[] =
+        "SELECT m.id, m.namespace, m.name FROM models m WHERE m.namespace = ?1 AND m.name = ?2";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_TRANSIENT);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        *key = sqlite3_column_int64(stmt, 0);
+        db_column_copy(stmt, 1, stored->ns, sizeof stored->ns);
+        db_column_copy(stmt, 2, stored->name, sizeof stored->name);
+    } else {
+        rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
+    }
+    db_finish(db, stmt);
+    return rc;
+}
+
 enum err db_model_get(struct db *db, const struct core_model_id *id, struct core_model *out)
 {
     static const char sql[] =
