@@ -116,11 +116,16 @@ scenario() { # NAME SCRIPT IDS
 
 scenario R1 r1.lua "$WORK/deep.ids"
 scenario R2 r2.lua "$WORK/family.ids"
+# Bytes the server hands to write(2)/pwrite(2): WAL frames and checkpoints.
+written() { awk '/^wchar/ {print $2}' "/proc/$SERVER/io"; }
 BEFORE_W1=$(stored_total)
+WCHAR_0=$(written)
 scenario W1 w1.lua "$WORK/any.ids"
 AFTER_W1=$(stored_total)
+WCHAR_1=$(written)
 scenario W2 w2.lua "$WORK/any.ids"
 AFTER_W2=$(stored_total)
+WCHAR_2=$(written)
 # A lone writer (one connection): what group commit adds to one write's latency is
 # its latency minus one synced write of this disk.
 log "W1 with one connection (lone writes)"
@@ -165,6 +170,10 @@ r=$(ratio "${RPS[W2]}" "${REF[W2]}")
 row "W2 batch (x1000 increments)" "${RPS[W2]}" "${P50[W2]}" "${P99[W2]}" "$RSS_MIB" "$r" \
     ">=200000 increments/s" "$(yes_no "$W2_INC >= 200000")"
 printf '%-34s %10.0f increments/s\n' "  W2 increments" "$W2_INC"
+printf '%-34s %10.0f bytes\n' "  W1 bytes written per write" \
+    "$(echo "($WCHAR_1 - $WCHAR_0) / ($AFTER_W1 - $BEFORE_W1)" | bc -l)"
+printf '%-34s %10.0f bytes\n' "  W2 bytes written per increment" \
+    "$(echo "($WCHAR_2 - $WCHAR_1) / ($AFTER_W2 - $AFTER_W1)" | bc -l)"
 printf '%-34s %10.0f %8.2f %8.2f %17s %-30s %s\n' "W1, one connection" "$LONE_RPS" "$LONE_P50" \
     "$LONE_P99" "" "p50 <= sync + 1 ms" "$(yes_no "$LONE_P50 <= $SYNC_MS + 1")"
 printf '%-34s %19.2f %35s (dd oflag=dsync, 4 KiB)\n' "  one synced 4 KiB write, ms" "$SYNC_MS" ""
