@@ -2,8 +2,6 @@
  * hand when their rounding to 15 digits is certain, by printf otherwise. */
 #include "json_text.h"
 
-#include "internal.h"
-
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -121,7 +119,7 @@ void text_int(struct text *t, int64_t value)
  * 10^k exact up to 10^27) within 1e-4 of the exact product, so unless that lies
  * within 1e-4 of a half, rounding it rounds the exact value the same way. Returns
  * false (nothing written) otherwise. */
-static bool text_real_digits(struct text *t, double value)
+bool text_real_digits(struct text *t, double value)
 {
 #if LDBL_MANT_DIG >= 64
     /* Exact: 10^27 = 5^27 x 2^27, and 5^27 < 2^64. */

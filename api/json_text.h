@@ -4,7 +4,7 @@
 #ifndef API_JSON_TEXT_H
 #define API_JSON_TEXT_H
 
-#include "api.h"
+#include "internal.h" /* API_DUMP_FLAGS, which the text matches */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,6 +39,11 @@ void text_int(struct text *t, int64_t value);
  * no '+' or leading zeros in the exponent. Not finite: jansson has no such value,
  * and the text fails. */
 void text_real(struct text *t, double value);
+
+/* text_real's path without printf, for 1e-13 <= |value| < 1e15: false (nothing
+ * written) when its rounding to 15 digits is not certain. Declared for the test,
+ * which counts how often it is taken. */
+bool text_real_digits(struct text *t, double value);
 
 /* "key": (a comma first unless the member opens its object). */
 void text_key(struct text *t, const char *key, bool is_first);
