@@ -431,17 +431,6 @@ out:
     return rc;
 }
 
-/* The model named by the path parameters {namespace}/{name}. */
-static enum err path_model_id(const struct api_request *req, struct core_model_id *id,
-                              struct api_problem *problem)
-{
-    if (req->n_params < 2 || core_model_id_from_parts(req->params[0], req->params[1], id) != ERR_OK)
-        return api_fail(problem, ERR_NOT_FOUND,
-                        "no model has this id: ids are 'namespace/name', each part 1-96 of "
-                        "A-Z a-z 0-9 . _ -");
-    return ERR_OK;
-}
-
 static enum err model_not_found(const struct core_model_id *id, struct api_problem *problem)
 {
     return api_fail(problem, ERR_NOT_FOUND, "model '%s/%s' is not registered", id->ns, id->name);
@@ -459,7 +448,7 @@ enum err api_models_get(struct api_service *s, const struct api_request *req,
 
     rc = api_check_query(req, NULL, &reply->problem);
     if (rc == ERR_OK)
-        rc = path_model_id(req, &id, &reply->problem);
+        rc = api_path_id(req, &id, &reply->problem);
     if (rc == ERR_OK)
         rc = api_db(s, &db, &reply->problem);
     if (rc != ERR_OK)
@@ -662,7 +651,7 @@ enum err api_models_patch(struct api_service *s, const struct api_request *req,
     if (rc != ERR_OK)
         return rc;
 
-    rc = path_model_id(req, &id, &reply->problem);
+    rc = api_path_id(req, &id, &reply->problem);
     if (rc != ERR_OK)
         return rc;
     if (!json_is_object(req->body))
@@ -773,7 +762,7 @@ enum err api_models_delete(struct api_service *s, const struct api_request *req,
 
     rc = api_check_query(req, NULL, &reply->problem);
     if (rc == ERR_OK)
-        rc = path_model_id(req, &id, &reply->problem);
+        rc = api_path_id(req, &id, &reply->problem);
     if (rc != ERR_OK)
         return rc;
     m = malloc(sizeof *m);
