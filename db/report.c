@@ -181,8 +181,9 @@ static enum err read_rows(struct db *db, struct batch *b)
         rc = lineage_push(b, b->lineage[i]);
     if (rc != ERR_OK)
         return rc;
-    keys = b->lineage + n;
-    qsort(keys, n, sizeof *keys, by_key);
+    keys = n > 0 ? b->lineage + n : NULL; /* no lineage at all: nothing was pushed */
+    if (n > 0)
+        qsort(keys, n, sizeof *keys, by_key);
     for (size_t i = 0; i < n; i++)
         if (distinct == 0 || keys[distinct - 1] != keys[i])
             keys[distinct++] = keys[i];
@@ -219,10 +220,11 @@ static enum err count_item(struct batch *b, size_t i)
 {
     const struct db_inference_report *item = &b->items[i];
     const struct model *m = &b->models[b->model_of[i]];
-    const int64_t *rows = b->lineage + m->first;
+    const int64_t *rows;
 
     if (m->key == 0)
         return ERR_NOT_FOUND;
+    rows = b->lineage + m->first; /* a registered model has a lineage: itself at least */
     if (item->count < 0)
         return ERR_INVALID_INPUT;
     for (size_t k = 0; k < m->n; k++)
