@@ -69,22 +69,33 @@ enum err route_decode_body(const char *text, size_t len, json_t **out, struct ap
                     error.column);
 }
 
-void route_dispatch(struct api_service *service, const struct route_match *match,
-                    struct api_request *req, const char *body_text, size_t body_len,
-                    struct api_reply *reply)
+enum err route_prepare(const struct route_match *match, const struct api_request *req,
+                       const char *body_text, size_t body_len, json_t **body,
+                       struct api_problem *problem)
 {
-    json_t *body = NULL;
+    *body = NULL;
+    if (match->route->flags & ROUTE_JSON_BODY && method_has_body(req->method)) {
+        enum err rc = route_decode_body(body_text, body_len, body, problem);
+        if (rc != ERR_OK)
+            return rc;
+    }
+    /* Credentials never travel in URLs (they end up in logs and histories). */
+    if (api_query_get(req, "access_token") != NULL || api_query_get(req, "token") != NULL) {
+        json_decref(*body);
+        *body = NULL;
+        return api_fail(problem, ERR_BAD_REQUEST,
+                        "credentials are not accepted in the query string; send Authorization: "
+                        "Bearer <token>");
+    }
+    return ERR_OK;
+}
+
+void route_run(struct api_service *service, const struct route_match *match,
+               struct api_request *req, const json_t *body, struct api_reply *reply)
+{
     enum err rc = ERR_OK;
 
-    if (match->route->flags & ROUTE_JSON_BODY && method_has_body(req->method))
-        rc = route_decode_body(body_text, body_len, &body, &reply->problem);
-    /* Credentials never travel in URLs (they end up in logs and histories). */
-    if (rc == ERR_OK &&
-        (api_query_get(req, "access_token") != NULL || api_query_get(req, "token") != NULL))
-        rc = api_fail(&reply->problem, ERR_BAD_REQUEST,
-                      "credentials are not accepted in the query string; send Authorization: "
-                      "Bearer <token>");
-    if (rc == ERR_OK && !(match->route->flags & (ROUTE_PUBLIC | ROUTE_WRITE)))
+    if (!(match->route->flags & (ROUTE_PUBLIC | ROUTE_WRITE)))
         rc = api_read_gate(service, req, reply);
     if (rc == ERR_OK) {
         req->body = body;
@@ -92,6 +103,19 @@ void route_dispatch(struct api_service *service, const struct route_match *match
         req->body = NULL;
     }
     if (rc != ERR_OK)
+        api_problem_render(rc, req, reply);
+}
+
+void route_dispatch(struct api_service *service, const struct route_match *match,
+                    struct api_request *req, const char *body_text, size_t body_len,
+                    struct api_reply *reply)
+{
+    json_t *body = NULL;
+    enum err rc = route_prepare(match, req, body_text, body_len, &body, &reply->problem);
+
+    if (rc == ERR_OK)
+        route_run(service, match, req, body, reply);
+    else
         api_problem_render(rc, req, reply);
     json_decref(body);
 }

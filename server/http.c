@@ -65,6 +65,7 @@ struct request_ctx {
     /* A write waits, suspended, for the writer; then its answer is sent. */
     struct MHD_Connection *conn;
     struct writer_job job;
+    json_t *write_body; /* the decoded body, kept for a second run */
     struct api_reply *write_reply;
     atomic_bool is_write_done;
 };
@@ -369,8 +370,7 @@ static int run_write(void *arg)
 
     api_reply_cleanup(ctx->write_reply);
     api_reply_init(ctx->write_reply);
-    route_dispatch(ctx->server->service, &ctx->match, &ctx->req, ctx->body, ctx->body_len,
-                   ctx->write_reply);
+    route_run(ctx->server->service, &ctx->match, &ctx->req, ctx->write_body, ctx->write_reply);
     return ctx->write_reply->status;
 }
 
@@ -392,12 +392,28 @@ static void write_done(void *arg)
 }
 
 /* Hands a write route to the writer and suspends the connection until its group
- * has committed; the answer goes out when libmicrohttpd calls on_request again. */
+ * has committed; the answer goes out when libmicrohttpd calls on_request again. The
+ * body is decoded here first: a request refused for its form never reaches the
+ * writer. */
 static enum MHD_Result queue_write(struct MHD_Connection *conn, struct request_ctx *ctx)
 {
-    ctx->write_reply = malloc(sizeof *ctx->write_reply);
-    if (ctx->write_reply == NULL)
-        return send_problem(conn, ctx, ERR_NO_MEMORY, "out of memory");
+    struct api_reply refused;
+    enum MHD_Result ret;
+    enum err rc;
+
+    api_reply_init(&refused);
+    rc = route_prepare(&ctx->match, &ctx->req, ctx->body, ctx->body_len, &ctx->write_body,
+                       &refused.problem);
+    if (rc == ERR_OK) {
+        ctx->write_reply = malloc(sizeof *ctx->write_reply);
+        rc = ctx->write_reply ? ERR_OK : ERR_NO_MEMORY;
+    }
+    if (rc != ERR_OK) {
+        api_problem_render(rc, &ctx->req, &refused);
+        ret = send_reply(conn, ctx, &refused);
+        api_reply_cleanup(&refused);
+        return ret;
+    }
     api_reply_init(ctx->write_reply);
     ctx->conn = conn;
     ctx->job.run = run_write;
@@ -510,6 +526,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         api_reply_cleanup(ctx->write_reply);
         free(ctx->write_reply);
     }
+    json_decref(ctx->write_body);
     free(ctx->body);
     free(ctx->path);
     free(ctx);

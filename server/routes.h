@@ -40,9 +40,20 @@ const char *route_suggest(const char *path);
  * 422. *out is a new reference on success. */
 enum err route_decode_body(const char *text, size_t len, json_t **out, struct api_problem *problem);
 
-/* Runs a matched route on a fully read request: decodes the body (for JSON-body
- * routes), refuses credentials in the query string, applies the read gate, calls the
- * handler, and renders a problem on failure. reply is the caller's (initialised). */
+/* The part of a request that needs no database: decodes the body (for JSON-body
+ * routes; *body is a new reference or NULL) and refuses credentials in the query
+ * string. On failure *body is NULL and problem says why. */
+enum err route_prepare(const struct route_match *match, const struct api_request *req,
+                       const char *body_text, size_t body_len, json_t **body,
+                       struct api_problem *problem);
+
+/* The rest, on a prepared request: applies the read gate, calls the handler with the
+ * borrowed body, and renders a problem on failure. May run more than once. */
+void route_run(struct api_service *service, const struct route_match *match,
+               struct api_request *req, const json_t *body, struct api_reply *reply);
+
+/* Runs a matched route on a fully read request: route_prepare then route_run.
+ * reply is the caller's (initialised). */
 void route_dispatch(struct api_service *service, const struct route_match *match,
                     struct api_request *req, const char *body, size_t body_len,
                     struct api_reply *reply);
