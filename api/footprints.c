@@ -431,8 +431,9 @@ static enum err family_root(struct db *db, const struct api_request *req, struct
     size_t n = 0;
     enum err rc = api_path_id(req, &root->id, problem);
 
-    if (rc == ERR_OK)
-        rc = db_lineage_load_id(db, &root->id, &rows, &n, &profile);
+    if (rc != ERR_OK)
+        return rc; /* a malformed id: the problem says so, and root->id is not set */
+    rc = db_lineage_load_id(db, &root->id, &rows, &n, &profile);
     if (rc == ERR_NOT_FOUND)
         rc = api_fail(problem, rc, "model '%s/%s' is not registered", root->id.ns, root->id.name);
     for (size_t i = 0; rc == ERR_OK && i < n; i++) {
