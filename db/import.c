@@ -51,10 +51,7 @@ static const char *const bulk_sql[BULK_COUNT] = {
                           "descendant_inferences = descendant_inferences + ?3 WHERE model_id = ?1",
     [BULK_DAILY] = "INSERT INTO inference_daily (model_id, day, count) VALUES (?1, ?2, ?3) "
                    "ON CONFLICT (model_id, day) DO UPDATE SET count = count + excluded.count",
-    [BULK_ACTIVITY] =
-        "INSERT INTO activities (model_id, kind, obtained, method, energy_kwh, energy_kwh_low, "
-        "energy_kwh_high, co2e_kg, co2e_kg_low, co2e_kg_high, inputs, result, "
-        "methodology_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [BULK_ACTIVITY] = DB_SQL_INSERT_ACTIVITY,
     [BULK_REFRESH_OWN] = db_sql_refresh_own,
 };
 
@@ -361,21 +358,7 @@ enum err db_bulk_activity_insert(struct db_bulk *bulk, int64_t model_key,
 {
     sqlite3_stmt *stmt = bulk->stmt[BULK_ACTIVITY];
 
-    sqlite3_bind_int64(stmt, 1, model_key);
-    sqlite3_bind_text(stmt, 2, a->kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, a->obtained, -1, SQLITE_STATIC);
-    db_bind_text_or_null(stmt, 4, a->method);
-    if (a->has_energy) {
-        sqlite3_bind_double(stmt, 5, a->energy_kwh.value);
-        sqlite3_bind_double(stmt, 6, a->energy_kwh.low);
-        sqlite3_bind_double(stmt, 7, a->energy_kwh.high);
-    }
-    sqlite3_bind_double(stmt, 8, a->co2e_kg.value);
-    sqlite3_bind_double(stmt, 9, a->co2e_kg.low);
-    sqlite3_bind_double(stmt, 10, a->co2e_kg.high);
-    sqlite3_bind_text(stmt, 11, a->inputs_json ? a->inputs_json : "{}", -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 12, a->result_json ? a->result_json : "{}", -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 13, a->methodology_version, -1, SQLITE_STATIC);
+    db_bind_activity(stmt, model_key, a);
     return run(bulk, BULK_ACTIVITY);
 }
 

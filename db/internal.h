@@ -35,6 +35,15 @@ enum err db_map(struct db *db, int sqlite_rc);
 /* Runs SQL text without results. */
 enum err db_exec(struct db *db, const char *sql);
 
+/* INSERT of one activity row, its values bound by db_bind_activity. */
+#define DB_SQL_INSERT_ACTIVITY                                                                     \
+    "INSERT INTO activities (model_id, kind, obtained, method, energy_kwh, energy_kwh_low, "       \
+    "energy_kwh_high, co2e_kg, co2e_kg_low, co2e_kg_high, inputs, result, "                        \
+    "methodology_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+
+/* Binds ?1..?13 of DB_SQL_INSERT_ACTIVITY; texts without copies (step before a changes). */
+void db_bind_activity(sqlite3_stmt *stmt, int64_t model_key, const struct db_activity *a);
+
 /* UPDATE of a model's own ledger sums (?1: model key) from its activities. */
 extern const char db_sql_refresh_own[];
 

@@ -75,22 +75,13 @@ static enum err refresh_own(struct db *db, int64_t model_key)
     return exec_keys(db, db_sql_refresh_own, 1, &model_key);
 }
 
-enum err db_activity_insert(struct db *db, int64_t model_key, struct db_activity *a)
+/* The columns of an activity row, ?1..?13 of DB_SQL_INSERT_ACTIVITY. The texts are
+ * bound without copies: the caller steps before a changes. */
+void db_bind_activity(sqlite3_stmt *stmt, int64_t model_key, const struct db_activity *a)
 {
-    static const char sql[] =
-        "INSERT INTO activities (model_id, kind, obtained, method, energy_kwh, energy_kwh_low, "
-        "energy_kwh_high, co2e_kg, co2e_kg_low, co2e_kg_high, inputs, result, "
-        "methodology_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
-        "RETURNING id, created_at";
-    sqlite3_stmt *stmt = NULL;
-    enum err rc = db_cached(db, sql, &stmt);
-    int step;
-
-    if (rc != ERR_OK)
-        return rc;
     sqlite3_bind_int64(stmt, 1, model_key);
-    sqlite3_bind_text(stmt, 2, a->kind, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 3, a->obtained, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, a->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, a->obtained, -1, SQLITE_STATIC);
     db_bind_text_or_null(stmt, 4, a->method);
     if (a->has_energy) {
         sqlite3_bind_double(stmt, 5, a->energy_kwh.value);
@@ -100,9 +91,21 @@ enum err db_activity_insert(struct db *db, int64_t model_key, struct db_activity
     sqlite3_bind_double(stmt, 8, a->co2e_kg.value);
     sqlite3_bind_double(stmt, 9, a->co2e_kg.low);
     sqlite3_bind_double(stmt, 10, a->co2e_kg.high);
-    sqlite3_bind_text(stmt, 11, a->inputs_json ? a->inputs_json : "{}", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 12, a->result_json ? a->result_json : "{}", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 13, a->methodology_version, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 11, a->inputs_json ? a->inputs_json : "{}", -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 12, a->result_json ? a->result_json : "{}", -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 13, a->methodology_version, -1, SQLITE_STATIC);
+}
+
+enum err db_activity_insert(struct db *db, int64_t model_key, struct db_activity *a)
+{
+    static const char sql[] = DB_SQL_INSERT_ACTIVITY " RETURNING id, created_at";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    db_bind_activity(stmt, model_key, a);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         a->id = sqlite3_column_int64(stmt, 0);
