@@ -375,6 +375,19 @@ int ct_server_wait(struct ct_server *s, double timeout_s)
     return status;
 }
 
+/* An unclean stop shows the end of the server's log in the test's output, which
+ * is all a CI run keeps of a server that died. */
+static void print_log_tail(const struct ct_server *s, int status)
+{
+    enum { TAIL = 4096 };
+    char *text = read_file(s->stderr_path);
+    size_t len = text ? strlen(text) : 0;
+
+    fprintf(stderr, "server stopped with status %d; the end of its log:\n%s\n", status,
+            text ? text + (len > TAIL ? len - TAIL : 0) : "(no log)");
+    free(text);
+}
+
 int ct_server_stop(struct ct_server *s)
 {
     int status;
@@ -385,6 +398,8 @@ int ct_server_stop(struct ct_server *s)
     status = ct_server_wait(s, STOP_TIMEOUT_S);
     if (status < 0)
         ct_server_kill(s);
+    if (status != 0)
+        print_log_tail(s, status);
     return status;
 }
 
