@@ -609,7 +609,8 @@ enum err http_start(const struct config *cfg, struct api_service *service, struc
     if (getrandom(&server->boot_id, sizeof server->boot_id, 0) != sizeof server->boot_id)
         server->boot_id = (uint32_t)time(NULL) ^ (uint32_t)getpid();
     /* Thread pool on epoll: each worker thread gets its own database connection
-     * (api's pool keys connections by thread). ITC allows quiescing on shutdown. */
+     * (api's pool keys connections by thread). ITC wakes a worker when the writer
+     * resumes one of its connections. */
     flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
             MHD_ALLOW_SUSPEND_RESUME;
     if (is_ipv6)
@@ -646,16 +647,14 @@ uint16_t http_port(const struct http_server *server)
 bool http_stop(struct http_server *server, unsigned grace_ms)
 {
     struct timespec start;
-    MHD_socket listen_fd;
     bool idle;
 
+    /* From here every new request is answered 503 with Connection: close. The
+     * listening socket stays open until MHD_stop_daemon: MHD_quiesce_daemon would
+     * take it out of each HTTP thread's epoll set while those threads may be doing
+     * the same, and libmicrohttpd aborts the process when it loses that race. */
     clock_gettime(CLOCK_MONOTONIC, &start);
     atomic_store(&server->is_stopping, true);
-    listen_fd = MHD_quiesce_daemon(server->daemon);
-    /* No new connections from here on: on Linux, shutting down a listening socket
-     * makes further connection attempts fail at once instead of queueing. */
-    if (listen_fd != MHD_INVALID_SOCKET)
-        shutdown(listen_fd, SHUT_RDWR);
     while (atomic_load(&server->in_flight) > 0 && elapsed_ms(&start) < (double)grace_ms) {
         struct timespec pause = {0, 5 * 1000 * 1000};
         nanosleep(&pause, NULL);
@@ -665,8 +664,6 @@ bool http_stop(struct http_server *server, unsigned grace_ms)
      * connection the writer still holds. Later writes run on their own thread. */
     writer_stop(server->writer);
     MHD_stop_daemon(server->daemon);
-    if (listen_fd != MHD_INVALID_SOCKET)
-        close(listen_fd);
     api_metrics_set_source(server->service, NULL, NULL);
     http_metrics_destroy(server->metrics);
     cors_destroy(server->cors);
