@@ -71,7 +71,10 @@ void api_problem_render(enum err rc, const struct api_request *req, struct api_r
     json_t *body, *errors;
     const char *detail = reply->problem.detail;
 
-    if (status >= 500) {
+    if (rc == ERR_SHUTTING_DOWN) {
+        /* Not a failure: the process was asked to stop. */
+        detail = "the server is shutting down; retry after the indicated delay";
+    } else if (status >= 500) {
         /* Internals go to the log with the request id, never to the client. */
         log_write(LOG_ERROR, req ? req->request_id : NULL, "%s %s failed: %s: %s%s%s",
                   req ? req->method : "-", req ? req->path : "-", err_name(rc),
@@ -122,7 +125,7 @@ void api_problem_render(enum err rc, const struct api_request *req, struct api_r
     reply->json = body;
     reply->status = status;
     reply->content_type = "application/problem+json";
-    if (rc == ERR_BUSY || rc == ERR_IO || rc == ERR_RATE_LIMITED) {
+    if (rc == ERR_BUSY || rc == ERR_IO || rc == ERR_SHUTTING_DOWN || rc == ERR_RATE_LIMITED) {
         char seconds[16];
         int retry = reply->problem.retry_after_s > 0 ? reply->problem.retry_after_s : 1;
         snprintf(seconds, sizeof seconds, "%d", retry);

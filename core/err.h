@@ -27,6 +27,7 @@
     X(ERR_DB, 500, "internal", "Internal server error")                                            \
     X(ERR_BUSY, 503, "busy", "Service busy")                                                       \
     X(ERR_IO, 503, "storage-unavailable", "Storage unavailable")                                   \
+    X(ERR_SHUTTING_DOWN, 503, "shutting-down", "Shutting down")                                    \
     X(ERR_FULL, 507, "insufficient-storage", "Insufficient storage")
 
 enum err {

@@ -264,8 +264,8 @@ static void begin_request(struct request_ctx *ctx, struct MHD_Connection *conn, 
     ctx->origin = header(conn, MHD_HTTP_HEADER_ORIGIN);
 
     if (atomic_load(&ctx->server->is_stopping)) {
-        ctx->early = ERR_BUSY;
-        snprintf(ctx->early_detail, sizeof ctx->early_detail, "the server is shutting down");
+        ctx->early = ERR_SHUTTING_DOWN;
+        ctx->early_detail[0] = '\0';
         return;
     }
     {
