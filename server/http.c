@@ -264,8 +264,7 @@ static void begin_request(struct request_ctx *ctx, struct MHD_Connection *conn, 
     ctx->origin = header(conn, MHD_HTTP_HEADER_ORIGIN);
 
     if (atomic_load(&ctx->server->is_stopping)) {
-        ctx->early = ERR_SHUTTING_DOWN;
-        ctx->early_detail[0] = '\0';
+        ctx->early = ERR_SHUTTING_DOWN; /* its detail is the problem type's own */
         return;
     }
     {
