@@ -17,6 +17,8 @@
 #ifndef CARBONTREE_VERSION
 #define CARBONTREE_VERSION "0.0.0"
 #endif
+/* SPDX identifier of the licence in LICENSE; openapi.yaml's info.license says the same. */
+#define CARBONTREE_LICENCE "Apache-2.0"
 
 struct command;
 static void usage(FILE *out);
@@ -211,7 +213,11 @@ static int run_version(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    printf("carbontree %s (schema %d)\n", CARBONTREE_VERSION, db_schema_latest());
+    printf("carbontree %s (schema %d)\n"
+           "Copyright 2026 The carbontree authors\n"
+           "Licence: %s (the Apache License, Version 2.0)\n"
+           "The reference data built in keeps its own licences: GET /v1/methodology, and NOTICE.\n",
+           CARBONTREE_VERSION, db_schema_latest(), CARBONTREE_LICENCE);
     return 0;
 }
 
@@ -406,12 +412,15 @@ static const struct command commands[] = {
     {
         .name = "version",
         .run = run_version,
-        .summary = "print the version and the schema version it needs",
+        .summary = "print the version, the schema version it needs and the licence",
         .synopsis = "version\n",
-        .description = "    Prints the program's version and the database schema version it\n"
-                       "    needs (the newest migration built in).\n",
+        .description = "    Prints the program's version, the database schema version it needs\n"
+                       "    (the newest migration built in) and its licence, Apache-2.0. The\n"
+                       "    reference data built in keeps its own licences, which\n"
+                       "    GET /v1/methodology lists. `carbontree --version` is the same.\n",
         .exit_status = "    0   always\n",
-        .examples = "    carbontree version\n",
+        .examples = "    carbontree version\n"
+                    "    carbontree --version\n",
     },
     {
         .name = "help",

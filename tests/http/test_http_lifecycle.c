@@ -1,6 +1,7 @@
 /* The process around the API: graceful stop on SIGTERM/SIGINT (idle and under
  * load, losing no acknowledged write), restart on the same database, refusal to
- * start on a bad database path or file, and the migrate and version commands. */
+ * start on a bad database path or file, the migrate and version commands, and the
+ * licence that `carbontree --version` and GET /openapi.yaml state. */
 #include "harness.h"
 
 #include <pthread.h>
@@ -414,6 +415,55 @@ START_TEST(version_prints_the_project_version)
 }
 END_TEST
 
+START_TEST(version_and_dash_dash_version_state_the_licence)
+{
+    const char *version[] = {"version", NULL};
+    const char *dash_dash[] = {"--version", NULL};
+    struct ct_command c, d;
+
+    ct_run(version, NULL, 5.0, &c);
+    ck_assert_int_eq(c.status, 0);
+    ck_assert_msg(strstr(c.output, "\nLicence: Apache-2.0 ") != NULL, "no licence in '%s'",
+                  c.output);
+    ct_run(dash_dash, NULL, 5.0, &d);
+    ck_assert_int_eq(d.status, 0);
+    ck_assert_str_eq(d.output, c.output);
+    free(c.output);
+    free(d.output);
+}
+END_TEST
+
+/* Whether openapi.yaml's info.license block has this line (indented by four). */
+static bool license_block_has(const char *document, const char *line)
+{
+    const char *block = strstr(document, "\n  license:\n");
+
+    ck_assert_msg(block != NULL, "no info.license in openapi.yaml");
+    block += strlen("\n  license:");
+    /* Its lines are indented by four; the block ends at the first line that is not. */
+    while (strncmp(block, "\n    ", 5) == 0) {
+        size_t len = strcspn(block + 1, "\n");
+        if (strlen(line) == len && strncmp(block + 1, line, len) == 0)
+            return true;
+        block += 1 + len;
+    }
+    return false;
+}
+
+START_TEST(openapi_yaml_states_the_licence)
+{
+    struct ct_response r;
+
+    start(srv);
+    ck_assert_int_eq(ct_get(srv, "/openapi.yaml", &r), 200);
+    ck_assert_msg(license_block_has(r.body, "    name: Apache-2.0"), "info.license: %.400s",
+                  strstr(r.body, "\n  license:"));
+    ck_assert_msg(license_block_has(r.body, "    identifier: Apache-2.0"), "info.license: %.400s",
+                  strstr(r.body, "\n  license:"));
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 START_TEST(migrate_twice_succeeds_and_serve_needs_no_auto_migrate)
 {
     const char *migrate[] = {"migrate", "--db", srv->db_path, NULL};
@@ -489,6 +539,8 @@ static Suite *lifecycle_suite(void)
     tcase_add_test(startup, serve_rejects_an_unknown_option_with_status_2);
 
     tcase_add_test(commands, version_prints_the_project_version);
+    tcase_add_test(commands, version_and_dash_dash_version_state_the_licence);
+    tcase_add_test(commands, openapi_yaml_states_the_licence);
     tcase_add_test(commands, migrate_twice_succeeds_and_serve_needs_no_auto_migrate);
     return s;
 }
