@@ -28,6 +28,7 @@ RUN apt-get update \
     && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin carbontree \
     && mkdir -p /data && chown carbontree:carbontree /data
 COPY --from=build /src/build/carbontree /usr/local/bin/carbontree
+COPY LICENSE NOTICE /usr/share/doc/carbontree/
 COPY reference-data/licenses /usr/share/doc/carbontree/reference-data-licenses
 USER carbontree
 VOLUME ["/data"]
