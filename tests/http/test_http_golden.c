@@ -42,13 +42,18 @@ static void stop_servers(void)
 
 /* Two roots joined by a merge, and a third family without any inference:
  *
- *   gold/base ─┬─ gold/ft-card ─┬─ gold/adapter ─┐
- *              │                └───────────┐    ├─ gold/merge-across ── gold/deep
- *              ├─ gold/ft-energy ─┬─ quant  │    │
- *              │                  └──────── gold/merge-in
- *              └─ gold/unused                    │
- *   gold/card-root ──────────────────────────────┘
- *   gold/idle-root ── gold/idle-ft
+ *   gold/base                     every way an activity is obtained; derived profile
+ *   ├── gold/ft-card              card mapping in grams
+ *   │   ├── gold/adapter          adapter; ranged measured profile at a location
+ *   │   │   └── gold/merge-across merge with gold/card-root; a counter that was reset
+ *   │   │       └── gold/deep     the deepest member
+ *   │   └── gold/merge-in         merge with gold/ft-energy
+ *   ├── gold/ft-energy            measured energy; profile with an explicit intensity
+ *   │   ├── gold/quant            quantized
+ *   │   └── gold/merge-in
+ *   └── gold/unused               never used
+ *   gold/card-root                a card's bare number of grams
+ *   gold/idle-root ── gold/idle-ft  no inference at all
  */
 static const char *const members[] = {
     "gold/base",  "gold/ft-card",      "gold/ft-energy", "gold/adapter",
