@@ -1,9 +1,10 @@
 /* Golden answers: a fresh server is seeded over HTTP with one deterministic family
  * that touches every part of the footprint arithmetic (each activity method, Hub card
  * grams, fine-tunes, an adapter, a quantization, merges within and across roots,
- * derived and measured inference profiles, deltas and counters, a family without
- * inferences), then the reads are compared byte for byte with the files under
- * tests/data/golden/: status, Content-Type, ETag, Link and body.
+ * derived and measured inference profiles, deltas, counters and a batch on fixed
+ * days, a family without inferences). The answers to the seed's writes and to the
+ * reads after it are compared byte for byte with the files under tests/data/golden/:
+ * status, Content-Type, ETag, Link, Location and body (304s included).
  *
  * Only created_at and updated_at vary from run to run; their values are masked as
  * "*" before comparing. Anything else that changes is a changed answer.
@@ -165,42 +166,42 @@ static const struct seed_step seed[] = {
     {"POST", "/v1/models", "{'id':'gold/idle-ft','parents':[{'id':'gold/idle-root'}]}", 201, NULL},
     {"POST", "/v1/models/gold/idle-ft/activities", "{'kind':'fine_tuning','co2e_kg':9}", 201, NULL},
 
-    /* Counts: deltas with keys (one replayed), and counters, one reset. */
-    {"POST", "/v1/models/gold/base/inferences", "{'count':1000000}", 200, "gold-1"},
-    {"POST", "/v1/models/gold/base/inferences", "{'count':1000000}", 200, "gold-1"},
-    {"POST", "/v1/models/gold/ft-card/inferences", "{'count':250000}", 200, "gold-2"},
-    {"POST", "/v1/models/gold/adapter/inferences", "{'count':7}", 200, "gold-3"},
-    {"POST", "/v1/models/gold/adapter/inferences", "{'count':3}", 200, "gold-4"},
-    {"PUT", "/v1/models/gold/ft-energy/inference-counters/hub-eu", "{'total':40000}", 200, NULL},
-    {"PUT", "/v1/models/gold/ft-energy/inference-counters/hub-eu", "{'total':90000}", 200, NULL},
-    {"PUT", "/v1/models/gold/ft-energy/inference-counters/hub-us", "{'total':5}", 200, NULL},
-    {"PUT", "/v1/models/gold/merge-across/inference-counters/hub-eu", "{'total':300}", 200, NULL},
-    {"PUT", "/v1/models/gold/merge-across/inference-counters/hub-eu", "{'total':20,'reset':true}",
-     200, NULL},
-    {"PUT", "/v1/models/gold/deep/inference-counters/edge", "{'total':123456789}", 200, NULL},
-    {"POST", "/v1/models/gold/quant/inferences", "{'count':1}", 200, "gold-5"},
+    /* Counts on fixed past days: deltas with keys (one replayed), counters (one
+     * reset), and a batch report (replayed). */
+    {"POST", "/v1/models/gold/base/inferences", "{'count':1000000,'date':'2026-01-01'}", 200,
+     "gold-1"},
+    {"POST", "/v1/models/gold/base/inferences", "{'count':1000000,'date':'2026-01-01'}", 200,
+     "gold-1"},
+    {"POST", "/v1/models/gold/ft-card/inferences", "{'count':250000,'date':'2026-01-02'}", 200,
+     "gold-2"},
+    {"POST", "/v1/models/gold/adapter/inferences", "{'count':7,'date':'2026-01-01'}", 200,
+     "gold-3"},
+    {"POST", "/v1/models/gold/adapter/inferences", "{'count':3,'date':'2026-01-03'}", 200,
+     "gold-4"},
+    {"PUT", "/v1/models/gold/ft-energy/inference-counters/hub-eu",
+     "{'total':40000,'date':'2026-01-01'}", 200, NULL},
+    {"PUT", "/v1/models/gold/ft-energy/inference-counters/hub-eu",
+     "{'total':90000,'date':'2026-01-03'}", 200, NULL},
+    {"PUT", "/v1/models/gold/ft-energy/inference-counters/hub-us",
+     "{'total':5,'date':'2026-01-03'}", 200, NULL},
+    {"PUT", "/v1/models/gold/merge-across/inference-counters/hub-eu",
+     "{'total':300,'date':'2026-01-02'}", 200, NULL},
+    {"PUT", "/v1/models/gold/merge-across/inference-counters/hub-eu",
+     "{'total':20,'reset':true,'date':'2026-01-03'}", 200, NULL},
+    {"PUT", "/v1/models/gold/deep/inference-counters/edge",
+     "{'total':123456789,'date':'2026-01-02'}", 200, NULL},
+    {"POST", "/v1/models/gold/quant/inferences", "{'count':1,'date':'2026-01-02'}", 200, "gold-5"},
+    {"POST", "/v1/inference-reports",
+     "{'reports':[{'model':'gold/quant','count':4,'date':'2026-01-03'},"
+     "{'model':'gold/merge-in','count':12,'date':'2026-01-04'},"
+     "{'model':'gold/base','count':500,'date':'2026-01-04'}]}",
+     200, "gold-batch"},
+    {"POST", "/v1/inference-reports",
+     "{'reports':[{'model':'gold/quant','count':4,'date':'2026-01-03'},"
+     "{'model':'gold/merge-in','count':12,'date':'2026-01-04'},"
+     "{'model':'gold/base','count':500,'date':'2026-01-04'}]}",
+     200, "gold-batch"},
 };
-
-static void seeded(void)
-{
-    for (size_t i = 0; i < sizeof seed / sizeof seed[0]; i++) {
-        const struct seed_step *step = &seed[i];
-        char key_header[128];
-        const char *headers[] = {"Content-Type: application/json", NULL, NULL};
-        char *body = ct_json(step->body);
-        struct ct_response r;
-
-        if (step->key) {
-            snprintf(key_header, sizeof key_header, "Idempotency-Key: %s", step->key);
-            headers[1] = key_header;
-        }
-        ct_request(srv, step->method, step->path, headers, body, strlen(body), &r);
-        free(body);
-        ck_assert_msg(r.status == step->status, "seed step %zu (%s %s %s) answered %ld: %s", i,
-                      step->method, step->path, step->body, r.status, r.status ? r.body : r.error);
-        ct_response_cleanup(&r);
-    }
-}
 
 /* ---- the transcript ---- */
 
@@ -274,34 +275,88 @@ static void append_masked(struct transcript *t, const char *body, size_t len)
     }
 }
 
-/* One request and everything a client sees of its answer; its Link header is copied
- * into link when not NULL. */
-static void record(struct transcript *t, const char *method, const char *path,
+/* One request and everything a client sees of its answer, appended to t unless t is
+ * NULL. headers: NULL-terminated "Name: value" lines (may be NULL); a body is sent
+ * as JSON. Its Link header is copied into link when not NULL. Returns the status. */
+static long record(struct transcript *t, const char *method, const char *path,
                    const char *const *headers, const char *single_quoted, char *link,
                    size_t link_len)
 {
     struct ct_response r;
     char *body = single_quoted ? ct_json(single_quoted) : NULL;
-    const char *json_headers[] = {"Content-Type: application/json", NULL};
+    const char *all[8] = {NULL};
+    size_t n = 0;
+    long status;
 
-    ct_request(srv, method, path, body ? json_headers : headers, body, body ? strlen(body) : 0, &r);
+    if (body)
+        all[n++] = "Content-Type: application/json";
+    for (size_t i = 0; headers && headers[i]; i++) {
+        ck_assert_uint_lt(n, sizeof all / sizeof all[0] - 1);
+        all[n++] = headers[i];
+    }
+    ct_request(srv, method, path, all, body, body ? strlen(body) : 0, &r);
     free(body);
     ck_assert_msg(r.status != 0, "%s %s failed: %s", method, path, r.error);
-    appendf(t, "=== %s %s%s\n", method, path, headers && headers[0] ? " (Accept: text/csv)" : "");
-    if (single_quoted)
-        appendf(t, "body: %s\n", single_quoted);
-    appendf(t, "status: %ld\ncontent-type: %s\netag: %s\nlink: %s\nlength: %zu\n\n", r.status,
-            r.content_type, r.etag, r.link, r.body_len);
-    append_masked(t, r.body, r.body_len);
-    append(t, "\n", 1);
+    if (t) {
+        appendf(t, "=== %s %s\n", method, path);
+        for (size_t i = 0; headers && headers[i]; i++)
+            appendf(t, "header: %s\n", headers[i]);
+        if (single_quoted)
+            appendf(t, "body: %s\n", single_quoted);
+        appendf(t,
+                "status: %ld\ncontent-type: %s\netag: %s\nlink: %s\nlocation: %s\nlength: "
+                "%zu\n\n",
+                r.status, r.content_type, r.etag, r.link, r.location, r.body_len);
+        append_masked(t, r.body, r.body_len);
+        append(t, "\n", 1);
+    }
     if (link)
         snprintf(link, link_len, "%s", r.link);
+    status = r.status;
     ct_response_cleanup(&r);
+    return status;
+}
+
+/* Runs the seed, each step insisting on its status; with t, records every answer. */
+static void seeded_into(struct transcript *t)
+{
+    for (size_t i = 0; i < sizeof seed / sizeof seed[0]; i++) {
+        const struct seed_step *step = &seed[i];
+        char key_header[128];
+        const char *headers[] = {NULL, NULL};
+        long status;
+
+        if (step->key) {
+            snprintf(key_header, sizeof key_header, "Idempotency-Key: %s", step->key);
+            headers[0] = key_header;
+        }
+        status = record(t, step->method, step->path, headers, step->body, NULL, 0);
+        ck_assert_msg(status == step->status, "seed step %zu (%s %s %s) answered %ld", i,
+                      step->method, step->path, step->body, status);
+    }
+}
+
+static void seeded(void)
+{
+    seeded_into(NULL);
 }
 
 static void get(struct transcript *t, const char *path)
 {
     record(t, "GET", path, NULL, NULL, NULL, 0);
+}
+
+/* GET path again with If-None-Match of the ETag it answers now (a 304). */
+static void revalidated(struct transcript *t, const char *path)
+{
+    struct ct_response r;
+    char header[128];
+    const char *headers[] = {header, NULL};
+
+    ck_assert_int_eq(ct_get(srv, path, &r), 200);
+    snprintf(header, sizeof header, "If-None-Match: %s", r.etag);
+    ct_response_cleanup(&r);
+    record(t, "GET", path, headers, NULL, NULL, 0);
 }
 
 /* ---- comparing with the golden file ---- */
@@ -415,6 +470,7 @@ START_TEST(footprints_match_the_golden_answers)
         }
     get(&t, "/v1/models/gold/merge-across/footprint");
     get(&t, "/v1/models/gold/merge-across/footprint?policy=usage&pretty=1");
+    revalidated(&t, "/v1/models/gold/deep/footprint?policy=usage");
     assert_golden("footprints.txt", &t);
 }
 END_TEST
@@ -455,6 +511,7 @@ START_TEST(family_pages_match_the_golden_answers)
             family_pages(&t, roots[r], policies[p], false);
     get(&t, "/v1/models/gold/base/family");
     get(&t, "/v1/models/gold/card-root/family?policy=equal&pretty=1");
+    revalidated(&t, "/v1/models/gold/base/family?policy=equal&limit=3&cursor=4");
     assert_golden("family_json.txt", &t);
 }
 END_TEST
@@ -509,6 +566,7 @@ START_TEST(models_and_lists_match_the_golden_answers)
         get(&t, path);
     }
     get(&t, "/v1/models/gold/merge-in?pretty=1");
+    revalidated(&t, "/v1/models/gold/base");
     get(&t, "/v1/models");
     get(&t, "/v1/models?limit=5");
     get(&t, "/v1/models?limit=5&cursor=5");
@@ -523,6 +581,21 @@ START_TEST(models_and_lists_match_the_golden_answers)
 }
 END_TEST
 
+START_TEST(writes_and_series_match_the_golden_answers)
+{
+    struct transcript t = {0};
+    char path[256];
+
+    seeded_into(&t);
+    for (size_t m = 0; m < N_MEMBERS; m++) {
+        snprintf(path, sizeof path, "/v1/models/%s/inferences?from=2025-12-31&to=2026-01-05",
+                 members[m]);
+        get(&t, path);
+    }
+    assert_golden("writes_series.txt", &t);
+}
+END_TEST
+
 static Suite *golden_suite(void)
 {
     Suite *s = suite_create("http_golden");
@@ -530,6 +603,7 @@ static Suite *golden_suite(void)
 
     tcase_add_checked_fixture(tc, start_server, stop_servers);
     tcase_set_timeout(tc, TEST_TIMEOUT_S);
+    tcase_add_test(tc, writes_and_series_match_the_golden_answers);
     tcase_add_test(tc, footprints_match_the_golden_answers);
     tcase_add_test(tc, family_pages_match_the_golden_answers);
     tcase_add_test(tc, family_csv_matches_the_golden_answers);
