@@ -359,6 +359,27 @@ START_TEST(idempotency_key_length_and_status_bounds_are_enforced_by_storage)
 }
 END_TEST
 
+START_TEST(idempotency_record_that_does_not_fit_on_a_full_disk_is_err_full_and_not_kept)
+{
+    struct db_options options = {
+        .path = path, .busy_timeout_ms = 5000, .create = false, .max_page_count = 1};
+    char why[256], hash[65];
+    char *response = calloc(256 * 1024, 1);
+    int status;
+    char *got = NULL;
+
+    ck_assert_ptr_nonnull(response);
+    memset(response, 'x', 256 * 1024 - 1);
+    /* A limit below the file's size holds it at its size: nothing may grow. */
+    db_close(db);
+    ck_assert_msg(db_open(&options, &db, why, sizeof why) == ERR_OK, "open: %s", why);
+    ck_assert_int_eq(idempotency_put("s", "big", hash_a, 200, response), ERR_FULL);
+    free(response);
+    ck_assert_int_eq(db_idempotency_get(db, "s", "big", hash, &status, &got), ERR_NOT_FOUND);
+    ck_assert_ptr_null(got);
+}
+END_TEST
+
 /* ---- family pages ---- */
 
 /* A root with five descendants (one a grandchild), a second root, and a merge of a
@@ -470,13 +491,42 @@ START_TEST(family_page_follows_a_deleted_member)
 }
 END_TEST
 
+/* ---- storage failures ---- */
+
+START_TEST(ledger_functions_on_a_file_without_the_schema_fail_with_err_db)
+{
+    struct db_options options = {.path = path, .busy_timeout_ms = 5000, .create = true};
+    char why[256], hash[65];
+    int64_t keys[4], previous = -1, delta = -1;
+    size_t n = 99;
+    bool has_more = true;
+    int status;
+    char *response = NULL;
+
+    db_close(db);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_msg(db_open(&options, &db, why, sizeof why) == ERR_OK, "open: %s", why);
+    ck_assert_int_eq(db_family_page(db, 1, 0, 4, keys, &n, &has_more), ERR_DB);
+    ck_assert_uint_eq(n, 0);
+    ck_assert(!has_more);
+    ck_assert_int_eq(db_idempotency_get(db, "s", "k", hash, &status, &response), ERR_DB);
+    ck_assert_ptr_null(response);
+    ck_assert_int_eq(idempotency_put("s", "k", hash_a, 200, "x"), ERR_DB);
+    ck_assert_int_eq(counter_put(1, "hub", 1, false, &previous, &delta), ERR_DB);
+    ck_assert_int_eq(delta, -1);
+    /* The reason is kept for the log, not in the code. */
+    ck_assert_ptr_nonnull(strstr(db_last_error(db), "no such table"));
+}
+END_TEST
+
 static Suite *ledger_suite(void)
 {
     Suite *s = suite_create("db_ledger");
     TCase *counters = tcase_create("counters");
     TCase *idempotency = tcase_create("idempotency");
     TCase *pages = tcase_create("family_pages");
-    TCase *all[] = {counters, idempotency, pages};
+    TCase *failures = tcase_create("storage_failures");
+    TCase *all[] = {counters, idempotency, pages, failures};
 
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         tcase_add_checked_fixture(all[i], setup, teardown);
@@ -496,12 +546,16 @@ static Suite *ledger_suite(void)
     tcase_add_test(idempotency, idempotency_record_is_never_replaced_a_second_put_is_a_conflict);
     tcase_add_test(idempotency, idempotency_keys_are_scoped);
     tcase_add_test(idempotency, idempotency_key_length_and_status_bounds_are_enforced_by_storage);
+    tcase_add_test(idempotency,
+                   idempotency_record_that_does_not_fit_on_a_full_disk_is_err_full_and_not_kept);
 
     tcase_add_test(pages, family_page_lists_the_whole_family_in_key_order_when_it_fits);
     tcase_add_test(pages, family_page_walks_by_cursor_first_middle_and_last_page);
     tcase_add_test(pages, family_page_of_limit_one_visits_every_member_once);
     tcase_add_test(pages, family_page_past_the_end_or_of_an_unknown_key_is_empty);
     tcase_add_test(pages, family_page_follows_a_deleted_member);
+
+    tcase_add_test(failures, ledger_functions_on_a_file_without_the_schema_fail_with_err_db);
     return s;
 }
 
