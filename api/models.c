@@ -2,6 +2,7 @@
  * Accepts the Hugging Face card fields base_model and base_model_relation as they
  * appear in cards. */
 #include "internal.h"
+#include "units.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,7 +225,7 @@ static enum err card_emissions(const json_t *card, bool has_parents, json_t **ac
     snprintf(note, sizeof note, "model card co2_eq_emissions: %.440s", text ? text : "");
     free(text);
     *activity = json_pack("{s:s, s:s, s:f, s:s}", "kind", kind, "obtained", "reported", "co2e_kg",
-                          json_number_value(grams) / 1000.0, "note", note);
+                          core_g_to_kg(json_number_value(grams)), "note", note);
     return *activity ? ERR_OK : ERR_NO_MEMORY;
 }
 
