@@ -7,6 +7,7 @@
 #include "internal.h"
 #include "json_text.h"
 #include "methodology.h"
+#include "units.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -672,7 +673,7 @@ enum err api_compare_post(struct api_service *s, const struct api_request *req,
     static const char *const allowed[] = {"a", "b", "policy", "volume", NULL};
     static const char *const cleaner_names[] = {"a", "b", "tie"};
     struct compare_side a, b;
-    struct core_inference_profile pa, pb;
+    struct core_cost_line pa, pb;
     struct core_crossover crossover;
     struct core_field_error fe;
     enum core_policy policy = CORE_POLICY_USAGE;
@@ -706,10 +707,10 @@ enum err api_compare_post(struct api_service *s, const struct api_request *req,
     if (rc != ERR_OK)
         return rc;
     /* Crossover on the central values; per-inference figures in kg like the fixed part. */
-    pa.fixed = a.fixed_kg.value;
-    pa.per_inference = a.g_per_inference.value / 1000.0;
-    pb.fixed = b.fixed_kg.value;
-    pb.per_inference = b.g_per_inference.value / 1000.0;
+    pa.kg_fixed = a.fixed_kg.value;
+    pa.kg_per_inference = core_g_to_kg(a.g_per_inference.value);
+    pb.kg_fixed = b.fixed_kg.value;
+    pb.kg_per_inference = core_g_to_kg(b.g_per_inference.value);
     if (core_crossover(&pa, &pb, &crossover, &fe) != ERR_OK)
         return api_field_from_core(&reply->problem, &fe);
     body = json_pack("{s:o, s:o, s:s, s:{s:s}}", "a", side_json(&a), "b", side_json(&b), "policy",
@@ -725,8 +726,8 @@ enum err api_compare_post(struct api_service *s, const struct api_request *req,
         double v = json_number_value(volume);
         json_object_set_new(body, "at_volume",
                             json_pack("{s:f, s:f, s:f, s:s}", "volume", v, "a_co2e_kg",
-                                      pa.fixed + pa.per_inference * v, "b_co2e_kg",
-                                      pb.fixed + pb.per_inference * v, "cleaner",
+                                      pa.kg_fixed + pa.kg_per_inference * v, "b_co2e_kg",
+                                      pb.kg_fixed + pb.kg_per_inference * v, "cleaner",
                                       cleaner_names[core_cleaner_at(&pa, &pb, v)]));
     }
     json_object_set_new(body, "methodology_version", json_string(CORE_METHODOLOGY_VERSION));
