@@ -47,6 +47,10 @@ const char *db_last_error(const struct db *db);
  * *from and *to (either may be NULL) receive the versions before and after. */
 enum err db_migrate(struct db *db, int *from, int *to);
 
+/* db_migrate, stopping after migration target: a file of an earlier schema, as an
+ * older release left it (for upgrade tests). */
+enum err db_migrate_to(struct db *db, int target, int *from, int *to);
+
 /* Newest migration compiled into the binary. */
 int db_schema_latest(void);
 
