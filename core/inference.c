@@ -121,7 +121,7 @@ const char *core_inference_source_name(enum core_inference_source source)
 struct core_range core_inference_co2e_g(struct core_range kwh_per_inference,
                                         struct core_range intensity_kg_per_kwh)
 {
-    return core_range_scale(core_range_mul(kwh_per_inference, intensity_kg_per_kwh), CORE_G_PER_KG);
+    return core_range_kg_to_g(core_range_mul(kwh_per_inference, intensity_kg_per_kwh));
 }
 
 /* floor(q) as uint64, snapping q that sits within 4 ulp below an integer up to it.

@@ -83,6 +83,11 @@ double core_g_to_kg(double g)
     return g / CORE_G_PER_KG;
 }
 
+struct core_range core_range_kg_to_g(struct core_range kg)
+{
+    return core_range_scale(kg, CORE_G_PER_KG);
+}
+
 double core_wh_to_kwh(double wh)
 {
     return wh / CORE_WH_PER_KWH;

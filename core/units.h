@@ -54,6 +54,9 @@ double core_kg_to_lb(double kg);
 double core_kg_to_g(double kg);
 double core_g_to_kg(double g);
 
+/* A mass range in kg, in g. */
+struct core_range core_range_kg_to_g(struct core_range kg);
+
 /* Watt-hours to kilowatt-hours. */
 double core_wh_to_kwh(double wh);
 
