@@ -1,9 +1,10 @@
 /* Inference profiles in storage: a profile stored by schema 4 as the service's JSON
  * text reads back after migration 5 as the very same figures, bit for bit; profiles
  * are set, replaced and cleared; a lineage carries its nearest profile. */
+/* api_profile_json: how schema 4 stored a profile; the connection's handle, to
+ * write as schema 4 did. */
 #include "../../api/internal.h"
-#include "db.h"
-#include "internal.h"
+#include "../../db/internal.h"
 
 #include <check.h>
 #include <stdio.h>
