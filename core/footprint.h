@@ -38,7 +38,7 @@ struct core_lineage_member {
 struct core_lineage {
     struct core_lineage_member *members;
     size_t n_members;
-    size_t cap;
+    size_t cap; /* room allocated in members (core_lineage_add's business) */
     bool has_profile;
     size_t profile_member; /* has_profile: the member whose profile applies */
     struct core_inference_profile profile;
@@ -79,8 +79,9 @@ struct core_footprint {
 
 /* Computes the footprint of lineage's model under policy into *out; allocations
  * has room for lineage->n_members and receives each member's allocation. A
- * derived profile whose training energy is zero has no per-inference energy: the
- * footprint then has no inference part (has_inference false) rather than failing.
+ * profile that gives no per-inference energy (a derived one while the lineage has
+ * no training energy yet) leaves the footprint without an inference part
+ * (has_inference false) rather than failing.
  * ERR_INVALID_INPUT when the lineage has no self member or its aggregates
  * contradict each other (core_allocate); *out untouched then. */
 enum err core_footprint(const struct core_lineage *lineage, enum core_policy policy,
