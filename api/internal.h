@@ -6,6 +6,7 @@
 #include "api.h"
 #include "db.h"
 #include "field_error.h"
+#include "footprint.h"
 #include "inference.h"
 #include "intensity.h"
 #include "range.h"
@@ -164,28 +165,13 @@ json_t *api_intensity_json(const struct core_intensity *intensity);
 /* Reads the form written by api_intensity_json. ERR_INTERNAL when malformed. */
 enum err api_intensity_from_json(const json_t *o, struct core_intensity *out);
 
-/* A model's inference profile, resolved. */
-struct api_profile {
-    char unit[33];
-    enum core_inference_source source;
-    struct core_range kwh_per_inference; /* measured */
-    bool has_ratio;                      /* derived: ratio given, else the default */
-    struct core_range ratio;
-    struct core_range token_steps;
-    bool has_training_kwh; /* derived: training energy given, else the lineage's */
-    struct core_range training_kwh;
-    struct core_intensity intensity;
-};
+/* Validates the "inference" member of a model PATCH into *out and resolves its
+ * intensity. */
+enum err api_profile_parse(struct db *db, const json_t *inference,
+                           struct core_inference_profile *out, struct api_problem *problem);
 
-/* Validates the "inference" member of a model PATCH and resolves its intensity. */
-enum err api_profile_parse(struct db *db, const json_t *inference, struct api_profile *out,
-                           struct api_problem *problem);
-
-/* The stored and answered form of a profile. New reference. */
-json_t *api_profile_json(const struct api_profile *profile);
-
-/* Reads the stored form. ERR_INTERNAL when it is malformed. */
-enum err api_profile_from_json(const char *text, struct api_profile *out);
+/* The answered form of a profile. New reference. */
+json_t *api_profile_json(const struct core_inference_profile *profile);
 
 #include "estimate.h"
 
@@ -226,24 +212,39 @@ enum err api_model_parse(const json_t *body, const char *const *extra_members, s
 enum err api_model_insert_error(enum err rc, const struct core_model *m, size_t bad_parent,
                                 bool from_card, struct api_problem *problem);
 
-/* ---- footprints (api/footprints.c) ---- */
+/* ---- footprints (api/footprint.c) ---- */
 
-/* A model's footprint under policy, as GET …/footprint answers it: own emissions
- * E(n), the shares inherited from its ancestors, its inference emissions and the
- * total (its own share + inherited + inference). */
-struct api_footprint_parts {
-    struct core_model_id id;
-    int64_t inferences;
-    struct core_range own_kg;
-    struct core_range inherited_kg;
-    struct core_range inference_kg;
-    struct core_range total_kg;
+/* A model's footprint under one policy with what it borrows from: the lineage
+ * read from db and the allocations the core wrote. fp points into the struct
+ * itself: fill it in place, never copy it. */
+struct api_footprint {
+    struct core_lineage lineage;
+    struct core_allocation *allocations;
+    struct core_footprint fp;
 };
 
-/* Computes the footprint of model key inside the caller's read snapshot; reads
- * O(ancestors) rows. ERR_NOT_FOUND when there is no such model. */
-enum err api_footprint_parts(struct db *db, int64_t key, enum core_policy policy,
-                             struct api_footprint_parts *out);
+/* Reads the lineage of the model named id (one statement, no transaction
+ * needed), or, when id is NULL, of the model with storage key key (inside the
+ * caller's read snapshot), and computes its footprint under policy into *out.
+ * ERR_NOT_FOUND when there is no such model; ERR_INTERNAL when the stored
+ * aggregates contradict each other. On success the caller frees *out with
+ * api_footprint_cleanup; on failure nothing is left to free. */
+enum err api_footprint_load(struct db *db, int64_t key, const struct core_model_id *id,
+                            enum core_policy policy, struct api_footprint *out);
+
+void api_footprint_cleanup(struct api_footprint *footprint);
+
+/* The policy of ?policy= (usage when absent); 400 naming the parameter otherwise. */
+enum err api_policy_from_query(const struct api_request *req, enum core_policy *policy,
+                               struct api_problem *problem);
+
+struct text;
+
+/* A model id as a JSON string. */
+void api_text_id(struct text *t, const struct core_model_id *id);
+
+/* The footprint object of GET …/footprint, as JSON text. */
+void api_footprint_write(struct text *t, const struct api_footprint *footprint);
 
 /* ---- CSV answers (api/csv.c) ---- */
 

@@ -201,24 +201,43 @@ static void storage_metrics(const struct db_storage_size *size, struct text *t)
 }
 
 /* Footprint gauges into co2e and inference counters into counts, for the models
- * of keys, under every policy. O(models x ancestors) rows. */
+ * of keys, under every policy. O(models x ancestors) rows: each model's lineage is
+ * read once for the three policies. */
 static enum err model_metrics(struct db *db, const int64_t *keys, size_t n_keys, struct text *co2e,
                               struct text *counts)
 {
     char id[CORE_MODEL_ID_MAX + 1];
+    struct core_allocation *allocations = NULL;
+    size_t cap = 0;
+    enum err rc = ERR_OK;
 
-    for (size_t i = 0; i < n_keys; i++) {
-        for (int p = 0; p < CORE_POLICY_COUNT; p++) {
-            struct api_footprint_parts parts;
-            enum err rc = api_footprint_parts(db, keys[i], (enum core_policy)p, &parts);
+    for (size_t i = 0; rc == ERR_OK && i < n_keys; i++) {
+        struct core_lineage lineage;
+        rc = db_lineage_load(db, keys[i], &lineage);
+        if (rc != ERR_OK)
+            break;
+        if (lineage.n_members > cap) {
+            struct core_allocation *grown =
+                realloc(allocations, lineage.n_members * sizeof *allocations);
+            if (grown == NULL)
+                rc = ERR_NO_MEMORY;
+            else {
+                allocations = grown;
+                cap = lineage.n_members;
+            }
+        }
+        for (int p = 0; rc == ERR_OK && p < CORE_POLICY_COUNT; p++) {
+            struct core_footprint fp;
             double values[N_PARTS];
-            if (rc != ERR_OK)
-                return rc;
-            values[0] = parts.own_kg.value;
-            values[1] = parts.inherited_kg.value;
-            values[2] = parts.inference_kg.value;
-            values[3] = parts.total_kg.value;
-            core_model_id_format(&parts.id, id, sizeof id);
+            if (core_footprint(&lineage, (enum core_policy)p, allocations, &fp) != ERR_OK) {
+                rc = ERR_INTERNAL; /* the aggregates contradict each other */
+                break;
+            }
+            values[0] = fp.own_kg.value;
+            values[1] = fp.inherited_kg.value;
+            values[2] = fp.inference_kg.value;
+            values[3] = fp.total_kg.value;
+            core_model_id_format(&fp.self->id, id, sizeof id);
             for (size_t k = 0; k < N_PARTS; k++) {
                 struct label labels[] = {{"model", id},
                                          {"policy", core_policy_name((enum core_policy)p)},
@@ -228,11 +247,13 @@ static enum err model_metrics(struct db *db, const int64_t *keys, size_t n_keys,
             if (p == 0) {
                 struct label label = {"model", id};
                 sample_count(counts, "carbontree_model_inferences_total", &label, 1,
-                             (uint64_t)parts.inferences);
+                             (uint64_t)fp.self->inferences);
             }
         }
+        core_lineage_cleanup(&lineage);
     }
-    return ERR_OK;
+    free(allocations);
+    return rc;
 }
 
 static void family_metrics(const struct db_family_total *families, size_t n, struct text *t)

@@ -2,6 +2,7 @@
  * Accepts the Hugging Face card fields base_model and base_model_relation as they
  * appear in cards. */
 #include "internal.h"
+#include "units.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,24 +50,17 @@ static json_t *model_to_json(const struct core_model *m)
 /* Adds the "inference" profile member (null when none) from its stored form. */
 static enum err attach_profile(struct db *db, const struct core_model *m, json_t *o)
 {
-    struct api_profile profile;
-    char *text = NULL;
+    struct core_inference_profile profile;
+    bool has_profile;
     enum err rc;
 
     if (o == NULL)
         return ERR_NO_MEMORY;
-    rc = db_profile_get(db, m->key, &text);
+    rc = db_profile_get(db, m->key, &profile, &has_profile);
     if (rc != ERR_OK)
         return rc;
-    if (text == NULL) {
-        json_object_set_new(o, "inference", json_null());
-        return ERR_OK;
-    }
-    rc = api_profile_from_json(text, &profile);
-    free(text);
-    if (rc == ERR_OK)
-        json_object_set_new(o, "inference", api_profile_json(&profile));
-    return rc;
+    json_object_set_new(o, "inference", has_profile ? api_profile_json(&profile) : json_null());
+    return ERR_OK;
 }
 
 static void set_model_headers(struct api_reply *reply, const struct core_model *m)
@@ -224,7 +218,7 @@ static enum err card_emissions(const json_t *card, bool has_parents, json_t **ac
     snprintf(note, sizeof note, "model card co2_eq_emissions: %.440s", text ? text : "");
     free(text);
     *activity = json_pack("{s:s, s:s, s:f, s:s}", "kind", kind, "obtained", "reported", "co2e_kg",
-                          json_number_value(grams) / 1000.0, "note", note);
+                          core_g_to_kg(json_number_value(grams)), "note", note);
     return *activity ? ERR_OK : ERR_NO_MEMORY;
 }
 
@@ -698,21 +692,12 @@ enum err api_models_patch(struct api_service *s, const struct api_request *req,
         rc = db_model_update_metadata(db, m);
     }
     if (rc == ERR_OK && inference != NULL) {
-        struct api_profile profile;
-        char *text = NULL;
-        if (!json_is_null(inference)) {
+        struct core_inference_profile profile;
+        bool is_cleared = json_is_null(inference);
+        if (!is_cleared)
             rc = api_profile_parse(db, inference, &profile, &reply->problem);
-            if (rc == ERR_OK) {
-                json_t *stored = api_profile_json(&profile);
-                text = stored ? json_dumps(stored, JSON_COMPACT) : NULL;
-                json_decref(stored);
-                if (text == NULL)
-                    rc = ERR_NO_MEMORY;
-            }
-        }
         if (rc == ERR_OK)
-            rc = db_profile_set(db, m->key, text);
-        free(text);
+            rc = db_profile_set(db, m->key, is_cleared ? NULL : &profile);
     }
     if (rc == ERR_OK && lineage_given) {
         m->n_parents = patch->n_parents;

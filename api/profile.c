@@ -1,18 +1,16 @@
-/* Inference profiles (design §2, "Inference"): what one inference is, its energy
- * (measured per inference, or derived from training) and the serving grid. The
- * request form is validated here and stored as resolved JSON beside the ledger. */
+/* Inference profiles: what one inference is, its energy (measured per inference,
+ * or derived from training) and the serving grid. The "inference" member of a
+ * model PATCH is validated into the core's profile here, and rendered back. */
 #include "internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define UNIT_MAX 32
-
 static bool is_valid_unit(const char *text)
 {
     size_t len = strlen(text);
 
-    if (len == 0 || len > UNIT_MAX)
+    if (len == 0 || len > CORE_INFERENCE_UNIT_MAX)
         return false;
     for (size_t i = 0; i < len; i++)
         if (!((text[i] >= 'a' && text[i] <= 'z') || (text[i] >= '0' && text[i] <= '9') ||
@@ -21,8 +19,8 @@ static bool is_valid_unit(const char *text)
     return true;
 }
 
-enum err api_profile_parse(struct db *db, const json_t *inference, struct api_profile *out,
-                           struct api_problem *problem)
+enum err api_profile_parse(struct db *db, const json_t *inference,
+                           struct core_inference_profile *out, struct api_problem *problem)
 {
     static const char *const allowed[] = {
         "unit",     "energy_kwh_per_inference", "derived_from_training",
@@ -31,13 +29,11 @@ enum err api_profile_parse(struct db *db, const json_t *inference, struct api_pr
     const json_t *unit = json_object_get(inference, "unit");
     const json_t *measured = json_object_get(inference, "energy_kwh_per_inference");
     const json_t *derived = json_object_get(inference, "derived_from_training");
-    struct core_inference_input in;
     struct core_inference_energy energy;
     struct core_field_error fe;
     enum err rc;
 
     memset(out, 0, sizeof *out);
-    memset(&in, 0, sizeof in);
     if (!json_is_object(inference))
         return api_field_error(problem, "/inference", "must be an object, or null to clear");
     rc = api_check_members(inference, "/inference", allowed, NULL, problem);
@@ -57,15 +53,15 @@ enum err api_profile_parse(struct db *db, const json_t *inference, struct api_pr
                                "give exactly one of 'energy_kwh_per_inference' and "
                                "'derived_from_training'");
     if (measured) {
-        in.source = CORE_INFERENCE_MEASURED;
-        if (api_range_parse(measured, "/inference/energy_kwh_per_inference", &in.kwh_per_inference,
-                            problem) != ERR_OK)
+        out->source = CORE_INFERENCE_MEASURED;
+        if (api_range_parse(measured, "/inference/energy_kwh_per_inference",
+                            &out->kwh_per_inference, problem) != ERR_OK)
             return ERR_INVALID_INPUT;
     } else {
         const json_t *ratio = json_object_get(derived, "ratio");
         const json_t *steps = json_object_get(derived, "token_steps");
         const json_t *training = json_object_get(derived, "training_kwh");
-        in.source = CORE_INFERENCE_DERIVED;
+        out->source = CORE_INFERENCE_DERIVED;
         if (!json_is_object(derived))
             return api_field_error(problem, "/inference/derived_from_training",
                                    "must be an object {\"ratio\", \"token_steps\"}");
@@ -75,34 +71,27 @@ enum err api_profile_parse(struct db *db, const json_t *inference, struct api_pr
         if (steps == NULL)
             return api_field_error(problem, "/inference/derived_from_training/token_steps",
                                    "required: training steps x tokens per step");
-        if (api_range_parse(steps, "/inference/derived_from_training/token_steps", &in.token_steps,
-                            problem) != ERR_OK)
+        if (api_range_parse(steps, "/inference/derived_from_training/token_steps",
+                            &out->token_steps, problem) != ERR_OK)
             return ERR_INVALID_INPUT;
-        if (ratio && api_range_parse(ratio, "/inference/derived_from_training/ratio", &in.ratio,
+        if (ratio && api_range_parse(ratio, "/inference/derived_from_training/ratio", &out->ratio,
                                      problem) != ERR_OK)
             return ERR_INVALID_INPUT;
-        in.has_ratio = ratio != NULL;
+        out->has_ratio = ratio != NULL;
         out->has_training_kwh = training != NULL;
         if (training && api_range_parse(training, "/inference/derived_from_training/training_kwh",
-                                        &in.training_kwh, problem) != ERR_OK)
+                                        &out->training_kwh, problem) != ERR_OK)
             return ERR_INVALID_INPUT;
-        /* Without an explicit figure, training energy comes from the lineage's training
-         * activities at read time; validate the rest against a stand-in of 1 kWh. */
-        if (!training)
-            in.training_kwh = core_range_exact(1.0);
     }
-    if (core_inference_energy(&in, "/inference", &energy, &fe) != ERR_OK)
+    /* Without an explicit figure, training energy comes from the lineage's training
+     * activities at read time; validate the rest against a stand-in of 1 kWh. */
+    if (core_inference_profile_energy(out, core_range_exact(1.0), "/inference", &energy, &fe) !=
+        ERR_OK)
         return api_field_from_core(problem, &fe);
-    out->source = in.source;
-    out->kwh_per_inference = in.kwh_per_inference;
-    out->has_ratio = in.has_ratio;
-    out->ratio = in.ratio;
-    out->token_steps = in.token_steps;
-    out->training_kwh = in.training_kwh;
     return api_intensity_parse(db, inference, "/inference", &out->intensity, problem);
 }
 
-json_t *api_profile_json(const struct api_profile *p)
+json_t *api_profile_json(const struct core_inference_profile *p)
 {
     json_t *o = json_pack("{s:s, s:s, s:o}", "unit", p->unit, "source",
                           core_inference_source_name(p->source), "carbon_intensity",
@@ -123,45 +112,4 @@ json_t *api_profile_json(const struct api_profile *p)
         json_object_set_new(o, "derived_from_training", d);
     }
     return o;
-}
-
-enum err api_profile_from_json(const char *text, struct api_profile *out)
-{
-    json_t *o = json_loads(text, 0, NULL);
-    struct api_problem ignored;
-    const json_t *d;
-    enum err rc = ERR_OK;
-
-    memset(out, 0, sizeof *out);
-    memset(&ignored, 0, sizeof ignored);
-    if (o == NULL)
-        return ERR_INTERNAL;
-    snprintf(out->unit, sizeof out->unit, "%s",
-             json_is_string(json_object_get(o, "unit"))
-                 ? json_string_value(json_object_get(o, "unit"))
-                 : "request");
-    d = json_object_get(o, "derived_from_training");
-    if (d) {
-        out->source = CORE_INFERENCE_DERIVED;
-        if (api_range_parse(json_object_get(d, "token_steps"), "", &out->token_steps, &ignored) !=
-            ERR_OK)
-            rc = ERR_INTERNAL;
-        out->has_ratio = json_is_object(json_object_get(d, "ratio"));
-        if (out->has_ratio &&
-            api_range_parse(json_object_get(d, "ratio"), "", &out->ratio, &ignored) != ERR_OK)
-            rc = ERR_INTERNAL;
-        out->has_training_kwh = json_is_object(json_object_get(d, "training_kwh"));
-        if (out->has_training_kwh && api_range_parse(json_object_get(d, "training_kwh"), "",
-                                                     &out->training_kwh, &ignored) != ERR_OK)
-            rc = ERR_INTERNAL;
-    } else {
-        out->source = CORE_INFERENCE_MEASURED;
-        if (api_range_parse(json_object_get(o, "energy_kwh_per_inference"), "",
-                            &out->kwh_per_inference, &ignored) != ERR_OK)
-            rc = ERR_INTERNAL;
-    }
-    if (rc == ERR_OK)
-        rc = api_intensity_from_json(json_object_get(o, "carbon_intensity"), &out->intensity);
-    json_decref(o);
-    return rc;
 }

@@ -127,7 +127,7 @@ static enum err check_hours(struct run *run)
 static void set_kwh_per_w(struct run *run, double psf)
 {
     run->kwh_per_w =
-        core_range_scale(core_range_mul(run->in->hours, run->out->pue), psf / CORE_WH_PER_KWH);
+        core_range_scale(core_range_mul(run->in->hours, run->out->pue), core_wh_to_kwh(psf));
 }
 
 static enum err add_host_parts(struct run *run, const struct core_power_params *p)
@@ -350,7 +350,7 @@ static enum err estimate_flops(struct run *run)
     run->out->has_device_hours = true;
     run->out->device_hours = core_range_scale(device_seconds, 1.0 / CORE_SECONDS_PER_HOUR);
     run->kwh_per_w = core_range_scale(core_range_mul(run->out->device_hours, run->out->pue),
-                                      1.0 / CORE_WH_PER_KWH);
+                                      core_wh_to_kwh(1.0));
     return add_power_part(run, "compute", "/flops", power_w);
 }
 

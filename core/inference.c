@@ -19,7 +19,7 @@ static const struct core_bounds per_inference_bounds = {0.0, 1e4, false};
 static const struct core_bounds training_bounds = {0.0, 1e12, true};
 static const struct core_bounds token_steps_bounds = {0.0, 1e20, true};
 static const struct core_bounds ratio_bounds = {0.0, 1e4, true};
-static const struct core_bounds profile_bounds = {0.0, 1e15, false};
+static const struct core_bounds cost_line_bounds = {0.0, 1e15, false};
 
 static enum err resolve_derived(const struct core_inference_input *in, const char *prefix,
                                 struct core_inference_energy *result, struct core_field_error *fe)
@@ -87,6 +87,25 @@ enum err core_inference_energy(const struct core_inference_input *in, const char
     return ERR_OK;
 }
 
+enum err core_inference_profile_energy(const struct core_inference_profile *profile,
+                                       struct core_range lineage_training_kwh,
+                                       const char *pointer_prefix,
+                                       struct core_inference_energy *out,
+                                       struct core_field_error *fe)
+{
+    struct core_inference_input in;
+
+    assert(profile);
+    memset(&in, 0, sizeof in);
+    in.source = profile->source;
+    in.kwh_per_inference = profile->kwh_per_inference;
+    in.has_ratio = profile->has_ratio;
+    in.ratio = profile->ratio;
+    in.token_steps = profile->token_steps;
+    in.training_kwh = profile->has_training_kwh ? profile->training_kwh : lineage_training_kwh;
+    return core_inference_energy(&in, pointer_prefix, out, fe);
+}
+
 const char *core_inference_source_name(enum core_inference_source source)
 {
     switch (source) {
@@ -102,7 +121,7 @@ const char *core_inference_source_name(enum core_inference_source source)
 struct core_range core_inference_co2e_g(struct core_range kwh_per_inference,
                                         struct core_range intensity_kg_per_kwh)
 {
-    return core_range_scale(core_range_mul(kwh_per_inference, intensity_kg_per_kwh), CORE_G_PER_KG);
+    return core_range_kg_to_g(core_range_mul(kwh_per_inference, intensity_kg_per_kwh));
 }
 
 /* floor(q) as uint64, snapping q that sits within 4 ulp below an integer up to it.
@@ -168,18 +187,20 @@ void core_parity(struct core_range lineage_kwh, const struct core_inference_ener
     out->status = is_overflow ? CORE_PARITY_OVERFLOW : CORE_PARITY_OK;
 }
 
-static enum err check_profile(const struct core_inference_profile *p, const char *name,
-                              struct core_field_error *fe)
+/* The request pointers name the figures "fixed" and "per_inference", as answers
+ * have always named them. */
+static enum err check_cost_line(const struct core_cost_line *p, const char *name,
+                                struct core_field_error *fe)
 {
     char pointer[64];
     enum err rc;
 
     snprintf(pointer, sizeof pointer, "/%s/fixed", name);
-    rc = core_range_check(core_range_exact(p->fixed), profile_bounds, pointer, fe);
+    rc = core_range_check(core_range_exact(p->kg_fixed), cost_line_bounds, pointer, fe);
     if (rc != ERR_OK)
         return rc;
     snprintf(pointer, sizeof pointer, "/%s/per_inference", name);
-    return core_range_check(core_range_exact(p->per_inference), profile_bounds, pointer, fe);
+    return core_range_check(core_range_exact(p->kg_per_inference), cost_line_bounds, pointer, fe);
 }
 
 /* -1, 0, 1 for x < y, x ~ y, x > y. */
@@ -190,22 +211,21 @@ static int compare(double x, double y)
     return x < y ? -1 : 1;
 }
 
-enum err core_crossover(const struct core_inference_profile *a,
-                        const struct core_inference_profile *b, struct core_crossover *out,
-                        struct core_field_error *fe)
+enum err core_crossover(const struct core_cost_line *a, const struct core_cost_line *b,
+                        struct core_crossover *out, struct core_field_error *fe)
 {
     struct core_crossover result = {CORE_CROSSOVER_EQUAL, 0.0};
     int fixed_cmp, per_cmp;
     enum err rc;
 
     assert(a && b && out);
-    rc = check_profile(a, "a", fe);
+    rc = check_cost_line(a, "a", fe);
     if (rc == ERR_OK)
-        rc = check_profile(b, "b", fe);
+        rc = check_cost_line(b, "b", fe);
     if (rc != ERR_OK)
         return rc;
-    fixed_cmp = compare(a->fixed, b->fixed);
-    per_cmp = compare(a->per_inference, b->per_inference);
+    fixed_cmp = compare(a->kg_fixed, b->kg_fixed);
+    per_cmp = compare(a->kg_per_inference, b->kg_per_inference);
 
     if (per_cmp == 0 && fixed_cmp == 0)
         result.kind = CORE_CROSSOVER_EQUAL;
@@ -217,20 +237,20 @@ enum err core_crossover(const struct core_inference_profile *a,
         result.kind = fixed_cmp <= 0 ? CORE_CROSSOVER_A_ALWAYS : CORE_CROSSOVER_A_BEYOND;
 
     if (result.kind == CORE_CROSSOVER_B_BEYOND || result.kind == CORE_CROSSOVER_A_BEYOND)
-        result.volume = (b->fixed - a->fixed) / (a->per_inference - b->per_inference);
+        result.volume = (b->kg_fixed - a->kg_fixed) / (a->kg_per_inference - b->kg_per_inference);
     *out = result;
     return ERR_OK;
 }
 
-enum core_cleaner core_cleaner_at(const struct core_inference_profile *a,
-                                  const struct core_inference_profile *b, double volume)
+enum core_cleaner core_cleaner_at(const struct core_cost_line *a, const struct core_cost_line *b,
+                                  double volume)
 {
     double total_a, total_b;
     int cmp;
 
     assert(a && b && volume >= 0.0);
-    total_a = a->fixed + volume * a->per_inference;
-    total_b = b->fixed + volume * b->per_inference;
+    total_a = a->kg_fixed + volume * a->kg_per_inference;
+    total_b = b->kg_fixed + volume * b->kg_per_inference;
     cmp = compare(total_a, total_b);
     if (cmp == 0)
         return CORE_CLEANER_TIE;

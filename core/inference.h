@@ -6,6 +6,7 @@
 #define CORE_INFERENCE_H
 
 #include "err.h"
+#include "intensity.h"
 #include "range.h"
 
 #include <stdbool.h>
@@ -50,6 +51,31 @@ struct core_inference_energy {
 enum err core_inference_energy(const struct core_inference_input *in, const char *pointer_prefix,
                                struct core_inference_energy *out, struct core_field_error *fe);
 
+#define CORE_INFERENCE_UNIT_MAX 32
+
+/* A model's inference profile, as it is stored: what one inference is, its energy
+ * (measured, or the terms to derive it from training) and the serving grid. */
+struct core_inference_profile {
+    char unit[CORE_INFERENCE_UNIT_MAX + 1]; /* "request", "token", "word", "image" ... */
+    enum core_inference_source source;
+    struct core_range kwh_per_inference; /* MEASURED */
+    bool has_ratio;                      /* DERIVED: ratio given, else the default */
+    struct core_range ratio;
+    struct core_range token_steps; /* DERIVED */
+    bool has_training_kwh;         /* DERIVED: training energy given, else the lineage's */
+    struct core_range training_kwh;
+    struct core_intensity intensity; /* the serving grid, kg CO2e/kWh, and its provenance */
+};
+
+/* The per-inference energy of profile: core_inference_energy over its figures,
+ * where lineage_training_kwh stands in for the training energy a derived profile
+ * does not give. Errors as core_inference_energy. */
+enum err core_inference_profile_energy(const struct core_inference_profile *profile,
+                                       struct core_range lineage_training_kwh,
+                                       const char *pointer_prefix,
+                                       struct core_inference_energy *out,
+                                       struct core_field_error *fe);
+
 /* "measured" or "derived". Static storage. */
 const char *core_inference_source_name(enum core_inference_source source);
 
@@ -81,11 +107,11 @@ struct core_parity {
 void core_parity(struct core_range lineage_kwh, const struct core_inference_energy *per_inference,
                  struct core_parity *out);
 
-/* A usage profile: a fixed cost (kWh or kg, the model's own and inherited) and a
- * cost per inference in the same quantity. */
-struct core_inference_profile {
-    double fixed;
-    double per_inference;
+/* What a model costs as a function of its use: a fixed mass (its own and inherited
+ * emissions) plus a mass per inference, both in kg CO2e. */
+struct core_cost_line {
+    double kg_fixed;
+    double kg_per_inference;
 };
 
 enum core_crossover_kind {
@@ -98,15 +124,15 @@ enum core_crossover_kind {
 
 struct core_crossover {
     enum core_crossover_kind kind;
-    double volume; /* v* = (fixed_B - fixed_A) / (per_A - per_B) for *_BEYOND; else 0 */
+    double volume; /* v* = (kg_fixed_B - kg_fixed_A) / (kg_per_inference_A - kg_per_inference_B)
+                    * for *_BEYOND; else 0 */
 };
 
-/* Crossover volume between profiles a and b. Figures must be finite and >= 0
+/* Crossover volume between cost lines a and b. Figures must be finite and >= 0
  * (ERR_INVALID_INPUT with fe at "/a/fixed", "/a/per_inference", "/b/..."; *out
  * untouched). Figures within a relative 1e-12 of each other count as equal. */
-enum err core_crossover(const struct core_inference_profile *a,
-                        const struct core_inference_profile *b, struct core_crossover *out,
-                        struct core_field_error *fe);
+enum err core_crossover(const struct core_cost_line *a, const struct core_cost_line *b,
+                        struct core_crossover *out, struct core_field_error *fe);
 
 enum core_cleaner {
     CORE_CLEANER_A,
@@ -114,9 +140,9 @@ enum core_cleaner {
     CORE_CLEANER_TIE,
 };
 
-/* Which profile has the lower total fixed + volume x per_inference at volume (>= 0);
- * TIE within a relative 1e-12. */
-enum core_cleaner core_cleaner_at(const struct core_inference_profile *a,
-                                  const struct core_inference_profile *b, double volume);
+/* Which cost line has the lower total kg_fixed + volume x kg_per_inference at volume
+ * (>= 0); TIE within a relative 1e-12. */
+enum core_cleaner core_cleaner_at(const struct core_cost_line *a, const struct core_cost_line *b,
+                                  double volume);
 
 #endif

@@ -78,6 +78,33 @@ double core_kg_to_g(double kg)
     return kg * CORE_G_PER_KG;
 }
 
+double core_g_to_kg(double g)
+{
+    return g / CORE_G_PER_KG;
+}
+
+struct core_range core_range_kg_to_g(struct core_range kg)
+{
+    return core_range_scale(kg, CORE_G_PER_KG);
+}
+
+double core_wh_to_kwh(double wh)
+{
+    return wh / CORE_WH_PER_KWH;
+}
+
+struct core_range core_kg_of_count_g(struct core_range g_each, double count)
+{
+    assert(count >= 0.0);
+    return core_range_scale(g_each, count / CORE_G_PER_KG);
+}
+
+struct core_range core_g_each_of_kg(struct core_range kg, double count)
+{
+    assert(count > 0.0);
+    return core_range_scale(kg, CORE_G_PER_KG / count);
+}
+
 double core_g_per_kwh_to_kg_per_kwh(double g_per_kwh)
 {
     return g_per_kwh / CORE_G_PER_KG;

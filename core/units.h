@@ -50,8 +50,21 @@ struct core_range core_unit_range_to_canonical(const struct core_unit *unit, str
 double core_lb_to_kg(double lb);
 double core_kg_to_lb(double kg);
 
-/* Kilograms to grams; used for per-inference figures. */
+/* Kilograms to grams and back; grams are for per-inference figures and Hub cards. */
 double core_kg_to_g(double kg);
+double core_g_to_kg(double g);
+
+/* A mass range in kg, in g. */
+struct core_range core_range_kg_to_g(struct core_range kg);
+
+/* Watt-hours to kilowatt-hours. */
+double core_wh_to_kwh(double wh);
+
+/* count items of g_each grams each, in kg: every bound times (count / 1000). */
+struct core_range core_kg_of_count_g(struct core_range g_each, double count);
+
+/* kg shared over count (> 0) items, in g each: every bound times (1000 / count). */
+struct core_range core_g_each_of_kg(struct core_range kg, double count);
 
 /* Carbon intensity in g/kWh to kg/kWh. */
 double core_g_per_kwh_to_kg_per_kwh(double g_per_kwh);

@@ -5,6 +5,8 @@
 #define DB_DB_H
 
 #include "err.h"
+#include "footprint.h"
+#include "inference.h"
 #include "model.h"
 #include "range.h"
 #include "refdata.h"
@@ -44,6 +46,10 @@ const char *db_last_error(const struct db *db);
  * BEGIN IMMEDIATE transaction that also sets user_version. Safe to run again.
  * *from and *to (either may be NULL) receive the versions before and after. */
 enum err db_migrate(struct db *db, int *from, int *to);
+
+/* db_migrate, stopping after migration target: a file of an earlier schema, as an
+ * older release left it (for upgrade tests). */
+enum err db_migrate_to(struct db *db, int target, int *from, int *to);
 
 /* Newest migration compiled into the binary. */
 int db_schema_latest(void);
@@ -222,41 +228,29 @@ struct db_day_count {
 enum err db_inference_series(struct db *db, int64_t model_key, const char *from, const char *to,
                              struct db_day_count *days, size_t cap, size_t *n_out);
 
-/* One ancestor of a model (the model itself included) with its aggregates. */
-struct db_lineage_row {
-    int64_t key;
-    struct core_model_id id;
-    int depth;
-    bool is_self;
-    struct core_range own_co2e_kg;
-    struct core_range lineage_kwh;
-    struct core_range training_kwh;
-    int64_t n_activities;
-    int64_t inferences;
-    int64_t descendants;
-    int64_t descendant_inferences;
-    bool has_profile; /* the model has an inference profile of its own */
-};
-
-/* Loads every ancestor of model_key (itself included), shallowest first, into a
- * malloc'd array (*rows, free it), and the inference profile JSON that applies to
- * the model (malloc'd or NULL, free it): its own, else that of its nearest ancestor
- * with one (the deepest; the last such row). Reads O(ancestors) rows whatever the
- * family size. */
-enum err db_lineage_load(struct db *db, int64_t model_key, struct db_lineage_row **rows,
-                         size_t *n_rows, char **profile_json);
+/* Loads every ancestor of model_key (itself included), shallowest first, into
+ * *lineage with their aggregates, and the inference profile that applies to the
+ * model: its own, else that of its nearest ancestor with one (the deepest; the
+ * last such member). Reads O(ancestors) rows whatever the family size. *lineage is
+ * initialised here; the caller frees it with core_lineage_cleanup (on failure it
+ * is empty). ERR_NOT_FOUND when there is no such model. */
+enum err db_lineage_load(struct db *db, int64_t model_key, struct core_lineage *lineage);
 
 /* db_lineage_load of the model named id (compared as the registry compares ids), in
  * one statement: its own snapshot, no transaction needed. ERR_NOT_FOUND when no
  * model has this id. */
 enum err db_lineage_load_id(struct db *db, const struct core_model_id *id,
-                            struct db_lineage_row **rows, size_t *n_rows, char **profile_json);
+                            struct core_lineage *lineage);
 
-/* The stored inference profile JSON of model_key (malloc'd; NULL when none). */
-enum err db_profile_get(struct db *db, int64_t model_key, char **profile_json);
+/* The inference profile of model_key, its own only, into *out with *has_profile
+ * true; *has_profile false (and *out zeroed) when it has none. */
+enum err db_profile_get(struct db *db, int64_t model_key, struct core_inference_profile *out,
+                        bool *has_profile);
 
-/* Stores the inference profile JSON of model_key (NULL clears it). */
-enum err db_profile_set(struct db *db, int64_t model_key, const char *profile_json);
+/* Stores profile as the inference profile of model_key, inside the caller's write
+ * transaction; NULL clears it. ERR_NOT_FOUND when there is no such model. */
+enum err db_profile_set(struct db *db, int64_t model_key,
+                        const struct core_inference_profile *profile);
 
 /* Members of D(model_key) with key > after_key in key order, at most limit keys. */
 enum err db_family_page(struct db *db, int64_t model_key, int64_t after_key, size_t limit,

@@ -74,6 +74,19 @@ void db_column_copy(sqlite3_stmt *stmt, int column, char *buf, size_t buf_len);
  * batch histogram of db_write_batches). */
 void db_write_batch_observe(size_t n_writes);
 
+/* The columns of an inference_profiles row under the alias p, in the order
+ * db_profile_from_columns reads them. */
+#define DB_PROFILE_COLUMNS                                                                         \
+    "p.unit, p.source, p.kwh_per_inference, p.kwh_per_inference_low, "                             \
+    "p.kwh_per_inference_high, p.ratio, p.ratio_low, p.ratio_high, p.token_steps, "                \
+    "p.token_steps_low, p.token_steps_high, p.training_kwh, p.training_kwh_low, "                  \
+    "p.training_kwh_high, p.intensity_kg_per_kwh, p.intensity_kg_per_kwh_low, "                    \
+    "p.intensity_kg_per_kwh_high, p.intensity_source, p.intensity_location, p.intensity_table, "   \
+    "p.intensity_row, p.intensity_year"
+
+/* Reads DB_PROFILE_COLUMNS starting at column first of the current row into *out. */
+void db_profile_from_columns(sqlite3_stmt *stmt, int first, struct core_inference_profile *out);
+
 /* Reference data and other data loaders run inside a migration's transaction. */
 enum err db_migration_hook(struct db *db, int version);
 

@@ -338,13 +338,15 @@ enum err db_inference_series(struct db *db, int64_t model_key, const char *from,
     return rc;
 }
 
-/* The columns of a lineage read: an ancestor's row and aggregates, then the key of
- * the model whose lineage it is. */
+/* The columns of a lineage read: an ancestor's row and aggregates, the key of the
+ * model whose lineage it is, then the ancestor's inference profile (NULLs when it
+ * has none). */
 #define LINEAGE_COLUMNS                                                                            \
     "m.id, m.namespace, m.name, m.depth, l.own_co2e_kg, l.own_co2e_kg_low, "                       \
     "l.own_co2e_kg_high, l.lineage_kwh, l.lineage_kwh_low, l.lineage_kwh_high, "                   \
     "l.training_kwh, l.training_kwh_low, l.training_kwh_high, l.n_activities, l.inferences, "      \
-    "l.descendants, l.descendant_inferences, l.profile, c.descendant_id "
+    "l.descendants, l.descendant_inferences, p.model_id, c.descendant_id, " DB_PROFILE_COLUMNS " "
+#define LINEAGE_PROFILE_FIRST 19
 
 /* Column text into buf (truncated, empty for NULL), as db_column_copy does but
  * without printf: a lineage copies two per ancestor. */
@@ -359,31 +361,17 @@ static void column_copy(sqlite3_stmt *stmt, int column, char *buf, size_t buf_le
 
 /* Steps a bound lineage statement (LINEAGE_COLUMNS, shallowest first) and ends its
  * use; the contract of db_lineage_load. */
-static enum err lineage_rows(struct db *db, sqlite3_stmt *stmt, struct db_lineage_row **rows_out,
-                             size_t *n_rows, char **profile_json)
+static enum err lineage_rows(struct db *db, sqlite3_stmt *stmt, struct core_lineage *lineage)
 {
-    struct db_lineage_row *rows = NULL;
-    size_t n = 0, cap = 0;
     enum err rc = ERR_OK;
     int step;
 
-    *rows_out = NULL;
-    *n_rows = 0;
-    *profile_json = NULL;
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        struct db_lineage_row *r;
-        if (n == cap) {
-            size_t new_cap = cap ? cap * 2 : 16;
-            struct db_lineage_row *grown = realloc(rows, new_cap * sizeof *rows);
-            if (grown == NULL) {
-                rc = ERR_NO_MEMORY;
-                break;
-            }
-            rows = grown;
-            cap = new_cap;
+        struct core_lineage_member *r = core_lineage_add(lineage);
+        if (r == NULL) {
+            rc = ERR_NO_MEMORY;
+            break;
         }
-        r = &rows[n++];
-        memset(r, 0, sizeof *r);
         r->key = sqlite3_column_int64(stmt, 0);
         column_copy(stmt, 1, r->id.ns, sizeof r->id.ns);
         column_copy(stmt, 2, r->id.name, sizeof r->id.name);
@@ -399,104 +387,58 @@ static enum err lineage_rows(struct db *db, sqlite3_stmt *stmt, struct db_lineag
         r->has_profile = sqlite3_column_type(stmt, 17) != SQLITE_NULL;
         /* Rows come shallowest first: the last profile seen is the nearest one. */
         if (r->has_profile) {
-            free(*profile_json);
-            *profile_json = column_strdup(stmt, 17);
-            if (*profile_json == NULL)
-                rc = ERR_NO_MEMORY;
+            lineage->has_profile = true;
+            lineage->profile_member = lineage->n_members - 1;
+            db_profile_from_columns(stmt, LINEAGE_PROFILE_FIRST, &lineage->profile);
         }
     }
     if (rc == ERR_OK && step != SQLITE_DONE)
         rc = db_map(db, step);
     db_finish(db, stmt);
-    if (rc == ERR_OK && n == 0)
+    if (rc == ERR_OK && lineage->n_members == 0)
         rc = ERR_NOT_FOUND;
-    if (rc != ERR_OK) {
-        free(rows);
-        free(*profile_json);
-        *profile_json = NULL;
-        return rc;
-    }
-    *rows_out = rows;
-    *n_rows = n;
-    return ERR_OK;
+    if (rc != ERR_OK)
+        core_lineage_cleanup(lineage);
+    return rc;
 }
 
-enum err db_lineage_load(struct db *db, int64_t model_key, struct db_lineage_row **rows_out,
-                         size_t *n_rows, char **profile_json)
+enum err db_lineage_load(struct db *db, int64_t model_key, struct core_lineage *lineage)
 {
     static const char sql[] =
         "SELECT " LINEAGE_COLUMNS "FROM model_closure c JOIN models m ON m.id = c.ancestor_id "
         "JOIN model_ledger l ON l.model_id = c.ancestor_id "
+        "LEFT JOIN inference_profiles p ON p.model_id = c.ancestor_id "
         "WHERE c.descendant_id = ?1 ORDER BY m.depth, m.id";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_cached(db, sql, &stmt);
+    enum err rc;
 
-    *rows_out = NULL;
-    *n_rows = 0;
-    *profile_json = NULL;
+    core_lineage_init(lineage);
+    rc = db_cached(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
     sqlite3_bind_int64(stmt, 1, model_key);
-    return lineage_rows(db, stmt, rows_out, n_rows, profile_json);
+    return lineage_rows(db, stmt, lineage);
 }
 
 enum err db_lineage_load_id(struct db *db, const struct core_model_id *id,
-                            struct db_lineage_row **rows_out, size_t *n_rows, char **profile_json)
+                            struct core_lineage *lineage)
 {
     static const char sql[] =
         "SELECT " LINEAGE_COLUMNS "FROM models s JOIN model_closure c ON c.descendant_id = s.id "
         "JOIN models m ON m.id = c.ancestor_id "
         "JOIN model_ledger l ON l.model_id = c.ancestor_id "
+        "LEFT JOIN inference_profiles p ON p.model_id = c.ancestor_id "
         "WHERE s.namespace = ?1 AND s.name = ?2 ORDER BY m.depth, m.id";
     sqlite3_stmt *stmt = NULL;
-    enum err rc = db_cached(db, sql, &stmt);
+    enum err rc;
 
-    *rows_out = NULL;
-    *n_rows = 0;
-    *profile_json = NULL;
+    core_lineage_init(lineage);
+    rc = db_cached(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
     sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_STATIC);
-    return lineage_rows(db, stmt, rows_out, n_rows, profile_json);
-}
-
-enum err db_profile_set(struct db *db, int64_t model_key, const char *profile_json)
-{
-    sqlite3_stmt *stmt = NULL;
-    enum err rc = db_cached(db, "UPDATE model_ledger SET profile = ?2 WHERE model_id = ?1", &stmt);
-
-    if (rc != ERR_OK)
-        return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
-    db_bind_text_or_null(stmt, 2, profile_json);
-    rc = db_map(db, sqlite3_step(stmt));
-    if (rc == ERR_OK && sqlite3_changes(db->handle) == 0)
-        rc = ERR_NOT_FOUND;
-    db_finish(db, stmt);
-    return rc;
-}
-
-enum err db_profile_get(struct db *db, int64_t model_key, char **profile_json)
-{
-    sqlite3_stmt *stmt = NULL;
-    enum err rc = db_cached(db, "SELECT profile FROM model_ledger WHERE model_id = ?1", &stmt);
-    int step;
-
-    *profile_json = NULL;
-    if (rc != ERR_OK)
-        return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
-    step = sqlite3_step(stmt);
-    if (step == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
-        *profile_json = column_strdup(stmt, 0);
-        if (*profile_json == NULL)
-            rc = ERR_NO_MEMORY;
-    } else if (step != SQLITE_ROW) {
-        rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
-    }
-    db_finish(db, stmt);
-    return rc;
+    return lineage_rows(db, stmt, lineage);
 }
 
 enum err db_family_page(struct db *db, int64_t model_key, int64_t after_key, size_t limit,

@@ -3,6 +3,7 @@
 #include "embedded.h"
 #include "internal.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,11 @@ static enum err apply(struct db *db, const struct embedded_file *file, int numbe
 
 enum err db_migrate(struct db *db, int *from, int *to)
 {
+    return db_migrate_to(db, INT_MAX, from, to);
+}
+
+enum err db_migrate_to(struct db *db, int target, int *from, int *to)
+{
     int current = 0;
     enum err rc = db_schema_version(db, &current);
 
@@ -66,6 +72,8 @@ enum err db_migrate(struct db *db, int *from, int *to)
         int number = migration_number(db_migrations[i].path);
         if (number <= current)
             continue;
+        if (number > target)
+            break;
         rc = apply(db, &db_migrations[i], number);
         if (rc != ERR_OK)
             return rc;

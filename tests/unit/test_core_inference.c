@@ -213,7 +213,7 @@ END_TEST
 
 struct crossover_case {
     const char *what;
-    struct core_inference_profile a, b;
+    struct core_cost_line a, b;
     enum core_crossover_kind kind;
     double volume;
 };
@@ -244,7 +244,7 @@ END_TEST
 
 START_TEST(cleaner_profile_switches_at_the_crossover)
 {
-    struct core_inference_profile a = {100, 0.01}, b = {1000, 0.001};
+    struct core_cost_line a = {100, 0.01}, b = {1000, 0.001};
 
     ck_assert_int_eq(core_cleaner_at(&a, &b, 0), CORE_CLEANER_A);
     ck_assert_int_eq(core_cleaner_at(&a, &b, 99999), CORE_CLEANER_A);
@@ -256,7 +256,7 @@ END_TEST
 
 START_TEST(crossover_refuses_negative_or_nan_profiles)
 {
-    struct core_inference_profile good = {1, 1}, bad = {1, -1}, nan_fixed = {NAN, 1};
+    struct core_cost_line good = {1, 1}, bad = {1, -1}, nan_fixed = {NAN, 1};
     struct core_crossover out;
     struct core_field_error fe;
 

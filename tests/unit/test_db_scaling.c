@@ -74,21 +74,19 @@ static struct measure measure_family(int n)
     ck_assert_int_eq(db_migrate(db, NULL, NULL), ERR_OK);
     build_family(path, n);
     for (int warm = 0; warm < 3; warm++) {
-        struct db_lineage_row *rows = NULL;
-        char *profile = NULL;
-        ck_assert_int_eq(db_lineage_load(db, n, &rows, &out.n_rows, &profile), ERR_OK);
-        out.family_size = rows[0].descendants;
-        free(rows);
-        free(profile);
+        struct core_lineage lineage;
+        ck_assert_int_eq(db_lineage_load(db, n, &lineage), ERR_OK);
+        out.n_rows = lineage.n_members;
+        out.family_size = lineage.members[0].descendants;
+        core_lineage_cleanup(&lineage);
     }
     db_page_reads(db);
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (int i = 0; i < 200; i++) {
-        struct db_lineage_row *rows = NULL;
-        char *profile = NULL;
-        ck_assert_int_eq(db_lineage_load(db, n, &rows, &out.n_rows, &profile), ERR_OK);
-        free(rows);
-        free(profile);
+        struct core_lineage lineage;
+        ck_assert_int_eq(db_lineage_load(db, n, &lineage), ERR_OK);
+        out.n_rows = lineage.n_members;
+        core_lineage_cleanup(&lineage);
     }
     clock_gettime(CLOCK_MONOTONIC, &end);
     out.pages = db_page_reads(db) / 200;

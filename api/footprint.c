@@ -1,0 +1,250 @@
+/* GET …/footprint and …/ancestors: a model's amortized footprint (its share of
+ * each ancestor's emissions, its inference emissions, the total, per inference and
+ * as equivalences) and its ancestors. The core computes; this file reads the
+ * lineage, then renders. Reads O(ancestors) rows whatever the family size. */
+#include "equivalence.h"
+#include "internal.h"
+#include "json_text.h"
+#include "methodology.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum err api_footprint_load(struct db *db, int64_t key, const struct core_model_id *id,
+                            enum core_policy policy, struct api_footprint *out)
+{
+    enum err rc;
+
+    memset(out, 0, sizeof *out);
+    if (id)
+        rc = db_lineage_load_id(db, id, &out->lineage);
+    else
+        rc = db_lineage_load(db, key, &out->lineage);
+    if (rc != ERR_OK)
+        return rc;
+    out->allocations = calloc(out->lineage.n_members, sizeof *out->allocations);
+    if (out->allocations == NULL) {
+        rc = ERR_NO_MEMORY;
+    } else if (core_footprint(&out->lineage, policy, out->allocations, &out->fp) != ERR_OK) {
+        rc = ERR_INTERNAL; /* the aggregates contradict each other */
+    }
+    if (rc != ERR_OK)
+        api_footprint_cleanup(out);
+    return rc;
+}
+
+void api_footprint_cleanup(struct api_footprint *footprint)
+{
+    core_lineage_cleanup(&footprint->lineage);
+    free(footprint->allocations);
+    footprint->allocations = NULL;
+}
+
+enum err api_policy_from_query(const struct api_request *req, enum core_policy *policy,
+                               struct api_problem *problem)
+{
+    const char *text = api_query_get(req, "policy");
+
+    *policy = CORE_POLICY_USAGE;
+    if (text && core_policy_parse(text, policy) != ERR_OK) {
+        api_field_error(problem, "policy", "must be none, equal or usage");
+        return api_fail(problem, ERR_BAD_REQUEST,
+                        "query parameter 'policy' must be none, equal or usage");
+    }
+    return ERR_OK;
+}
+
+/* {"value", "low", "high"}, as api_range_json. */
+static void text_range(struct text *t, struct core_range r)
+{
+    TEXT_LIT(t, "{\"value\":");
+    text_real(t, r.value);
+    TEXT_LIT(t, ",\"low\":");
+    text_real(t, r.low);
+    TEXT_LIT(t, ",\"high\":");
+    text_real(t, r.high);
+    TEXT_LIT(t, "}");
+}
+
+void api_text_id(struct text *t, const struct core_model_id *id)
+{
+    char buf[CORE_MODEL_ID_MAX + 1];
+
+    text_string(t, core_model_id_format(id, buf, sizeof buf));
+}
+
+/* Equivalences keyed by item name, as api_equivalences_json. */
+static void text_equivalences(struct text *t, struct core_range co2e_kg)
+{
+    struct core_equivalence eq[CORE_EQUIVALENCE_COUNT];
+
+    core_equivalences(co2e_kg, eq);
+    TEXT_LIT(t, "{");
+    for (size_t i = 0; i < CORE_EQUIVALENCE_COUNT; i++) {
+        text_key(t, eq[i].item->name, i == 0);
+        text_range(t, eq[i].count);
+    }
+    TEXT_LIT(t, "}");
+}
+
+void api_footprint_write(struct text *t, const struct api_footprint *footprint)
+{
+    const struct core_footprint *fp = &footprint->fp;
+    const struct core_lineage *lineage = &footprint->lineage;
+
+    TEXT_LIT(t, "{\"model\":");
+    api_text_id(t, &fp->self->id);
+    TEXT_LIT(t, ",\"policy\":");
+    text_string(t, core_policy_name(fp->policy));
+    TEXT_LIT(t, ",\"inferences\":");
+    text_int(t, fp->self->inferences);
+    TEXT_LIT(t, ",\"allocations\":[");
+    for (size_t i = 0; i < lineage->n_members; i++) {
+        const struct core_lineage_member *m = &lineage->members[i];
+        const struct core_allocation *a = &fp->allocations[i];
+        if (i > 0)
+            TEXT_LIT(t, ",");
+        TEXT_LIT(t, "{\"source\":");
+        api_text_id(t, &m->id);
+        TEXT_LIT(t, ",\"source_co2e_kg\":");
+        text_range(t, m->own_co2e_kg);
+        TEXT_LIT(t, ",\"share\":");
+        text_real(t, a->share);
+        TEXT_LIT(t, ",\"co2e_kg\":");
+        text_range(t, a->co2e_kg);
+        TEXT_LIT(t, ",\"family_size\":");
+        text_int(t, m->descendants);
+        TEXT_LIT(t, ",\"family_inferences\":");
+        text_int(t, m->descendant_inferences);
+        if (a->is_usage_fallback)
+            TEXT_LIT(t, ",\"usage_fallback\":true");
+        TEXT_LIT(t, "}");
+    }
+    TEXT_LIT(t, "],\"own_co2e_kg\":");
+    text_range(t, fp->own_kg);
+    TEXT_LIT(t, ",\"inherited_co2e_kg\":");
+    text_range(t, fp->inherited_kg);
+    TEXT_LIT(t, ",\"inference_co2e_kg\":");
+    text_range(t, fp->inference_kg);
+    TEXT_LIT(t, ",\"total_co2e_kg\":");
+    text_range(t, fp->total_kg);
+    TEXT_LIT(t, ",\"equivalences\":");
+    text_equivalences(t, fp->total_kg);
+    TEXT_LIT(t, ",\"co2e_g_per_inference\":");
+    if (fp->has_g_per_inference)
+        text_range(t, fp->total_g_per_inference);
+    else
+        TEXT_LIT(t, "null");
+    TEXT_LIT(t, ",\"parity_inferences\":");
+    if (fp->has_inference && fp->parity.status == CORE_PARITY_OK)
+        text_int(t, (int64_t)fp->parity.value);
+    else
+        TEXT_LIT(t, "null");
+    TEXT_LIT(t, ",\"lineage_energy_kwh\":");
+    text_range(t, fp->lineage_kwh);
+    TEXT_LIT(t, ",\"inference_profile\":");
+    if (fp->has_inference) {
+        char source[CORE_MODEL_ID_MAX + 1];
+        json_t *profile = api_profile_json(&lineage->profile);
+        json_object_set_new(profile, "energy_kwh_per_inference_used",
+                            api_range_json(fp->energy.kwh_per_inference));
+        json_object_set_new(
+            profile, "from_model",
+            json_string(core_model_id_format(&lineage->members[lineage->profile_member].id, source,
+                                             sizeof source)));
+        text_json(t, profile);
+    } else {
+        TEXT_LIT(t, "null");
+    }
+    TEXT_LIT(t, ",\"usage_fallback\":");
+    if (fp->is_usage_fallback)
+        TEXT_LIT(t, "true");
+    else
+        TEXT_LIT(t, "false");
+    TEXT_LIT(t, ",\"methodology_version\":");
+    text_string(t, CORE_METHODOLOGY_VERSION);
+    TEXT_LIT(t, "}");
+}
+
+enum err api_footprint_get(struct api_service *s, const struct api_request *req,
+                           struct api_reply *reply)
+{
+    static const char *const allowed[] = {"policy", NULL};
+    struct core_model_id id;
+    struct api_footprint footprint;
+    struct db *db = NULL;
+    enum core_policy policy;
+    enum err rc;
+
+    rc = api_check_query(req, allowed, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_policy_from_query(req, &policy, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_db(s, &db, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_path_id(req, &id, &reply->problem);
+    if (rc != ERR_OK)
+        return rc;
+    /* One statement reads every ancestor's figures: they come from one state. */
+    rc = api_footprint_load(db, 0, &id, policy, &footprint);
+    if (rc == ERR_NOT_FOUND)
+        return api_fail(&reply->problem, rc, "model '%s/%s' is not registered", id.ns, id.name);
+    if (rc == ERR_OK) {
+        struct text t = {0};
+        api_footprint_write(&t, &footprint);
+        api_footprint_cleanup(&footprint);
+        rc = text_reply(&t, req, reply);
+    }
+    return rc;
+}
+
+enum err api_ancestors_get(struct api_service *s, const struct api_request *req,
+                           struct api_reply *reply)
+{
+    struct core_model *m = NULL;
+    struct core_lineage lineage;
+    struct db *db = NULL;
+    char id[CORE_MODEL_ID_MAX + 1];
+    json_t *list;
+    enum err rc;
+
+    core_lineage_init(&lineage);
+    rc = api_check_query(req, NULL, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_db(s, &db, &reply->problem);
+    if (rc != ERR_OK)
+        return rc;
+    m = malloc(sizeof *m);
+    if (m == NULL)
+        return ERR_NO_MEMORY;
+    rc = db_read_begin(db);
+    if (rc == ERR_OK) {
+        rc = api_path_model(db, req, m, &reply->problem);
+        if (rc == ERR_OK)
+            rc = db_lineage_load(db, m->key, &lineage);
+        db_read_end(db);
+    }
+    if (rc != ERR_OK)
+        goto out;
+    list = json_array();
+    for (size_t i = 0; list && i < lineage.n_members; i++) {
+        const struct core_lineage_member *a = &lineage.members[i];
+        if (a->is_self)
+            continue;
+        json_array_append_new(
+            list, json_pack("{s:s, s:i, s:o, s:o, s:I, s:I, s:I}", "id",
+                            core_model_id_format(&a->id, id, sizeof id), "depth", a->depth,
+                            "own_co2e_kg", api_range_json(a->own_co2e_kg), "energy_kwh",
+                            api_range_json(a->lineage_kwh), "inferences", (json_int_t)a->inferences,
+                            "family_size", (json_int_t)a->descendants, "family_inferences",
+                            (json_int_t)a->descendant_inferences));
+    }
+    rc = api_reply_json(reply, 200,
+                        json_pack("{s:s, s:o}", "model",
+                                  core_model_id_format(&m->id, id, sizeof id), "ancestors", list));
+out:
+    core_lineage_cleanup(&lineage);
+    free(m);
+    return rc;
+}
