@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PROBLEM_TYPE_BASE "https://carbontree.dev/problems/"
-
 /* The request path as a URI reference: bytes outside RFC 3986 pchar and '/' are
  * percent-encoded (the server hands over the decoded path). */
 static void uri_reference(const char *path, char *buf, size_t buf_len)
@@ -113,7 +111,7 @@ void api_problem_render(enum err rc, const struct api_request *req, struct api_r
         utf8_repair(reply->problem.errors[i].pointer);
         utf8_repair(reply->problem.errors[i].message);
     }
-    snprintf(type, sizeof type, PROBLEM_TYPE_BASE "%s", err_slug(rc));
+    snprintf(type, sizeof type, ERR_TYPE_BASE "%s", err_slug(rc));
     json_decref(reply->json);
     free(reply->raw);
     reply->raw = NULL;

@@ -6,6 +6,9 @@
 #ifndef CORE_ERR_H
 #define CORE_ERR_H
 
+/* A problem's type URI is this base and the row's slug. */
+#define ERR_TYPE_BASE "https://carbontree.dev/problems/"
+
 /* Generic details for answers that must not carry what the handler wrote (5xx:
  * internals stay in the log, which the request id names). */
 #define ERR_DETAIL_INTERNAL "an internal error occurred; the request id identifies it in the logs"
