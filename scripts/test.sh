@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs what is missing and runs the whole test suite: a build with warnings as
-# errors and its unit, HTTP and README tests; the OpenAPI contract (lint, and every
-# HTTP answer of those tests validated against it); the same suite under
-# AddressSanitizer + UndefinedBehaviorSanitizer; the fuzzers (seeds, regressions, and
-# 60 s of fuzzing per target).
+# Installs what is missing and runs the whole test suite: the problem types of
+# openapi.yaml against the error table (scripts/gen-problems.sh --check); a build
+# with warnings as errors and its unit, HTTP and README tests; the OpenAPI contract
+# (lint, and every HTTP answer of those tests validated against it); the same suite
+# under AddressSanitizer + UndefinedBehaviorSanitizer; the fuzzers (seeds,
+# regressions, and 60 s of fuzzing per target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,9 @@ jobs="$(nproc)"
 
 echo "== formatting (clang-format, .clang-format)"
 git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
+
+echo "== problem types: openapi.yaml agrees with the error table (core/err.h)"
+scripts/gen-problems.sh --check
 
 echo "== build (warnings are errors) and test; every HTTP answer is recorded for the contract check"
 cmake -S . -B build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWARNINGS_AS_ERRORS=ON >/dev/null
