@@ -40,7 +40,7 @@ if [ -z "$generator" ]; then
 fi
 "$generator" >"$tmp/types.json"
 
-exec python3 - "$mode" "$spec" "$tmp/types.json" <<'PY'
+python3 - "$mode" "$spec" "$tmp/types.json" <<'PY'
 import difflib
 import json
 import re
