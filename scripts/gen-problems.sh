@@ -174,9 +174,10 @@ for name, lo, hi in blocks:
         problems.append("%s: errors must have maxItems: 0 (the table withholds the "
                         "handler's detail and field errors of %s)" % (where, withheld))
 
-# The hand-written "when" list: one line per type.
+# The hand-written "when" list of the Problem schema: one line per type.
 when = {}
-for line in lines:
+problem_block = next(((lo, hi) for name, lo, hi in blocks if name == "Problem"), (0, 0))
+for line in lines[problem_block[0]:problem_block[1]]:
     m = re.match(r"^\s+- `([a-z0-9-]+)`: ", line)
     if m:
         when[m.group(1)] = when.get(m.group(1), 0) + 1
