@@ -75,7 +75,7 @@ struct api_problem {
     char detail[512];
     size_t n_errors;
     struct api_field_problem errors[API_MAX_ERRORS];
-    int retry_after_s; /* > 0: a Retry-After header is sent */
+    int retry_after_s; /* Retry-After wanted, when longer than the error's own (err.h) */
 };
 
 /* What a handler answers. Exactly one of json and raw is set on success. */

@@ -31,7 +31,6 @@ enum err api_ready_get(struct api_service *s, const struct api_request *req,
         rc = db_schema_version(db, &version);
     if (rc != ERR_OK) {
         /* Not ready is a 503 whatever the storage said. */
-        reply->problem.retry_after_s = 1;
         return api_fail(&reply->problem, rc == ERR_BUSY ? ERR_BUSY : ERR_IO,
                         "the database does not answer");
     }

@@ -90,7 +90,6 @@ enum err api_idempotency_begin(struct api_service *s, const struct api_request *
     }
     if (s->n_inflight == API_MAX_INFLIGHT) {
         pthread_mutex_unlock(&s->inflight_mu);
-        problem->retry_after_s = 1;
         return api_fail(problem, ERR_BUSY, "too many writes in flight");
     }
     s->inflight[s->n_inflight++] = idem;

@@ -124,7 +124,7 @@ enum err api_inferences_post(struct api_service *s, const struct api_request *re
         rc = api_path_model_ref(db, req, m, &reply->problem);
     if (rc == ERR_OK && !replayed) {
         rc = db_inferences_add(db, m->key, count, day, &total);
-        if (rc == ERR_INVALID_INPUT)
+        if (rc == ERR_COUNT_OVERFLOW)
             rc = overflow_error(&reply->problem, "/count");
         if (rc == ERR_OK)
             rc = api_reply_json(reply, 200,
@@ -208,7 +208,7 @@ enum err api_counters_put(struct api_service *s, const struct api_request *req,
             rc = api_fail(&reply->problem, ERR_CONFLICT,
                           "counter '%s' stands at %lld; a smaller total needs \"reset\": true",
                           reporter, (long long)previous);
-        } else if (rc == ERR_INVALID_INPUT) {
+        } else if (rc == ERR_COUNT_OVERFLOW) {
             rc = overflow_error(&reply->problem, "/total");
         }
     }
@@ -314,7 +314,7 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
             snprintf(pointer, sizeof pointer, "/reports/%zu/model", bad);
             rc = api_field_error(&reply->problem, pointer, "model '%s/%s' is not registered",
                                  items[bad].id.ns, items[bad].id.name);
-        } else if (rc == ERR_INVALID_INPUT) {
+        } else if (rc == ERR_COUNT_OVERFLOW) {
             snprintf(pointer, sizeof pointer, "/reports/%zu/count", bad);
             rc = overflow_error(&reply->problem, pointer);
         }

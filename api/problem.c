@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PROBLEM_TYPE_BASE "https://carbontree.dev/problems/"
-
 /* The request path as a URI reference: bytes outside RFC 3986 pchar and '/' are
  * percent-encoded (the server hands over the decoded path). */
 static void uri_reference(const char *path, char *buf, size_t buf_len)
@@ -64,40 +62,56 @@ static void utf8_repair(char *text)
     }
 }
 
+/* Logs a failure at the level its error's row names. When the answer withholds the
+ * handler's detail, the log line keeps it, with the storage error, for the request
+ * id to find. */
+static void log_failure(enum err rc, const struct api_request *req, const char *handler_detail,
+                        const char *detail)
+{
+    const char *request_id = req ? req->request_id : NULL;
+    enum log_level level;
+
+    switch (err_log_level(rc)) {
+    case ERR_LOG_NONE:
+        return;
+    case ERR_LOG_DEBUG:
+        level = LOG_DEBUG;
+        break;
+    case ERR_LOG_WARN:
+        level = LOG_WARN;
+        break;
+    default:
+        level = LOG_ERROR;
+        break;
+    }
+    if (err_default_detail(rc) == NULL) {
+        log_write(level, request_id, "%d %s: %s", err_http_status(rc), err_slug(rc), detail);
+        return;
+    }
+    log_write(level, request_id, "%s %s failed: %s: %s%s%s", req ? req->method : "-",
+              req ? req->path : "-", err_name(rc),
+              handler_detail[0] ? handler_detail : "(no detail)",
+              db_thread_last_error()[0] ? "; storage: " : "", db_thread_last_error());
+}
+
 void api_problem_render(enum err rc, const struct api_request *req, struct api_reply *reply)
 {
     int status = err_http_status(rc);
     char type[128];
     json_t *body, *errors;
-    const char *detail = reply->problem.detail;
+    /* The table's generic detail replaces the handler's where internals could leak. */
+    const char *detail = err_default_detail(rc);
+    bool is_withheld = detail != NULL;
 
-    if (rc == ERR_SHUTTING_DOWN) {
-        /* Not a failure: the process was asked to stop. */
-        detail = "the server is shutting down; retry after the indicated delay";
-    } else if (status >= 500) {
-        /* Internals go to the log with the request id, never to the client. */
-        log_write(LOG_ERROR, req ? req->request_id : NULL, "%s %s failed: %s: %s%s%s",
-                  req ? req->method : "-", req ? req->path : "-", err_name(rc),
-                  detail[0] ? detail : "(no detail)",
-                  db_thread_last_error()[0] ? "; storage: " : "", db_thread_last_error());
-        if (rc == ERR_BUSY)
-            detail = "the database is busy; retry after the indicated delay";
-        else if (rc == ERR_FULL)
-            detail = "the server has no storage space left for this write; nothing was stored";
-        else if (rc == ERR_IO)
-            detail = "storage is temporarily unavailable; nothing was stored";
-        else
-            detail = "an internal error occurred; the request id identifies it in the logs";
-    }
-    if (detail[0] == '\0')
-        detail = err_title(rc);
+    if (detail == NULL)
+        detail = reply->problem.detail[0] ? reply->problem.detail : err_title(rc);
     if (detail == reply->problem.detail)
         utf8_repair(reply->problem.detail);
     for (size_t i = 0; i < reply->problem.n_errors; i++) {
         utf8_repair(reply->problem.errors[i].pointer);
         utf8_repair(reply->problem.errors[i].message);
     }
-    snprintf(type, sizeof type, PROBLEM_TYPE_BASE "%s", err_slug(rc));
+    snprintf(type, sizeof type, ERR_TYPE_BASE "%s", err_slug(rc));
     json_decref(reply->json);
     free(reply->raw);
     reply->raw = NULL;
@@ -111,7 +125,7 @@ void api_problem_render(enum err rc, const struct api_request *req, struct api_r
     if (body && req && req->request_id)
         json_object_set_new(body, "request_id", json_string(req->request_id));
     errors = json_array();
-    for (size_t i = 0; body && errors && i < reply->problem.n_errors && status < 500; i++) {
+    for (size_t i = 0; body && errors && i < reply->problem.n_errors && !is_withheld; i++) {
         json_array_append_new(errors,
                               json_pack("{s:s, s:s}", "pointer", reply->problem.errors[i].pointer,
                                         "message", reply->problem.errors[i].message));
@@ -125,13 +139,13 @@ void api_problem_render(enum err rc, const struct api_request *req, struct api_r
     reply->json = body;
     reply->status = status;
     reply->content_type = "application/problem+json";
-    if (rc == ERR_BUSY || rc == ERR_IO || rc == ERR_SHUTTING_DOWN || rc == ERR_RATE_LIMITED) {
+    if (err_retry_after_s(rc) > 0) {
         char seconds[16];
-        int retry = reply->problem.retry_after_s > 0 ? reply->problem.retry_after_s : 1;
+        int retry = reply->problem.retry_after_s > err_retry_after_s(rc)
+                        ? reply->problem.retry_after_s
+                        : err_retry_after_s(rc);
         snprintf(seconds, sizeof seconds, "%d", retry);
         api_reply_header(reply, "Retry-After", seconds);
     }
-    if (status < 500)
-        log_write(LOG_DEBUG, req ? req->request_id : NULL, "%d %s: %s", status, err_slug(rc),
-                  detail);
+    log_failure(rc, req, reply->problem.detail, detail);
 }

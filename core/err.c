@@ -1,17 +1,21 @@
 /* Lookups over the error table in err.h. */
 #include "err.h"
 
-#include <assert.h>
+#include <stddef.h>
 
 struct err_row {
     const char *name;
     int status;
     const char *slug;
     const char *title;
+    int retry_after_s;
+    enum err_log_level log;
+    const char *default_detail;
 };
 
 static const struct err_row err_rows[] = {
-#define ERR_ROW(name, status, slug, title) {#name, status, slug, title},
+#define ERR_ROW(name, status, slug, title, retry_after_s, log, default_detail)                     \
+    {#name, status, slug, title, retry_after_s, ERR_LOG_##log, default_detail},
     ERR_TABLE(ERR_ROW)
 #undef ERR_ROW
 };
@@ -41,4 +45,19 @@ const char *err_title(enum err rc)
 const char *err_name(enum err rc)
 {
     return err_row(rc)->name;
+}
+
+int err_retry_after_s(enum err rc)
+{
+    return err_row(rc)->retry_after_s;
+}
+
+enum err_log_level err_log_level(enum err rc)
+{
+    return err_row(rc)->log;
+}
+
+const char *err_default_detail(enum err rc)
+{
+    return err_row(rc)->default_detail;
 }

@@ -191,8 +191,9 @@ enum err db_activity_delete(struct db *db, int64_t model_key, int64_t activity_i
 
 /* Adds delta inferences to model_key on day (YYYY-MM-DD), keeping the cumulative
  * total, the daily bucket and every ancestor's descendant sum, inside the caller's
- * write transaction. ERR_INVALID_INPUT when a total would pass INT64_MAX.
- * *total_out (may be NULL) receives the model's new cumulative total. */
+ * write transaction. ERR_INVALID_INPUT when delta is negative; ERR_COUNT_OVERFLOW
+ * when a total would pass INT64_MAX. *total_out (may be NULL) receives the model's
+ * new cumulative total. */
 enum err db_inferences_add(struct db *db, int64_t model_key, int64_t delta, const char *day,
                            int64_t *total_out);
 
@@ -207,13 +208,14 @@ struct db_inference_report {
  * caller's write transaction, but reads and writes each model, ancestor and daily
  * row once. Nothing is written when an item fails; *bad is the first failing item:
  * ERR_NOT_FOUND when it names no registered model, ERR_INVALID_INPUT when its
- * count is negative or would take a total past INT64_MAX. */
+ * count is negative, ERR_COUNT_OVERFLOW when it would take a total past INT64_MAX. */
 enum err db_inferences_add_many(struct db *db, const struct db_inference_report *items, size_t n,
                                 size_t *bad);
 
 /* Sets reporter's cumulative counter for model_key to total and counts the
  * difference on day, inside the caller's write transaction. A total smaller than
- * the stored one is ERR_CONFLICT unless is_reset (then total counts from zero).
+ * the stored one is ERR_CONFLICT unless is_reset (then total counts from zero);
+ * ERR_COUNT_OVERFLOW when the difference would take a total past INT64_MAX.
  * *previous and *delta receive the old total (0 when new) and what was counted. */
 enum err db_counter_put(struct db *db, int64_t model_key, const char *reporter, int64_t total,
                         bool is_reset, const char *day, int64_t *previous, int64_t *delta);

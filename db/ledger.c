@@ -234,7 +234,7 @@ enum err db_inferences_add(struct db *db, int64_t model_key, int64_t delta, cons
                    "WHERE descendant_id = ?1)",
                    2, both);
     if (rc != ERR_OK && sqlite3_extended_errcode(db->handle) == SQLITE_CONSTRAINT_DATATYPE)
-        return ERR_INVALID_INPUT;
+        return ERR_COUNT_OVERFLOW;
     if (rc == ERR_OK)
         rc = exec_keys(db,
                        "UPDATE model_ledger SET inferences = inferences + ?2 WHERE model_id = ?1",

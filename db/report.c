@@ -214,7 +214,7 @@ static enum err read_rows(struct db *db, struct batch *b)
 }
 
 /* Counts item i in the running sums of its ancestors, refusing (with
- * ERR_INVALID_INPUT) a count that would take any of them past INT64_MAX: the
+ * ERR_COUNT_OVERFLOW) a count that would take any of them past INT64_MAX: the
  * test db_inferences_add makes, against the rows as the earlier items left them. */
 static enum err count_item(struct batch *b, size_t i)
 {
@@ -229,7 +229,7 @@ static enum err count_item(struct batch *b, size_t i)
         return ERR_INVALID_INPUT;
     for (size_t k = 0; k < m->n; k++)
         if (b->rows[rows[k]].running > INT64_MAX - item->count)
-            return ERR_INVALID_INPUT;
+            return ERR_COUNT_OVERFLOW;
     if (item->count == 0)
         return ERR_OK;
     for (size_t k = 0; k < m->n; k++) {
@@ -325,7 +325,7 @@ enum err db_inferences_add_many(struct db *db, const struct db_inference_report 
      * unknown or would overflow is the answer, and nothing is written. */
     for (size_t i = 0; rc == ERR_OK && i < n; i++) {
         rc = count_item(&b, i);
-        if (rc == ERR_NOT_FOUND || rc == ERR_INVALID_INPUT)
+        if (rc != ERR_OK)
             *bad = i;
     }
     if (rc == ERR_OK)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing and runs the whole test suite: the formatting and licence
-# checks; a build with warnings as errors and its unit, HTTP and README tests (the
-# licence checks' own tests among them); the OpenAPI contract (lint, and every
-# HTTP answer of those tests validated against it); the same suite under
+# checks; the problem types of openapi.yaml against the error table
+# (scripts/gen-problems.sh --check); a build with warnings as errors and its unit, HTTP
+# and README tests (the checks' own tests among them); the OpenAPI contract (lint, and
+# every HTTP answer of those tests validated against it); the same suite under
 # AddressSanitizer + UndefinedBehaviorSanitizer; the fuzzers (seeds, regressions, and
 # 60 s of fuzzing per target).
 set -euo pipefail
@@ -17,6 +18,9 @@ git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
 echo "== licence: SPDX identifiers (scripts/check-spdx.sh), NOTICE (scripts/check-notice.sh)"
 scripts/check-spdx.sh
 scripts/check-notice.sh
+
+echo "== problem types: openapi.yaml agrees with the error table (core/err.h)"
+scripts/gen-problems.sh --check
 
 echo "== build (warnings are errors) and test; every HTTP answer is recorded for the contract check"
 cmake -S . -B build/test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWARNINGS_AS_ERRORS=ON >/dev/null

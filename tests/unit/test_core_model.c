@@ -196,6 +196,37 @@ START_TEST(error_table_maps_codes_to_statuses_and_slugs)
 }
 END_TEST
 
+/* What the table promises every answer: 5xx never carry the handler's detail, the
+ * rows that share a slug agree on all the client sees, and only 429 and 503
+ * answers ask for a retry. */
+START_TEST(error_table_rows_keep_internals_out_and_agree_per_slug)
+{
+    for (int i = ERR_OK + 1; i < ERR_COUNT; i++) {
+        enum err rc = (enum err)i;
+        int status = err_http_status(rc);
+        ck_assert_msg(status < 500 || err_default_detail(rc) != NULL, "%s", err_name(rc));
+        ck_assert_msg(err_retry_after_s(rc) == 0 || status == 429 || status == 503, "%s",
+                      err_name(rc));
+        ck_assert_msg(err_log_level(rc) != ERR_LOG_NONE || rc == ERR_SHUTTING_DOWN, "%s",
+                      err_name(rc));
+        for (int j = ERR_OK + 1; j < i; j++) {
+            enum err other = (enum err)j;
+            if (strcmp(err_slug(rc), err_slug(other)) != 0)
+                continue;
+            ck_assert_int_eq(err_http_status(other), status);
+            ck_assert_str_eq(err_title(other), err_title(rc));
+            ck_assert_int_eq(err_retry_after_s(other), err_retry_after_s(rc));
+            ck_assert_int_eq(err_default_detail(other) != NULL, err_default_detail(rc) != NULL);
+        }
+    }
+    ck_assert_int_eq(err_retry_after_s(ERR_BUSY), 1);
+    ck_assert_int_eq(err_retry_after_s(ERR_NOT_FOUND), 0);
+    ck_assert_ptr_null(err_default_detail(ERR_INVALID_INPUT));
+    ck_assert_int_eq(err_log_level(ERR_DB), ERR_LOG_ERROR);
+    ck_assert_int_eq(err_log_level(ERR_CONFLICT), ERR_LOG_DEBUG);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("core_model");
@@ -210,6 +241,7 @@ static Suite *suite(void)
                         (int)(sizeof lineage_cases / sizeof lineage_cases[0]));
     tcase_add_test(tc, lineage_refuses_more_than_sixteen_parents);
     tcase_add_test(tc, error_table_maps_codes_to_statuses_and_slugs);
+    tcase_add_test(tc, error_table_rows_keep_internals_out_and_agree_per_slug);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -204,8 +204,8 @@ START_TEST(the_first_overflowing_or_unknown_item_fails_the_batch_with_nothing_wr
     ck_assert_int_eq(apply_one_by_one(start, 1, &bad_one), ERR_OK);
     ck_assert_int_eq(apply_batched(start, 1, &bad_batch), ERR_OK);
 
-    ck_assert_int_eq(apply_one_by_one(over, 5, &bad_one), ERR_INVALID_INPUT);
-    ck_assert_int_eq(apply_batched(over, 5, &bad_batch), ERR_INVALID_INPUT);
+    ck_assert_int_eq(apply_one_by_one(over, 5, &bad_one), ERR_COUNT_OVERFLOW);
+    ck_assert_int_eq(apply_batched(over, 5, &bad_batch), ERR_COUNT_OVERFLOW);
     ck_assert_uint_eq(bad_one, 3);
     ck_assert_uint_eq(bad_batch, 3);
     assert_same_ledger();
