@@ -61,8 +61,12 @@ enum err api_idempotency_replay(struct db *db, const struct api_idempotency *ide
 enum err api_idempotency_store(struct db *db, const struct api_idempotency *idem,
                                const struct api_reply *reply);
 
+/* ---- the service (api/service.c) ---- */
+
 /* The calling thread's database connection. */
 enum err api_db(struct api_service *service, struct db **out, struct api_problem *problem);
+
+/* ---- the model named by the path (api/path.c) ---- */
 
 /* The id named by the path parameters {namespace}/{name}: 404 (with a problem
  * detail) when it is malformed. */
@@ -84,6 +88,8 @@ struct api_model_ref {
 enum err api_path_model_ref(struct db *db, const struct api_request *req, struct api_model_ref *m,
                             struct api_problem *problem);
 
+/* ---- replies and ETags (api/reply.c) ---- */
+
 /* Sets reply->json to a new reference and the status; returns ERR_OK, or
  * ERR_NO_MEMORY when body is NULL. */
 enum err api_reply_json(struct api_reply *reply, int status, json_t *body);
@@ -98,15 +104,22 @@ enum err api_reply_json(struct api_reply *reply, int status, json_t *body);
 enum err api_reply_text_etag(const struct api_request *req, struct api_reply *reply, char *text,
                              size_t len);
 
+/* Formats an ETag for a version number: "\"v<version>\"". */
+void api_etag(int64_t version, char *buf, size_t buf_len);
+
+/* Whether an If-None-Match / If-Match header value matches etag (handles lists and *). */
+bool api_etag_matches(const char *header, const char *etag);
+
+/* ---- checking bodies (api/input.c) ---- */
+
+/* Whether name is one of list (NULL-terminated; NULL is the empty list). */
+bool api_name_in_list(const char *name, const char *const *list);
+
 /* Checks that every member of object is in allowed; read_only members get a
  * "read-only" message, others "unknown field". Records every offender (pointer
  * prefix + member). Returns ERR_INVALID_INPUT when any was found. */
 enum err api_check_members(const json_t *object, const char *prefix, const char *const *allowed,
                            const char *const *read_only, struct api_problem *problem);
-
-/* Checks that every query parameter is in allowed (plus the global "pretty"). */
-enum err api_check_query(const struct api_request *req, const char *const *allowed,
-                         struct api_problem *problem);
 
 /* Reads an optional string member into buf (max_len bytes of UTF-8 text without
  * control characters). Absent or null leaves buf empty and *present false. */
@@ -117,6 +130,12 @@ enum err api_get_string(const json_t *object, const char *key, const char *point
 enum err api_get_count(const json_t *object, const char *key, const char *pointer, int64_t max,
                        int64_t *out, bool *present, struct api_problem *problem);
 
+/* ---- query parameters (api/query.c) ---- */
+
+/* Checks that every query parameter is in allowed (plus the global "pretty"). */
+enum err api_check_query(const struct api_request *req, const char *const *allowed,
+                         struct api_problem *problem);
+
 /* Parses a decimal non-negative integer query value within [min, max]. */
 enum err api_query_int(const struct api_request *req, const char *key, int64_t min, int64_t max,
                        int64_t fallback, int64_t *out, struct api_problem *problem);
@@ -124,11 +143,7 @@ enum err api_query_int(const struct api_request *req, const char *key, int64_t m
 /* Percent-encodes text for a URL query value into buf. */
 void api_url_encode(const char *text, char *buf, size_t buf_len);
 
-/* Formats an ETag for a version number: "\"v<version>\"". */
-void api_etag(int64_t version, char *buf, size_t buf_len);
-
-/* Whether an If-None-Match / If-Match header value matches etag (handles lists and *). */
-bool api_etag_matches(const char *header, const char *etag);
+/* ---- shared parsers and renderers ---- */
 
 /* A range as {"value", "low", "high"}. New reference. */
 json_t *api_range_json(struct core_range r);
