@@ -216,7 +216,7 @@ enum err api_activities_post(struct api_service *s, const struct api_request *re
         db_write_rollback(db);
     if (rc != ERR_OK)
         goto out;
-    api_changes_report(s, API_CHANGE_ACTIVITY_ADDED, &m->id, 1);
+    api_changes_report(s, API_CHANGE_ACTIVITY_ADDED, 1);
     snprintf(location, sizeof location, "/v1/models/%s/%s/activities/%lld", m->id.ns, m->id.name,
              (long long)json_integer_value(json_object_get(body, "id")));
     api_reply_header(reply, "Location", location);
@@ -364,7 +364,7 @@ enum err api_activities_delete(struct api_service *s, const struct api_request *
     else
         db_write_rollback(db);
     if (rc == ERR_OK) {
-        api_changes_report(s, API_CHANGE_ACTIVITY_DELETED, &m->id, 1);
+        api_changes_report(s, API_CHANGE_ACTIVITY_DELETED, 1);
         reply->status = 204;
     }
 out:

@@ -259,14 +259,6 @@ enum api_change_kind {
     API_CHANGE_KIND_COUNT
 };
 
-struct api_change {
-    enum api_change_kind kind;
-    struct core_model_id model;
-    int64_t delta;
-};
-
-typedef void (*api_change_fn)(void *ctx, const struct api_change *change);
-
 struct api_change_totals {
     uint64_t events[API_CHANGE_KIND_COUNT];
     uint64_t inferences;
@@ -274,10 +266,7 @@ struct api_change_totals {
 
 /* Called by every write path after its commit; thread-safe. Inside a group
  * (api_group_begin) the report waits for the group's commit. */
-void api_changes_report(struct api_service *s, enum api_change_kind kind,
-                        const struct core_model_id *model, int64_t delta);
-/* Registers the one observer of changes (e.g. a metrics exporter), or NULL. */
-void api_changes_subscribe(struct api_service *s, api_change_fn observer, void *ctx);
+void api_changes_report(struct api_service *s, enum api_change_kind kind, int64_t delta);
 /* Totals since start. */
 void api_changes_totals(struct api_service *s, struct api_change_totals *out);
 const char *api_change_kind_name(enum api_change_kind kind);

@@ -140,7 +140,7 @@ enum err api_inferences_post(struct api_service *s, const struct api_request *re
     else
         db_write_rollback(db);
     if (rc == ERR_OK && !replayed)
-        api_changes_report(s, API_CHANGE_INFERENCES, &m->id, count);
+        api_changes_report(s, API_CHANGE_INFERENCES, count);
 out:
     api_idempotency_end(s, &idem);
     return rc;
@@ -218,7 +218,7 @@ enum err api_counters_put(struct api_service *s, const struct api_request *req,
         db_write_rollback(db);
     if (rc != ERR_OK)
         goto out;
-    api_changes_report(s, API_CHANGE_INFERENCES, &m->id, delta);
+    api_changes_report(s, API_CHANGE_INFERENCES, delta);
     rc =
         api_reply_json(reply, 200,
                        json_pack("{s:s, s:s, s:I, s:I, s:I, s:b, s:s}", "model",
@@ -334,7 +334,7 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
     else
         db_write_rollback(db);
     for (size_t i = 0; rc == ERR_OK && !replayed && i < n; i++)
-        api_changes_report(s, API_CHANGE_INFERENCES, &items[i].id, items[i].count);
+        api_changes_report(s, API_CHANGE_INFERENCES, items[i].count);
 out:
     api_idempotency_end(s, &idem);
 done:

@@ -32,8 +32,6 @@ struct api_service {
     struct {
         _Atomic uint64_t events[API_CHANGE_KIND_COUNT];
         _Atomic uint64_t inferences;
-        _Atomic api_change_fn observer;
-        void *observer_ctx;
     } changes;
     struct {
         _Atomic api_metrics_source_fn fn;
@@ -378,9 +376,15 @@ enum err api_path_write_gate(struct api_service *s, const struct api_request *re
 /* Stores token as the first admin token when the database has none (start-up). */
 enum err api_seed_admin_token(struct db *db, const char *token, char *why, size_t why_len);
 
+/* ---- the per-token write rate limit (api/rate_limit.c) ---- */
+
+/* A limiter of per_second writes per token, burst at once; NULL when per_second is
+ * not positive or out of memory. The caller owns it (api_rate_limiter_destroy). */
 struct api_rate_limiter *api_rate_limiter_create(double per_second, double burst);
 void api_rate_limiter_destroy(struct api_rate_limiter *r);
-/* 0 when a write may go ahead, else the seconds to wait. */
+
+/* Takes one write from the budget of token_id: 0 when it may go ahead, else the
+ * seconds to wait (nothing taken). A NULL limiter allows every write. */
 int api_rate_limiter_take(struct api_rate_limiter *r, int64_t token_id);
 
 #endif

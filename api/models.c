@@ -415,9 +415,9 @@ enum err api_models_post(struct api_service *s, const struct api_request *req,
     }
     if (rc != ERR_OK)
         goto out;
-    api_changes_report(s, API_CHANGE_MODEL_ADDED, &m->id, 1);
+    api_changes_report(s, API_CHANGE_MODEL_ADDED, 1);
     if (card_activity)
-        api_changes_report(s, API_CHANGE_ACTIVITY_ADDED, &m->id, 1);
+        api_changes_report(s, API_CHANGE_ACTIVITY_ADDED, 1);
     snprintf(location, sizeof location, "/v1/models/%s/%s", m->id.ns, m->id.name);
     api_reply_header(reply, "Location", location);
     set_model_headers(reply, m);
@@ -736,7 +736,7 @@ enum err api_models_patch(struct api_service *s, const struct api_request *req,
     rc = db_write_commit(db);
     if (rc != ERR_OK)
         goto out;
-    api_changes_report(s, API_CHANGE_MODEL_UPDATED, &m->id, 1);
+    api_changes_report(s, API_CHANGE_MODEL_UPDATED, 1);
     set_model_headers(reply, m);
     rc = api_reply_json(reply, 200, body);
     body = NULL;
@@ -788,7 +788,7 @@ enum err api_models_delete(struct api_service *s, const struct api_request *req,
     }
     rc = db_write_commit(db);
     if (rc == ERR_OK) {
-        api_changes_report(s, API_CHANGE_MODEL_DELETED, &id, 1);
+        api_changes_report(s, API_CHANGE_MODEL_DELETED, 1);
         reply->status = 204;
     }
 out:
