@@ -192,11 +192,10 @@ enum err api_authorize(const struct api_principal *p, unsigned scope, const char
     return ERR_OK;
 }
 
-enum err api_require(struct api_service *s, struct db *db, const struct api_request *req,
-                     unsigned scope, const char *ns, struct api_principal *out,
-                     struct api_reply *reply)
+enum err api_require(struct api_service *s, const struct api_request *req, unsigned scope,
+                     const char *ns, struct api_principal *out, struct api_reply *reply)
 {
-    enum err rc = api_authenticate(db, req, out, reply);
+    enum err rc = api_authenticate(req->db, req, out, reply);
     int retry_after;
 
     if (rc == ERR_OK)
@@ -267,23 +266,14 @@ enum err api_read_gate(struct api_service *s, const struct api_request *req,
                        struct api_reply *reply)
 {
     struct api_principal principal;
-    struct db *db = NULL;
-    enum err rc;
 
     if (!s->config.is_read_auth)
         return ERR_OK;
-    rc = api_db(s, &db, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_authenticate(db, req, &principal, reply);
-    return rc;
+    return api_authenticate(req->db, req, &principal, reply);
 }
 
 enum err api_path_write_gate(struct api_service *s, const struct api_request *req, unsigned scope,
-                             struct db **db, struct api_principal *out, struct api_reply *reply)
+                             struct api_principal *out, struct api_reply *reply)
 {
-    enum err rc = api_db(s, db, &reply->problem);
-
-    if (rc == ERR_OK)
-        rc = api_require(s, *db, req, scope, req->n_params ? req->params[0] : NULL, out, reply);
-    return rc;
+    return api_require(s, req, scope, req->n_params ? req->params[0] : NULL, out, reply);
 }

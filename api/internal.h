@@ -42,6 +42,20 @@ struct api_service {
     struct api_idempotency *inflight[API_MAX_INFLIGHT];
 };
 
+/* A group commit (api/group.c): its connection, and what its writes changed,
+ * told once it commits. */
+struct api_group {
+    struct api_service *service;
+    struct db *db;
+    struct api_change_totals held;
+};
+
+/* Adds one change to totals (api/changes.c). */
+void api_changes_count(struct api_change_totals *totals, enum api_change_kind kind, int64_t delta);
+
+/* Adds totals to the service's totals since start. */
+void api_changes_publish(struct api_service *s, const struct api_change_totals *totals);
+
 /* Validates the request's Idempotency-Key (400 when missing or malformed),
  * fingerprints the request and registers the key as in flight (409 when the same
  * scope and key are already running). Pair with api_idempotency_end. */
@@ -61,7 +75,10 @@ enum err api_idempotency_store(struct db *db, const struct api_idempotency *idem
 
 /* ---- the service (api/service.c) ---- */
 
-/* The calling thread's database connection. */
+/* The calling thread's database connection, as api_service_connection, with the
+ * problem detail "the database is not available" on failure. Kept only for
+ * api/footprints.c and api/profile.c, which take their connection this way until
+ * they read api_request.db like every other handler; nothing else calls it. */
 enum err api_db(struct api_service *service, struct db **out, struct api_problem *problem);
 
 /* ---- the model named by the path (api/path.c) ---- */
@@ -364,14 +381,13 @@ bool api_principal_may_write(const struct api_principal *p, const char *ns);
 
 /* Authenticate, authorise, then take one write from the token's rate budget (429
  * with Retry-After when it is spent). Call before changing anything. */
-enum err api_require(struct api_service *s, struct db *db, const struct api_request *req,
-                     unsigned scope, const char *ns, struct api_principal *out,
-                     struct api_reply *reply);
+enum err api_require(struct api_service *s, const struct api_request *req, unsigned scope,
+                     const char *ns, struct api_principal *out, struct api_reply *reply);
 
-/* The gate of a write on a model named by the path ({namespace}/...): the calling
- * thread's connection into *db, then api_require with the path's namespace. */
+/* The gate of a write on a model named by the path ({namespace}/...): api_require
+ * with the path's namespace. */
 enum err api_path_write_gate(struct api_service *s, const struct api_request *req, unsigned scope,
-                             struct db **db, struct api_principal *out, struct api_reply *reply);
+                             struct api_principal *out, struct api_reply *reply);
 
 /* Stores token as the first admin token when the database has none (start-up). */
 enum err api_seed_admin_token(struct db *db, const char *token, char *why, size_t why_len);

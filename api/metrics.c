@@ -341,14 +341,11 @@ enum err api_metrics_get(struct api_service *s, const struct api_request *req,
                          struct api_reply *reply)
 {
     struct text t = {0};
-    struct db *db = NULL;
+    struct db *db = req->db;
     struct label label = {"version", s->config.version ? s->config.version : "unknown"};
     enum err rc;
 
-    (void)req; /* query parameters are ignored, as Prometheus may add its own */
-    rc = api_db(s, &db, &reply->problem);
-    if (rc != ERR_OK)
-        return rc;
+    /* Query parameters are ignored, as Prometheus may add its own. */
     family(&t, "carbontree_build_info", "gauge", "The running build: always 1, labelled.");
     sample(&t, "carbontree_build_info", &label, 1, 1.0);
     source_metrics(s, &t);

@@ -1,6 +1,6 @@
 /* The api service's lifecycle: migrating the database, opening its pool and
  * checking the schema at start, and closing it. Handlers never see the pool: the
- * server hands each request its connection. */
+ * server hands each request its connection (api_service_connection). */
 #include "internal.h"
 #include "log.h"
 
@@ -112,9 +112,14 @@ void api_service_destroy(struct api_service *service)
     free(service);
 }
 
+enum err api_service_connection(struct api_service *service, struct db **out)
+{
+    return db_pool_acquire(service->pool, out);
+}
+
 enum err api_db(struct api_service *service, struct db **out, struct api_problem *problem)
 {
-    enum err rc = db_pool_acquire(service->pool, out);
+    enum err rc = api_service_connection(service, out);
 
     if (rc != ERR_OK)
         snprintf(problem->detail, sizeof problem->detail, "the database is not available");

@@ -363,13 +363,16 @@ static bool append_body(struct request_ctx *ctx, const char *data, size_t len)
     return true;
 }
 
-static int run_write(void *arg)
+static int run_write(void *arg, struct db *db, struct api_group *group)
 {
     struct request_ctx *ctx = arg;
 
     api_reply_cleanup(ctx->write_reply);
     api_reply_init(ctx->write_reply);
+    ctx->req.db = db;
+    ctx->req.group = group;
     route_run(ctx->server->service, &ctx->match, &ctx->req, ctx->write_body, ctx->write_reply);
+    ctx->req.group = NULL;
     return ctx->write_reply->status;
 }
 
@@ -421,8 +424,14 @@ static enum MHD_Result queue_write(struct MHD_Connection *conn, struct request_c
     ctx->job.arg = ctx;
     MHD_suspend_connection(conn);
     if (!writer_submit(ctx->server->writer, &ctx->job)) {
-        /* The writer has stopped (shutdown): the write runs here, on its own. */
-        run_write(ctx);
+        /* The writer has stopped (shutdown): the write runs here, on its own, on
+         * this thread's connection. */
+        struct db *db = NULL;
+        rc = api_service_connection(ctx->server->service, &db);
+        if (rc == ERR_OK)
+            run_write(ctx, db, NULL);
+        else
+            refuse_write(ctx, rc);
         write_done(ctx);
     }
     return MHD_YES;
@@ -432,6 +441,7 @@ static enum MHD_Result finish_request(struct MHD_Connection *conn, struct reques
 {
     struct api_reply reply;
     enum MHD_Result ret;
+    enum err rc;
 
     if (strcmp(ctx->method, "OPTIONS") == 0 && ctx->match.path_known) {
         api_reply_init(&reply);
@@ -450,6 +460,10 @@ static enum MHD_Result finish_request(struct MHD_Connection *conn, struct reques
     }
     if (ctx->match.route->flags & ROUTE_WRITE && ctx->server->writer != NULL)
         return queue_write(conn, ctx);
+    /* Reads run here, on this HTTP thread's own connection. */
+    rc = api_service_connection(ctx->server->service, &ctx->req.db);
+    if (rc != ERR_OK)
+        return send_problem(conn, ctx, rc, "the database is not available");
     api_reply_init(&reply);
     route_dispatch(ctx->server->service, &ctx->match, &ctx->req, ctx->body, ctx->body_len, &reply);
     ret = send_reply(conn, ctx, &reply);
@@ -608,8 +622,8 @@ enum err http_start(const struct config *cfg, struct api_service *service, struc
     if (getrandom(&server->boot_id, sizeof server->boot_id, 0) != sizeof server->boot_id)
         server->boot_id = (uint32_t)time(NULL) ^ (uint32_t)getpid();
     /* Thread pool on epoll: each worker thread gets its own database connection
-     * (api's pool keys connections by thread). ITC wakes a worker when the writer
-     * resumes one of its connections. */
+     * (api_service_connection, opened on its first read); the writer thread has its own. ITC wakes
+     * a worker when the writer resumes one of its connections. */
     flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
             MHD_ALLOW_SUSPEND_RESUME;
     if (is_ipv6)

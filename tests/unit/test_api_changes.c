@@ -18,6 +18,9 @@
 
 static char dir[64];
 static struct api_service *service;
+/* The connection and group the writer hands a job's run; NULL outside a run. */
+static struct db *run_db;
+static struct api_group *run_group;
 static uint64_t n_seen_before; /* changes told before the count of n_seen starts */
 
 /* Changes told (in the totals) since setup or the last forget_seen. */
@@ -73,6 +76,11 @@ static int call(api_handler_fn handler, const char *method, const char *path, co
     int status;
 
     memset(&req, 0, sizeof req);
+    if (run_db != NULL)
+        req.db = run_db;
+    else
+        ck_assert_int_eq(api_service_connection(service, &req.db), ERR_OK);
+    req.group = run_group;
     req.method = method;
     req.path = path;
     req.request_id = "unit";
@@ -179,18 +187,21 @@ START_TEST(a_group_keeps_accepted_writes_undoes_a_refused_one_and_reports_after_
 {
     struct api_change_totals totals;
     struct db_write_batches before, after;
+    struct db *db = NULL;
 
     db_write_batches(&before);
-    ck_assert_int_eq(api_group_begin(service), ERR_OK);
+    ck_assert_int_eq(api_service_connection(service, &db), ERR_OK);
+    ck_assert_int_eq(api_group_begin(service, db, &run_group), ERR_OK);
     ck_assert_int_eq(post_model("g/one"), 201);
     ck_assert_int_eq(post_model("g/one"), 409); /* refused: its savepoint alone is undone */
     ck_assert_int_eq(call(api_inferences_post, "POST", "/v1/models/g/one/inferences",
                           "{\"count\": 5}", "g", "one", "k", AUTH),
                      200);
     ck_assert_int_eq(post_model("g/bad id"), 422);
-    ck_assert(api_group_is_intact(service));
+    ck_assert(api_group_is_intact(run_group));
     ck_assert_uint_eq(n_seen(), 0); /* held until the commit */
-    ck_assert_int_eq(api_group_commit(service, 2), ERR_OK);
+    ck_assert_int_eq(api_group_commit(run_group, 2), ERR_OK);
+    run_group = NULL;
     ck_assert_uint_eq(n_seen(), 2);
     api_changes_totals(service, &totals);
     ck_assert_uint_eq(totals.events[API_CHANGE_MODEL_ADDED], 1);
@@ -205,9 +216,13 @@ END_TEST
 
 START_TEST(a_rolled_back_group_leaves_nothing_and_reports_nothing)
 {
-    ck_assert_int_eq(api_group_begin(service), ERR_OK);
+    struct db *db = NULL;
+
+    ck_assert_int_eq(api_service_connection(service, &db), ERR_OK);
+    ck_assert_int_eq(api_group_begin(service, db, &run_group), ERR_OK);
     ck_assert_int_eq(post_model("g/two"), 201);
-    api_group_rollback(service);
+    api_group_rollback(run_group);
+    run_group = NULL;
     ck_assert_uint_eq(n_seen(), 0);
     ck_assert_int_eq(get_model("g", "two"), 404);
     /* the connection is back to one transaction per write */
@@ -231,7 +246,7 @@ struct job {
 static sem_t gate, gate_running, all_done;
 static int n_done;
 
-static int run_job(void *arg)
+static int run_job(void *arg, struct db *db, struct api_group *group)
 {
     struct job *j = arg;
 
@@ -241,7 +256,11 @@ static int run_job(void *arg)
         sem_wait(&gate);
         return j->status = 200;
     }
+    run_db = db;
+    run_group = group;
     j->status = post_model(j->id);
+    run_db = NULL;
+    run_group = NULL;
     if (j->runs <= j->fail_runs)
         j->status = 500;
     return j->status;
