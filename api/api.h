@@ -43,6 +43,14 @@ struct api_query_param {
     const char *value; /* may be NULL for a bare key */
 };
 
+/* What a write keeps from one run to the next. The writer runs a request again,
+ * alone, when the group it ran in could not commit; the database forgets the first
+ * run, this does not, so the second run repeats nothing the first did outside the
+ * database. The server keeps one per write request, zeroed before the first run. */
+struct api_write_state {
+    bool is_rate_charged; /* a run took this write from its token's rate budget */
+};
+
 /* One request, as the server hands it over. Every pointer is borrowed and lives
  * until the handler returns. */
 struct api_request {
@@ -64,6 +72,7 @@ struct api_request {
      * writes, the HTTP thread's for reads (api_service_connection). Never NULL. */
     struct db *db;
     struct api_group *group; /* the group commit this run of a write is part of, or NULL */
+    struct api_write_state *write_state; /* NULL: the request runs once */
 };
 
 struct api_header {

@@ -202,6 +202,9 @@ enum err api_require(struct api_service *s, const struct api_request *req, unsig
         rc = api_authorize(out, scope, ns, reply);
     if (rc != ERR_OK)
         return rc;
+    /* A run again of a write already charged takes nothing more. */
+    if (req->write_state != NULL && req->write_state->is_rate_charged)
+        return ERR_OK;
     retry_after = api_rate_limiter_take(s->rate_limiter, out->token_id);
     if (retry_after > 0) {
         reply->problem.retry_after_s = retry_after;
@@ -209,6 +212,8 @@ enum err api_require(struct api_service *s, const struct api_request *req, unsig
                         "this token is over its write rate of %g per second; retry after %d s",
                         s->config.write_rate_per_s, retry_after);
     }
+    if (req->write_state != NULL)
+        req->write_state->is_rate_charged = true;
     return ERR_OK;
 }
 

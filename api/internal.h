@@ -380,7 +380,9 @@ enum err api_authorize(const struct api_principal *p, unsigned scope, const char
 bool api_principal_may_write(const struct api_principal *p, const char *ns);
 
 /* Authenticate, authorise, then take one write from the token's rate budget (429
- * with Retry-After when it is spent). Call before changing anything. */
+ * with Retry-After when it is spent), once per request: a run again of a request
+ * whose req->write_state says it was charged takes nothing. Call before changing
+ * anything. */
 enum err api_require(struct api_service *s, const struct api_request *req, unsigned scope,
                      const char *ns, struct api_principal *out, struct api_reply *reply);
 

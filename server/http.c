@@ -65,7 +65,8 @@ struct request_ctx {
     /* A write waits, suspended, for the writer; then its answer is sent. */
     struct MHD_Connection *conn;
     struct writer_job job;
-    json_t *write_body; /* the decoded body, kept for a second run */
+    json_t *write_body;                 /* the decoded body, kept for a second run */
+    struct api_write_state write_state; /* what the first run did that a second keeps */
     struct api_reply *write_reply;
     atomic_bool is_write_done;
 };
@@ -371,6 +372,7 @@ static int run_write(void *arg, struct db *db, struct api_group *group)
     api_reply_init(ctx->write_reply);
     ctx->req.db = db;
     ctx->req.group = group;
+    ctx->req.write_state = &ctx->write_state;
     route_run(ctx->server->service, &ctx->match, &ctx->req, ctx->write_body, ctx->write_reply);
     ctx->req.group = NULL;
     return ctx->write_reply->status;

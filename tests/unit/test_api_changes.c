@@ -21,6 +21,7 @@ static struct api_service *service;
 /* The connection and group the writer hands a job's run; NULL outside a run. */
 static struct db *run_db;
 static struct api_group *run_group;
+static struct api_write_state *run_write_state;
 static uint64_t n_seen_before; /* changes told before the count of n_seen starts */
 
 /* Changes told (in the totals) since setup or the last forget_seen. */
@@ -81,6 +82,7 @@ static int call(api_handler_fn handler, const char *method, const char *path, co
     else
         ck_assert_int_eq(api_service_connection(service, &req.db), ERR_OK);
     req.group = run_group;
+    req.write_state = run_write_state;
     req.method = method;
     req.path = path;
     req.request_id = "unit";
@@ -238,6 +240,7 @@ struct job {
     struct writer_job job;
     const char *id; /* NULL: the gate */
     int fail_runs;  /* runs that answer 500 after writing (a storage failure) */
+    struct api_write_state write_state;
     int runs;
     int status;
     int done_order;
@@ -258,9 +261,11 @@ static int run_job(void *arg, struct db *db, struct api_group *group)
     }
     run_db = db;
     run_group = group;
+    run_write_state = &j->write_state;
     j->status = post_model(j->id);
     run_db = NULL;
     run_group = NULL;
+    run_write_state = NULL;
     if (j->runs <= j->fail_runs)
         j->status = 500;
     return j->status;
@@ -355,6 +360,38 @@ START_TEST(the_writer_runs_a_failed_group_again_request_by_request)
 }
 END_TEST
 
+/* Opens the service again on the same database with a write rate budget. */
+static void reopen_with_rate(double per_second, double burst)
+{
+    struct api_config config = {
+        .busy_timeout_ms = 1000, .write_rate_per_s = per_second, .write_burst = burst};
+    char path[128], why[512] = "";
+
+    api_service_destroy(service);
+    snprintf(path, sizeof path, "%s/api.db", dir);
+    config.db_path = path;
+    ck_assert_msg(api_service_create(&config, &service, why, sizeof why) == ERR_OK, "%s", why);
+    n_seen_before = 0;
+}
+
+START_TEST(a_group_run_again_takes_each_write_from_the_rate_budget_once)
+{
+    struct job jobs[2] = {{.id = "r/a"}, {.id = "r/b", .fail_runs = 1}};
+
+    /* Three writes at once, then one every 1000 s: none comes back during the test. */
+    reopen_with_rate(0.001, 3);
+    run_through_writer(jobs, 2);
+    /* The group ran a and b, b failed, and both ran again alone: two writes, and
+     * two taken from the budget, not four. */
+    ck_assert_int_eq(jobs[0].runs, 2);
+    ck_assert_int_eq(jobs[1].runs, 2);
+    ck_assert_int_eq(jobs[0].status, 201);
+    ck_assert_int_eq(jobs[1].status, 201);
+    ck_assert_int_eq(post_model("r/c"), 201); /* the budget's third write */
+    ck_assert_int_eq(post_model("r/d"), 429); /* and it is spent */
+}
+END_TEST
+
 START_TEST(a_group_that_cannot_begin_is_refused_503_after_one_busy_wait)
 {
     struct job jobs[3] = {{.id = "l/a"}, {.id = "l/b"}, {.id = "l/c"}};
@@ -396,6 +433,7 @@ int main(void)
     tcase_add_test(tc, the_writer_commits_writes_that_arrive_together_as_one_group);
     tcase_add_test(tc, the_writer_runs_a_failed_group_again_request_by_request);
     tcase_add_test(tc, a_group_that_cannot_begin_is_refused_503_after_one_busy_wait);
+    tcase_add_test(tc, a_group_run_again_takes_each_write_from_the_rate_budget_once);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
