@@ -73,6 +73,11 @@ struct api_request {
     struct db *db;
     struct api_group *group; /* the group commit this run of a write is part of, or NULL */
     struct api_write_state *write_state; /* NULL: the request runs once */
+    /* GET /metrics: exposition text of metrics the server keeps itself (its HTTP
+     * counters: whole metric families, HELP and TYPE lines included), added to the
+     * answer after the build's; NULL when there is none. */
+    const char *server_metrics;
+    size_t server_metrics_len;
 };
 
 struct api_header {
@@ -194,15 +199,6 @@ enum err api_activities_delete(struct api_service *s, const struct api_request *
 
 enum err api_metrics_get(struct api_service *s, const struct api_request *req,
                          struct api_reply *reply);
-
-/* Metrics another layer keeps (the server's HTTP counters): returns malloc'd
- * exposition text (whole metric families, HELP and TYPE lines included) and its
- * length in *len, or NULL when out of memory. Called on the scraping thread. */
-typedef char *(*api_metrics_source_fn)(void *ctx, size_t *len);
-
-/* Registers the one source whose text GET /metrics adds to its own, or NULL to
- * remove it. Register before serving; remove once no request runs. */
-void api_metrics_set_source(struct api_service *s, api_metrics_source_fn source, void *ctx);
 
 /* ---- estimates and reference data (api/estimates.c, api/reference.c) ---- */
 enum err api_estimates_post(struct api_service *s, const struct api_request *req,

@@ -33,10 +33,6 @@ struct api_service {
         _Atomic uint64_t events[API_CHANGE_KIND_COUNT];
         _Atomic uint64_t inferences;
     } changes;
-    struct {
-        _Atomic api_metrics_source_fn fn;
-        void *ctx;
-    } metrics_source;
     pthread_mutex_t inflight_mu;
     size_t n_inflight;
     struct api_idempotency *inflight[API_MAX_INFLIGHT];

@@ -1,6 +1,6 @@
 /* GET /metrics: the Prometheus text exposition format 0.0.4 of the service (build,
- * database size, writes, write batches, and the HTTP metrics the server registers
- * with api_metrics_set_source) and of the ledger (per-model footprints and
+ * database size, writes, write batches, and the HTTP metrics the server passes in
+ * the request) and of the ledger (per-model footprints and
  * inference counts, per-family totals), bounded to the most-used models and
  * families. Builds text only: no MHD, no SQL. */
 #include "internal.h"
@@ -8,7 +8,6 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,35 +307,6 @@ out:
     return rc;
 }
 
-/* The metrics another layer registered (the server's HTTP metrics). */
-static void source_metrics(struct api_service *s, struct text *t)
-{
-    api_metrics_source_fn fn = atomic_load(&s->metrics_source.fn);
-    char *text;
-    size_t len = 0;
-
-    if (fn == NULL)
-        return;
-    text = fn(s->metrics_source.ctx, &len);
-    if (text == NULL) {
-        t->failed = true;
-        return;
-    }
-    text_append(t, text, len);
-    free(text);
-}
-
-void api_metrics_set_source(struct api_service *s, api_metrics_source_fn source, void *ctx)
-{
-    if (source == NULL) {
-        atomic_store(&s->metrics_source.fn, NULL);
-        s->metrics_source.ctx = NULL;
-        return;
-    }
-    s->metrics_source.ctx = ctx;
-    atomic_store(&s->metrics_source.fn, source);
-}
-
 enum err api_metrics_get(struct api_service *s, const struct api_request *req,
                          struct api_reply *reply)
 {
@@ -348,7 +318,8 @@ enum err api_metrics_get(struct api_service *s, const struct api_request *req,
     /* Query parameters are ignored, as Prometheus may add its own. */
     family(&t, "carbontree_build_info", "gauge", "The running build: always 1, labelled.");
     sample(&t, "carbontree_build_info", &label, 1, 1.0);
-    source_metrics(s, &t);
+    if (req->server_metrics != NULL)
+        text_append(&t, req->server_metrics, req->server_metrics_len);
     service_metrics(s, &t);
     rc = ledger_metrics(db, s->config.metrics_max_models, &t);
     if (rc == ERR_OK && t.failed)

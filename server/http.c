@@ -67,6 +67,7 @@ struct request_ctx {
     struct writer_job job;
     json_t *write_body;                 /* the decoded body, kept for a second run */
     struct api_write_state write_state; /* what the first run did that a second keeps */
+    char *http_metrics;                 /* GET /metrics: the HTTP metrics text handed to the api */
     struct api_reply *write_reply;
     atomic_bool is_write_done;
 };
@@ -466,6 +467,12 @@ static enum MHD_Result finish_request(struct MHD_Connection *conn, struct reques
     rc = api_service_connection(ctx->server->service, &ctx->req.db);
     if (rc != ERR_OK)
         return send_problem(conn, ctx, rc, "the database is not available");
+    if (ctx->match.route->flags & ROUTE_HTTP_METRICS) {
+        ctx->http_metrics = http_metrics_render(ctx->server->metrics, &ctx->req.server_metrics_len);
+        if (ctx->http_metrics == NULL)
+            return send_problem(conn, ctx, ERR_NO_MEMORY, "");
+        ctx->req.server_metrics = ctx->http_metrics;
+    }
     api_reply_init(&reply);
     route_dispatch(ctx->server->service, &ctx->match, &ctx->req, ctx->body, ctx->body_len, &reply);
     ret = send_reply(conn, ctx, &reply);
@@ -542,6 +549,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         free(ctx->write_reply);
     }
     json_decref(ctx->write_body);
+    free(ctx->http_metrics);
     free(ctx->body);
     free(ctx->path);
     free(ctx);
@@ -620,7 +628,6 @@ enum err http_start(const struct config *cfg, struct api_service *service, struc
         free(server);
         return ERR_NO_MEMORY;
     }
-    api_metrics_set_source(service, http_metrics_render, server->metrics);
     if (getrandom(&server->boot_id, sizeof server->boot_id, 0) != sizeof server->boot_id)
         server->boot_id = (uint32_t)time(NULL) ^ (uint32_t)getpid();
     /* Thread pool on epoll: each worker thread gets its own database connection
@@ -641,7 +648,6 @@ enum err http_start(const struct config *cfg, struct api_service *service, struc
     if (server->daemon == NULL) {
         snprintf(why, why_len, "cannot listen on %s port %u (address in use or not permitted)",
                  cfg->listen_addr, cfg->port);
-        api_metrics_set_source(service, NULL, NULL);
         writer_stop(server->writer);
         http_metrics_destroy(server->metrics);
         cors_destroy(server->cors);
@@ -679,7 +685,6 @@ bool http_stop(struct http_server *server, unsigned grace_ms)
      * connection the writer still holds. Later writes run on their own thread. */
     writer_stop(server->writer);
     MHD_stop_daemon(server->daemon);
-    api_metrics_set_source(server->service, NULL, NULL);
     http_metrics_destroy(server->metrics);
     cors_destroy(server->cors);
     free(server);

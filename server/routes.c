@@ -10,7 +10,7 @@ static const struct route routes[] = {
     {"GET",    "/healthz",                               api_health_get,             ROUTE_PUBLIC},
     {"GET",    "/readyz",                                api_ready_get,              ROUTE_PUBLIC},
     {"GET",    "/openapi.yaml",                          api_openapi_get,            ROUTE_PUBLIC},
-    {"GET",    "/metrics",                               api_metrics_get,            0},
+    {"GET",    "/metrics",                               api_metrics_get,            ROUTE_HTTP_METRICS},
     /* reference data and the calculator */
     {"GET",    "/v1/methodology",                        api_methodology_get,        0},
     {"GET",    "/v1/hardware",                           api_hardware_list,          0},
