@@ -4,6 +4,7 @@
 
 #include "amortize.h"
 #include "api.h"
+#include "buf.h"
 #include "db.h"
 #include "field_error.h"
 #include "inference.h"
@@ -273,12 +274,19 @@ enum err api_footprint_parts(struct db *db, int64_t key, enum core_policy policy
 
 /* ---- CSV answers (api/csv.c) ---- */
 
-/* A CSV text being built (RFC 4180, CRLF). Start from {0}; on allocation failure
- * every call does nothing and api_csv_reply reports it. */
+/* A CSV text being built (RFC 4180, CRLF) in a core_buf. Start from {0}; on
+ * allocation failure every call does nothing and api_csv_reply reports it. The
+ * buffer's members are also reachable by their own names (csv.data, csv.failed),
+ * as api/footprints.c reads them. */
 struct api_csv {
-    char *data;
-    size_t len, cap;
-    bool failed;
+    union {
+        struct core_buf buf;
+        struct {
+            char *data;
+            size_t len, cap;
+            bool failed;
+        };
+    };
     bool is_row_open; /* a field was written since the last line end */
 };
 

@@ -6,6 +6,7 @@
  * 4. queue the reply; the completion callback logs the access line and frees all. */
 #include "http.h"
 
+#include "buf.h"
 #include "cors.h"
 #include "log.h"
 #include "metrics.h"
@@ -25,8 +26,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-#define BODY_INITIAL_CAP 4096
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -52,8 +51,7 @@ struct request_ctx {
     struct route_match match;
     enum err early; /* decided on the first call; ERR_OK when none */
     char early_detail[256];
-    char *body;
-    size_t body_len, body_cap;
+    struct core_buf body;
     bool body_too_large;
     bool responded;
     bool must_close;    /* answer with Connection: close */
@@ -344,25 +342,12 @@ static bool append_body(struct request_ctx *ctx, const char *data, size_t len)
 {
     if (ctx->body_too_large)
         return true;
-    if (ctx->body_len + len > ctx->server->body_max_bytes) {
+    if (ctx->body.len + len > ctx->server->body_max_bytes) {
         ctx->body_too_large = true;
         return true;
     }
-    if (ctx->body_len + len + 1 > ctx->body_cap) {
-        size_t cap = ctx->body_cap ? ctx->body_cap : BODY_INITIAL_CAP;
-        char *grown;
-        while (cap < ctx->body_len + len + 1)
-            cap *= 2;
-        grown = realloc(ctx->body, cap);
-        if (grown == NULL)
-            return false;
-        ctx->body = grown;
-        ctx->body_cap = cap;
-    }
-    memcpy(ctx->body + ctx->body_len, data, len);
-    ctx->body_len += len;
-    ctx->body[ctx->body_len] = '\0';
-    return true;
+    core_buf_append(&ctx->body, data, len);
+    return !ctx->body.failed;
 }
 
 static int run_write(void *arg, struct db *db, struct api_group *group)
@@ -407,7 +392,7 @@ static enum MHD_Result queue_write(struct MHD_Connection *conn, struct request_c
     enum err rc;
 
     api_reply_init(&refused);
-    rc = route_prepare(&ctx->match, &ctx->req, ctx->body, ctx->body_len, &ctx->write_body,
+    rc = route_prepare(&ctx->match, &ctx->req, ctx->body.data, ctx->body.len, &ctx->write_body,
                        &refused.problem);
     if (rc == ERR_OK) {
         ctx->write_reply = malloc(sizeof *ctx->write_reply);
@@ -474,7 +459,8 @@ static enum MHD_Result finish_request(struct MHD_Connection *conn, struct reques
         ctx->req.server_metrics = ctx->http_metrics;
     }
     api_reply_init(&reply);
-    route_dispatch(ctx->server->service, &ctx->match, &ctx->req, ctx->body, ctx->body_len, &reply);
+    route_dispatch(ctx->server->service, &ctx->match, &ctx->req, ctx->body.data, ctx->body.len,
+                   &reply);
     ret = send_reply(conn, ctx, &reply);
     api_reply_cleanup(&reply);
     return ret;
@@ -550,7 +536,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     }
     json_decref(ctx->write_body);
     free(ctx->http_metrics);
-    free(ctx->body);
+    core_buf_cleanup(&ctx->body);
     free(ctx->path);
     free(ctx);
     *req_cls = NULL;
