@@ -1,6 +1,6 @@
 /* Checking request bodies: field problems and failure details, the members an
  * object may hold, and the strings and counts read from it. */
-#include "internal.h"
+#include "input.h"
 
 #include <stdarg.h>
 #include <stdint.h>

@@ -1,4 +1,6 @@
-/* Shared by the files of api/ only. */
+/* Shared by the files of api/ only: the service, and what the resources share.
+ * The plumbing every handler uses has a header of its own, included here:
+ * reply.h, input.h, query.h, path.h and rate_limit.h. */
 #ifndef API_INTERNAL_H
 #define API_INTERNAL_H
 
@@ -8,8 +10,13 @@
 #include "db.h"
 #include "field_error.h"
 #include "inference.h"
+#include "input.h"
 #include "intensity.h"
+#include "path.h"
+#include "query.h"
 #include "range.h"
+#include "rate_limit.h"
+#include "reply.h"
 
 #include <pthread.h>
 
@@ -22,8 +29,6 @@ struct api_idempotency {
     char hash[65];
     bool is_registered;
 };
-
-struct api_rate_limiter;
 
 struct api_service {
     struct api_config config;
@@ -77,83 +82,6 @@ enum err api_idempotency_store(struct db *db, const struct api_idempotency *idem
  * api/footprints.c and api/profile.c, which take their connection this way until
  * they read api_request.db like every other handler; nothing else calls it. */
 enum err api_db(struct api_service *service, struct db **out, struct api_problem *problem);
-
-/* ---- the model named by the path (api/path.c) ---- */
-
-/* The id named by the path parameters {namespace}/{name}: 404 (with a problem
- * detail) when it is malformed. */
-enum err api_path_id(const struct api_request *req, struct core_model_id *id,
-                     struct api_problem *problem);
-
-/* Loads the model named by the path parameters {namespace}/{name}: 404 (with a
- * problem detail) when the id is malformed or not registered. */
-enum err api_path_model(struct db *db, const struct api_request *req, struct core_model *m,
-                        struct api_problem *problem);
-
-/* A registered model as write paths need it: its storage key and stored id. */
-struct api_model_ref {
-    int64_t key;
-    struct core_model_id id;
-};
-
-/* As api_path_model, reading only the model's key and id (no metadata, no parents). */
-enum err api_path_model_ref(struct db *db, const struct api_request *req, struct api_model_ref *m,
-                            struct api_problem *problem);
-
-/* ---- replies and ETags (api/reply.c) ---- */
-
-/* Sets reply->json to a new reference and the status; returns ERR_OK, or
- * ERR_NO_MEMORY when body is NULL. */
-enum err api_reply_json(struct api_reply *reply, int status, json_t *body);
-
-/* The flags the server serialises JSON answers with (server/http.c). */
-#define API_DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))
-
-/* Answers a JSON text (malloc'd, stolen) of len bytes, written as the server
- * writes JSON (API_DUMP_FLAGS, then a newline), with a weak ETag hashed from it:
- * 304 when If-None-Match names it, else 200 with the text as it is. ?pretty reads
- * it back for the server to indent; the tag stays the compact text's. */
-enum err api_reply_text_etag(const struct api_request *req, struct api_reply *reply, char *text,
-                             size_t len);
-
-/* Formats an ETag for a version number: "\"v<version>\"". */
-void api_etag(int64_t version, char *buf, size_t buf_len);
-
-/* Whether an If-None-Match / If-Match header value matches etag (handles lists and *). */
-bool api_etag_matches(const char *header, const char *etag);
-
-/* ---- checking bodies (api/input.c) ---- */
-
-/* Whether name is one of list (NULL-terminated; NULL is the empty list). */
-bool api_name_in_list(const char *name, const char *const *list);
-
-/* Checks that every member of object is in allowed; read_only members get a
- * "read-only" message, others "unknown field". Records every offender (pointer
- * prefix + member). Returns ERR_INVALID_INPUT when any was found. */
-enum err api_check_members(const json_t *object, const char *prefix, const char *const *allowed,
-                           const char *const *read_only, struct api_problem *problem);
-
-/* Reads an optional string member into buf (max_len bytes of UTF-8 text without
- * control characters). Absent or null leaves buf empty and *present false. */
-enum err api_get_string(const json_t *object, const char *key, const char *pointer, char *buf,
-                        size_t buf_len, bool *present, struct api_problem *problem);
-
-/* Reads an optional non-negative integer member. */
-enum err api_get_count(const json_t *object, const char *key, const char *pointer, int64_t max,
-                       int64_t *out, bool *present, struct api_problem *problem);
-
-/* ---- query parameters (api/query.c) ---- */
-
-/* Checks that every query parameter is in allowed (plus the global "pretty"). */
-enum err api_check_query(const struct api_request *req, const char *const *allowed,
-                         struct api_problem *problem);
-
-/* Parses a decimal non-negative integer query value within [min, max]. */
-enum err api_query_int(const struct api_request *req, const char *key, int64_t min, int64_t max,
-                       int64_t fallback, int64_t *out, struct api_problem *problem);
-
-/* Percent-encodes text for a URL query value into buf. */
-void api_url_encode(const char *text, char *buf, size_t buf_len);
 
 /* ---- shared parsers and renderers ---- */
 
@@ -397,16 +325,5 @@ enum err api_path_write_gate(struct api_service *s, const struct api_request *re
 
 /* Stores token as the first admin token when the database has none (start-up). */
 enum err api_seed_admin_token(struct db *db, const char *token, char *why, size_t why_len);
-
-/* ---- the per-token write rate limit (api/rate_limit.c) ---- */
-
-/* A limiter of per_second writes per token, burst at once; NULL when per_second is
- * not positive or out of memory. The caller owns it (api_rate_limiter_destroy). */
-struct api_rate_limiter *api_rate_limiter_create(double per_second, double burst);
-void api_rate_limiter_destroy(struct api_rate_limiter *r);
-
-/* Takes one write from the budget of token_id: 0 when it may go ahead, else the
- * seconds to wait (nothing taken). A NULL limiter allows every write. */
-int api_rate_limiter_take(struct api_rate_limiter *r, int64_t token_id);
 
 #endif

@@ -1,6 +1,6 @@
 /* The model a request's path names: {namespace}/{name} read as an id, and looked
  * up when the handler needs the model. */
-#include "internal.h"
+#include "path.h"
 
 enum err api_path_id(const struct api_request *req, struct core_model_id *id,
                      struct api_problem *problem)

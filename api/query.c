@@ -1,6 +1,8 @@
 /* Reading a request's query: parameters by name, the parameters a route accepts,
  * whole numbers within bounds, and percent-encoding values for links. */
-#include "internal.h"
+#include "query.h"
+
+#include "input.h"
 
 #include <errno.h>
 #include <stdio.h>

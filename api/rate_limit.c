@@ -1,6 +1,6 @@
 /* The per-token write rate limit: a token bucket per token id, in a fixed table
  * of slots shared by every thread under one lock. */
-#include "internal.h"
+#include "rate_limit.h"
 
 #include <math.h>
 #include <pthread.h>

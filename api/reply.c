@@ -1,6 +1,6 @@
 /* Building a handler's answer: status and JSON body, headers, and the ETags of
  * versioned resources and of JSON texts written directly. */
-#include "internal.h"
+#include "reply.h"
 
 #include <stdint.h>
 #include <stdio.h>
