@@ -182,13 +182,13 @@ enum err api_activities_post(struct api_service *s, const struct api_request *re
 {
     struct core_model *m = NULL;
     struct db_activity a;
-    struct db *db = NULL;
+    struct db *db = req->db;
     char location[400];
     json_t *body = NULL;
     struct api_principal principal;
     enum err rc;
 
-    rc = api_path_write_gate(s, req, API_SCOPE_MODELS_WRITE, &db, &principal, reply);
+    rc = api_path_write_gate(s, req, API_SCOPE_MODELS_WRITE, &principal, reply);
     if (rc != ERR_OK)
         return rc;
 
@@ -216,7 +216,7 @@ enum err api_activities_post(struct api_service *s, const struct api_request *re
         db_write_rollback(db);
     if (rc != ERR_OK)
         goto out;
-    api_changes_report(s, API_CHANGE_ACTIVITY_ADDED, &m->id, 1);
+    api_changes_report(s, req, API_CHANGE_ACTIVITY_ADDED, 1);
     snprintf(location, sizeof location, "/v1/models/%s/%s/activities/%lld", m->id.ns, m->id.name,
              (long long)json_integer_value(json_object_get(body, "id")));
     api_reply_header(reply, "Location", location);
@@ -266,21 +266,20 @@ enum err api_activities_list(struct api_service *s, const struct api_request *re
     static const char *const allowed[] = {"limit", "cursor", NULL};
     struct core_model *m = NULL;
     struct db_activity *items = NULL;
-    struct db *db = NULL;
+    struct db *db = req->db;
     int64_t limit = 0, cursor = 0;
     size_t n = 0;
     bool has_more = false;
     json_t *array = NULL;
     enum err rc;
 
+    (void)s;
     rc = api_check_query(req, allowed, &reply->problem);
     if (rc == ERR_OK)
         rc = api_query_int(req, "limit", 1, ACTIVITIES_PAGE_MAX, ACTIVITIES_PAGE_DEFAULT, &limit,
                            &reply->problem);
     if (rc == ERR_OK)
         rc = api_query_int(req, "cursor", 0, INT64_MAX, 0, &cursor, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_db(s, &db, &reply->problem);
     if (rc != ERR_OK)
         return rc;
     m = malloc(sizeof *m);
@@ -329,14 +328,14 @@ enum err api_activities_delete(struct api_service *s, const struct api_request *
                                struct api_reply *reply)
 {
     struct core_model *m = NULL;
-    struct db *db = NULL;
+    struct db *db = req->db;
     const char *id_text = req->n_params > 2 ? req->params[2] : "";
     char *end = NULL;
     long long id = strtoll(id_text, &end, 10);
     struct api_principal principal;
     enum err rc;
 
-    rc = api_path_write_gate(s, req, API_SCOPE_MODELS_WRITE, &db, &principal, reply);
+    rc = api_path_write_gate(s, req, API_SCOPE_MODELS_WRITE, &principal, reply);
     if (rc != ERR_OK)
         return rc;
 
@@ -364,7 +363,7 @@ enum err api_activities_delete(struct api_service *s, const struct api_request *
     else
         db_write_rollback(db);
     if (rc == ERR_OK) {
-        api_changes_report(s, API_CHANGE_ACTIVITY_DELETED, &m->id, 1);
+        api_changes_report(s, req, API_CHANGE_ACTIVITY_DELETED, 1);
         reply->status = 204;
     }
 out:

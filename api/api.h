@@ -19,6 +19,8 @@
 #define API_MAX_ERRORS      16
 
 struct api_service;
+struct api_group;
+struct db; /* one database connection (db/db.h); the server only passes it on */
 
 /* Service-wide settings the handlers need. */
 struct api_config {
@@ -41,6 +43,14 @@ struct api_query_param {
     const char *value; /* may be NULL for a bare key */
 };
 
+/* What a write keeps from one run to the next. The writer runs a request again,
+ * alone, when the group it ran in could not commit; the database forgets the first
+ * run, this does not, so the second run repeats nothing the first did outside the
+ * database. The server keeps one per write request, zeroed before the first run. */
+struct api_write_state {
+    bool is_rate_charged; /* a run took this write from its token's rate budget */
+};
+
 /* One request, as the server hands it over. Every pointer is borrowed and lives
  * until the handler returns. */
 struct api_request {
@@ -58,6 +68,16 @@ struct api_request {
     const char *idempotency_key;
     const char *authorization;
     unsigned n_authorization; /* Authorization headers received (more than one is refused) */
+    /* The connection the handler reads and writes through: the writer thread's for
+     * writes, the HTTP thread's for reads (api_service_connection). Never NULL. */
+    struct db *db;
+    struct api_group *group; /* the group commit this run of a write is part of, or NULL */
+    struct api_write_state *write_state; /* NULL: the request runs once */
+    /* GET /metrics: exposition text of metrics the server keeps itself (its HTTP
+     * counters: whole metric families, HELP and TYPE lines included), added to the
+     * answer after the build's; NULL when there is none. */
+    const char *server_metrics;
+    size_t server_metrics_len;
 };
 
 struct api_header {
@@ -98,6 +118,14 @@ typedef enum err (*api_handler_fn)(struct api_service *service, const struct api
 enum err api_service_create(const struct api_config *config, struct api_service **out, char *why,
                             size_t why_len);
 void api_service_destroy(struct api_service *service);
+
+/* The calling thread's connection to the service's database, opened on its first
+ * call on that thread; the service owns it and closes it in api_service_destroy.
+ * The server takes one per HTTP thread for reads and one on the writer thread for
+ * writes, and hands it to handlers in api_request.db. ERR_BUSY when every
+ * connection the service may open is taken, ERR_IO or ERR_DB when it cannot be
+ * opened. */
+enum err api_service_connection(struct api_service *service, struct db **out);
 
 /* Runs the migrations on the configured database (the `migrate` command). */
 enum err api_migrate(const struct api_config *config, int *from, int *to, char *why,
@@ -172,15 +200,6 @@ enum err api_activities_delete(struct api_service *s, const struct api_request *
 enum err api_metrics_get(struct api_service *s, const struct api_request *req,
                          struct api_reply *reply);
 
-/* Metrics another layer keeps (the server's HTTP counters): returns malloc'd
- * exposition text (whole metric families, HELP and TYPE lines included) and its
- * length in *len, or NULL when out of memory. Called on the scraping thread. */
-typedef char *(*api_metrics_source_fn)(void *ctx, size_t *len);
-
-/* Registers the one source whose text GET /metrics adds to its own, or NULL to
- * remove it. Register before serving; remove once no request runs. */
-void api_metrics_set_source(struct api_service *s, api_metrics_source_fn source, void *ctx);
-
 /* ---- estimates and reference data (api/estimates.c, api/reference.c) ---- */
 enum err api_estimates_post(struct api_service *s, const struct api_request *req,
                             struct api_reply *reply);
@@ -235,17 +254,18 @@ enum err api_read_gate(struct api_service *s, const struct api_request *req,
 
 /* ---- group commit (api/group.c) ---- */
 
-/* Runs many write requests in one transaction on the calling thread's connection:
- * api_group_begin, then the handlers (each write of theirs becomes a savepoint of
- * the group), then api_group_commit, which commits once and only then reports the
- * changes the handlers made (api_changes_report is held back meanwhile). After a
- * failed commit, or api_group_rollback, none of the group's writes or changes
- * stand: the caller runs each request again on its own. api_group_is_intact is
- * false once a storage failure has ended the transaction. */
-enum err api_group_begin(struct api_service *s);
-bool api_group_is_intact(struct api_service *s);
-enum err api_group_commit(struct api_service *s, size_t n_writes);
-void api_group_rollback(struct api_service *s);
+/* Runs many write requests in one transaction on one connection: api_group_begin,
+ * then the handlers, each with the group in api_request.group (each write of theirs
+ * becomes a savepoint of the group), then api_group_commit, which commits once and
+ * only then reports the changes the handlers made (api_changes_report holds them
+ * back meanwhile). After a failed commit, or api_group_rollback, none of the group's
+ * writes or changes stand: the caller runs each request again on its own.
+ * api_group_is_intact is false once a storage failure has ended the transaction.
+ * *out is the caller's until api_group_commit or api_group_rollback frees it. */
+enum err api_group_begin(struct api_service *s, struct db *db, struct api_group **out);
+bool api_group_is_intact(const struct api_group *group);
+enum err api_group_commit(struct api_group *group, size_t n_writes);
+void api_group_rollback(struct api_group *group);
 
 /* ---- what writes changed (api/changes.c) ---- */
 
@@ -259,25 +279,15 @@ enum api_change_kind {
     API_CHANGE_KIND_COUNT
 };
 
-struct api_change {
-    enum api_change_kind kind;
-    struct core_model_id model;
-    int64_t delta;
-};
-
-typedef void (*api_change_fn)(void *ctx, const struct api_change *change);
-
 struct api_change_totals {
     uint64_t events[API_CHANGE_KIND_COUNT];
     uint64_t inferences;
 };
 
 /* Called by every write path after its commit; thread-safe. Inside a group
- * (api_group_begin) the report waits for the group's commit. */
-void api_changes_report(struct api_service *s, enum api_change_kind kind,
-                        const struct core_model_id *model, int64_t delta);
-/* Registers the one observer of changes (e.g. a metrics exporter), or NULL. */
-void api_changes_subscribe(struct api_service *s, api_change_fn observer, void *ctx);
+ * (req->group) the report waits for the group's commit. */
+void api_changes_report(struct api_service *s, const struct api_request *req,
+                        enum api_change_kind kind, int64_t delta);
 /* Totals since start. */
 void api_changes_totals(struct api_service *s, struct api_change_totals *out);
 const char *api_change_kind_name(enum api_change_kind kind);

@@ -1,17 +1,15 @@
-/* Bearer tokens (design §5): random, shown once, stored as a BLAKE2b-256 hash,
- * compared in constant time; scopes and namespaces decide what a token may write;
- * a per-token token bucket limits write rates. Randomness and hashing come from
- * libsodium. */
+/* Bearer tokens: random, shown once, stored as a BLAKE2b-256 hash,
+ * compared in constant time; scopes and namespaces decide what a token may write,
+ * and a write takes its place in the token's rate budget (api/rate_limit.c).
+ * Randomness and hashing come from libsodium. */
 #include "internal.h"
 #include "log.h"
 
-#include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #define TOKEN_PREFIX       "ct_"
 #define TOKEN_RANDOM_BYTES 32 /* 256 bits */
@@ -194,107 +192,19 @@ enum err api_authorize(const struct api_principal *p, unsigned scope, const char
     return ERR_OK;
 }
 
-/* ---- per-token write rate limit: a token bucket per token id ---- */
-
-#define RATE_SLOTS 1024
-
-struct rate_slot {
-    int64_t token_id; /* 0: free */
-    double tokens;
-    double last_s;
-};
-
-struct api_rate_limiter {
-    pthread_mutex_t mu;
-    double per_second;
-    double burst;
-    struct rate_slot slots[RATE_SLOTS];
-};
-
-static double now_s(void)
+enum err api_require(struct api_service *s, const struct api_request *req, unsigned scope,
+                     const char *ns, struct api_principal *out, struct api_reply *reply)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-struct api_rate_limiter *api_rate_limiter_create(double per_second, double burst)
-{
-    struct api_rate_limiter *r;
-
-    if (!(per_second > 0))
-        return NULL;
-    r = calloc(1, sizeof *r);
-    if (r == NULL)
-        return NULL;
-    pthread_mutex_init(&r->mu, NULL);
-    r->per_second = per_second;
-    r->burst = burst >= 1 ? burst : per_second;
-    return r;
-}
-
-void api_rate_limiter_destroy(struct api_rate_limiter *r)
-{
-    if (r == NULL)
-        return;
-    pthread_mutex_destroy(&r->mu);
-    free(r);
-}
-
-int api_rate_limiter_take(struct api_rate_limiter *r, int64_t token_id)
-{
-    size_t start = (size_t)((uint64_t)token_id * 11400714819323198485ULL % RATE_SLOTS);
-    struct rate_slot *slot = NULL;
-    double now = now_s();
-    int retry_after = 0;
-
-    if (r == NULL)
-        return 0;
-    pthread_mutex_lock(&r->mu);
-    for (size_t i = 0; i < RATE_SLOTS; i++) {
-        struct rate_slot *s = &r->slots[(start + i) % RATE_SLOTS];
-        if (s->token_id == token_id || s->token_id == 0) {
-            slot = s;
-            break;
-        }
-    }
-    if (slot == NULL) {
-        /* Every slot taken by other tokens: reuse the one idle longest. */
-        slot = &r->slots[start];
-        for (size_t i = 0; i < RATE_SLOTS; i++)
-            if (r->slots[i].last_s < slot->last_s)
-                slot = &r->slots[i];
-        slot->token_id = 0;
-    }
-    if (slot->token_id != token_id) {
-        slot->token_id = token_id;
-        slot->tokens = r->burst;
-        slot->last_s = now;
-    }
-    slot->tokens += (now - slot->last_s) * r->per_second;
-    if (slot->tokens > r->burst)
-        slot->tokens = r->burst;
-    slot->last_s = now;
-    if (slot->tokens >= 1.0)
-        slot->tokens -= 1.0;
-    else
-        retry_after = (int)ceil((1.0 - slot->tokens) / r->per_second);
-    pthread_mutex_unlock(&r->mu);
-    return retry_after;
-}
-
-enum err api_require(struct api_service *s, struct db *db, const struct api_request *req,
-                     unsigned scope, const char *ns, struct api_principal *out,
-                     struct api_reply *reply)
-{
-    enum err rc = api_authenticate(db, req, out, reply);
+    enum err rc = api_authenticate(req->db, req, out, reply);
     int retry_after;
 
     if (rc == ERR_OK)
         rc = api_authorize(out, scope, ns, reply);
     if (rc != ERR_OK)
         return rc;
+    /* A run again of a write already charged takes nothing more. */
+    if (req->write_state != NULL && req->write_state->is_rate_charged)
+        return ERR_OK;
     retry_after = api_rate_limiter_take(s->rate_limiter, out->token_id);
     if (retry_after > 0) {
         reply->problem.retry_after_s = retry_after;
@@ -302,6 +212,8 @@ enum err api_require(struct api_service *s, struct db *db, const struct api_requ
                         "this token is over its write rate of %g per second; retry after %d s",
                         s->config.write_rate_per_s, retry_after);
     }
+    if (req->write_state != NULL)
+        req->write_state->is_rate_charged = true;
     return ERR_OK;
 }
 
@@ -359,23 +271,14 @@ enum err api_read_gate(struct api_service *s, const struct api_request *req,
                        struct api_reply *reply)
 {
     struct api_principal principal;
-    struct db *db = NULL;
-    enum err rc;
 
     if (!s->config.is_read_auth)
         return ERR_OK;
-    rc = api_db(s, &db, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_authenticate(db, req, &principal, reply);
-    return rc;
+    return api_authenticate(req->db, req, &principal, reply);
 }
 
 enum err api_path_write_gate(struct api_service *s, const struct api_request *req, unsigned scope,
-                             struct db **db, struct api_principal *out, struct api_reply *reply)
+                             struct api_principal *out, struct api_reply *reply)
 {
-    enum err rc = api_db(s, db, &reply->problem);
-
-    if (rc == ERR_OK)
-        rc = api_require(s, *db, req, scope, req->n_params ? req->params[0] : NULL, out, reply);
-    return rc;
+    return api_require(s, req, scope, req->n_params ? req->params[0] : NULL, out, reply);
 }

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CSV_INITIAL_CAP 4096
-
 bool api_csv_wanted(const struct api_request *req)
 {
     return req->accept && strstr(req->accept, "text/csv") != NULL &&
@@ -17,24 +15,7 @@ bool api_csv_wanted(const struct api_request *req)
 
 void api_csv_raw(struct api_csv *csv, const char *text, size_t len)
 {
-    if (csv->failed)
-        return;
-    if (csv->len + len + 1 > csv->cap) {
-        size_t cap = csv->cap ? csv->cap : CSV_INITIAL_CAP;
-        char *grown;
-        while (cap < csv->len + len + 1)
-            cap *= 2;
-        grown = realloc(csv->data, cap);
-        if (grown == NULL) {
-            csv->failed = true;
-            return;
-        }
-        csv->data = grown;
-        csv->cap = cap;
-    }
-    memcpy(csv->data + csv->len, text, len);
-    csv->len += len;
-    csv->data[csv->len] = '\0';
+    core_buf_append(&csv->buf, text, len);
 }
 
 /* The separator before every field but a row's first. */
@@ -75,7 +56,7 @@ void api_csv_text(struct api_csv *csv, const char *text)
         size_t len = strlen(text);
         char *guarded = malloc(len + 2);
         if (guarded == NULL) {
-            csv->failed = true;
+            csv->buf.failed = true;
             return;
         }
         guarded[0] = '\'';
@@ -125,20 +106,19 @@ void api_csv_header(struct api_csv *csv, const char *names)
 
 enum err api_csv_reply(struct api_csv *csv, struct api_reply *reply)
 {
-    if (csv->failed) {
+    if (csv->buf.failed) {
         api_csv_cleanup(csv);
         return ERR_NO_MEMORY;
     }
-    reply->raw = csv->data;
-    reply->raw_len = csv->len;
+    reply->raw = core_buf_steal(&csv->buf, &reply->raw_len);
     reply->content_type = "text/csv; charset=utf-8";
     reply->status = 200;
-    memset(csv, 0, sizeof *csv);
+    csv->is_row_open = false;
     return ERR_OK;
 }
 
 void api_csv_cleanup(struct api_csv *csv)
 {
-    free(csv->data);
-    memset(csv, 0, sizeof *csv);
+    core_buf_cleanup(&csv->buf);
+    csv->is_row_open = false;
 }

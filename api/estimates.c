@@ -711,12 +711,11 @@ enum err api_estimates_post(struct api_service *s, const struct api_request *req
     static const char *const no_query[] = {NULL};
     struct core_estimate estimate;
     json_t *inputs = NULL;
-    struct db *db = NULL;
+    struct db *db = req->db;
     enum err rc;
 
+    (void)s;
     rc = api_check_query(req, no_query, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_db(s, &db, &reply->problem);
     if (rc == ERR_OK)
         rc = db_read_begin(db);
     if (rc != ERR_OK)

@@ -19,14 +19,12 @@ enum err api_health_get(struct api_service *s, const struct api_request *req,
 enum err api_ready_get(struct api_service *s, const struct api_request *req,
                        struct api_reply *reply)
 {
-    struct db *db = NULL;
+    struct db *db = req->db;
     int version = 0;
     enum err rc;
 
-    (void)req;
-    rc = api_db(s, &db, &reply->problem);
-    if (rc == ERR_OK)
-        rc = db_ping(db);
+    (void)s;
+    rc = db_ping(db);
     if (rc == ERR_OK)
         rc = db_schema_version(db, &version);
     if (rc != ERR_OK) {

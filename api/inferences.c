@@ -92,14 +92,14 @@ enum err api_inferences_post(struct api_service *s, const struct api_request *re
     static const char *const allowed[] = {"count", "date", NULL};
     struct api_idempotency idem;
     struct api_model_ref model, *m = &model;
-    struct db *db = NULL;
+    struct db *db = req->db;
     char day[11], id[CORE_MODEL_ID_MAX + 1];
     int64_t count = 0, total = 0;
     bool replayed = false;
     struct api_principal principal;
     enum err rc;
 
-    rc = api_path_write_gate(s, req, API_SCOPE_INFERENCES_WRITE, &db, &principal, reply);
+    rc = api_path_write_gate(s, req, API_SCOPE_INFERENCES_WRITE, &principal, reply);
     if (rc != ERR_OK)
         return rc;
 
@@ -140,7 +140,7 @@ enum err api_inferences_post(struct api_service *s, const struct api_request *re
     else
         db_write_rollback(db);
     if (rc == ERR_OK && !replayed)
-        api_changes_report(s, API_CHANGE_INFERENCES, &m->id, count);
+        api_changes_report(s, req, API_CHANGE_INFERENCES, count);
 out:
     api_idempotency_end(s, &idem);
     return rc;
@@ -166,7 +166,7 @@ enum err api_counters_put(struct api_service *s, const struct api_request *req,
 {
     static const char *const allowed[] = {"total", "reset", "date", NULL};
     struct api_model_ref model, *m = &model;
-    struct db *db = NULL;
+    struct db *db = req->db;
     const json_t *reset;
     const char *reporter = req->n_params > 2 ? req->params[2] : "";
     char day[11], id[CORE_MODEL_ID_MAX + 1];
@@ -175,7 +175,7 @@ enum err api_counters_put(struct api_service *s, const struct api_request *req,
     struct api_principal principal;
     enum err rc;
 
-    rc = api_path_write_gate(s, req, API_SCOPE_INFERENCES_WRITE, &db, &principal, reply);
+    rc = api_path_write_gate(s, req, API_SCOPE_INFERENCES_WRITE, &principal, reply);
     if (rc != ERR_OK)
         return rc;
 
@@ -218,7 +218,7 @@ enum err api_counters_put(struct api_service *s, const struct api_request *req,
         db_write_rollback(db);
     if (rc != ERR_OK)
         goto out;
-    api_changes_report(s, API_CHANGE_INFERENCES, &m->id, delta);
+    api_changes_report(s, req, API_CHANGE_INFERENCES, delta);
     rc =
         api_reply_json(reply, 200,
                        json_pack("{s:s, s:s, s:I, s:I, s:I, s:b, s:s}", "model",
@@ -235,7 +235,7 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
     static const char *const allowed[] = {"reports", NULL};
     static const char *const item_allowed[] = {"model", "count", "date", NULL};
     struct api_idempotency idem;
-    struct db *db = NULL;
+    struct db *db = req->db;
     const json_t *reports = json_object_get(req->body, "reports");
     struct db_inference_report *items = NULL;
     int64_t counted = 0;
@@ -245,9 +245,7 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
     struct api_principal principal;
     enum err rc;
 
-    rc = api_db(s, &db, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_require(s, db, req, API_SCOPE_INFERENCES_WRITE, NULL, &principal, reply);
+    rc = api_require(s, req, API_SCOPE_INFERENCES_WRITE, NULL, &principal, reply);
     if (rc != ERR_OK)
         return rc;
 
@@ -334,7 +332,7 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
     else
         db_write_rollback(db);
     for (size_t i = 0; rc == ERR_OK && !replayed && i < n; i++)
-        api_changes_report(s, API_CHANGE_INFERENCES, &items[i].id, items[i].count);
+        api_changes_report(s, req, API_CHANGE_INFERENCES, items[i].count);
 out:
     api_idempotency_end(s, &idem);
 done:
@@ -348,7 +346,7 @@ enum err api_inferences_get(struct api_service *s, const struct api_request *req
     static const char *const allowed[] = {"from", "to", NULL};
     struct db_day_count *days = NULL;
     struct api_model_ref model, *m = &model;
-    struct db *db = NULL;
+    struct db *db = req->db;
     const char *from_text = api_query_get(req, "from");
     const char *to_text = api_query_get(req, "to");
     char from[11], to[11], day[11], id[CORE_MODEL_ID_MAX + 1];
@@ -357,6 +355,7 @@ enum err api_inferences_get(struct api_service *s, const struct api_request *req
     json_t *series;
     enum err rc;
 
+    (void)s;
     rc = api_check_query(req, allowed, &reply->problem);
     if (rc != ERR_OK)
         return rc;
@@ -386,9 +385,7 @@ enum err api_inferences_get(struct api_service *s, const struct api_request *req
         rc = ERR_NO_MEMORY;
         goto out;
     }
-    rc = api_db(s, &db, &reply->problem);
-    if (rc == ERR_OK)
-        rc = db_read_begin(db);
+    rc = db_read_begin(db);
     if (rc != ERR_OK)
         goto out;
     rc = api_path_model_ref(db, req, m, &reply->problem);

@@ -1,15 +1,23 @@
-/* Shared by the files of api/ only. */
+/* Shared by the files of api/ only: the service, and what the resources share.
+ * The plumbing every handler uses has a header of its own, included here:
+ * reply.h, input.h, query.h, path.h and rate_limit.h. */
 #ifndef API_INTERNAL_H
 #define API_INTERNAL_H
 
 #include "amortize.h"
 #include "api.h"
+#include "buf.h"
 #include "db.h"
 #include "field_error.h"
 #include "footprint.h"
 #include "inference.h"
+#include "input.h"
 #include "intensity.h"
+#include "path.h"
+#include "query.h"
 #include "range.h"
+#include "rate_limit.h"
+#include "reply.h"
 
 #include <pthread.h>
 
@@ -23,8 +31,6 @@ struct api_idempotency {
     bool is_registered;
 };
 
-struct api_rate_limiter;
-
 struct api_service {
     struct api_config config;
     char *db_path;
@@ -33,17 +39,25 @@ struct api_service {
     struct {
         _Atomic uint64_t events[API_CHANGE_KIND_COUNT];
         _Atomic uint64_t inferences;
-        _Atomic api_change_fn observer;
-        void *observer_ctx;
     } changes;
-    struct {
-        _Atomic api_metrics_source_fn fn;
-        void *ctx;
-    } metrics_source;
     pthread_mutex_t inflight_mu;
     size_t n_inflight;
     struct api_idempotency *inflight[API_MAX_INFLIGHT];
 };
+
+/* A group commit (api/group.c): its connection, and what its writes changed,
+ * told once it commits. */
+struct api_group {
+    struct api_service *service;
+    struct db *db;
+    struct api_change_totals held;
+};
+
+/* Adds one change to totals (api/changes.c). */
+void api_changes_count(struct api_change_totals *totals, enum api_change_kind kind, int64_t delta);
+
+/* Adds totals to the service's totals since start. */
+void api_changes_publish(struct api_service *s, const struct api_change_totals *totals);
 
 /* Validates the request's Idempotency-Key (400 when missing or malformed),
  * fingerprints the request and registers the key as in flight (409 when the same
@@ -62,74 +76,15 @@ enum err api_idempotency_replay(struct db *db, const struct api_idempotency *ide
 enum err api_idempotency_store(struct db *db, const struct api_idempotency *idem,
                                const struct api_reply *reply);
 
-/* The calling thread's database connection. */
+/* ---- the service (api/service.c) ---- */
+
+/* The calling thread's database connection, as api_service_connection, with the
+ * problem detail "the database is not available" on failure. Kept only for
+ * api/footprints.c and api/profile.c, which take their connection this way until
+ * they read api_request.db like every other handler; nothing else calls it. */
 enum err api_db(struct api_service *service, struct db **out, struct api_problem *problem);
 
-/* The id named by the path parameters {namespace}/{name}: 404 (with a problem
- * detail) when it is malformed. */
-enum err api_path_id(const struct api_request *req, struct core_model_id *id,
-                     struct api_problem *problem);
-
-/* Loads the model named by the path parameters {namespace}/{name}: 404 (with a
- * problem detail) when the id is malformed or not registered. */
-enum err api_path_model(struct db *db, const struct api_request *req, struct core_model *m,
-                        struct api_problem *problem);
-
-/* A registered model as write paths need it: its storage key and stored id. */
-struct api_model_ref {
-    int64_t key;
-    struct core_model_id id;
-};
-
-/* As api_path_model, reading only the model's key and id (no metadata, no parents). */
-enum err api_path_model_ref(struct db *db, const struct api_request *req, struct api_model_ref *m,
-                            struct api_problem *problem);
-
-/* Sets reply->json to a new reference and the status; returns ERR_OK, or
- * ERR_NO_MEMORY when body is NULL. */
-enum err api_reply_json(struct api_reply *reply, int status, json_t *body);
-
-/* The flags the server serialises JSON answers with (server/http.c). */
-#define API_DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))
-
-/* Answers a JSON text (malloc'd, stolen) of len bytes, written as the server
- * writes JSON (API_DUMP_FLAGS, then a newline), with a weak ETag hashed from it:
- * 304 when If-None-Match names it, else 200 with the text as it is. ?pretty reads
- * it back for the server to indent; the tag stays the compact text's. */
-enum err api_reply_text_etag(const struct api_request *req, struct api_reply *reply, char *text,
-                             size_t len);
-
-/* Checks that every member of object is in allowed; read_only members get a
- * "read-only" message, others "unknown field". Records every offender (pointer
- * prefix + member). Returns ERR_INVALID_INPUT when any was found. */
-enum err api_check_members(const json_t *object, const char *prefix, const char *const *allowed,
-                           const char *const *read_only, struct api_problem *problem);
-
-/* Checks that every query parameter is in allowed (plus the global "pretty"). */
-enum err api_check_query(const struct api_request *req, const char *const *allowed,
-                         struct api_problem *problem);
-
-/* Reads an optional string member into buf (max_len bytes of UTF-8 text without
- * control characters). Absent or null leaves buf empty and *present false. */
-enum err api_get_string(const json_t *object, const char *key, const char *pointer, char *buf,
-                        size_t buf_len, bool *present, struct api_problem *problem);
-
-/* Reads an optional non-negative integer member. */
-enum err api_get_count(const json_t *object, const char *key, const char *pointer, int64_t max,
-                       int64_t *out, bool *present, struct api_problem *problem);
-
-/* Parses a decimal non-negative integer query value within [min, max]. */
-enum err api_query_int(const struct api_request *req, const char *key, int64_t min, int64_t max,
-                       int64_t fallback, int64_t *out, struct api_problem *problem);
-
-/* Percent-encodes text for a URL query value into buf. */
-void api_url_encode(const char *text, char *buf, size_t buf_len);
-
-/* Formats an ETag for a version number: "\"v<version>\"". */
-void api_etag(int64_t version, char *buf, size_t buf_len);
-
-/* Whether an If-None-Match / If-Match header value matches etag (handles lists and *). */
-bool api_etag_matches(const char *header, const char *etag);
+/* ---- shared parsers and renderers ---- */
 
 /* A range as {"value", "low", "high"}. New reference. */
 json_t *api_range_json(struct core_range r);
@@ -248,12 +203,19 @@ void api_footprint_write(struct text *t, const struct api_footprint *footprint);
 
 /* ---- CSV answers (api/csv.c) ---- */
 
-/* A CSV text being built (RFC 4180, CRLF). Start from {0}; on allocation failure
- * every call does nothing and api_csv_reply reports it. */
+/* A CSV text being built (RFC 4180, CRLF) in a core_buf. Start from {0}; on
+ * allocation failure every call does nothing and api_csv_reply reports it. The
+ * buffer's members are also reachable by their own names (csv.data, csv.failed),
+ * as api/footprints.c reads them. */
 struct api_csv {
-    char *data;
-    size_t len, cap;
-    bool failed;
+    union {
+        struct core_buf buf;
+        struct {
+            char *data;
+            size_t len, cap;
+            bool failed;
+        };
+    };
     bool is_row_open; /* a field was written since the last line end */
 };
 
@@ -351,22 +313,18 @@ enum err api_authorize(const struct api_principal *p, unsigned scope, const char
 bool api_principal_may_write(const struct api_principal *p, const char *ns);
 
 /* Authenticate, authorise, then take one write from the token's rate budget (429
- * with Retry-After when it is spent). Call before changing anything. */
-enum err api_require(struct api_service *s, struct db *db, const struct api_request *req,
-                     unsigned scope, const char *ns, struct api_principal *out,
-                     struct api_reply *reply);
+ * with Retry-After when it is spent), once per request: a run again of a request
+ * whose req->write_state says it was charged takes nothing. Call before changing
+ * anything. */
+enum err api_require(struct api_service *s, const struct api_request *req, unsigned scope,
+                     const char *ns, struct api_principal *out, struct api_reply *reply);
 
-/* The gate of a write on a model named by the path ({namespace}/...): the calling
- * thread's connection into *db, then api_require with the path's namespace. */
+/* The gate of a write on a model named by the path ({namespace}/...): api_require
+ * with the path's namespace. */
 enum err api_path_write_gate(struct api_service *s, const struct api_request *req, unsigned scope,
-                             struct db **db, struct api_principal *out, struct api_reply *reply);
+                             struct api_principal *out, struct api_reply *reply);
 
 /* Stores token as the first admin token when the database has none (start-up). */
 enum err api_seed_admin_token(struct db *db, const char *token, char *why, size_t why_len);
-
-struct api_rate_limiter *api_rate_limiter_create(double per_second, double burst);
-void api_rate_limiter_destroy(struct api_rate_limiter *r);
-/* 0 when a write may go ahead, else the seconds to wait. */
-int api_rate_limiter_take(struct api_rate_limiter *r, int64_t token_id);
 
 #endif

@@ -9,44 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Room for n more bytes, and for the final newline and NUL. */
-static bool text_reserve(struct text *t, size_t n)
-{
-    size_t cap = t->cap ? t->cap : 4096;
-    char *grown;
-
-    if (t->failed)
-        return false;
-    if (t->len + n + 2 <= t->cap)
-        return true;
-    while (cap < t->len + n + 2)
-        cap *= 2;
-    grown = realloc(t->data, cap);
-    if (grown == NULL) {
-        t->failed = true;
-        return false;
-    }
-    t->data = grown;
-    t->cap = cap;
-    return true;
-}
-
 void text_raw(struct text *t, const char *bytes, size_t n)
 {
-    if (text_reserve(t, n)) {
-        memcpy(t->data + t->len, bytes, n);
-        t->len += n;
-    }
+    core_buf_append(&t->buf, bytes, n);
 }
 
 void text_json(struct text *t, json_t *value)
 {
     size_t n = value ? json_dumpb(value, NULL, 0, API_DUMP_FLAGS | JSON_ENCODE_ANY) : 0;
 
-    if (n == 0)
-        t->failed = true;
-    else if (text_reserve(t, n))
-        t->len += json_dumpb(value, t->data + t->len, n, API_DUMP_FLAGS | JSON_ENCODE_ANY);
+    if (n == 0) {
+        t->buf.failed = true;
+    } else if (core_buf_reserve(&t->buf, n)) {
+        t->buf.len +=
+            json_dumpb(value, t->buf.data + t->buf.len, n, API_DUMP_FLAGS | JSON_ENCODE_ANY);
+        t->buf.data[t->buf.len] = '\0';
+    }
     json_decref(value);
 }
 
@@ -211,7 +189,7 @@ void text_real(struct text *t, double value)
     int n;
 
     if (!isfinite(value)) {
-        t->failed = true;
+        t->buf.failed = true;
         return;
     }
     if (fpclassify(value) == FP_ZERO) {
@@ -263,16 +241,15 @@ void text_key(struct text *t, const char *key, bool is_first)
 
 enum err text_reply(struct text *t, const struct api_request *req, struct api_reply *reply)
 {
-    char *data = t->data;
-    size_t len = t->len;
-    bool failed = t->failed || data == NULL;
+    char *data;
+    size_t len;
 
-    memset(t, 0, sizeof *t);
-    if (failed) {
-        free(data);
+    if (t->buf.data != NULL)
+        core_buf_append(&t->buf, "\n", 1);
+    if (t->buf.failed || t->buf.data == NULL) {
+        core_buf_cleanup(&t->buf);
         return ERR_NO_MEMORY;
     }
-    data[len++] = '\n'; /* text_raw keeps room for both */
-    data[len] = '\0';
+    data = core_buf_steal(&t->buf, &len);
     return api_reply_text_etag(req, reply, data, len);
 }

@@ -4,19 +4,26 @@
 #ifndef API_JSON_TEXT_H
 #define API_JSON_TEXT_H
 
+#include "buf.h"
 #include "internal.h" /* API_DUMP_FLAGS, which the text matches */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* A text being written, members in the order they are written. Start from {0}; on
- * allocation failure (or a value JSON cannot hold) every call does nothing and
- * failed is set. */
+/* A text being written, members in the order they are written: a core_buf. Start
+ * from {0}; on allocation failure (or a value JSON cannot hold) every call does
+ * nothing and failed is set. The buffer's members are also reachable by their own
+ * names (t->data, t->len, t->failed), as api/footprints.c reads them. */
 struct text {
-    char *data;
-    size_t len, cap;
-    bool failed;
+    union {
+        struct core_buf buf;
+        struct {
+            char *data;
+            size_t len, cap;
+            bool failed;
+        };
+    };
 };
 
 /* Appends n bytes as they are. */

@@ -1,27 +1,17 @@
 /* GET /metrics: the Prometheus text exposition format 0.0.4 of the service (build,
- * database size, writes, write batches, and the HTTP metrics the server registers
- * with api_metrics_set_source) and of the ledger (per-model footprints and
+ * database size, writes, write batches, and the HTTP metrics the server passes in
+ * the request) and of the ledger (per-model footprints and
  * inference counts, per-family totals), bounded to the most-used models and
  * families. Builds text only: no MHD, no SQL. */
 #include "internal.h"
 
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
-#define TEXT_INITIAL_CAP     16384
-
-/* A growing text; after an allocation failure it stays failed and appends nothing. */
-struct text {
-    char *data;
-    size_t len, cap;
-    bool failed;
-};
 
 struct label {
     const char *name;
@@ -31,78 +21,33 @@ struct label {
 static const char *const part_names[] = {"own", "inherited", "inference", "total"};
 #define N_PARTS (sizeof part_names / sizeof part_names[0])
 
-static void text_append(struct text *t, const char *bytes, size_t len)
-{
-    if (t->failed)
-        return;
-    if (t->len + len + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : TEXT_INITIAL_CAP;
-        char *grown;
-        while (cap < t->len + len + 1)
-            cap *= 2;
-        grown = realloc(t->data, cap);
-        if (grown == NULL) {
-            t->failed = true;
-            return;
-        }
-        t->data = grown;
-        t->cap = cap;
-    }
-    memcpy(t->data + t->len, bytes, len);
-    t->len += len;
-    t->data[t->len] = '\0';
-}
-
-static void text_raw(struct text *t, const char *s)
-{
-    text_append(t, s, strlen(s));
-}
-
-static void text_printf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void text_printf(struct text *t, const char *fmt, ...)
-{
-    char buf[256];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= sizeof buf) {
-        t->failed = true; /* every caller formats short numbers and names */
-        return;
-    }
-    text_append(t, buf, (size_t)n);
-}
-
 /* Escapes for the exposition format: backslash and line feed everywhere, and the
  * double quote inside label values. */
-static void text_escaped(struct text *t, const char *s, bool is_label_value)
+static void text_escaped(struct core_buf *t, const char *s, bool is_label_value)
 {
     for (const char *p = s; *p; p++) {
         if (*p == '\\')
-            text_raw(t, "\\\\");
+            core_buf_append_str(t, "\\\\");
         else if (*p == '\n')
-            text_raw(t, "\\n");
+            core_buf_append_str(t, "\\n");
         else if (*p == '"' && is_label_value)
-            text_raw(t, "\\\"");
+            core_buf_append_str(t, "\\\"");
         else
-            text_append(t, p, 1);
+            core_buf_append(t, p, 1);
     }
 }
 
 /* A float as the shortest of %.15g, %.16g and %.17g that reads back exactly. */
-static void text_number(struct text *t, double v)
+static void text_number(struct core_buf *t, double v)
 {
     char buf[40];
 
     if (isnan(v)) {
-        text_raw(t, "NaN");
+        core_buf_append_str(t, "NaN");
         return;
     }
     if (isinf(v)) {
-        text_raw(t, v > 0 ? "+Inf" : "-Inf");
+        core_buf_append_str(t, v > 0 ? "+Inf" : "-Inf");
         return;
     }
     for (int precision = 15; precision <= 17; precision++) {
@@ -112,49 +57,49 @@ static void text_number(struct text *t, double v)
         if (!(back < v) && !(back > v))
             break;
     }
-    text_raw(t, buf);
+    core_buf_append_str(t, buf);
 }
 
 /* The HELP and TYPE lines that open a metric family. */
-static void family(struct text *t, const char *name, const char *type, const char *help)
+static void family(struct core_buf *t, const char *name, const char *type, const char *help)
 {
-    text_printf(t, "# HELP %s ", name);
+    core_buf_printf(t, "# HELP %s ", name);
     text_escaped(t, help, false);
-    text_printf(t, "\n# TYPE %s %s\n", name, type);
+    core_buf_printf(t, "\n# TYPE %s %s\n", name, type);
 }
 
-static void sample_start(struct text *t, const char *name, const struct label *labels,
+static void sample_start(struct core_buf *t, const char *name, const struct label *labels,
                          size_t n_labels)
 {
-    text_raw(t, name);
+    core_buf_append_str(t, name);
     for (size_t i = 0; i < n_labels; i++) {
-        text_raw(t, i == 0 ? "{" : ",");
-        text_raw(t, labels[i].name);
-        text_raw(t, "=\"");
+        core_buf_append_str(t, i == 0 ? "{" : ",");
+        core_buf_append_str(t, labels[i].name);
+        core_buf_append_str(t, "=\"");
         text_escaped(t, labels[i].value, true);
-        text_raw(t, "\"");
+        core_buf_append_str(t, "\"");
     }
     if (n_labels > 0)
-        text_raw(t, "}");
-    text_raw(t, " ");
+        core_buf_append_str(t, "}");
+    core_buf_append_str(t, " ");
 }
 
-static void sample(struct text *t, const char *name, const struct label *labels, size_t n_labels,
-                   double value)
+static void sample(struct core_buf *t, const char *name, const struct label *labels,
+                   size_t n_labels, double value)
 {
     sample_start(t, name, labels, n_labels);
     text_number(t, value);
-    text_raw(t, "\n");
+    core_buf_append_str(t, "\n");
 }
 
-static void sample_count(struct text *t, const char *name, const struct label *labels,
+static void sample_count(struct core_buf *t, const char *name, const struct label *labels,
                          size_t n_labels, uint64_t value)
 {
     sample_start(t, name, labels, n_labels);
-    text_printf(t, "%" PRIu64 "\n", value);
+    core_buf_printf(t, "%" PRIu64 "\n", value);
 }
 
-static void service_metrics(struct api_service *s, struct text *t)
+static void service_metrics(struct api_service *s, struct core_buf *t)
 {
     struct api_change_totals totals;
     struct db_write_batches batches;
@@ -189,7 +134,7 @@ static void service_metrics(struct api_service *s, struct text *t)
     sample_count(t, "carbontree_db_write_batch_size_count", NULL, 0, batches.count);
 }
 
-static void storage_metrics(const struct db_storage_size *size, struct text *t)
+static void storage_metrics(const struct db_storage_size *size, struct core_buf *t)
 {
     family(t, "carbontree_db_size_bytes", "gauge",
            "Size of the database file: its page count times its page size.");
@@ -203,8 +148,8 @@ static void storage_metrics(const struct db_storage_size *size, struct text *t)
 /* Footprint gauges into co2e and inference counters into counts, for the models
  * of keys, under every policy. O(models x ancestors) rows: each model's lineage is
  * read once for the three policies. */
-static enum err model_metrics(struct db *db, const int64_t *keys, size_t n_keys, struct text *co2e,
-                              struct text *counts)
+static enum err model_metrics(struct db *db, const int64_t *keys, size_t n_keys,
+                              struct core_buf *co2e, struct core_buf *counts)
 {
     char id[CORE_MODEL_ID_MAX + 1];
     struct core_allocation *allocations = NULL;
@@ -256,7 +201,7 @@ static enum err model_metrics(struct db *db, const int64_t *keys, size_t n_keys,
     return rc;
 }
 
-static void family_metrics(const struct db_family_total *families, size_t n, struct text *t)
+static void family_metrics(const struct db_family_total *families, size_t n, struct core_buf *t)
 {
     char id[CORE_MODEL_ID_MAX + 1];
 
@@ -276,10 +221,10 @@ static void family_metrics(const struct db_family_total *families, size_t n, str
 }
 
 /* Everything read from the database, in one read snapshot. */
-static enum err ledger_metrics(struct db *db, size_t max_models, struct text *t)
+static enum err ledger_metrics(struct db *db, size_t max_models, struct core_buf *t)
 {
     struct db_storage_size size;
-    struct text co2e = {0}, counts = {0};
+    struct core_buf co2e = {0}, counts = {0};
     int64_t *keys = NULL;
     struct db_family_total *families = NULL;
     size_t n_keys = 0, n_families = 0;
@@ -316,73 +261,41 @@ static enum err ledger_metrics(struct db *db, size_t max_models, struct text *t)
     if (rc != ERR_OK)
         goto out;
     storage_metrics(&size, t);
-    text_append(t, co2e.data ? co2e.data : "", co2e.len);
-    text_append(t, counts.data ? counts.data : "", counts.len);
+    core_buf_append(t, co2e.data ? co2e.data : "", co2e.len);
+    core_buf_append(t, counts.data ? counts.data : "", counts.len);
     family_metrics(families, n_families, t);
     if (co2e.failed || counts.failed)
         t->failed = true;
 out:
-    free(co2e.data);
-    free(counts.data);
+    core_buf_cleanup(&co2e);
+    core_buf_cleanup(&counts);
     free(keys);
     free(families);
     return rc;
 }
 
-/* The metrics another layer registered (the server's HTTP metrics). */
-static void source_metrics(struct api_service *s, struct text *t)
-{
-    api_metrics_source_fn fn = atomic_load(&s->metrics_source.fn);
-    char *text;
-    size_t len = 0;
-
-    if (fn == NULL)
-        return;
-    text = fn(s->metrics_source.ctx, &len);
-    if (text == NULL) {
-        t->failed = true;
-        return;
-    }
-    text_append(t, text, len);
-    free(text);
-}
-
-void api_metrics_set_source(struct api_service *s, api_metrics_source_fn source, void *ctx)
-{
-    if (source == NULL) {
-        atomic_store(&s->metrics_source.fn, NULL);
-        s->metrics_source.ctx = NULL;
-        return;
-    }
-    s->metrics_source.ctx = ctx;
-    atomic_store(&s->metrics_source.fn, source);
-}
-
 enum err api_metrics_get(struct api_service *s, const struct api_request *req,
                          struct api_reply *reply)
 {
-    struct text t = {0};
-    struct db *db = NULL;
+    struct core_buf t = {0};
+    struct db *db = req->db;
     struct label label = {"version", s->config.version ? s->config.version : "unknown"};
     enum err rc;
 
-    (void)req; /* query parameters are ignored, as Prometheus may add its own */
-    rc = api_db(s, &db, &reply->problem);
-    if (rc != ERR_OK)
-        return rc;
+    /* Query parameters are ignored, as Prometheus may add its own. */
     family(&t, "carbontree_build_info", "gauge", "The running build: always 1, labelled.");
     sample(&t, "carbontree_build_info", &label, 1, 1.0);
-    source_metrics(s, &t);
+    if (req->server_metrics != NULL)
+        core_buf_append(&t, req->server_metrics, req->server_metrics_len);
     service_metrics(s, &t);
     rc = ledger_metrics(db, s->config.metrics_max_models, &t);
     if (rc == ERR_OK && t.failed)
         rc = ERR_NO_MEMORY;
     if (rc != ERR_OK) {
-        free(t.data);
+        core_buf_cleanup(&t);
         return rc;
     }
-    reply->raw = t.data;
-    reply->raw_len = t.len;
+    reply->raw = core_buf_steal(&t, &reply->raw_len);
     reply->content_type = METRICS_CONTENT_TYPE;
     reply->status = 200;
     return ERR_OK;

@@ -362,7 +362,7 @@ enum err api_models_post(struct api_service *s, const struct api_request *req,
                          struct api_reply *reply)
 {
     struct core_model *m;
-    struct db *db = NULL;
+    struct db *db = req->db;
     json_t *body, *card_activity = NULL;
     size_t bad = 0;
     bool from_card = false;
@@ -370,9 +370,7 @@ enum err api_models_post(struct api_service *s, const struct api_request *req,
     struct api_principal principal;
     enum err rc;
 
-    rc = api_db(s, &db, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_require(s, db, req, API_SCOPE_MODELS_WRITE, NULL, &principal, reply);
+    rc = api_require(s, req, API_SCOPE_MODELS_WRITE, NULL, &principal, reply);
     if (rc != ERR_OK)
         return rc;
 
@@ -409,9 +407,9 @@ enum err api_models_post(struct api_service *s, const struct api_request *req,
     }
     if (rc != ERR_OK)
         goto out;
-    api_changes_report(s, API_CHANGE_MODEL_ADDED, &m->id, 1);
+    api_changes_report(s, req, API_CHANGE_MODEL_ADDED, 1);
     if (card_activity)
-        api_changes_report(s, API_CHANGE_ACTIVITY_ADDED, &m->id, 1);
+        api_changes_report(s, req, API_CHANGE_ACTIVITY_ADDED, 1);
     snprintf(location, sizeof location, "/v1/models/%s/%s", m->id.ns, m->id.name);
     api_reply_header(reply, "Location", location);
     set_model_headers(reply, m);
@@ -435,16 +433,15 @@ enum err api_models_get(struct api_service *s, const struct api_request *req,
 {
     struct core_model_id id;
     struct core_model *m;
-    struct db *db = NULL;
+    struct db *db = req->db;
     json_t *body = NULL;
     char etag[32];
     enum err rc;
 
+    (void)s;
     rc = api_check_query(req, NULL, &reply->problem);
     if (rc == ERR_OK)
         rc = api_path_id(req, &id, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_db(s, &db, &reply->problem);
     if (rc != ERR_OK)
         return rc;
     m = malloc(sizeof *m);
@@ -527,7 +524,7 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
     struct db_model_filter filter = {0};
     struct core_model_id parent;
     struct core_model *items = NULL;
-    struct db *db = NULL;
+    struct db *db = req->db;
     size_t n = 0;
     bool has_more = false;
     int64_t limit = 0, cursor = 0;
@@ -537,6 +534,7 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
     char next[32];
     enum err rc;
 
+    (void)s;
     rc = api_check_query(req, allowed, &reply->problem);
     if (rc == ERR_OK)
         rc = api_query_int(req, "limit", 1, MODELS_PAGE_MAX, MODELS_PAGE_DEFAULT, &limit,
@@ -559,9 +557,6 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
     filter.parent = parent_text ? &parent : NULL;
     filter.after_key = cursor;
     filter.limit = (size_t)limit;
-    rc = api_db(s, &db, &reply->problem);
-    if (rc != ERR_OK)
-        return rc;
     items = calloc((size_t)limit, sizeof *items);
     if (items == NULL)
         return ERR_NO_MEMORY;
@@ -634,14 +629,14 @@ enum err api_models_patch(struct api_service *s, const struct api_request *req,
     const json_t *inference = json_object_get(req->body, "inference");
     struct core_model_id id;
     struct core_model *m = NULL, *patch = NULL;
-    struct db *db = NULL;
+    struct db *db = req->db;
     json_t *body = NULL;
     size_t bad = 0;
     bool lineage_given = false, from_card, present;
     struct api_principal principal;
     enum err rc;
 
-    rc = api_path_write_gate(s, req, API_SCOPE_MODELS_WRITE, &db, &principal, reply);
+    rc = api_path_write_gate(s, req, API_SCOPE_MODELS_WRITE, &principal, reply);
     if (rc != ERR_OK)
         return rc;
 
@@ -721,7 +716,7 @@ enum err api_models_patch(struct api_service *s, const struct api_request *req,
     rc = db_write_commit(db);
     if (rc != ERR_OK)
         goto out;
-    api_changes_report(s, API_CHANGE_MODEL_UPDATED, &m->id, 1);
+    api_changes_report(s, req, API_CHANGE_MODEL_UPDATED, 1);
     set_model_headers(reply, m);
     rc = api_reply_json(reply, 200, body);
     body = NULL;
@@ -737,11 +732,11 @@ enum err api_models_delete(struct api_service *s, const struct api_request *req,
 {
     struct core_model_id id;
     struct core_model *m;
-    struct db *db = NULL;
+    struct db *db = req->db;
     struct api_principal principal;
     enum err rc;
 
-    rc = api_path_write_gate(s, req, API_SCOPE_MODELS_WRITE, &db, &principal, reply);
+    rc = api_path_write_gate(s, req, API_SCOPE_MODELS_WRITE, &principal, reply);
     if (rc != ERR_OK)
         return rc;
 
@@ -773,7 +768,7 @@ enum err api_models_delete(struct api_service *s, const struct api_request *req,
     }
     rc = db_write_commit(db);
     if (rc == ERR_OK) {
-        api_changes_report(s, API_CHANGE_MODEL_DELETED, &id, 1);
+        api_changes_report(s, req, API_CHANGE_MODEL_DELETED, 1);
         reply->status = 204;
     }
 out:

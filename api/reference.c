@@ -113,13 +113,14 @@ enum err api_hardware_list(struct api_service *s, const struct api_request *req,
     static const char *const kinds[] = {"gpu", "cpu", "tpu", NULL};
     struct db_hardware_filter filter = {0};
     struct db_hardware *items = NULL;
-    struct db *db = NULL;
+    struct db *db = req->db;
     int64_t limit = 0, cursor = 0;
     size_t n = 0;
     bool has_more = false;
     json_t *array;
     enum err rc;
 
+    (void)s;
     filter.name = api_query_get(req, "name");
     filter.kind = api_query_get(req, "kind");
     rc = api_check_query(req, allowed, &reply->problem);
@@ -130,8 +131,6 @@ enum err api_hardware_list(struct api_service *s, const struct api_request *req,
                         "1 to 95 characters of a hardware name", &reply->problem);
     if (rc == ERR_OK)
         rc = query_choice("kind", filter.kind, kinds, "gpu, cpu or tpu", &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_db(s, &db, &reply->problem);
     if (rc != ERR_OK)
         return rc;
     filter.after_id = cursor;
@@ -161,13 +160,14 @@ enum err api_regions_list(struct api_service *s, const struct api_request *req,
     static const char *const kinds[] = {"world", "country", "subdivision", "cloud", NULL};
     struct db_region_filter filter = {0};
     struct db_region *items = NULL;
-    struct db *db = NULL;
+    struct db *db = req->db;
     int64_t limit = 0, cursor = 0;
     size_t n = 0;
     bool has_more = false;
     json_t *array;
     enum err rc;
 
+    (void)s;
     filter.name = api_query_get(req, "name");
     filter.provider = api_query_get(req, "provider");
     filter.country = api_query_get(req, "country");
@@ -187,8 +187,6 @@ enum err api_regions_list(struct api_service *s, const struct api_request *req,
     if (rc == ERR_OK)
         rc = query_choice("kind", filter.kind, kinds, "world, country, subdivision or cloud",
                           &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_db(s, &db, &reply->problem);
     if (rc != ERR_OK)
         return rc;
     filter.after_id = cursor;
@@ -327,12 +325,11 @@ enum err api_methodology_get(struct api_service *s, const struct api_request *re
 {
     static const char *const no_query[] = {NULL};
     json_t *reference = NULL, *sources;
-    struct db *db = NULL;
+    struct db *db = req->db;
     enum err rc;
 
+    (void)s;
     rc = api_check_query(req, no_query, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_db(s, &db, &reply->problem);
     if (rc == ERR_OK)
         rc = reference_json(db, &reference);
     if (rc != ERR_OK)

@@ -98,14 +98,12 @@ enum err api_tokens_post(struct api_service *s, const struct api_request *req,
     const char *scope_list[8], *ns_list[64];
     struct api_principal principal;
     struct db_token t;
-    struct db *db = NULL;
+    struct db *db = req->db;
     char secret[TOKEN_BUF];
     json_t *body;
     enum err rc;
 
-    rc = api_db(s, &db, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_require(s, db, req, API_SCOPE_ADMIN, NULL, &principal, reply);
+    rc = api_require(s, req, API_SCOPE_ADMIN, NULL, &principal, reply);
     if (rc != ERR_OK)
         return rc;
     if (!json_is_object(req->body))
@@ -151,7 +149,7 @@ enum err api_tokens_list(struct api_service *s, const struct api_request *req,
     static const char *const allowed[] = {"limit", "cursor", NULL};
     struct api_principal principal;
     struct db_token *items = NULL;
-    struct db *db = NULL;
+    struct db *db = req->db;
     int64_t limit = 0, cursor = 0;
     size_t n = 0;
     bool has_more = false;
@@ -159,9 +157,7 @@ enum err api_tokens_list(struct api_service *s, const struct api_request *req,
     char next[32];
     enum err rc;
 
-    rc = api_db(s, &db, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_require(s, db, req, API_SCOPE_ADMIN, NULL, &principal, reply);
+    rc = api_require(s, req, API_SCOPE_ADMIN, NULL, &principal, reply);
     if (rc == ERR_OK)
         rc = api_check_query(req, allowed, &reply->problem);
     if (rc == ERR_OK)
@@ -202,14 +198,12 @@ enum err api_tokens_delete(struct api_service *s, const struct api_request *req,
     const char *id_text = req->n_params > 0 ? req->params[0] : "";
     struct api_principal principal;
     struct db_token t;
-    struct db *db = NULL;
+    struct db *db = req->db;
     char *end = NULL;
     long long id = strtoll(id_text, &end, 10);
     enum err rc;
 
-    rc = api_db(s, &db, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_require(s, db, req, API_SCOPE_ADMIN, NULL, &principal, reply);
+    rc = api_require(s, req, API_SCOPE_ADMIN, NULL, &principal, reply);
     if (rc != ERR_OK)
         return rc;
     if (id_text[0] < '1' || id_text[0] > '9' || *end != '\0')

@@ -2,6 +2,7 @@
  * region tables (CSV through core/refdata.c, global_energy_mix.json through
  * SQLite's json_each), lookups with their precedence and suggestions, filtered
  * listings and the load report. Returns core structs; no SQLite type escapes. */
+#include "edit_distance.h"
 #include "embedded.h"
 #include "internal.h"
 
@@ -88,34 +89,6 @@ static void name_key(const char *text, bool drop_vendor, char *out, size_t out_l
     out[n] = '\0';
     if (n == 0 && drop_vendor)
         name_key(text, false, out, out_len);
-}
-
-/* Levenshtein distance without case; (size_t)-1 for texts over 127 bytes. */
-static size_t distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    size_t row[128];
-
-    if (la >= 128 || lb >= 128)
-        return (size_t)-1;
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t prev = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cur = row[j];
-            bool is_same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
-            size_t best = prev + (is_same ? 0 : 1);
-            if (row[j] + 1 < best)
-                best = row[j] + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            prev = cur;
-        }
-    }
-    return row[lb];
 }
 
 /* How far a suggestion may be from what was asked: a third of it, at least 2. */
@@ -503,7 +476,8 @@ enum err db_region_closest(struct db *db, const char *code, char *buf, size_t bu
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         const char *row_code = (const char *)sqlite3_column_text(stmt, 0);
         const char *row_name = (const char *)sqlite3_column_text(stmt, 1);
-        size_t d = distance(code, row_code), d_name = row_name ? distance(code, row_name) : d;
+        size_t d = core_edit_distance(code, row_code, true),
+               d_name = row_name ? core_edit_distance(code, row_name, true) : d;
         bool same_length = strlen(row_code) == len;
 
         if (d_name < d)
@@ -666,8 +640,8 @@ enum err db_hardware_closest(struct db *db, const char *name, char *buf, size_t 
         if (contains) {
             d = strlen(row_alias);
         } else {
-            size_t d_key = distance(alias, row_key);
-            d = distance(alias, row_alias);
+            size_t d_key = core_edit_distance(alias, row_key, true);
+            d = core_edit_distance(alias, row_alias, true);
             if (d_key < d)
                 d = d_key;
         }

@@ -6,6 +6,7 @@
  * 4. queue the reply; the completion callback logs the access line and frees all. */
 #include "http.h"
 
+#include "buf.h"
 #include "cors.h"
 #include "log.h"
 #include "metrics.h"
@@ -25,8 +26,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-#define BODY_INITIAL_CAP 4096
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -52,8 +51,7 @@ struct request_ctx {
     struct route_match match;
     enum err early; /* decided on the first call; ERR_OK when none */
     char early_detail[256];
-    char *body;
-    size_t body_len, body_cap;
+    struct core_buf body;
     bool body_too_large;
     bool responded;
     bool must_close;    /* answer with Connection: close */
@@ -65,7 +63,9 @@ struct request_ctx {
     /* A write waits, suspended, for the writer; then its answer is sent. */
     struct MHD_Connection *conn;
     struct writer_job job;
-    json_t *write_body; /* the decoded body, kept for a second run */
+    json_t *write_body;                 /* the decoded body, kept for a second run */
+    struct api_write_state write_state; /* what the first run did that a second keeps */
+    char *http_metrics;                 /* GET /metrics: the HTTP metrics text handed to the api */
     struct api_reply *write_reply;
     atomic_bool is_write_done;
 };
@@ -342,34 +342,25 @@ static bool append_body(struct request_ctx *ctx, const char *data, size_t len)
 {
     if (ctx->body_too_large)
         return true;
-    if (ctx->body_len + len > ctx->server->body_max_bytes) {
+    if (ctx->body.len + len > ctx->server->body_max_bytes) {
         ctx->body_too_large = true;
         return true;
     }
-    if (ctx->body_len + len + 1 > ctx->body_cap) {
-        size_t cap = ctx->body_cap ? ctx->body_cap : BODY_INITIAL_CAP;
-        char *grown;
-        while (cap < ctx->body_len + len + 1)
-            cap *= 2;
-        grown = realloc(ctx->body, cap);
-        if (grown == NULL)
-            return false;
-        ctx->body = grown;
-        ctx->body_cap = cap;
-    }
-    memcpy(ctx->body + ctx->body_len, data, len);
-    ctx->body_len += len;
-    ctx->body[ctx->body_len] = '\0';
-    return true;
+    core_buf_append(&ctx->body, data, len);
+    return !ctx->body.failed;
 }
 
-static int run_write(void *arg)
+static int run_write(void *arg, struct db *db, struct api_group *group)
 {
     struct request_ctx *ctx = arg;
 
     api_reply_cleanup(ctx->write_reply);
     api_reply_init(ctx->write_reply);
+    ctx->req.db = db;
+    ctx->req.group = group;
+    ctx->req.write_state = &ctx->write_state;
     route_run(ctx->server->service, &ctx->match, &ctx->req, ctx->write_body, ctx->write_reply);
+    ctx->req.group = NULL;
     return ctx->write_reply->status;
 }
 
@@ -401,7 +392,7 @@ static enum MHD_Result queue_write(struct MHD_Connection *conn, struct request_c
     enum err rc;
 
     api_reply_init(&refused);
-    rc = route_prepare(&ctx->match, &ctx->req, ctx->body, ctx->body_len, &ctx->write_body,
+    rc = route_prepare(&ctx->match, &ctx->req, ctx->body.data, ctx->body.len, &ctx->write_body,
                        &refused.problem);
     if (rc == ERR_OK) {
         ctx->write_reply = malloc(sizeof *ctx->write_reply);
@@ -421,8 +412,14 @@ static enum MHD_Result queue_write(struct MHD_Connection *conn, struct request_c
     ctx->job.arg = ctx;
     MHD_suspend_connection(conn);
     if (!writer_submit(ctx->server->writer, &ctx->job)) {
-        /* The writer has stopped (shutdown): the write runs here, on its own. */
-        run_write(ctx);
+        /* The writer has stopped (shutdown): the write runs here, on its own, on
+         * this thread's connection. */
+        struct db *db = NULL;
+        rc = api_service_connection(ctx->server->service, &db);
+        if (rc == ERR_OK)
+            run_write(ctx, db, NULL);
+        else
+            refuse_write(ctx, rc);
         write_done(ctx);
     }
     return MHD_YES;
@@ -432,6 +429,7 @@ static enum MHD_Result finish_request(struct MHD_Connection *conn, struct reques
 {
     struct api_reply reply;
     enum MHD_Result ret;
+    enum err rc;
 
     if (strcmp(ctx->method, "OPTIONS") == 0 && ctx->match.path_known) {
         api_reply_init(&reply);
@@ -450,8 +448,19 @@ static enum MHD_Result finish_request(struct MHD_Connection *conn, struct reques
     }
     if (ctx->match.route->flags & ROUTE_WRITE && ctx->server->writer != NULL)
         return queue_write(conn, ctx);
+    /* Reads run here, on this HTTP thread's own connection. */
+    rc = api_service_connection(ctx->server->service, &ctx->req.db);
+    if (rc != ERR_OK)
+        return send_problem(conn, ctx, rc, "the database is not available");
+    if (ctx->match.route->flags & ROUTE_HTTP_METRICS) {
+        ctx->http_metrics = http_metrics_render(ctx->server->metrics, &ctx->req.server_metrics_len);
+        if (ctx->http_metrics == NULL)
+            return send_problem(conn, ctx, ERR_NO_MEMORY, "");
+        ctx->req.server_metrics = ctx->http_metrics;
+    }
     api_reply_init(&reply);
-    route_dispatch(ctx->server->service, &ctx->match, &ctx->req, ctx->body, ctx->body_len, &reply);
+    route_dispatch(ctx->server->service, &ctx->match, &ctx->req, ctx->body.data, ctx->body.len,
+                   &reply);
     ret = send_reply(conn, ctx, &reply);
     api_reply_cleanup(&reply);
     return ret;
@@ -526,7 +535,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         free(ctx->write_reply);
     }
     json_decref(ctx->write_body);
-    free(ctx->body);
+    free(ctx->http_metrics);
+    core_buf_cleanup(&ctx->body);
     free(ctx->path);
     free(ctx);
     *req_cls = NULL;
@@ -604,12 +614,11 @@ enum err http_start(const struct config *cfg, struct api_service *service, struc
         free(server);
         return ERR_NO_MEMORY;
     }
-    api_metrics_set_source(service, http_metrics_render, server->metrics);
     if (getrandom(&server->boot_id, sizeof server->boot_id, 0) != sizeof server->boot_id)
         server->boot_id = (uint32_t)time(NULL) ^ (uint32_t)getpid();
     /* Thread pool on epoll: each worker thread gets its own database connection
-     * (api's pool keys connections by thread). ITC wakes a worker when the writer
-     * resumes one of its connections. */
+     * (api_service_connection, opened on its first read); the writer thread has its own. ITC wakes
+     * a worker when the writer resumes one of its connections. */
     flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
             MHD_ALLOW_SUSPEND_RESUME;
     if (is_ipv6)
@@ -625,7 +634,6 @@ enum err http_start(const struct config *cfg, struct api_service *service, struc
     if (server->daemon == NULL) {
         snprintf(why, why_len, "cannot listen on %s port %u (address in use or not permitted)",
                  cfg->listen_addr, cfg->port);
-        api_metrics_set_source(service, NULL, NULL);
         writer_stop(server->writer);
         http_metrics_destroy(server->metrics);
         cors_destroy(server->cors);
@@ -663,7 +671,6 @@ bool http_stop(struct http_server *server, unsigned grace_ms)
      * connection the writer still holds. Later writes run on their own thread. */
     writer_stop(server->writer);
     MHD_stop_daemon(server->daemon);
-    api_metrics_set_source(server->service, NULL, NULL);
     http_metrics_destroy(server->metrics);
     cors_destroy(server->cors);
     free(server);

@@ -242,9 +242,8 @@ static void render_durations(struct http_metrics *m, FILE *out)
     }
 }
 
-char *http_metrics_render(void *metrics, size_t *len)
+char *http_metrics_render(struct http_metrics *m, size_t *len)
 {
-    struct http_metrics *m = metrics;
     char *text = NULL;
     size_t size = 0;
     FILE *out = open_memstream(&text, &size);

@@ -21,8 +21,8 @@ void http_metrics_observe(struct http_metrics *metrics, const char *method,
 
 /* The metric families carbontree_http_requests_total and
  * carbontree_http_request_duration_seconds as exposition text (HELP and TYPE lines
- * included): malloc'd, its length in *len; NULL when out of memory. metrics is a
- * struct http_metrics (the signature of api_metrics_source_fn). */
-char *http_metrics_render(void *metrics, size_t *len);
+ * included): malloc'd, its length in *len; NULL when out of memory. The server
+ * hands it to GET /metrics in api_request.server_metrics. */
+char *http_metrics_render(struct http_metrics *metrics, size_t *len);
 
 #endif

@@ -1,6 +1,8 @@
 /* The route table, readable at a glance, and a small segment matcher. */
 #include "routes.h"
 
+#include "edit_distance.h"
+
 #include <string.h>
 #include <strings.h>
 
@@ -10,7 +12,7 @@ static const struct route routes[] = {
     {"GET",    "/healthz",                               api_health_get,             ROUTE_PUBLIC},
     {"GET",    "/readyz",                                api_ready_get,              ROUTE_PUBLIC},
     {"GET",    "/openapi.yaml",                          api_openapi_get,            ROUTE_PUBLIC},
-    {"GET",    "/metrics",                               api_metrics_get,            0},
+    {"GET",    "/metrics",                               api_metrics_get,            ROUTE_HTTP_METRICS},
     /* reference data and the calculator */
     {"GET",    "/v1/methodology",                        api_methodology_get,        0},
     {"GET",    "/v1/hardware",                           api_hardware_list,          0},
@@ -125,34 +127,6 @@ void route_find(const char *method, char *path, struct route_match *out)
     }
 }
 
-/* Levenshtein distance, bounded to short strings. */
-static size_t distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    size_t row[128];
-
-    if (la >= 127 || lb >= 127)
-        return (size_t)-1;
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t prev = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cur = row[j];
-            size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            size_t best = prev + cost;
-            if (row[j] + 1 < best)
-                best = row[j] + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            prev = cur;
-        }
-    }
-    return row[lb];
-}
-
 const char *route_suggest(const char *path)
 {
     const char *best = NULL;
@@ -162,7 +136,7 @@ const char *route_suggest(const char *path)
         size_t d;
         if (strchr(routes[r].pattern, '{'))
             continue;
-        d = distance(path, routes[r].pattern);
+        d = core_edit_distance(path, routes[r].pattern, false);
         if (d < best_distance) {
             best_distance = d;
             best = routes[r].pattern;

@@ -8,9 +8,10 @@
 #include <stddef.h>
 
 enum route_flags {
-    ROUTE_JSON_BODY = 1, /* the request carries a JSON body (Content-Length required) */
-    ROUTE_PUBLIC = 2,    /* answered without a token even when reads need one */
-    ROUTE_WRITE = 4,     /* the handler checks the bearer token and its scope itself */
+    ROUTE_JSON_BODY = 1,    /* the request carries a JSON body (Content-Length required) */
+    ROUTE_PUBLIC = 2,       /* answered without a token even when reads need one */
+    ROUTE_WRITE = 4,        /* the handler checks the bearer token and its scope itself */
+    ROUTE_HTTP_METRICS = 8, /* the request carries the server's HTTP metrics (server_metrics) */
 };
 
 struct route {

@@ -47,11 +47,13 @@ enum group_outcome {
     GROUP_REFUSED,   /* no transaction could begin: each request was answered rc */
 };
 
-/* Runs the batch as one transaction. */
-static enum group_outcome run_group(struct writer *w, struct writer_job **batch, size_t n)
+/* Runs the batch as one transaction on db. */
+static enum group_outcome run_group(struct writer *w, struct db *db, struct writer_job **batch,
+                                    size_t n)
 {
+    struct api_group *group = NULL;
     size_t n_writes = 0;
-    enum err rc = api_group_begin(w->service);
+    enum err rc = api_group_begin(w->service, db, &group);
 
     if (rc == ERR_BUSY || rc == ERR_IO) {
         /* Another process holds the lock past the busy timeout (or storage is
@@ -63,36 +65,45 @@ static enum group_outcome run_group(struct writer *w, struct writer_job **batch,
     if (rc != ERR_OK)
         return GROUP_RUN_ALONE;
     for (size_t i = 0; i < n; i++) {
-        int status = batch[i]->run(batch[i]->arg);
-        if (status >= 500 || !api_group_is_intact(w->service)) {
-            api_group_rollback(w->service);
+        int status = batch[i]->run(batch[i]->arg, db, group);
+        if (status >= 500 || !api_group_is_intact(group)) {
+            api_group_rollback(group);
             return GROUP_RUN_ALONE;
         }
         if (status < 400)
             n_writes++;
     }
     if (n_writes == 0) {
-        api_group_rollback(w->service); /* every request was refused: nothing to sync */
+        api_group_rollback(group); /* every request was refused: nothing to sync */
         return GROUP_COMMITTED;
     }
-    return api_group_commit(w->service, n_writes) == ERR_OK ? GROUP_COMMITTED : GROUP_RUN_ALONE;
+    return api_group_commit(group, n_writes) == ERR_OK ? GROUP_COMMITTED : GROUP_RUN_ALONE;
 }
 
 static void *writer_main(void *arg)
 {
     struct writer *w = arg;
     struct writer_job **batch = calloc(w->max_batch, sizeof *batch);
+    struct db *db = NULL; /* the writer's connection: every write runs on it */
     size_t n;
 
     if (batch == NULL)
         abort(); /* checked by writer_start before the thread started */
     while ((n = take(w, batch)) > 0) {
-        enum group_outcome outcome = n > 1 ? run_group(w, batch, n) : GROUP_RUN_ALONE;
+        enum err rc = db ? ERR_OK : api_service_connection(w->service, &db);
+        enum group_outcome outcome = GROUP_REFUSED;
+        if (rc != ERR_OK) {
+            /* No connection yet: this batch is refused, the next one tries again. */
+            for (size_t i = 0; i < n; i++)
+                batch[i]->refuse(batch[i]->arg, rc);
+        } else {
+            outcome = n > 1 ? run_group(w, db, batch, n) : GROUP_RUN_ALONE;
+        }
         if (n > 1 && outcome == GROUP_RUN_ALONE)
             log_write(LOG_WARN, NULL,
                       "writer: a group of %zu writes did not commit; running them one by one", n);
         for (size_t i = 0; outcome == GROUP_RUN_ALONE && i < n; i++)
-            batch[i]->run(batch[i]->arg);
+            batch[i]->run(batch[i]->arg, db, NULL);
         for (size_t i = 0; i < n; i++)
             batch[i]->done(batch[i]->arg);
     }

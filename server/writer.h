@@ -11,15 +11,17 @@
 /* A write request waiting for the writer. The submitter keeps it alive until done
  * is called, and must not touch it from then until done returns. */
 struct writer_job {
-    /* Runs the request, in its own transaction or as part of the current group,
-     * replacing any answer an earlier run left; returns its HTTP status. Called
-     * a second time when the group it ran in could not commit. */
-    int (*run)(void *arg);
+    /* Runs the request on the writer's connection db, in its own transaction
+     * (group NULL) or as part of group, replacing any answer an earlier run left;
+     * returns its HTTP status. Called a second time, alone, when the group it ran
+     * in could not commit. */
+    int (*run)(void *arg, struct db *db, struct api_group *group);
     /* The answer is final: its writes are committed (or it has none). Called on
      * the writer thread; the last use of the job. */
     void (*done)(void *arg);
-    /* Answers the request with the failure rc without running it (the group's
-     * transaction could not begin: the database is locked or unavailable). */
+    /* Answers the request with the failure rc without running it (the writer has
+     * no connection, or the group's transaction could not begin: the database is
+     * locked or unavailable). */
     void (*refuse)(void *arg, enum err rc);
     void *arg;
     struct writer_job *next;
@@ -27,8 +29,9 @@ struct writer_job {
 
 struct writer;
 
-/* Starts the writer thread. Groups hold at most max_batch requests (1: every
- * write commits on its own). */
+/* Starts the writer thread, which takes its own connection of service and runs
+ * every write on it. Groups hold at most max_batch requests (1: every write
+ * commits on its own). */
 enum err writer_start(struct api_service *service, size_t max_batch, struct writer **out);
 
 /* Queues job; false once the writer is stopping (then the caller runs it itself). */

@@ -177,10 +177,15 @@ static bool make_dir(const char *base)
 
 void fuzz_request_init(struct api_request *req, const char *method, const char *path)
 {
+    enum err rc;
+
     memset(req, 0, sizeof *req);
     req->method = method;
     req->path = path;
     req->request_id = "fuzz";
+    /* The calling thread's connection, as the server hands a request its own. */
+    rc = api_service_connection(service, &req->db);
+    FUZZ_CHECK(rc == ERR_OK, "api_service_connection: %s", err_name(rc));
 }
 
 static void seed(void)

@@ -49,7 +49,8 @@ _Noreturn void fuzz_fail(const char *file, int line, const char *fmt, ...)
 void fuzz_setup(void);
 struct api_service *fuzz_service(void);
 
-/* Fills req with the fixed parts (request id, path) every request carries. */
+/* Fills req with the fixed parts (request id, path) every request carries, and the
+ * service's connection for the calling thread. Call after fuzz_setup. */
 void fuzz_request_init(struct api_request *req, const char *method, const char *path);
 
 /* The server's decode of a write body (server/http.c finish_request): empty,

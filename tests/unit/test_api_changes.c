@@ -18,14 +18,27 @@
 
 static char dir[64];
 static struct api_service *service;
-static struct api_change seen[16];
-static size_t n_seen;
+/* The connection and group the writer hands a job's run; NULL outside a run. */
+static struct db *run_db;
+static struct api_group *run_group;
+static struct api_write_state *run_write_state;
+static uint64_t n_seen_before; /* changes told before the count of n_seen starts */
 
-static void observe(void *ctx, const struct api_change *change)
+/* Changes told (in the totals) since setup or the last forget_seen. */
+static uint64_t n_seen(void)
 {
-    (void)ctx;
-    if (n_seen < 16)
-        seen[n_seen++] = *change;
+    struct api_change_totals totals;
+    uint64_t n = 0;
+
+    api_changes_totals(service, &totals);
+    for (int i = 0; i < API_CHANGE_KIND_COUNT; i++)
+        n += totals.events[i];
+    return n - n_seen_before;
+}
+
+static void forget_seen(void)
+{
+    n_seen_before += n_seen();
 }
 
 static void setup(void)
@@ -39,8 +52,7 @@ static void setup(void)
     snprintf(path, sizeof path, "%s/api.db", dir);
     config.db_path = path;
     ck_assert_msg(api_service_create(&config, &service, why, sizeof why) == ERR_OK, "%s", why);
-    n_seen = 0;
-    api_changes_subscribe(service, observe, NULL);
+    n_seen_before = 0;
 }
 
 static void teardown(void)
@@ -65,6 +77,12 @@ static int call(api_handler_fn handler, const char *method, const char *path, co
     int status;
 
     memset(&req, 0, sizeof req);
+    if (run_db != NULL)
+        req.db = run_db;
+    else
+        ck_assert_int_eq(api_service_connection(service, &req.db), ERR_OK);
+    req.group = run_group;
+    req.write_state = run_write_state;
     req.method = method;
     req.path = path;
     req.request_id = "unit";
@@ -108,17 +126,11 @@ START_TEST(each_write_path_reports_its_change_after_commit)
                           "\"a/ft\", \"count\": 3}]}",
                           NULL, NULL, "b1", AUTH),
                      200);
-    ck_assert_uint_eq(n_seen, 7);
-    ck_assert_int_eq(seen[0].kind, API_CHANGE_MODEL_ADDED);
-    ck_assert_str_eq(seen[0].model.name, "base");
-    ck_assert_int_eq(seen[2].kind, API_CHANGE_ACTIVITY_ADDED); /* the card's emissions */
-    ck_assert_str_eq(seen[2].model.name, "ft");
-    ck_assert_int_eq(seen[3].kind, API_CHANGE_INFERENCES);
-    ck_assert_int_eq(seen[3].delta, 40);
-    ck_assert_int_eq(seen[5].delta, 2);
-    ck_assert_int_eq(seen[6].delta, 3);
+    ck_assert_uint_eq(n_seen(), 7);
     api_changes_totals(service, &totals);
     ck_assert_uint_eq(totals.events[API_CHANGE_MODEL_ADDED], 2);
+    /* the card's emissions and the posted activity */
+    ck_assert_uint_eq(totals.events[API_CHANGE_ACTIVITY_ADDED], 2);
     ck_assert_uint_eq(totals.events[API_CHANGE_INFERENCES], 3);
     ck_assert_uint_eq(totals.inferences, 45);
 }
@@ -134,7 +146,7 @@ START_TEST(refused_and_replayed_writes_report_nothing)
     ck_assert_int_eq(call(api_inferences_post, "POST", "/v1/models/a/m/inferences",
                           "{\"count\": 7}", "a", "m", "same", AUTH),
                      200);
-    n_seen = 0;
+    forget_seen();
     /* replay, unauthenticated, invalid, conflicting key, unknown model */
     ck_assert_int_eq(call(api_inferences_post, "POST", "/v1/models/a/m/inferences",
                           "{\"count\": 7}", "a", "m", "same", AUTH),
@@ -150,7 +162,7 @@ START_TEST(refused_and_replayed_writes_report_nothing)
                      422);
     ck_assert_int_eq(
         call(api_models_delete, "DELETE", "/v1/models/a/none", NULL, "a", "none", NULL, AUTH), 404);
-    ck_assert_uint_eq(n_seen, 0);
+    ck_assert_uint_eq(n_seen(), 0);
     api_changes_totals(service, &totals);
     ck_assert_uint_eq(totals.inferences, 7);
     ck_assert_uint_eq(totals.events[API_CHANGE_MODEL_DELETED], 0);
@@ -175,23 +187,28 @@ static int post_model(const char *id)
 
 START_TEST(a_group_keeps_accepted_writes_undoes_a_refused_one_and_reports_after_commit)
 {
+    struct api_change_totals totals;
     struct db_write_batches before, after;
+    struct db *db = NULL;
 
     db_write_batches(&before);
-    ck_assert_int_eq(api_group_begin(service), ERR_OK);
+    ck_assert_int_eq(api_service_connection(service, &db), ERR_OK);
+    ck_assert_int_eq(api_group_begin(service, db, &run_group), ERR_OK);
     ck_assert_int_eq(post_model("g/one"), 201);
     ck_assert_int_eq(post_model("g/one"), 409); /* refused: its savepoint alone is undone */
     ck_assert_int_eq(call(api_inferences_post, "POST", "/v1/models/g/one/inferences",
                           "{\"count\": 5}", "g", "one", "k", AUTH),
                      200);
     ck_assert_int_eq(post_model("g/bad id"), 422);
-    ck_assert(api_group_is_intact(service));
-    ck_assert_uint_eq(n_seen, 0); /* held until the commit */
-    ck_assert_int_eq(api_group_commit(service, 2), ERR_OK);
-    ck_assert_uint_eq(n_seen, 2);
-    ck_assert_int_eq(seen[0].kind, API_CHANGE_MODEL_ADDED);
-    ck_assert_int_eq(seen[1].kind, API_CHANGE_INFERENCES);
-    ck_assert_int_eq(seen[1].delta, 5);
+    ck_assert(api_group_is_intact(run_group));
+    ck_assert_uint_eq(n_seen(), 0); /* held until the commit */
+    ck_assert_int_eq(api_group_commit(run_group, 2), ERR_OK);
+    run_group = NULL;
+    ck_assert_uint_eq(n_seen(), 2);
+    api_changes_totals(service, &totals);
+    ck_assert_uint_eq(totals.events[API_CHANGE_MODEL_ADDED], 1);
+    ck_assert_uint_eq(totals.events[API_CHANGE_INFERENCES], 1);
+    ck_assert_uint_eq(totals.inferences, 5);
     ck_assert_int_eq(get_model("g", "one"), 200);
     db_write_batches(&after);
     ck_assert_uint_eq(after.count - before.count, 1);
@@ -201,14 +218,18 @@ END_TEST
 
 START_TEST(a_rolled_back_group_leaves_nothing_and_reports_nothing)
 {
-    ck_assert_int_eq(api_group_begin(service), ERR_OK);
+    struct db *db = NULL;
+
+    ck_assert_int_eq(api_service_connection(service, &db), ERR_OK);
+    ck_assert_int_eq(api_group_begin(service, db, &run_group), ERR_OK);
     ck_assert_int_eq(post_model("g/two"), 201);
-    api_group_rollback(service);
-    ck_assert_uint_eq(n_seen, 0);
+    api_group_rollback(run_group);
+    run_group = NULL;
+    ck_assert_uint_eq(n_seen(), 0);
     ck_assert_int_eq(get_model("g", "two"), 404);
     /* the connection is back to one transaction per write */
     ck_assert_int_eq(post_model("g/two"), 201);
-    ck_assert_uint_eq(n_seen, 1);
+    ck_assert_uint_eq(n_seen(), 1);
     ck_assert_int_eq(get_model("g", "two"), 200);
 }
 END_TEST
@@ -219,6 +240,7 @@ struct job {
     struct writer_job job;
     const char *id; /* NULL: the gate */
     int fail_runs;  /* runs that answer 500 after writing (a storage failure) */
+    struct api_write_state write_state;
     int runs;
     int status;
     int done_order;
@@ -227,7 +249,7 @@ struct job {
 static sem_t gate, gate_running, all_done;
 static int n_done;
 
-static int run_job(void *arg)
+static int run_job(void *arg, struct db *db, struct api_group *group)
 {
     struct job *j = arg;
 
@@ -237,7 +259,13 @@ static int run_job(void *arg)
         sem_wait(&gate);
         return j->status = 200;
     }
+    run_db = db;
+    run_group = group;
+    run_write_state = &j->write_state;
     j->status = post_model(j->id);
+    run_db = NULL;
+    run_group = NULL;
+    run_write_state = NULL;
     if (j->runs <= j->fail_runs)
         j->status = 500;
     return j->status;
@@ -305,7 +333,7 @@ START_TEST(the_writer_commits_writes_that_arrive_together_as_one_group)
         ck_assert_int_eq(jobs[i].runs, 1);
         ck_assert_int_eq(jobs[i].done_order, (int)i + 2); /* in order, after the gate */
     }
-    ck_assert_uint_eq(n_seen, 4);
+    ck_assert_uint_eq(n_seen(), 4);
 }
 END_TEST
 
@@ -328,7 +356,39 @@ START_TEST(the_writer_runs_a_failed_group_again_request_by_request)
     ck_assert_uint_eq(after.writes - before.writes, 3);
     ck_assert_int_eq(get_model("f", "a"), 200);
     ck_assert_int_eq(get_model("f", "c"), 200);
-    ck_assert_uint_eq(n_seen, 3); /* the failed group's changes were never told */
+    ck_assert_uint_eq(n_seen(), 3); /* the failed group's changes were never told */
+}
+END_TEST
+
+/* Opens the service again on the same database with a write rate budget. */
+static void reopen_with_rate(double per_second, double burst)
+{
+    struct api_config config = {
+        .busy_timeout_ms = 1000, .write_rate_per_s = per_second, .write_burst = burst};
+    char path[128], why[512] = "";
+
+    api_service_destroy(service);
+    snprintf(path, sizeof path, "%s/api.db", dir);
+    config.db_path = path;
+    ck_assert_msg(api_service_create(&config, &service, why, sizeof why) == ERR_OK, "%s", why);
+    n_seen_before = 0;
+}
+
+START_TEST(a_group_run_again_takes_each_write_from_the_rate_budget_once)
+{
+    struct job jobs[2] = {{.id = "r/a"}, {.id = "r/b", .fail_runs = 1}};
+
+    /* Three writes at once, then one every 1000 s: none comes back during the test. */
+    reopen_with_rate(0.001, 3);
+    run_through_writer(jobs, 2);
+    /* The group ran a and b, b failed, and both ran again alone: two writes, and
+     * two taken from the budget, not four. */
+    ck_assert_int_eq(jobs[0].runs, 2);
+    ck_assert_int_eq(jobs[1].runs, 2);
+    ck_assert_int_eq(jobs[0].status, 201);
+    ck_assert_int_eq(jobs[1].status, 201);
+    ck_assert_int_eq(post_model("r/c"), 201); /* the budget's third write */
+    ck_assert_int_eq(post_model("r/d"), 429); /* and it is spent */
 }
 END_TEST
 
@@ -352,7 +412,7 @@ START_TEST(a_group_that_cannot_begin_is_refused_503_after_one_busy_wait)
         ck_assert_int_eq(jobs[i].status, 503);
         ck_assert_int_eq(jobs[i].runs, 0); /* answered without running */
     }
-    ck_assert_uint_eq(n_seen, 0);
+    ck_assert_uint_eq(n_seen(), 0);
     ck_assert_int_eq(post_model("l/a"), 201); /* the lock is gone: writes go on */
 }
 END_TEST
@@ -373,6 +433,7 @@ int main(void)
     tcase_add_test(tc, the_writer_commits_writes_that_arrive_together_as_one_group);
     tcase_add_test(tc, the_writer_runs_a_failed_group_again_request_by_request);
     tcase_add_test(tc, a_group_that_cannot_begin_is_refused_503_after_one_busy_wait);
+    tcase_add_test(tc, a_group_run_again_takes_each_write_from_the_rate_budget_once);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

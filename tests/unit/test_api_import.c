@@ -129,6 +129,7 @@ static int call(struct api_service *s, api_handler_fn handler, const char *metho
     int status;
 
     memset(&req, 0, sizeof req);
+    ck_assert_int_eq(api_service_connection(s, &req.db), ERR_OK);
     req.method = method;
     req.path = "/unit";
     req.request_id = "unit";

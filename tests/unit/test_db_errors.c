@@ -155,10 +155,10 @@ START_TEST(an_unknown_model_is_not_found_on_every_path)
     struct core_model m = model("ft/new", "ghost/x"), got;
     struct db_model_filter filter = {.parent = &ghost, .limit = 10};
     struct db_inference_report items[] = {report("ghost/x", 1)};
-    struct db_lineage_row *rows = NULL;
+    struct core_lineage lineage;
+    struct core_inference_profile profile = {.unit = "request"};
     struct db_bulk *bulk = NULL;
     struct db_token token;
-    char *profile = NULL;
     size_t n = 0, bad = 99;
     bool more = false;
     int64_t key = 0, unknown_key = 1000000;
@@ -167,8 +167,10 @@ START_TEST(an_unknown_model_is_not_found_on_every_path)
     ck_assert_int_eq(db_model_find(db, &ghost, &key, &stored), ERR_NOT_FOUND);
     ck_assert_int_eq(db_model_get(db, &ghost, &got), ERR_NOT_FOUND);
     ck_assert_int_eq(db_model_list(db, &filter, &got, &n, &more), ERR_NOT_FOUND);
-    ck_assert_int_eq(db_lineage_load_id(db, &ghost, &rows, &n, &profile), ERR_NOT_FOUND);
-    ck_assert_int_eq(db_lineage_load(db, unknown_key, &rows, &n, &profile), ERR_NOT_FOUND);
+    ck_assert_int_eq(db_lineage_load_id(db, &ghost, &lineage), ERR_NOT_FOUND);
+    core_lineage_cleanup(&lineage);
+    ck_assert_int_eq(db_lineage_load(db, unknown_key, &lineage), ERR_NOT_FOUND);
+    core_lineage_cleanup(&lineage);
     ck_assert_int_eq(db_write_begin(db), ERR_OK);
     ck_assert_int_eq(db_model_insert(db, &m, &bad), ERR_NOT_FOUND);
     ck_assert_uint_eq(bad, 0);
@@ -182,7 +184,7 @@ START_TEST(an_unknown_model_is_not_found_on_every_path)
     m = model("ghost/x", NULL);
     m.key = unknown_key;
     ck_assert_int_eq(db_model_update_metadata(db, &m), ERR_NOT_FOUND);
-    ck_assert_int_eq(db_profile_set(db, unknown_key, "{}"), ERR_NOT_FOUND);
+    ck_assert_int_eq(db_profile_set(db, unknown_key, &profile), ERR_NOT_FOUND);
     ck_assert_int_eq(db_activity_delete(db, unknown_key, 1), ERR_NOT_FOUND);
     ck_assert_int_eq(db_token_revoke(db, unknown_key, &token), ERR_NOT_FOUND);
     ck_assert_int_eq(db_bulk_create(db, &bulk), ERR_OK);

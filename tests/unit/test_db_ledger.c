@@ -78,21 +78,18 @@ static enum err counter_put(int64_t key, const char *reporter, int64_t total, bo
  * them. */
 static void counts_of(int64_t key, int64_t *inferences, int64_t *descendant_inferences)
 {
-    struct db_lineage_row *rows = NULL;
-    char *profile = NULL;
-    size_t n = 0;
+    struct core_lineage lineage;
     bool found = false;
 
-    ck_assert_int_eq(db_lineage_load(db, key, &rows, &n, &profile), ERR_OK);
-    for (size_t i = 0; i < n; i++)
-        if (rows[i].is_self) {
-            *inferences = rows[i].inferences;
-            *descendant_inferences = rows[i].descendant_inferences;
+    ck_assert_int_eq(db_lineage_load(db, key, &lineage), ERR_OK);
+    for (size_t i = 0; i < lineage.n_members; i++)
+        if (lineage.members[i].is_self) {
+            *inferences = lineage.members[i].inferences;
+            *descendant_inferences = lineage.members[i].descendant_inferences;
             found = true;
         }
-    free(rows);
-    free(profile);
-    ck_assert_msg(found, "no row of the model itself among %zu", n);
+    ck_assert_msg(found, "no row of the model itself among %zu", lineage.n_members);
+    core_lineage_cleanup(&lineage);
 }
 
 static int64_t inferences_of(int64_t key)
@@ -210,7 +207,7 @@ START_TEST(counter_counts_in_every_ancestor_family)
 }
 END_TEST
 
-START_TEST(counter_that_would_pass_int64_max_is_invalid_input_and_changes_nothing)
+START_TEST(counter_that_would_pass_int64_max_is_an_overflow_and_changes_nothing)
 {
     int64_t base = add("cnt/base", NULL, CORE_RELATION_FINETUNE);
     int64_t ft = add("cnt/ft", (const char *const[]){"cnt/base", NULL}, CORE_RELATION_FINETUNE);
@@ -223,8 +220,8 @@ START_TEST(counter_that_would_pass_int64_max_is_invalid_input_and_changes_nothin
     counts_of(base, &own, &below);
     ck_assert_int_eq(below, INT64_MAX);
     /* The base's family sum would pass INT64_MAX: refused, on either member. */
-    ck_assert_int_eq(counter_put(ft, "b", 2, false, &previous, &delta), ERR_INVALID_INPUT);
-    ck_assert_int_eq(counter_put(base, "c", 1, false, &previous, &delta), ERR_INVALID_INPUT);
+    ck_assert_int_eq(counter_put(ft, "b", 2, false, &previous, &delta), ERR_COUNT_OVERFLOW);
+    ck_assert_int_eq(counter_put(base, "c", 1, false, &previous, &delta), ERR_COUNT_OVERFLOW);
     counts_of(base, &own, &below);
     ck_assert_int_eq(own, INT64_MAX - 1);
     ck_assert_int_eq(below, INT64_MAX);
@@ -538,8 +535,7 @@ static Suite *ledger_suite(void)
                    counter_going_backwards_without_reset_is_a_conflict_and_counts_nothing);
     tcase_add_test(counters, counter_reset_counts_the_new_total_from_zero);
     tcase_add_test(counters, counter_counts_in_every_ancestor_family);
-    tcase_add_test(counters,
-                   counter_that_would_pass_int64_max_is_invalid_input_and_changes_nothing);
+    tcase_add_test(counters, counter_that_would_pass_int64_max_is_an_overflow_and_changes_nothing);
     tcase_add_test(counters, counter_errors_of_storage_are_translated);
 
     tcase_add_test(idempotency, idempotency_record_is_read_back_as_it_was_put);

@@ -1,0 +1,44 @@
+/* Group commit: many writes in one transaction on one connection, committed (and
+ * synced) once; what they changed is told only when the commit stands. */
+#include "internal.h"
+
+#include <stdlib.h>
+
+enum err api_group_begin(struct api_service *s, struct db *db, struct api_group **out)
+{
+    struct api_group *group = calloc(1, sizeof *group);
+    enum err rc;
+
+    if (group == NULL)
+        return ERR_NO_MEMORY;
+    rc = db_group_begin(db);
+    if (rc != ERR_OK) {
+        free(group);
+        return rc;
+    }
+    group->service = s;
+    group->db = db;
+    *out = group;
+    return ERR_OK;
+}
+
+bool api_group_is_intact(const struct api_group *group)
+{
+    return db_group_is_intact(group->db);
+}
+
+enum err api_group_commit(struct api_group *group, size_t n_writes)
+{
+    enum err rc = db_group_commit(group->db, n_writes);
+
+    if (rc == ERR_OK)
+        api_changes_publish(group->service, &group->held);
+    free(group);
+    return rc;
+}
+
+void api_group_rollback(struct api_group *group)
+{
+    db_group_rollback(group->db);
+    free(group);
+}

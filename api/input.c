@@ -1,0 +1,122 @@
+/* Checking request bodies: field problems and failure details, the members an
+ * object may hold, and the strings and counts read from it. */
+#include "input.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+enum err api_field_error(struct api_problem *problem, const char *pointer, const char *fmt, ...)
+{
+    struct api_field_problem *fp;
+    va_list ap;
+
+    if (problem->n_errors < API_MAX_ERRORS) {
+        fp = &problem->errors[problem->n_errors++];
+        snprintf(fp->pointer, sizeof fp->pointer, "%s", pointer);
+        va_start(ap, fmt);
+        vsnprintf(fp->message, sizeof fp->message, fmt, ap);
+        va_end(ap);
+        if (problem->detail[0] == '\0') {
+            /* Built aside: pointer may point into *problem itself. */
+            char detail[sizeof problem->detail];
+            snprintf(detail, sizeof detail, "%s: %s", fp->pointer[0] ? fp->pointer : "body",
+                     fp->message);
+            memcpy(problem->detail, detail, sizeof detail);
+        }
+    }
+    return ERR_INVALID_INPUT;
+}
+
+enum err api_fail(struct api_problem *problem, enum err rc, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(problem->detail, sizeof problem->detail, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+bool api_name_in_list(const char *name, const char *const *list)
+{
+    for (; list && *list; list++)
+        if (strcmp(name, *list) == 0)
+            return true;
+    return false;
+}
+
+enum err api_check_members(const json_t *object, const char *prefix, const char *const *allowed,
+                           const char *const *read_only, struct api_problem *problem)
+{
+    const char *key;
+    json_t *value;
+    enum err rc = ERR_OK;
+    char pointer[128];
+
+    /* jansson's iteration API takes a non-const object; it does not modify it. */
+    json_object_foreach((json_t *)(uintptr_t)object, key, value)
+    {
+        (void)value;
+        if (api_name_in_list(key, allowed))
+            continue;
+        snprintf(pointer, sizeof pointer, "%s/%s", prefix, key);
+        if (api_name_in_list(key, read_only))
+            rc = api_field_error(problem, pointer, "'%s' is read-only and cannot be set", key);
+        else
+            rc = api_field_error(problem, pointer, "unknown field '%s'", key);
+    }
+    return rc;
+}
+
+/* Valid UTF-8 (jansson guarantees it) without control characters. */
+static bool is_plain_text(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return false;
+    return true;
+}
+
+enum err api_get_string(const json_t *object, const char *key, const char *pointer, char *buf,
+                        size_t buf_len, bool *present, struct api_problem *problem)
+{
+    const json_t *value = json_object_get(object, key);
+    size_t len;
+
+    buf[0] = '\0';
+    if (present)
+        *present = value != NULL;
+    if (value == NULL || json_is_null(value))
+        return ERR_OK;
+    if (!json_is_string(value))
+        return api_field_error(problem, pointer, "must be a string");
+    len = json_string_length(value);
+    if (len >= buf_len)
+        return api_field_error(problem, pointer, "must be at most %zu bytes", buf_len - 1);
+    if (memchr(json_string_value(value), '\0', len) != NULL ||
+        !is_plain_text(json_string_value(value)))
+        return api_field_error(problem, pointer, "must not contain control characters");
+    memcpy(buf, json_string_value(value), len + 1);
+    return ERR_OK;
+}
+
+enum err api_get_count(const json_t *object, const char *key, const char *pointer, int64_t max,
+                       int64_t *out, bool *present, struct api_problem *problem)
+{
+    const json_t *value = json_object_get(object, key);
+
+    if (present)
+        *present = value != NULL && !json_is_null(value);
+    if (value == NULL || json_is_null(value))
+        return ERR_OK;
+    if (!json_is_integer(value))
+        return api_field_error(problem, pointer, "must be a whole number");
+    if (json_integer_value(value) < 0)
+        return api_field_error(problem, pointer, "must not be negative");
+    if (json_integer_value(value) > max)
+        return api_field_error(problem, pointer, "must be at most %lld", (long long)max);
+    *out = json_integer_value(value);
+    return ERR_OK;
+}

@@ -1,0 +1,32 @@
+/* Building answers: JSON bodies, and the ETags of versions and of JSON texts
+ * (api/reply.c). Internal to api/. */
+#ifndef API_REPLY_H
+#define API_REPLY_H
+
+#include "api.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Sets reply->json to a new reference and the status; returns ERR_OK, or
+ * ERR_NO_MEMORY when body is NULL. */
+enum err api_reply_json(struct api_reply *reply, int status, json_t *body);
+
+/* The flags the server serialises JSON answers with (server/http.c). */
+#define API_DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))
+
+/* Answers a JSON text (malloc'd, stolen) of len bytes, written as the server
+ * writes JSON (API_DUMP_FLAGS, then a newline), with a weak ETag hashed from it:
+ * 304 when If-None-Match names it, else 200 with the text as it is. ?pretty reads
+ * it back for the server to indent; the tag stays the compact text's. */
+enum err api_reply_text_etag(const struct api_request *req, struct api_reply *reply, char *text,
+                             size_t len);
+
+/* Formats an ETag for a version number: "\"v<version>\"". */
+void api_etag(int64_t version, char *buf, size_t buf_len);
+
+/* Whether an If-None-Match / If-Match header value matches etag (handles lists and *). */
+bool api_etag_matches(const char *header, const char *etag);
+
+#endif
