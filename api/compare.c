@@ -119,9 +119,11 @@ enum err api_compare_post(struct api_service *s, const struct api_request *req,
     enum core_policy policy = CORE_POLICY_USAGE;
     const json_t *policy_json = json_object_get(req->body, "policy");
     const json_t *volume = json_object_get(req->body, "volume");
-    struct db *db = NULL;
+    struct db *db = req->db;
     json_t *body;
     enum err rc;
+
+    (void)s; /* the request carries the connection */
 
     if (!json_is_object(req->body))
         return api_field_error(&reply->problem, "", "the body must be a JSON object");
@@ -135,7 +137,6 @@ enum err api_compare_post(struct api_service *s, const struct api_request *req,
                    !(json_number_value(volume) <= 1e18)))
         return api_field_error(&reply->problem, "/volume",
                                "must be a number of inferences from 0 to 1e18");
-    rc = api_db(s, &db, &reply->problem);
     if (rc == ERR_OK)
         rc = db_read_begin(db);
     if (rc != ERR_OK)

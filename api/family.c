@@ -22,7 +22,7 @@ static double range_value(const json_t *range)
 static enum err family_csv(const struct text *t, struct api_reply *reply)
 {
     struct api_csv csv = {0};
-    json_t *page = t->failed ? NULL : json_loadb(t->data, t->len, 0, NULL);
+    json_t *page = t->buf.failed ? NULL : json_loadb(t->buf.data, t->buf.len, 0, NULL);
     const json_t *items = json_object_get(page, "items");
     size_t i;
     json_t *item;
@@ -52,8 +52,8 @@ static enum err family_csv(const struct text *t, struct api_reply *reply)
             api_csv_raw(&parents, relation, strlen(relation));
         }
         api_csv_field(&csv, json_string_value(json_object_get(item, "id")));
-        api_csv_field(&csv, parents.failed ? NULL : parents.data);
-        csv.failed = csv.failed || parents.failed;
+        api_csv_field(&csv, parents.buf.failed ? NULL : parents.buf.data);
+        csv.buf.failed = csv.buf.failed || parents.buf.failed;
         api_csv_cleanup(&parents);
         api_csv_integer(&csv, (int64_t)json_integer_value(json_object_get(item, "depth")));
         api_csv_integer(&csv, (int64_t)json_integer_value(json_object_get(fp, "inferences")));
@@ -102,13 +102,15 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
 {
     static const char *const allowed[] = {"policy", "limit", "cursor", NULL};
     struct core_model *root = NULL, *member = NULL;
-    struct db *db = NULL;
+    struct db *db = req->db;
     int64_t *keys = NULL, limit = 0, cursor = 0, size = 0;
     enum core_policy policy;
     size_t n = 0;
     bool has_more = false;
     struct text t = {0};
     enum err rc;
+
+    (void)s; /* the request carries the connection */
 
     rc = api_check_query(req, allowed, &reply->problem);
     if (rc == ERR_OK)
@@ -118,8 +120,6 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
                            &reply->problem);
     if (rc == ERR_OK)
         rc = api_query_int(req, "cursor", 0, INT64_MAX, 0, &cursor, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_db(s, &db, &reply->problem);
     if (rc != ERR_OK)
         return rc;
     root = malloc(sizeof *root);
@@ -201,7 +201,7 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
     else
         rc = text_reply(&t, req, reply);
 out:
-    free(t.data);
+    free(t.buf.data);
     free(keys);
     free(root);
     free(member);

@@ -173,15 +173,15 @@ enum err api_footprint_get(struct api_service *s, const struct api_request *req,
     static const char *const allowed[] = {"policy", NULL};
     struct core_model_id id;
     struct api_footprint footprint;
-    struct db *db = NULL;
+    struct db *db = req->db;
     enum core_policy policy;
     enum err rc;
+
+    (void)s; /* the request carries the connection */
 
     rc = api_check_query(req, allowed, &reply->problem);
     if (rc == ERR_OK)
         rc = api_policy_from_query(req, &policy, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_db(s, &db, &reply->problem);
     if (rc == ERR_OK)
         rc = api_path_id(req, &id, &reply->problem);
     if (rc != ERR_OK)
@@ -204,15 +204,15 @@ enum err api_ancestors_get(struct api_service *s, const struct api_request *req,
 {
     struct core_model *m = NULL;
     struct core_lineage lineage;
-    struct db *db = NULL;
+    struct db *db = req->db;
     char id[CORE_MODEL_ID_MAX + 1];
     json_t *list;
     enum err rc;
 
+    (void)s; /* the request carries the connection */
+
     core_lineage_init(&lineage);
     rc = api_check_query(req, NULL, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_db(s, &db, &reply->problem);
     if (rc != ERR_OK)
         return rc;
     m = malloc(sizeof *m);

@@ -78,12 +78,6 @@ enum err api_idempotency_store(struct db *db, const struct api_idempotency *idem
 
 /* ---- the service (api/service.c) ---- */
 
-/* The calling thread's database connection, as api_service_connection, with the
- * problem detail "the database is not available" on failure. Kept only for
- * api/footprints.c and api/profile.c, which take their connection this way until
- * they read api_request.db like every other handler; nothing else calls it. */
-enum err api_db(struct api_service *service, struct db **out, struct api_problem *problem);
-
 /* ---- shared parsers and renderers ---- */
 
 /* A range as {"value", "low", "high"}. New reference. */
@@ -204,18 +198,9 @@ void api_footprint_write(struct text *t, const struct api_footprint *footprint);
 /* ---- CSV answers (api/csv.c) ---- */
 
 /* A CSV text being built (RFC 4180, CRLF) in a core_buf. Start from {0}; on
- * allocation failure every call does nothing and api_csv_reply reports it. The
- * buffer's members are also reachable by their own names (csv.data, csv.failed),
- * as api/footprints.c reads them. */
+ * allocation failure every call does nothing and api_csv_reply reports it. */
 struct api_csv {
-    union {
-        struct core_buf buf;
-        struct {
-            char *data;
-            size_t len, cap;
-            bool failed;
-        };
-    };
+    struct core_buf buf;
     bool is_row_open; /* a field was written since the last line end */
 };
 

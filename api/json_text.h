@@ -11,19 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A text being written, members in the order they are written: a core_buf. Start
- * from {0}; on allocation failure (or a value JSON cannot hold) every call does
- * nothing and failed is set. The buffer's members are also reachable by their own
- * names (t->data, t->len, t->failed), as api/footprints.c reads them. */
+/* A text being written, members in the order they are written. Start from {0}; on
+ * allocation failure (or a value JSON cannot hold) every call does nothing and
+ * buf.failed is set. */
 struct text {
-    union {
-        struct core_buf buf;
-        struct {
-            char *data;
-            size_t len, cap;
-            bool failed;
-        };
-    };
+    struct core_buf buf;
 };
 
 /* Appends n bytes as they are. */

@@ -498,8 +498,8 @@ static enum err models_csv(const struct core_model *items, size_t n, struct api_
         api_csv_field(&csv, core_model_id_format(&m->id, id, sizeof id));
         api_csv_field(&csv, m->id.ns);
         api_csv_field(&csv, m->id.name);
-        api_csv_field(&csv, parents.failed ? NULL : parents.data);
-        csv.failed = csv.failed || parents.failed;
+        api_csv_field(&csv, parents.buf.failed ? NULL : parents.buf.data);
+        csv.buf.failed = csv.buf.failed || parents.buf.failed;
         api_csv_cleanup(&parents);
         api_csv_integer(&csv, m->depth);
         api_csv_integer(&csv, m->n_children);

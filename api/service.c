@@ -116,12 +116,3 @@ enum err api_service_connection(struct api_service *service, struct db **out)
 {
     return db_pool_acquire(service->pool, out);
 }
-
-enum err api_db(struct api_service *service, struct db **out, struct api_problem *problem)
-{
-    enum err rc = api_service_connection(service, out);
-
-    if (rc != ERR_OK)
-        snprintf(problem->detail, sizeof problem->detail, "the database is not available");
-    return rc;
-}

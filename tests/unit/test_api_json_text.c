@@ -46,7 +46,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    free(t.data);
+    free(t.buf.data);
     json_decref(real);
     json_decref(integer);
 }
@@ -66,14 +66,14 @@ static double unit(void)
     return (double)(next() >> 11) * 0x1p-53;
 }
 
-/* Fails unless the text (t.len bytes, or failed) is jansson's n bytes. */
+/* Fails unless the text (t.buf.len bytes, or failed) is jansson's n bytes. */
 static void expect_text(const char *want, size_t n, const char *writer, double v)
 {
-    if (t.failed)
+    if (t.buf.failed)
         ck_abort_msg("%a (%.17g): jansson writes %.*s, %s failed", v, v, (int)n, want, writer);
-    if (t.len != n || memcmp(t.data, want, n) != 0)
+    if (t.buf.len != n || memcmp(t.buf.data, want, n) != 0)
         ck_abort_msg("%a (%.17g): jansson writes %.*s, %s %.*s", v, v, (int)n, want, writer,
-                     (int)t.len, t.data);
+                     (int)t.buf.len, t.buf.data);
 }
 
 /* text_real of v, and text_real_digits when it takes v, against jansson. Plain
@@ -89,17 +89,17 @@ static void expect_real(double v)
     n = json_dumpb(real, want, sizeof want, API_DUMP_FLAGS | JSON_ENCODE_ANY);
     if (n == 0 || n > sizeof want)
         ck_abort_msg("%a: jansson writes nothing or more than %zu bytes", v, sizeof want);
-    t.len = 0;
+    t.buf.len = 0;
     text_real(&t, v);
     expect_text(want, n, "text_real", v);
     n_reals++;
     if (fabs(v) >= 1e-13 && fabs(v) < 1e15) {
         n_digits_range++;
-        t.len = 0;
+        t.buf.len = 0;
         if (text_real_digits(&t, v)) {
             n_digits++;
             expect_text(want, n, "text_real_digits", v);
-        } else if (t.len != 0) {
+        } else if (t.buf.len != 0) {
             ck_abort_msg("%a: text_real_digits wrote and returned false", v);
         }
     }
@@ -252,20 +252,20 @@ START_TEST(reals_jansson_cannot_hold_fail_the_text)
         memset(&t, 0, sizeof t);
         TEXT_LIT(&t, "{\"kg\":");
         ck_assert(!text_real_digits(&t, values[i]));
-        len = t.len;
+        len = t.buf.len;
         text_real(&t, values[i]);
-        ck_assert(t.failed);
+        ck_assert(t.buf.failed);
         TEXT_LIT(&t, "1}");
         text_int(&t, 1);
-        ck_assert_uint_eq(t.len, len); /* nothing after the failure */
+        ck_assert_uint_eq(t.buf.len, len); /* nothing after the failure */
         /* No half-written JSON reaches the client: the answer is an error. */
         memset(&req, 0, sizeof req);
         api_reply_init(&reply);
         ck_assert_int_eq(text_reply(&t, &req, &reply), ERR_NO_MEMORY);
         ck_assert_ptr_null(reply.raw);
         ck_assert_ptr_null(reply.json);
-        ck_assert_ptr_null(t.data);
-        ck_assert(!t.failed);
+        ck_assert_ptr_null(t.buf.data);
+        ck_assert(!t.buf.failed);
         api_reply_cleanup(&reply);
     }
 }
@@ -278,11 +278,11 @@ static void expect_int(int64_t v)
 
     json_integer_set(integer, (json_int_t)v);
     n = json_dumpb(integer, want, sizeof want, API_DUMP_FLAGS | JSON_ENCODE_ANY);
-    t.len = 0;
+    t.buf.len = 0;
     text_int(&t, v);
-    if (t.failed || t.len != n || memcmp(t.data, want, n) != 0)
-        ck_abort_msg("%" PRId64 ": jansson writes %.*s, text_int %.*s", v, (int)n, want, (int)t.len,
-                     t.data);
+    if (t.buf.failed || t.buf.len != n || memcmp(t.buf.data, want, n) != 0)
+        ck_abort_msg("%" PRId64 ": jansson writes %.*s, text_int %.*s", v, (int)n, want,
+                     (int)t.buf.len, t.buf.data);
 }
 
 START_TEST(integers_read_as_jansson_writes_them)
@@ -320,16 +320,17 @@ static void expect_string(const char *s)
     json_t *js = json_string(s);
     char *want = js ? json_dumps(js, API_DUMP_FLAGS | JSON_ENCODE_ANY) : NULL;
 
-    t.len = 0;
-    t.failed = false;
+    t.buf.len = 0;
+    t.buf.failed = false;
     text_string(&t, s);
     if (js == NULL) {
-        if (!t.failed || t.len != 0)
-            ck_abort_msg("jansson refuses \"%s\", text_string wrote %.*s", s, (int)t.len, t.data);
-    } else if (want == NULL || t.failed || t.len != strlen(want) ||
-               memcmp(t.data, want, t.len) != 0) {
-        ck_abort_msg("jansson writes %s, text_string %.*s", want ? want : "(nothing)", (int)t.len,
-                     t.data);
+        if (!t.buf.failed || t.buf.len != 0)
+            ck_abort_msg("jansson refuses \"%s\", text_string wrote %.*s", s, (int)t.buf.len,
+                         t.buf.data);
+    } else if (want == NULL || t.buf.failed || t.buf.len != strlen(want) ||
+               memcmp(t.buf.data, want, t.buf.len) != 0) {
+        ck_abort_msg("jansson writes %s, text_string %.*s", want ? want : "(nothing)",
+                     (int)t.buf.len, t.buf.data);
     }
     free(want);
     json_decref(js);
@@ -382,12 +383,12 @@ START_TEST(strings_read_as_jansson_writes_them)
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         expect_string(fixed[i]);
     for (size_t i = 0; i < sizeof escapes / sizeof escapes[0]; i++) {
-        t.len = 0;
-        t.failed = false;
+        t.buf.len = 0;
+        t.buf.failed = false;
         text_string(&t, escapes[i].in);
-        ck_assert(!t.failed);
-        ck_assert_uint_eq(t.len, strlen(escapes[i].out));
-        ck_assert_mem_eq(t.data, escapes[i].out, t.len);
+        ck_assert(!t.buf.failed);
+        ck_assert_uint_eq(t.buf.len, strlen(escapes[i].out));
+        ck_assert_mem_eq(t.buf.data, escapes[i].out, t.buf.len);
     }
     /* Every byte below 0x80 alone, every code point of the BMP, some beyond. */
     for (uint32_t c = 1; c <= 0x10FFFF; c += c < 0x10000 ? 1 : 0xFF) {
@@ -452,9 +453,9 @@ START_TEST(an_object_written_member_by_member_reads_as_jansson_dumps_it)
     text_key(&t, "sub", false);
     text_json(&t, json_pack("{s:b}", "ok", 1));
     TEXT_LIT(&t, "}");
-    ck_assert(!t.failed);
-    ck_assert_uint_eq(t.len, strlen(want));
-    ck_assert_mem_eq(t.data, want, t.len);
+    ck_assert(!t.buf.failed);
+    ck_assert_uint_eq(t.buf.len, strlen(want));
+    ck_assert_mem_eq(t.buf.data, want, t.buf.len);
     /* The reply is the text and a newline, as the server ends a JSON answer. */
     memset(&req, 0, sizeof req);
     api_reply_init(&reply);
@@ -463,7 +464,7 @@ START_TEST(an_object_written_member_by_member_reads_as_jansson_dumps_it)
     ck_assert_uint_eq(reply.raw_len, strlen(want) + 1);
     ck_assert_mem_eq(reply.raw, want, strlen(want));
     ck_assert_int_eq(reply.raw[strlen(want)], '\n');
-    ck_assert_ptr_null(t.data);
+    ck_assert_ptr_null(t.buf.data);
     api_reply_cleanup(&reply);
     free(want);
     json_decref(o);
