@@ -192,7 +192,9 @@ void text_real(struct text *t, double value)
         t->buf.failed = true;
         return;
     }
-    if (fpclassify(value) == FP_ZERO) {
+    /* Not fpclassify(): with -Os glibc makes it a sizeof dispatch whose float branch
+     * converts value (-Wfloat-conversion); value is finite here. */
+    if (!islessgreater(value, 0.0)) {
         if (signbit(value))
             TEXT_LIT(t, "-0.0");
         else

@@ -131,10 +131,11 @@ enum core_part_kind {
 /* One itemised part. name is static text: "system", "device", "cpu", "dram",
  * "memory", "compute", "measured" or "embodied"; input_pointer names the input it
  * came from ("/devices/0", "/embodied/1", "/power_w"). Embodied parts have zero
- * energy. */
+ * energy. input_pointer has room for any pointer the estimate formats (64 bytes, as
+ * a field error's), so copying one never cuts it short. */
 struct core_part {
     const char *name;
-    char input_pointer[32];
+    char input_pointer[64];
     enum core_part_kind kind;
     struct core_range energy_kwh;
     struct core_range co2e_kg;

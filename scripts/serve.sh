@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh run
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF >/dev/null
-cmake --build build/release -j"$(nproc)" >/dev/null
+# The release preset (CMakePresets.json): Release, as packagers build it; no test suites.
+cmake --preset release -DBUILD_TESTING=OFF >/dev/null
+cmake --build --preset release -j"$(nproc)" >/dev/null
 mkdir -p data
 export CARBONTREE_DB="${CARBONTREE_DB:-./data/carbontree.db}"
 build/release/carbontree migrate

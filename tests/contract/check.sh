@@ -6,9 +6,9 @@
 #
 # The log is written by the HTTP test harness when CARBONTREE_CONTRACT_LOG names a
 # file (see tests/http/harness.c), e.g.
-#   rm -f build/test/contract.jsonl
-#   CARBONTREE_CONTRACT_LOG=$PWD/build/test/contract.jsonl ctest --test-dir build -L http
-#   tests/contract/check.sh build/test/contract.jsonl
+#   rm -f build/ci/contract.jsonl
+#   CARBONTREE_CONTRACT_LOG=$PWD/build/ci/contract.jsonl ctest --preset ci -L http
+#   tests/contract/check.sh build/ci/contract.jsonl
 set -eu
 if [ $# -lt 1 ]; then
     echo "usage: $0 <contract.jsonl> [--coverage] [--allow-empty]" >&2

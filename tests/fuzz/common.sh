@@ -6,12 +6,13 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${FUZZ_BUILD_DIR:-$root/build/fuzz}"
 targets=(fuzz_json_body fuzz_handler)
 
-# -O2 -g without -DNDEBUG: the layers' assert()s are invariants worth fuzzing.
-# FUZZ_CMAKE_ARGS adds options (e.g. -DWARNINGS_AS_ERRORS=OFF).
+# -O2 -g without -DNDEBUG: the layers' assert()s are invariants worth fuzzing. Warnings
+# are errors, as in CI's other builds. FUZZ_CMAKE_ARGS adds options (e.g.
+# -DWARNINGS_AS_ERRORS=OFF).
 # shellcheck disable=SC2086
 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DENABLE_FUZZING=ON \
     -DSANITIZE='address;undefined' -DBUILD_TESTING=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_C_FLAGS_RELWITHDEBINFO='-O2 -g' ${FUZZ_CMAKE_ARGS:-} >/dev/null
+    -DCMAKE_C_FLAGS_RELWITHDEBINFO='-O2 -g' -DWARNINGS_AS_ERRORS=ON ${FUZZ_CMAKE_ARGS:-} >/dev/null
 cmake --build "$build" --target "${targets[@]}" -j"$(nproc)" >"$build/fuzz-build.log" 2>&1 || {
     cat "$build/fuzz-build.log" >&2
     echo "fuzz: the build failed" >&2

@@ -36,7 +36,7 @@ static struct ct_server *servers[MAX_SERVERS];
 static unsigned command_counter;
 
 static const char *const sanitizer_markers[] = {"runtime error", "AddressSanitizer",
-                                                "LeakSanitizer", NULL};
+                                                "LeakSanitizer", "ThreadSanitizer", NULL};
 
 /* Sanitizer builds run the server 2-3 times slower: time budgets (never counts or
  * pass criteria) grow by this factor. CARBONTREE_SLOW_TESTS=<factor> overrides. */
