@@ -1,0 +1,114 @@
+/* The sharing dividend: counterfactual pre-training a family's descendants did not
+ * pay. See dividend.h for the definitions. */
+#include "dividend.h"
+
+#include <math.h>
+
+const char *core_dividend_status_name(enum core_dividend_status status)
+{
+    switch (status) {
+    case CORE_DIVIDEND_OK:
+        return "ok";
+    case CORE_DIVIDEND_NO_DESCENDANTS:
+        return "no_descendants";
+    case CORE_DIVIDEND_NO_PRETRAINING:
+        return "no_pretraining";
+    }
+    return "unknown";
+}
+
+static bool is_valid_fraction(double fraction)
+{
+    return isfinite(fraction) && fraction > 0 && fraction <= 1;
+}
+
+/* max(0, a - b) bound by bound, pairing a's low with b's high so that the result
+ * stays ordered. */
+static struct core_range avoided(struct core_range counterfactual, struct core_range own)
+{
+    return core_range_make(fmax(0, counterfactual.low - own.high),
+                           fmax(0, counterfactual.value - own.value),
+                           fmax(0, counterfactual.high - own.low));
+}
+
+enum err core_dividend_member(const struct core_dividend_root *roots, size_t n_roots,
+                              const struct core_dividend_member *member, double fraction,
+                              struct core_dividend_share *out)
+{
+    struct core_range counterfactual = core_range_zero();
+    bool is_known = member->n_roots > 0;
+
+    if (!is_valid_fraction(fraction))
+        return ERR_INVALID_INPUT;
+    for (size_t i = 0; i < member->n_roots; i++) {
+        if (member->roots[i] >= n_roots)
+            return ERR_INVALID_INPUT;
+        /* Each root once, even when a merge reaches it along two paths. */
+        for (size_t j = 0; j < i; j++)
+            if (member->roots[j] == member->roots[i])
+                return ERR_INVALID_INPUT;
+    }
+    for (size_t i = 0; i < member->n_roots; i++) {
+        const struct core_dividend_root *r = &roots[member->roots[i]];
+        if (!r->has_pretraining) {
+            is_known = false;
+            continue;
+        }
+        counterfactual = core_range_add(counterfactual, r->pretraining_kg);
+    }
+    out->status = is_known ? CORE_DIVIDEND_OK : CORE_DIVIDEND_NO_PRETRAINING;
+    out->counterfactual_kg =
+        is_known ? core_range_scale(counterfactual, fraction) : core_range_zero();
+    out->avoided_kg =
+        is_known ? avoided(out->counterfactual_kg, member->own_kg) : core_range_zero();
+    return ERR_OK;
+}
+
+enum err core_dividend_family(const struct core_dividend_root *roots,
+                              const struct core_range *root_own_kg, size_t n_roots,
+                              const struct core_dividend_member *members, size_t n_members,
+                              double fraction, struct core_dividend_share *shares,
+                              struct core_dividend *out)
+{
+    struct core_dividend d = {0};
+    enum err rc;
+
+    if (!is_valid_fraction(fraction))
+        return ERR_INVALID_INPUT;
+    d.avoided_kg = d.emitted_kg = d.counterfactual_kg = d.multiple = core_range_zero();
+    for (size_t i = 0; i < n_roots; i++) {
+        d.emitted_kg = core_range_add(d.emitted_kg, root_own_kg[i]);
+        /* Trained separately, a root costs what it cost. */
+        d.counterfactual_kg = core_range_add(d.counterfactual_kg, root_own_kg[i]);
+    }
+    d.n_descendants = n_members;
+    for (size_t i = 0; i < n_members; i++) {
+        struct core_dividend_share share;
+        rc = core_dividend_member(roots, n_roots, &members[i], fraction, &share);
+        if (rc != ERR_OK)
+            return rc;
+        if (shares)
+            shares[i] = share;
+        d.emitted_kg = core_range_add(d.emitted_kg, members[i].own_kg);
+        if (share.status != CORE_DIVIDEND_OK) {
+            d.n_unknown++;
+            d.counterfactual_kg = core_range_add(d.counterfactual_kg, members[i].own_kg);
+            continue;
+        }
+        d.avoided_kg = core_range_add(d.avoided_kg, share.avoided_kg);
+        /* A descendant that avoided nothing would have cost its own emissions. */
+        d.counterfactual_kg = core_range_add(d.counterfactual_kg,
+                                             core_range_add(members[i].own_kg, share.avoided_kg));
+    }
+    if (n_members == 0)
+        d.status = CORE_DIVIDEND_NO_DESCENDANTS;
+    else if (d.n_unknown > 0)
+        d.status = CORE_DIVIDEND_NO_PRETRAINING;
+    else
+        d.status = CORE_DIVIDEND_OK;
+    d.has_multiple = d.emitted_kg.low > 0;
+    if (d.has_multiple)
+        d.multiple = core_range_div(d.counterfactual_kg, d.emitted_kg);
+    *out = d;
+    return ERR_OK;
+}
