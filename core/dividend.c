@@ -64,8 +64,8 @@ enum err core_dividend_member(const struct core_dividend_root *roots, size_t n_r
     return ERR_OK;
 }
 
-enum err core_dividend_family(const struct core_dividend_root *roots,
-                              const struct core_range *root_own_kg, size_t n_roots,
+enum err core_dividend_family(const struct core_dividend_root *roots, size_t n_roots,
+                              struct core_range shared_kg,
                               const struct core_dividend_member *members, size_t n_members,
                               double fraction, struct core_dividend_share *shares,
                               struct core_dividend *out)
@@ -76,11 +76,9 @@ enum err core_dividend_family(const struct core_dividend_root *roots,
     if (!is_valid_fraction(fraction))
         return ERR_INVALID_INPUT;
     d.avoided_kg = d.emitted_kg = d.counterfactual_kg = d.multiple = core_range_zero();
-    for (size_t i = 0; i < n_roots; i++) {
-        d.emitted_kg = core_range_add(d.emitted_kg, root_own_kg[i]);
-        /* Trained separately, a root costs what it cost. */
-        d.counterfactual_kg = core_range_add(d.counterfactual_kg, root_own_kg[i]);
-    }
+    /* Trained separately, the shared model costs what it cost. */
+    d.emitted_kg = shared_kg;
+    d.counterfactual_kg = shared_kg;
     d.n_descendants = n_members;
     for (size_t i = 0; i < n_members; i++) {
         struct core_dividend_share share;

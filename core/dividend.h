@@ -48,8 +48,8 @@ struct core_dividend_share {
 };
 
 /* A whole family: the avoided emissions summed over its descendants, what the
- * family emitted (roots and descendants, own emissions only), what every member
- * trained separately would have emitted (each root's own emissions plus every
+ * family emitted (the shared model and its descendants, own emissions only), what every member
+ * trained separately would have emitted (the shared model's own emissions plus every
  * descendant's counterfactual, or its own emissions where those were larger:
  * emitted + avoided), and their ratio, the multiple N in "the family
  * emitted 1/N of what separate trainings would have". status is OK only when
@@ -72,11 +72,14 @@ enum err core_dividend_member(const struct core_dividend_root *roots, size_t n_r
                               const struct core_dividend_member *member, double fraction,
                               struct core_dividend_share *out);
 
-/* The family's dividend over roots (with root_own_kg[i] the whole own emissions of
- * roots[i]) and its descendants; shares (may be NULL) receives each descendant's
- * share, n_members entries. ERR_INVALID_INPUT as core_dividend_member. */
-enum err core_dividend_family(const struct core_dividend_root *roots,
-                              const struct core_range *root_own_kg, size_t n_roots,
+/* The dividend of the family below a shared model: shared_kg is the shared
+ * model's own emissions (a root's, or a fine-tune's when the family is read below
+ * it), members are its descendants, and roots[] every root they build on (for the
+ * counterfactual only: a root above the shared model is not the family's).
+ * shares (may be NULL) receives each descendant's share, n_members entries.
+ * ERR_INVALID_INPUT as core_dividend_member. */
+enum err core_dividend_family(const struct core_dividend_root *roots, size_t n_roots,
+                              struct core_range shared_kg,
                               const struct core_dividend_member *members, size_t n_members,
                               double fraction, struct core_dividend_share *shares,
                               struct core_dividend *out);
