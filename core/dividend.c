@@ -3,6 +3,7 @@
 #include "dividend.h"
 
 #include <math.h>
+#include <string.h>
 
 const char *core_dividend_status_name(enum core_dividend_status status)
 {
@@ -64,22 +65,55 @@ enum err core_dividend_member(const struct core_dividend_root *roots, size_t n_r
     return ERR_OK;
 }
 
+void core_dividend_start(struct core_dividend *d, struct core_range shared_kg)
+{
+    memset(d, 0, sizeof *d);
+    d->avoided_kg = d->multiple = core_range_zero();
+    /* Trained separately, the shared model costs what it cost. */
+    d->emitted_kg = d->counterfactual_kg = shared_kg;
+}
+
+void core_dividend_add(struct core_dividend *d, const struct core_dividend_member *member,
+                       const struct core_dividend_share *share)
+{
+    d->n_descendants++;
+    d->emitted_kg = core_range_add(d->emitted_kg, member->own_kg);
+    if (share->status != CORE_DIVIDEND_OK) {
+        d->n_unknown++;
+        d->counterfactual_kg = core_range_add(d->counterfactual_kg, member->own_kg);
+        return;
+    }
+    d->avoided_kg = core_range_add(d->avoided_kg, share->avoided_kg);
+    /* A descendant that avoided nothing would have cost its own emissions. */
+    d->counterfactual_kg =
+        core_range_add(d->counterfactual_kg, core_range_add(member->own_kg, share->avoided_kg));
+}
+
+void core_dividend_finish(struct core_dividend *d)
+{
+    if (d->n_descendants == 0)
+        d->status = CORE_DIVIDEND_NO_DESCENDANTS;
+    else if (d->n_unknown > 0)
+        d->status = CORE_DIVIDEND_NO_PRETRAINING;
+    else
+        d->status = CORE_DIVIDEND_OK;
+    d->has_multiple = d->emitted_kg.low > 0;
+    d->multiple =
+        d->has_multiple ? core_range_div(d->counterfactual_kg, d->emitted_kg) : core_range_zero();
+}
+
 enum err core_dividend_family(const struct core_dividend_root *roots, size_t n_roots,
                               struct core_range shared_kg,
                               const struct core_dividend_member *members, size_t n_members,
                               double fraction, struct core_dividend_share *shares,
                               struct core_dividend *out)
 {
-    struct core_dividend d = {0};
+    struct core_dividend d;
     enum err rc;
 
     if (!is_valid_fraction(fraction))
         return ERR_INVALID_INPUT;
-    d.avoided_kg = d.emitted_kg = d.counterfactual_kg = d.multiple = core_range_zero();
-    /* Trained separately, the shared model costs what it cost. */
-    d.emitted_kg = shared_kg;
-    d.counterfactual_kg = shared_kg;
-    d.n_descendants = n_members;
+    core_dividend_start(&d, shared_kg);
     for (size_t i = 0; i < n_members; i++) {
         struct core_dividend_share share;
         rc = core_dividend_member(roots, n_roots, &members[i], fraction, &share);
@@ -87,26 +121,9 @@ enum err core_dividend_family(const struct core_dividend_root *roots, size_t n_r
             return rc;
         if (shares)
             shares[i] = share;
-        d.emitted_kg = core_range_add(d.emitted_kg, members[i].own_kg);
-        if (share.status != CORE_DIVIDEND_OK) {
-            d.n_unknown++;
-            d.counterfactual_kg = core_range_add(d.counterfactual_kg, members[i].own_kg);
-            continue;
-        }
-        d.avoided_kg = core_range_add(d.avoided_kg, share.avoided_kg);
-        /* A descendant that avoided nothing would have cost its own emissions. */
-        d.counterfactual_kg = core_range_add(d.counterfactual_kg,
-                                             core_range_add(members[i].own_kg, share.avoided_kg));
+        core_dividend_add(&d, &members[i], &share);
     }
-    if (n_members == 0)
-        d.status = CORE_DIVIDEND_NO_DESCENDANTS;
-    else if (d.n_unknown > 0)
-        d.status = CORE_DIVIDEND_NO_PRETRAINING;
-    else
-        d.status = CORE_DIVIDEND_OK;
-    d.has_multiple = d.emitted_kg.low > 0;
-    if (d.has_multiple)
-        d.multiple = core_range_div(d.counterfactual_kg, d.emitted_kg);
+    core_dividend_finish(&d);
     *out = d;
     return ERR_OK;
 }

@@ -84,6 +84,14 @@ enum err core_dividend_family(const struct core_dividend_root *roots, size_t n_r
                               double fraction, struct core_dividend_share *shares,
                               struct core_dividend *out);
 
+/* The same, one descendant at a time, for a family read as a stream: start with
+ * the shared model's own emissions, add each descendant with its share (from
+ * core_dividend_member), then finish, which sets the status and the multiple. */
+void core_dividend_start(struct core_dividend *d, struct core_range shared_kg);
+void core_dividend_add(struct core_dividend *d, const struct core_dividend_member *member,
+                       const struct core_dividend_share *share);
+void core_dividend_finish(struct core_dividend *d);
+
 /* "ok", "no_descendants", "no_pretraining". Static storage. */
 const char *core_dividend_status_name(enum core_dividend_status status);
 
