@@ -3,6 +3,7 @@
  * family size. */
 #include "internal.h"
 #include "json_text.h"
+#include "sharing.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -32,12 +33,14 @@ static enum err family_csv(const struct text *t, struct api_reply *reply)
         return ERR_NO_MEMORY;
 
     api_csv_header(&csv, "id,parents,depth,inferences,own_co2e_kg,inherited_co2e_kg,"
-                         "inference_co2e_kg,total_co2e_kg,co2e_g_per_inference");
+                         "inference_co2e_kg,total_co2e_kg,co2e_g_per_inference,avoided_co2e_kg");
     json_array_foreach((json_t *)(uintptr_t)items, i, item)
     {
         struct api_csv parents = {0};
         const json_t *fp = json_object_get(item, "footprint");
         const json_t *per = json_object_get(fp, "co2e_g_per_inference");
+        const json_t *avoided =
+            json_object_get(json_object_get(item, "sharing"), "avoided_co2e_kg");
         size_t j;
         json_t *p;
 
@@ -63,6 +66,10 @@ static enum err family_csv(const struct text *t, struct api_reply *reply)
         api_csv_number(&csv, range_value(json_object_get(fp, "total_co2e_kg")));
         if (json_is_object(per))
             api_csv_number(&csv, range_value(per));
+        else
+            api_csv_field(&csv, NULL);
+        if (json_is_object(avoided))
+            api_csv_number(&csv, range_value(avoided));
         else
             api_csv_field(&csv, NULL);
         api_csv_row_end(&csv);
@@ -100,8 +107,12 @@ static enum err family_root(struct db *db, const struct api_request *req, struct
 enum err api_family_get(struct api_service *s, const struct api_request *req,
                         struct api_reply *reply)
 {
-    static const char *const allowed[] = {"policy", "limit", "cursor", NULL};
+    static const char *const allowed[] = {"policy", "limit", "cursor", "counterfactual_fraction",
+                                          NULL};
     struct core_model *root = NULL, *member = NULL;
+    struct db_sharing *sharing = NULL;
+    struct core_dividend dividend;
+    double fraction = CORE_DIVIDEND_FRACTION_DEFAULT;
     struct db *db = req->db;
     int64_t *keys = NULL, limit = 0, cursor = 0, size = 0;
     enum core_policy policy;
@@ -120,12 +131,17 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
                            &reply->problem);
     if (rc == ERR_OK)
         rc = api_query_int(req, "cursor", 0, INT64_MAX, 0, &cursor, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_dividend_fraction(req, &fraction, &reply->problem);
     if (rc != ERR_OK)
         return rc;
     root = malloc(sizeof *root);
     member = malloc(sizeof *member);
+    sharing = malloc(sizeof *sharing);
     keys = calloc((size_t)limit, sizeof *keys);
-    if (!root || !member || !keys) {
+    if (sharing)
+        db_sharing_init(sharing);
+    if (!root || !member || !sharing || !keys) {
         rc = ERR_NO_MEMORY;
         goto out;
     }
@@ -135,6 +151,9 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
     rc = family_root(db, req, root, &size, &reply->problem);
     if (rc == ERR_OK)
         rc = db_family_page(db, root->key, cursor, (size_t)limit, keys, &n, &has_more);
+    /* The whole family below the root, whatever the page: O(family x ancestors). */
+    if (rc == ERR_OK)
+        rc = db_sharing_family(db, sharing, root->key, fraction, &dividend);
     if (rc == ERR_OK) {
         TEXT_LIT(&t, "{\"model\":");
         api_text_id(&t, &root->id);
@@ -142,6 +161,8 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
         text_string(&t, core_policy_name(policy));
         TEXT_LIT(&t, ",\"family_size\":");
         text_int(&t, size);
+        TEXT_LIT(&t, ",\"sharing_dividend\":");
+        api_dividend_write(&t, &dividend, fraction);
         TEXT_LIT(&t, ",\"items\":[");
     }
     /* O(page x ancestors): each member's footprint reads its own lineage only. */
@@ -171,6 +192,22 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
         }
         TEXT_LIT(&t, "],\"depth\":");
         text_int(&t, footprint.fp.self->depth);
+        TEXT_LIT(&t, ",\"sharing\":");
+        if (keys[i] == root->key) {
+            TEXT_LIT(&t, "null");
+        } else {
+            struct core_dividend_member shared = {.own_kg = footprint.fp.self->own_co2e_kg};
+            struct core_dividend_share share;
+            rc = db_sharing_member(db, sharing, keys[i], &shared);
+            if (rc == ERR_OK && core_dividend_member(sharing->roots, sharing->n_roots, &shared,
+                                                     fraction, &share) != ERR_OK)
+                rc = ERR_INTERNAL;
+            if (rc != ERR_OK) {
+                api_footprint_cleanup(&footprint);
+                break;
+            }
+            api_dividend_share_write(&t, &share);
+        }
         TEXT_LIT(&t, ",\"footprint\":");
         api_footprint_write(&t, &footprint);
         TEXT_LIT(&t, "}");
@@ -189,11 +226,18 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
     }
     TEXT_LIT(&t, "}");
     if (has_more && n > 0) {
-        char link[512], enc[300];
+        char link[768], enc[300], fraction_param[340] = "";
+        const char *fraction_text = api_query_get(req, "counterfactual_fraction");
         api_url_encode(api_query_get(req, "policy") ? api_query_get(req, "policy") : "usage", enc,
                        sizeof enc);
-        snprintf(link, sizeof link, "<%s?policy=%s&limit=%lld&cursor=%lld>; rel=\"next\"",
-                 req->path, enc, (long long)limit, (long long)keys[n - 1]);
+        if (fraction_text) {
+            char fraction_enc[300];
+            api_url_encode(fraction_text, fraction_enc, sizeof fraction_enc);
+            snprintf(fraction_param, sizeof fraction_param, "&counterfactual_fraction=%s",
+                     fraction_enc);
+        }
+        snprintf(link, sizeof link, "<%s?policy=%s&limit=%lld&cursor=%lld%s>; rel=\"next\"",
+                 req->path, enc, (long long)limit, (long long)keys[n - 1], fraction_param);
         api_reply_header(reply, "Link", link);
     }
     if (api_csv_wanted_vary(req, reply))
@@ -205,5 +249,8 @@ out:
     free(keys);
     free(root);
     free(member);
+    if (sharing)
+        db_sharing_cleanup(sharing);
+    free(sharing);
     return rc;
 }

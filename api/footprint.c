@@ -6,6 +6,7 @@
 #include "internal.h"
 #include "json_text.h"
 #include "methodology.h"
+#include "sharing.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -162,6 +163,10 @@ void api_footprint_write(struct text *t, const struct api_footprint *footprint)
         TEXT_LIT(t, "true");
     else
         TEXT_LIT(t, "false");
+    if (footprint->has_overtake) {
+        TEXT_LIT(t, ",\"inference_overtakes_training\":");
+        api_overtake_write(t, &footprint->overtake, fp->has_inference, footprint->window_days);
+    }
     TEXT_LIT(t, ",\"methodology_version\":");
     text_string(t, CORE_METHODOLOGY_VERSION);
     TEXT_LIT(t, "}");
@@ -170,11 +175,12 @@ void api_footprint_write(struct text *t, const struct api_footprint *footprint)
 enum err api_footprint_get(struct api_service *s, const struct api_request *req,
                            struct api_reply *reply)
 {
-    static const char *const allowed[] = {"policy", NULL};
+    static const char *const allowed[] = {"policy", "window_days", NULL};
     struct core_model_id id;
     struct api_footprint footprint;
     struct db *db = req->db;
     enum core_policy policy;
+    int window_days = CORE_OVERTAKE_WINDOW_DAYS_DEFAULT;
     enum err rc;
 
     (void)s; /* the request carries the connection */
@@ -183,11 +189,26 @@ enum err api_footprint_get(struct api_service *s, const struct api_request *req,
     if (rc == ERR_OK)
         rc = api_policy_from_query(req, &policy, &reply->problem);
     if (rc == ERR_OK)
+        rc = api_overtake_window(req, &window_days, &reply->problem);
+    if (rc == ERR_OK)
         rc = api_path_id(req, &id, &reply->problem);
     if (rc != ERR_OK)
         return rc;
-    /* One statement reads every ancestor's figures: they come from one state. */
+    /* The lineage, the lineage's training and the model's series: one snapshot. */
+    rc = db_read_begin(db);
+    if (rc != ERR_OK)
+        return rc;
     rc = api_footprint_load(db, 0, &id, policy, &footprint);
+    if (rc == ERR_OK) {
+        footprint.has_overtake = true;
+        footprint.window_days = window_days;
+        if (footprint.fp.has_inference)
+            rc = api_overtake_compute(db, footprint.fp.self->key, footprint.fp.inference_g_each,
+                                      window_days, &footprint.overtake);
+        if (rc != ERR_OK)
+            api_footprint_cleanup(&footprint);
+    }
+    db_read_end(db);
     if (rc == ERR_NOT_FOUND)
         return api_fail(&reply->problem, rc, "model '%s/%s' is not registered", id.ns, id.name);
     if (rc == ERR_OK) {

@@ -13,6 +13,7 @@
 #include "inference.h"
 #include "input.h"
 #include "intensity.h"
+#include "overtake.h"
 #include "path.h"
 #include "query.h"
 #include "range.h"
@@ -170,6 +171,10 @@ struct api_footprint {
     struct core_lineage lineage;
     struct core_allocation *allocations;
     struct core_footprint fp;
+    /* GET …/footprint only: the day inference overtakes training */
+    bool has_overtake;
+    int window_days;
+    struct core_overtake overtake;
 };
 
 /* Reads the lineage of the model named id (one statement, no transaction

@@ -4,6 +4,7 @@
 #ifndef DB_DB_H
 #define DB_DB_H
 
+#include "dividend.h"
 #include "err.h"
 #include "footprint.h"
 #include "inference.h"
@@ -487,5 +488,49 @@ struct db_write_batches {
 };
 
 void db_write_batches(struct db_write_batches *out);
+
+/* ---- the sharing dividend and the overtake (db/sharing.c) ---- */
+
+/* The CO2e of every training and fine-tuning activity in the lineage of model_key
+ * (the model and its ancestors): what its inferences are set against. */
+enum err db_lineage_training_kg(struct db *db, int64_t model_key, struct core_range *out);
+
+/* One day of a model's inference series; day counts from 1970-01-01. */
+struct db_usage_day {
+    int64_t day;
+    uint64_t count;
+};
+
+/* Every day of model_key's series, in order: a malloc'd array (*days, free it; NULL
+ * when there is none) of *n_days. */
+enum err db_usage_days(struct db *db, int64_t model_key, struct db_usage_day **days,
+                       size_t *n_days);
+
+/* Roots one model may build on: more would take a lineage no registration allows. */
+#define DB_SHARING_MAX_ROOTS 1024
+
+/* What dividend reads keep between calls: the roots met so far with their
+ * pre-training (read once each), and the roots of the last member read. */
+struct db_sharing {
+    int64_t *root_keys;
+    struct core_dividend_root *roots;
+    size_t n_roots, cap_roots;
+    size_t member_roots[DB_SHARING_MAX_ROOTS];
+    size_t n_member_roots;
+};
+
+void db_sharing_init(struct db_sharing *s);
+void db_sharing_cleanup(struct db_sharing *s);
+
+/* The roots model_key builds on, as out->roots (indexes into s->roots, valid until
+ * the next call on s); out->own_kg is not touched. */
+enum err db_sharing_member(struct db *db, struct db_sharing *s, int64_t model_key,
+                           struct core_dividend_member *out);
+
+/* The dividend of the family below shared_key (core_dividend_family), its
+ * descendants read in one pass with constant memory. ERR_NOT_FOUND when there is
+ * no such model. Call inside a read snapshot. */
+enum err db_sharing_family(struct db *db, struct db_sharing *s, int64_t shared_key, double fraction,
+                           struct core_dividend *out);
 
 #endif

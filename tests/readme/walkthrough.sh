@@ -64,8 +64,8 @@ def check(i, what, ok):
     if not ok:
         failures.append(f"command {i}: {what}\n  answer: {out[i][:400]}")
 
-if n != 16:
-    print(f"the walkthrough has {n} curl commands; this check knows 16", file=sys.stderr)
+if n != 19:
+    print(f"the walkthrough has {n} curl commands; this check knows 19", file=sys.stderr)
     sys.exit(1)
 check(1, "ready", js(1).get("status") == "ready")
 e = js(2)
@@ -94,6 +94,14 @@ rows = out[15].strip().splitlines()
 check(15, "CSV header and five models", rows[0].startswith("id,parents,") and len(rows) == 6)
 c = js(16)
 check(16, "the costly model pays off beyond a volume", c["crossover"]["kind"] == "b_cleaner_beyond" and c["crossover"]["volume"] > 0)
+d = js(17)["sharing_dividend"]
+check(17, "four descendants avoided 4 x 652 kg less their own", d["status"] == "ok" and d["descendants"] == 4 and round(d["avoided_co2e_kg"]["value"], 1) == 2600.9)
+check(17, "the family emitted 1/4.94", round(d["multiple"]["value"], 2) == 4.94)
+check(18, "100 billion words counted", js(18).get("total_inferences") == 100000000000)
+o = js(19)["inference_overtakes_training"]
+check(19, "projected at the 28-day rate", o["status"] == "projected" and o["window_days"] == 28)
+check(19, "526.5 days after the first use", round(o["days_after_first_use"]["value"], 1) == 526.5)
+check(19, "132.4 days at the last 7 days' rate", round(o["days_after_first_use"]["low"], 1) == 132.4)
 if failures:
     print("\n".join(failures), file=sys.stderr)
     sys.exit(1)

@@ -1,0 +1,240 @@
+/* The sharing dividend and the overtake as answers write them; see sharing.h. */
+#include "sharing.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define SECONDS_PER_DAY 86400
+
+enum err api_dividend_fraction(const struct api_request *req, double *out,
+                               struct api_problem *problem)
+{
+    const char *text = api_query_get(req, "counterfactual_fraction");
+    char *end = NULL;
+    double value;
+
+    *out = CORE_DIVIDEND_FRACTION_DEFAULT;
+    if (text == NULL)
+        return ERR_OK;
+    value = strtod(text, &end);
+    if (end == text || *end != '\0' || !(value > 0) || !(value <= 1)) {
+        api_field_error(problem, "counterfactual_fraction", "must be a number above 0, at most 1");
+        return api_fail(problem, ERR_BAD_REQUEST,
+                        "query parameter 'counterfactual_fraction' must be a number above 0, at "
+                        "most 1 (the share of a root's pre-training a descendant would otherwise "
+                        "have paid)");
+    }
+    *out = value;
+    return ERR_OK;
+}
+
+enum err api_overtake_window(const struct api_request *req, int *out, struct api_problem *problem)
+{
+    int64_t days;
+    enum err rc = api_query_int(req, "window_days", 1, CORE_OVERTAKE_WINDOW_DAYS_MAX,
+                                CORE_OVERTAKE_WINDOW_DAYS_DEFAULT, &days, problem);
+
+    if (rc == ERR_OK)
+        *out = (int)days;
+    return rc;
+}
+
+/* {"value", "low", "high"}. */
+static void range_write(struct text *t, struct core_range r)
+{
+    TEXT_LIT(t, "{\"value\":");
+    text_real(t, r.value);
+    TEXT_LIT(t, ",\"low\":");
+    text_real(t, r.low);
+    TEXT_LIT(t, ",\"high\":");
+    text_real(t, r.high);
+    TEXT_LIT(t, "}");
+}
+
+void api_dividend_write(struct text *t, const struct core_dividend *d, double fraction)
+{
+    TEXT_LIT(t, "{\"status\":");
+    text_string(t, core_dividend_status_name(d->status));
+    TEXT_LIT(t, ",\"avoided_co2e_kg\":");
+    if (d->status == CORE_DIVIDEND_NO_DESCENDANTS)
+        TEXT_LIT(t, "null");
+    else
+        range_write(t, d->avoided_kg);
+    TEXT_LIT(t, ",\"emitted_co2e_kg\":");
+    range_write(t, d->emitted_kg);
+    TEXT_LIT(t, ",\"counterfactual_co2e_kg\":");
+    range_write(t, d->counterfactual_kg);
+    TEXT_LIT(t, ",\"multiple\":");
+    if (d->has_multiple && d->status != CORE_DIVIDEND_NO_DESCENDANTS)
+        range_write(t, d->multiple);
+    else
+        TEXT_LIT(t, "null");
+    TEXT_LIT(t, ",\"descendants\":");
+    text_int(t, (int64_t)d->n_descendants);
+    TEXT_LIT(t, ",\"descendants_without_pretraining\":");
+    text_int(t, (int64_t)d->n_unknown);
+    TEXT_LIT(t, ",\"counterfactual_fraction\":");
+    text_real(t, fraction);
+    if (d->status == CORE_DIVIDEND_NO_DESCENDANTS)
+        TEXT_LIT(t, ",\"reason\":\"no model builds on this one: sharing has avoided nothing yet\"");
+    else if (d->status == CORE_DIVIDEND_NO_PRETRAINING)
+        TEXT_LIT(t, ",\"reason\":\"a root some descendants build on has no training activity: "
+                    "those descendants are left out of avoided_co2e_kg\"");
+    TEXT_LIT(t, ",\"method\":");
+    text_string(t, API_DIVIDEND_METHOD);
+    TEXT_LIT(t, "}");
+}
+
+void api_dividend_share_write(struct text *t, const struct core_dividend_share *share)
+{
+    TEXT_LIT(t, "{\"status\":");
+    text_string(t, core_dividend_status_name(share->status));
+    TEXT_LIT(t, ",\"counterfactual_co2e_kg\":");
+    if (share->status == CORE_DIVIDEND_OK)
+        range_write(t, share->counterfactual_kg);
+    else
+        TEXT_LIT(t, "null");
+    TEXT_LIT(t, ",\"avoided_co2e_kg\":");
+    if (share->status == CORE_DIVIDEND_OK)
+        range_write(t, share->avoided_kg);
+    else
+        TEXT_LIT(t, "null");
+    TEXT_LIT(t, "}");
+}
+
+/* YYYY-MM-DD of a fractional day since 1970-01-01, or null. */
+static void date_write(struct text *t, double day)
+{
+    time_t seconds;
+    struct tm tm;
+    char buf[16];
+
+    if (!isfinite(day) || day < 0 || day > 2932896.0 /* 9999-12-31 */) {
+        TEXT_LIT(t, "null");
+        return;
+    }
+    seconds = (time_t)floor(day) * SECONDS_PER_DAY;
+    if (gmtime_r(&seconds, &tm) == NULL || strftime(buf, sizeof buf, "%Y-%m-%d", &tm) != 10) {
+        TEXT_LIT(t, "null");
+        return;
+    }
+    text_string(t, buf);
+}
+
+/* A real, or null when it is not finite (a bound that never comes). */
+static void real_or_null(struct text *t, double value)
+{
+    if (isfinite(value))
+        text_real(t, value);
+    else
+        TEXT_LIT(t, "null");
+}
+
+static const char *overtake_reason(enum core_overtake_status status)
+{
+    switch (status) {
+    case CORE_OVERTAKE_OVERTAKEN:
+    case CORE_OVERTAKE_PROJECTED:
+        return NULL;
+    case CORE_OVERTAKE_NO_USAGE:
+        return "no inference has been counted";
+    case CORE_OVERTAKE_NO_RATE:
+        return "no inference was counted in the window: there is no rate to project";
+    case CORE_OVERTAKE_NO_TRAINING:
+        return "the model and its ancestors have no training or fine-tuning activity";
+    }
+    return NULL;
+}
+
+void api_overtake_write(struct text *t, const struct core_overtake *o, bool has_profile,
+                        int window_days)
+{
+    const char *reason;
+
+    TEXT_LIT(t, "{\"status\":");
+    if (!has_profile) {
+        TEXT_LIT(t, "\"no_profile\",\"reason\":\"the model has no inference profile (PATCH its "
+                    "\\\"inference\\\"): its inferences have no CO2e\",\"method\":");
+        text_string(t, API_OVERTAKE_METHOD);
+        TEXT_LIT(t, "}");
+        return;
+    }
+    text_string(t, core_overtake_status_name(o->status));
+    reason = overtake_reason(o->status);
+    if (reason) {
+        TEXT_LIT(t, ",\"reason\":");
+        text_string(t, reason);
+    }
+    TEXT_LIT(t, ",\"training_co2e_kg\":");
+    range_write(t, o->training_kg);
+    TEXT_LIT(t, ",\"inference_co2e_kg\":");
+    range_write(t, o->inference_kg);
+    TEXT_LIT(t, ",\"rate_co2e_kg_per_day\":");
+    range_write(t, o->rate_kg_per_day);
+    TEXT_LIT(t, ",\"window_days\":");
+    text_int(t, window_days);
+    TEXT_LIT(t, ",\"first_use_date\":");
+    if (o->status == CORE_OVERTAKE_NO_USAGE)
+        TEXT_LIT(t, "null");
+    else
+        date_write(t, (double)o->first_use_day);
+    TEXT_LIT(t, ",\"date\":");
+    if (o->has_day) {
+        TEXT_LIT(t, "{\"value\":");
+        date_write(t, o->day.value);
+        TEXT_LIT(t, ",\"low\":");
+        date_write(t, o->day.low);
+        TEXT_LIT(t, ",\"high\":");
+        date_write(t, o->day.high);
+        TEXT_LIT(t, "},\"days_after_first_use\":{\"value\":");
+        real_or_null(t, o->days_after_first_use.value);
+        TEXT_LIT(t, ",\"low\":");
+        real_or_null(t, o->days_after_first_use.low);
+        TEXT_LIT(t, ",\"high\":");
+        real_or_null(t, o->days_after_first_use.high);
+        TEXT_LIT(t, "}");
+    } else {
+        TEXT_LIT(t, "null,\"days_after_first_use\":null");
+    }
+    TEXT_LIT(t, ",\"method\":");
+    text_string(t, API_OVERTAKE_METHOD);
+    TEXT_LIT(t, "}");
+}
+
+enum err api_overtake_compute(struct db *db, int64_t model_key, struct core_range g_per_inference,
+                              int window_days, struct core_overtake *out)
+{
+    struct core_overtake_input in = {0};
+    struct db_usage_day *counts = NULL;
+    struct core_usage_day *days = NULL;
+    size_t n = 0;
+    enum err rc;
+
+    rc = db_lineage_training_kg(db, model_key, &in.training_kg);
+    if (rc == ERR_OK)
+        rc = db_usage_days(db, model_key, &counts, &n);
+    if (rc != ERR_OK)
+        return rc;
+    days = calloc(n ? n : 1, sizeof *days);
+    if (days == NULL) {
+        free(counts);
+        return ERR_NO_MEMORY;
+    }
+    for (size_t i = 0; i < n; i++)
+        days[i] = core_usage_day_of(counts[i].day, counts[i].count, g_per_inference);
+    in.days = days;
+    in.n_days = n;
+    in.as_of_day = (int64_t)(time(NULL) / SECONDS_PER_DAY);
+    /* A count dated later than today's clock (a reporter ahead of ours) still counts. */
+    if (n > 0 && days[n - 1].day > in.as_of_day)
+        in.as_of_day = days[n - 1].day;
+    in.window_days = window_days;
+    rc = core_overtake(&in, out);
+    if (rc != ERR_OK)
+        rc = ERR_INTERNAL; /* the ledger's figures are validated when written */
+    free(days);
+    free(counts);
+    return rc;
+}

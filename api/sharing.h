@@ -1,0 +1,53 @@
+/* The two figures of sharing, as footprints and family pages write them: the
+ * sharing dividend (what descendants avoided by building on shared models) and
+ * the day inference overtakes training. Internal to api/. */
+#ifndef API_SHARING_H
+#define API_SHARING_H
+
+#include "dividend.h"
+#include "json_text.h"
+#include "overtake.h"
+
+#include <stdbool.h>
+
+/* How each figure is computed, as the answers state it. */
+#define API_DIVIDEND_METHOD                                                                        \
+    "Each descendant would otherwise have paid the pre-training (training activities) of "         \
+    "every distinct root it builds on, times counterfactual_fraction; what it avoided is that "    \
+    "less its own emissions, never below zero. The multiple is what the family and separate "      \
+    "trainings would have emitted, over what the family emitted."
+#define API_OVERTAKE_METHOD                                                                        \
+    "Cumulative inference CO2e (daily counts times CO2e per inference) against the training "      \
+    "and fine-tuning CO2e of the model and its ancestors: the day it was reached, a day's "        \
+    "inferences spread evenly over it, else projected at the mean daily rate of the last "         \
+    "window_days days (bounded by the last 7 days' mean)."
+
+/* Reads ?counterfactual_fraction (0 < f <= 1; default 1) into *out: 400 naming the
+ * parameter otherwise. */
+enum err api_dividend_fraction(const struct api_request *req, double *out,
+                               struct api_problem *problem);
+
+/* Reads ?window_days (1..366; default 28) into *out: 400 naming the parameter
+ * otherwise. */
+enum err api_overtake_window(const struct api_request *req, int *out, struct api_problem *problem);
+
+/* The family's dividend object {status, avoided_co2e_kg, emitted_co2e_kg,
+ * counterfactual_co2e_kg, multiple, descendants, descendants_without_pretraining,
+ * counterfactual_fraction, method}. */
+void api_dividend_write(struct text *t, const struct core_dividend *d, double fraction);
+
+/* One descendant's share {status, counterfactual_co2e_kg, avoided_co2e_kg}. */
+void api_dividend_share_write(struct text *t, const struct core_dividend_share *share);
+
+/* The overtake object {status, reason, training_co2e_kg, inference_co2e_kg,
+ * rate_co2e_kg_per_day, window_days, first_use_date, date, days_after_first_use,
+ * method}; has_profile false writes status "no_profile". */
+void api_overtake_write(struct text *t, const struct core_overtake *o, bool has_profile,
+                        int window_days);
+
+/* The overtake of model_key whose inferences cost g_per_inference each, as of
+ * today (UTC): reads the lineage's training and the model's series. */
+enum err api_overtake_compute(struct db *db, int64_t model_key, struct core_range g_per_inference,
+                              int window_days, struct core_overtake *out);
+
+#endif

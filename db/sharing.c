@@ -1,0 +1,263 @@
+/* What the sharing dividend and the overtake read: the training a model's lineage
+ * emitted, a model's whole daily series, and, for a family, each descendant's own
+ * emissions beside the roots it builds on. Returns core structs. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A root's pre-training: its training activities, NULL sums when it has none. */
+static const char sql_root_pretraining[] =
+    "SELECT count(*), total(co2e_kg), total(co2e_kg_low), total(co2e_kg_high) "
+    "FROM activities WHERE model_id = ?1 AND kind = 'training'";
+
+static enum err root_pretraining(struct db *db, int64_t root_key, struct core_dividend_root *out)
+{
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, sql_root_pretraining, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, root_key);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        out->pretraining_kg =
+            core_range_make(sqlite3_column_double(stmt, 2), sqlite3_column_double(stmt, 1),
+                            sqlite3_column_double(stmt, 3));
+        out->has_pretraining = sqlite3_column_int64(stmt, 0) > 0 && out->pretraining_kg.high > 0;
+    } else {
+        rc = db_map(db, step);
+    }
+    db_finish(db, stmt);
+    return rc;
+}
+
+enum err db_lineage_training_kg(struct db *db, int64_t model_key, struct core_range *out)
+{
+    static const char sql[] =
+        "SELECT total(a.co2e_kg), total(a.co2e_kg_low), total(a.co2e_kg_high) "
+        "FROM model_closure c JOIN activities a ON a.model_id = c.ancestor_id "
+        "WHERE c.descendant_id = ?1 AND a.kind IN ('training', 'fine_tuning')";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW)
+        *out = core_range_make(sqlite3_column_double(stmt, 1), sqlite3_column_double(stmt, 0),
+                               sqlite3_column_double(stmt, 2));
+    else
+        rc = db_map(db, step);
+    db_finish(db, stmt);
+    return rc;
+}
+
+enum err db_usage_days(struct db *db, int64_t model_key, struct db_usage_day **days, size_t *n_days)
+{
+    /* Days since 1970-01-01: julianday counts from 4714 BC at noon. */
+    static const char sql[] = "SELECT CAST(julianday(day) - 2440587.5 AS INTEGER), count "
+                              "FROM inference_daily WHERE model_id = ?1 ORDER BY day";
+    sqlite3_stmt *stmt = NULL;
+    struct db_usage_day *list = NULL;
+    size_t n = 0, cap = 0;
+    enum err rc = db_cached(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t new_cap = cap ? 2 * cap : 64;
+            struct db_usage_day *grown = realloc(list, new_cap * sizeof *grown);
+            if (grown == NULL) {
+                rc = ERR_NO_MEMORY;
+                break;
+            }
+            list = grown;
+            cap = new_cap;
+        }
+        list[n].day = sqlite3_column_int64(stmt, 0);
+        list[n].count = (uint64_t)sqlite3_column_int64(stmt, 1);
+        n++;
+    }
+    if (rc == ERR_OK && step != SQLITE_DONE)
+        rc = db_map(db, step);
+    db_finish(db, stmt);
+    if (rc != ERR_OK) {
+        free(list);
+        return rc;
+    }
+    *days = list;
+    *n_days = n;
+    return ERR_OK;
+}
+
+/* The roots a model builds on (its ancestors without parents, itself when it has
+ * none), in key order. */
+static const char sql_roots_of[] =
+    "SELECT c.ancestor_id FROM model_closure c WHERE c.descendant_id = ?1 AND NOT EXISTS "
+    "(SELECT 1 FROM model_parents p WHERE p.child_id = c.ancestor_id) ORDER BY c.ancestor_id";
+
+void db_sharing_init(struct db_sharing *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+void db_sharing_cleanup(struct db_sharing *s)
+{
+    free(s->root_keys);
+    free(s->roots);
+    db_sharing_init(s);
+}
+
+/* The index of root_key in s's roots, added (with its pre-training) when new. */
+static enum err root_index(struct db *db, struct db_sharing *s, int64_t root_key, size_t *out)
+{
+    for (size_t i = 0; i < s->n_roots; i++) {
+        if (s->root_keys[i] == root_key) {
+            *out = i;
+            return ERR_OK;
+        }
+    }
+    if (s->n_roots == s->cap_roots) {
+        size_t cap = s->cap_roots ? 2 * s->cap_roots : 4;
+        int64_t *keys = realloc(s->root_keys, cap * sizeof *keys);
+        struct core_dividend_root *roots;
+        if (keys == NULL)
+            return ERR_NO_MEMORY;
+        s->root_keys = keys;
+        roots = realloc(s->roots, cap * sizeof *roots);
+        if (roots == NULL)
+            return ERR_NO_MEMORY;
+        s->roots = roots;
+        s->cap_roots = cap;
+    }
+    s->root_keys[s->n_roots] = root_key;
+    *out = s->n_roots;
+    return root_pretraining(db, root_key, &s->roots[s->n_roots++]);
+}
+
+enum err db_sharing_member(struct db *db, struct db_sharing *s, int64_t model_key,
+                           struct core_dividend_member *out)
+{
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, sql_roots_of, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    s->n_member_roots = 0;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        size_t index;
+        if (s->n_member_roots == DB_SHARING_MAX_ROOTS) {
+            rc = ERR_INTERNAL;
+            break;
+        }
+        rc = root_index(db, s, sqlite3_column_int64(stmt, 0), &index);
+        if (rc == ERR_OK)
+            s->member_roots[s->n_member_roots++] = index;
+    }
+    if (rc == ERR_OK && step != SQLITE_DONE)
+        rc = db_map(db, step);
+    db_finish(db, stmt);
+    out->roots = s->member_roots;
+    out->n_roots = s->n_member_roots;
+    return rc;
+}
+
+enum err db_sharing_family(struct db *db, struct db_sharing *s, int64_t shared_key, double fraction,
+                           struct core_dividend *out)
+{
+    /* Every descendant with its own emissions, then its roots: one row per (descendant,
+     * root) pair, in descendant order, so that a family of any size is read once with
+     * constant memory. */
+    static const char sql[] =
+        "SELECT c.descendant_id, l.own_co2e_kg, l.own_co2e_kg_low, l.own_co2e_kg_high, "
+        "r.ancestor_id FROM model_closure c "
+        "JOIN model_ledger l ON l.model_id = c.descendant_id "
+        "JOIN model_closure r ON r.descendant_id = c.descendant_id "
+        "WHERE c.ancestor_id = ?1 AND c.descendant_id <> ?1 AND NOT EXISTS "
+        "(SELECT 1 FROM model_parents p WHERE p.child_id = r.ancestor_id) "
+        "ORDER BY c.descendant_id, r.ancestor_id";
+    static const char sql_shared[] = "SELECT own_co2e_kg, own_co2e_kg_low, own_co2e_kg_high "
+                                     "FROM model_ledger WHERE model_id = ?1";
+    struct core_dividend_member member = {0};
+    struct core_dividend d;
+    struct core_dividend_share share;
+    sqlite3_stmt *stmt = NULL;
+    int64_t current = -1;
+    enum err rc;
+    int step;
+
+    rc = db_cached(db, sql_shared, &stmt);
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, shared_key);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW)
+        member.own_kg =
+            core_range_make(sqlite3_column_double(stmt, 1), sqlite3_column_double(stmt, 0),
+                            sqlite3_column_double(stmt, 2));
+    else
+        rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
+    db_finish(db, stmt);
+    if (rc != ERR_OK)
+        return rc;
+    core_dividend_start(&d, member.own_kg);
+    rc = db_cached(db, sql, &stmt);
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, shared_key);
+    s->n_member_roots = 0;
+    for (;;) {
+        int64_t key = -1;
+        step = sqlite3_step(stmt);
+        if (step == SQLITE_ROW)
+            key = sqlite3_column_int64(stmt, 0);
+        else if (step != SQLITE_DONE) {
+            rc = db_map(db, step);
+            break;
+        }
+        if (current >= 0 && key != current) {
+            /* The previous descendant is complete: add its share. */
+            member.roots = s->member_roots;
+            member.n_roots = s->n_member_roots;
+            rc = core_dividend_member(s->roots, s->n_roots, &member, fraction, &share);
+            if (rc != ERR_OK)
+                break;
+            core_dividend_add(&d, &member, &share);
+            s->n_member_roots = 0;
+        }
+        if (step == SQLITE_DONE)
+            break;
+        if (key != current) {
+            current = key;
+            member.own_kg =
+                core_range_make(sqlite3_column_double(stmt, 2), sqlite3_column_double(stmt, 1),
+                                sqlite3_column_double(stmt, 3));
+        }
+        if (s->n_member_roots == DB_SHARING_MAX_ROOTS) {
+            rc = ERR_INTERNAL;
+            break;
+        }
+        {
+            size_t index;
+            rc = root_index(db, s, sqlite3_column_int64(stmt, 4), &index);
+            if (rc != ERR_OK)
+                break;
+            s->member_roots[s->n_member_roots++] = index;
+        }
+    }
+    db_finish(db, stmt);
+    if (rc == ERR_OK) {
+        core_dividend_finish(&d);
+        *out = d;
+    }
+    return rc;
+}
