@@ -1,4 +1,4 @@
-/* Idempotency-Key handling (design §2): the first answer to a key is stored in the
+/* Idempotency-Key handling: the first answer to a key is stored in the
  * same transaction as the write; the same key with the same request replays it,
  * with another request is 422, and while the first is still running is 409.
  * Keys are scoped (per token once tokens exist), so two clients never share one. */

@@ -1,4 +1,4 @@
-/* Amortization shares and allocations (design §2, "Amortization"). For every
+/* Amortization shares and allocations. For every
  * policy the shares of one ancestor over its family sum to 1, which is what makes
  * a family's footprints add up to what it emitted. */
 #include "amortize.h"

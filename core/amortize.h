@@ -1,5 +1,5 @@
 /* Amortization: how a model's own emissions E(a) are shared over the family D(a)
- * that builds on it (design §2). Pure arithmetic over per-ancestor aggregates; the
+ * that builds on it. Pure arithmetic over per-ancestor aggregates; the
  * caller supplies, for each ancestor a of a model n (n itself included), E(a),
  * |D(a)| and the sum of inferences over D(a). */
 #ifndef CORE_AMORTIZE_H

@@ -12,7 +12,7 @@
 #define CORE_MODEL_PART_MAX    96 /* Hub limit for a namespace or a repository name */
 #define CORE_MODEL_ID_MAX      (2 * CORE_MODEL_PART_MAX + 1)
 #define CORE_MODEL_MAX_PARENTS 16 /* merges of more than 16 models are refused */
-#define CORE_LINEAGE_MAX_DEPTH 64 /* bounds amortization work (reliability decision 6) */
+#define CORE_LINEAGE_MAX_DEPTH 64 /* bounds amortization work per read */
 #define CORE_MODEL_TEXT_MAX    256
 #define CORE_MODEL_URL_MAX     2048
 #define CORE_MODEL_TIME_MAX    32

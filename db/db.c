@@ -197,7 +197,7 @@ static enum err pragma_text(struct db *db, const char *sql, char *buf, size_t bu
     return rc;
 }
 
-/* Applies the settings of reliability decision 1 and reads them back: the service
+/* Applies the durability settings and reads them back: the service
  * refuses to run on a connection that does not have them. */
 static enum err configure(struct db *db, const struct db_options *options, char *why,
                           size_t why_len)

@@ -109,7 +109,7 @@ enum err db_pool_acquire(struct db_pool *pool, struct db **out);
 /* Closes every connection; call when no thread uses the pool any more. */
 void db_pool_destroy(struct db_pool *pool);
 
-/* ---- models and lineage (db/models.c, db/lineage.c) ---- */
+/* ---- models and lineage (db/models.c, db/ledger.c) ---- */
 
 /* Inserts a model and its parent edges, keeps the ancestor closure and depth, all
  * inside the caller's write transaction. m->parents name existing models.

@@ -1,4 +1,4 @@
-/* libmicrohttpd glue. The request flow (design §1, style §2):
+/* libmicrohttpd glue. The request flow (HACKING.md walks through it):
  * 1. first call: allocate the request context, match the route (404 / 405 with
  *    Allow), decide 411 / 413 / 415 from the headers before any body is read;
  * 2. body chunks: append to a bounded buffer;

@@ -1,4 +1,4 @@
-/* The writer (design §1): one thread runs every write request and commits them in
+/* The writer: one thread runs every write request and commits them in
  * groups, so many durable writes share one fsync. */
 #ifndef SERVER_WRITER_H
 #define SERVER_WRITER_H

@@ -61,7 +61,7 @@ enum err fuzz_decode_body(const char *text, size_t len, json_t **out, struct api
 /* Differential property: body re-serialised re-parses to an equal value. */
 void fuzz_check_roundtrip(const json_t *body);
 
-/* Whether status is in the documented set (openapi.yaml, reliability.md). */
+/* Whether status is in the documented set (openapi.yaml). */
 bool fuzz_status_documented(int status);
 
 /* Reply invariants: documented status, never 5xx (no faults are injected), error

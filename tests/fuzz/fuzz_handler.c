@@ -1,4 +1,4 @@
-/* F2 (reliability.md §C-5): the request handler behind the server. The input reads
+/* F2 (tests/fuzz/README.md): the request handler behind the server. The input reads
  * like a small HTTP request:
  *
  *     METHOD /path?query

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/).
 
-Seeds: valid bodies for every write route, the fixed-name examples of design §3,
+Seeds: valid bodies for every write route, the fixed-name examples of openapi.yaml,
 bodies and requests taken from the HTTP suites (tests/http/*.c), and hostile input
 written here in the style of jansson's test suites: malformed JSON, deep nesting,
 duplicate keys, huge numbers, NaN-like strings, bad UTF-8, overlong ids, path
@@ -44,7 +44,7 @@ def j(value):
     return json.dumps(value).encode()
 
 
-# ---- valid bodies per route (design §3 fixed names first) ----
+# ---- valid bodies per route (the contract's fixed names first) ----
 VALID = {
     "models": [
         {"id": "hub-a/new", "parents": [{"id": "hub-a/base", "relation": "finetune"}]},

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes each target for a while (reliability.md §C-5 F1, F2): builds them, copies the
+# Fuzzes each target for a while (tests/fuzz/README.md): builds them, copies the
 # seed corpus (never writing into the repository), runs libFuzzer with a 64 KiB input
 # cap, 10 s per input and 2 GiB of memory, and prints one line per target. Exits
 # non-zero on any crash, leak, timeout or out-of-memory; the failing input is kept

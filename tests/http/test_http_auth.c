@@ -1,5 +1,5 @@
-/* Authentication, authorization and write rate limits (reliability.md C-4, S1-S10;
- * design.md §5): bearer tokens on every write, 401 with a WWW-Authenticate challenge
+/* Authentication, authorization and write rate limits (README, Configuration:
+ * tokens): bearer tokens on every write, 401 with a WWW-Authenticate challenge
  * for missing, malformed, unknown and revoked tokens, 403 for a missing scope or
  * another namespace's model (by path and by body), credentials refused in the
  * query string and never logged, a per-token write rate limit (429 with

@@ -1,4 +1,4 @@
-/* Durability under faults (reliability.md C-1 D1, D6, D11 and C-2 K1): SIGKILL at
+/* Durability under faults: SIGKILL at
  * random moments while clients count inferences with Idempotency-Keys and retry
  * the uncertain ones; 10,000 concurrent increments of one hot row; a database
  * capped by --max-page-count filled until writes fail with 507; SIGTERM during

@@ -1,4 +1,4 @@
-/* Hostile input over the wire (reliability.md C-3 H1, H6-H9, C-4 S6, S8, C-6 L1-L2):
+/* Hostile input over the wire:
  * a table of bad requests against every write route, each answered with its exact
  * status and a problem+json body that shows no internals, and each leaving the
  * database byte-for-byte as it was; broken HTTP framing and header bombs; and a
