@@ -2,7 +2,7 @@
  * measured (energy, with or without CO2e), reported (CO2e only, e.g. a Hub card) or
  * estimated (inputs for one of the core's methods), and keeps its inputs, method
  * and methodology version so it can be explained and recomputed. */
-#include "internal.h"
+#include "api_internal.h"
 #include "methodology.h"
 
 #include <stdio.h>
@@ -65,7 +65,7 @@ static json_t *activity_json(const struct core_model_id *model, const struct db_
     return o;
 }
 
-/* Declared in internal.h. */
+/* Declared in api_internal.h. */
 enum err api_activity_parse(struct db *db, const json_t *body, struct db_activity *a,
                             struct api_problem *problem)
 {

@@ -195,7 +195,7 @@ enum err api_activities_list(struct api_service *s, const struct api_request *re
 enum err api_activities_delete(struct api_service *s, const struct api_request *req,
                                struct api_reply *reply);
 
-/* ---- GET /metrics (api/metrics.c) ---- */
+/* ---- GET /metrics (api/api_metrics.c) ---- */
 
 enum err api_metrics_get(struct api_service *s, const struct api_request *req,
                          struct api_reply *reply);
@@ -225,7 +225,7 @@ enum err api_cli_token_list(const struct api_config *config, FILE *out, char *wh
 enum err api_cli_token_revoke(const struct api_config *config, const char *id_text, char *why,
                               size_t why_len);
 
-/* ---- bulk import (api/import.c) ---- */
+/* ---- bulk import (api/api_import.c) ---- */
 
 struct api_import_summary {
     int64_t line_number; /* lines read, blank ones included */

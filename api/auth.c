@@ -2,7 +2,7 @@
  * compared in constant time; scopes and namespaces decide what a token may write,
  * and a write takes its place in the token's rate budget (api/rate_limit.c).
  * Randomness and hashing come from libsodium. */
-#include "internal.h"
+#include "api_internal.h"
 #include "log.h"
 
 #include <sodium.h>

@@ -1,7 +1,7 @@
 /* POST /v1/compare: two registered models under a policy, or two hypothetical
  * cost lines, and the inference volume beyond which one is cleaner. The core
  * compares; this file parses the sides and renders the answer. */
-#include "internal.h"
+#include "api_internal.h"
 #include "methodology.h"
 
 #include <stdio.h>

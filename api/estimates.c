@@ -3,7 +3,7 @@
  * intensity from the region tables, runs core_estimate and answers the figures
  * with ranges, itemised parts, the resolved inputs and equivalences. The reader is
  * shared with the activities resource (api_estimate_from_json). No SQL. */
-#include "internal.h"
+#include "api_internal.h"
 #include "methodology.h"
 
 #include <stdio.h>

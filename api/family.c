@@ -1,7 +1,7 @@
 /* GET …/family: the DAG below a model, a page at a time, each member with its
  * amortized footprint, as JSON or CSV. O(page x ancestors) rows whatever the
  * family size. */
-#include "internal.h"
+#include "api_internal.h"
 #include "json_text.h"
 #include "sharing.h"
 

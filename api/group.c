@@ -1,6 +1,6 @@
 /* Group commit: many writes in one transaction on one connection, committed (and
  * synced) once; what they changed is told only when the commit stands. */
-#include "internal.h"
+#include "api_internal.h"
 
 #include <stdlib.h>
 

@@ -1,6 +1,6 @@
 /* Service routes: liveness, readiness and the OpenAPI document. */
+#include "api_internal.h"
 #include "embedded.h"
-#include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * same transaction as the write; the same key with the same request replays it,
  * with another request is 422, and while the first is still running is 409.
  * Keys are scoped (per token once tokens exist), so two clients never share one. */
-#include "internal.h"
+#include "api_internal.h"
 
 #include <pthread.h>
 #include <stdio.h>

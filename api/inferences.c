@@ -1,7 +1,7 @@
 /* Inference counts: deltas with an Idempotency-Key, cumulative counters per
  * reporter, batches over many models, and the daily series. Counts are exact
  * 64-bit integers; negatives and overflow are refused. */
-#include "internal.h"
+#include "api_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

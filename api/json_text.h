@@ -4,8 +4,8 @@
 #ifndef API_JSON_TEXT_H
 #define API_JSON_TEXT_H
 
+#include "api_internal.h" /* API_DUMP_FLAGS, which the text matches */
 #include "buf.h"
-#include "internal.h" /* API_DUMP_FLAGS, which the text matches */
 
 #include <stdbool.h>
 #include <stddef.h>

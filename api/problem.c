@@ -1,7 +1,7 @@
 /* RFC 9457 problem details: the single exit for error answers. Builds the
  * application/problem+json body, logs the failure and counts nothing it should
  * not: 5xx answers never carry internal text. */
-#include "internal.h"
+#include "api_internal.h"
 #include "log.h"
 
 #include <stdbool.h>

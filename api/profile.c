@@ -1,7 +1,7 @@
 /* Inference profiles: what one inference is, its energy (measured per inference,
  * or derived from training) and the serving grid. The "inference" member of a
  * model PATCH is validated into the core's profile here, and rendered back. */
-#include "internal.h"
+#include "api_internal.h"
 
 #include <stdio.h>
 #include <string.h>

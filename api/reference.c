@@ -1,9 +1,9 @@
 /* Reference resources: GET /v1/hardware and GET /v1/regions (filtered, cursor
  * pagination with Link rel="next") and GET /v1/methodology (version, constants,
  * formulas, units, equivalences, sources and the reference data load report).
- * No SQL: rows come through db/refdata.c. */
+ * No SQL: rows come through db/db_refdata.c. */
+#include "api_internal.h"
 #include "equivalence.h"
-#include "internal.h"
 #include "methodology.h"
 #include "units.h"
 

@@ -1,8 +1,8 @@
 /* Location codes in requests: resolves a code from the region tables into the
  * core's carbon intensity with its provenance (table, row, year), answers 422 with
  * the closest known code on a miss, and renders region and hardware rows as JSON.
- * No SQL: lookups go through db/refdata.c. */
-#include "internal.h"
+ * No SQL: lookups go through db/db_refdata.c. */
+#include "api_internal.h"
 #include "units.h"
 
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* The api service's lifecycle: migrating the database, opening its pool and
  * checking the schema at start, and closing it. Handlers never see the pool: the
  * server hands each request its connection (api_service_connection). */
-#include "internal.h"
+#include "api_internal.h"
 #include "log.h"
 
 #include <stdio.h>

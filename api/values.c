@@ -1,7 +1,7 @@
 /* JSON forms of the core's values: ranges ({value, low, high}, or a bare number on
  * input), equivalences, and core field errors turned into problem entries. */
+#include "api_internal.h"
 #include "equivalence.h"
-#include "internal.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* Connections: open, settings, transactions, the per-thread pool and the mapping of
  * SQLite results to enum err. The only file that sets pragmas. */
-#include "internal.h"
+#include "db_internal.h"
 
 #include <assert.h>
 #include <errno.h>

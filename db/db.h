@@ -109,7 +109,7 @@ enum err db_pool_acquire(struct db_pool *pool, struct db **out);
 /* Closes every connection; call when no thread uses the pool any more. */
 void db_pool_destroy(struct db_pool *pool);
 
-/* ---- models and lineage (db/models.c, db/ledger.c) ---- */
+/* ---- models and lineage (db/db_models.c, db/ledger.c) ---- */
 
 /* Inserts a model and its parent edges, keeps the ancestor closure and depth, all
  * inside the caller's write transaction. m->parents name existing models.
@@ -269,7 +269,7 @@ enum err db_idempotency_get(struct db *db, const char *scope, const char *key, c
 enum err db_idempotency_put(struct db *db, const char *scope, const char *key,
                             const char *request_hash, int status, const char *response);
 
-/* ---- bulk import (db/import.c) ---- */
+/* ---- bulk import (db/db_import.c) ---- */
 
 /* A bulk load on one connection: its statements are prepared once, for the whole
  * run, and it enlarges the connection's page cache. Wrap the calls in
@@ -302,7 +302,7 @@ enum err db_bulk_activity_insert(struct db_bulk *bulk, int64_t model_key,
                                  const struct db_activity *a);
 enum err db_bulk_activities_done(struct db_bulk *bulk, int64_t model_key);
 
-/* ---- reference data: hardware and regions (db/refdata.c) ---- */
+/* ---- reference data: hardware and regions (db/db_refdata.c) ---- */
 
 /* Loads the reference tables embedded in the binary (reference-data/) into the
  * tables of migration 3, inside the caller's write transaction: validates every
@@ -410,7 +410,7 @@ enum err db_reference_report(struct db *db, struct db_reference_load *loads, siz
                              size_t *n_loads, struct db_reference_skip *skips, size_t skips_cap,
                              size_t *n_skips);
 
-/* ---- API tokens (db/tokens.c) ---- */
+/* ---- API tokens (db/db_tokens.c) ---- */
 
 #define DB_TOKEN_NAME_MAX       128
 #define DB_TOKEN_SCOPES_MAX     256
@@ -446,7 +446,7 @@ enum err db_token_revoke(struct db *db, int64_t id, struct db_token *out);
 /* Whether an admin token that is not revoked exists. */
 enum err db_token_has_admin(struct db *db, bool *has_admin);
 
-/* ---- what GET /metrics reads (db/metrics.c) ---- */
+/* ---- what GET /metrics reads (db/db_metrics.c) ---- */
 
 struct db_storage_size {
     int64_t page_count;
@@ -489,7 +489,7 @@ struct db_write_batches {
 
 void db_write_batches(struct db_write_batches *out);
 
-/* ---- the sharing dividend and the overtake (db/sharing.c) ---- */
+/* ---- the sharing dividend and the overtake (db/db_sharing.c) ---- */
 
 /* The CO2e of every training and fine-tuning activity in the lineage of model_key
  * (the model and its ancestors): what its inferences are set against. */

@@ -1,7 +1,7 @@
 /* SQL for the family ledger: activities, inference counts, per-model aggregates,
  * lineage reads for footprints, and idempotency records. Aggregates change in the
  * same transaction as the rows they summarise. */
-#include "internal.h"
+#include "db_internal.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -49,7 +49,7 @@ void db_activity_cleanup(struct db_activity *activity)
 }
 
 /* Recomputes a model's own sums from its activities: exact, no drift. The bulk
- * loader (db/import.c) runs the same statement. */
+ * loader (db/db_import.c) runs the same statement. */
 const char db_sql_refresh_own[] =
     "UPDATE model_ledger SET "
     "own_co2e_kg = (SELECT total(co2e_kg) FROM activities WHERE model_id = ?1), "

@@ -1,7 +1,7 @@
 /* The migrations runner: applies the numbered SQL files embedded at build time,
  * each in one BEGIN IMMEDIATE transaction that also sets user_version. */
+#include "db_internal.h"
 #include "embedded.h"
-#include "internal.h"
 
 #include <limits.h>
 #include <stdio.h>

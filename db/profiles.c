@@ -1,6 +1,6 @@
 /* SQL for inference profiles: one typed row per model that has one. Returns core
  * structs; the answer's JSON form is api's business. */
-#include "internal.h"
+#include "db_internal.h"
 
 #include <string.h>
 

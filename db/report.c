@@ -3,7 +3,7 @@
  * row read and written once. Sums are kept in memory and checked for overflow
  * before anything is written. Reads go in index order (names, then keys): a
  * batch of random models then walks each index once instead of jumping around. */
-#include "internal.h"
+#include "db_internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -8,8 +8,8 @@
 
 #include "buf.h"
 #include "cors.h"
+#include "http_metrics.h"
 #include "log.h"
-#include "metrics.h"
 #include "routes.h"
 #include "writer.h"
 

@@ -3,7 +3,7 @@
  * at its size cap ERR_FULL and a lock held past the busy timeout ERR_BUSY, on
  * every path that can meet them. Real SQLite files. */
 #include "db.h"
-#include "internal.h"
+#include "db_internal.h"
 
 #include <check.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* The storage layer against real SQLite files: migrations, settings, the model
  * registry and its lineage (closure, depth, cycles), and error translation. */
 #include "db.h"
-#include "internal.h"
+#include "db_internal.h"
 
 #include <check.h>
 #include <fcntl.h>

@@ -3,8 +3,8 @@
  * are set, replaced and cleared; a lineage carries its nearest profile. */
 /* api_profile_json: how schema 4 stored a profile; the connection's handle, to
  * write as schema 4 did. */
-#include "../../api/internal.h"
-#include "../../db/internal.h"
+#include "api_internal.h"
+#include "db_internal.h"
 
 #include <check.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * suggestions, filtered and paginated listings, the schema's CHECK constraints, and
  * re-running the migrations. */
 #include "db.h"
-#include "internal.h"
+#include "db_internal.h"
 
 #include <check.h>
 #include <math.h>

@@ -3,7 +3,7 @@
  * merges, and refuses the same first item (unknown or overflowing) with nothing
  * written. */
 #include "db.h"
-#include "internal.h"
+#include "db_internal.h"
 
 #include <check.h>
 #include <stdint.h>

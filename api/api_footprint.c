@@ -2,8 +2,8 @@
  * each ancestor's emissions, its inference emissions, the total, per inference and
  * as equivalences) and its ancestors. The core computes; this file reads the
  * lineage, then renders. Reads O(ancestors) rows whatever the family size. */
+#include "api_internal.h"
 #include "equivalence.h"
-#include "internal.h"
 #include "json_text.h"
 #include "methodology.h"
 #include "sharing.h"

@@ -1,8 +1,8 @@
 /* The server's HTTP metrics: requests by method, route and status, and latency by
  * route, kept in atomic counters fed from the completion callback, and written in
  * the Prometheus text format for GET /metrics. */
-#ifndef SERVER_METRICS_H
-#define SERVER_METRICS_H
+#ifndef SERVER_HTTP_METRICS_H
+#define SERVER_HTTP_METRICS_H
 
 #include <stddef.h>
 

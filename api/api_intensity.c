@@ -1,9 +1,8 @@
 /* Carbon intensity in requests: {"carbon_intensity": {"value": n|range, "unit":
  * "g/kWh"|"kg/kWh"|"lb/kWh"}} or {"location": "<code>"} resolved from the region
  * tables, or the world default when neither is given (flagged as a default). */
+#include "api_internal.h"
 #include "intensity.h"
-
-#include "internal.h"
 
 #include <stdio.h>
 #include <string.h>

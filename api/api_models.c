@@ -1,7 +1,7 @@
 /* /v1/models: register, read, list, update and delete models and their lineage.
  * Accepts the Hugging Face card fields base_model and base_model_relation as they
  * appear in cards. */
-#include "internal.h"
+#include "api_internal.h"
 #include "units.h"
 
 #include <stdio.h>

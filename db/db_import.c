@@ -2,7 +2,7 @@
  * db_activity_insert write, through statements prepared once per run, in the
  * caller's batch transactions. Ancestors' family sums are added up in memory and
  * written once per batch. */
-#include "internal.h"
+#include "db_internal.h"
 
 #include <assert.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* /v1/tokens (admin) and the `carbontree token` command: create (the secret is
  * shown once), list (never the secret) and revoke API tokens. */
-#include "internal.h"
+#include "api_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

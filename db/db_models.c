@@ -1,6 +1,6 @@
 /* SQL for the model registry and its lineage: models, parent edges and the
  * ancestor closure. Returns core structs; no SQLite type escapes. */
-#include "internal.h"
+#include "db_internal.h"
 
 #include <stdint.h>
 #include <stdio.h>

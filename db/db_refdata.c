@@ -2,9 +2,9 @@
  * region tables (CSV through core/refdata.c, global_energy_mix.json through
  * SQLite's json_each), lookups with their precedence and suggestions, filtered
  * listings and the load report. Returns core structs; no SQLite type escapes. */
+#include "db_internal.h"
 #include "edit_distance.h"
 #include "embedded.h"
-#include "internal.h"
 
 #include <assert.h>
 #include <ctype.h>

@@ -3,7 +3,7 @@
  * the request) and of the ledger (per-model footprints and
  * inference counts, per-family totals), bounded to the most-used models and
  * families. Builds text only: no MHD, no SQL. */
-#include "internal.h"
+#include "api_internal.h"
 
 #include <inttypes.h>
 #include <math.h>

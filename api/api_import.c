@@ -2,7 +2,7 @@
  * body per line plus "activities" and "inferences", validated by the same parsers
  * as the API. Refused lines are reported and skipped; the rest is committed in
  * batches through the db bulk interface. */
-#include "internal.h"
+#include "api_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

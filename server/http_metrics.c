@@ -2,7 +2,7 @@
  * counts in a small lock-free table keyed by route, method and status. Labels stay
  * bounded: a route is its pattern (never the raw path), every unknown path or
  * method-less match is "unmatched", and methods outside the HTTP set are "other". */
-#include "metrics.h"
+#include "http_metrics.h"
 
 #include <inttypes.h>
 #include <stdatomic.h>

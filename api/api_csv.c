@@ -1,6 +1,6 @@
 /* CSV answers (RFC 4180: CRLF line ends, a header row, fields quoted when they hold
  * a separator, a quote or a line break) built row by row in a growing buffer. */
-#include "internal.h"
+#include "api_internal.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* What GET /metrics reads from storage: the file's size, the most-used models, the
  * base models' family totals, and the sizes of committed write batches. Returns
  * plain structs; no SQLite type escapes. */
-#include "internal.h"
+#include "db_internal.h"
 
 #include <errno.h>
 #include <stdatomic.h>

@@ -1,6 +1,6 @@
 /* SQL for API tokens: hashes, scopes, namespaces and revocation. The tokens
  * themselves never reach the database. */
-#include "internal.h"
+#include "db_internal.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* What the sharing dividend and the overtake read: the training a model's lineage
  * emitted, a model's whole daily series, and, for a family, each descendant's own
  * emissions beside the roots it builds on. Returns core structs. */
-#include "internal.h"
+#include "db_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

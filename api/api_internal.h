@@ -162,7 +162,7 @@ enum err api_model_parse(const json_t *body, const char *const *extra_members, s
 enum err api_model_insert_error(enum err rc, const struct core_model *m, size_t bad_parent,
                                 bool from_card, struct api_problem *problem);
 
-/* ---- footprints (api/footprint.c) ---- */
+/* ---- footprints (api/api_footprint.c) ---- */
 
 /* A model's footprint under one policy with what it borrows from: the lineage
  * read from db and the allocations the core wrote. fp points into the struct
@@ -200,7 +200,7 @@ void api_text_id(struct text *t, const struct core_model_id *id);
 /* The footprint object of GET …/footprint, as JSON text. */
 void api_footprint_write(struct text *t, const struct api_footprint *footprint);
 
-/* ---- CSV answers (api/csv.c) ---- */
+/* ---- CSV answers (api/api_csv.c) ---- */
 
 /* A CSV text being built (RFC 4180, CRLF) in a core_buf. Start from {0}; on
  * allocation failure every call does nothing and api_csv_reply reports it. */
