@@ -29,6 +29,8 @@ readonly EXCEPTED=(
     # Fuzzer inputs: every byte is the input, a comment would change what it tests.
     'tests/fuzz/corpus/*'
     'tests/fuzz/regressions/*'
+    # Golden answers: the server's bytes, compared byte for byte.
+    'tests/data/golden/*'
     # JSON has no comments; package.json states "license" itself, lock files are
     # written by npm.
     '*.json'
