@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # carbontree: build on Debian 12, run on Debian 12 slim as an unprivileged user.
 #   docker build -t carbontree .
 #   docker run -p 8080:8080 -v carbontree-data:/data carbontree

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* /v1/models/{ns}/{name}/activities: a model's own emissions sources. Each is
  * measured (energy, with or without CO2e), reported (CO2e only, e.g. a Hub card) or
  * estimated (inputs for one of the core's methods), and keeps its inputs, method

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The api layer: turns HTTP-shaped requests into domain calls and back. Owns
  * jansson, validation, the choice of status code and RFC 9457 problems. Knows
  * nothing of libmicrohttpd and holds no SQL. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CSV answers (RFC 4180: CRLF line ends, a header row, fields quoted when they hold
  * a separator, a quote or a line break) built row by row in a growing buffer. */
 #include "api_internal.h"

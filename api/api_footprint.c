@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GET …/footprint and …/ancestors: a model's amortized footprint (its share of
  * each ancestor's emissions, its inference emissions, the total, per inference and
  * as equivalences) and its ancestors. The core computes; this file reads the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `carbontree import FILE`: bulk-loads models from JSON lines, one POST /v1/models
  * body per line plus "activities" and "inferences", validated by the same parsers
  * as the API. Refused lines are reported and skipped; the rest is committed in

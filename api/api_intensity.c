@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Carbon intensity in requests: {"carbon_intensity": {"value": n|range, "unit":
  * "g/kWh"|"kg/kWh"|"lb/kWh"}} or {"location": "<code>"} resolved from the region
  * tables, or the world default when neither is given (flagged as a default). */

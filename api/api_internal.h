@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the files of api/ only: the service, and what the resources share.
  * The plumbing every handler uses has a header of its own, included here:
  * reply.h, input.h, query.h, path.h and rate_limit.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GET /metrics: the Prometheus text exposition format 0.0.4 of the service (build,
  * database size, writes, write batches, and the HTTP metrics the server passes in
  * the request) and of the ledger (per-model footprints and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* /v1/models: register, read, list, update and delete models and their lineage.
  * Accepts the Hugging Face card fields base_model and base_model_relation as they
  * appear in cards. */

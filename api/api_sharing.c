@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The sharing dividend and the overtake as answers write them; see sharing.h. */
 #include "sharing.h"
 

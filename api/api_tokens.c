@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* /v1/tokens (admin) and the `carbontree token` command: create (the secret is
  * shown once), list (never the secret) and revoke API tokens. */
 #include "api_internal.h"

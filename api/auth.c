@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Bearer tokens: random, shown once, stored as a BLAKE2b-256 hash,
  * compared in constant time; scopes and namespaces decide what a token may write,
  * and a write takes its place in the token's rate budget (api/rate_limit.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one place every write path reports what it changed, after its commit: what
  * kind of change, and by how much. Totals are kept here (GET /metrics reads them);
  * inside a group commit they wait in the group until it commits. */

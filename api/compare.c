@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* POST /v1/compare: two registered models under a policy, or two hypothetical
  * cost lines, and the inference volume beyond which one is cleaner. The core
  * compares; this file parses the sides and renders the answer. */

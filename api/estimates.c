@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* POST /v1/estimates: the stateless calculator. Reads a method and its inputs
  * (each a number or a range), resolves hardware from the catalogue and the carbon
  * intensity from the region tables, runs core_estimate and answers the figures

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GET …/family: the DAG below a model, a page at a time, each member with its
  * amortized footprint, as JSON or CSV. O(page x ancestors) rows whatever the
  * family size. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Group commit: many writes in one transaction on one connection, committed (and
  * synced) once; what they changed is told only when the commit stands. */
 #include "api_internal.h"

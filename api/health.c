@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Service routes: liveness, readiness and the OpenAPI document. */
 #include "api_internal.h"
 #include "embedded.h"

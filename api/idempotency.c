@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Idempotency-Key handling: the first answer to a key is stored in the
  * same transaction as the write; the same key with the same request replays it,
  * with another request is 422, and while the first is still running is 409.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Inference counts: deltas with an Idempotency-Key, cumulative counters per
  * reporter, batches over many models, and the daily series. Counts are exact
  * 64-bit integers; negatives and overflow are refused. */

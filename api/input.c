@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Checking request bodies: field problems and failure details, the members an
  * object may hold, and the strings and counts read from it. */
 #include "input.h"

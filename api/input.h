@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Checking request bodies: allowed members, strings and counts (api/input.c). Internal to api/. */
 #ifndef API_INPUT_H
 #define API_INPUT_H

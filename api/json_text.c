@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The JSON text writer (json_text.h): strings and integers by hand, and reals by
  * hand when their rounding to 15 digits is certain, by printf otherwise. */
 #include "json_text.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JSON text written directly, byte for byte as jansson dumps the same values with
  * API_DUMP_FLAGS: for footprints and family pages, the hot reads, where building a
  * tree of a hundred values only to dump it cost more than the SQL. Internal to api/. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One-line logs on stderr. Each line goes out in one write, so lines from several
  * threads never interleave. */
 #include "log.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Logging for the service: one line per event on stderr, with a level filter.
  * Used by api/ and server/. Thread-safe (one write per line). */
 #ifndef API_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The model a request's path names: {namespace}/{name} read as an id, and looked
  * up when the handler needs the model. */
 #include "path.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The model a request's path names (api/path.c). Internal to api/. */
 #ifndef API_PATH_H
 #define API_PATH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* RFC 9457 problem details: the single exit for error answers. Builds the
  * application/problem+json body, logs the failure and counts nothing it should
  * not: 5xx answers never carry internal text. */

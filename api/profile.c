@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Inference profiles: what one inference is, its energy (measured per inference,
  * or derived from training) and the serving grid. The "inference" member of a
  * model PATCH is validated into the core's profile here, and rendered back. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reading a request's query: parameters by name, the parameters a route accepts,
  * whole numbers within bounds, and percent-encoding values for links. */
 #include "query.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Query parameters: the ones a route accepts, bounded whole numbers, encoding values
  * for links (api/query.c). Internal to api/. */
 #ifndef API_QUERY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The per-token write rate limit: a token bucket per token id, in a fixed table
  * of slots shared by every thread under one lock. */
 #include "rate_limit.h"

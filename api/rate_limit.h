@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The per-token write rate limit: a token bucket per token id (api/rate_limit.c). Internal to api/.
  */
 #ifndef API_RATE_LIMIT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reference resources: GET /v1/hardware and GET /v1/regions (filtered, cursor
  * pagination with Link rel="next") and GET /v1/methodology (version, constants,
  * formulas, units, equivalences, sources and the reference data load report).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Location codes in requests: resolves a code from the region tables into the
  * core's carbon intensity with its provenance (table, row, year), answers 422 with
  * the closest known code on a miss, and renders region and hardware rows as JSON.

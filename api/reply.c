@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Building a handler's answer: status and JSON body, headers, and the ETags of
  * versioned resources and of JSON texts written directly. */
 #include "reply.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Building answers: JSON bodies, and the ETags of versions and of JSON texts
  * (api/reply.c). Internal to api/. */
 #ifndef API_REPLY_H

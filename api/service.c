@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The api service's lifecycle: migrating the database, opening its pool and
  * checking the schema at start, and closing it. Handlers never see the pool: the
  * server hands each request its connection (api_service_connection). */

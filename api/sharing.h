@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The two figures of sharing, as footprints and family pages write them: the
  * sharing dividend (what descendants avoided by building on shared models) and
  * the day inference overtakes training. Internal to api/. */

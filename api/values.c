@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* JSON forms of the core's values: ranges ({value, low, high}, or a bare number on
  * input), equivalences, and core field errors turned into problem entries. */
 #include "api_internal.h"

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- Shared by the wrk scripts of bench/run.sh: counts 2xx answers per thread and
 -- writes "requests_per_s p50_ms p99_ms ok non2xx" to the file named by BENCH_OUT.
 local threads = {}

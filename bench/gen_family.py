@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Generates a model family as JSON lines for `carbontree import`.
 
 A few base models (trained, with a training activity), then fine-tunes of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The reference for bench/run.sh: a bare libmicrohttpd server answering every
  * request with a small fixed body, with the daemon options carbontree uses (a
  * thread pool of one thread per core, epoll). Usage: hello PORT [THREADS] */

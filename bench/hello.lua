@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- The reference: GET / on the hello server.
 package.path = os.getenv("BENCH_DIR") .. "/?.lua;" .. package.path
 require "common"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Where the server's time goes in one benchmark scenario: runs the scenario against
 # the database bench/run.sh left behind, records the server with perf (DWARF call
 # graphs) and prints the functions that hold the most samples, callees included.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- R1: the footprint of a random deep model, policy=usage.
 package.path = os.getenv("BENCH_DIR") .. "/?.lua;" .. package.path
 require "common"

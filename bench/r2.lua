@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- R2: the first family page of a random model that has descendants.
 package.path = os.getenv("BENCH_DIR") .. "/?.lua;" .. package.path
 require "common"

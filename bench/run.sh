@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # carbontree benchmark: builds the release binary and a bare
 # libmicrohttpd "hello" reference, generates and imports a model family, then
 # runs bounded wrk scenarios on loopback, each paired with the reference, and

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- W1: one durable increment of a random model per request, each with its own
 -- Idempotency-Key. 2xx answers are what the server acknowledged.
 package.path = os.getenv("BENCH_DIR") .. "/?.lua;" .. package.path

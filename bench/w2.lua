@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- W2: batch reports of 1,000 increments (count 1 for each of 1,000 random
 -- models). Each 2xx answer acknowledges 1,000 increments.
 package.path = os.getenv("BENCH_DIR") .. "/?.lua;" .. package.path

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # embed_files(OUTPUT <file.c> SYMBOL <name> FILES <f1> <f2> ...)
 # Generates a C file holding every input file as a byte array, plus a table
 #   const struct embedded_file <name>[]; const size_t <name>_count;

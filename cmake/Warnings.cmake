@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Warning flags every target links through project_warnings.
 add_library(project_warnings INTERFACE)
 target_compile_options(project_warnings INTERFACE

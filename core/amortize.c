@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Amortization shares and allocations. For every
  * policy the shares of one ancestor over its family sum to 1, which is what makes
  * a family's footprints add up to what it emitted. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Amortization: how a model's own emissions E(a) are shared over the family D(a)
  * that builds on it. Pure arithmetic over per-ancestor aggregates; the
  * caller supplies, for each ancestor a of a model n (n itself included), E(a),

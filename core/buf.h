@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A growable byte buffer: the one the project's text writers share (JSON text,
  * CSV, the metrics exposition, request bodies). Appends grow it by doubling; the
  * first allocation failure sets failed, after which every append does nothing, so

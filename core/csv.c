@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CSV tokenizer: a single pass over a borrowed buffer. No I/O, no allocation. */
 #include "csv.h"
 

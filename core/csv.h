@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A small RFC 4180 CSV tokenizer over an in-memory buffer: quoted fields with ""
  * escapes and embedded line breaks, CRLF / LF / CR line ends, a leading UTF-8 byte
  * order mark, a last line without a line end. Empty lines are skipped. Fields are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The sharing dividend: counterfactual pre-training a family's descendants did not
  * pay. See dividend.h for the definitions. */
 #include "dividend.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The sharing dividend: the emissions a family avoided because its descendants
  * built on shared models instead of each being trained from scratch. Pure
  * arithmetic over plain structs; the caller names, for every descendant, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Levenshtein distance (edit_distance.h), one row of the table at a time. */
 #include "edit_distance.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Edit distance between two short texts: how suggestions ("did you mean ...?")
  * find the nearest known route, region or hardware name. Pure; no allocation. */
 #ifndef CORE_EDIT_DISTANCE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A file compiled into the binary by cmake/Embed.cmake (migrations, the OpenAPI
  * document, reference data). Plain data; no I/O. */
 #ifndef CORE_EMBEDDED_H

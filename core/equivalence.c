@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Equivalences table and the division that applies it. No I/O. */
 #include "equivalence.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Everyday equivalents of a CO2e mass, from Strubell et al. 2019 Table 1 (published
  * in lbs CO2e, converted to kg with the exact pound). Pure; no I/O. */
 #ifndef CORE_EQUIVALENCE_H

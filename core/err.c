@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Lookups over the error table in err.h. */
 #include "err.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one error type of carbontree. Every fallible function in core, db and api
  * returns an enum err; ERR_OK is 0. The table below is the only place an error is
  * defined, with everything its answer depends on: HTTP status, stable problem type

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Estimation methods over plain structs. Validates every input against the bounds
  * below, propagates ranges by evaluating at the bounds, and itemises the result.
  * No I/O, no allocation. */

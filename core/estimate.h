@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Estimation methods: energy (kWh) and CO2e (kg) of one run from its inputs, as
  * ranges, itemised into operational and embodied parts. Formulas and defaults are
  * listed in methodology.h/.c. Pure: no I/O, no allocation. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Field-level validation errors: formatting only, no I/O. */
 #include "field_error.h"
 

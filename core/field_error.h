@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Field-level validation errors. core fills one when it rejects an input so that
  * api can name the offending field (an RFC 9457 errors[] entry with a JSON pointer).
  * Plain data; no I/O. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Footprints from lineages, and comparisons. Every sum runs over the members in
  * lineage order, so that answers computed from the same lineage are the same to
  * the last bit. No I/O. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The amortized footprint of one model from its lineage: each ancestor's share of
  * emissions under a policy, the model's inference emissions, their total, per
  * inference, the lineage energy and its parity; and the comparison of two models'

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Inference energy, parity and crossover. No I/O. */
 #include "inference.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Inference: energy per inference (measured, or derived from training energy per
  * token-step), lineage energy parity (how many inferences equal the energy that
  * produced a model), and the crossover volume between two (fixed, per-inference)

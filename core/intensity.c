@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Carbon intensity: default, explicit values with units, table provenance. No I/O. */
 #include "intensity.h"
 

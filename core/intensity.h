@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Carbon intensity of the electricity used: the value (a range, kg CO2e/kWh) and its
  * provenance (explicit, looked up in a reference table, or the documented default).
  * api resolves locations through db; core only validates and converts. No I/O. */

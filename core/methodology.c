@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The methodology tables: constants and formulas, as published by
  * GET /v1/methodology. Pure data. */
 #include "methodology.h"

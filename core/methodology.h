@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The estimation methodology as data: its version, every constant and default the
  * core uses (with unit and source), and the formula of each method. api serialises
  * it for GET /v1/methodology; estimate.c, inference.c and equivalence.c read the

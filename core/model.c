@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Model ids and lineage rules. Pure: no I/O, no allocation. */
 #include "model.h"
 

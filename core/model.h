@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Model identity and lineage rules: Hub-style ids, relations, parent lists.
  * Pure functions over plain structs; no I/O. */
 #ifndef CORE_MODEL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The day inference overtakes training; see overtake.h. */
 #include "overtake.h"
 

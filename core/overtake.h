@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The day inference overtakes training: when the cumulative CO2e of inferences
  * reaches the training (and fine-tuning) CO2e they rest on — from the daily series
  * when it has happened, else projected at the recent daily rate. Works for one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Ranges: validation against bounds and bound-wise arithmetic. No I/O. */
 #include "range.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Value ranges {value, low, high} with low <= value <= high, their validation
  * against documented bounds, and the arithmetic that propagates them. Every formula
  * in core is monotone in its inputs, so a range is carried by evaluating at the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reference tables: descriptions, header checks and record validators. Records
  * with a wrong field count, a missing required value, a "NaN"-style or non-numeric
  * value, a negative or absurd figure, or over-long text are refused with a reason.

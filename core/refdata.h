@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reference tables (hardware power, grid carbon intensity) as shipped under
  * reference-data/: which files exist, their headers, and pure validators that turn
  * one CSV record into a plain struct or say why the record is skipped. Bad records

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The unit table and conversions to canonical units. No I/O. */
 #include "units.h"
 

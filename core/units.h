@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Units and their conversion to the canonical ones: energy in kWh, CO2e mass in kg,
  * carbon intensity in kg CO2e per kWh; per-inference figures are reported in g.
  * One declarative table maps unit names to factors. Pure; no I/O. */

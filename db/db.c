@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Connections: open, settings, transactions, the per-thread pool and the mapping of
  * SQLite results to enum err. The only file that sets pragmas. */
 #include "db_internal.h"

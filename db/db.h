@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The storage contract of carbontree: every SQL statement and every sqlite3 type
  * lives behind this header. Functions return core structs and enum err; no SQLite
  * type or code escapes. A struct db is one connection, used by one thread at a time. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SQL for bulk loads (`carbontree import`): the same rows db_model_insert and
  * db_activity_insert write, through statements prepared once per run, in the
  * caller's batch transactions. Ancestors' family sums are added up in memory and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the files of db/ only: the connection struct and SQLite error mapping. */
 #ifndef DB_INTERNAL_H
 #define DB_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What GET /metrics reads from storage: the file's size, the most-used models, the
  * base models' family totals, and the sizes of committed write batches. Returns
  * plain structs; no SQLite type escapes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SQL for the model registry and its lineage: models, parent edges and the
  * ancestor closure. Returns core structs; no SQLite type escapes. */
 #include "db_internal.h"

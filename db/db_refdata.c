@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SQL for the reference data of migration 3: loading the embedded hardware and
  * region tables (CSV through core/refdata.c, global_energy_mix.json through
  * SQLite's json_each), lookups with their precedence and suggestions, filtered

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the sharing dividend and the overtake read: the training a model's lineage
  * emitted, a model's whole daily series, and, for a family, each descendant's own
  * emissions beside the roots it builds on. Returns core structs. */

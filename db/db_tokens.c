@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SQL for API tokens: hashes, scopes, namespaces and revocation. The tokens
  * themselves never reach the database. */
 #include "db_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Data loaders that run inside a migration's transaction, keyed by migration number.
  * A migration whose number has no loader here is plain SQL. */
 #include "db_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SQL for the family ledger: activities, inference counts, per-model aggregates,
  * lineage reads for footprints, and idempotency records. Aggregates change in the
  * same transaction as the rows they summarise. */

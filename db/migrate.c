@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The migrations runner: applies the numbered SQL files embedded at build time,
  * each in one BEGIN IMMEDIATE transaction that also sets user_version. */
 #include "db_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SQL for inference profiles: one typed row per model that has one. Returns core
  * structs; the answer's JSON form is api's business. */
 #include "db_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* SQL for batch reports: many inference counts in one call, with the outcome of
  * db_inferences_add run on each item in order, but each model, ancestor and daily
  * row read and written once. Sums are kept in memory and checked for overflow

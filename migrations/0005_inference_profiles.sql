@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: Apache-2.0
 -- 0005: inference profiles as typed figures, one row per model that has one, in
 -- place of the JSON text model_ledger.profile held: storage keeps what a profile
 -- says, not how an answer spells it. A range left NULL is one the profile does not

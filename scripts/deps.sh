@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the Debian 12 packages carbontree needs, only those missing.
 # Usage: scripts/deps.sh run|test
 set -euo pipefail

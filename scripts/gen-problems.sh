@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Writes the problem types of the error table (core/err.h) into openapi.yaml: each
 # part between the lines "BEGIN generated <part> (scripts/gen-problems.sh)" and
 # "END generated <part>" is rewritten from what tools/problem_types prints (the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what is missing, builds the release binary, migrates ./data/carbontree.db
 # and serves on 127.0.0.1:8080. Extra arguments go to `carbontree serve`.
 set -euo pipefail

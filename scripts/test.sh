@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what is missing and runs the whole test suite: the formatting and licence
 # checks; the problem types of openapi.yaml against the error table
 # (scripts/gen-problems.sh --check); the ci preset (gcc, warnings as errors) and its

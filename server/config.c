@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Configuration: one table lists every setting with its flag, environment variable,
  * default and meaning; parsing and --help both read it. */
 #include "config.h"

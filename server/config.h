@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Settings of the carbontree command: defaults, CARBONTREE_* environment
  * variables, then command-line flags, in that order of precedence. */
 #ifndef SERVER_CONFIG_H

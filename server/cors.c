@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The CORS allow-list and the headers it adds to answers. */
 #include "cors.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Cross-origin resource sharing (Fetch standard, "CORS protocol"): which browser
  * origins may read the service's answers, and the headers that say so. Off unless
  * an allow-list is configured. HTTP only. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What happens once a request's body is in: decode the JSON once, refuse credentials
  * in the query string, apply the read gate, call the route's handler, and turn a
  * failure into its problem. Shared by the daemon and the fuzzers, so both run the

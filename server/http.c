@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libmicrohttpd glue. The request flow (HACKING.md walks through it):
  * 1. first call: allocate the request context, match the route (404 / 405 with
  *    Allow), decide 411 / 413 / 415 from the headers before any body is read;

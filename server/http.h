@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The HTTP daemon: libmicrohttpd setup, limits, per-request state, body buffer,
  * response writing and the access log. Knows nothing about emissions. */
 #ifndef SERVER_HTTP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HTTP metrics in atomic counters: one latency histogram per route, and request
  * counts in a small lock-free table keyed by route, method and status. Labels stay
  * bounded: a route is its pattern (never the raw path), every unknown path or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The server's HTTP metrics: requests by method, route and status, and latency by
  * route, kept in atomic counters fed from the completion callback, and written in
  * the Prometheus text format for GET /metrics. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The carbontree command: serve, migrate, token, version and help, each with its
  * manual page (`carbontree <command> --help`). Parses configuration, wires the api
  * service to the HTTP daemon and handles SIGTERM/SIGINT for a graceful stop. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The route table, readable at a glance, and a small segment matcher. */
 #include "routes.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The route table: every endpoint of the service in one static array. */
 #ifndef SERVER_ROUTES_H
 #define SERVER_ROUTES_H

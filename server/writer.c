@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Group commit. Writes queue here; the writer thread takes everything queued (up
  * to a batch), runs each request as a savepoint of one transaction, commits once
  * and only then lets the requests answer. Batches adapt to load by themselves:

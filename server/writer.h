@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The writer: one thread runs every write request and commits them in
  * groups, so many durable writes share one fsync. */
 #ifndef SERVER_WRITER_H

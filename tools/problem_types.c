@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Prints the problem types of the error table (core/err.h) as JSON, for
  * scripts/gen-problems.sh to write into openapi.yaml: one entry per distinct type
  * slug, in table order, with its type URI, status, title, Retry-After, the generic

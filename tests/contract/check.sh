@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Contract checks: lints openapi.yaml, runs the validator's own tests, then
 # validates every HTTP response recorded in a log against openapi.yaml.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // Drives every route of a running carbontree with documented and faulty requests
 // and appends each response to a contract log in the harness's format, so that
 // validate.mjs also covers the routes the HTTP suites do not reach yet.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/gen-problems.sh --check passes on the committed openapi.yaml and fails,
 # saying what differs, on copies where one line it checks disagrees with the error
 # table; writing the copy again restores the committed file.

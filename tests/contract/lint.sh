@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Lints openapi.yaml with the pinned Redocly CLI (package-lock.json) and the
 # rules in redocly.yaml. Exits non-zero when the document has any error.
 set -eu

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
 // Checks recorded HTTP responses against openapi.yaml.
 //
 //   node validate.mjs <log.jsonl> [--spec <openapi.yaml>] [--allow-empty] [--coverage]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tests of validate.mjs itself: it must pass what the contract documents and catch
 // a wrong member, an undocumented status and a wrong content type.
 //   node --test validator.test.mjs

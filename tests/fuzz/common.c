@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared harness of the fuzz targets: the service over a private, seeded database,
  * a copy of the server's body decode, and the reply invariants. */
 #include "common.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the fuzz targets: one api service over a throw-away database (migrated
  * and seeded once per process), the server's body decode, and the invariants every
  * reply must hold. Harness code: a broken invariant aborts, which libFuzzer reports. */

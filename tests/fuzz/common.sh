@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: Apache-2.0
 # Sourced by run.sh and regress.sh: configures and builds the fuzz targets with clang,
 # ASan and UBSan (assertions on), and prepares a scratch directory outside the
 # repository. Sets root, build, targets, work.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* F2 (tests/fuzz/README.md): the request handler behind the server. The input reads
  * like a small HTTP request:
  *

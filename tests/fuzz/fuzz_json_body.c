@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* F1 (tests/fuzz/README.md): the JSON decoders of every write body. The first input
  * byte picks the route (byte % 9) and the seeded model (byte / 9 % 4); the remaining
  * bytes, at most 64 KiB, go through the server's decode (duplicates rejected, depth

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/<target>/).
 
 Seeds: valid bodies for every write route, the fixed-name examples of openapi.yaml,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Replays every seed (corpus/<target>/) and every past finding (regressions/<target>/)
 # through its target once, without fuzzing: the CI check that fixed crashes stay
 # fixed. Prints one line per target and each failing file; exits non-zero on any.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Fuzzes each target for a while (tests/fuzz/README.md): builds them, copies the
 # seed corpus (never writing into the repository), runs libFuzzer with a 64 KiB input
 # cap, 10 s per input and 2 GiB of memory, and prints one line per target. Exits

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HTTP test harness: the server process, commands, libcurl and raw-socket requests,
  * and problem+json checks. Owns every temporary directory it makes. */
 #include "harness.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* HTTP test harness: runs the real carbontree binary on a loopback port with a
  * temporary database, and talks to it with libcurl or a raw socket. Every server
  * lives in its own temporary directory under one per-run directory; servers are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Steps shared by the ledger's HTTP suites (activities, profiles, amortization,
  * inferences, counters, reports, footprints): one server per test, and requests
  * that insist on their answer, so that a test body reads as the scenario it checks. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Steps shared by the ledger's HTTP suites: the server of the running test, JSON
  * lookups, assertions on figures, and requests that insist on their answer (a step
  * that answers otherwise fails the test, naming the request). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A model's own emissions over the wire: activities (measured, reported, ranges,
  * paging, deletion, errors) and the emissions a Hub card gives in grams. Every
  * figure is worked out in the test. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Amortized footprints checked by hand: the none, equal and usage policies over
  * fine-tunes, merges and diamonds, conservation over family pages, and what deleting
  * or reparenting a counted member does to the shares. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Authentication, authorization and write rate limits (README, Configuration:
  * tokens): bearer tokens on every write, 401 with a WWW-Authenticate challenge
  * for missing, malformed, unknown and revoked tokens, 403 for a missing scope or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Cumulative inference counters over the wire: a reporter's running total counts
  * its increases, refuses a decrease without "reset", and refuses bad input. */
 #include "ledger_steps.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Durability under faults: SIGKILL at
  * random moments while clients count inferences with Idempotency-Keys and retry
  * the uncertain ones; 10,000 concurrent increments of one hot row; a database

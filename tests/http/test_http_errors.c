@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The error table over the wire: each row of the error policy answered as RFC 9457
  * problem+json, decided at the right moment (413 before the body is read), and
  * never showing internals. Requests libcurl will not send go over a raw socket. */

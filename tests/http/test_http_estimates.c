@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* POST /v1/estimates, GET /v1/hardware, GET /v1/regions and GET /v1/methodology
  * against the real server: each method with figures checked by hand, the Strubell
  * BERT row, provenance of table and default intensities, every error row, and the

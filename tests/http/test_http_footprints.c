@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reading the ledger over the wire: footprint errors, ETags and 304s of footprints
  * and family pages, the JSON text the server writes, family pages as CSV, ancestors,
  * and comparisons of models and hypothetical profiles. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Golden answers: a fresh server is seeded over HTTP with one deterministic family
  * that touches every part of the footprint arithmetic (each activity method, Hub card
  * grams, fine-tunes, an adapter, a quantization, merges within and across roots,

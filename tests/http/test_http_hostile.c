@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Hostile input over the wire:
  * a table of bad requests against every write route, each answered with its exact
  * status and a problem+json body that shows no internals, and each leaving the

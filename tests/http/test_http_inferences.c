@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Inference deltas over the wire: the Idempotency-Key they require, replays and
  * conflicts of a key, bad and overflowing counts, unknown models, and idempotent
  * counting under concurrency. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The process around the API: graceful stop on SIGTERM/SIGINT (idle and under
  * load, losing no acknowledged write), restart on the same database, refusal to
  * start on a bad database path or file, the migrate and version commands, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GET /metrics over the wire: the Prometheus text format (content type, HELP and
  * TYPE before every sample, escaping-free well-formed lines, cumulative buckets),
  * per-model series equal to the footprint answers, family sums equal to the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* /healthz, /readyz, /openapi.yaml and every /v1/models route against the real
  * server: success answers field by field, and each documented error row. */
 #include "harness.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What people and browsers meet: the CORS allow-list (--cors-origins), CSV for
  * the model and activity lists (Accept: text/csv), and the manual page of every
  * command (`carbontree <command> --help`, `carbontree help <command>`). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Inference profiles over the wire: measured and derived profiles as GET shows them
  * and the footprint prices them, clearing a profile, its errors, and the parity of a
  * BERT-like base. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Batch inference reports and the daily series over the wire: a batch counts every
  * model in one request and replays by key, refuses an unknown model or an overflow
  * whole, and the series is dense and bounded. */

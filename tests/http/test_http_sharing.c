@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The two figures of sharing over real HTTP: the day inference overtakes training
  * for a BERT-like base whose inference profile is derived from training (parity at
  * 256 billion words; at 100 billion words a day, overtaken 2.56 days after usage

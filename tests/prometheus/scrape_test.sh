@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A real Prometheus scrapes a test carbontree: `promtool check metrics` must pass on
 # GET /metrics, and Prometheus's query API must answer a carbontree series with the
 # value the footprint answer gives. Everything listens on 127.0.0.1, every wait is

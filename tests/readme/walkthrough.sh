@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs every curl command of the README's walkthrough, as written, against a fresh
 # server (only the address is pointed at the test's own port), and checks each answer.
 # Usage: walkthrough.sh <carbontree binary> <README.md>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The api layer without sockets: every write path reports what it changed to one
  * place (api/changes.c) after its commit, and nothing for a refused or replayed
  * request; group commit keeps a group's accepted writes and undoes a refused one

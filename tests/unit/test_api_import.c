@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `carbontree import` without the command line: api_cli_import on a file mixing
  * valid lines, a merge, a Hub card, a parent that comes later, malformed JSON, a
  * duplicate id and an unknown field. Checks the exact counts and reasons, then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The JSON text writer (api/json_text.c) against jansson itself: every real,
  * integer and string it writes must be byte for byte what jansson dumps with the
  * server's flags (API_DUMP_FLAGS). Reals are where it could go wrong, as most are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Amortization: hand-checked families. The conservation property over random DAGs
  * is tested on whole footprints (test_core_footprint.c). */
 #include "amortize.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The growable buffer every text writer shares: appends, printf-appends past the
  * stack's short buffer, a failure that sticks, and handing the text over. */
 #include "buf.h"

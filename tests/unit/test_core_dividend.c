@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The sharing dividend: hand-checked families (a tree, a merge of two roots, a root
  * without known pre-training, a family of one) and a property test on random
  * families: the dividend never exceeds the counterfactual, and is zero for a

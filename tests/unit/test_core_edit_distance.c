@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Edit distance, as route, region and hardware suggestions use it. */
 #include "edit_distance.h"
 

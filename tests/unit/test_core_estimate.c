@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Estimation methods against published figures (Strubell 2019 Tables 1 and 3,
  * Patterson 2021 Table 4), hand-computed figures for every method, and the
  * validation boundaries of every input. */

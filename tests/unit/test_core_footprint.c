@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Footprints from lineages: hand-computed figures for each policy, a measured and
  * a derived profile, zero inferences and the usage fallback; the comparison of two
  * sides; and a property test on random DAGs showing that, under every policy, a

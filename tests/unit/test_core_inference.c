@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Inference energy (measured and derived), lineage energy parity and the crossover
  * volume between two profiles. */
 #include "inference.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Model ids, relations and the storage-free lineage rules. */
 #include "model.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The day inference overtakes training: the BERT-like example (parity after 256
  * billion words, overtaken 2.56 days into 100 billion words a day), a projection,
  * a rate that changes inside the window, ranges, and the cases with no answer. */

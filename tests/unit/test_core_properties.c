@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Properties over random inputs (fixed seed): every output of every method is an
  * ordered range (low <= value <= high), totals are the sums of the parts, and each
  * output moves in the documented direction when one input grows. Also the ordering

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* CSV tokenizer edge cases, reference-table row validation against inline fixtures
  * that mirror each known quirk, and a pass over the real files under
  * reference-data/ (located through CARBONTREE_SOURCE_DIR, default "."). */

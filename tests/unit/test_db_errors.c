@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One condition, one error, whichever db function meets it: an inference total
  * past INT64_MAX is ERR_COUNT_OVERFLOW, an unknown model ERR_NOT_FOUND, a database
  * at its size cap ERR_FULL and a lock held past the busy timeout ERR_BUSY, on

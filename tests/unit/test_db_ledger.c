@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The ledger's db functions on a migrated temporary file, through the db API only:
  * cumulative counters (db_counter_put), idempotency records (db_idempotency_put and
  * _get) and the cursor paging of a family (db_family_page), each on its normal path,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The storage layer against real SQLite files: migrations, settings, the model
  * registry and its lineage (closure, depth, cycles), and error translation. */
 #include "db.h"

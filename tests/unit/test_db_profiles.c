@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Inference profiles in storage: a profile stored by schema 4 as the service's JSON
  * text reads back after migration 5 as the very same figures, bit for bit; profiles
  * are set, replaced and cleared; a lineage carries its nearest profile. */

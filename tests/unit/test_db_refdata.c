@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reference data on a real SQLite file: what migration 3 loads and skips from the
  * embedded files, region and hardware lookups with their precedence and
  * suggestions, filtered and paginated listings, the schema's CHECK constraints, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Batch reports against real SQLite files: db_inferences_add_many leaves the same
  * ledger and daily rows as db_inferences_add called item by item, on a family with
  * merges, and refuses the same first item (unknown or overflowing) with nothing

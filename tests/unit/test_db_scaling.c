@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Footprint reads do not grow with the family: the pages read to load a leaf's
  * lineage and aggregates are about the same in a 1,000-model and a 100,000-model
  * family (B-tree depth may add a level; nothing scans the family). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The reads behind the sharing dividend and the overtake, on a real SQLite file: a
  * family with a merge across two roots, one root without pre-training; the
  * streamed family dividend equals core_dividend_family over the same members; the
