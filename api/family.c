@@ -113,6 +113,8 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
     struct core_model *root = NULL, *member = NULL;
     struct db_sharing *sharing = NULL;
     struct core_dividend dividend;
+    struct core_dividend_share *shares = NULL;
+    bool *has_share = NULL;
     double fraction = CORE_DIVIDEND_FRACTION_DEFAULT;
     struct db *db = req->db;
     int64_t *keys = NULL, limit = 0, cursor = 0, size = 0;
@@ -140,9 +142,11 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
     member = malloc(sizeof *member);
     sharing = malloc(sizeof *sharing);
     keys = calloc((size_t)limit, sizeof *keys);
+    shares = calloc((size_t)limit, sizeof *shares);
+    has_share = calloc((size_t)limit, sizeof *has_share);
     if (sharing)
         db_sharing_init(sharing);
-    if (!root || !member || !sharing || !keys) {
+    if (!root || !member || !sharing || !keys || !shares || !has_share) {
         rc = ERR_NO_MEMORY;
         goto out;
     }
@@ -152,9 +156,15 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
     rc = family_root(db, req, root, &size, &reply->problem);
     if (rc == ERR_OK)
         rc = db_family_page(db, root->key, cursor, (size_t)limit, keys, &n, &has_more);
-    /* The whole family below the root, whatever the page: O(family x ancestors). */
-    if (rc == ERR_OK)
+    /* The whole family below the root, whatever the page: O(family x ancestors); the
+     * page's members get their shares on the way. */
+    if (rc == ERR_OK) {
+        sharing->page_keys = keys;
+        sharing->n_page = n;
+        sharing->page_shares = shares;
+        sharing->page_has_share = has_share;
         rc = db_sharing_family(db, sharing, root->key, fraction, &dividend);
+    }
     if (rc == ERR_OK) {
         TEXT_LIT(&t, "{\"model\":");
         api_text_id(&t, &root->id);
@@ -194,21 +204,10 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
         TEXT_LIT(&t, "],\"depth\":");
         text_int(&t, footprint.fp.self->depth);
         TEXT_LIT(&t, ",\"sharing\":");
-        if (keys[i] == root->key) {
-            TEXT_LIT(&t, "null");
-        } else {
-            struct core_dividend_member shared = {.own_kg = footprint.fp.self->own_co2e_kg};
-            struct core_dividend_share share;
-            rc = db_sharing_member(db, sharing, keys[i], &shared);
-            if (rc == ERR_OK && core_dividend_member(sharing->roots, sharing->n_roots, &shared,
-                                                     fraction, &share) != ERR_OK)
-                rc = ERR_INTERNAL;
-            if (rc != ERR_OK) {
-                api_footprint_cleanup(&footprint);
-                break;
-            }
-            api_dividend_share_write(&t, &share);
-        }
+        if (has_share[i])
+            api_dividend_share_write(&t, &shares[i]);
+        else
+            TEXT_LIT(&t, "null"); /* the model the page is read below */
         TEXT_LIT(&t, ",\"footprint\":");
         api_footprint_write(&t, &footprint);
         TEXT_LIT(&t, "}");
@@ -248,6 +247,8 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
 out:
     free(t.buf.data);
     free(keys);
+    free(shares);
+    free(has_share);
     free(root);
     free(member);
     if (sharing)

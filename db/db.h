@@ -511,13 +511,20 @@ enum err db_usage_days(struct db *db, int64_t model_key, struct db_usage_day **d
 #define DB_SHARING_MAX_ROOTS 1024
 
 /* What dividend reads keep between calls: the roots met so far with their
- * pre-training (read once each), and the roots of the last member read. */
+ * pre-training (read once each), and the roots of the last member read. A caller
+ * that lists some members (a page, key-ordered) sets page_keys, n_page and
+ * page_shares before db_sharing_family, which fills each listed descendant's share
+ * as it streams past and sets page_has_share for it. */
 struct db_sharing {
     int64_t *root_keys;
     struct core_dividend_root *roots;
     size_t n_roots, cap_roots;
     size_t member_roots[DB_SHARING_MAX_ROOTS];
     size_t n_member_roots;
+    const int64_t *page_keys; /* ascending; NULL: none */
+    size_t n_page;
+    struct core_dividend_share *page_shares; /* n_page entries */
+    bool *page_has_share;                    /* n_page entries */
 };
 
 void db_sharing_init(struct db_sharing *s);

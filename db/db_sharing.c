@@ -193,6 +193,7 @@ enum err db_sharing_family(struct db *db, struct db_sharing *s, int64_t shared_k
     struct core_dividend_share share;
     sqlite3_stmt *stmt = NULL;
     int64_t current = -1;
+    size_t page_next = 0;
     enum err rc;
     int step;
 
@@ -234,6 +235,12 @@ enum err db_sharing_family(struct db *db, struct db_sharing *s, int64_t shared_k
                 break;
             core_dividend_add(&d, &member, &share);
             s->n_member_roots = 0;
+            while (page_next < s->n_page && s->page_keys[page_next] < current)
+                page_next++;
+            if (page_next < s->n_page && s->page_keys[page_next] == current) {
+                s->page_shares[page_next] = share;
+                s->page_has_share[page_next] = true;
+            }
         }
         if (step == SQLITE_DONE)
             break;

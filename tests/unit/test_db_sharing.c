@@ -143,10 +143,25 @@ START_TEST(family_dividend_streams_every_descendant)
     struct db_sharing s;
     struct core_dividend d;
 
+    int64_t page[] = {key_of("base/a"), key_of("ft/a1"), key_of("ft/ab1")};
+    struct core_dividend_share shares[3];
+    bool has_share[3] = {false, false, false};
+
     db_sharing_init(&s);
+    s.page_keys = page;
+    s.n_page = 3;
+    s.page_shares = shares;
+    s.page_has_share = has_share;
     ck_assert_int_eq(db_read_begin(db), ERR_OK);
     ck_assert_int_eq(db_sharing_family(db, &s, key_of("base/a"), 1.0, &d), ERR_OK);
     db_read_end(db);
+    /* The listed descendants get their shares on the way; the shared model none. */
+    ck_assert(!has_share[0]);
+    ck_assert(has_share[1] && has_share[2]);
+    assert_range(shares[1].avoided_kg, 97, 98, 99);
+    assert_range(shares[2].avoided_kg, 0, 0, 0);
+    s.page_keys = NULL;
+    s.n_page = 0;
     ck_assert_int_eq(d.status, CORE_DIVIDEND_OK);
     ck_assert_uint_eq(d.n_descendants, 3);
     assert_range(d.avoided_kg, 97 + 139.5, 98 + 149.5, 99 + 159.5);
