@@ -57,18 +57,6 @@ enum err api_policy_from_query(const struct api_request *req, enum core_policy *
     return ERR_OK;
 }
 
-/* {"value", "low", "high"}, as api_range_json. */
-static void text_range(struct text *t, struct core_range r)
-{
-    TEXT_LIT(t, "{\"value\":");
-    text_real(t, r.value);
-    TEXT_LIT(t, ",\"low\":");
-    text_real(t, r.low);
-    TEXT_LIT(t, ",\"high\":");
-    text_real(t, r.high);
-    TEXT_LIT(t, "}");
-}
-
 void api_text_id(struct text *t, const struct core_model_id *id)
 {
     char buf[CORE_MODEL_ID_MAX + 1];

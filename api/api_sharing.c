@@ -42,18 +42,6 @@ enum err api_overtake_window(const struct api_request *req, int *out, struct api
     return rc;
 }
 
-/* {"value", "low", "high"}. */
-static void range_write(struct text *t, struct core_range r)
-{
-    TEXT_LIT(t, "{\"value\":");
-    text_real(t, r.value);
-    TEXT_LIT(t, ",\"low\":");
-    text_real(t, r.low);
-    TEXT_LIT(t, ",\"high\":");
-    text_real(t, r.high);
-    TEXT_LIT(t, "}");
-}
-
 void api_dividend_write(struct text *t, const struct core_dividend *d, double fraction)
 {
     TEXT_LIT(t, "{\"status\":");
@@ -62,14 +50,14 @@ void api_dividend_write(struct text *t, const struct core_dividend *d, double fr
     if (d->status == CORE_DIVIDEND_NO_DESCENDANTS)
         TEXT_LIT(t, "null");
     else
-        range_write(t, d->avoided_kg);
+        text_range(t, d->avoided_kg);
     TEXT_LIT(t, ",\"emitted_co2e_kg\":");
-    range_write(t, d->emitted_kg);
+    text_range(t, d->emitted_kg);
     TEXT_LIT(t, ",\"counterfactual_co2e_kg\":");
-    range_write(t, d->counterfactual_kg);
+    text_range(t, d->counterfactual_kg);
     TEXT_LIT(t, ",\"multiple\":");
     if (d->has_multiple && d->status != CORE_DIVIDEND_NO_DESCENDANTS)
-        range_write(t, d->multiple);
+        text_range(t, d->multiple);
     else
         TEXT_LIT(t, "null");
     TEXT_LIT(t, ",\"descendants\":");
@@ -94,12 +82,12 @@ void api_dividend_share_write(struct text *t, const struct core_dividend_share *
     text_string(t, core_dividend_status_name(share->status));
     TEXT_LIT(t, ",\"counterfactual_co2e_kg\":");
     if (share->status == CORE_DIVIDEND_OK)
-        range_write(t, share->counterfactual_kg);
+        text_range(t, share->counterfactual_kg);
     else
         TEXT_LIT(t, "null");
     TEXT_LIT(t, ",\"avoided_co2e_kg\":");
     if (share->status == CORE_DIVIDEND_OK)
-        range_write(t, share->avoided_kg);
+        text_range(t, share->avoided_kg);
     else
         TEXT_LIT(t, "null");
     TEXT_LIT(t, "}");
@@ -169,11 +157,11 @@ void api_overtake_write(struct text *t, const struct core_overtake *o, bool has_
         text_string(t, reason);
     }
     TEXT_LIT(t, ",\"training_co2e_kg\":");
-    range_write(t, o->training_kg);
+    text_range(t, o->training_kg);
     TEXT_LIT(t, ",\"inference_co2e_kg\":");
-    range_write(t, o->inference_kg);
+    text_range(t, o->inference_kg);
     TEXT_LIT(t, ",\"rate_co2e_kg_per_day\":");
-    range_write(t, o->rate_kg_per_day);
+    text_range(t, o->rate_kg_per_day);
     TEXT_LIT(t, ",\"window_days\":");
     text_int(t, window_days);
     TEXT_LIT(t, ",\"first_use_date\":");

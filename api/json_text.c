@@ -256,3 +256,14 @@ enum err text_reply(struct text *t, const struct api_request *req, struct api_re
     data = core_buf_steal(&t->buf, &len);
     return api_reply_text_etag(req, reply, data, len);
 }
+
+void text_range(struct text *t, struct core_range r)
+{
+    TEXT_LIT(t, "{\"value\":");
+    text_real(t, r.value);
+    TEXT_LIT(t, ",\"low\":");
+    text_real(t, r.low);
+    TEXT_LIT(t, ",\"high\":");
+    text_real(t, r.high);
+    TEXT_LIT(t, "}");
+}

@@ -35,6 +35,9 @@ void text_string(struct text *t, const char *s);
 
 void text_int(struct text *t, int64_t value);
 
+/* A range as {"value", "low", "high"}, as api_range_json writes it. */
+void text_range(struct text *t, struct core_range r);
+
 /* As jansson writes a real: "%.15g", then ".0" when that reads as an integer, and
  * no '+' or leading zeros in the exponent. Not finite: jansson has no such value,
  * and the text fails. */

@@ -1105,3 +1105,33 @@ int ct_main(Suite *suite)
     curl_global_cleanup();
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+const json_t *ct_json_at(const json_t *root, const char *path)
+{
+    char buf[256], *save = NULL;
+    const json_t *v = root;
+
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *part = strtok_r(buf, "/", &save); v && part; part = strtok_r(NULL, "/", &save)) {
+        char *end = NULL;
+        unsigned long index = strtoul(part, &end, 10);
+        v = json_is_array(v) && *end == '\0' ? json_array_get(v, index) : json_object_get(v, part);
+    }
+    return v;
+}
+
+double ct_number_at(const json_t *root, const char *path)
+{
+    const json_t *v = ct_json_at(root, path);
+
+    ck_assert_msg(json_is_number(v), "%s is not a number", path);
+    return json_number_value(v);
+}
+
+const char *ct_string_at(const json_t *root, const char *path)
+{
+    const json_t *v = ct_json_at(root, path);
+
+    ck_assert_msg(json_is_string(v), "%s is not a string", path);
+    return json_string_value(v);
+}

@@ -133,6 +133,16 @@ void ct_raw_cleanup(struct ct_raw_response *r);
 const char *ct_raw_header(const struct ct_raw_response *r, const char *name, char *buf,
                           size_t buf_len);
 
+/* ---- JSON answers ---- */
+
+/* The member of root at a slash-separated path ("inputs/devices/0/hardware/name":
+ * a number indexes an array), or NULL. Borrowed. */
+const json_t *ct_json_at(const json_t *root, const char *path);
+
+/* The number, or the string, at path; fails the test when it is not one. */
+double ct_number_at(const json_t *root, const char *path);
+const char *ct_string_at(const json_t *root, const char *path);
+
 /* ---- problem+json checks ---- */
 
 /* Checks an RFC 9457 answer: Content-Type application/problem+json, status member

@@ -39,37 +39,6 @@ static void estimate(const char *single_quoted, struct ct_response *r)
     ck_assert_ptr_nonnull(r->json);
 }
 
-/* The member at a slash-separated path ("inputs/devices/0/hardware/name"). */
-static const json_t *at(const json_t *root, const char *path)
-{
-    char buf[256], *save = NULL;
-    const json_t *v = root;
-
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *part = strtok_r(buf, "/", &save); v && part; part = strtok_r(NULL, "/", &save)) {
-        char *end = NULL;
-        unsigned long index = strtoul(part, &end, 10);
-        v = json_is_array(v) && *end == '\0' ? json_array_get(v, index) : json_object_get(v, part);
-    }
-    return v;
-}
-
-static double number_at(const json_t *root, const char *path)
-{
-    const json_t *v = at(root, path);
-
-    ck_assert_msg(json_is_number(v), "%s is not a number", path);
-    return json_number_value(v);
-}
-
-static const char *string_at(const json_t *root, const char *path)
-{
-    const json_t *v = at(root, path);
-
-    ck_assert_msg(json_is_string(v), "%s is not a string", path);
-    return json_string_value(v);
-}
-
 /* Every figure of an answer is a range with low <= value <= high. */
 static void assert_range(const json_t *root, const char *path)
 {
@@ -77,11 +46,11 @@ static void assert_range(const json_t *root, const char *path)
     double low, value, high;
 
     snprintf(p, sizeof p, "%s/low", path);
-    low = number_at(root, p);
+    low = ct_number_at(root, p);
     snprintf(p, sizeof p, "%s/value", path);
-    value = number_at(root, p);
+    value = ct_number_at(root, p);
     snprintf(p, sizeof p, "%s/high", path);
-    high = number_at(root, p);
+    high = ct_number_at(root, p);
     ck_assert_msg(low <= value && value <= high, "%s: %g <= %g <= %g", path, low, value, high);
 }
 
@@ -100,13 +69,13 @@ static void assert_common_answer(const json_t *j)
     assert_range(j, "co2e_kg");
     assert_range(j, "operational_co2e_kg");
     assert_range(j, "embodied_co2e_kg");
-    ck_assert(json_is_array(at(j, "parts")));
-    ck_assert(json_array_size(at(j, "parts")) >= 1);
-    ck_assert(json_is_object(at(j, "inputs")));
-    ck_assert(json_is_array(at(j, "defaults_used")));
+    ck_assert(json_is_array(ct_json_at(j, "parts")));
+    ck_assert(json_array_size(ct_json_at(j, "parts")) >= 1);
+    ck_assert(json_is_object(ct_json_at(j, "inputs")));
+    ck_assert(json_is_array(ct_json_at(j, "defaults_used")));
     assert_range(j, "equivalences/flight_ny_sf");
     assert_range(j, "equivalences/car_lifetime");
-    ck_assert(strlen(string_at(j, "methodology_version")) > 0);
+    ck_assert(strlen(ct_string_at(j, "methodology_version")) > 0);
 }
 
 /* ---- each method ---- */
@@ -128,14 +97,14 @@ START_TEST(strubell_bert_row_is_1507_kwh_and_1438_lbs)
     estimate(strubell_bodies[_i], &r);
     j = r.json;
     assert_common_answer(j);
-    ck_assert_double_eq(round(number_at(j, "energy_kwh/value")), 1507.0);
-    ck_assert_double_eq(round(number_at(j, "co2e_kg/value") / KG_PER_LB), 1438.0);
-    ck_assert_double_eq(round(number_at(j, "co2e_kg/value") * 10.0) / 10.0, 652.0);
-    ck_assert_double_eq(number_at(j, "energy_kwh/low"), number_at(j, "energy_kwh/high"));
-    ck_assert_str_eq(string_at(j, "method"), "power");
-    ck_assert_str_eq(string_at(j, "inputs/intensity/source"), "explicit");
-    ck_assert_double_eq_tol(number_at(j, "inputs/pue/value"), 1.58, 1e-12);
-    ck_assert_uint_eq(json_array_size(at(j, "defaults_used")), 0);
+    ck_assert_double_eq(round(ct_number_at(j, "energy_kwh/value")), 1507.0);
+    ck_assert_double_eq(round(ct_number_at(j, "co2e_kg/value") / KG_PER_LB), 1438.0);
+    ck_assert_double_eq(round(ct_number_at(j, "co2e_kg/value") * 10.0) / 10.0, 652.0);
+    ck_assert_double_eq(ct_number_at(j, "energy_kwh/low"), ct_number_at(j, "energy_kwh/high"));
+    ck_assert_str_eq(ct_string_at(j, "method"), "power");
+    ck_assert_str_eq(ct_string_at(j, "inputs/intensity/source"), "explicit");
+    ck_assert_double_eq_tol(ct_number_at(j, "inputs/pue/value"), 1.58, 1e-12);
+    ck_assert_uint_eq(json_array_size(ct_json_at(j, "defaults_used")), 0);
     ct_response_cleanup(&r);
 }
 END_TEST
@@ -151,13 +120,14 @@ START_TEST(power_devices_by_hardware_take_the_catalogue_tdp_as_a_draw_band)
     j = r.json;
     assert_common_answer(j);
     /* (2 x 300 + 100 + 20) W x 10 h x 1.5 = 10.8 kWh; the devices' low is 0.69 x TDP */
-    ck_assert_double_eq_tol(number_at(j, "energy_kwh/value"), 10.8, 1e-9);
-    ck_assert_double_eq_tol(number_at(j, "energy_kwh/low"), (2 * 207.0 + 120.0) * 15 / 1000, 1e-9);
-    ck_assert_uint_eq(json_array_size(at(j, "parts")), 3);
-    ck_assert_str_eq(string_at(j, "parts/0/input"), "/devices/0");
-    ck_assert_str_eq(string_at(j, "inputs/devices/0/hardware/name"), "NVIDIA Tesla V100");
-    ck_assert_str_eq(string_at(j, "inputs/devices/0/power_w_from"), "catalogue_tdp");
-    ck_assert(array_has_string(at(j, "defaults_used"), "device_power_draw"));
+    ck_assert_double_eq_tol(ct_number_at(j, "energy_kwh/value"), 10.8, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(j, "energy_kwh/low"), (2 * 207.0 + 120.0) * 15 / 1000,
+                            1e-9);
+    ck_assert_uint_eq(json_array_size(ct_json_at(j, "parts")), 3);
+    ck_assert_str_eq(ct_string_at(j, "parts/0/input"), "/devices/0");
+    ck_assert_str_eq(ct_string_at(j, "inputs/devices/0/hardware/name"), "NVIDIA Tesla V100");
+    ck_assert_str_eq(ct_string_at(j, "inputs/devices/0/power_w_from"), "catalogue_tdp");
+    ck_assert(array_has_string(ct_json_at(j, "defaults_used"), "device_power_draw"));
     ct_response_cleanup(&r);
 }
 END_TEST
@@ -173,17 +143,17 @@ START_TEST(tdp_method_uses_the_catalogue_row_and_names_it)
     j = r.json;
     assert_common_answer(j);
     /* (64 x 300 x u + 100 x 0.3725) W x 79.2 h x 1.58, u in [0.69, 1] */
-    ck_assert_double_eq_tol(number_at(j, "energy_kwh/value"),
+    ck_assert_double_eq_tol(ct_number_at(j, "energy_kwh/value"),
                             (64 * 300.0 + 37.25) * 79.2 * 1.58 / 1000, 1e-6);
-    ck_assert_double_eq_tol(number_at(j, "energy_kwh/low"),
+    ck_assert_double_eq_tol(ct_number_at(j, "energy_kwh/low"),
                             (64 * 300.0 * 0.69 + 37.25) * 79.2 * 1.58 / 1000, 1e-6);
-    ck_assert_double_eq_tol(number_at(j, "inputs/devices/0/hardware/tdp_w"), 300.0, 1e-9);
-    ck_assert_str_eq(string_at(j, "inputs/devices/0/hardware/table"),
+    ck_assert_double_eq_tol(ct_number_at(j, "inputs/devices/0/hardware/tdp_w"), 300.0, 1e-9);
+    ck_assert_str_eq(ct_string_at(j, "inputs/devices/0/hardware/table"),
                      "green-algorithms/TDP_gpu.csv");
-    ck_assert_int_eq((int)number_at(j, "inputs/devices/0/hardware/row"), 18);
-    ck_assert_str_eq(string_at(j, "inputs/devices/0/hardware/licence"), "CC-BY-4.0");
-    ck_assert(array_has_string(at(j, "defaults_used"), "utilisation"));
-    ck_assert(array_has_string(at(j, "defaults_used"), "psf"));
+    ck_assert_int_eq((int)ct_number_at(j, "inputs/devices/0/hardware/row"), 18);
+    ck_assert_str_eq(ct_string_at(j, "inputs/devices/0/hardware/licence"), "CC-BY-4.0");
+    ck_assert(array_has_string(ct_json_at(j, "defaults_used"), "utilisation"));
+    ck_assert(array_has_string(ct_json_at(j, "defaults_used"), "psf"));
     ct_response_cleanup(&r);
 }
 END_TEST
@@ -201,10 +171,10 @@ START_TEST(flops_method_from_parameters_and_tokens)
              &r);
     j = r.json;
     assert_common_answer(j);
-    ck_assert_double_eq_tol(number_at(j, "energy_kwh/value"), 110.0, 1e-9);
-    ck_assert_double_eq_tol(number_at(j, "co2e_kg/value"), 11.0, 1e-9);
-    ck_assert_double_eq_tol(number_at(j, "device_hours/value"), 1.2e6 / 3600, 1e-9);
-    ck_assert_str_eq(string_at(j, "inputs/device_power_w_from"), "given");
+    ck_assert_double_eq_tol(ct_number_at(j, "energy_kwh/value"), 110.0, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(j, "co2e_kg/value"), 11.0, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(j, "device_hours/value"), 1.2e6 / 3600, 1e-9);
+    ck_assert_str_eq(ct_string_at(j, "inputs/device_power_w_from"), "given");
     ct_response_cleanup(&r);
 }
 END_TEST
@@ -220,12 +190,12 @@ START_TEST(flops_method_takes_peak_and_tdp_from_the_catalogue)
     j = r.json;
     assert_common_answer(j);
     /* 1.08e20 / (30e12 x 0.5) = 7.2e6 s = 2000 h x 300 W = 600 kWh; low 0.69 x TDP */
-    ck_assert_double_eq_tol(number_at(j, "energy_kwh/value"), 600.0, 1e-9);
-    ck_assert_double_eq_tol(number_at(j, "energy_kwh/low"), 414.0, 1e-9);
-    ck_assert_str_eq(string_at(j, "inputs/peak_flops_per_s_from"), "catalogue_fp16");
-    ck_assert_str_eq(string_at(j, "inputs/device_power_w_from"), "catalogue_tdp");
-    ck_assert(array_has_string(at(j, "defaults_used"), "device_power_draw"));
-    ck_assert(array_has_string(at(j, "defaults_used"), "carbon_intensity"));
+    ck_assert_double_eq_tol(ct_number_at(j, "energy_kwh/value"), 600.0, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(j, "energy_kwh/low"), 414.0, 1e-9);
+    ck_assert_str_eq(ct_string_at(j, "inputs/peak_flops_per_s_from"), "catalogue_fp16");
+    ck_assert_str_eq(ct_string_at(j, "inputs/device_power_w_from"), "catalogue_tdp");
+    ck_assert(array_has_string(ct_json_at(j, "defaults_used"), "device_power_draw"));
+    ck_assert(array_has_string(ct_json_at(j, "defaults_used"), "carbon_intensity"));
     ct_response_cleanup(&r);
 }
 END_TEST
@@ -238,15 +208,16 @@ START_TEST(energy_at_fra_names_table_row_and_year)
     estimate("{'method': 'energy', 'energy_kwh': 7571, 'location': 'FRA'}", &r);
     j = r.json;
     assert_common_answer(j);
-    ck_assert_double_eq_tol(number_at(j, "co2e_kg/value"), 7571 * 0.056039, 1e-9);
-    ck_assert_str_eq(string_at(j, "inputs/intensity/source"), "table");
-    ck_assert_str_eq(string_at(j, "inputs/intensity/location"), "FRA");
-    ck_assert_str_eq(string_at(j, "inputs/intensity/table"), "codecarbon/global_energy_mix.json");
-    ck_assert_int_eq((int)number_at(j, "inputs/intensity/row"), 1346);
-    ck_assert_int_eq((int)number_at(j, "inputs/intensity/year"), 2023);
-    ck_assert_str_eq(string_at(j, "inputs/intensity/name"), "France");
-    ck_assert_str_eq(string_at(j, "inputs/intensity/licence"), "MIT");
-    ck_assert(!array_has_string(at(j, "defaults_used"), "carbon_intensity"));
+    ck_assert_double_eq_tol(ct_number_at(j, "co2e_kg/value"), 7571 * 0.056039, 1e-9);
+    ck_assert_str_eq(ct_string_at(j, "inputs/intensity/source"), "table");
+    ck_assert_str_eq(ct_string_at(j, "inputs/intensity/location"), "FRA");
+    ck_assert_str_eq(ct_string_at(j, "inputs/intensity/table"),
+                     "codecarbon/global_energy_mix.json");
+    ck_assert_int_eq((int)ct_number_at(j, "inputs/intensity/row"), 1346);
+    ck_assert_int_eq((int)ct_number_at(j, "inputs/intensity/year"), 2023);
+    ck_assert_str_eq(ct_string_at(j, "inputs/intensity/name"), "France");
+    ck_assert_str_eq(ct_string_at(j, "inputs/intensity/licence"), "MIT");
+    ck_assert(!array_has_string(ct_json_at(j, "defaults_used"), "carbon_intensity"));
     ct_response_cleanup(&r);
 }
 END_TEST
@@ -256,10 +227,10 @@ START_TEST(a_cloud_region_resolves_from_google_2024)
     struct ct_response r;
 
     estimate("{'method': 'energy', 'energy_kwh': 1000, 'location': 'GCP:europe-west1'}", &r);
-    ck_assert_double_eq_tol(number_at(r.json, "co2e_kg/value"), 103.37, 1e-9);
-    ck_assert_str_eq(string_at(r.json, "inputs/intensity/table"),
+    ck_assert_double_eq_tol(ct_number_at(r.json, "co2e_kg/value"), 103.37, 1e-9);
+    ck_assert_str_eq(ct_string_at(r.json, "inputs/intensity/table"),
                      "google-cloud-region-carbon/2024.csv");
-    ck_assert_int_eq((int)number_at(r.json, "inputs/intensity/year"), 2024);
+    ck_assert_int_eq((int)ct_number_at(r.json, "inputs/intensity/year"), 2024);
     ct_response_cleanup(&r);
 }
 END_TEST
@@ -271,10 +242,10 @@ START_TEST(without_intensity_the_world_default_is_used_and_flagged)
 
     estimate("{'method': 'energy', 'energy_kwh': 100}", &r);
     j = r.json;
-    ck_assert_double_eq_tol(number_at(j, "co2e_kg/value"), 47.5, 1e-9);
-    ck_assert_str_eq(string_at(j, "inputs/intensity/source"), "default");
-    ck_assert_double_eq_tol(number_at(j, "inputs/intensity/kg_per_kwh/value"), 0.475, 1e-12);
-    ck_assert(array_has_string(at(j, "defaults_used"), "carbon_intensity"));
+    ck_assert_double_eq_tol(ct_number_at(j, "co2e_kg/value"), 47.5, 1e-9);
+    ck_assert_str_eq(ct_string_at(j, "inputs/intensity/source"), "default");
+    ck_assert_double_eq_tol(ct_number_at(j, "inputs/intensity/kg_per_kwh/value"), 0.475, 1e-12);
+    ck_assert(array_has_string(ct_json_at(j, "defaults_used"), "carbon_intensity"));
     ct_response_cleanup(&r);
 }
 END_TEST
@@ -291,14 +262,14 @@ START_TEST(embodied_method_itemises_each_item)
              &r);
     j = r.json;
     assert_common_answer(j);
-    ck_assert_double_eq(number_at(j, "energy_kwh/value"), 0.0);
-    ck_assert_double_eq_tol(number_at(j, "embodied_co2e_kg/value"), 8 * 150 * 100 / 43800.0 + 50.0,
-                            1e-9);
-    ck_assert_double_eq_tol(number_at(j, "co2e_kg/value"), number_at(j, "embodied_co2e_kg/value"),
-                            1e-12);
-    ck_assert_uint_eq(json_array_size(at(j, "parts")), 2);
-    ck_assert_str_eq(string_at(j, "parts/1/kind"), "embodied");
-    ck_assert_str_eq(string_at(j, "parts/1/input"), "/embodied/1");
+    ck_assert_double_eq(ct_number_at(j, "energy_kwh/value"), 0.0);
+    ck_assert_double_eq_tol(ct_number_at(j, "embodied_co2e_kg/value"),
+                            8 * 150 * 100 / 43800.0 + 50.0, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(j, "co2e_kg/value"),
+                            ct_number_at(j, "embodied_co2e_kg/value"), 1e-12);
+    ck_assert_uint_eq(json_array_size(ct_json_at(j, "parts")), 2);
+    ck_assert_str_eq(ct_string_at(j, "parts/1/kind"), "embodied");
+    ck_assert_str_eq(ct_string_at(j, "parts/1/input"), "/embodied/1");
     ct_response_cleanup(&r);
 }
 END_TEST
@@ -312,9 +283,9 @@ START_TEST(range_inputs_give_range_answers)
              "'pue': {'value': 1.2, 'low': 1.1, 'high': 1.5}, 'location': 'FR'}",
              &r);
     j = r.json;
-    ck_assert_double_eq_tol(number_at(j, "energy_kwh/low"), 80 * 10 * 1.1 / 1000, 1e-12);
-    ck_assert_double_eq_tol(number_at(j, "energy_kwh/value"), 100 * 10 * 1.2 / 1000, 1e-12);
-    ck_assert_double_eq_tol(number_at(j, "energy_kwh/high"), 120 * 10 * 1.5 / 1000, 1e-12);
+    ck_assert_double_eq_tol(ct_number_at(j, "energy_kwh/low"), 80 * 10 * 1.1 / 1000, 1e-12);
+    ck_assert_double_eq_tol(ct_number_at(j, "energy_kwh/value"), 100 * 10 * 1.2 / 1000, 1e-12);
+    ck_assert_double_eq_tol(ct_number_at(j, "energy_kwh/high"), 120 * 10 * 1.5 / 1000, 1e-12);
     assert_range(j, "co2e_kg");
     assert_range(j, "equivalences/human_life_year");
     ct_response_cleanup(&r);
@@ -454,7 +425,7 @@ START_TEST(more_than_16_devices_or_embodied_items_are_422_and_16_are_fine)
             ct_send(srv, "POST", "/v1/estimates", body, &r);
             if (n == 16) {
                 ck_assert_msg(r.status == 200, "%zu items: %ld %s", n, r.status, r.body);
-                ck_assert_uint_eq(json_array_size(at(r.json, "parts")), 16);
+                ck_assert_uint_eq(json_array_size(ct_json_at(r.json, "parts")), 16);
             } else {
                 CT_ASSERT_PROBLEM(&r, 422, "invalid-input", cases[c].pointer);
             }
@@ -578,11 +549,11 @@ START_TEST(hardware_pages_and_filters)
 
     ck_assert_int_eq(ct_get(srv, "/v1/hardware?name=TPU%20v3", &r), 200);
     first = json_array_get(json_object_get(r.json, "items"), 0);
-    ck_assert_str_eq(string_at(first, "name"), "TPU v3");
-    ck_assert_double_eq_tol(number_at(first, "tdp_w"), 220.0, 1e-9);
-    ck_assert_str_eq(string_at(first, "table"), "green-algorithms/TDP_gpu.csv");
-    ck_assert_str_eq(string_at(first, "licence"), "CC-BY-4.0");
-    ck_assert(json_is_true(at(first, "preferred")));
+    ck_assert_str_eq(ct_string_at(first, "name"), "TPU v3");
+    ck_assert_double_eq_tol(ct_number_at(first, "tdp_w"), 220.0, 1e-9);
+    ck_assert_str_eq(ct_string_at(first, "table"), "green-algorithms/TDP_gpu.csv");
+    ck_assert_str_eq(ct_string_at(first, "licence"), "CC-BY-4.0");
+    ck_assert(json_is_true(ct_json_at(first, "preferred")));
     ct_response_cleanup(&r);
 }
 END_TEST
@@ -599,17 +570,17 @@ START_TEST(region_pages_and_filters)
     ck_assert_int_eq(ct_get(srv, "/v1/regions?kind=world", &r), 200);
     ck_assert_uint_eq(json_array_size(json_object_get(r.json, "items")), 1);
     world = json_array_get(json_object_get(r.json, "items"), 0);
-    ck_assert_str_eq(string_at(world, "code"), "WORLD");
-    ck_assert_double_eq_tol(number_at(world, "intensity_g_per_kwh"), 475.0, 1e-9);
-    ck_assert_double_eq_tol(number_at(world, "intensity_kg_per_kwh"), 0.475, 1e-12);
+    ck_assert_str_eq(ct_string_at(world, "code"), "WORLD");
+    ck_assert_double_eq_tol(ct_number_at(world, "intensity_g_per_kwh"), 475.0, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(world, "intensity_kg_per_kwh"), 0.475, 1e-12);
     ct_response_cleanup(&r);
 
     ck_assert_int_eq(ct_get(srv, "/v1/regions?name=FRA&kind=country&country=FRA", &r), 200);
     ck_assert_uint_eq(json_array_size(json_object_get(r.json, "items")), 1);
     world = json_array_get(json_object_get(r.json, "items"), 0);
-    ck_assert_double_eq_tol(number_at(world, "intensity_g_per_kwh"), 56.039, 1e-9);
-    ck_assert_int_eq((int)number_at(world, "year"), 2023);
-    ck_assert_int_eq((int)number_at(world, "row"), 1346);
+    ck_assert_double_eq_tol(ct_number_at(world, "intensity_g_per_kwh"), 56.039, 1e-9);
+    ck_assert_int_eq((int)ct_number_at(world, "year"), 2023);
+    ck_assert_int_eq((int)ct_number_at(world, "row"), 1346);
     ct_response_cleanup(&r);
 }
 END_TEST
@@ -653,23 +624,24 @@ START_TEST(methodology_publishes_constants_formulas_sources_and_the_load_report)
     ck_assert_int_eq(ct_get(srv, "/v1/methodology", &r), 200);
     j = r.json;
     estimate("{'method': 'energy', 'energy_kwh': 1}", &e);
-    ck_assert_str_eq(string_at(j, "methodology_version"), string_at(e.json, "methodology_version"));
+    ck_assert_str_eq(ct_string_at(j, "methodology_version"),
+                     ct_string_at(e.json, "methodology_version"));
     ct_response_cleanup(&e);
-    ck_assert_uint_gt(json_array_size(at(j, "constants")), 5);
-    ck_assert(strlen(string_at(j, "constants/0/source")) > 0);
-    (void)number_at(j, "constants/0/value");
-    for (size_t i = 0; i < json_array_size(at(j, "formulas")); i++)
-        if (strcmp(
-                json_string_value(json_object_get(json_array_get(at(j, "formulas"), i), "method")),
-                "power") == 0)
+    ck_assert_uint_gt(json_array_size(ct_json_at(j, "constants")), 5);
+    ck_assert(strlen(ct_string_at(j, "constants/0/source")) > 0);
+    (void)ct_number_at(j, "constants/0/value");
+    for (size_t i = 0; i < json_array_size(ct_json_at(j, "formulas")); i++)
+        if (strcmp(json_string_value(
+                       json_object_get(json_array_get(ct_json_at(j, "formulas"), i), "method")),
+                   "power") == 0)
             has_power = true;
     ck_assert(has_power);
-    ck_assert_double_eq(number_at(j, "default_intensity/g_per_kwh"), 475.0);
-    ck_assert_uint_eq(json_array_size(at(j, "equivalences")), 4);
-    ck_assert_uint_eq(json_array_size(at(j, "sources")), 7);
-    ck_assert(strlen(string_at(j, "reference_data/precedence")) > 50);
+    ck_assert_double_eq(ct_number_at(j, "default_intensity/g_per_kwh"), 475.0);
+    ck_assert_uint_eq(json_array_size(ct_json_at(j, "equivalences")), 4);
+    ck_assert_uint_eq(json_array_size(ct_json_at(j, "sources")), 7);
+    ck_assert(strlen(ct_string_at(j, "reference_data/precedence")) > 50);
 
-    tables = at(j, "reference_data/tables");
+    tables = ct_json_at(j, "reference_data/tables");
     ck_assert_uint_eq(json_array_size(tables), 7);
     for (size_t i = 0; i < json_array_size(tables); i++) {
         const json_t *t = json_array_get(tables, i);
@@ -677,10 +649,10 @@ START_TEST(methodology_publishes_constants_formulas_sources_and_the_load_report)
         ck_assert_uint_eq(json_array_size(json_object_get(t, "skipped")), (size_t)n_skipped);
         ck_assert_int_gt(json_integer_value(json_object_get(t, "rows_loaded")), 20);
         skipped += n_skipped;
-        if (strcmp(string_at(t, "table"), "mlco2-impact/gpus.csv") == 0) {
+        if (strcmp(ct_string_at(t, "table"), "mlco2-impact/gpus.csv") == 0) {
             ck_assert_int_eq(n_skipped, 2);
             ck_assert_int_eq(json_integer_value(json_object_get(t, "rows_loaded")), 46);
-            ck_assert_int_eq((int)number_at(t, "skipped/0/row"), 6);
+            ck_assert_int_eq((int)ct_number_at(t, "skipped/0/row"), 6);
         }
     }
     ck_assert_int_eq(skipped, 5);

@@ -32,37 +32,6 @@ static void stop_servers(void)
     srv = NULL;
 }
 
-/* The member at a slash-separated path ("items/0/sharing/status"). */
-static const json_t *at(const json_t *root, const char *path)
-{
-    char buf[256], *save = NULL;
-    const json_t *v = root;
-
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *part = strtok_r(buf, "/", &save); v && part; part = strtok_r(NULL, "/", &save)) {
-        char *end = NULL;
-        unsigned long index = strtoul(part, &end, 10);
-        v = json_is_array(v) && *end == '\0' ? json_array_get(v, index) : json_object_get(v, part);
-    }
-    return v;
-}
-
-static double number_at(const json_t *root, const char *path)
-{
-    const json_t *v = at(root, path);
-
-    ck_assert_msg(json_is_number(v), "%s is not a number", path);
-    return json_number_value(v);
-}
-
-static const char *string_at(const json_t *root, const char *path)
-{
-    const json_t *v = at(root, path);
-
-    ck_assert_msg(json_is_string(v), "%s is not a string", path);
-    return json_string_value(v);
-}
-
 static void send_ok(const char *method, const char *path, const char *single_quoted, long status)
 {
     struct ct_response r;
@@ -140,28 +109,28 @@ START_TEST(bert_like_base_is_overtaken_2_56_days_after_usage_starts)
 
     register_bert("seed/bert");
     get_ok("/v1/models/seed/bert/footprint", &r);
-    ck_assert_double_eq_tol(number_at(r.json, "parity_inferences"), 256e9, 1);
-    o = at(r.json, "inference_overtakes_training");
-    ck_assert_str_eq(string_at(o, "status"), "no_usage");
-    ck_assert(json_is_null(at(o, "date")));
-    ck_assert_ptr_nonnull(strstr(string_at(o, "reason"), "no inference"));
+    ck_assert_double_eq_tol(ct_number_at(r.json, "parity_inferences"), 256e9, 1);
+    o = ct_json_at(r.json, "inference_overtakes_training");
+    ck_assert_str_eq(ct_string_at(o, "status"), "no_usage");
+    ck_assert(json_is_null(ct_json_at(o, "date")));
+    ck_assert_ptr_nonnull(strstr(ct_string_at(o, "reason"), "no inference"));
     ct_response_cleanup(&r);
 
     for (size_t i = 0; i < 4; i++)
         count_on("seed/bert", 100000000000LL, days[i]); /* the 2018 Translate volume */
     get_ok("/v1/models/seed/bert/footprint", &r);
-    o = at(r.json, "inference_overtakes_training");
-    ck_assert_str_eq(string_at(o, "status"), "overtaken");
-    ck_assert_str_eq(string_at(o, "first_use_date"), "2026-01-01");
-    ck_assert_str_eq(string_at(o, "date/value"), "2026-01-03");
-    ck_assert_double_eq_tol(number_at(o, "days_after_first_use/value"), 2.56, 1e-9);
-    ck_assert_double_eq_tol(number_at(o, "days_after_first_use/low"), 2.56, 1e-9);
-    ck_assert_double_eq_tol(number_at(o, "days_after_first_use/high"), 2.56, 1e-9);
-    ck_assert_double_eq_tol(number_at(o, "training_co2e_kg/value"), training_kg, 1e-9);
-    ck_assert_double_eq_tol(number_at(o, "inference_co2e_kg/value"), training_kg * 4e11 / 2.56e11,
-                            1e-9);
-    ck_assert_int_eq((int)number_at(o, "window_days"), 28);
-    ck_assert_ptr_nonnull(strstr(string_at(o, "method"), "training"));
+    o = ct_json_at(r.json, "inference_overtakes_training");
+    ck_assert_str_eq(ct_string_at(o, "status"), "overtaken");
+    ck_assert_str_eq(ct_string_at(o, "first_use_date"), "2026-01-01");
+    ck_assert_str_eq(ct_string_at(o, "date/value"), "2026-01-03");
+    ck_assert_double_eq_tol(ct_number_at(o, "days_after_first_use/value"), 2.56, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(o, "days_after_first_use/low"), 2.56, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(o, "days_after_first_use/high"), 2.56, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(o, "training_co2e_kg/value"), training_kg, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(o, "inference_co2e_kg/value"),
+                            training_kg * 4e11 / 2.56e11, 1e-9);
+    ck_assert_int_eq((int)ct_number_at(o, "window_days"), 28);
+    ck_assert_ptr_nonnull(strstr(ct_string_at(o, "method"), "training"));
     ct_response_cleanup(&r);
 }
 END_TEST
@@ -177,21 +146,21 @@ START_TEST(not_yet_overtaken_is_projected_at_the_window_rate)
     date_after_today(0, today, sizeof today);
     count_on("seed/projected", 100000000000LL, today);
     get_ok("/v1/models/seed/projected/footprint", &r);
-    o = at(r.json, "inference_overtakes_training");
-    ck_assert_str_eq(string_at(o, "status"), "projected");
+    o = ct_json_at(r.json, "inference_overtakes_training");
+    ck_assert_str_eq(ct_string_at(o, "status"), "projected");
     /* 1 + 1.56e11 / (1e11 / 28) = 44.68 days after the first use. */
-    ck_assert_double_eq_tol(number_at(o, "days_after_first_use/value"), 1 + 1.56 * 28, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(o, "days_after_first_use/value"), 1 + 1.56 * 28, 1e-9);
     date_after_today(44, expected, sizeof expected);
-    ck_assert_str_eq(string_at(o, "date/value"), expected);
+    ck_assert_str_eq(ct_string_at(o, "date/value"), expected);
     /* The recent mean (7 days) is the fastest rate: the earliest day. */
-    ck_assert_double_eq_tol(number_at(o, "days_after_first_use/low"), 1 + 1.56 * 7, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(o, "days_after_first_use/low"), 1 + 1.56 * 7, 1e-9);
     ct_response_cleanup(&r);
 
     snprintf(path, sizeof path, "/v1/models/seed/projected/footprint?window_days=7");
     get_ok(path, &r);
-    o = at(r.json, "inference_overtakes_training");
-    ck_assert_int_eq((int)number_at(o, "window_days"), 7);
-    ck_assert_double_eq_tol(number_at(o, "days_after_first_use/value"), 1 + 1.56 * 7, 1e-9);
+    o = ct_json_at(r.json, "inference_overtakes_training");
+    ck_assert_int_eq((int)ct_number_at(o, "window_days"), 7);
+    ck_assert_double_eq_tol(ct_number_at(o, "days_after_first_use/value"), 1 + 1.56 * 7, 1e-9);
     ct_response_cleanup(&r);
 
     ct_get(srv, "/v1/models/seed/projected/footprint?window_days=0", &r);
@@ -206,8 +175,8 @@ START_TEST(a_model_without_profile_says_so)
 
     send_ok("POST", "/v1/models", "{'id': 'seed/plain'}", 201);
     get_ok("/v1/models/seed/plain/footprint", &r);
-    ck_assert_str_eq(string_at(r.json, "inference_overtakes_training/status"), "no_profile");
-    ck_assert(json_is_string(at(r.json, "inference_overtakes_training/reason")));
+    ck_assert_str_eq(ct_string_at(r.json, "inference_overtakes_training/status"), "no_profile");
+    ck_assert(json_is_string(ct_json_at(r.json, "inference_overtakes_training/reason")));
     ct_response_cleanup(&r);
 }
 END_TEST
@@ -239,23 +208,23 @@ START_TEST(family_page_carries_the_sharing_dividend)
 
     register_family();
     get_ok("/v1/models/fam/base/family?policy=equal", &r);
-    d = at(r.json, "sharing_dividend");
-    ck_assert_str_eq(string_at(d, "status"), "ok");
-    ck_assert_double_eq_tol(number_at(d, "avoided_co2e_kg/value"), avoided, 1e-9);
-    ck_assert_double_eq_tol(number_at(d, "emitted_co2e_kg/value"), 652 + own, 1e-9);
-    ck_assert_double_eq_tol(number_at(d, "counterfactual_co2e_kg/value"), 4 * 652, 1e-9);
-    ck_assert_double_eq_tol(number_at(d, "multiple/value"), 4 * 652 / (652 + own), 1e-12);
-    ck_assert_int_eq((int)number_at(d, "descendants"), 3);
-    ck_assert_double_eq_tol(number_at(d, "counterfactual_fraction"), 1, 1e-15);
-    ck_assert(json_is_null(at(r.json, "items/0/sharing")));
-    ck_assert_str_eq(string_at(r.json, "items/1/id"), "fam/a");
-    ck_assert_double_eq_tol(number_at(r.json, "items/1/sharing/avoided_co2e_kg/value"), 652 - 1.71,
-                            1e-9);
+    d = ct_json_at(r.json, "sharing_dividend");
+    ck_assert_str_eq(ct_string_at(d, "status"), "ok");
+    ck_assert_double_eq_tol(ct_number_at(d, "avoided_co2e_kg/value"), avoided, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(d, "emitted_co2e_kg/value"), 652 + own, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(d, "counterfactual_co2e_kg/value"), 4 * 652, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(d, "multiple/value"), 4 * 652 / (652 + own), 1e-12);
+    ck_assert_int_eq((int)ct_number_at(d, "descendants"), 3);
+    ck_assert_double_eq_tol(ct_number_at(d, "counterfactual_fraction"), 1, 1e-15);
+    ck_assert(json_is_null(ct_json_at(r.json, "items/0/sharing")));
+    ck_assert_str_eq(ct_string_at(r.json, "items/1/id"), "fam/a");
+    ck_assert_double_eq_tol(ct_number_at(r.json, "items/1/sharing/avoided_co2e_kg/value"),
+                            652 - 1.71, 1e-9);
     ct_response_cleanup(&r);
 
     /* A smaller counterfactual: each descendant would have paid a tenth. */
     get_ok("/v1/models/fam/base/family?counterfactual_fraction=0.1", &r);
-    ck_assert_double_eq_tol(number_at(r.json, "sharing_dividend/avoided_co2e_kg/value"),
+    ck_assert_double_eq_tol(ct_number_at(r.json, "sharing_dividend/avoided_co2e_kg/value"),
                             3 * 65.2 - own, 1e-9);
     ct_response_cleanup(&r);
 
@@ -265,8 +234,8 @@ START_TEST(family_page_carries_the_sharing_dividend)
 
     /* A leaf's family is itself: no dividend, and the answer says why. */
     get_ok("/v1/models/fam/a/family", &r);
-    ck_assert_str_eq(string_at(r.json, "sharing_dividend/status"), "no_descendants");
-    ck_assert(json_is_null(at(r.json, "sharing_dividend/avoided_co2e_kg")));
+    ck_assert_str_eq(ct_string_at(r.json, "sharing_dividend/status"), "no_descendants");
+    ck_assert(json_is_null(ct_json_at(r.json, "sharing_dividend/avoided_co2e_kg")));
     ct_response_cleanup(&r);
 }
 END_TEST
