@@ -69,7 +69,7 @@ static double mean_rate(const struct core_overtake_input *in, int n_days, enum b
 }
 
 /* The fractional day on which the series at bound b reaches training_kg: in the
- * series (*is_past set), or after as_of_day at rate kg a day; INFINITY when the
+ * series (*is_past set), or after as_of_day at rate kg a day; HUGE_VAL (infinity) when the
  * rate never gets there. */
 static double crossing(const struct core_overtake_input *in, enum bound b, double training_kg,
                        double rate, bool *is_past)
@@ -86,7 +86,7 @@ static double crossing(const struct core_overtake_input *in, enum bound b, doubl
         cumulative_kg += day_kg;
     }
     if (!(rate > 0))
-        return INFINITY;
+        return HUGE_VAL;
     return (double)(in->as_of_day + 1) + (training_kg - cumulative_kg) / rate;
 }
 
