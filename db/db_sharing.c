@@ -172,6 +172,35 @@ enum err db_sharing_member(struct db *db, struct db_sharing *s, int64_t model_ke
     return rc;
 }
 
+/* Whether every descendant of shared_key builds on exactly the roots shared_key
+ * builds on: no member of the family has a parent outside the family and outside
+ * shared_key's own ancestors. Then a member's roots need not be read one by one. */
+static enum err builds_on_shared_roots_only(struct db *db, int64_t shared_key, bool *out)
+{
+    static const char sql[] =
+        "SELECT NOT EXISTS (SELECT 1 FROM model_closure c "
+        "JOIN model_parents p ON p.child_id = c.descendant_id "
+        "WHERE c.ancestor_id = ?1 AND c.descendant_id <> ?1 "
+        "AND NOT EXISTS (SELECT 1 FROM model_closure f WHERE f.ancestor_id = ?1 "
+        "AND f.descendant_id = p.parent_id) "
+        "AND NOT EXISTS (SELECT 1 FROM model_closure a WHERE a.descendant_id = ?1 "
+        "AND a.ancestor_id = p.parent_id))";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, shared_key);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW)
+        *out = sqlite3_column_int(stmt, 0) != 0;
+    else
+        rc = db_map(db, step);
+    db_finish(db, stmt);
+    return rc;
+}
+
 enum err db_sharing_family(struct db *db, struct db_sharing *s, int64_t shared_key, double fraction,
                            struct core_dividend *out)
 {
@@ -186,8 +215,17 @@ enum err db_sharing_family(struct db *db, struct db_sharing *s, int64_t shared_k
         "WHERE c.ancestor_id = ?1 AND c.descendant_id <> ?1 AND NOT EXISTS "
         "(SELECT 1 FROM model_parents p WHERE p.child_id = r.ancestor_id) "
         "ORDER BY c.descendant_id, r.ancestor_id";
+    /* The same rows when every descendant builds on the shared model's roots: one
+     * per descendant, its roots those of the shared model (the sums come out the
+     * same, root by root in key order). */
+    static const char sql_uniform[] =
+        "SELECT c.descendant_id, l.own_co2e_kg, l.own_co2e_kg_low, l.own_co2e_kg_high "
+        "FROM model_closure c JOIN model_ledger l ON l.model_id = c.descendant_id "
+        "WHERE c.ancestor_id = ?1 AND c.descendant_id <> ?1 ORDER BY c.descendant_id";
     static const char sql_shared[] = "SELECT own_co2e_kg, own_co2e_kg_low, own_co2e_kg_high "
                                      "FROM model_ledger WHERE model_id = ?1";
+    size_t n_shared_roots = 0;
+    bool is_uniform = false;
     struct core_dividend_member member = {0};
     struct core_dividend d;
     struct core_dividend_share share;
@@ -212,11 +250,19 @@ enum err db_sharing_family(struct db *db, struct db_sharing *s, int64_t shared_k
     if (rc != ERR_OK)
         return rc;
     core_dividend_start(&d, member.own_kg);
-    rc = db_cached(db, sql, &stmt);
+    rc = builds_on_shared_roots_only(db, shared_key, &is_uniform);
+    if (rc == ERR_OK && is_uniform) {
+        struct core_dividend_member shared;
+        rc = db_sharing_member(db, s, shared_key, &shared);
+        n_shared_roots = shared.n_roots;
+    }
+    if (rc == ERR_OK)
+        rc = db_cached(db, is_uniform ? sql_uniform : sql, &stmt);
     if (rc != ERR_OK)
         return rc;
     sqlite3_bind_int64(stmt, 1, shared_key);
-    s->n_member_roots = 0;
+    if (!is_uniform)
+        s->n_member_roots = 0;
     for (;;) {
         int64_t key = -1;
         step = sqlite3_step(stmt);
@@ -234,7 +280,8 @@ enum err db_sharing_family(struct db *db, struct db_sharing *s, int64_t shared_k
             if (rc != ERR_OK)
                 break;
             core_dividend_add(&d, &member, &share);
-            s->n_member_roots = 0;
+            if (!is_uniform)
+                s->n_member_roots = 0;
             while (page_next < s->n_page && s->page_keys[page_next] < current)
                 page_next++;
             if (page_next < s->n_page && s->page_keys[page_next] == current) {
@@ -249,6 +296,10 @@ enum err db_sharing_family(struct db *db, struct db_sharing *s, int64_t shared_k
             member.own_kg =
                 core_range_make(sqlite3_column_double(stmt, 2), sqlite3_column_double(stmt, 1),
                                 sqlite3_column_double(stmt, 3));
+        }
+        if (is_uniform) {
+            s->n_member_roots = n_shared_roots; /* the shared model's, read above */
+            continue;
         }
         if (s->n_member_roots == DB_SHARING_MAX_ROOTS) {
             rc = ERR_INTERNAL;
