@@ -32,6 +32,7 @@ log() { printf '== %s\n' "$*" >&2; }
 
 command -v wrk >/dev/null || { log "installing wrk"; apt-get install -y wrk >/dev/null; }
 command -v sqlite3 >/dev/null || { log "installing sqlite3"; apt-get install -y sqlite3 >/dev/null; }
+command -v ninja >/dev/null || { log "installing ninja"; apt-get install -y ninja-build >/dev/null; }
 
 log "building the release binary in $BUILD"
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
