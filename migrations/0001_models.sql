@@ -1,4 +1,3 @@
--- SPDX-License-Identifier: Apache-2.0
 -- 0001: the model registry and its lineage.
 -- Ids compare case-insensitively, as on the Hub. Parent edges carry the Hub's
 -- relation names. model_closure holds every (ancestor, descendant) pair, the model

@@ -1,4 +1,3 @@
--- SPDX-License-Identifier: Apache-2.0
 -- 0002: the family ledger.
 -- activities: a model's own emissions sources, append-only (deleted only by id),
 -- each with the inputs as given, the method and the methodology version, so an

@@ -1,4 +1,3 @@
--- SPDX-License-Identifier: Apache-2.0
 -- 0003: reference data, hardware (TDP, peak FLOP/s) and regions (grid carbon
 -- intensity), loaded by db/refdata.c inside this migration's transaction from the
 -- files of reference-data/ embedded in the binary. Rows are validated on load

@@ -1,4 +1,3 @@
--- SPDX-License-Identifier: Apache-2.0
 -- 0004: API tokens. Only a BLAKE2b-256 hash of each token is kept; the token itself
 -- is shown once, when it is created. scopes and namespaces are space-separated
 -- lists ("*" in namespaces: every namespace).
