@@ -190,23 +190,16 @@ enum err api_footprint_get(struct api_service *s, const struct api_request *req,
         footprint.window_days = window_days;
     }
     if (rc == ERR_OK && footprint.fp.has_inference) {
-        /* The overtake reads the lineage's training and the model's series besides:
-         * read all of it again in one snapshot. */
-        api_footprint_cleanup(&footprint);
+        /* The overtake's training and series come from one snapshot of their own, so
+         * that its figures agree with each other; the lineage is not read again. */
         rc = db_read_begin(db);
-        if (rc != ERR_OK)
-            return rc;
-        rc = api_footprint_load(db, 0, &id, policy, &footprint);
         if (rc == ERR_OK) {
-            footprint.has_overtake = true;
-            footprint.window_days = window_days;
-            if (footprint.fp.has_inference)
-                rc = api_overtake_compute(db, footprint.fp.self->key, footprint.fp.inference_g_each,
-                                          window_days, &footprint.overtake);
-            if (rc != ERR_OK)
-                api_footprint_cleanup(&footprint);
+            rc = api_overtake_compute(db, footprint.fp.self->key, footprint.fp.inference_g_each,
+                                      window_days, &footprint.overtake);
+            db_read_end(db);
         }
-        db_read_end(db);
+        if (rc != ERR_OK)
+            api_footprint_cleanup(&footprint);
     }
     if (rc == ERR_NOT_FOUND)
         return api_fail(&reply->problem, rc, "model '%s/%s' is not registered", id.ns, id.name);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The reads behind the sharing dividend and the overtake, on a real SQLite file: a
  * family with a merge across two roots, one root without pre-training; the
- * streamed family dividend equals core_dividend_family over the same members; the
- * lineage's training CO2e and a model's whole daily series. */
+ * streamed family dividend, with the shares of a page's members, against hand
+ * figures; the lineage's training CO2e and a model's whole daily series. */
 #include "db.h"
 
 #include <check.h>
