@@ -6,7 +6,8 @@
 # unit, HTTP and README tests (the checks' own tests among them); the OpenAPI contract
 # (lint, and every HTTP answer of those tests validated against it); the same build
 # with clang and its unit tests; the same suite under AddressSanitizer +
-# UndefinedBehaviorSanitizer (the dev preset); the fuzzers (seeds, regressions, and 60 s
+# UndefinedBehaviorSanitizer (the dev preset); the api, db and HTTP suites under
+# ThreadSanitizer (the tsan preset); the fuzzers (seeds, regressions, and 60 s
 # of fuzzing per target). Presets are in CMakePresets.json; each builds in
 # build/<preset>.
 set -euo pipefail
@@ -44,6 +45,11 @@ echo "== build with AddressSanitizer + UndefinedBehaviorSanitizer and test"
 cmake --preset dev >/dev/null
 cmake --build --preset dev -j"$jobs"
 ctest --preset dev -j"$jobs"
+
+echo "== build with ThreadSanitizer and run the suites that start threads (api, db, HTTP)"
+cmake --preset tsan >/dev/null
+cmake --build --preset tsan -j"$jobs"
+ctest --preset tsan -j"$jobs" -R '^test_(api|db|http)_'
 
 echo "== fuzzing (clang, ASan + UBSan): replay seeds and regressions, then 60 s per target"
 tests/fuzz/regress.sh

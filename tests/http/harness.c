@@ -39,12 +39,16 @@ static unsigned command_counter;
 static const char *const sanitizer_markers[] = {"runtime error", "AddressSanitizer",
                                                 "LeakSanitizer", "ThreadSanitizer", NULL};
 
-/* Sanitizer builds run the server 2-3 times slower: time budgets (never counts or
- * pass criteria) grow by this factor. CARBONTREE_SLOW_TESTS=<factor> overrides. */
-#if defined(__SANITIZE_ADDRESS__)
+/* Sanitizer builds run the server 2-3 times slower (ThreadSanitizer 5-10 times): time budgets
+ * (never counts or pass criteria) grow by this factor. CARBONTREE_SLOW_TESTS=<factor> overrides. */
+#if defined(__SANITIZE_THREAD__)
+#define BUILD_SLOWNESS 6.0
+#elif defined(__SANITIZE_ADDRESS__)
 #define BUILD_SLOWNESS 3.0
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(thread_sanitizer)
+#define BUILD_SLOWNESS 6.0
+#elif __has_feature(address_sanitizer)
 #define BUILD_SLOWNESS 3.0
 #endif
 #endif
