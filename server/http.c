@@ -5,6 +5,8 @@
  * 2. body chunks: append to a bounded buffer;
  * 3. final call: parse the JSON once (duplicates rejected), call the handler;
  * 4. queue the reply; the completion callback logs the access line and frees all. */
+/* accept4 and pipe2: a descriptor is non-blocking and close-on-exec from its birth. */
+#define _GNU_SOURCE
 #include "http.h"
 
 #include "buf.h"
@@ -16,8 +18,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +35,12 @@
 
 struct http_server {
     struct MHD_Daemon *daemon;
+    /* The listening socket is the server's own, not the library's: the accept
+     * thread hands each connection to the daemon, and a stop closes the socket at
+     * once, so a load balancer's next connect is refused instead of answered 503. */
+    int listen_fd;
+    int accept_wake[2]; /* a byte written to [1] stops the accept thread */
+    pthread_t acceptor;
     struct api_service *service;
     size_t body_max_bytes;
     uint16_t port;
@@ -558,6 +569,82 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
     log_write(LOG_WARN, NULL, "http: %s", message);
 }
 
+enum { LISTEN_BACKLOG = 1024 };
+
+/* Binds and listens; returns the socket or -1 with errno set. */
+static int open_listener(const struct sockaddr_storage *addr, bool is_ipv6)
+{
+    int one = 1;
+    int fd = socket(is_ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+    if (fd < 0)
+        return -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, (const struct sockaddr *)addr,
+             is_ipv6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) != 0 ||
+        listen(fd, LISTEN_BACKLOG) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+/* Accepts until told to stop, handing each connection to the daemon, which then
+ * owns it (and closes it when it cannot take it: connection or per-IP limit). */
+static void *accept_run(void *cls)
+{
+    struct http_server *server = cls;
+    struct pollfd fds[2] = {{.fd = server->listen_fd, .events = POLLIN},
+                            {.fd = server->accept_wake[0], .events = POLLIN}};
+    int pause_ms = -1;
+
+    for (;;) {
+        if (poll(fds, 2, pause_ms) < 0 && errno != EINTR)
+            break;
+        if (fds[1].revents)
+            break;
+        pause_ms = -1;
+        for (;;) {
+            struct sockaddr_storage peer;
+            socklen_t peer_len = sizeof peer;
+            int fd = accept4(server->listen_fd, (struct sockaddr *)&peer, &peer_len,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd < 0) {
+                /* Out of descriptors: the pending connections wait in the backlog
+                 * while a few close, rather than spinning on a socket that stays
+                 * readable. */
+                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                    pause_ms = 50;
+                break;
+            }
+            if (MHD_add_connection(server->daemon, fd, (const struct sockaddr *)&peer, peer_len) !=
+                MHD_YES)
+                log_write(LOG_WARN, NULL, "http: a connection was refused (%s)", strerror(errno));
+        }
+        if (pause_ms > 0)
+            fds[0].events = 0; /* sleep out the pause instead of polling the full backlog */
+        else
+            fds[0].events = POLLIN;
+    }
+    return NULL;
+}
+
+/* Closes the listening socket: from here a connect is refused by the kernel. */
+static void stop_accepting(struct http_server *server)
+{
+    if (server->listen_fd < 0)
+        return;
+    while (write(server->accept_wake[1], "", 1) < 0 && errno == EINTR)
+        ;
+    pthread_join(server->acceptor, NULL);
+    close(server->listen_fd);
+    close(server->accept_wake[0]);
+    close(server->accept_wake[1]);
+    server->listen_fd = -1;
+}
+
 static bool parse_listen(const char *addr, unsigned port, struct sockaddr_storage *out,
                          bool *is_ipv6)
 {
@@ -585,7 +672,6 @@ enum err http_start(const struct config *cfg, struct api_service *service, struc
 {
     struct http_server *server;
     struct sockaddr_storage addr;
-    const union MHD_DaemonInfo *info;
     bool is_ipv6 = false;
     unsigned flags;
 
@@ -620,29 +706,59 @@ enum err http_start(const struct config *cfg, struct api_service *service, struc
     /* Thread pool on epoll: each worker thread gets its own database connection
      * (api_service_connection, opened on its first read); the writer thread has its own. ITC wakes
      * a worker when the writer resumes one of its connections. */
-    flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-            MHD_ALLOW_SUSPEND_RESUME;
-    if (is_ipv6)
-        flags |= MHD_USE_IPv6;
-    server->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-        MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        cfg->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory_bytes,
-        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-        MHD_OPTION_END);
-    if (server->daemon == NULL) {
-        snprintf(why, why_len, "cannot listen on %s port %u (address in use or not permitted)",
-                 cfg->listen_addr, cfg->port);
+    server->listen_fd = open_listener(&addr, is_ipv6);
+    if (server->listen_fd < 0) {
+        snprintf(why, why_len, "cannot listen on %s port %u: %s", cfg->listen_addr, cfg->port,
+                 strerror(errno));
         writer_stop(server->writer);
         http_metrics_destroy(server->metrics);
         cors_destroy(server->cors);
         free(server);
         return ERR_IO;
     }
-    info = MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    server->port = info ? info->port : (uint16_t)cfg->port;
+    flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+            MHD_ALLOW_SUSPEND_RESUME | MHD_USE_NO_LISTEN_SOCKET;
+    server->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, server, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+        cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory_bytes,
+        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+        MHD_OPTION_END);
+    if (server->daemon == NULL || pipe2(server->accept_wake, O_CLOEXEC) != 0) {
+        snprintf(why, why_len, "cannot start the HTTP daemon on %s port %u", cfg->listen_addr,
+                 cfg->port);
+        if (server->daemon)
+            MHD_stop_daemon(server->daemon);
+        close(server->listen_fd);
+        writer_stop(server->writer);
+        http_metrics_destroy(server->metrics);
+        cors_destroy(server->cors);
+        free(server);
+        return ERR_IO;
+    }
+    if (pthread_create(&server->acceptor, NULL, accept_run, server) != 0) {
+        snprintf(why, why_len, "cannot start the accept thread");
+        MHD_stop_daemon(server->daemon);
+        close(server->listen_fd);
+        close(server->accept_wake[0]);
+        close(server->accept_wake[1]);
+        writer_stop(server->writer);
+        http_metrics_destroy(server->metrics);
+        cors_destroy(server->cors);
+        free(server);
+        return ERR_NO_MEMORY;
+    }
+    {
+        struct sockaddr_storage bound;
+        socklen_t bound_len = sizeof bound;
+        server->port = (uint16_t)cfg->port;
+        if (getsockname(server->listen_fd, (struct sockaddr *)&bound, &bound_len) == 0)
+            server->port =
+                ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                  : ((struct sockaddr_in *)&bound)->sin_port);
+    }
     *out = server;
     return ERR_OK;
 }
@@ -657,11 +773,13 @@ bool http_stop(struct http_server *server, unsigned grace_ms)
     struct timespec start;
     bool idle;
 
-    /* From here every new request is answered 503 with Connection: close. The
-     * listening socket stays open until MHD_stop_daemon: MHD_quiesce_daemon would
-     * take it out of each HTTP thread's epoll set while those threads may be doing
-     * the same, and libmicrohttpd aborts the process when it loses that race. */
+    /* New connections are refused from here (the listening socket is closed, not
+     * handed to MHD_quiesce_daemon, whose removal of it from each HTTP thread's
+     * epoll set races with those threads and aborts the process). A new request on
+     * a connection kept alive from before is answered 503 with Connection: close:
+     * a write acknowledged now could outlive the writer. */
     clock_gettime(CLOCK_MONOTONIC, &start);
+    stop_accepting(server);
     atomic_store(&server->is_stopping, true);
     while (atomic_load(&server->in_flight) > 0 && elapsed_ms(&start) < (double)grace_ms) {
         struct timespec pause = {0, 5 * 1000 * 1000};

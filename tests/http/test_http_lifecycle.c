@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The process around the API: graceful stop on SIGTERM/SIGINT (idle and under
- * load, losing no acknowledged write), restart on the same database, refusal to
+ * load, losing no acknowledged write; new connections refused at once while
+ * requests in flight finish), restart on the same database, refusal to
  * start on a bad database path or file, the migrate and version commands, and the
  * licence that `carbontree --version` and GET /openapi.yaml state. */
 #include "harness.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -12,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define TEST_TIMEOUT_S      30
@@ -159,6 +165,103 @@ START_TEST(sigterm_under_load_exits_0_and_keeps_every_acknowledged_write)
         }
     }
     ck_assert_int_eq(checked, atomic_load(&acked_total));
+}
+END_TEST
+
+/* Opens a connection to the server on loopback; returns the socket, or -1 with
+ * errno set (ECONNREFUSED once the server has stopped listening). */
+static int connect_to(unsigned port)
+{
+    struct sockaddr_in addr;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    ck_assert_int_ge(fd, 0);
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+/* Reads what the server answers until it closes; returns the status line's code. */
+static int read_status(int fd, double timeout_s)
+{
+    struct timeval tv = {(time_t)timeout_s, 0};
+    char buf[4096];
+    size_t len = 0;
+    ssize_t n;
+    int status = 0;
+
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    while (len < sizeof buf - 1 && (n = recv(fd, buf + len, sizeof buf - 1 - len, 0)) > 0)
+        len += (size_t)n;
+    buf[len] = '\0';
+    if (sscanf(buf, "HTTP/1.1 %d", &status) != 1)
+        status = 0;
+    if (status != 200)
+        fprintf(stderr, "the held request's answer:\n%s\n", buf);
+    return status;
+}
+
+/* What a load balancer sees while a node stops: its next connect is refused at
+ * once (it moves to another node), not accepted and answered 503, while a request
+ * already in flight finishes and its write is kept. */
+START_TEST(after_sigterm_new_connections_are_refused_and_requests_in_flight_complete)
+{
+    static const char *const args[] = {"--shutdown-grace", "10", NULL};
+    static const char head[] = "POST /v1/models/stop/held/inferences HTTP/1.1\r\nHost: t\r\n"
+                               "Authorization: Bearer " CT_ADMIN_TOKEN "\r\n"
+                               "Content-Type: application/json\r\nIdempotency-Key: held\r\n"
+                               "Content-Length: 11\r\nConnection: close\r\n\r\n{\"cou";
+    static const char rest[] = "nt\":7}";
+    struct ct_response r;
+    int held, late, late_errno, status;
+    double term_s;
+
+    srv->args = args;
+    start(srv);
+    ck_assert_int_eq(ct_send(srv, "POST", "/v1/models", "{'id':'stop/held'}", &r), 201);
+    ct_response_cleanup(&r);
+    held = connect_to(srv->port);
+    ck_assert_int_ge(held, 0);
+    ck_assert_int_eq(send(held, head, sizeof head - 1, MSG_NOSIGNAL), (ssize_t)(sizeof head - 1));
+    ct_sleep_s(0.2);
+
+    term_s = ct_now();
+    ct_server_signal(srv, SIGTERM);
+    /* The listening socket closes within moments of the signal; poll for it so a
+     * slow (sanitized) build does not fail on timing. */
+    do {
+        late = connect_to(srv->port);
+        late_errno = errno;
+        if (late >= 0) {
+            close(late);
+            ct_sleep_s(0.01);
+        }
+    } while (late >= 0 && ct_now() - term_s < 2.0 * ct_slowness());
+    ck_assert_msg(late < 0 && late_errno == ECONNREFUSED,
+                  "a connect %.2f s after SIGTERM was %s, not refused", ct_now() - term_s,
+                  late >= 0 ? "accepted" : strerror(late_errno));
+    /* Still stopping: the held request keeps the server up through its grace. */
+    ck_assert_int_eq(ct_server_wait(srv, 0.3), -1);
+
+    ck_assert_int_eq(send(held, rest, sizeof rest - 1, MSG_NOSIGNAL), (ssize_t)(sizeof rest - 1));
+    ck_assert_int_eq(read_status(held, 5.0 * ct_slowness()), 200);
+    close(held);
+    status = ct_server_wait(srv, 5.0 * ct_slowness());
+    ck_assert_msg(status == 0, "exit status %d", status);
+    ck_assert_msg(ct_now() - term_s < 10.0, "the stop waited out its grace period");
+
+    start(srv);
+    ck_assert_int_eq(ct_get(srv, "/v1/models/stop/held/footprint", &r), 200);
+    ck_assert_int_eq((long)ct_number_at(r.json, "/inferences"), 7);
+    ct_response_cleanup(&r);
 }
 END_TEST
 
@@ -530,6 +633,8 @@ static Suite *lifecycle_suite(void)
     tcase_add_test(signals, sigint_on_an_idle_server_exits_0_within_2_s);
     tcase_add_test(signals, sigterm_under_load_exits_0_and_keeps_every_acknowledged_write);
     tcase_add_test(signals, sigterm_while_connections_churn_exits_0_every_time);
+    tcase_add_test(signals,
+                   after_sigterm_new_connections_are_refused_and_requests_in_flight_complete);
     tcase_add_test(signals, sigkill_loses_no_acknowledged_write);
     tcase_add_test(signals, restart_on_the_same_database_keeps_models);
 
