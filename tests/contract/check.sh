@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Contract checks: lints openapi.yaml, runs the validator's own tests, then
-# validates every HTTP response recorded in a log against openapi.yaml.
+# Contract checks: lints openapi.yaml, parses it with two strict YAML parsers
+# (yaml_parsers.mjs), runs the checks' own tests, then validates every HTTP response
+# recorded in a log against openapi.yaml.
 #
 #   tests/contract/check.sh <contract.jsonl> [validate.mjs options, e.g. --coverage]
 #
@@ -24,5 +25,6 @@ esac
 here=$(cd "$(dirname "$0")" && pwd)
 "$here/lint.sh"
 cd "$here"
-node --test validator.test.mjs
+node yaml_parsers.mjs
+node --test validator.test.mjs yaml_parsers.test.mjs
 exec node validate.mjs "$log" "$@"
