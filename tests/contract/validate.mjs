@@ -238,7 +238,18 @@ export function createValidator(doc) {
     return list;
   }
 
-  return { validate, operations };
+  // The validator of an operation's JSON request body (e.g. 'post',
+  // '/v1/estimates'): a function of the decoded body returning true or false, with
+  // the reasons in its .errors.
+  function requestBody(method, template) {
+    const op = (doc.paths[template] || {})[method];
+    if (!op || !op.requestBody) throw new Error(`${method.toUpperCase()} ${template} takes no body`);
+    const { node: body, pointer } = deref(op.requestBody, `/paths/${pointerEscape(template)}/${method}/requestBody`);
+    if (!body.content || !body.content['application/json']) throw new Error(`${method.toUpperCase()} ${template} takes no JSON body`);
+    return schemaValidator(`${pointer}/content/application~1json/schema`);
+  }
+
+  return { validate, operations, requestBody };
 }
 
 export function readLog(file) {
