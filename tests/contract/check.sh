@@ -7,7 +7,7 @@
 #   [CARBONTREE_BIN=build/ci/carbontree] tests/contract/check.sh <contract.jsonl> [validate.mjs options, e.g. --coverage]
 #
 # With CARBONTREE_BIN (required under CI=true) it also runs the tests that start a
-# server of their own: schema_table.test.mjs.
+# server of their own: schema_table.test.mjs and examples.test.mjs.
 #
 # The log is written by the HTTP test harness when CARBONTREE_CONTRACT_LOG names a
 # file (see tests/http/harness.c), e.g.
@@ -35,13 +35,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 node yaml_parsers.mjs
 node --test validator.test.mjs yaml_parsers.test.mjs
-# The tests that need a real server: the request schemas refuse what it refuses.
+# The tests that need a real server: the request schemas refuse what it refuses, and
+# every request example runs in order with its documented status.
 if [ -n "${CARBONTREE_BIN:-}" ]; then
-    node --test schema_table.test.mjs
+    node --test schema_table.test.mjs examples.test.mjs
 elif [ "${CI:-}" = true ]; then
     echo "FAIL: CARBONTREE_BIN must name the carbontree binary under CI" >&2
     exit 1
 else
-    echo "SKIP: schema_table.test.mjs (set CARBONTREE_BIN to the carbontree binary)"
+    echo "SKIP: schema_table.test.mjs, examples.test.mjs (set CARBONTREE_BIN to the carbontree binary)"
 fi
 exec node validate.mjs "$log" "$@"
