@@ -32,8 +32,10 @@
 //   R4 method not allowed: a method a known path does not define (other than HEAD
 //      on a GET path and OPTIONS) must answer 405 with the MethodNotAllowed
 //      response (components/responses/MethodNotAllowed) and an Allow header.
-//   R5 OPTIONS on a known path answers 204 with an Allow header and no body
-//      (openapi.yaml, info: "HEAD and OPTIONS").
+//   R5 OPTIONS on a known path that does not declare it answers 204 with an Allow
+//      header and no body (openapi.yaml, info: "HEAD and OPTIONS"; every path of
+//      openapi.yaml declares its OPTIONS and, beside GET, its HEAD, which are then
+//      checked as any operation).
 // Prints "N responses validated, M failures" and exits 1 when M > 0 (or when the
 // log holds no responses at all, unless --allow-empty).
 import fs from 'node:fs';
