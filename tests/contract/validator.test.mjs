@@ -197,3 +197,11 @@ test('the command line counts and fails', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('every path declares its OPTIONS, and its HEAD beside GET', () => {
+  const spec = loadSpec();
+  for (const [template, item] of Object.entries(spec.paths)) {
+    assert.ok(item.options, `${template} does not declare OPTIONS`);
+    assert.equal(Boolean(item.head), Boolean(item.get), `${template}: HEAD is declared exactly where GET is`);
+  }
+});
