@@ -28,7 +28,8 @@
 //   R2 no response: status 0 (connection refused, reset or closed before a status
 //      line, or the client's timeout) is not an answer; it is counted and skipped.
 //   R3 unknown path: a path that matches no template must answer 404 with the
-//      NotFound response (components/responses/NotFound).
+//      NotFound response (components/responses/NotFound), or, decided before
+//      routing, 414 or 431 with the UriTooLong or HeaderFieldsTooLarge response.
 //   R4 method not allowed: a method a known path does not define (other than HEAD
 //      on a GET path and OPTIONS) must answer 405 with the MethodNotAllowed
 //      response (components/responses/MethodNotAllowed) and an Allow header.
@@ -49,6 +50,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_SPEC = path.resolve(HERE, '../../openapi.yaml');
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 const TRANSPORT_STATUSES = new Set([400, 413, 414, 431]);
+// Answers decided before the route is looked up, so on unknown paths too.
+const BEFORE_ROUTING = { 414: 'UriTooLong', 431: 'HeaderFieldsTooLarge' };
 const SPEC_ID = 'https://carbontree.dev/openapi.yaml';
 
 export function loadSpec(file = DEFAULT_SPEC) {
@@ -195,7 +198,9 @@ export function createValidator(doc) {
     }
     const found = findPath(rawPath) || findPath(decoded);
     if (!found) {
-      if (status !== 404) failures.push(`unknown path answered ${status}, expected 404`);
+      const before = BEFORE_ROUTING[status];
+      if (before) checkResponse(rec, doc.components.responses[before], `/components/responses/${before}`, { head: method === 'HEAD' }, failures);
+      else if (status !== 404) failures.push(`unknown path answered ${status}, expected 404`);
       else checkResponse(rec, doc.components.responses.NotFound, '/components/responses/NotFound', { head: method === 'HEAD' }, failures);
       return { rule: 'R3 unknown path', operation: null, failures, where };
     }
