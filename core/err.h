@@ -40,11 +40,14 @@
     X(ERR_LENGTH_REQUIRED, 411, "length-required", "Length required", 0, DEBUG, NULL)              \
     X(ERR_PRECONDITION_FAILED, 412, "precondition-failed", "Precondition failed", 0, DEBUG, NULL)  \
     X(ERR_PAYLOAD_TOO_LARGE, 413, "payload-too-large", "Payload too large", 0, DEBUG, NULL)        \
+    X(ERR_URI_TOO_LONG, 414, "uri-too-long", "URI too long", 0, DEBUG, NULL)                       \
     X(ERR_UNSUPPORTED_MEDIA, 415, "unsupported-media-type", "Unsupported media type", 0, DEBUG,    \
       NULL)                                                                                        \
     X(ERR_INVALID_INPUT, 422, "invalid-input", "Invalid input", 0, DEBUG, NULL)                    \
     X(ERR_COUNT_OVERFLOW, 422, "invalid-input", "Invalid input", 0, DEBUG, NULL)                   \
     X(ERR_RATE_LIMITED, 429, "rate-limited", "Too many requests", 1, DEBUG, NULL)                  \
+    X(ERR_HEADERS_TOO_LARGE, 431, "header-fields-too-large", "Request header fields too large", 0, \
+      DEBUG, NULL)                                                                                 \
     X(ERR_INTERNAL, 500, "internal", "Internal server error", 0, ERROR, ERR_DETAIL_INTERNAL)       \
     X(ERR_NO_MEMORY, 500, "internal", "Internal server error", 0, ERROR, ERR_DETAIL_INTERNAL)      \
     X(ERR_DB, 500, "internal", "Internal server error", 0, ERROR, ERR_DETAIL_INTERNAL)             \

@@ -6,7 +6,9 @@ set -euo pipefail
 
 run_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev curl)
 # prometheus brings promtool too: tests/prometheus scrapes a test server with both.
-test_pkgs=(check libsubunit-dev libcurl4-openssl-dev sqlite3 python3 clang clang-format git prometheus)
+# python3-yaml (PyYAML on libyaml) is the second YAML parser of the contract checks.
+test_pkgs=(check libsubunit-dev libcurl4-openssl-dev sqlite3 python3 python3-yaml clang clang-format git
+    prometheus)
 
 pkgs=("${run_pkgs[@]}")
 if [ "${1:-run}" = test ]; then

@@ -34,7 +34,7 @@ rm -f "$contract_log"
 CARBONTREE_CONTRACT_LOG="$contract_log" ctest --preset ci -j"$jobs"
 
 echo "== contract: lint openapi.yaml, test the validator, validate every recorded answer"
-tests/contract/check.sh "$contract_log"
+CARBONTREE_BIN="$PWD/build/ci/carbontree" tests/contract/check.sh "$contract_log"
 
 echo "== build with clang (warnings are errors) and run its unit tests"
 cmake --preset ci-clang >/dev/null

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libmicrohttpd glue. The request flow (HACKING.md walks through it):
- * 1. first call: allocate the request context, match the route (404 / 405 with
- *    Allow), decide 411 / 413 / 415 from the headers before any body is read;
+ * 0. the request line is read: allocate the request context, note the target's length;
+ * 1. first call: refuse a target or header block over carbontree's limits (414 / 431),
+ *    match the route (404 / 405 with Allow), decide 411 / 413 / 415 from the headers
+ *    before any body is read;
  * 2. body chunks: append to a bounded buffer;
  * 3. final call: parse the JSON once (duplicates rejected), call the handler;
  * 4. queue the reply; the completion callback logs the access line and frees all. */
@@ -33,6 +35,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/* carbontree's own limits on the request line and headers, below libmicrohttpd's
+ * (the connection memory, --connection-memory, default 32768 bytes, holds both and
+ * more). Within the connection memory a request over these is answered here, as a
+ * problem with a request id; beyond it libmicrohttpd answers first, with its own
+ * page. Generous for any client of this API: the longest route with a query is
+ * a few hundred bytes, and a bearer token under a hundred. */
+#define HTTP_TARGET_MAX_BYTES  8192  /* the request target: path and query, as sent */
+#define HTTP_HEADERS_MAX_BYTES 16384 /* header fields, each counted as "name: value\r\n" */
+
 struct http_server {
     struct MHD_Daemon *daemon;
     /* The listening socket is the server's own, not the library's: the accept
@@ -55,6 +66,8 @@ struct http_server {
 
 struct request_ctx {
     struct http_server *server;
+    bool is_begun; /* the access handler has seen the request */
+    size_t target_len;
     struct timespec started;
     char request_id[40];
     char method[16];
@@ -120,19 +133,21 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
-/* Counts the headers that must come at most once. */
+/* Counts the headers that must come at most once, and the header block's size. */
 struct header_counts {
     unsigned content_length;
     unsigned authorization;
+    size_t block_bytes;
 };
 
 static enum MHD_Result count_headers(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
+                                     size_t key_size, const char *value, size_t value_size)
 {
     struct header_counts *n = cls;
 
     (void)kind;
     (void)value;
+    n->block_bytes += key_size + value_size + 4; /* ": " and CRLF */
     if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
         n->content_length++;
     else if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
@@ -275,14 +290,29 @@ static void begin_request(struct request_ctx *ctx, struct MHD_Connection *conn, 
     ctx->req.authorization = header(conn, MHD_HTTP_HEADER_AUTHORIZATION);
     ctx->origin = header(conn, MHD_HTTP_HEADER_ORIGIN);
 
-    if (atomic_load(&ctx->server->is_stopping)) {
-        ctx->early = ERR_SHUTTING_DOWN; /* its detail is the problem type's own */
-        return;
-    }
     {
         struct header_counts counts = {0};
-        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_headers, &counts);
+        MHD_get_connection_values_n(conn, MHD_HEADER_KIND, count_headers, &counts);
         ctx->req.n_authorization = counts.authorization;
+        /* Limits first: nothing else of an oversized request is looked at. */
+        if (ctx->target_len > HTTP_TARGET_MAX_BYTES) {
+            ctx->early = ERR_URI_TOO_LONG;
+            snprintf(ctx->early_detail, sizeof ctx->early_detail,
+                     "the request target is %zu bytes; at most %d are accepted", ctx->target_len,
+                     HTTP_TARGET_MAX_BYTES);
+            return;
+        }
+        if (counts.block_bytes > HTTP_HEADERS_MAX_BYTES) {
+            ctx->early = ERR_HEADERS_TOO_LARGE;
+            snprintf(ctx->early_detail, sizeof ctx->early_detail,
+                     "the header fields are %zu bytes; at most %d are accepted", counts.block_bytes,
+                     HTTP_HEADERS_MAX_BYTES);
+            return;
+        }
+        if (atomic_load(&ctx->server->is_stopping)) {
+            ctx->early = ERR_SHUTTING_DOWN; /* its detail is the problem type's own */
+            return;
+        }
         /* Two lengths make the body's end ambiguous (request smuggling behind a
          * proxy that reads the other one): RFC 9112 6.3 says refuse and close. */
         if (counts.content_length > 1) {
@@ -478,6 +508,28 @@ static enum MHD_Result finish_request(struct MHD_Connection *conn, struct reques
     return ret;
 }
 
+/* A request context, counted in flight until on_completed frees it. */
+static struct request_ctx *ctx_create(struct http_server *server, size_t target_len)
+{
+    struct request_ctx *ctx = calloc(1, sizeof *ctx);
+
+    if (ctx == NULL)
+        return NULL;
+    ctx->server = server;
+    ctx->target_len = target_len;
+    atomic_fetch_add(&server->in_flight, 1);
+    clock_gettime(CLOCK_MONOTONIC, &ctx->started);
+    return ctx;
+}
+
+/* The request line is read, its headers not yet: the context starts here, so that the
+ * access handler knows the target's length as sent (it gets only the decoded path). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)conn;
+    return ctx_create(cls, strlen(uri));
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
@@ -487,14 +539,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     const char *incoming_id;
 
     (void)version;
-    if (ctx == NULL) {
-        ctx = calloc(1, sizeof *ctx);
-        if (ctx == NULL)
-            return MHD_NO;
-        ctx->server = server;
-        atomic_fetch_add(&server->in_flight, 1);
-        *req_cls = ctx;
-        clock_gettime(CLOCK_MONOTONIC, &ctx->started);
+    if (ctx == NULL)
+        return MHD_NO; /* on_uri could not allocate the context: close */
+    if (!ctx->is_begun) {
+        ctx->is_begun = true;
         incoming_id = header(conn, "X-Request-Id");
         if (is_safe_request_id(incoming_id))
             snprintf(ctx->request_id, sizeof ctx->request_id, "%s", incoming_id);
@@ -534,6 +582,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     (void)conn;
     if (ctx == NULL)
         return;
+    if (!ctx->is_begun) {
+        /* libmicrohttpd answered (or dropped) the request itself: nothing to log. */
+        free(ctx);
+        *req_cls = NULL;
+        atomic_fetch_sub(&server->in_flight, 1);
+        return;
+    }
     ms = elapsed_ms(&ctx->started);
     http_metrics_observe(server->metrics, ctx->method,
                          ctx->match.route ? ctx->match.route->pattern : NULL,
@@ -725,7 +780,7 @@ enum err http_start(const struct config *cfg, struct api_service *service, struc
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->connection_memory_bytes,
         MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-        MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, server, MHD_OPTION_END);
     if (server->daemon == NULL || pipe2(server->accept_wake, O_CLOEXEC) != 0) {
         snprintf(why, why_len, "cannot start the HTTP daemon on %s port %u", cfg->listen_addr,
                  cfg->port);

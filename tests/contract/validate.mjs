@@ -28,12 +28,15 @@
 //   R2 no response: status 0 (connection refused, reset or closed before a status
 //      line, or the client's timeout) is not an answer; it is counted and skipped.
 //   R3 unknown path: a path that matches no template must answer 404 with the
-//      NotFound response (components/responses/NotFound).
+//      NotFound response (components/responses/NotFound), or, decided before
+//      routing, 414 or 431 with the UriTooLong or HeaderFieldsTooLarge response.
 //   R4 method not allowed: a method a known path does not define (other than HEAD
 //      on a GET path and OPTIONS) must answer 405 with the MethodNotAllowed
 //      response (components/responses/MethodNotAllowed) and an Allow header.
-//   R5 OPTIONS on a known path answers 204 with an Allow header and no body
-//      (openapi.yaml, info: "HEAD and OPTIONS").
+//   R5 OPTIONS on a known path that does not declare it answers 204 with an Allow
+//      header and no body (openapi.yaml, info: "HEAD and OPTIONS"; every path of
+//      openapi.yaml declares its OPTIONS and, beside GET, its HEAD, which are then
+//      checked as any operation).
 // Prints "N responses validated, M failures" and exits 1 when M > 0 (or when the
 // log holds no responses at all, unless --allow-empty).
 import fs from 'node:fs';
@@ -47,6 +50,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_SPEC = path.resolve(HERE, '../../openapi.yaml');
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 const TRANSPORT_STATUSES = new Set([400, 413, 414, 431]);
+// Answers decided before the route is looked up, so on unknown paths too.
+const BEFORE_ROUTING = { 414: 'UriTooLong', 431: 'HeaderFieldsTooLarge' };
 const SPEC_ID = 'https://carbontree.dev/openapi.yaml';
 
 export function loadSpec(file = DEFAULT_SPEC) {
@@ -193,7 +198,9 @@ export function createValidator(doc) {
     }
     const found = findPath(rawPath) || findPath(decoded);
     if (!found) {
-      if (status !== 404) failures.push(`unknown path answered ${status}, expected 404`);
+      const before = BEFORE_ROUTING[status];
+      if (before) checkResponse(rec, doc.components.responses[before], `/components/responses/${before}`, { head: method === 'HEAD' }, failures);
+      else if (status !== 404) failures.push(`unknown path answered ${status}, expected 404`);
       else checkResponse(rec, doc.components.responses.NotFound, '/components/responses/NotFound', { head: method === 'HEAD' }, failures);
       return { rule: 'R3 unknown path', operation: null, failures, where };
     }
@@ -238,7 +245,18 @@ export function createValidator(doc) {
     return list;
   }
 
-  return { validate, operations };
+  // The validator of an operation's JSON request body (e.g. 'post',
+  // '/v1/estimates'): a function of the decoded body returning true or false, with
+  // the reasons in its .errors.
+  function requestBody(method, template) {
+    const op = (doc.paths[template] || {})[method];
+    if (!op || !op.requestBody) throw new Error(`${method.toUpperCase()} ${template} takes no body`);
+    const { node: body, pointer } = deref(op.requestBody, `/paths/${pointerEscape(template)}/${method}/requestBody`);
+    if (!body.content || !body.content['application/json']) throw new Error(`${method.toUpperCase()} ${template} takes no JSON body`);
+    return schemaValidator(`${pointer}/content/application~1json/schema`);
+  }
+
+  return { validate, operations, requestBody };
 }
 
 export function readLog(file) {

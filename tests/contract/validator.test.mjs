@@ -197,3 +197,25 @@ test('the command line counts and fails', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('every path declares its OPTIONS, and its HEAD beside GET', () => {
+  const spec = loadSpec();
+  for (const [template, item] of Object.entries(spec.paths)) {
+    assert.ok(item.options, `${template} does not declare OPTIONS`);
+    assert.equal(Boolean(item.head), Boolean(item.get), `${template}: HEAD is declared exactly where GET is`);
+  }
+});
+
+test('an unknown path may answer 414 or 431 problems (decided before routing), not other statuses', () => {
+  const problem = (status, slug, title) =>
+    record({
+      path: '/nowhere',
+      status,
+      content_type: 'application/problem+json',
+      body: JSON.stringify({ ...problem404, type: `https://carbontree.dev/problems/${slug}`, title, status, instance: '/nowhere' }),
+    });
+  assert.deepEqual(validator.validate(problem(414, 'uri-too-long', 'URI too long')).failures, []);
+  assert.deepEqual(validator.validate(problem(431, 'header-fields-too-large', 'Request header fields too large')).failures, []);
+  assert.ok(validator.validate(problem(431, 'uri-too-long', 'URI too long')).failures.length > 0);
+  assert.ok(validator.validate(problem(409, 'conflict', 'Conflict')).failures.length > 0);
+});

@@ -694,6 +694,78 @@ START_TEST(lying_content_length_is_refused_without_storing)
 }
 END_TEST
 
+/* ---- 414 and 431 within the connection memory ---- */
+
+#define TARGET_MAX  8192  /* carbontree's request target limit (server/http.c) */
+#define HEADERS_MAX 16384 /* its header block limit, each field "name: value\r\n" */
+
+/* A GET of a target of exactly target_len bytes (an unknown path: 404 when accepted)
+ * with one X-Pad header of pad_len bytes after "Host: t". */
+static void raw_get(size_t target_len, size_t pad_len, struct ct_raw_response *out)
+{
+    char *request = malloc(target_len + pad_len + 128);
+    size_t n;
+
+    ck_assert_ptr_nonnull(request);
+    n = (size_t)sprintf(request, "GET /");
+    memset(request + n, 'u', target_len - 1);
+    n += target_len - 1;
+    n += (size_t)sprintf(request + n, " HTTP/1.1\r\nHost: t\r\n");
+    if (pad_len > 0) {
+        n += (size_t)sprintf(request + n, "X-Pad: ");
+        memset(request + n, 'p', pad_len);
+        n += pad_len;
+        n += (size_t)sprintf(request + n, "\r\n");
+    }
+    n += (size_t)sprintf(request + n, "\r\n");
+    ct_raw(srv, request, n, 5, out);
+    free(request);
+}
+
+START_TEST(target_over_the_limit_is_414_problem_with_a_request_id)
+{
+    struct ct_raw_response r;
+    char id[64];
+
+    raw_get(TARGET_MAX, 0, &r);
+    ck_assert_msg(r.status == 404, "a target at the limit: %d", r.status);
+    ct_raw_cleanup(&r);
+
+    raw_get(TARGET_MAX + 1, 0, &r);
+    CT_ASSERT_PROBLEM(&r, 414, "uri-too-long", NULL);
+    ck_assert_ptr_nonnull(ct_raw_header(&r, "X-Request-Id", id, sizeof id));
+    ck_assert_str_eq(str_member(r.json, "request_id"), id);
+    ct_raw_cleanup(&r);
+
+    /* Beyond the connection memory (32768 bytes by default) libmicrohttpd answers
+     * before carbontree sees the request: its own page, without a request id. */
+    raw_get(40000, 0, &r);
+    ck_assert_msg(r.status == 414 || (r.status == 0 && r.closed), "a 40000-byte target: %d",
+                  r.status);
+    ck_assert_ptr_null(ct_raw_header(&r, "X-Request-Id", id, sizeof id));
+    ct_raw_cleanup(&r);
+}
+END_TEST
+
+START_TEST(headers_over_the_limit_are_431_problem_with_a_request_id)
+{
+    /* "Host: t\r\n" is 9 bytes, "X-Pad: \r\n" 9 more. */
+    size_t at_limit = HEADERS_MAX - 18;
+    struct ct_raw_response r;
+    char id[64];
+
+    raw_get(8, at_limit, &r);
+    ck_assert_msg(r.status == 404, "headers at the limit: %d", r.status);
+    ct_raw_cleanup(&r);
+
+    raw_get(8, at_limit + 1, &r);
+    CT_ASSERT_PROBLEM(&r, 431, "header-fields-too-large", NULL);
+    ck_assert_ptr_nonnull(ct_raw_header(&r, "X-Request-Id", id, sizeof id));
+    ck_assert_str_eq(str_member(r.json, "request_id"), id);
+    ct_raw_cleanup(&r);
+}
+END_TEST
+
 static Suite *errors_suite(void)
 {
     Suite *s = suite_create("http_errors");
@@ -730,6 +802,8 @@ static Suite *errors_suite(void)
     tcase_add_test(framing, write_without_content_type_is_415);
     tcase_add_test(framing, header_bombs_are_refused_and_the_server_stays_up);
     tcase_add_test(framing, lying_content_length_is_refused_without_storing);
+    tcase_add_test(framing, target_over_the_limit_is_414_problem_with_a_request_id);
+    tcase_add_test(framing, headers_over_the_limit_are_431_problem_with_a_request_id);
 
     tcase_add_test(server, database_failure_is_500_without_internals);
     tcase_add_test(server, busy_database_is_503_with_retry_after_and_reads_continue);
