@@ -14,6 +14,10 @@ static const struct route routes[] = {
     {"GET",    "/readyz",                                api_ready_get,              ROUTE_PUBLIC},
     {"GET",    "/openapi.yaml",                          api_openapi_get,            ROUTE_PUBLIC},
     {"GET",    "/metrics",                               api_metrics_get,            ROUTE_HTTP_METRICS},
+    /* the explorer page: static, public like the OpenAPI document; its data
+     * comes from the reads below, which --auth-reads still guards */
+    {"GET",    "/",                                      api_explorer_get,           ROUTE_PUBLIC},
+    {"GET",    "/explorer/{}",                           api_explorer_asset_get,     ROUTE_PUBLIC},
     /* reference data and the calculator */
     {"GET",    "/v1/methodology",                        api_methodology_get,        0},
     {"GET",    "/v1/hardware",                           api_hardware_list,          0},
@@ -77,6 +81,8 @@ static bool pattern_matches(const char *pattern, char **segments, int n, const c
     int i = 0;
 
     *n_params = 0;
+    if (strcmp(pattern, "/") == 0)
+        return n == 0; /* the root has no segment to match */
     while (*p == '/') {
         const char *end;
         size_t len;
