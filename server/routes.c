@@ -41,6 +41,7 @@ static const struct route routes[] = {
     {"POST",   "/v1/inference-reports",                  api_inference_reports_post, ROUTE_JSON_BODY | ROUTE_WRITE},
     /* carbon */
     {"GET",    "/v1/models/{}/{}/footprint",             api_footprint_get,          0},
+    {"GET",    "/v1/models/{}/{}/badge.svg",             api_badge_get,              0},
     {"POST",   "/v1/compare",                            api_compare_post,           ROUTE_JSON_BODY},
     /* tokens (admin) */
     {"POST",   "/v1/tokens",                             api_tokens_post,            ROUTE_JSON_BODY | ROUTE_WRITE},

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The explorer page and its assets (GET /, GET /explorer/{id}): content types,
- * the Content-Security-Policy, ETags and 304s, and the problem of an unknown
- * asset. The page's behaviour in a browser is tests/browser's. */
+/* The explorer page and its assets (GET /, GET /explorer/{id}) and the footprint
+ * badge (GET …/badge.svg): content types, the Content-Security-Policy, ETags and
+ * 304s, the badge's text, and the problems of an unknown asset, an unknown model
+ * and a bad metric. The page's behaviour in a browser is tests/browser's. */
 #include "harness.h"
 
 #include <stdio.h>
@@ -95,6 +96,69 @@ START_TEST(unknown_asset_is_404)
 }
 END_TEST
 
+/* A base of 100 kg with a fine-tune of 5 kg. */
+static void seed(void)
+{
+    static const struct ct_step steps[] = {
+        {"a base", "POST", "/v1/models", "{'id': 'ns/base'}", NULL, 201, NULL, NULL},
+        {"its training", "POST", "/v1/models/ns/base/activities",
+         "{'kind': 'training', 'co2e_kg': 100}", NULL, 201, NULL, NULL},
+        {"a fine-tune", "POST", "/v1/models",
+         "{'id': 'ns/x', 'parents': [{'id': 'ns/base', 'relation': 'finetune'}]}", NULL, 201, NULL,
+         NULL},
+        {"its fine-tuning", "POST", "/v1/models/ns/x/activities",
+         "{'kind': 'fine_tuning', 'co2e_kg': 5}", NULL, 201, NULL, NULL},
+    };
+
+    ct_run_steps(srv, steps, sizeof steps / sizeof steps[0]);
+}
+
+START_TEST(badge_shows_the_footprint_total_with_an_etag)
+{
+    struct ct_response r = {0}, fp = {0};
+    char want[64];
+
+    seed();
+    ck_assert_int_eq(ct_get(srv, "/v1/models/ns/x/footprint?policy=equal", &fp), 200);
+    snprintf(want, sizeof want, ">%.3g kg<", ct_number_at(fp.json, "total_co2e_kg/value"));
+    ct_response_cleanup(&fp);
+
+    ck_assert_int_eq(ct_get(srv, "/v1/models/ns/x/badge.svg?policy=equal", &r), 200);
+    ck_assert_str_eq(r.content_type, "image/svg+xml");
+    ck_assert_msg(strncmp(r.body, "<svg xmlns=\"http://www.w3.org/2000/svg\"", 39) == 0, "%s",
+                  r.body);
+    ck_assert_msg(strstr(r.body, want) != NULL, "no %s in %s", want, r.body);
+    ck_assert_msg(strstr(r.body, "<title>CO2e of ns/x (equal): ") != NULL, "%s", r.body);
+    conditional_get_is_304("/v1/models/ns/x/badge.svg?policy=equal", r.etag);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+START_TEST(badge_per_inference_without_inferences_says_so)
+{
+    struct ct_response r = {0};
+
+    seed();
+    ck_assert_int_eq(ct_get(srv, "/v1/models/ns/base/badge.svg?metric=per_inference", &r), 200);
+    ck_assert_msg(strstr(r.body, ">no inferences yet<") != NULL, "%s", r.body);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+START_TEST(badge_refusals_are_problems)
+{
+    struct ct_response r = {0};
+
+    ct_get(srv, "/v1/models/ns/nobody/badge.svg", &r);
+    CT_ASSERT_PROBLEM(&r, 404, "not-found", NULL);
+    ct_response_cleanup(&r);
+    seed();
+    ct_get(srv, "/v1/models/ns/base/badge.svg?metric=mean", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "metric");
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 static Suite *explorer_suite(void)
 {
     Suite *s = suite_create("http_explorer");
@@ -105,6 +169,9 @@ static Suite *explorer_suite(void)
     tcase_add_test(tc, page_is_html_with_a_strict_policy_and_an_etag);
     tcase_add_test(tc, assets_have_their_content_types);
     tcase_add_test(tc, unknown_asset_is_404);
+    tcase_add_test(tc, badge_shows_the_footprint_total_with_an_etag);
+    tcase_add_test(tc, badge_per_inference_without_inferences_says_so);
+    tcase_add_test(tc, badge_refusals_are_problems);
     suite_add_tcase(s, tc);
     return s;
 }
