@@ -6,7 +6,9 @@ set -euo pipefail
 
 run_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev curl)
 # prometheus brings promtool too: tests/prometheus scrapes a test server with both.
-test_pkgs=(check libsubunit-dev libcurl4-openssl-dev sqlite3 python3 clang clang-format git prometheus)
+# chromium: tests/browser drives the explorer page in it (playwright-core downloads
+# no browser of its own).
+test_pkgs=(check libsubunit-dev libcurl4-openssl-dev sqlite3 python3 clang clang-format git prometheus chromium)
 
 pkgs=("${run_pkgs[@]}")
 if [ "${1:-run}" = test ]; then
