@@ -9,7 +9,9 @@ const SVG_NS = 'http://www.w3.org/2000/svg';
 const FAMILY_PAGE = 25;
 const SEARCH_PAGE = 50;
 
-const state = { model: null, policy: 'usage', familyCursor: null, searchCursor: null, query: '' };
+// view counts the views opened: an answer that arrives after the person moved on
+// (another model, another policy) is dropped instead of overwriting the newer one.
+const state = { model: null, policy: 'usage', familyCursor: null, searchCursor: null, query: '', view: 0 };
 
 const $ = (id) => document.getElementById(id);
 
@@ -137,6 +139,7 @@ async function render() {
     return;
   }
   const changedModel = id !== state.model;
+  state.view++;
   state.model = id;
   state.policy = policy;
   $('model').hidden = false;
@@ -153,8 +156,9 @@ async function showFootprint(id, policy) {
   const figures = $('figures');
   figures.setAttribute('aria-busy', 'true');
   try {
+    const view = state.view;
     const fp = await api(`${modelPath(id)}/footprint?policy=${policy}`);
-    state.footprint = fp;
+    if (view !== state.view) return;
     setFigure($('fig-own'), fp.own_co2e_kg, 'kg');
     setFigure($('fig-inherited'), fp.inherited_co2e_kg, 'kg');
     setFigure($('fig-inference'), fp.inference_co2e_kg, 'kg');
@@ -215,7 +219,9 @@ async function showFamily(id, policy, more) {
   if (more && state.familyCursor) params.set('cursor', state.familyCursor);
   $('family-summary').textContent = 'Loading the family…';
   try {
+    const view = state.view;
     const page = await api(`${modelPath(id)}/family?${params}`);
+    if (view !== state.view) return;
     for (const m of page.items) body.append(familyRow(page.model, m));
     state.familyCursor = page.next_cursor;
     $('family-more').hidden = !page.next_cursor;
@@ -266,7 +272,8 @@ async function loadSeries(id) {
 async function showChart(id) {
   const box = $('chart');
   try {
-    drawChart(box, await loadSeries(id));
+    const days = await loadSeries(id);
+    if (id === state.model) drawChart(box, days); // the series does not depend on the policy
   } catch (e) {
     box.replaceChildren();
     $('chart-summary').textContent = 'No series: ' + e.message;
