@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* GET / and GET /explorer/{asset}: the explorer page and its script and style,
+/* GET / and GET /explorer/{id}: the explorer page and its script, style and icon,
  * embedded in the binary from web/ at build time. The page reads the JSON API
  * like any other client; nothing here touches the database. */
 #include "api_internal.h"
@@ -13,7 +13,7 @@ extern const size_t api_explorer_count;
 
 /* Everything the page runs or styles comes from this origin: no inline script or
  * style, no frames, no plugins, and the page may not be framed itself. The chart
- * and the family tree are SVG drawn by the script, so images need nothing more. */
+ * is SVG the script draws in the page, so images need nothing more. */
 static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
                           "img-src 'self'; connect-src 'self'; object-src 'none'; "
                           "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
