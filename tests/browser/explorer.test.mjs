@@ -187,6 +187,11 @@ try {
   assert.match(parsed, /^CO2e of acme\/bert-sentiment \(usage\): /);
   assert.ok(parsed.endsWith(`CO2e${Number(sentiment.total_co2e_kg.value.toPrecision(3))} kg`), parsed);
   step(`the badge of a model is well-formed SVG with its total: ${parsed}`);
+  const perInference = await (await fetch(`${base}/v1/models/acme/bert-sentiment/badge.svg?metric=per_inference`)).text();
+  const g = sentiment.co2e_g_per_inference.value;
+  assert.ok(g >= 0.01 && g < 1000, `the seeded per-inference figure ${g} g is written in g`);
+  assert.ok(perInference.includes(`>${Number(g.toPrecision(3))} g / inference</text>`), perInference);
+  step(`the per-inference badge shows ${Number(g.toPrecision(3))} g / inference`);
 
   assert.deepEqual(problems, [], 'console errors');
   step('no console error and no uncaught exception');
