@@ -142,7 +142,8 @@ const char *route_suggest(const char *path)
 
     for (size_t r = 0; r < N_ROUTES; r++) {
         size_t d;
-        if (strchr(routes[r].pattern, '{'))
+        /* The root is near every short path: it would be the answer to all of them. */
+        if (strchr(routes[r].pattern, '{') || strcmp(routes[r].pattern, "/") == 0)
             continue;
         d = core_edit_distance(path, routes[r].pattern, false);
         if (d < best_distance) {

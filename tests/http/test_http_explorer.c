@@ -96,6 +96,17 @@ START_TEST(unknown_asset_is_404)
 }
 END_TEST
 
+START_TEST(root_is_never_the_suggestion_for_an_unknown_path)
+{
+    struct ct_response r = {0};
+
+    ct_get(srv, "/foo", &r);
+    CT_ASSERT_PROBLEM(&r, 404, "not-found", NULL);
+    ck_assert_msg(strstr(ct_string_at(r.json, "detail"), "did you mean /?") == NULL, "%s", r.body);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 /* A base of 100 kg with a fine-tune of 5 kg. */
 static void seed(void)
 {
@@ -169,6 +180,7 @@ static Suite *explorer_suite(void)
     tcase_add_test(tc, page_is_html_with_a_strict_policy_and_an_etag);
     tcase_add_test(tc, assets_have_their_content_types);
     tcase_add_test(tc, unknown_asset_is_404);
+    tcase_add_test(tc, root_is_never_the_suggestion_for_an_unknown_path);
     tcase_add_test(tc, badge_shows_the_footprint_total_with_an_etag);
     tcase_add_test(tc, badge_per_inference_without_inferences_says_so);
     tcase_add_test(tc, badge_refusals_are_problems);
