@@ -31,6 +31,7 @@ cmake --build --preset ci -j"$jobs"
 contract_log="$PWD/build/ci/contract.jsonl"
 rm -f "$contract_log"
 CARBONTREE_CONTRACT_LOG="$contract_log" ctest --preset ci -j"$jobs"
+echo "screenshots of the explorer (browser_explorer), the CI artifact: build/ci/artifacts/screenshots/"
 
 echo "== contract: lint openapi.yaml, test the validator, validate every recorded answer"
 tests/contract/check.sh "$contract_log"
