@@ -17,6 +17,7 @@ COPY api api
 COPY server server
 COPY migrations migrations
 COPY reference-data reference-data
+COPY web web
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
     && cmake --build build -j"$(nproc)" \
     && strip build/carbontree

@@ -189,6 +189,12 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
                         struct api_reply *reply);
 enum err api_compare_post(struct api_service *s, const struct api_request *req,
                           struct api_reply *reply);
+enum err api_badge_get(struct api_service *s, const struct api_request *req,
+                       struct api_reply *reply);
+enum err api_explorer_get(struct api_service *s, const struct api_request *req,
+                          struct api_reply *reply);
+enum err api_explorer_asset_get(struct api_service *s, const struct api_request *req,
+                                struct api_reply *reply);
 enum err api_activities_post(struct api_service *s, const struct api_request *req,
                              struct api_reply *reply);
 enum err api_activities_list(struct api_service *s, const struct api_request *req,

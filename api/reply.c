@@ -108,6 +108,26 @@ enum err api_reply_text_etag(const struct api_request *req, struct api_reply *re
     return ERR_OK;
 }
 
+enum err api_reply_bytes_etag(const struct api_request *req, struct api_reply *reply, char *bytes,
+                              size_t len, const char *content_type)
+{
+    char etag[48];
+
+    etag_of(bytes, len, etag, sizeof etag);
+    api_reply_header(reply, "ETag", etag);
+    if (api_etag_matches(req->if_none_match, etag)) {
+        free(bytes);
+        reply->status = 304;
+        return ERR_OK;
+    }
+    free(reply->raw);
+    reply->raw = bytes;
+    reply->raw_len = len;
+    reply->content_type = content_type;
+    reply->status = 200;
+    return ERR_OK;
+}
+
 void api_etag(int64_t version, char *buf, size_t buf_len)
 {
     snprintf(buf, buf_len, "\"v%lld\"", (long long)version);

@@ -24,6 +24,12 @@ enum err api_reply_json(struct api_reply *reply, int status, json_t *body);
 enum err api_reply_text_etag(const struct api_request *req, struct api_reply *reply, char *text,
                              size_t len);
 
+/* Answers bytes (malloc'd, stolen) of len bytes with content_type (static
+ * storage) and a weak ETag hashed from every byte: 304 when If-None-Match names
+ * it, else 200 with the bytes. */
+enum err api_reply_bytes_etag(const struct api_request *req, struct api_reply *reply, char *bytes,
+                              size_t len, const char *content_type);
+
 /* Formats an ETag for a version number: "\"v<version>\"". */
 void api_etag(int64_t version, char *buf, size_t buf_len);
 

@@ -67,11 +67,11 @@ is_excepted() {
 }
 
 # The comment style of a file from its name, else from its #! line:
-# c (/* */), hash (#), dash (--), slash (//); nothing when unknown.
+# c (/* */), hash (#), dash (--), slash (//), xml (<!-- -->); nothing when unknown.
 comment_style() {
     local path="$1" name="${1##*/}" first
     case "$name" in
-    *.c | *.h) echo c ;;
+    *.c | *.h | *.css) echo c ;;
     CMakeLists.txt | *.cmake) echo hash ;;
     *.sh | *.bash | *.py) echo hash ;;
     *.yaml | *.yml | .clang-format | .clang-tidy) echo hash ;;
@@ -80,6 +80,7 @@ comment_style() {
     *.dict) echo hash ;;
     *.sql | *.lua) echo dash ;;
     *.js | *.mjs | *.cjs) echo slash ;;
+    *.html | *.svg) echo xml ;;
     *)
         IFS= read -r first <"$path" || true
         case "$first" in
@@ -98,6 +99,7 @@ identifier_line() {
     hash) echo "# $IDENTIFIER" ;;
     dash) echo "-- $IDENTIFIER" ;;
     slash) echo "// $IDENTIFIER" ;;
+    xml) echo "<!-- $IDENTIFIER -->" ;;
     esac
 }
 
@@ -117,7 +119,7 @@ prologue_lines() {
 }
 
 has_identifier() {
-    head -n "$HEAD_LINES" "$1" | grep -Eq "$IDENTIFIER( \\*/)?[[:space:]]*\$"
+    head -n "$HEAD_LINES" "$1" | grep -Eq "$IDENTIFIER( \\*/| -->)?[[:space:]]*\$"
 }
 
 # Another licence stated where ours would be (a third-party file).

@@ -7,8 +7,10 @@ set -euo pipefail
 run_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev curl)
 # prometheus brings promtool too: tests/prometheus scrapes a test server with both.
 # python3-yaml (PyYAML on libyaml) is the second YAML parser of the contract checks.
+# chromium: tests/browser drives the explorer page in it (playwright-core downloads
+# no browser of its own).
 test_pkgs=(check libsubunit-dev libcurl4-openssl-dev sqlite3 python3 python3-yaml clang clang-format git
-    prometheus)
+    prometheus chromium)
 
 pkgs=("${run_pkgs[@]}")
 if [ "${1:-run}" = test ]; then

@@ -32,6 +32,7 @@ cmake --build --preset ci -j"$jobs"
 contract_log="$PWD/build/ci/contract.jsonl"
 rm -f "$contract_log"
 CARBONTREE_CONTRACT_LOG="$contract_log" ctest --preset ci -j"$jobs"
+echo "screenshots of the explorer (browser_explorer), the CI artifact: build/ci/artifacts/screenshots/"
 
 echo "== contract: lint openapi.yaml, test the validator, validate every recorded answer"
 CARBONTREE_BIN="$PWD/build/ci/carbontree" tests/contract/check.sh "$contract_log"

@@ -14,6 +14,10 @@ static const struct route routes[] = {
     {"GET",    "/readyz",                                api_ready_get,              ROUTE_PUBLIC},
     {"GET",    "/openapi.yaml",                          api_openapi_get,            ROUTE_PUBLIC},
     {"GET",    "/metrics",                               api_metrics_get,            ROUTE_HTTP_METRICS},
+    /* the explorer page: static, public like the OpenAPI document; its data
+     * comes from the reads below, which --auth-reads still guards */
+    {"GET",    "/",                                      api_explorer_get,           ROUTE_PUBLIC},
+    {"GET",    "/explorer/{}",                           api_explorer_asset_get,     ROUTE_PUBLIC},
     /* reference data and the calculator */
     {"GET",    "/v1/methodology",                        api_methodology_get,        0},
     {"GET",    "/v1/hardware",                           api_hardware_list,          0},
@@ -37,6 +41,7 @@ static const struct route routes[] = {
     {"POST",   "/v1/inference-reports",                  api_inference_reports_post, ROUTE_JSON_BODY | ROUTE_WRITE},
     /* carbon */
     {"GET",    "/v1/models/{}/{}/footprint",             api_footprint_get,          0},
+    {"GET",    "/v1/models/{}/{}/badge.svg",             api_badge_get,              0},
     {"POST",   "/v1/compare",                            api_compare_post,           ROUTE_JSON_BODY},
     /* tokens (admin) */
     {"POST",   "/v1/tokens",                             api_tokens_post,            ROUTE_JSON_BODY | ROUTE_WRITE},
@@ -77,6 +82,8 @@ static bool pattern_matches(const char *pattern, char **segments, int n, const c
     int i = 0;
 
     *n_params = 0;
+    if (strcmp(pattern, "/") == 0)
+        return n == 0; /* the root has no segment to match */
     while (*p == '/') {
         const char *end;
         size_t len;
@@ -135,7 +142,8 @@ const char *route_suggest(const char *path)
 
     for (size_t r = 0; r < N_ROUTES; r++) {
         size_t d;
-        if (strchr(routes[r].pattern, '{'))
+        /* The root is near every short path: it would be the answer to all of them. */
+        if (strchr(routes[r].pattern, '{') || strcmp(routes[r].pattern, "/") == 0)
             continue;
         d = core_edit_distance(path, routes[r].pattern, false);
         if (d < best_distance) {

@@ -150,6 +150,15 @@ await call('GET', `${m('base')}/family?limit=1`, { headers: { Accept: 'text/csv'
 await call('GET', `${m('base')}/family`, { headers: { 'If-None-Match': '*' } });
 await call('GET', `${m('base')}/family?limit=5000`);
 await call('GET', `${m('nope')}/family`);
+// the badge and the explorer page
+await call('GET', `${m('tune')}/badge.svg`);
+await call('GET', `${m('tune')}/badge.svg?metric=per_inference&policy=equal`);
+await call('GET', `${m('tune')}/badge.svg?metric=mean`);
+await call('GET', `${m('nope')}/badge.svg`);
+await call('GET', '/');
+await call('GET', '/explorer/app.js');
+await call('GET', '/explorer/app.css');
+await call('GET', '/explorer/nope.js');
 await call('POST', '/v1/compare', { body: { a: { model: `${ns}/tune` }, b: { fixed_co2e_kg: { value: 5000, low: 4000, high: 6000 }, co2e_g_per_inference: 0.01 }, volume: 1000000 } });
 await call('POST', '/v1/compare', { body: { a: { fixed_co2e_kg: 10, co2e_g_per_inference: 5 }, b: { fixed_co2e_kg: 1000, co2e_g_per_inference: 1 }, policy: 'equal' } });
 await call('POST', '/v1/compare', { body: { a: { fixed_co2e_kg: 10, co2e_g_per_inference: 5 }, b: { fixed_co2e_kg: 10, co2e_g_per_inference: 5 } } });

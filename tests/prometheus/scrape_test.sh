@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # A real Prometheus scrapes a test carbontree: `promtool check metrics` must pass on
-# GET /metrics, and Prometheus's query API must answer a carbontree series with the
-# value the footprint answer gives. Everything listens on 127.0.0.1, every wait is
+# GET /metrics, Prometheus's query API must answer a carbontree series with the
+# value the footprint answer gives, and every PromQL query of the Grafana dashboard
+# (dashboards/carbontree.json) must return data. Everything listens on 127.0.0.1, every wait is
 # bounded, and both servers and the temporary directory go on exit.
 # Usage: scrape_test.sh <carbontree binary>
 # Exits 77 (skipped) when prometheus or promtool is not installed, except under CI
@@ -139,4 +140,44 @@ up="$(curl -sS -m 2 --get --data-urlencode 'query=up{job="carbontree"}' \
     "http://127.0.0.1:$prom_port/api/v1/query" |
     python3 -c 'import json, sys; r = json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else "")')"
 [ "$up" = 1 ] || fail "up{job=\"carbontree\"} is '$up', expected 1"
-echo "1 passed, 0 failed"
+# Every query of the dashboard returns data: at least one series with a number, its
+# template variables set as a viewer would ($policy to its default, the rate window
+# to one Prometheus fills after a few scrapes). Rates need two scrapes in their
+# window, hence the wait.
+dashboard="$(cd "$(dirname "$0")/../.." && pwd)/dashboards/carbontree.json"
+python3 - "$dashboard" >"$work/exprs" <<'PY' || fail "no queries in $dashboard"
+import json, sys
+dashboard = json.load(open(sys.argv[1]))
+defaults = {v["name"]: v["current"]["value"] for v in dashboard["templating"]["list"]
+            if v["type"] == "custom"}
+exprs = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+if not exprs:
+    sys.exit(1)
+for expr in exprs:
+    for name, value in defaults.items():
+        expr = expr.replace("$" + name, value)
+    print(expr.replace("$__rate_interval", "1m"))
+PY
+send POST /v1/models/ns/x/inferences '{"count": 500}'
+n_queries=0
+while IFS= read -r expr; do
+    deadline=$((SECONDS + 20))
+    got=""
+    while [ $SECONDS -lt $deadline ]; do
+        if curl -sS -m 2 --get --data-urlencode "query=$expr" \
+            "http://127.0.0.1:$prom_port/api/v1/query" >"$work/query.json" 2>/dev/null; then
+            got="$(python3 -c '
+import json, math, sys
+answer = json.load(open(sys.argv[1]))
+result = answer.get("data", {}).get("result", []) if answer.get("status") == "success" else []
+print(sum(1 for r in result if math.isfinite(float(r["value"][1]))) or "")
+' "$work/query.json" 2>/dev/null || true)"
+            [ -n "$got" ] && break
+        fi
+        sleep 0.5
+    done
+    [ -n "$got" ] || fail "the dashboard's query returned no data after 20 s: $expr: $(cat "$work/query.json" 2>/dev/null)"
+    echo "dashboard query: $got series: $expr"
+    n_queries=$((n_queries + 1))
+done <"$work/exprs"
+echo "2 passed, 0 failed ($n_queries dashboard queries)"
