@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define LOCATION_CODE_MAX 63
 
@@ -24,12 +25,23 @@ static bool is_code_text(const char *code)
     return true;
 }
 
+/* Where a location was not the row's own code, the answer says what was asked and
+ * how it was matched; a code given in another case is the code itself. */
+static void note_match(const char *code, const struct db_region *r, struct core_intensity *out)
+{
+    if (strcasecmp(code, r->region.code) == 0)
+        return;
+    snprintf(out->asked, sizeof out->asked, "%s", code);
+    snprintf(out->matched_by, sizeof out->matched_by, "%s",
+             core_location_match_name(r->matched_by));
+}
+
 enum err api_intensity_lookup(struct db *db, const char *code, const char *pointer,
                               struct core_intensity *out, struct api_problem *problem)
 {
     struct core_field_error fe;
     struct db_region r;
-    char closest[64];
+    char closest[256];
     enum err rc;
 
     if (!is_code_text(code))
@@ -37,6 +49,10 @@ enum err api_intensity_lookup(struct db *db, const char *code, const char *point
                                "not a location code: use an ISO 3166 country code (FRA, FR) "
                                "or provider:region (gcp:europe-west1)");
     rc = db_region_find(db, code, &r);
+    if (rc == ERR_CONFLICT && db_region_candidates(db, code, closest, sizeof closest) == ERR_OK)
+        return api_field_error(problem, pointer,
+                               "location '%s' is a region of several providers; give one of %s",
+                               code, closest);
     if (rc == ERR_NOT_FOUND) {
         if (db_region_closest(db, code, closest, sizeof closest) == ERR_OK)
             return api_field_error(problem, pointer, "unknown location '%s'; did you mean %s?",
@@ -50,6 +66,7 @@ enum err api_intensity_lookup(struct db *db, const char *code, const char *point
     if (core_intensity_from_table(r.region.intensity_g_per_kwh, r.region.code, r.region.table,
                                   r.region.row, r.region.year, pointer, out, &fe) != ERR_OK)
         return api_field_from_core(problem, &fe);
+    note_match(code, &r, out);
     return ERR_OK;
 }
 
