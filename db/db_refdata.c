@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 extern const struct embedded_file db_refdata[];
 extern const size_t db_refdata_count;
@@ -745,11 +746,20 @@ enum err db_region_candidates(struct db *db, const char *name, char *buf, size_t
     return rc;
 }
 
+/* Whether name begins with the whole of text (two characters at least, without
+ * case) followed by a '-': "eu" in "eu-west-1", not in "europe-west1". */
+static bool is_word_prefix(const char *text, const char *name)
+{
+    size_t len = strlen(text);
+
+    return len >= 2 && strncasecmp(name, text, len) == 0 && name[len] == '-';
+}
+
 enum err db_region_closest(struct db *db, const char *code, char *buf, size_t buf_len)
 {
     static const char sql[] = "SELECT code, name FROM regions ORDER BY rank, source_row";
     size_t best = (size_t)-1, limit = suggestion_limit(code), len = strlen(code);
-    bool best_same_length = false;
+    bool best_same_length = false, has_word_prefix = false;
     sqlite3_stmt *stmt = NULL;
     enum err rc;
     int step;
@@ -774,6 +784,18 @@ enum err db_region_closest(struct db *db, const char *code, char *buf, size_t bu
             d = d_name;
         if (d_region < d)
             d = d_region;
+        /* A cloud region whose own name begins with the text as a whole word
+         * ("EU" -> eu-central-1) is what was meant, whatever the edit distance to
+         * a short code of a country (EE) says; the first such row by precedence. */
+        if (colon && is_word_prefix(code, colon + 1)) {
+            if (!has_word_prefix)
+                snprintf(buf, buf_len, "%s", row_code);
+            has_word_prefix = true;
+            best = 0;
+            continue;
+        }
+        if (has_word_prefix)
+            continue;
         /* A code of the same length (FRX -> FRA rather than FR) wins a tie. */
         if (d < best || (d == best && same_length && !best_same_length)) {
             best = d;

@@ -245,6 +245,9 @@ static const struct {
     /* a cloud region typed without its provider is measured by its own name */
     {"us-east-01", "aws:us-east-1"},
     {"us-cental1", "gcp:us-central1"},
+    /* a region's own name beginning with the text beats a country code near it (EE) */
+    {"EU", "aws:eu-central-1"},
+    {"us-gov", "aws:us-gov-east-1"},
     {"qqqqqqqqqqqqqqqqqqqqqqqq", NULL},
 };
 
