@@ -113,11 +113,13 @@ json_t *api_intensity_provenance_json(struct db *db, const struct core_intensity
 
     if (o == NULL || intensity->source != CORE_INTENSITY_TABLE)
         return o;
-    /* The row that was used: same code, same precedence. A row that vanished in
-     * between (it cannot: reference data is only written by migrations) leaves the
-     * core's provenance alone. */
-    if (db_region_find(db, intensity->location, &r) == ERR_OK &&
-        strcmp(r.region.table, intensity->table) == 0 && r.region.row == intensity->row) {
+    /* The row that was used, by its table and line: a stored figure keeps its row
+     * even where today's lookup of the same text answers another (an activity
+     * recorded at "FR" before every spelling of France answered the energy mix).
+     * A row that vanished (it cannot: reference data is only written by
+     * migrations) leaves the core's provenance alone. */
+    if (db_region_at(db, intensity->table, intensity->row, &r) == ERR_OK &&
+        strcasecmp(r.region.code, intensity->location) == 0) {
         json_object_set_new(o, "name", json_string(r.region.name));
         json_object_set_new(o, "g_per_kwh", json_real(r.region.intensity_g_per_kwh));
         json_object_set_new(o, "reference", json_string(r.region.source));

@@ -366,6 +366,10 @@ enum err db_region_find(struct db *db, const char *code, struct db_region *out);
 enum err db_region_resolve_text(struct db *db, const char *text, struct db_region *out,
                                 bool *is_matched);
 
+/* The region row at line row of table (as a stored intensity names it), whatever
+ * lookups answer today. ERR_NOT_FOUND when there is none. */
+enum err db_region_at(struct db *db, const char *table, unsigned long row, struct db_region *out);
+
 /* The provider:region codes of every provider whose region is named name (a bare
  * cloud region name), joined by ", " into buf in provider order. ERR_NOT_FOUND
  * when no provider has it. */

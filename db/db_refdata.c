@@ -714,6 +714,31 @@ enum err db_region_resolve_text(struct db *db, const char *text, struct db_regio
     return ERR_OK;
 }
 
+enum err db_region_at(struct db *db, const char *table, unsigned long row, struct db_region *out)
+{
+    static const char sql[] =
+        REGION_SELECT "WHERE r.source_table = ?1 AND r.source_row = ?2 LIMIT 1";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc;
+    int step;
+
+    assert(db && table && out);
+    rc = countries_ready(db);
+    if (rc == ERR_OK)
+        rc = db_prepare(db, sql, &stmt);
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_text(stmt, 1, table, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)row);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW)
+        read_region(stmt, out);
+    else
+        rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
 enum err db_region_candidates(struct db *db, const char *name, char *buf, size_t buf_len)
 {
     static const char sql[] =

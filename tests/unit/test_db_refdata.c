@@ -362,6 +362,26 @@ START_TEST(codes_names_and_bare_cloud_regions_resolve)
 }
 END_TEST
 
+/* A stored intensity names its row by table and line; that row is found again
+ * even where a lookup of its code now answers another (FR answers FRA). */
+START_TEST(a_row_is_found_by_its_table_and_line)
+{
+    struct db_region_filter filter = {.country = "FR", .kind = "country", .limit = 4};
+    struct db_region items[4], r;
+    size_t n = 0;
+    bool has_more = false;
+
+    ck_assert_int_eq(db_region_list(db, &filter, items, &n, &has_more), ERR_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(items[1].region.code, "FR");
+    ck_assert_int_eq(db_region_at(db, items[1].region.table, items[1].region.row, &r), ERR_OK);
+    ck_assert_int_eq(r.id, items[1].id);
+    ck_assert_double_eq_tol(r.region.intensity_g_per_kwh, 51.28, 1e-9);
+    ck_assert_int_eq(db_region_at(db, "green-algorithms/CI_aggregated.csv", 99999, &r),
+                     ERR_NOT_FOUND);
+}
+END_TEST
+
 START_TEST(a_bare_cloud_region_of_two_providers_is_a_conflict_naming_both)
 {
     struct db_region r;
@@ -654,6 +674,7 @@ static Suite *refdata_suite(void)
     tcase_add_test(regions, every_spelling_of_a_country_in_two_tables_gives_one_figure);
     tcase_add_loop_test(regions, codes_names_and_bare_cloud_regions_resolve, 0,
                         (int)(sizeof spelt / sizeof spelt[0]));
+    tcase_add_test(regions, a_row_is_found_by_its_table_and_line);
     tcase_add_test(regions, a_bare_cloud_region_of_two_providers_is_a_conflict_naming_both);
     tcase_add_loop_test(regions, free_text_resolves_when_unambiguous_and_is_kept_otherwise, 0,
                         (int)(sizeof card_texts / sizeof card_texts[0]));
