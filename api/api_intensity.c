@@ -67,6 +67,10 @@ json_t *api_intensity_json(const struct core_intensity *intensity)
         json_object_set_new(o, "row", json_integer((json_int_t)intensity->row));
         json_object_set_new(o, "year",
                             intensity->year ? json_integer(intensity->year) : json_null());
+        if (intensity->matched_by[0])
+            json_object_set_new(
+                o, "matched",
+                json_pack("{s:s, s:s}", "text", intensity->asked, "by", intensity->matched_by));
     }
     if (o && intensity->source == CORE_INTENSITY_DEFAULT)
         json_object_set_new(o, "note",
@@ -98,6 +102,10 @@ enum err api_intensity_from_json(const json_t *o, struct core_intensity *out)
         snprintf(out->table, sizeof out->table, "%s", text_or_empty(json_object_get(o, "table")));
         out->row = (unsigned long)json_integer_value(json_object_get(o, "row"));
         out->year = (int)json_integer_value(json_object_get(o, "year"));
+        snprintf(out->asked, sizeof out->asked, "%s",
+                 text_or_empty(json_object_get(json_object_get(o, "matched"), "text")));
+        snprintf(out->matched_by, sizeof out->matched_by, "%s",
+                 text_or_empty(json_object_get(json_object_get(o, "matched"), "by")));
     } else if (strcmp(source, "explicit") == 0) {
         out->source = CORE_INTENSITY_EXPLICIT;
     } else {

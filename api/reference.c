@@ -182,9 +182,13 @@ enum err api_regions_list(struct api_service *s, const struct api_request *req,
     if (rc == ERR_OK)
         rc = query_text("provider", filter.provider, 1, 23, is_provider_char,
                         "a provider such as gcp, aws or azure", &reply->problem);
-    if (rc == ERR_OK)
+    /* A numeric country code is three digits; letters and digits never mix. */
+    if (rc == ERR_OK && filter.country && isdigit((unsigned char)filter.country[0]))
+        rc = query_text("country", filter.country, 3, 3, isdigit,
+                        "an ISO 3166 code such as FR, FRA or 250", &reply->problem);
+    else if (rc == ERR_OK)
         rc = query_text("country", filter.country, 2, 3, isalpha,
-                        "an ISO 3166 alpha-2 or alpha-3 code such as FR or FRA", &reply->problem);
+                        "an ISO 3166 code such as FR, FRA or 250", &reply->problem);
     if (rc == ERR_OK)
         rc = query_choice("kind", filter.kind, kinds, "world, country, subdivision or cloud",
                           &reply->problem);

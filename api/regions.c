@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define LOCATION_CODE_MAX 63
 
@@ -24,12 +25,23 @@ static bool is_code_text(const char *code)
     return true;
 }
 
+/* Where a location was not the row's own code, the answer says what was asked and
+ * how it was matched; a code given in another case is the code itself. */
+static void note_match(const char *code, const struct db_region *r, struct core_intensity *out)
+{
+    if (strcasecmp(code, r->region.code) == 0)
+        return;
+    snprintf(out->asked, sizeof out->asked, "%s", code);
+    snprintf(out->matched_by, sizeof out->matched_by, "%s",
+             core_location_match_name(r->matched_by));
+}
+
 enum err api_intensity_lookup(struct db *db, const char *code, const char *pointer,
                               struct core_intensity *out, struct api_problem *problem)
 {
     struct core_field_error fe;
     struct db_region r;
-    char closest[64];
+    char closest[256];
     enum err rc;
 
     if (!is_code_text(code))
@@ -37,6 +49,10 @@ enum err api_intensity_lookup(struct db *db, const char *code, const char *point
                                "not a location code: use an ISO 3166 country code (FRA, FR) "
                                "or provider:region (gcp:europe-west1)");
     rc = db_region_find(db, code, &r);
+    if (rc == ERR_CONFLICT && db_region_candidates(db, code, closest, sizeof closest) == ERR_OK)
+        return api_field_error(problem, pointer,
+                               "location '%s' is a region of several providers; give one of %s",
+                               code, closest);
     if (rc == ERR_NOT_FOUND) {
         if (db_region_closest(db, code, closest, sizeof closest) == ERR_OK)
             return api_field_error(problem, pointer, "unknown location '%s'; did you mean %s?",
@@ -50,6 +66,7 @@ enum err api_intensity_lookup(struct db *db, const char *code, const char *point
     if (core_intensity_from_table(r.region.intensity_g_per_kwh, r.region.code, r.region.table,
                                   r.region.row, r.region.year, pointer, out, &fe) != ERR_OK)
         return api_field_from_core(problem, &fe);
+    note_match(code, &r, out);
     return ERR_OK;
 }
 
@@ -96,11 +113,13 @@ json_t *api_intensity_provenance_json(struct db *db, const struct core_intensity
 
     if (o == NULL || intensity->source != CORE_INTENSITY_TABLE)
         return o;
-    /* The row that was used: same code, same precedence. A row that vanished in
-     * between (it cannot: reference data is only written by migrations) leaves the
-     * core's provenance alone. */
-    if (db_region_find(db, intensity->location, &r) == ERR_OK &&
-        strcmp(r.region.table, intensity->table) == 0 && r.region.row == intensity->row) {
+    /* The row that was used, by its table and line: a stored figure keeps its row
+     * even where today's lookup of the same text answers another (an activity
+     * recorded at "FR" before every spelling of France answered the energy mix).
+     * A row that vanished (it cannot: reference data is only written by
+     * migrations) leaves the core's provenance alone. */
+    if (db_region_at(db, intensity->table, intensity->row, &r) == ERR_OK &&
+        strcasecmp(r.region.code, intensity->location) == 0) {
         json_object_set_new(o, "name", json_string(r.region.name));
         json_object_set_new(o, "g_per_kwh", json_real(r.region.intensity_g_per_kwh));
         json_object_set_new(o, "reference", json_string(r.region.source));

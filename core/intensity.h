@@ -26,6 +26,11 @@ struct core_intensity {
     char table[48];    /* TABLE: reference table name, e.g. "mlco2-impact/impact.csv" */
     unsigned long row; /* TABLE: line number in that file, else 0 */
     int year;          /* TABLE: data year, 0 when the table does not say */
+    /* TABLE: the text the request gave, when it was not the row's own code
+     * ("DE" for the row "DEU"), and how it was matched ("iso-alpha2"); both ""
+     * when the row's code itself was given. */
+    char asked[64];
+    char matched_by[16];
 };
 
 /* The default: world average 475 g/kWh (IEA 2019), exact, source DEFAULT. */

@@ -314,6 +314,7 @@ void db_close(struct db *db)
     for (size_t i = 0; i < db->n_cache; i++)
         sqlite3_finalize(db->cache[i].stmt);
     sqlite3_close_v2(db->handle);
+    free(db->countries);
     free(db);
 }
 

@@ -5,6 +5,7 @@
 #ifndef DB_DB_H
 #define DB_DB_H
 
+#include "country.h"
 #include "dividend.h"
 #include "err.h"
 #include "footprint.h"
@@ -329,20 +330,55 @@ struct db_hardware {
 
 /* One region row. region.table points to static storage. kind is "world",
  * "country", "subdivision" or "cloud"; provider is "" unless kind is "cloud".
- * is_preferred: a lookup of this row's code answers this row. */
+ * is_preferred: a lookup of this row's code answers this row (for a country, a
+ * lookup of any of its spellings). matched_by: how the text given to
+ * db_region_find or db_region_resolve_text named this row; CORE_LOCATION_NONE in
+ * listings. */
 struct db_region {
     int64_t id;
     struct core_region region;
     char kind[16];
     char provider[24];
     bool is_preferred;
+    enum core_location_match matched_by;
     char licence[DB_LICENCE_MAX];
     char attribution[DB_ATTRIBUTION_MAX];
 };
 
-/* Finds a region by code, case-insensitively, applying the precedence of
- * migration 3 when several tables list it. ERR_NOT_FOUND when no row has it. */
+/* Finds the region a location names, without case: a country by any ISO 3166-1
+ * spelling (alpha-2 "DE", alpha-3 "DEU", numeric "276", English name "Germany"),
+ * then a row's own code ("US-CA", "WORLD", "gcp:europe-west1"), then a cloud
+ * region without its provider ("us-east-1") when one provider has it. Every
+ * spelling of a country answers one row: among the country rows under its alpha-2
+ * and alpha-3 codes, migration 3's precedence (the energy mix, most recent and
+ * national, before Green Algorithms). out->matched_by says which rule matched.
+ * ERR_CONFLICT when a bare cloud region name belongs to several providers
+ * (db_region_candidates lists them); ERR_NOT_FOUND when nothing matches. */
 enum err db_region_find(struct db *db, const char *code, struct db_region *out);
+
+/* Resolves a free-text location as model cards write it ("USA", "Frankfurt,
+ * Germany", "europe-north1"): first as db_region_find, then each comma-separated
+ * part; the parts that name a region must all name the same one. Never fails for
+ * want of a match: *is_matched is false, and *out untouched, when the text names
+ * no region or several (the caller keeps the text as text). When the match came
+ * from a part, out->matched_by is CORE_LOCATION_FREE_TEXT. ERR_DB and friends on
+ * storage errors only. */
+enum err db_region_resolve_text(struct db *db, const char *text, struct db_region *out,
+                                bool *is_matched);
+
+/* The region row at line row of table (as a stored intensity names it), whatever
+ * lookups answer today. ERR_NOT_FOUND when there is none. */
+enum err db_region_at(struct db *db, const char *table, unsigned long row, struct db_region *out);
+
+/* The provider:region codes of every provider whose region is named name (a bare
+ * cloud region name), joined by ", " into buf in provider order. ERR_NOT_FOUND
+ * when no provider has it. */
+enum err db_region_candidates(struct db *db, const char *name, char *buf, size_t buf_len);
+
+/* The ISO 3166-1 country text spells (as core_country_match) into *out, with how
+ * in *how. ERR_NOT_FOUND when it spells none. */
+enum err db_country_find(struct db *db, const char *text, struct core_country *out,
+                         enum core_location_match *how);
 
 /* The known code closest to code (edit distance, case-insensitive, over codes and
  * region names) into buf. ERR_NOT_FOUND when nothing is close enough to suggest. */
@@ -373,8 +409,9 @@ enum err db_hardware_list(struct db *db, const struct db_hardware_filter *filter
 struct db_region_filter {
     const char *name;     /* NULL: any; else a case-insensitive substring of code or name */
     const char *provider; /* NULL: any; else a cloud provider ("gcp", "aws", ...) */
-    const char *country;  /* NULL: any; else an ISO 3166 code: the country's own rows and
-                             its subdivisions ("US" gives US and US-CA) */
+    const char *country;  /* NULL: any; else a country in any ISO 3166-1 spelling: its
+                             rows under either code and its subdivisions ("US" and
+                             "USA" both give US, USA and US-CA) */
     const char *kind;     /* NULL: any; else "world", "country", "subdivision", "cloud" */
     int64_t after_id;     /* cursor: ids greater than this */
     size_t limit;         /* at most this many (> 0) */

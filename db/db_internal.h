@@ -28,6 +28,8 @@ struct db {
     bool in_savepoint;    /* a write of the group is open */
     bool has_group_cache; /* the page cache was enlarged for groups */
     char last_error[256];
+    struct core_country *countries; /* ISO 3166-1, read on the first region lookup */
+    size_t n_countries;
 };
 
 /* Maps a SQLite result code to enum err and remembers sqlite's message on db. */

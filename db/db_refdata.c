@@ -10,12 +10,15 @@
 #include <assert.h>
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 extern const struct embedded_file db_refdata[];
 extern const size_t db_refdata_count;
 
 #define ENERGY_MIX_PATH "codecarbon/global_energy_mix.json"
+#define ISO_3166_PATH   "iso-codes/iso_3166-1.json"
 #define ENERGY_MIX_ATTRIBUTION                                                                     \
     "CodeCarbon (mlco2/codecarbon), global_energy_mix.json, from the Our World in Data "           \
     "energy dataset (CC BY 4.0)"
@@ -411,12 +414,129 @@ enum err db_refdata_load(struct db *db)
 
 /* ---- regions ---- */
 
+/* A row is preferred when no row that a lookup of its code would also reach ranks
+ * before it: the same code, or for a country the same country under its other ISO
+ * code (DE and DEU). country_code() is registered by countries_ready. */
 #define REGION_SELECT                                                                              \
     "SELECT r.id, r.code, r.name, r.kind, r.provider, r.intensity_g_per_kwh, r.year, "             \
     "r.source_table, r.source_row, r.source, l.licence, l.attribution, "                           \
-    "NOT EXISTS (SELECT 1 FROM regions o WHERE o.code = r.code AND (o.rank < r.rank OR "           \
-    "(o.rank = r.rank AND o.source_row < r.source_row))) "                                         \
+    "NOT EXISTS (SELECT 1 FROM regions o WHERE (o.code = r.code OR (r.kind = 'country' AND "       \
+    "o.kind = 'country' AND o.code IN (country_code(r.code, 2), country_code(r.code, 3)))) "       \
+    "AND (o.rank < r.rank OR (o.rank = r.rank AND o.source_row < r.source_row))) "                 \
     "FROM regions r JOIN reference_loads l ON l.source_table = r.source_table "
+
+/* ---- countries (ISO 3166-1) ---- */
+
+static void copy_column(sqlite3_stmt *stmt, int column, char *out, size_t out_len)
+{
+    const unsigned char *text = sqlite3_column_text(stmt, column);
+
+    snprintf(out, out_len, "%s", text ? (const char *)text : "");
+}
+
+/* country_code(text, width): the alpha-2 (width 2) or alpha-3 (width 3) code of
+ * the country text spells, NULL when it spells none. Lets SQL join the tables that
+ * key a country by alpha-2 with those that key it by alpha-3. */
+static void country_code_fn(sqlite3_context *context, int argc, sqlite3_value **argv)
+{
+    const struct db *db = sqlite3_user_data(context);
+    const unsigned char *text = sqlite3_value_text(argv[0]);
+    enum core_location_match how;
+    const struct core_country *c;
+
+    (void)argc; /* registered with two arguments */
+    if (text == NULL) {
+        sqlite3_result_null(context);
+        return;
+    }
+    c = core_country_match(db->countries, db->n_countries, (const char *)text, &how);
+    if (c == NULL)
+        sqlite3_result_null(context);
+    else
+        sqlite3_result_text(context, sqlite3_value_int(argv[1]) == 2 ? c->alpha2 : c->alpha3, -1,
+                            SQLITE_TRANSIENT);
+}
+
+/* Reads the embedded ISO 3166-1 list into db->countries once per connection and
+ * registers country_code() beside it. ERR_INTERNAL when the file is missing or
+ * holds no country. */
+static enum err countries_ready(struct db *db)
+{
+    static const char sql[] =
+        "SELECT json_extract(value, '$.alpha_2'), json_extract(value, '$.alpha_3'), "
+        "json_extract(value, '$.numeric'), json_extract(value, '$.name'), "
+        "json_extract(value, '$.common_name'), json_extract(value, '$.official_name') "
+        "FROM json_each(?1, '$.\"3166-1\"') ORDER BY key";
+    const struct embedded_file *file = embedded(ISO_3166_PATH);
+    struct core_country *countries = NULL;
+    size_t n = 0;
+    sqlite3_stmt *stmt = NULL;
+    enum err rc;
+    int step;
+
+    if (db->countries)
+        return ERR_OK;
+    if (file == NULL) {
+        snprintf(db->last_error, sizeof db->last_error, "reference-data/%s is not embedded",
+                 ISO_3166_PATH);
+        return ERR_INTERNAL;
+    }
+    rc = db_prepare(db, sql, &stmt);
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_text(stmt, 1, (const char *)file->data, (int)file->len, SQLITE_STATIC);
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct core_country *grown = realloc(countries, (n + 1) * sizeof *countries);
+        if (grown == NULL) {
+            rc = ERR_NO_MEMORY;
+            break;
+        }
+        countries = grown;
+        copy_column(stmt, 0, countries[n].alpha2, sizeof countries[n].alpha2);
+        copy_column(stmt, 1, countries[n].alpha3, sizeof countries[n].alpha3);
+        copy_column(stmt, 2, countries[n].numeric, sizeof countries[n].numeric);
+        copy_column(stmt, 3, countries[n].name, sizeof countries[n].name);
+        copy_column(stmt, 4, countries[n].common_name, sizeof countries[n].common_name);
+        copy_column(stmt, 5, countries[n].official_name, sizeof countries[n].official_name);
+        n++;
+    }
+    if (rc == ERR_OK && step != SQLITE_DONE)
+        rc = db_map(db, step);
+    sqlite3_finalize(stmt);
+    if (rc == ERR_OK && n == 0) {
+        snprintf(db->last_error, sizeof db->last_error, "reference-data/%s lists no country",
+                 ISO_3166_PATH);
+        rc = ERR_INTERNAL;
+    }
+    if (rc == ERR_OK)
+        rc = db_map(db, sqlite3_create_function(db->handle, "country_code", 2,
+                                                SQLITE_UTF8 | SQLITE_DETERMINISTIC, db,
+                                                country_code_fn, NULL, NULL));
+    if (rc != ERR_OK) {
+        free(countries);
+        return rc;
+    }
+    db->countries = countries;
+    db->n_countries = n;
+    return ERR_OK;
+}
+
+enum err db_country_find(struct db *db, const char *text, struct core_country *out,
+                         enum core_location_match *how)
+{
+    const struct core_country *c;
+    enum err rc;
+
+    assert(db && text && out && how);
+    rc = countries_ready(db);
+    if (rc != ERR_OK)
+        return rc;
+    c = core_country_match(db->countries, db->n_countries, text, how);
+    if (c == NULL)
+        return ERR_NOT_FOUND;
+    *out = *c;
+    return ERR_OK;
+}
 
 static void read_region(sqlite3_stmt *stmt, struct db_region *out)
 {
@@ -439,19 +559,19 @@ static void read_region(sqlite3_stmt *stmt, struct db_region *out)
     out->is_preferred = sqlite3_column_int(stmt, 12) != 0;
 }
 
-enum err db_region_find(struct db *db, const char *code, struct db_region *out)
+/* The first row of sql (REGION_SELECT ...) with ?1 and ?2 bound to a and b (b may
+ * be NULL). ERR_NOT_FOUND when there is none. */
+static enum err first_region(struct db *db, const char *sql, const char *a, const char *b,
+                             struct db_region *out)
 {
-    static const char sql[] =
-        REGION_SELECT "WHERE r.code = ?1 ORDER BY r.rank, r.source_row LIMIT 1";
     sqlite3_stmt *stmt = NULL;
-    enum err rc;
+    enum err rc = db_prepare(db, sql, &stmt);
     int step;
 
-    assert(db && code && out);
-    rc = db_prepare(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, code, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 1, a, -1, SQLITE_TRANSIENT);
+    db_bind_text_or_null(stmt, 2, b);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW)
         read_region(stmt, out);
@@ -461,11 +581,210 @@ enum err db_region_find(struct db *db, const char *code, struct db_region *out)
     return rc;
 }
 
+/* The row of a bare cloud region name: ERR_CONFLICT when two providers have a
+ * region of that name, since picking one would be a guess. */
+static enum err find_cloud_name(struct db *db, const char *name, struct db_region *out)
+{
+    static const char sql[] =
+        REGION_SELECT "WHERE r.kind = 'cloud' AND substr(r.code, instr(r.code, ':') + 1) = ?1 "
+                      "COLLATE NOCASE ORDER BY r.rank, r.source_row";
+    struct db_region first, other;
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_prepare(db, sql, &stmt);
+    int step;
+    bool has_first = false, is_shared = false;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_TRANSIENT);
+    while (!is_shared && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        read_region(stmt, has_first ? &other : &first);
+        is_shared = has_first && strcmp(other.provider, first.provider) != 0;
+        has_first = true;
+    }
+    if (!is_shared && step != SQLITE_DONE)
+        rc = db_map(db, step);
+    sqlite3_finalize(stmt);
+    if (rc != ERR_OK)
+        return rc;
+    if (is_shared)
+        return ERR_CONFLICT;
+    if (!has_first)
+        return ERR_NOT_FOUND;
+    *out = first;
+    return ERR_OK;
+}
+
+enum err db_region_find(struct db *db, const char *code, struct db_region *out)
+{
+    static const char country_sql[] =
+        REGION_SELECT "WHERE r.kind = 'country' AND r.code IN (?1, ?2) "
+                      "ORDER BY r.rank, r.source_row LIMIT 1";
+    static const char code_sql[] =
+        REGION_SELECT "WHERE r.code = ?1 AND ?2 IS NULL ORDER BY r.rank, r.source_row LIMIT 1";
+    enum core_location_match how = CORE_LOCATION_NONE;
+    const struct core_country *country;
+    struct db_region found;
+    enum err rc;
+
+    assert(db && code && out);
+    rc = countries_ready(db);
+    if (rc != ERR_OK)
+        return rc;
+    country = core_country_match(db->countries, db->n_countries, code, &how);
+    rc = country ? first_region(db, country_sql, country->alpha2, country->alpha3, &found)
+                 : ERR_NOT_FOUND;
+    if (rc == ERR_NOT_FOUND) {
+        how = CORE_LOCATION_CODE;
+        rc = first_region(db, code_sql, code, NULL, &found);
+    }
+    if (rc == ERR_NOT_FOUND && strchr(code, ':') == NULL) {
+        how = CORE_LOCATION_CLOUD_REGION;
+        rc = find_cloud_name(db, code, &found);
+    }
+    if (rc != ERR_OK)
+        return rc;
+    found.matched_by = how;
+    *out = found;
+    return ERR_OK;
+}
+
+/* Blanks at either end of text[0..len) left out: the start into *start, the
+ * length returned. */
+static size_t trimmed(const char *text, size_t len, const char **start)
+{
+    while (len > 0 && (*text == ' ' || *text == '\t')) {
+        text++;
+        len--;
+    }
+    while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+        len--;
+    *start = text;
+    return len;
+}
+
+enum err db_region_resolve_text(struct db *db, const char *text, struct db_region *out,
+                                bool *is_matched)
+{
+    struct db_region found, part_region;
+    bool has_found = false;
+    enum err rc;
+
+    assert(db && text && out && is_matched);
+    *is_matched = false;
+    rc = db_region_find(db, text, &found);
+    if (rc == ERR_OK) {
+        *out = found;
+        *is_matched = true;
+        return ERR_OK;
+    }
+    if (rc != ERR_NOT_FOUND && rc != ERR_CONFLICT)
+        return rc;
+    /* "Frankfurt, Germany", "Orsay, France": the parts that name something must
+     * agree; a city alone names nothing and is passed over. */
+    for (const char *p = text; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *start;
+        char part[128];
+
+        len = trimmed(p, len, &start);
+        p = end ? end + 1 : p + strlen(p);
+        if (len == 0 || len >= sizeof part || (start == text && !end))
+            continue;
+        memcpy(part, start, len);
+        part[len] = '\0';
+        rc = db_region_find(db, part, &part_region);
+        if (rc == ERR_NOT_FOUND)
+            continue;
+        if (rc == ERR_CONFLICT)
+            return ERR_OK;
+        if (rc != ERR_OK)
+            return rc;
+        if (has_found && part_region.id != found.id)
+            return ERR_OK;
+        found = part_region;
+        has_found = true;
+    }
+    if (has_found) {
+        found.matched_by = CORE_LOCATION_FREE_TEXT;
+        *out = found;
+        *is_matched = true;
+    }
+    return ERR_OK;
+}
+
+enum err db_region_at(struct db *db, const char *table, unsigned long row, struct db_region *out)
+{
+    static const char sql[] =
+        REGION_SELECT "WHERE r.source_table = ?1 AND r.source_row = ?2 LIMIT 1";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc;
+    int step;
+
+    assert(db && table && out);
+    rc = countries_ready(db);
+    if (rc == ERR_OK)
+        rc = db_prepare(db, sql, &stmt);
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_text(stmt, 1, table, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)row);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW)
+        read_region(stmt, out);
+    else
+        rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+enum err db_region_candidates(struct db *db, const char *name, char *buf, size_t buf_len)
+{
+    static const char sql[] =
+        "SELECT DISTINCT provider || ':' || substr(code, instr(code, ':') + 1) FROM regions "
+        "WHERE kind = 'cloud' AND substr(code, instr(code, ':') + 1) = ?1 COLLATE NOCASE "
+        "ORDER BY 1";
+    sqlite3_stmt *stmt = NULL;
+    size_t used = 0;
+    enum err rc;
+    int step;
+
+    assert(db && name && buf && buf_len > 0);
+    buf[0] = '\0';
+    rc = db_prepare(db, sql, &stmt);
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_TRANSIENT);
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int n = snprintf(buf + used, buf_len - used, "%s%s", used ? ", " : "",
+                         (const char *)sqlite3_column_text(stmt, 0));
+        if (n < 0 || (size_t)n >= buf_len - used)
+            break;
+        used += (size_t)n;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = db_map(db, step);
+    else if (used == 0)
+        rc = ERR_NOT_FOUND;
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* Whether name begins with the whole of text (two characters at least, without
+ * case) followed by a '-': "eu" in "eu-west-1", not in "europe-west1". */
+static bool is_word_prefix(const char *text, const char *name)
+{
+    size_t len = strlen(text);
+
+    return len >= 2 && strncasecmp(name, text, len) == 0 && name[len] == '-';
+}
+
 enum err db_region_closest(struct db *db, const char *code, char *buf, size_t buf_len)
 {
     static const char sql[] = "SELECT code, name FROM regions ORDER BY rank, source_row";
     size_t best = (size_t)-1, limit = suggestion_limit(code), len = strlen(code);
-    bool best_same_length = false;
+    bool best_same_length = false, has_word_prefix = false;
     sqlite3_stmt *stmt = NULL;
     enum err rc;
     int step;
@@ -477,12 +796,31 @@ enum err db_region_closest(struct db *db, const char *code, char *buf, size_t bu
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         const char *row_code = (const char *)sqlite3_column_text(stmt, 0);
         const char *row_name = (const char *)sqlite3_column_text(stmt, 1);
+        const char *colon = strchr(row_code, ':');
         size_t d = core_edit_distance(code, row_code, true),
-               d_name = row_name ? core_edit_distance(code, row_name, true) : d;
+               d_name = row_name ? core_edit_distance(code, row_name, true) : d,
+               d_region = colon ? core_edit_distance(code, colon + 1, true) : d;
         bool same_length = strlen(row_code) == len;
 
+        /* A cloud region is typed without its provider ("us-east-2"), so its own
+         * name is measured too: otherwise a short code of another provider that
+         * happens to be nearer to the whole text would be suggested. */
         if (d_name < d)
             d = d_name;
+        if (d_region < d)
+            d = d_region;
+        /* A cloud region whose own name begins with the text as a whole word
+         * ("EU" -> eu-central-1) is what was meant, whatever the edit distance to
+         * a short code of a country (EE) says; the first such row by precedence. */
+        if (colon && is_word_prefix(code, colon + 1)) {
+            if (!has_word_prefix)
+                snprintf(buf, buf_len, "%s", row_code);
+            has_word_prefix = true;
+            best = 0;
+            continue;
+        }
+        if (has_word_prefix)
+            continue;
         /* A code of the same length (FRX -> FRA rather than FR) wins a tie. */
         if (d < best || (d == best && same_length && !best_same_length)) {
             best = d;
@@ -506,10 +844,13 @@ enum err db_region_list(struct db *db, const struct db_region_filter *filter,
                       "AND (?2 IS NULL OR instr(lower(r.code), lower(?2)) > 0 "
                       "     OR instr(lower(r.name), lower(?2)) > 0) "
                       "AND (?3 IS NULL OR r.provider = ?3 COLLATE NOCASE) "
-                      "AND (?4 IS NULL OR (r.kind <> 'cloud' AND (r.code = ?4 "
-                      "     OR substr(r.code, 1, length(?4) + 1) = ?4 || '-' COLLATE NOCASE))) "
+                      "AND (?4 IS NULL OR (r.kind <> 'cloud' AND (r.code IN (?4, ?7, ?8) "
+                      "     OR substr(r.code, 1, length(?4) + 1) = ?4 || '-' COLLATE NOCASE "
+                      "     OR substr(r.code, 1, 3) = ?7 || '-' COLLATE NOCASE))) "
                       "AND (?5 IS NULL OR r.kind = ?5) "
                       "ORDER BY r.id LIMIT ?6";
+    enum core_location_match how;
+    const struct core_country *country = NULL;
     sqlite3_stmt *stmt = NULL;
     enum err rc;
     int step;
@@ -517,6 +858,13 @@ enum err db_region_list(struct db *db, const struct db_region_filter *filter,
     assert(db && filter && filter->limit > 0 && items && n_items && has_more);
     *n_items = 0;
     *has_more = false;
+    rc = countries_ready(db);
+    if (rc != ERR_OK)
+        return rc;
+    /* A country's rows are listed under its alpha-2 and alpha-3 codes alike, and
+     * its subdivisions (keyed by alpha-2: US-CA) under either. */
+    if (filter->country)
+        country = core_country_match(db->countries, db->n_countries, filter->country, &how);
     rc = db_prepare(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
@@ -526,6 +874,8 @@ enum err db_region_list(struct db *db, const struct db_region_filter *filter,
     db_bind_text_or_null(stmt, 4, filter->country);
     db_bind_text_or_null(stmt, 5, filter->kind);
     sqlite3_bind_int64(stmt, 6, (sqlite3_int64)filter->limit + 1);
+    db_bind_text_or_null(stmt, 7, country ? country->alpha2 : NULL);
+    db_bind_text_or_null(stmt, 8, country ? country->alpha3 : NULL);
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         if (*n_items == filter->limit) {
             *has_more = true;

@@ -235,6 +235,47 @@ START_TEST(a_cloud_region_resolves_from_google_2024)
 }
 END_TEST
 
+/* Every spelling of Germany answers the energy mix's DEU row, and the answer says
+ * what was asked and how it was matched. */
+static const struct {
+    const char *location;
+    const char *code;
+    const char *by; /* NULL: the code itself, no "matched" member */
+} places[] = {
+    {"DE", "DEU", "iso-alpha2"},
+    {"DEU", "DEU", NULL},
+    {"276", "DEU", "iso-numeric"},
+    {"germany", "DEU", "country-name"},
+    {"us-east-1", "aws:us-east-1", "cloud-region"},
+    {"europe-west4", "gcp:europe-west4", "cloud-region"},
+};
+
+START_TEST(every_spelling_of_a_place_answers_one_row_and_says_how)
+{
+    struct ct_response r;
+    char body[160];
+
+    snprintf(body, sizeof body, "{'method': 'energy', 'energy_kwh': 1000, 'location': '%s'}",
+             places[_i].location);
+    estimate(body, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "inputs/intensity/location"), places[_i].code);
+    if (strcmp(places[_i].code, "DEU") == 0) {
+        ck_assert_double_eq_tol(ct_number_at(r.json, "co2e_kg/value"), 380.95, 1e-9);
+        ck_assert_str_eq(ct_string_at(r.json, "inputs/intensity/table"),
+                         "codecarbon/global_energy_mix.json");
+        ck_assert_int_eq((int)ct_number_at(r.json, "inputs/intensity/year"), 2023);
+    }
+    if (places[_i].by == NULL) {
+        ck_assert_ptr_null(ct_json_at(r.json, "inputs/intensity/matched"));
+    } else {
+        ck_assert_str_eq(ct_string_at(r.json, "inputs/intensity/matched/text"),
+                         places[_i].location);
+        ck_assert_str_eq(ct_string_at(r.json, "inputs/intensity/matched/by"), places[_i].by);
+    }
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 START_TEST(without_intensity_the_world_default_is_used_and_flagged)
 {
     struct ct_response r;
@@ -528,7 +569,7 @@ static bool is_us(const json_t *item)
 {
     const char *code = json_string_value(json_object_get(item, "code"));
 
-    return strcmp(code, "US") == 0 || strncmp(code, "US-", 3) == 0;
+    return strcmp(code, "US") == 0 || strcmp(code, "USA") == 0 || strncmp(code, "US-", 3) == 0;
 }
 
 static bool is_gcp(const json_t *item)
@@ -565,6 +606,11 @@ START_TEST(region_pages_and_filters)
 
     ck_assert_uint_eq(walk("/v1/regions?limit=100", NULL), 44 + 213 + 131 + 81);
     ck_assert_uint_gt(walk("/v1/regions?country=US&limit=5", is_us), 10);
+    /* either code, the numeric code or the name lists the same rows, states included */
+    ck_assert_uint_eq(walk("/v1/regions?country=USA&limit=5", is_us),
+                      walk("/v1/regions?country=US&limit=5", is_us));
+    ck_assert_uint_eq(walk("/v1/regions?country=840&limit=50", is_us),
+                      walk("/v1/regions?country=us&limit=50", is_us));
     ck_assert_uint_eq(walk("/v1/regions?provider=gcp&limit=10", is_gcp), 44 + 21);
 
     ck_assert_int_eq(ct_get(srv, "/v1/regions?kind=world", &r), 200);
@@ -575,12 +621,18 @@ START_TEST(region_pages_and_filters)
     ck_assert_double_eq_tol(ct_number_at(world, "intensity_kg_per_kwh"), 0.475, 1e-12);
     ct_response_cleanup(&r);
 
+    /* France under both codes; the energy mix's row is the one lookups answer */
     ck_assert_int_eq(ct_get(srv, "/v1/regions?name=FRA&kind=country&country=FRA", &r), 200);
-    ck_assert_uint_eq(json_array_size(json_object_get(r.json, "items")), 1);
+    ck_assert_uint_eq(json_array_size(json_object_get(r.json, "items")), 2);
     world = json_array_get(json_object_get(r.json, "items"), 0);
+    ck_assert_str_eq(ct_string_at(world, "code"), "FRA");
     ck_assert_double_eq_tol(ct_number_at(world, "intensity_g_per_kwh"), 56.039, 1e-9);
     ck_assert_int_eq((int)ct_number_at(world, "year"), 2023);
     ck_assert_int_eq((int)ct_number_at(world, "row"), 1346);
+    ck_assert(json_is_true(ct_json_at(world, "preferred")));
+    world = json_array_get(json_object_get(r.json, "items"), 1);
+    ck_assert_str_eq(ct_string_at(world, "code"), "FR");
+    ck_assert(json_is_false(ct_json_at(world, "preferred")));
     ct_response_cleanup(&r);
 }
 END_TEST
@@ -680,6 +732,8 @@ static Suite *estimates_suite(void)
     tcase_add_test(methods, flops_method_from_parameters_and_tokens);
     tcase_add_test(methods, flops_method_takes_peak_and_tdp_from_the_catalogue);
     tcase_add_test(methods, energy_at_fra_names_table_row_and_year);
+    tcase_add_loop_test(methods, every_spelling_of_a_place_answers_one_row_and_says_how, 0,
+                        (int)(sizeof places / sizeof places[0]));
     tcase_add_test(methods, a_cloud_region_resolves_from_google_2024);
     tcase_add_test(methods, without_intensity_the_world_default_is_used_and_flagged);
     tcase_add_test(methods, embodied_method_itemises_each_item);

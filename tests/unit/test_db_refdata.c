@@ -161,14 +161,18 @@ START_TEST(codes_are_found_whatever_their_case)
 }
 END_TEST
 
-START_TEST(alpha_2_and_subdivision_codes_come_from_green_algorithms)
+START_TEST(alpha_2_codes_answer_the_country_row_and_subdivisions_come_from_green_algorithms)
 {
     struct db_region r;
 
+    /* FR is France: the energy mix's FRA row, not Green Algorithms' older FR row */
     ck_assert_int_eq(db_region_find(db, "FR", &r), ERR_OK);
-    ck_assert_double_eq_tol(r.region.intensity_g_per_kwh, 51.28, 1e-9);
-    ck_assert_str_eq(r.region.table, "green-algorithms/CI_aggregated.csv");
+    ck_assert_str_eq(r.region.code, "FRA");
+    ck_assert_double_eq_tol(r.region.intensity_g_per_kwh, 56.039, 1e-9);
+    ck_assert_str_eq(r.region.table, "codecarbon/global_energy_mix.json");
+    ck_assert_int_eq(r.matched_by, CORE_LOCATION_ISO_ALPHA2);
     ck_assert_int_eq(db_region_find(db, "US-CA", &r), ERR_OK);
+    ck_assert_int_eq(r.matched_by, CORE_LOCATION_CODE);
     ck_assert_str_eq(r.kind, "subdivision");
     ck_assert_int_eq(db_region_find(db, "WORLD", &r), ERR_OK);
     ck_assert_double_eq_tol(r.region.intensity_g_per_kwh, 475.0, 1e-9);
@@ -238,6 +242,12 @@ static const struct {
     {"Frnace", "FRA"},
     {"gcp:europe-wst1", "gcp:europe-west1"},
     {"aws:us-east1", "aws:us-east-1"},
+    /* a cloud region typed without its provider is measured by its own name */
+    {"us-east-01", "aws:us-east-1"},
+    {"us-cental1", "gcp:us-central1"},
+    /* a region's own name beginning with the text beats a country code near it (EE) */
+    {"EU", "aws:eu-central-1"},
+    {"us-gov", "aws:us-gov-east-1"},
     {"qqqqqqqqqqqqqqqqqqqqqqqq", NULL},
 };
 
@@ -252,6 +262,175 @@ START_TEST(the_closest_code_is_suggested_for_a_miss)
     }
     ck_assert_int_eq(rc, ERR_OK);
     ck_assert_str_eq(buf, closest_codes[_i].suggested);
+}
+END_TEST
+
+/* Runs one insert in its own write transaction through the db layer's helper. */
+static enum err insert(const char *sql)
+{
+    enum err rc = db_write_begin(db);
+
+    if (rc != ERR_OK)
+        return rc;
+    rc = db_exec(db, sql);
+    if (rc == ERR_OK)
+        return db_write_commit(db);
+    db_write_rollback(db);
+    return rc;
+}
+
+#define REGION_INSERT                                                                              \
+    "INSERT INTO regions (code, name, kind, provider, intensity_g_per_kwh, year, source_table, "   \
+    "source_row, rank, source) VALUES "
+
+/* Every country that two tables list (Green Algorithms under alpha-2, the energy
+ * mix under alpha-3) answers one row, and so one figure, whichever of its codes or
+ * names is given; that row is the only one of the country marked preferred. */
+START_TEST(every_spelling_of_a_country_in_two_tables_gives_one_figure)
+{
+    struct db_region_filter filter = {.kind = "country", .limit = 64};
+    struct db_region items[64], r, want;
+    size_t n = 0, n_countries = 0;
+    bool has_more = true;
+
+    while (has_more) {
+        ck_assert_int_eq(db_region_list(db, &filter, items, &n, &has_more), ERR_OK);
+        for (size_t i = 0; i < n; i++) {
+            struct core_country c;
+            enum core_location_match how;
+            struct db_region two, three;
+
+            filter.after_id = items[i].id;
+            if (strlen(items[i].region.code) != 2 ||
+                db_country_find(db, items[i].region.code, &c, &how) != ERR_OK ||
+                db_region_find(db, c.alpha3, &three) != ERR_OK ||
+                strcmp(three.region.code, c.alpha3) != 0)
+                continue;
+            n_countries++;
+            ck_assert_int_eq(db_region_find(db, c.alpha2, &two), ERR_OK);
+            want = three;
+            ck_assert_str_eq(want.region.table, "codecarbon/global_energy_mix.json");
+            ck_assert_msg(want.is_preferred, "%s", c.alpha3);
+            ck_assert_msg(!items[i].is_preferred, "%s marked preferred", c.alpha2);
+            const char *const spellings[] = {c.alpha2, c.alpha3, c.numeric, c.name, c.common_name};
+            for (size_t k = 0; k < sizeof spellings / sizeof spellings[0]; k++) {
+                if (spellings[k][0] == '\0')
+                    continue;
+                ck_assert_msg(db_region_find(db, spellings[k], &r) == ERR_OK, "%s", spellings[k]);
+                ck_assert_msg(r.id == want.id, "%s gives %s (%s row %lu), %s gives %s",
+                              spellings[k], r.region.code, r.region.table, r.region.row, c.alpha3,
+                              want.region.code);
+                ck_assert_double_eq(r.region.intensity_g_per_kwh, want.region.intensity_g_per_kwh);
+            }
+        }
+    }
+    /* nearly every Green Algorithms country is also in the energy mix */
+    ck_assert_uint_gt(n_countries, 50);
+}
+END_TEST
+
+static const struct {
+    const char *text;
+    const char *code;
+    enum core_location_match how;
+} spelt[] = {
+    {"DE", "DEU", CORE_LOCATION_ISO_ALPHA2},
+    {"deu", "DEU", CORE_LOCATION_ISO_ALPHA3},
+    {"276", "DEU", CORE_LOCATION_ISO_NUMERIC},
+    {"Germany", "DEU", CORE_LOCATION_COUNTRY_NAME},
+    {"US", "USA", CORE_LOCATION_ISO_ALPHA2},
+    {"United States", "USA", CORE_LOCATION_COUNTRY_NAME},
+    {"South Korea", "KOR", CORE_LOCATION_COUNTRY_NAME},
+    {"US-CA", "US-CA", CORE_LOCATION_CODE},
+    {"us-east-1", "aws:us-east-1", CORE_LOCATION_CLOUD_REGION},
+    {"eu-west-1", "aws:eu-west-1", CORE_LOCATION_CLOUD_REGION},
+    {"us-central1", "gcp:us-central1", CORE_LOCATION_CLOUD_REGION},
+    {"europe-west4", "gcp:europe-west4", CORE_LOCATION_CLOUD_REGION},
+    {"gcp:europe-west4", "gcp:europe-west4", CORE_LOCATION_CODE},
+};
+
+START_TEST(codes_names_and_bare_cloud_regions_resolve)
+{
+    struct db_region r, direct;
+
+    ck_assert_msg(db_region_find(db, spelt[_i].text, &r) == ERR_OK, "%s", spelt[_i].text);
+    ck_assert_str_eq(r.region.code, spelt[_i].code);
+    ck_assert_int_eq(r.matched_by, spelt[_i].how);
+    /* the same row as the row's own code, so the same figure and provenance */
+    ck_assert_int_eq(db_region_find(db, spelt[_i].code, &direct), ERR_OK);
+    ck_assert_int_eq(r.id, direct.id);
+}
+END_TEST
+
+/* A stored intensity names its row by table and line; that row is found again
+ * even where a lookup of its code now answers another (FR answers FRA). */
+START_TEST(a_row_is_found_by_its_table_and_line)
+{
+    struct db_region_filter filter = {.country = "FR", .kind = "country", .limit = 4};
+    struct db_region items[4], r;
+    size_t n = 0;
+    bool has_more = false;
+
+    ck_assert_int_eq(db_region_list(db, &filter, items, &n, &has_more), ERR_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(items[1].region.code, "FR");
+    ck_assert_int_eq(db_region_at(db, items[1].region.table, items[1].region.row, &r), ERR_OK);
+    ck_assert_int_eq(r.id, items[1].id);
+    ck_assert_double_eq_tol(r.region.intensity_g_per_kwh, 51.28, 1e-9);
+    ck_assert_int_eq(db_region_at(db, "green-algorithms/CI_aggregated.csv", 99999, &r),
+                     ERR_NOT_FOUND);
+}
+END_TEST
+
+START_TEST(a_bare_cloud_region_of_two_providers_is_a_conflict_naming_both)
+{
+    struct db_region r;
+    char buf[128];
+
+    ck_assert_int_eq(insert(REGION_INSERT "('azure:us-east-1', 'x', 'cloud', 'azure', 300, NULL, "
+                                          "'mlco2-impact/impact.csv', 999, 4, '')"),
+                     ERR_OK);
+    ck_assert_int_eq(db_region_find(db, "us-east-1", &r), ERR_CONFLICT);
+    ck_assert_int_eq(db_region_candidates(db, "US-EAST-1", buf, sizeof buf), ERR_OK);
+    ck_assert_str_eq(buf, "aws:us-east-1, azure:us-east-1");
+    /* the provider's own code still answers */
+    ck_assert_int_eq(db_region_find(db, "azure:us-east-1", &r), ERR_OK);
+    ck_assert_int_eq(db_region_candidates(db, "mars-north1", buf, sizeof buf), ERR_NOT_FOUND);
+}
+END_TEST
+
+static const struct {
+    const char *text;
+    const char *code; /* NULL: kept as text */
+    enum core_location_match how;
+} card_texts[] = {
+    {"USA", "USA", CORE_LOCATION_ISO_ALPHA3},
+    {"Frankfurt, Germany", "DEU", CORE_LOCATION_FREE_TEXT},
+    {"Orsay, France", "FRA", CORE_LOCATION_FREE_TEXT},
+    {"europe-north1", "gcp:europe-north1", CORE_LOCATION_CLOUD_REGION},
+    {"Singapore", "SGP", CORE_LOCATION_COUNTRY_NAME},
+    {"Korea, Republic of", "KOR", CORE_LOCATION_COUNTRY_NAME},
+    {"Paris, France, FR", "FRA", CORE_LOCATION_FREE_TEXT},
+    {"France, Germany", NULL, CORE_LOCATION_NONE},
+    {"somewhere on a laptop", NULL, CORE_LOCATION_NONE},
+    {"Frankfurt", NULL, CORE_LOCATION_NONE},
+    {"", NULL, CORE_LOCATION_NONE},
+};
+
+START_TEST(free_text_resolves_when_unambiguous_and_is_kept_otherwise)
+{
+    struct db_region r;
+    bool is_matched = true;
+
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(db_region_resolve_text(db, card_texts[_i].text, &r, &is_matched), ERR_OK);
+    if (card_texts[_i].code == NULL) {
+        ck_assert_msg(!is_matched, "%s matched %s", card_texts[_i].text, r.region.code);
+        return;
+    }
+    ck_assert_msg(is_matched, "%s", card_texts[_i].text);
+    ck_assert_str_eq(r.region.code, card_texts[_i].code);
+    ck_assert_int_eq(r.matched_by, card_texts[_i].how);
 }
 END_TEST
 
@@ -299,6 +478,7 @@ START_TEST(region_lists_page_through_every_row_once_and_filter)
     ck_assert_uint_gt(n, 10);
     for (size_t i = 0; i < n; i++) {
         ck_assert_msg(strcasecmp(items[i].region.code, "US") == 0 ||
+                          strcasecmp(items[i].region.code, "USA") == 0 ||
                           strncasecmp(items[i].region.code, "US-", 3) == 0,
                       "%s", items[i].region.code);
         ck_assert_str_ne(items[i].kind, "cloud");
@@ -408,24 +588,6 @@ END_TEST
 
 /* ---- schema and migrations ---- */
 
-/* Runs one insert in its own write transaction through the db layer's helper. */
-static enum err insert(const char *sql)
-{
-    enum err rc = db_write_begin(db);
-
-    if (rc != ERR_OK)
-        return rc;
-    rc = db_exec(db, sql);
-    if (rc == ERR_OK)
-        return db_write_commit(db);
-    db_write_rollback(db);
-    return rc;
-}
-
-#define REGION_INSERT                                                                              \
-    "INSERT INTO regions (code, name, kind, provider, intensity_g_per_kwh, year, source_table, "   \
-    "source_row, rank, source) VALUES "
-
 START_TEST(check_constraints_refuse_bad_rows)
 {
     static const char *const refused[] = {
@@ -473,7 +635,7 @@ START_TEST(running_the_migrations_again_loads_nothing_twice)
     ck_assert_int_eq(db_migrate(db, &from, &to), ERR_OK);
     ck_assert_int_eq(from, to);
     ck_assert_int_eq(db_region_list(db, &filter, items, &n, &has_more), ERR_OK);
-    ck_assert_uint_eq(n, 1); /* FRA once */
+    ck_assert_uint_eq(n, 2); /* FRA and FR, once each */
     read_report();
     ck_assert_uint_eq(n_loads, N_EXPECTED_LOADS);
     ck_assert_uint_eq(n_skips, 5);
@@ -501,13 +663,21 @@ static Suite *refdata_suite(void)
 
     tcase_add_test(regions, fra_is_56_039_g_per_kwh_of_2023_from_global_energy_mix_json);
     tcase_add_test(regions, codes_are_found_whatever_their_case);
-    tcase_add_test(regions, alpha_2_and_subdivision_codes_come_from_green_algorithms);
+    tcase_add_test(
+        regions, alpha_2_codes_answer_the_country_row_and_subdivisions_come_from_green_algorithms);
     tcase_add_test(regions, gcp_europe_west1_resolves_to_google_2024_before_mlco2_impact);
     tcase_add_test(regions, aws_regions_come_from_mlco2_impact);
     tcase_add_test(regions, an_unknown_code_is_not_found);
     tcase_add_loop_test(regions, the_closest_code_is_suggested_for_a_miss, 0,
                         (int)(sizeof closest_codes / sizeof closest_codes[0]));
     tcase_add_test(regions, region_lists_page_through_every_row_once_and_filter);
+    tcase_add_test(regions, every_spelling_of_a_country_in_two_tables_gives_one_figure);
+    tcase_add_loop_test(regions, codes_names_and_bare_cloud_regions_resolve, 0,
+                        (int)(sizeof spelt / sizeof spelt[0]));
+    tcase_add_test(regions, a_row_is_found_by_its_table_and_line);
+    tcase_add_test(regions, a_bare_cloud_region_of_two_providers_is_a_conflict_naming_both);
+    tcase_add_loop_test(regions, free_text_resolves_when_unambiguous_and_is_kept_otherwise, 0,
+                        (int)(sizeof card_texts / sizeof card_texts[0]));
 
     tcase_add_test(hardware, v100_is_the_green_algorithms_tesla_v100_at_300_w);
     tcase_add_test(hardware, a_full_name_finds_its_own_row_with_peak_flops);
