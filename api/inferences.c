@@ -63,21 +63,24 @@ static enum err body_day(const json_t *body, const char *pointer, char out[11],
     return ERR_OK;
 }
 
-/* A count member: a whole number from min to INT64_MAX. Fractions, strings, NaN-like
- * values and anything beyond 64 bits are refused. */
+/* A count member: a whole number from min to INT64_MAX, in any spelling
+ * api_json_whole accepts (1e6 too). Fractions, strings and anything beyond 64 bits
+ * are refused. */
 static enum err body_count(const json_t *body, const char *key, const char *pointer, int64_t min,
                            int64_t *out, struct api_problem *problem)
 {
     const json_t *v = json_object_get(body, key);
+    enum api_whole how;
+    int64_t n = 0;
 
     if (v == NULL)
         return api_field_error(problem, pointer, "required: a whole number");
-    if (!json_is_integer(v))
-        return api_field_error(problem, pointer, "must be a whole number (not %s)",
-                               json_is_real(v) ? "a fraction" : "a string or other type");
-    if (json_integer_value(v) < min)
+    how = api_json_whole(v, &n);
+    if (how != API_WHOLE_OK)
+        return api_whole_error(problem, pointer, how);
+    if (n < min)
         return api_field_error(problem, pointer, "must be at least %lld", (long long)min);
-    *out = json_integer_value(v);
+    *out = n;
     return ERR_OK;
 }
 

@@ -3,6 +3,7 @@
  * object may hold, and the strings and counts read from it. */
 #include "input.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -103,21 +104,63 @@ enum err api_get_string(const json_t *object, const char *key, const char *point
     return ERR_OK;
 }
 
+/* 2^63 as a double: the first value past INT64_MAX, exactly representable, while
+ * INT64_MAX itself is not (it rounds up to 2^63). */
+#define TWO_TO_THE_63 9223372036854775808.0
+
+enum api_whole api_json_whole(const json_t *v, int64_t *out)
+{
+    double d;
+
+    if (json_is_integer(v)) {
+        *out = json_integer_value(v);
+        return API_WHOLE_OK;
+    }
+    if (!json_is_real(v))
+        return API_WHOLE_NOT_NUMBER;
+    d = json_real_value(v);
+    if (!isfinite(d) || d >= TWO_TO_THE_63 || d < -TWO_TO_THE_63)
+        return API_WHOLE_BEYOND_64_BITS;
+    if (islessgreater(d, trunc(d)))
+        return API_WHOLE_FRACTION;
+    *out = (int64_t)d;
+    return API_WHOLE_OK;
+}
+
+enum err api_whole_error(struct api_problem *problem, const char *pointer, enum api_whole how)
+{
+    switch (how) {
+    case API_WHOLE_FRACTION:
+        return api_field_error(problem, pointer, "must be a whole number (not a fraction)");
+    case API_WHOLE_BEYOND_64_BITS:
+        return api_field_error(problem, pointer,
+                               "must be a whole number within 64 bits (this one is beyond 64 "
+                               "bits; at most 9223372036854775807)");
+    case API_WHOLE_NOT_NUMBER:
+    case API_WHOLE_OK:
+        break;
+    }
+    return api_field_error(problem, pointer, "must be a whole number (not a string or other type)");
+}
+
 enum err api_get_count(const json_t *object, const char *key, const char *pointer, int64_t max,
                        int64_t *out, bool *present, struct api_problem *problem)
 {
     const json_t *value = json_object_get(object, key);
+    enum api_whole how;
+    int64_t n = 0;
 
     if (present)
         *present = value != NULL && !json_is_null(value);
     if (value == NULL || json_is_null(value))
         return ERR_OK;
-    if (!json_is_integer(value))
-        return api_field_error(problem, pointer, "must be a whole number");
-    if (json_integer_value(value) < 0)
+    how = api_json_whole(value, &n);
+    if (how != API_WHOLE_OK)
+        return api_whole_error(problem, pointer, how);
+    if (n < 0)
         return api_field_error(problem, pointer, "must not be negative");
-    if (json_integer_value(value) > max)
+    if (n > max)
         return api_field_error(problem, pointer, "must be at most %lld", (long long)max);
-    *out = json_integer_value(value);
+    *out = n;
     return ERR_OK;
 }

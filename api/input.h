@@ -23,7 +23,26 @@ enum err api_check_members(const json_t *object, const char *prefix, const char 
 enum err api_get_string(const json_t *object, const char *key, const char *pointer, char *buf,
                         size_t buf_len, bool *present, struct api_problem *problem);
 
-/* Reads an optional non-negative integer member. */
+/* How a JSON value reads as a whole number (api_json_whole). */
+enum api_whole {
+    API_WHOLE_OK,
+    API_WHOLE_NOT_NUMBER,
+    API_WHOLE_FRACTION,
+    API_WHOLE_BEYOND_64_BITS,
+};
+
+/* Reads v as a whole number however JSON spells it: 1000000, 1e6, 1000000.0 and 2E3
+ * are the same number (as JSON Schema's "integer" says), so a proxy that rewrites
+ * one spelling into another changes nothing. Sets *out only on API_WHOLE_OK. */
+enum api_whole api_json_whole(const json_t *v, int64_t *out);
+
+/* Records the field problem for a value api_json_whole refused (how is not
+ * API_WHOLE_OK): the message says whether it was not a number, a fraction, or
+ * beyond 64 bits. Returns ERR_INVALID_INPUT. */
+enum err api_whole_error(struct api_problem *problem, const char *pointer, enum api_whole how);
+
+/* Reads an optional non-negative whole-number member (any spelling api_json_whole
+ * accepts) no greater than max. */
 enum err api_get_count(const json_t *object, const char *key, const char *pointer, int64_t max,
                        int64_t *out, bool *present, struct api_problem *problem);
 

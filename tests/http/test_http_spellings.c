@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Whole numbers however JSON spells them, at every integer member of every write
+ * route: 1e6, 1000000.0, 2E3 and 1E0 are the whole numbers they name; a fraction,
+ * a value beyond 64 bits and a negative are refused with a detail that says which. */
+#include "ledger_steps.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* One integer member of a write route. path and body are templates: '$' stands for
+ * the spelling and '#' for a serial that keeps ids and reporters apart; body is
+ * single-quoted JSON. answer is the member of the answer that echoes the value. */
+static const struct integer_field {
+    const char *name;
+    const char *method;
+    const char *path;
+    bool is_keyed;
+    const char *body;
+    const char *pointer;
+    const char *answer;
+} fields[] = {
+    {"register: parameters", "POST", "/v1/models", false, "{'id':'sp/new-#','parameters':$}",
+     "/parameters", "parameters"},
+    {"patch: parameters", "PATCH", "/v1/models/sp/m", false, "{'parameters':$}", "/parameters",
+     "parameters"},
+    {"delta: count", "POST", "/v1/models/sp/m/inferences", true, "{'count':$}", "/count", "count"},
+    {"counter: total", "PUT", "/v1/models/sp/m/inference-counters/r#", false, "{'total':$}",
+     "/total", "total"},
+    {"batch: reports[].count", "POST", "/v1/inference-reports", true,
+     "{'reports':[{'model':'sp/m','count':$}]}", "/reports/0/count", NULL},
+};
+
+static const struct spelling {
+    const char *text;
+    long long value;
+} accepted[] = {
+    {"1e6", 1000000}, {"1000000.0", 1000000}, {"2E3", 2000}, {"1E0", 1}, {"1e+2", 100}, {"-0.0", 0},
+};
+
+/* wording: a fragment the refusal's detail must contain; pointer_is_body when the
+ * parser refuses the number before any member is read (the pointer is then ""). */
+static const struct refusal {
+    const char *text;
+    const char *wording;
+    bool pointer_is_body;
+} refused[] = {
+    {"1.5", "not a fraction", false},
+    {"1e-3", "not a fraction", false},
+    {"1000000.5", "not a fraction", false},
+    {"9223372036854775808", "beyond 64 bits", true},
+    {"1e19", "beyond 64 bits", false},
+    {"9.3e18", "beyond 64 bits", false},
+    {"-1e19", "beyond 64 bits", false},
+    {"-1", "negative", false},
+    {"-1e0", "negative", false},
+    {"'1e6'", "not a string", false},
+};
+
+/* Copies template into out, writing serial for each '#' and spelling for each '$'. */
+static void fill(const char *template, int serial, const char *spelling, char *out, size_t out_len)
+{
+    size_t n = 0;
+
+    for (; *template && n + 1 < out_len; template ++) {
+        if (*template == '#')
+            n += (size_t)snprintf(out + n, out_len - n, "%d", serial);
+        else if (*template == '$')
+            n += (size_t)snprintf(out + n, out_len - n, "%s", spelling);
+        else
+            out[n++] = *template;
+        if (n >= out_len)
+            n = out_len - 1;
+    }
+    out[n] = '\0';
+}
+
+static long send_spelling(const struct integer_field *f, int serial, const char *spelling,
+                          struct ct_response *r)
+{
+    char path[160], body[200], key[32];
+
+    fill(f->path, serial, spelling, path, sizeof path);
+    fill(f->body, serial, spelling, body, sizeof body);
+    snprintf(key, sizeof key, "spelling-%d", serial);
+    return send_keyed(f->method, path, f->is_keyed ? key : NULL, body, r);
+}
+
+/* The negative refusal reads "must not be negative" or "must be at least 0". */
+static bool says(const char *detail, const char *wording)
+{
+    if (strcmp(wording, "negative") == 0)
+        return strstr(detail, "negative") || strstr(detail, "at least 0");
+    if (strcmp(wording, "not a string") == 0)
+        return strstr(detail, "whole number") && strstr(detail, "string");
+    return strstr(detail, wording) != NULL;
+}
+
+START_TEST(every_spelling_of_a_whole_number_is_accepted)
+{
+    const struct integer_field *f = &fields[_i];
+    struct ct_response r;
+
+    registered("{'id':'sp/m'}");
+    for (size_t j = 0; j < sizeof accepted / sizeof accepted[0]; j++) {
+        send_spelling(f, (int)j, accepted[j].text, &r);
+        ck_assert_msg(r.status == 200 || r.status == 201, "%s = %s answered %ld: %s", f->name,
+                      accepted[j].text, r.status, r.body);
+        if (f->answer) {
+            const json_t *v = at(r.json, f->answer);
+            ck_assert_msg(json_is_integer(v) && json_integer_value(v) == accepted[j].value,
+                          "%s = %s: the answer's %s is not %lld: %s", f->name, accepted[j].text,
+                          f->answer, accepted[j].value, r.body);
+        }
+        ct_response_cleanup(&r);
+    }
+}
+END_TEST
+
+START_TEST(fractions_values_beyond_64_bits_and_negatives_are_refused_saying_which)
+{
+    const struct integer_field *f = &fields[_i];
+    struct ct_response r;
+
+    registered("{'id':'sp/m'}");
+    for (size_t j = 0; j < sizeof refused / sizeof refused[0]; j++) {
+        const char *detail;
+        send_spelling(f, (int)j, refused[j].text, &r);
+        CT_ASSERT_PROBLEM(&r, 422, "invalid-input", refused[j].pointer_is_body ? "" : f->pointer);
+        detail = str_at(&r, "detail");
+        ck_assert_msg(says(detail, refused[j].wording), "%s = %s: the detail does not say '%s': %s",
+                      f->name, refused[j].text, refused[j].wording, detail);
+        ct_response_cleanup(&r);
+    }
+    /* Nothing refused was counted. */
+    ck_assert_int_eq(inferences_of("sp/m"), 0);
+}
+END_TEST
+
+START_TEST(the_largest_64_bit_values_are_told_apart)
+{
+    struct ct_response r;
+
+    registered("{'id':'sp/m'}");
+    /* 2^63 - 1 written out is an integer; 9223372036854775807.0 rounds to 2^63, a
+     * double past it; -2^63 as a real is the smallest 64-bit value (negative here). */
+    send_keyed("POST", "/v1/models/sp/m/inferences", "k-max", "{'count':9223372036854775807}", &r);
+    ASSERT_STATUS(&r, 200);
+    ct_response_cleanup(&r);
+    send_keyed("PUT", "/v1/models/sp/m/inference-counters/edge", NULL,
+               "{'total':9223372036854775807.0}", &r);
+    CT_ASSERT_PROBLEM(&r, 422, "invalid-input", "/total");
+    ck_assert_msg(strstr(str_at(&r, "detail"), "beyond 64 bits"), "%s", r.body);
+    ct_response_cleanup(&r);
+    send_keyed("PUT", "/v1/models/sp/m/inference-counters/edge", NULL,
+               "{'total':-9.223372036854775808e18}", &r);
+    CT_ASSERT_PROBLEM(&r, 422, "invalid-input", "/total");
+    ck_assert_msg(strstr(str_at(&r, "detail"), "at least 0"), "%s", r.body);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+static Suite *spellings_suite(void)
+{
+    Suite *s = suite_create("http_spellings");
+    TCase *numbers = tcase_create("whole_numbers");
+    int n_fields = (int)(sizeof fields / sizeof fields[0]);
+
+    tcase_add_checked_fixture(numbers, start_server, stop_servers);
+    tcase_set_timeout(numbers, TEST_TIMEOUT_S);
+    suite_add_tcase(s, numbers);
+    tcase_add_loop_test(numbers, every_spelling_of_a_whole_number_is_accepted, 0, n_fields);
+    tcase_add_loop_test(numbers,
+                        fractions_values_beyond_64_bits_and_negatives_are_refused_saying_which, 0,
+                        n_fields);
+    tcase_add_test(numbers, the_largest_64_bit_values_are_told_apart);
+    return s;
+}
+
+int main(void)
+{
+    return ct_main(spellings_suite());
+}
