@@ -3,6 +3,8 @@
  * object may hold, and the strings and counts read from it. */
 #include "input.h"
 
+#include "edit_distance.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -49,13 +51,56 @@ bool api_name_in_list(const char *name, const char *const *list)
     return false;
 }
 
+/* Appends ", name" (or name first) at *n unless it leaves no room for ", ..."; then
+ * writes ", ..." and answers false. */
+static bool append_name(const char *name, char *buf, size_t buf_len, size_t *n)
+{
+    static const char more[] = ", ...";
+    size_t need = strlen(name) + (*n ? 2 : 0);
+
+    if (*n + need + sizeof more > buf_len) {
+        snprintf(buf + *n, buf_len - *n, "%s", *n ? more : more + 2);
+        return false;
+    }
+    *n += (size_t)snprintf(buf + *n, buf_len - *n, "%s%s", *n ? ", " : "", name);
+    return true;
+}
+
+void api_list_names(const char *const *list, const char *last, char *buf, size_t buf_len)
+{
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (; list && *list; list++)
+        if (!append_name(*list, buf, buf_len, &n))
+            return;
+    if (last)
+        append_name(last, buf, buf_len, &n);
+}
+
+void api_unknown_name(const char *what, const char *name, const char *const *allowed,
+                      const char *also, char *buf, size_t buf_len)
+{
+    const char *nearest = core_nearest_name(name, allowed);
+    char names[160], guess[96] = "";
+
+    if (nearest == NULL && also && core_edit_distance(name, also, true) <= 1)
+        nearest = also;
+    if (nearest)
+        snprintf(guess, sizeof guess, " did you mean '%s'?", nearest);
+    api_list_names(allowed, also, names, sizeof names);
+    snprintf(buf, buf_len, "unknown %s '%s';%s %s: %s", what, name, guess,
+             strcmp(what, "field") == 0 ? "allowed fields" : "accepted parameters",
+             names[0] ? names : "none");
+}
+
 enum err api_check_members(const json_t *object, const char *prefix, const char *const *allowed,
                            const char *const *read_only, struct api_problem *problem)
 {
     const char *key;
     json_t *value;
     enum err rc = ERR_OK;
-    char pointer[128];
+    char pointer[128], message[256];
 
     /* jansson's iteration API takes a non-const object; it does not modify it. */
     json_object_foreach((json_t *)(uintptr_t)object, key, value)
@@ -64,10 +109,12 @@ enum err api_check_members(const json_t *object, const char *prefix, const char 
         if (api_name_in_list(key, allowed))
             continue;
         snprintf(pointer, sizeof pointer, "%s/%s", prefix, key);
-        if (api_name_in_list(key, read_only))
+        if (api_name_in_list(key, read_only)) {
             rc = api_field_error(problem, pointer, "'%s' is read-only and cannot be set", key);
-        else
-            rc = api_field_error(problem, pointer, "unknown field '%s'", key);
+        } else {
+            api_unknown_name("field", key, allowed, NULL, message, sizeof message);
+            rc = api_field_error(problem, pointer, "%s", message);
+        }
     }
     return rc;
 }

@@ -12,9 +12,21 @@
 /* Whether name is one of list (NULL-terminated; NULL is the empty list). */
 bool api_name_in_list(const char *name, const char *const *list);
 
+/* Writes list (NULL-terminated) and then last (when not NULL) into buf as
+ * "a, b, c", ending in ", ..." when they do not all fit. */
+void api_list_names(const char *const *list, const char *last, char *buf, size_t buf_len);
+
+/* The message for an unknown name (what: "field" or "query parameter"): the nearest
+ * allowed name when one is near (core_nearest_name; also counts as allowed) and
+ * every allowed one, "unknown field 'gpu'; did you mean 'devices[].hardware'?
+ * allowed: method, devices, ...". */
+void api_unknown_name(const char *what, const char *name, const char *const *allowed,
+                      const char *also, char *buf, size_t buf_len);
+
 /* Checks that every member of object is in allowed; read_only members get a
- * "read-only" message, others "unknown field". Records every offender (pointer
- * prefix + member). Returns ERR_INVALID_INPUT when any was found. */
+ * "read-only" message, others "unknown field" with the nearest allowed name and the
+ * list of allowed ones. Records every offender (pointer prefix + member). Returns
+ * ERR_INVALID_INPUT when any was found. */
 enum err api_check_members(const json_t *object, const char *prefix, const char *const *allowed,
                            const char *const *read_only, struct api_problem *problem);
 

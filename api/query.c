@@ -21,6 +21,8 @@ const char *api_query_get(const struct api_request *req, const char *key)
 enum err api_check_query(const struct api_request *req, const char *const *allowed,
                          struct api_problem *problem)
 {
+    char message[256];
+
     for (size_t i = 0; i < req->n_query; i++) {
         const char *key = req->query[i].key;
         if (strcmp(key, "pretty") == 0 || api_name_in_list(key, allowed))
@@ -29,8 +31,9 @@ enum err api_check_query(const struct api_request *req, const char *const *allow
             return api_fail(problem, ERR_BAD_REQUEST,
                             "credentials are not accepted in the query string; use the "
                             "Authorization header");
-        api_field_error(problem, key, "unknown query parameter '%s'", key);
-        snprintf(problem->detail, sizeof problem->detail, "unknown query parameter '%s'", key);
+        api_unknown_name("query parameter", key, allowed, "pretty", message, sizeof message);
+        api_field_error(problem, key, "%s", message);
+        snprintf(problem->detail, sizeof problem->detail, "%s", message);
         return ERR_BAD_REQUEST;
     }
     return ERR_OK;

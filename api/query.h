@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Checks that every query parameter is in allowed (plus the global "pretty"). */
+/* Checks that every query parameter is in allowed (plus the global "pretty"). An
+ * unknown one is ERR_BAD_REQUEST naming the nearest accepted parameter and listing
+ * them all. */
 enum err api_check_query(const struct api_request *req, const char *const *allowed,
                          struct api_problem *problem);
 

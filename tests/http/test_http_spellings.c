@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Whole numbers however JSON spells them, at every integer member of every write
- * route: 1e6, 1000000.0, 2E3 and 1E0 are the whole numbers they name; a fraction,
- * a value beyond 64 bits and a negative are refused with a detail that says which. */
+/* Same question, same answer however it is spelled. Whole numbers however JSON
+ * spells them, at every integer member of every write route: 1e6, 1000000.0, 2E3
+ * and 1E0 are the whole numbers they name; a fraction, a value beyond 64 bits and a
+ * negative are refused with a detail that says which. An unknown member or query
+ * parameter is refused naming the nearest allowed one and listing them all. */
 #include "ledger_steps.h"
 
 #include <stdint.h>
@@ -160,10 +162,91 @@ START_TEST(the_largest_64_bit_values_are_told_apart)
 }
 END_TEST
 
+/* ---- unknown names ---- */
+
+/* An unknown name and the answer that must name its nearest allowed one (NULL: none
+ * is near, and the answer must not guess) and list the allowed ones (listed: a
+ * fragment of that list). */
+static const struct unknown_name {
+    const char *method;
+    const char *path;
+    bool is_keyed;
+    const char *body; /* single-quoted JSON; NULL for a query parameter */
+    long status;
+    const char *pointer;
+    const char *nearest;
+    const char *listed;
+} unknown_names[] = {
+    {"POST", "/v1/estimates", false, "{'method':'tdp','gpu':'V100','hours':3}", 422, "/gpu",
+     "devices[].hardware", "allowed fields: method, hours, pue, carbon_intensity, location"},
+    {"POST", "/v1/estimates", false,
+     "{'method':'tdp','devices':[{'hardware':'V100'}],'region':'FRA','hours':3}", 422, "/region",
+     "location", "allowed fields: method, hours"},
+    {"POST", "/v1/estimates", false,
+     "{'method':'tdp','devices':[{'hardware':'V100'}],'utilization':0.5,'hours':3}", 422,
+     "/utilization", "utilisation", "utilisation"},
+    {"POST", "/v1/estimates", false,
+     "{'method':'tdp','devices':[{'hardware':'V100'}],'duration_hours':3}", 422, "/duration_hours",
+     "hours", "allowed fields: method, hours"},
+    {"POST", "/v1/estimates", false, "{'method':'tdp','devices':[{'gpu':'V100'}],'hours':3}", 422,
+     "/devices/0/gpu", "hardware", "allowed fields: hardware, count, tdp_w, utilisation"},
+    {"POST", "/v1/estimates", false, "{'method':'power','power':300,'hours':3}", 422, "/power",
+     "power_w", "power_w"},
+    {"POST", "/v1/estimates", false,
+     "{'method':'tdp','devices':[{'hardware':'V100'}],'hours':3,'zzzzzz':1}", 422, "/zzzzzz", NULL,
+     "allowed fields: method, hours"},
+    {"POST", "/v1/models/sp/m/inferences", true, "{'count':1,'dat':'2024-01-01'}", 422, "/dat",
+     "date", "allowed fields: count, date"},
+    {"PUT", "/v1/models/sp/m/inference-counters/r1", false, "{'count':5}", 422, "/count", "total",
+     "allowed fields: total, reset, date"},
+    {"POST", "/v1/inference-reports", true, "{'reports':[{'model':'sp/m','cuont':1}]}", 422,
+     "/reports/0/cuont", "count", "allowed fields: model, count, date"},
+    {"GET", "/v1/models?page=2", false, NULL, 400, "page", "cursor",
+     "accepted parameters: limit, cursor, namespace, parent, pretty"},
+    {"GET", "/v1/models?offset=20", false, NULL, 400, "offset", "cursor",
+     "accepted parameters: limit, cursor"},
+    {"GET", "/v1/models?per_page=5", false, NULL, 400, "per_page", "limit",
+     "accepted parameters: limit, cursor"},
+    {"GET", "/v1/hardware?prety=1", false, NULL, 400, "prety", "pretty",
+     "accepted parameters: limit, cursor, name, kind, pretty"},
+    {"GET", "/v1/regions?zzzzzz=1", false, NULL, 400, "zzzzzz", NULL, "provider, country"},
+};
+
+START_TEST(an_unknown_name_is_refused_naming_the_nearest_and_listing_the_allowed)
+{
+    const struct unknown_name *u = &unknown_names[_i];
+    struct ct_response r;
+    const char *detail;
+    char guess[96];
+
+    registered("{'id':'sp/m'}");
+    if (u->body)
+        send_keyed(u->method, u->path, u->is_keyed ? "unknown-1" : NULL, u->body, &r);
+    else
+        ct_get(srv, u->path, &r);
+    CT_ASSERT_PROBLEM(&r, u->status, u->status == 400 ? "bad-request" : "invalid-input",
+                      u->pointer);
+    detail = str_at(&r, "detail");
+    ck_assert_msg(strstr(detail, "unknown ") != NULL, "%s %s: %s", u->method, u->path, detail);
+    if (u->nearest) {
+        snprintf(guess, sizeof guess, "did you mean '%s'?", u->nearest);
+        ck_assert_msg(strstr(detail, guess) != NULL, "%s %s: no \"%s\" in %s", u->method, u->path,
+                      guess, detail);
+    } else {
+        ck_assert_msg(strstr(detail, "did you mean") == NULL, "%s %s guesses: %s", u->method,
+                      u->path, detail);
+    }
+    ck_assert_msg(strstr(detail, u->listed) != NULL, "%s %s: no \"%s\" in %s", u->method, u->path,
+                  u->listed, detail);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 static Suite *spellings_suite(void)
 {
     Suite *s = suite_create("http_spellings");
     TCase *numbers = tcase_create("whole_numbers");
+    TCase *names = tcase_create("unknown_names");
     int n_fields = (int)(sizeof fields / sizeof fields[0]);
 
     tcase_add_checked_fixture(numbers, start_server, stop_servers);
@@ -174,6 +257,13 @@ static Suite *spellings_suite(void)
                         fractions_values_beyond_64_bits_and_negatives_are_refused_saying_which, 0,
                         n_fields);
     tcase_add_test(numbers, the_largest_64_bit_values_are_told_apart);
+
+    tcase_add_checked_fixture(names, start_server, stop_servers);
+    tcase_set_timeout(names, TEST_TIMEOUT_S);
+    suite_add_tcase(s, names);
+    tcase_add_loop_test(names,
+                        an_unknown_name_is_refused_naming_the_nearest_and_listing_the_allowed, 0,
+                        (int)(sizeof unknown_names / sizeof unknown_names[0]));
     return s;
 }
 
