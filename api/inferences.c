@@ -134,7 +134,7 @@ enum err api_inferences_post(struct api_service *s, const struct api_request *re
             rc = api_reply_json(reply, 200,
                                 json_pack("{s:s, s:I, s:s, s:I}", "model",
                                           core_model_id_format(&m->id, id, sizeof id), "count",
-                                          (json_int_t)count, "date", day, "total_inferences",
+                                          (json_int_t)count, "date", day, "inferences",
                                           (json_int_t)total));
         if (rc == ERR_OK)
             rc = api_idempotency_store(db, &idem, reply);
@@ -327,7 +327,7 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
     if (rc == ERR_OK && !replayed) {
         rc = api_reply_json(
             reply, 200,
-            json_pack("{s:I, s:I}", "reports", (json_int_t)n, "counted", (json_int_t)counted));
+            json_pack("{s:I, s:I}", "accepted", (json_int_t)n, "counted", (json_int_t)counted));
         if (rc == ERR_OK)
             rc = api_idempotency_store(db, &idem, reply);
     }
