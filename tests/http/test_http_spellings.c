@@ -162,6 +162,27 @@ START_TEST(the_largest_64_bit_values_are_told_apart)
 }
 END_TEST
 
+START_TEST(a_retry_whose_whole_numbers_are_respelled_replays_the_first_answer)
+{
+    struct ct_response first, again;
+
+    registered("{'id':'sp/m'}");
+    send_keyed("POST", "/v1/models/sp/m/inferences", "respelled", "{'count':1e6}", &first);
+    ASSERT_STATUS(&first, 200);
+    send_keyed("POST", "/v1/models/sp/m/inferences", "respelled", "{'count':1000000}", &again);
+    ASSERT_STATUS(&again, 200);
+    ck_assert_msg(json_equal(first.json, again.json), "the retry answered %s, first %s", again.body,
+                  first.body);
+    ct_response_cleanup(&again);
+    /* Another number under the same key is another request. */
+    send_keyed("POST", "/v1/models/sp/m/inferences", "respelled", "{'count':1000001}", &again);
+    CT_ASSERT_PROBLEM(&again, 422, "invalid-input", NULL);
+    ct_response_cleanup(&again);
+    ct_response_cleanup(&first);
+    ck_assert_int_eq(inferences_of("sp/m"), 1000000);
+}
+END_TEST
+
 /* ---- unknown names ---- */
 
 /* An unknown name and the answer that must name its nearest allowed one (NULL: none
@@ -257,6 +278,7 @@ static Suite *spellings_suite(void)
                         fractions_values_beyond_64_bits_and_negatives_are_refused_saying_which, 0,
                         n_fields);
     tcase_add_test(numbers, the_largest_64_bit_values_are_told_apart);
+    tcase_add_test(numbers, a_retry_whose_whole_numbers_are_respelled_replays_the_first_answer);
 
     tcase_add_checked_fixture(names, start_server, stop_servers);
     tcase_set_timeout(names, TEST_TIMEOUT_S);
