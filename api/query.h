@@ -15,7 +15,8 @@
 enum err api_check_query(const struct api_request *req, const char *const *allowed,
                          struct api_problem *problem);
 
-/* Parses a decimal non-negative integer query value within [min, max]. */
+/* Parses a non-negative whole-number query value within [min, max]: decimal
+ * digits, or a JSON number that is whole ("1e2", "100.0"). */
 enum err api_query_int(const struct api_request *req, const char *key, int64_t min, int64_t max,
                        int64_t fallback, int64_t *out, struct api_problem *problem);
 

@@ -183,6 +183,39 @@ START_TEST(a_retry_whose_whole_numbers_are_respelled_replays_the_first_answer)
 }
 END_TEST
 
+/* A query parameter typed integer reads a whole number as a body member does. */
+static const struct {
+    const char *path;
+    long status;
+} query_spellings[] = {
+    {"/v1/models?limit=1e1", 200},
+    {"/v1/models?limit=10.0", 200},
+    {"/v1/hardware?limit=2E1&cursor=0.0", 200},
+    {"/v1/models?limit=1.5", 400},
+    {"/v1/models?limit=1e-3", 400},
+    {"/v1/models?limit=1e400", 400},
+    {"/v1/models?limit=inf", 400},
+    {"/v1/models?limit=0x10", 400},
+    {"/v1/models?limit=-1e1", 400},
+    {"/v1/models?cursor=1e19", 400},
+};
+
+START_TEST(query_integers_take_the_same_spellings)
+{
+    struct ct_response r;
+
+    for (size_t i = 0; i < sizeof query_spellings / sizeof query_spellings[0]; i++) {
+        ct_get(srv, query_spellings[i].path, &r);
+        ck_assert_msg(r.status == query_spellings[i].status, "%s answered %ld: %s",
+                      query_spellings[i].path, r.status, r.body);
+        if (r.status == 400)
+            ck_assert_msg(strstr(str_at(&r, "detail"), "must be a whole number") != NULL, "%s: %s",
+                          query_spellings[i].path, r.body);
+        ct_response_cleanup(&r);
+    }
+}
+END_TEST
+
 /* ---- unknown names ---- */
 
 /* An unknown name and the answer that must name its nearest allowed one (NULL: none
@@ -279,6 +312,7 @@ static Suite *spellings_suite(void)
                         n_fields);
     tcase_add_test(numbers, the_largest_64_bit_values_are_told_apart);
     tcase_add_test(numbers, a_retry_whose_whole_numbers_are_respelled_replays_the_first_answer);
+    tcase_add_test(numbers, query_integers_take_the_same_spellings);
 
     tcase_add_checked_fixture(names, start_server, stop_servers);
     tcase_set_timeout(names, TEST_TIMEOUT_S);
