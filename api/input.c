@@ -181,8 +181,8 @@ enum err api_whole_error(struct api_problem *problem, const char *pointer, enum 
         return api_field_error(problem, pointer, "must be a whole number (not a fraction)");
     case API_WHOLE_BEYOND_64_BITS:
         return api_field_error(problem, pointer,
-                               "must be a whole number within 64 bits (this one is beyond 64 "
-                               "bits; at most 9223372036854775807)");
+                               "is beyond 64 bits (a whole number here is at most "
+                               "9223372036854775807)");
     case API_WHOLE_NOT_NUMBER:
     case API_WHOLE_OK:
         break;
