@@ -6,6 +6,7 @@
 #include "api_internal.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +23,52 @@ static uint64_t fnv1a(uint64_t h, const char *data, size_t len)
     return h;
 }
 
+/* A copy of v (new reference; NULL on allocation failure) in which every real that
+ * is a whole number within 64 bits is that integer: the handlers read 1e6 and
+ * 1000000 alike, so a retry whose numbers a proxy respelled is the same request. */
+static json_t *whole_numbers_as_integers(const json_t *v)
+{
+    json_t *copy, *member;
+    const char *key;
+    int64_t n;
+
+    if (json_is_real(v) && api_json_whole(v, &n) == API_WHOLE_OK)
+        return json_integer(n);
+    if (json_is_array(v)) {
+        copy = json_array();
+        for (size_t i = 0; copy && i < json_array_size(v); i++)
+            if (json_array_append_new(copy, whole_numbers_as_integers(json_array_get(v, i))) != 0) {
+                json_decref(copy);
+                return NULL;
+            }
+        return copy;
+    }
+    if (json_is_object(v)) {
+        copy = json_object();
+        /* jansson's iteration API takes a non-const object; it does not modify it. */
+        json_object_foreach((json_t *)(uintptr_t)v, key, member)
+        {
+            if (copy && json_object_set_new(copy, key, whole_numbers_as_integers(member)) != 0) {
+                json_decref(copy);
+                return NULL;
+            }
+        }
+        return copy;
+    }
+    return json_copy((json_t *)(uintptr_t)v);
+}
+
 /* Fingerprint of a request: method, path and the body in canonical form (sorted
- * keys, compact), so whitespace and member order do not matter. Two 64-bit FNV-1a
+ * keys, compact, whole numbers as integers), so whitespace, member order and the
+ * spelling of a whole number do not matter. Two 64-bit FNV-1a
  * passes with different offsets make accidental collisions negligible. */
 static enum err fingerprint(const struct api_request *req, char out[65])
 {
-    char *body = req->body ? json_dumps(req->body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_t *canonical = req->body ? whole_numbers_as_integers(req->body) : NULL;
+    char *body = canonical ? json_dumps(canonical, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     uint64_t a = 14695981039346656037ULL, b = 0x9e3779b97f4a7c15ULL;
 
+    json_decref(canonical);
     if (req->body && body == NULL)
         return ERR_NO_MEMORY;
     a = fnv1a(a, req->method, strlen(req->method));

@@ -63,21 +63,24 @@ static enum err body_day(const json_t *body, const char *pointer, char out[11],
     return ERR_OK;
 }
 
-/* A count member: a whole number from min to INT64_MAX. Fractions, strings, NaN-like
- * values and anything beyond 64 bits are refused. */
+/* A count member: a whole number from min to INT64_MAX, in any spelling
+ * api_json_whole accepts (1e6 too). Fractions, strings and anything beyond 64 bits
+ * are refused. */
 static enum err body_count(const json_t *body, const char *key, const char *pointer, int64_t min,
                            int64_t *out, struct api_problem *problem)
 {
     const json_t *v = json_object_get(body, key);
+    enum api_whole how;
+    int64_t n = 0;
 
     if (v == NULL)
         return api_field_error(problem, pointer, "required: a whole number");
-    if (!json_is_integer(v))
-        return api_field_error(problem, pointer, "must be a whole number (not %s)",
-                               json_is_real(v) ? "a fraction" : "a string or other type");
-    if (json_integer_value(v) < min)
+    how = api_json_whole(v, &n);
+    if (how != API_WHOLE_OK)
+        return api_whole_error(problem, pointer, how);
+    if (n < min)
         return api_field_error(problem, pointer, "must be at least %lld", (long long)min);
-    *out = json_integer_value(v);
+    *out = n;
     return ERR_OK;
 }
 
@@ -131,7 +134,7 @@ enum err api_inferences_post(struct api_service *s, const struct api_request *re
             rc = api_reply_json(reply, 200,
                                 json_pack("{s:s, s:I, s:s, s:I}", "model",
                                           core_model_id_format(&m->id, id, sizeof id), "count",
-                                          (json_int_t)count, "date", day, "total_inferences",
+                                          (json_int_t)count, "date", day, "inferences",
                                           (json_int_t)total));
         if (rc == ERR_OK)
             rc = api_idempotency_store(db, &idem, reply);
@@ -324,7 +327,7 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
     if (rc == ERR_OK && !replayed) {
         rc = api_reply_json(
             reply, 200,
-            json_pack("{s:I, s:I}", "reports", (json_int_t)n, "counted", (json_int_t)counted));
+            json_pack("{s:I, s:I}", "accepted", (json_int_t)n, "counted", (json_int_t)counted));
         if (rc == ERR_OK)
             rc = api_idempotency_store(db, &idem, reply);
     }

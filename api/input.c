@@ -3,6 +3,9 @@
  * object may hold, and the strings and counts read from it. */
 #include "input.h"
 
+#include "edit_distance.h"
+
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,13 +51,56 @@ bool api_name_in_list(const char *name, const char *const *list)
     return false;
 }
 
+/* Appends ", name" (or name first) at *n unless it leaves no room for ", ..."; then
+ * writes ", ..." and answers false. */
+static bool append_name(const char *name, char *buf, size_t buf_len, size_t *n)
+{
+    static const char more[] = ", ...";
+    size_t need = strlen(name) + (*n ? 2 : 0);
+
+    if (*n + need + sizeof more > buf_len) {
+        snprintf(buf + *n, buf_len - *n, "%s", *n ? more : more + 2);
+        return false;
+    }
+    *n += (size_t)snprintf(buf + *n, buf_len - *n, "%s%s", *n ? ", " : "", name);
+    return true;
+}
+
+void api_list_names(const char *const *list, const char *last, char *buf, size_t buf_len)
+{
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (; list && *list; list++)
+        if (!append_name(*list, buf, buf_len, &n))
+            return;
+    if (last)
+        append_name(last, buf, buf_len, &n);
+}
+
+void api_unknown_name(const char *what, const char *name, const char *const *allowed,
+                      const char *also, char *buf, size_t buf_len)
+{
+    const char *nearest = core_nearest_name(name, allowed);
+    char names[160], guess[96] = "";
+
+    if (nearest == NULL && also && core_edit_distance(name, also, true) <= 1)
+        nearest = also;
+    if (nearest)
+        snprintf(guess, sizeof guess, " did you mean '%s'?", nearest);
+    api_list_names(allowed, also, names, sizeof names);
+    snprintf(buf, buf_len, "unknown %s '%s';%s %s: %s", what, name, guess,
+             strcmp(what, "field") == 0 ? "allowed fields" : "accepted parameters",
+             names[0] ? names : "none");
+}
+
 enum err api_check_members(const json_t *object, const char *prefix, const char *const *allowed,
                            const char *const *read_only, struct api_problem *problem)
 {
     const char *key;
     json_t *value;
     enum err rc = ERR_OK;
-    char pointer[128];
+    char pointer[128], message[256];
 
     /* jansson's iteration API takes a non-const object; it does not modify it. */
     json_object_foreach((json_t *)(uintptr_t)object, key, value)
@@ -63,10 +109,12 @@ enum err api_check_members(const json_t *object, const char *prefix, const char 
         if (api_name_in_list(key, allowed))
             continue;
         snprintf(pointer, sizeof pointer, "%s/%s", prefix, key);
-        if (api_name_in_list(key, read_only))
+        if (api_name_in_list(key, read_only)) {
             rc = api_field_error(problem, pointer, "'%s' is read-only and cannot be set", key);
-        else
-            rc = api_field_error(problem, pointer, "unknown field '%s'", key);
+        } else {
+            api_unknown_name("field", key, allowed, NULL, message, sizeof message);
+            rc = api_field_error(problem, pointer, "%s", message);
+        }
     }
     return rc;
 }
@@ -103,21 +151,63 @@ enum err api_get_string(const json_t *object, const char *key, const char *point
     return ERR_OK;
 }
 
+/* 2^63 as a double: the first value past INT64_MAX, exactly representable, while
+ * INT64_MAX itself is not (it rounds up to 2^63). */
+#define TWO_TO_THE_63 9223372036854775808.0
+
+enum api_whole api_json_whole(const json_t *v, int64_t *out)
+{
+    double d;
+
+    if (json_is_integer(v)) {
+        *out = json_integer_value(v);
+        return API_WHOLE_OK;
+    }
+    if (!json_is_real(v))
+        return API_WHOLE_NOT_NUMBER;
+    d = json_real_value(v);
+    if (!isfinite(d) || d >= TWO_TO_THE_63 || d < -TWO_TO_THE_63)
+        return API_WHOLE_BEYOND_64_BITS;
+    if (islessgreater(d, trunc(d)))
+        return API_WHOLE_FRACTION;
+    *out = (int64_t)d;
+    return API_WHOLE_OK;
+}
+
+enum err api_whole_error(struct api_problem *problem, const char *pointer, enum api_whole how)
+{
+    switch (how) {
+    case API_WHOLE_FRACTION:
+        return api_field_error(problem, pointer, "must be a whole number (not a fraction)");
+    case API_WHOLE_BEYOND_64_BITS:
+        return api_field_error(problem, pointer,
+                               "is beyond 64 bits (a whole number here is at most "
+                               "9223372036854775807)");
+    case API_WHOLE_NOT_NUMBER:
+    case API_WHOLE_OK:
+        break;
+    }
+    return api_field_error(problem, pointer, "must be a whole number (not a string or other type)");
+}
+
 enum err api_get_count(const json_t *object, const char *key, const char *pointer, int64_t max,
                        int64_t *out, bool *present, struct api_problem *problem)
 {
     const json_t *value = json_object_get(object, key);
+    enum api_whole how;
+    int64_t n = 0;
 
     if (present)
         *present = value != NULL && !json_is_null(value);
     if (value == NULL || json_is_null(value))
         return ERR_OK;
-    if (!json_is_integer(value))
-        return api_field_error(problem, pointer, "must be a whole number");
-    if (json_integer_value(value) < 0)
+    how = api_json_whole(value, &n);
+    if (how != API_WHOLE_OK)
+        return api_whole_error(problem, pointer, how);
+    if (n < 0)
         return api_field_error(problem, pointer, "must not be negative");
-    if (json_integer_value(value) > max)
+    if (n > max)
         return api_field_error(problem, pointer, "must be at most %lld", (long long)max);
-    *out = json_integer_value(value);
+    *out = n;
     return ERR_OK;
 }

@@ -282,7 +282,7 @@ static json_t *load_json(const struct db_reference_load *l, const struct db_refe
                                   json_pack("{s:I, s:s, s:s}", "row", (json_int_t)skips[i].row,
                                             "field", skips[i].field, "reason", skips[i].reason));
     return json_pack("{s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:s, s:o}", "table", l->table, "kind",
-                     l->kind, "rank", l->rank, "licence", l->licence, "attribution", l->attribution,
+                     l->kind, "rank", l->rank, "license", l->licence, "attribution", l->attribution,
                      "rows_loaded", (json_int_t)l->n_loaded, "rows_skipped",
                      (json_int_t)l->n_skipped, "loaded_at", l->loaded_at, "skipped", skipped);
 }
@@ -316,7 +316,7 @@ static enum err reference_json(struct db *db, json_t **out)
     for (size_t i = 0; tables && sources && i < n_loads; i++) {
         json_array_append_new(tables, load_json(&loads[i], skips, n_skips));
         json_array_append_new(sources,
-                              json_pack("{s:s, s:s, s:s}", "table", loads[i].table, "licence",
+                              json_pack("{s:s, s:s, s:s}", "table", loads[i].table, "license",
                                         loads[i].licence, "attribution", loads[i].attribution));
     }
     free(skips);

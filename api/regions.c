@@ -84,7 +84,7 @@ json_t *api_region_json(const struct db_region *r)
         r->region.intensity_g_per_kwh, "intensity_kg_per_kwh",
         core_g_per_kwh_to_kg_per_kwh(r->region.intensity_g_per_kwh), "year",
         r->region.year ? json_integer(r->region.year) : json_null(), "table", r->region.table,
-        "row", (json_int_t)r->region.row, "source", r->region.source, "licence", r->licence,
+        "row", (json_int_t)r->region.row, "source", r->region.source, "license", r->licence,
         "attribution", r->attribution, "preferred", r->is_preferred);
 
     return o;
@@ -102,7 +102,7 @@ json_t *api_hardware_json(const struct db_hardware *h)
         number_or_null(hw->has_peak_fp32, hw->peak_fp32_flops_per_s), "peak_fp16_flops_per_s",
         number_or_null(hw->has_peak_fp16, hw->peak_fp16_flops_per_s), "memory_gb",
         number_or_null(hw->has_memory_gb, hw->memory_gb), "table", hw->table, "row",
-        (json_int_t)hw->row, "source", hw->source, "licence", h->licence, "attribution",
+        (json_int_t)hw->row, "source", hw->source, "license", h->licence, "attribution",
         h->attribution, "preferred", h->is_preferred);
 }
 
@@ -123,7 +123,7 @@ json_t *api_intensity_provenance_json(struct db *db, const struct core_intensity
         json_object_set_new(o, "name", json_string(r.region.name));
         json_object_set_new(o, "g_per_kwh", json_real(r.region.intensity_g_per_kwh));
         json_object_set_new(o, "reference", json_string(r.region.source));
-        json_object_set_new(o, "licence", json_string(r.licence));
+        json_object_set_new(o, "license", json_string(r.licence));
         json_object_set_new(o, "attribution", json_string(r.attribution));
     }
     return o;

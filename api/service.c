@@ -5,9 +5,11 @@
 #include "api_internal.h"
 #include "log.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void db_options_from(const struct api_config *config, struct db_options *options,
                             bool create)
@@ -17,6 +19,27 @@ static void db_options_from(const struct api_config *config, struct db_options *
     options->busy_timeout_ms = config->busy_timeout_ms;
     options->create = create;
     options->max_page_count = config->max_page_count;
+}
+
+/* Whether path names a file that does not exist in a directory that does: serve
+ * opens without creating, and SQLite's words for that ("unable to open database
+ * file") do not say what to do. ":memory:" and file: URIs are SQLite's to judge. */
+static bool is_missing_file(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+
+    if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+        return false;
+    if (access(path, F_OK) == 0 || errno != ENOENT)
+        return false;
+    if (slash == NULL)
+        return true;
+    if ((size_t)(slash - path) >= sizeof dir)
+        return false;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    return access(dir[0] ? dir : "/", F_OK) == 0;
 }
 
 enum err api_migrate(const struct api_config *config, int *from, int *to, char *why, size_t why_len)
@@ -54,6 +77,13 @@ enum err api_service_create(const struct api_config *config, struct api_service 
         rc = api_migrate(config, NULL, NULL, why, why_len);
         if (rc != ERR_OK)
             return rc;
+    }
+    if (!config->auto_migrate && is_missing_file(config->db_path)) {
+        snprintf(why, why_len,
+                 "no database at %s: run `carbontree migrate --db %s` to create it, or pass "
+                 "--auto-migrate",
+                 config->db_path, config->db_path);
+        return ERR_IO;
     }
     service = calloc(1, sizeof *service);
     if (service == NULL)

@@ -16,4 +16,13 @@
  * CORE_EDIT_DISTANCE_MAX_LEN bytes. */
 size_t core_edit_distance(const char *a, const char *b, bool is_case_insensitive);
 
+/* The name of allowed (NULL-terminated) that an unknown member or parameter name
+ * most likely meant, or NULL when none is near. A known other word for a thing comes
+ * first ("gpu" means a device's "hardware", "region" means "location",
+ * "utilization" means "utilisation", "page" means "cursor"); then a name that only
+ * adds or drops a unit ("tdp" and "tdp_w"); then the nearest by edit distance, when
+ * the distance is small for the length. The result is either an entry of allowed
+ * or a static path such as "devices[].hardware" whose first step is in allowed. */
+const char *core_nearest_name(const char *name, const char *const *allowed);
+
 #endif

@@ -59,9 +59,9 @@ enum err route_decode_body(const char *text, size_t len, json_t **out, struct ap
         /* Well-formed JSON whose number no 64-bit figure can hold: a meaning problem
          * (422), not a syntax one. The parser cannot say which member held it, so the
          * pointer names the whole document. */
-        api_field_error(problem, "", "a number is too large to represent");
+        api_field_error(problem, "", "a number is beyond 64 bits");
         return api_fail(problem, ERR_INVALID_INPUT,
-                        "a number in the body is too large to represent (line %d, column %d); "
+                        "a number in the body is beyond 64 bits (line %d, column %d); "
                         "whole numbers may be at most 9223372036854775807",
                         error.line, error.column);
     }

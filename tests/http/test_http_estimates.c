@@ -151,7 +151,7 @@ START_TEST(tdp_method_uses_the_catalogue_row_and_names_it)
     ck_assert_str_eq(ct_string_at(j, "inputs/devices/0/hardware/table"),
                      "green-algorithms/TDP_gpu.csv");
     ck_assert_int_eq((int)ct_number_at(j, "inputs/devices/0/hardware/row"), 18);
-    ck_assert_str_eq(ct_string_at(j, "inputs/devices/0/hardware/licence"), "CC-BY-4.0");
+    ck_assert_str_eq(ct_string_at(j, "inputs/devices/0/hardware/license"), "CC-BY-4.0");
     ck_assert(array_has_string(ct_json_at(j, "defaults_used"), "utilisation"));
     ck_assert(array_has_string(ct_json_at(j, "defaults_used"), "psf"));
     ct_response_cleanup(&r);
@@ -216,7 +216,7 @@ START_TEST(energy_at_fra_names_table_row_and_year)
     ck_assert_int_eq((int)ct_number_at(j, "inputs/intensity/row"), 1346);
     ck_assert_int_eq((int)ct_number_at(j, "inputs/intensity/year"), 2023);
     ck_assert_str_eq(ct_string_at(j, "inputs/intensity/name"), "France");
-    ck_assert_str_eq(ct_string_at(j, "inputs/intensity/licence"), "MIT");
+    ck_assert_str_eq(ct_string_at(j, "inputs/intensity/license"), "MIT");
     ck_assert(!array_has_string(ct_json_at(j, "defaults_used"), "carbon_intensity"));
     ct_response_cleanup(&r);
 }
@@ -593,7 +593,7 @@ START_TEST(hardware_pages_and_filters)
     ck_assert_str_eq(ct_string_at(first, "name"), "TPU v3");
     ck_assert_double_eq_tol(ct_number_at(first, "tdp_w"), 220.0, 1e-9);
     ck_assert_str_eq(ct_string_at(first, "table"), "green-algorithms/TDP_gpu.csv");
-    ck_assert_str_eq(ct_string_at(first, "licence"), "CC-BY-4.0");
+    ck_assert_str_eq(ct_string_at(first, "license"), "CC-BY-4.0");
     ck_assert(json_is_true(ct_json_at(first, "preferred")));
     ct_response_cleanup(&r);
 }

@@ -406,6 +406,17 @@ START_TEST(serve_refuses_a_database_in_a_missing_directory)
 }
 END_TEST
 
+START_TEST(serve_on_a_missing_file_says_to_run_migrate_or_pass_auto_migrate)
+{
+    char path[700];
+
+    snprintf(path, sizeof path, "%s/not-yet.db", srv->dir);
+    refuses_to_start(path, false, true, "run `carbontree migrate --db");
+    refuses_to_start(path, false, true, "or pass --auto-migrate");
+    ck_assert(!file_exists(path));
+}
+END_TEST
+
 START_TEST(serve_refuses_a_database_path_that_is_a_directory)
 {
     char path[700];
@@ -639,6 +650,7 @@ static Suite *lifecycle_suite(void)
     tcase_add_test(signals, restart_on_the_same_database_keeps_models);
 
     tcase_add_test(startup, serve_refuses_a_database_in_a_missing_directory);
+    tcase_add_test(startup, serve_on_a_missing_file_says_to_run_migrate_or_pass_auto_migrate);
     tcase_add_test(startup, serve_refuses_a_database_path_that_is_a_directory);
     tcase_add_test(startup, serve_refuses_a_corrupt_database_and_leaves_it_alone);
     tcase_add_test(startup, serve_on_an_unmigrated_database_says_to_run_migrate);

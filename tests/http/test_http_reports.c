@@ -22,7 +22,7 @@ START_TEST(batch_counts_every_model_in_one_request_and_replays_by_key)
     registered("{'id':'bat/b'}");
     raw_keyed("POST", "/v1/inference-reports", "batch-1", batch, &first);
     ck_assert_msg(first.status == 200, "answered %d: %s", first.status, first.body);
-    ck_assert_int_eq(json_integer_value(json_object_get(first.json, "reports")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(first.json, "accepted")), 3);
     ck_assert_int_eq(json_integer_value(json_object_get(first.json, "counted")), 35);
     ck_assert_int_eq(inferences_of("bat/a"), 15);
     ck_assert_int_eq(inferences_of("bat/b"), 20);

@@ -79,7 +79,7 @@ check(6, "fine-tune from a legacy card", js(6).get("id") == "acme/bert-ner")
 check(7, "merge of two", [p["relation"] for p in js(7)["parents"]] == ["merge", "merge"])
 p = js(8)["inference"]
 check(8, "derived profile served in France", p["source"] == "derived" and p["carbon_intensity"]["source"] == "table")
-check(9, "3,000,000 counted", js(9).get("total_inferences") == 3000000)
+check(9, "3,000,000 counted", js(9).get("inferences") == 3000000)
 check(10, "1,000,000 counted", js(10).get("counted") == 1000000)
 f = js(11)
 check(11, "parity of 256 billion", f.get("parity_inferences") == 256000000000)
@@ -98,7 +98,7 @@ check(16, "the costly model pays off beyond a volume", c["crossover"]["kind"] ==
 d = js(17)["sharing_dividend"]
 check(17, "four descendants avoided 4 x 652 kg less their own", d["status"] == "ok" and d["descendants"] == 4 and round(d["avoided_co2e_kg"]["value"], 1) == 2600.9)
 check(17, "the family emitted 1/4.94", round(d["multiple"]["value"], 2) == 4.94)
-check(18, "100 billion words counted", js(18).get("total_inferences") == 100000000000)
+check(18, "100 billion words counted", js(18).get("inferences") == 100000000000)
 o = js(19)["inference_overtakes_training"]
 check(19, "projected at the 28-day rate", o["status"] == "projected" and o["window_days"] == 28)
 check(19, "526.5 days after the first use", round(o["days_after_first_use"]["value"], 1) == 526.5)

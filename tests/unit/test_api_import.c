@@ -100,7 +100,9 @@ START_TEST(import_counts_and_reasons_are_exact)
         report, "line 6: /parents/0/id: unknown parent model 'acme/late'\n"
                 "line 8: malformed JSON at column 21: string or '}' expected near end of file\n"
                 "line 9: /id: a model with this id exists\n"
-                "line 11: /colour: unknown field 'colour'\n"
+                "line 11: /colour: unknown field 'colour'; allowed fields: id, parents, "
+                "base_model, base_model_relation, co2_eq_emissions, task, license, url, "
+                "parameters, activities, inferences\n"
                 "line 12: /inferences: must not be negative\n");
     free(report);
 }

@@ -47,6 +47,50 @@ START_TEST(texts_up_to_the_longest_are_measured_and_longer_ones_are_not)
 }
 END_TEST
 
+static const char *const estimate_members[] = {
+    "method", "hours", "pue", "location", "devices", "utilisation", "memory_gb", "power_w", NULL};
+static const char *const device_members[] = {"hardware", "count", "tdp_w", "utilisation", NULL};
+static const char *const page_parameters[] = {"limit", "cursor", NULL};
+
+static const struct {
+    const char *name;
+    const char *const *allowed;
+    const char *expected; /* NULL: nothing is near */
+} nearest[] = {
+    {"gpu", estimate_members, "devices[].hardware"},
+    {"gpu", device_members, "hardware"},
+    {"gpu", page_parameters, NULL},
+    {"region", estimate_members, "location"},
+    {"utilization", estimate_members, "utilisation"},
+    {"utilization", device_members, "utilisation"},
+    {"duration_hours", estimate_members, "hours"},
+    {"hour", estimate_members, "hours"},
+    {"Hours", estimate_members, "hours"},
+    {"power", estimate_members, "power_w"},
+    {"tdp", device_members, "tdp_w"},
+    {"memory_gib", estimate_members, "memory_gb"},
+    {"page", page_parameters, "cursor"},
+    {"offset", page_parameters, "cursor"},
+    {"per_page", page_parameters, "limit"},
+    {"limt", page_parameters, "limit"},
+    {"xy", page_parameters, NULL},
+    {"zzzzzz", estimate_members, NULL},
+    {"anything", NULL, NULL},
+};
+
+START_TEST(nearest_names_of_the_table)
+{
+    const char *got = core_nearest_name(nearest[_i].name, nearest[_i].allowed);
+
+    if (nearest[_i].expected == NULL)
+        ck_assert_msg(got == NULL, "'%s' suggested '%s'", nearest[_i].name, got);
+    else
+        ck_assert_msg(got && strcmp(got, nearest[_i].expected) == 0,
+                      "'%s' suggested '%s', expected '%s'", nearest[_i].name,
+                      got ? got : "(nothing)", nearest[_i].expected);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("core_edit_distance");
@@ -56,6 +100,8 @@ int main(void)
 
     tcase_add_loop_test(tc, distances_of_the_table, 0, (int)(sizeof cases / sizeof cases[0]));
     tcase_add_test(tc, texts_up_to_the_longest_are_measured_and_longer_ones_are_not);
+    tcase_add_loop_test(tc, nearest_names_of_the_table, 0,
+                        (int)(sizeof nearest / sizeof nearest[0]));
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
