@@ -78,6 +78,11 @@ enum err db_startup_check(struct db *db, bool *was_checked);
  * first when the connection came from a pool); end it with db_write_commit or
  * db_write_rollback. A commit that fails rolls back and returns the mapped error. */
 enum err db_write_begin(struct db *db);
+/* A part of the caller's write transaction that can be undone on its own: begin,
+ * then end keeping it (RELEASE) or undoing it (ROLLBACK TO). Not nested. */
+enum err db_savepoint_begin(struct db *db);
+enum err db_savepoint_end(struct db *db, bool keep);
+
 enum err db_write_commit(struct db *db);
 void db_write_rollback(struct db *db);
 
@@ -263,6 +268,33 @@ enum err db_family_page(struct db *db, int64_t model_key, int64_t after_key, siz
 /* Fills m->parents and m->n_parents from the stored edges of m->key, in order. */
 enum err db_model_parents(struct db *db, struct core_model *m);
 
+/* Marks model key as a placeholder (a parent a card named before it was registered)
+ * or as a registered model, inside the caller's write transaction. */
+enum err db_model_set_placeholder(struct db *db, int64_t key, bool placeholder);
+
+/* ---- model cards (db/db_cards.c) ---- */
+
+/* What the last card registration of a model said (migrations/0006_cards.sql).
+ * facts and ignored are JSON text, malloc'd; db_card_cleanup frees them. */
+struct db_card {
+    char *facts;
+    char *ignored;
+    int64_t activity_id; /* the card's reported activity, 0 when none */
+    int relation_given;  /* 1 given, 0 inferred, -1 when the card has no parents */
+    bool is_card;        /* the body was a Hub card, not carbontree's own form */
+    char relation_from[256];
+};
+
+void db_card_cleanup(struct db_card *card);
+
+/* The card record of model_key into *out. ERR_NOT_FOUND when the model was not
+ * registered from a card. */
+enum err db_card_get(struct db *db, int64_t model_key, struct db_card *out);
+
+/* Stores (inserting or replacing) the card record of model_key, inside the
+ * caller's write transaction. */
+enum err db_card_put(struct db *db, int64_t model_key, const struct db_card *card);
+
 /* Idempotency records, scoped (by token) and keyed. get: ERR_NOT_FOUND when the key
  * is new; otherwise *request_hash (65 bytes), *status and *response (malloc'd). */
 enum err db_idempotency_get(struct db *db, const char *scope, const char *key, char *request_hash,
@@ -297,10 +329,8 @@ enum err db_bulk_model_insert(struct db_bulk *bulk, struct core_model *m, int64_
                               const char *day, size_t *bad_parent);
 
 /* Appends an activity to model_key; once a model's activities are in, call
- * db_bulk_activities_done to refresh its own sums. id and created_at of a are not
- * filled. */
-enum err db_bulk_activity_insert(struct db_bulk *bulk, int64_t model_key,
-                                 const struct db_activity *a);
+ * db_bulk_activities_done to refresh its own sums. Fills a->id, not created_at. */
+enum err db_bulk_activity_insert(struct db_bulk *bulk, int64_t model_key, struct db_activity *a);
 enum err db_bulk_activities_done(struct db_bulk *bulk, int64_t model_key);
 
 /* ---- reference data: hardware and regions (db/db_refdata.c) ---- */

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* SQL for model cards: the record of what a model's last card registration said
+ * (model_cards), read to tell an unchanged card from a changed one. */
+#include "db_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void db_card_cleanup(struct db_card *card)
+{
+    free(card->facts);
+    free(card->ignored);
+    card->facts = NULL;
+    card->ignored = NULL;
+}
+
+static char *column_dup(sqlite3_stmt *stmt, int column)
+{
+    const unsigned char *text = sqlite3_column_text(stmt, column);
+
+    return strdup(text ? (const char *)text : "");
+}
+
+enum err db_card_get(struct db *db, int64_t model_key, struct db_card *out)
+{
+    static const char sql[] = "SELECT facts, ignored, activity_id, relation_given, relation_from, "
+                              "is_card FROM model_cards WHERE model_id = ?1";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, sql, &stmt);
+    int step;
+
+    memset(out, 0, sizeof *out);
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        out->facts = column_dup(stmt, 0);
+        out->ignored = column_dup(stmt, 1);
+        out->activity_id = sqlite3_column_int64(stmt, 2);
+        out->relation_given =
+            sqlite3_column_type(stmt, 3) == SQLITE_NULL ? -1 : sqlite3_column_int(stmt, 3);
+        db_column_copy(stmt, 4, out->relation_from, sizeof out->relation_from);
+        out->is_card = sqlite3_column_int(stmt, 5) != 0;
+        if (out->facts == NULL || out->ignored == NULL) {
+            db_card_cleanup(out);
+            rc = ERR_NO_MEMORY;
+        }
+    } else {
+        rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
+    }
+    db_finish(db, stmt);
+    return rc;
+}
+
+enum err db_card_put(struct db *db, int64_t model_key, const struct db_card *card)
+{
+    static const char sql[] =
+        "INSERT OR REPLACE INTO model_cards (model_id, facts, activity_id, relation_given, "
+        "relation_from, ignored, is_card) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, sql, &stmt);
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    sqlite3_bind_text(stmt, 2, card->facts, -1, SQLITE_TRANSIENT);
+    if (card->activity_id > 0)
+        sqlite3_bind_int64(stmt, 3, card->activity_id);
+    else
+        sqlite3_bind_null(stmt, 3);
+    if (card->relation_given >= 0)
+        sqlite3_bind_int(stmt, 4, card->relation_given);
+    else
+        sqlite3_bind_null(stmt, 4);
+    db_bind_text_or_null(stmt, 5, card->relation_from);
+    sqlite3_bind_text(stmt, 6, card->ignored ? card->ignored : "[]", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(stmt, 7, card->is_card ? 1 : 0);
+    rc = db_map(db, sqlite3_step(stmt));
+    db_finish(db, stmt);
+    return rc;
+}
