@@ -169,6 +169,10 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
                          struct api_reply *reply);
 enum err api_models_get(struct api_service *s, const struct api_request *req,
                         struct api_reply *reply);
+/* PUT /v1/models/{namespace}/{name}: registers the model or brings it in line with
+ * the body (a Hub card or a POST body): 201 created, 200 updated or unchanged. */
+enum err api_models_put(struct api_service *s, const struct api_request *req,
+                        struct api_reply *reply);
 enum err api_models_patch(struct api_service *s, const struct api_request *req,
                           struct api_reply *reply);
 enum err api_models_delete(struct api_service *s, const struct api_request *req,
@@ -231,7 +235,10 @@ enum err api_cli_token_revoke(const struct api_config *config, const char *id_te
 struct api_import_summary {
     int64_t line_number; /* lines read, blank ones included */
     int64_t n_lines;     /* non-blank lines */
-    int64_t n_imported;
+    int64_t n_imported;  /* created + updated + unchanged */
+    int64_t n_created;   /* new models, placeholders completed included */
+    int64_t n_updated;   /* registered models whose line said something new */
+    int64_t n_unchanged; /* registered models whose line said the same again */
     int64_t n_refused;
     double seconds;
 };
@@ -240,7 +247,10 @@ struct api_import_summary {
  * /v1/models body plus optional "activities" (ActivityInput array) and
  * "inferences" (a count, counted today), and stores them in the configured
  * database (created and migrated when needed), committing every batch_lines lines
- * (0: 50,000). Parents must come earlier in the file or exist already. A refused
+ * (0: 50,000). A line naming a registered model brings it in line with the line
+ * (api_card_store with sync): the same line again changes nothing. A Hub card's
+ * parents that are not registered yet become placeholders; a line in carbontree's
+ * own form must name registered parents (earlier in the file or before). A refused
  * line is written to report as "line N: reason" and skipped. progress (may be
  * NULL) gets a progress bar. *out is filled in every case. ERR_IO when path cannot
  * be read; storage failures (why says which) stop the run, losing the lines since

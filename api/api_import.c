@@ -103,50 +103,110 @@ static enum err parse_extra(const json_t *line, const json_t **activities, int64
                          problem);
 }
 
-/* Validates one line completely, then stores it in the current batch. A refused
- * line (reason filled, *is_refused set) has written nothing; any other failure
- * leaves the batch to be rolled back. */
+/* Stores a line whose model exists already, or whose card names parents that do
+ * not, through the path PUT takes: the model's card facts are brought in line
+ * with the line (placeholders created, a placeholder completed), in a savepoint
+ * of the batch so that a refusal writes nothing. The line's "activities" and
+ * "inferences" are counted when the line creates the model, never again. */
+static enum err import_sync(struct db *db, struct db_bulk *bulk, struct core_model *m,
+                            const struct api_card *card, int64_t inferences, const char *day,
+                            struct line_activities *list, enum api_card_outcome *outcome,
+                            bool *is_refused, char *reason, size_t reason_len)
+{
+    struct api_card_result res = {0};
+    struct api_problem problem;
+    size_t n_own = card->activity ? list->n - 1 : list->n; /* the card's is stored apart */
+    enum err rc = db_bulk_flush(bulk);
+
+    memset(&problem, 0, sizeof problem);
+    if (rc == ERR_OK)
+        rc = db_savepoint_begin(db);
+    if (rc != ERR_OK)
+        return rc;
+    rc = api_card_store(db, m, card, true, &res, &problem);
+    if (rc == ERR_OK && res.outcome == API_CARD_CREATED) {
+        for (size_t i = 0; rc == ERR_OK && i < n_own; i++)
+            rc = db_activity_insert(db, m->key, &list->items[i]);
+        if (rc == ERR_OK && inferences > 0)
+            rc = db_inferences_add(db, m->key, inferences, day, NULL);
+    }
+    json_decref(res.placeholders);
+    *outcome = res.outcome;
+    if (rc == ERR_OK)
+        return db_savepoint_end(db, true);
+    db_savepoint_end(db, false);
+    if (rc == ERR_INVALID_INPUT || rc == ERR_CONFLICT || rc == ERR_NOT_FOUND ||
+        rc == ERR_COUNT_OVERFLOW) {
+        problem_text(&problem, "", reason, reason_len);
+        *is_refused = true;
+    }
+    return rc;
+}
+
+/* Validates one line completely, then stores it in the current batch: a new model
+ * whose parents are all registered through the bulk statements, anything else
+ * through import_sync. A refused line (reason filled, *is_refused set) has written
+ * nothing; any other failure leaves the batch to be rolled back. */
 static enum err import_one(struct db *db, struct db_bulk *bulk, const json_t *line, const char *day,
-                           struct line_activities *list, bool *is_refused, char *reason,
-                           size_t reason_len)
+                           struct line_activities *list, enum api_card_outcome *outcome,
+                           bool *is_refused, char *reason, size_t reason_len)
 {
     struct core_model m;
+    struct api_card card;
     struct api_problem problem;
     const json_t *activities = NULL;
-    json_t *card_activity = NULL;
     int64_t inferences = 0;
     size_t bad = 0;
-    bool from_card = false;
     enum err rc;
 
     memset(&problem, 0, sizeof problem);
     *is_refused = true;
-    rc = api_model_parse(line, import_members, &m, &from_card, &card_activity, &problem);
+    *outcome = API_CARD_CREATED;
+    rc = api_model_parse(line, import_members, &m, &card, &problem);
     if (rc == ERR_OK)
         rc = parse_extra(line, &activities, &inferences, &problem);
     if (rc != ERR_OK) {
         problem_text(&problem, "", reason, reason_len);
-        json_decref(card_activity);
-        return rc;
+        goto out;
     }
-    rc = parse_activities(db, card_activity, activities, list, reason, reason_len);
-    json_decref(card_activity);
+    rc = parse_activities(db, card.activity, activities, list, reason, reason_len);
     if (rc != ERR_OK)
-        return rc;
+        goto out;
     rc = db_bulk_model_insert(bulk, &m, inferences, day, &bad);
-    if (rc == ERR_CONFLICT || rc == ERR_NOT_FOUND || rc == ERR_INVALID_INPUT ||
-        rc == ERR_COUNT_OVERFLOW) {
-        rc = api_model_insert_error(rc, &m, bad, from_card, &problem);
+    if (rc == ERR_CONFLICT || (rc == ERR_NOT_FOUND && card.is_card)) {
+        *is_refused = false;
+        rc = import_sync(db, bulk, &m, &card, inferences, day, list, outcome, is_refused, reason,
+                         reason_len);
+        activities_cleanup(list);
+        goto out;
+    }
+    if (rc == ERR_NOT_FOUND || rc == ERR_INVALID_INPUT || rc == ERR_COUNT_OVERFLOW) {
+        rc = api_model_insert_error(rc, &m, bad, card.from_card, &problem);
         problem_text(&problem, "", reason, reason_len);
         activities_cleanup(list);
-        return rc;
+        goto out;
     }
     *is_refused = false;
     for (size_t i = 0; rc == ERR_OK && i < list->n; i++)
         rc = db_bulk_activity_insert(bulk, m.key, &list->items[i]);
     if (rc == ERR_OK && list->n > 0)
         rc = db_bulk_activities_done(bulk, m.key);
+    if (rc == ERR_OK) {
+        /* The card's activity is the last of the list (parse_activities). */
+        struct db_card record = {.facts = card.facts,
+                                 .relation_given = card.relation_given,
+                                 .is_card = card.is_card,
+                                 .activity_id = card.activity ? list->items[list->n - 1].id : 0};
+        char *ignored = json_dumps(card.ignored, JSON_COMPACT);
+        record.ignored = ignored;
+        snprintf(record.relation_from, sizeof record.relation_from, "%s",
+                 card.relation_given >= 0 ? card.relation_from : "");
+        rc = ignored ? db_card_put(db, m.key, &record) : ERR_NO_MEMORY;
+        free(ignored);
+    }
     activities_cleanup(list);
+out:
+    api_card_cleanup(&card);
     return rc;
 }
 
@@ -220,6 +280,7 @@ static enum err import_line(struct import_run *run, char *text, size_t len,
     json_error_t error;
     json_t *line;
     bool is_refused = false;
+    enum api_card_outcome outcome = API_CARD_CREATED;
     enum err rc;
 
     while (len > 0 && (text[len - 1] == '\r' || text[len - 1] == ' ' || text[len - 1] == '\t'))
@@ -249,11 +310,17 @@ static enum err import_line(struct import_run *run, char *text, size_t len,
     }
     run->in_batch++;
     reason[0] = '\0';
-    rc = import_one(run->db, run->bulk, line, run->day, &run->activities, &is_refused, reason,
-                    sizeof reason);
+    rc = import_one(run->db, run->bulk, line, run->day, &run->activities, &outcome, &is_refused,
+                    reason, sizeof reason);
     json_decref(line);
     if (rc == ERR_OK) {
         sum->n_imported++;
+        if (outcome == API_CARD_CREATED)
+            sum->n_created++;
+        else if (outcome == API_CARD_UPDATED)
+            sum->n_updated++;
+        else
+            sum->n_unchanged++;
     } else if (is_refused) {
         fprintf(run->report, "line %lld: %s\n", (long long)sum->line_number,
                 reason[0] ? reason : err_name(rc));

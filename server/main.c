@@ -297,8 +297,11 @@ static int run_import(int argc, char **argv)
     api_config_from(&cfg, &api);
     rc = api_cli_import(&api, path, batch, stderr, isatty(STDERR_FILENO) ? stderr : NULL, &sum, why,
                         sizeof why);
-    fprintf(stderr, "imported %lld, refused %lld of %lld lines in %.1f s (%.0f models/s)\n",
-            (long long)sum.n_imported, (long long)sum.n_refused, (long long)sum.n_lines,
+    fprintf(stderr,
+            "imported %lld (created %lld, updated %lld, unchanged %lld), refused %lld of %lld "
+            "lines in %.1f s (%.0f models/s)\n",
+            (long long)sum.n_imported, (long long)sum.n_created, (long long)sum.n_updated,
+            (long long)sum.n_unchanged, (long long)sum.n_refused, (long long)sum.n_lines,
             sum.seconds, sum.seconds > 0 ? (double)sum.n_imported / sum.seconds : 0.0);
     if (rc != ERR_OK) {
         fprintf(stderr, "carbontree import: %s\n", why[0] ? why : err_name(rc));
