@@ -177,6 +177,12 @@ void api_card_cleanup(struct api_card *card);
 enum err api_model_parse(const json_t *body, const char *const *extra_members, struct core_model *m,
                          struct api_card *card, struct api_problem *problem);
 
+/* Reads the YAML front matter of a model card's README.md (text, len bytes): the
+ * mapping between a first line "---" and the next line "---" or "...", as a new
+ * JSON object in *out (api/api_yaml.c). ERR_INVALID_INPUT with why filled when
+ * there is no front matter or it is not a YAML mapping. */
+enum err api_front_matter(const char *text, size_t len, json_t **out, char *why, size_t why_len);
+
 /* Turns a db_model_insert failure into the answer POST /v1/models gives (409 for an
  * existing id, 422 for an unknown parent or too deep a lineage), filling problem. */
 enum err api_model_insert_error(enum err rc, const struct core_model *m, size_t bad_parent,

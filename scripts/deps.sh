@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh run|test
 set -euo pipefail
 
-run_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev curl)
+run_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libyaml-dev curl)
 # prometheus brings promtool too: tests/prometheus scrapes a test server with both.
 test_pkgs=(check libsubunit-dev libcurl4-openssl-dev sqlite3 python3 clang clang-format git prometheus)
 
