@@ -244,8 +244,11 @@ struct api_import_summary {
 };
 
 /* The `carbontree import` command: reads JSON lines from path, each a POST
- * /v1/models body plus optional "activities" (ActivityInput array) and
- * "inferences" (a count, counted today), and stores them in the configured
+ * /v1/models body (or a Hub card, or the Hub's model-info JSON with cardData) plus
+ * optional "activities" (ActivityInput array) and "inferences" (a count, counted
+ * today); a file that begins with '[' is one JSON array of such objects; a folder
+ * holds model cards as <namespace>/<name>/README.md with YAML front matter. The
+ * models are stored in the configured
  * database (created and migrated when needed), committing every batch_lines lines
  * (0: 50,000). A line naming a registered model brings it in line with the line
  * (api_card_store with sync): the same line again changes nothing. A Hub card's

@@ -5,6 +5,9 @@
  * batches through the db bulk interface. */
 #include "api_internal.h"
 
+#include <dirent.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,6 +263,18 @@ struct import_run {
     size_t in_batch;
 };
 
+/* The first character of the file that is not white space (EOF when none); the
+ * file is read again from its start afterwards. */
+static int first_char(FILE *in)
+{
+    int c;
+
+    while ((c = fgetc(in)) == ' ' || c == '\t' || c == '\r' || c == '\n')
+        ;
+    rewind(in);
+    return c;
+}
+
 static enum err batch_commit(struct import_run *run)
 {
     enum err rc = db_bulk_flush(run->bulk);
@@ -272,15 +287,83 @@ static enum err batch_commit(struct import_run *run)
     return db_write_commit(run->db);
 }
 
+/* The Hub's model-info JSON (GET /api/models/{id}: "id", "cardData", "tags",
+ * "pipeline_tag", "library_name", "downloads", ...) as the card it describes: the
+ * card data with the id, and the tags, pipeline_tag and library_name the Hub
+ * lists beside it (its tags hold the base_model:quantized:/adapter: relations it
+ * inferred). Figures about the repository (downloads, likes) are no card
+ * metadata and are left out. Returns a new reference; NULL for any other value. */
+static json_t *card_of_model_info(const json_t *info)
+{
+    static const char *const beside[] = {"tags", "pipeline_tag", "library_name", NULL};
+    const json_t *card_data = json_object_get(info, "cardData");
+    const json_t *id = json_object_get(info, "id");
+    json_t *card;
+
+    if (!json_is_object(info) || (card_data == NULL && json_object_get(info, "modelId") == NULL))
+        return NULL;
+    if (id == NULL)
+        id = json_object_get(info, "modelId");
+    card = json_is_object(card_data) ? json_deep_copy(card_data) : json_object();
+    if (card == NULL)
+        return NULL;
+    json_object_set(card, "id", (json_t *)(uintptr_t)id);
+    for (const char *const *k = beside; *k; k++)
+        if (json_object_get(card, *k) == NULL && json_object_get(info, *k) != NULL)
+            json_object_set(card, *k, json_object_get(info, *k));
+    return card;
+}
+
+/* Imports one model (a POST /v1/models body, a Hub card or a model-info object);
+ * where names it in the report ("line 3", "item 2", a README.md path). ERR_OK
+ * unless storage failed. */
+static enum err import_value(struct import_run *run, const json_t *value, const char *where,
+                             struct api_import_summary *sum)
+{
+    char reason[1024];
+    json_t *card = card_of_model_info(value);
+    const json_t *line = card ? card : value;
+    bool is_refused = false;
+    enum api_card_outcome outcome = API_CARD_CREATED;
+    enum err rc;
+
+    if (run->in_batch == 0) {
+        rc = db_write_begin(run->db);
+        if (rc != ERR_OK) {
+            json_decref(card);
+            return rc;
+        }
+    }
+    run->in_batch++;
+    reason[0] = '\0';
+    rc = import_one(run->db, run->bulk, line, run->day, &run->activities, &outcome, &is_refused,
+                    reason, sizeof reason);
+    json_decref(card);
+    if (rc == ERR_OK) {
+        sum->n_imported++;
+        if (outcome == API_CARD_CREATED)
+            sum->n_created++;
+        else if (outcome == API_CARD_UPDATED)
+            sum->n_updated++;
+        else
+            sum->n_unchanged++;
+    } else if (is_refused) {
+        fprintf(run->report, "%s: %s\n", where, reason[0] ? reason : err_name(rc));
+        sum->n_refused++;
+        rc = ERR_OK;
+    }
+    if (rc == ERR_OK && run->in_batch >= run->batch_lines)
+        rc = batch_commit(run);
+    return rc;
+}
+
 /* Handles one input line (without its newline); ERR_OK unless storage failed. */
 static enum err import_line(struct import_run *run, char *text, size_t len,
                             struct api_import_summary *sum)
 {
-    char reason[1024];
     json_error_t error;
     json_t *line;
-    bool is_refused = false;
-    enum api_card_outcome outcome = API_CARD_CREATED;
+    char where[48];
     enum err rc;
 
     while (len > 0 && (text[len - 1] == '\r' || text[len - 1] == ' ' || text[len - 1] == '\t'))
@@ -301,34 +384,155 @@ static enum err import_line(struct import_run *run, char *text, size_t len,
         sum->n_refused++;
         return ERR_OK;
     }
-    if (run->in_batch == 0) {
-        rc = db_write_begin(run->db);
-        if (rc != ERR_OK) {
-            json_decref(line);
-            return rc;
-        }
-    }
-    run->in_batch++;
-    reason[0] = '\0';
-    rc = import_one(run->db, run->bulk, line, run->day, &run->activities, &outcome, &is_refused,
-                    reason, sizeof reason);
+    snprintf(where, sizeof where, "line %lld", (long long)sum->line_number);
+    rc = import_value(run, line, where, sum);
     json_decref(line);
-    if (rc == ERR_OK) {
-        sum->n_imported++;
-        if (outcome == API_CARD_CREATED)
-            sum->n_created++;
-        else if (outcome == API_CARD_UPDATED)
-            sum->n_updated++;
-        else
-            sum->n_unchanged++;
-    } else if (is_refused) {
-        fprintf(run->report, "line %lld: %s\n", (long long)sum->line_number,
-                reason[0] ? reason : err_name(rc));
+    return rc;
+}
+
+/* A JSON array of models (the Hub's model-info list, say), item by item. */
+static enum err import_array(struct import_run *run, FILE *in, struct api_import_summary *sum)
+{
+    json_error_t error;
+    json_t *array = json_loadf(in, JSON_REJECT_DUPLICATES, &error);
+    enum err rc = ERR_OK;
+
+    if (!json_is_array(array)) {
+        fprintf(run->report, "line %d: %s\n", error.line,
+                array ? "a file that begins with '[' must be one JSON array" : error.text);
         sum->n_refused++;
-        rc = ERR_OK;
+        json_decref(array);
+        return ERR_OK;
     }
-    if (rc == ERR_OK && run->in_batch >= run->batch_lines)
-        rc = batch_commit(run);
+    for (size_t i = 0; rc == ERR_OK && i < json_array_size(array); i++) {
+        char where[48];
+        sum->line_number++;
+        sum->n_lines++;
+        snprintf(where, sizeof where, "item %zu", i);
+        rc = import_value(run, json_array_get(array, i), where, sum);
+    }
+    json_decref(array);
+    return rc;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The README.md files under dir/<namespace>/<name>/, in name order (so that a
+ * folder always imports alike), as "<namespace>/<name>" in *ids (malloc'd). */
+static enum err list_cards(const char *dir, char ***ids, size_t *n)
+{
+    size_t cap = 0;
+    DIR *top = opendir(dir);
+    struct dirent *ns_entry;
+
+    *ids = NULL;
+    *n = 0;
+    if (top == NULL)
+        return ERR_IO;
+    while ((ns_entry = readdir(top)) != NULL) {
+        char ns_path[PATH_MAX];
+        DIR *inner;
+        struct dirent *name_entry;
+        if (ns_entry->d_name[0] == '.')
+            continue;
+        if (snprintf(ns_path, sizeof ns_path, "%s/%s", dir, ns_entry->d_name) >=
+            (int)sizeof ns_path)
+            continue;
+        inner = opendir(ns_path);
+        if (inner == NULL)
+            continue;
+        while ((name_entry = readdir(inner)) != NULL) {
+            char readme[PATH_MAX];
+            struct stat st;
+            if (name_entry->d_name[0] == '.')
+                continue;
+            if (snprintf(readme, sizeof readme, "%s/%s/README.md", ns_path, name_entry->d_name) >=
+                    (int)sizeof readme ||
+                stat(readme, &st) != 0 || !S_ISREG(st.st_mode))
+                continue;
+            if (*n == cap) {
+                char **grown = realloc(*ids, (cap = cap ? 2 * cap : 64) * sizeof **ids);
+                if (grown == NULL)
+                    break;
+                *ids = grown;
+            }
+            (*ids)[*n] = malloc(strlen(ns_entry->d_name) + strlen(name_entry->d_name) + 2);
+            if ((*ids)[*n] == NULL)
+                break;
+            sprintf((*ids)[*n], "%s/%s", ns_entry->d_name, name_entry->d_name);
+            (*n)++;
+        }
+        closedir(inner);
+    }
+    closedir(top);
+    if (*n > 1)
+        qsort(*ids, *n, sizeof **ids, compare_names);
+    return ERR_OK;
+}
+
+/* Reads a whole file (at most IMPORT_LINE_MAX bytes) into *text (malloc'd). */
+static bool read_small_file(const char *path, char **text, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n;
+
+    *text = NULL;
+    if (f == NULL)
+        return false;
+    *text = malloc(IMPORT_LINE_MAX + 1);
+    n = *text ? fread(*text, 1, IMPORT_LINE_MAX + 1, f) : 0;
+    fclose(f);
+    if (*text == NULL || n > IMPORT_LINE_MAX) {
+        free(*text);
+        *text = NULL;
+        return false;
+    }
+    (*text)[n] = '\0';
+    *len = n;
+    return true;
+}
+
+/* A folder of model cards: dir/<namespace>/<name>/README.md, the id from the path
+ * and the metadata from the YAML front matter. */
+static enum err import_folder(struct import_run *run, const char *dir,
+                              struct api_import_summary *sum)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    enum err rc = list_cards(dir, &ids, &n);
+
+    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+        char path[PATH_MAX], where[PATH_MAX + 16], why[256] = "";
+        char *text = NULL;
+        size_t len = 0;
+        json_t *card = NULL;
+
+        sum->line_number++;
+        sum->n_lines++;
+        snprintf(path, sizeof path, "%s/%s/README.md", dir, ids[i]);
+        snprintf(where, sizeof where, "%s/README.md", ids[i]);
+        if (!read_small_file(path, &text, &len)) {
+            fprintf(run->report, "%s: cannot be read (or longer than %d bytes)\n", where,
+                    IMPORT_LINE_MAX);
+            sum->n_refused++;
+            continue;
+        }
+        if (api_front_matter(text, len, &card, why, sizeof why) != ERR_OK) {
+            fprintf(run->report, "%s: %s\n", where, why);
+            sum->n_refused++;
+        } else {
+            json_object_set_new(card, "id", json_string(ids[i]));
+            rc = import_value(run, card, where, sum);
+            json_decref(card);
+        }
+        free(text);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
     return rc;
 }
 
@@ -364,7 +568,13 @@ enum err api_cli_import(const struct api_config *config, const char *path, size_
     }
     if (fstat(fileno(in), &st) != 0)
         st.st_size = 0;
-    while (rc == ERR_OK && (len = getline(&text, &cap, in)) >= 0) {
+    if (S_ISDIR(st.st_mode)) {
+        rc = import_folder(&run, path, &sum);
+        st.st_size = 0;
+    } else if (first_char(in) == '[') {
+        rc = import_array(&run, in, &sum);
+    }
+    while (rc == ERR_OK && !S_ISDIR(st.st_mode) && (len = getline(&text, &cap, in)) >= 0) {
         sum.line_number++;
         if (len > 0 && text[len - 1] == '\n')
             text[--len] = '\0';

@@ -391,18 +391,26 @@ static const struct command commands[] = {
     {
         .name = "import",
         .run = run_import,
-        .summary = "bulk-load models, lineage and activities from JSON lines",
-        .synopsis = "import FILE [--batch LINES] [OPTION]...\n",
+        .summary = "bulk-load models, lineage and activities from JSON lines or Hub cards",
+        .synopsis = "import FILE|FOLDER [--batch LINES] [OPTION]...\n",
         .description =
             "    Reads FILE, one model per line in the shape of a POST /v1/models body\n"
-            "    (id, parents or the Hub card's base_model, base_model_relation and\n"
-            "    co2_eq_emissions, task, license, url, parameters) plus optional\n"
-            "    \"activities\" (an array of activity bodies) and \"inferences\" (a count,\n"
-            "    counted today). Lines are checked as the API checks them; a parent must\n"
-            "    come earlier in the file or exist already. A refused line is reported\n"
-            "    on stderr (line number and reason) and skipped; the others are stored,\n"
-            "    one transaction per batch. Creates and migrates the database when\n"
-            "    needed. Shows a progress bar when stderr is a terminal, then a summary.\n",
+            "    (id, parents, task, license, url, parameters, or a Hub card: base_model,\n"
+            "    base_model_relation, co2_eq_emissions and any other card metadata)\n"
+            "    plus optional \"activities\" (an array of activity bodies) and\n"
+            "    \"inferences\" (a count, counted today); or the Hub's model-info JSON\n"
+            "    (objects with id and cardData), one per line or as one JSON array; or a\n"
+            "    FOLDER of model cards, FOLDER/<namespace>/<name>/README.md, each read\n"
+            "    from its YAML front matter. Lines are checked as the API checks them.\n"
+            "    A card's parent that is not registered becomes a placeholder that a\n"
+            "    later card completes, so cards import alike in any order; a line in\n"
+            "    carbontree's own form needs its parents earlier or registered. A model\n"
+            "    registered already is brought in line with its line, as PUT does: the\n"
+            "    same file imported again changes nothing. A refused line is reported\n"
+            "    on stderr (where and why) and skipped; the others are stored, one\n"
+            "    transaction per batch. Creates and migrates the database when needed.\n"
+            "    Shows a progress bar when stderr is a terminal, then a summary: created,\n"
+            "    updated, unchanged and refused.\n",
         .own_options = "    --batch LINES\n"
                        "        Lines per transaction (default 50000).\n",
         .has_config_options = true,
@@ -411,7 +419,8 @@ static const struct command commands[] = {
                        "    1   some lines were refused, or storage failed (lines since the\n"
                        "        last commit were not imported)\n"
                        "    2   bad usage, or FILE cannot be read\n",
-        .examples = "    carbontree import hub-export.jsonl --db ./data/carbontree.db\n",
+        .examples = "    carbontree import hub-export.jsonl --db ./data/carbontree.db\n"
+                    "    carbontree import ./cards --db ./data/carbontree.db\n",
     },
     {
         .name = "version",
