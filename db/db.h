@@ -283,6 +283,11 @@ struct db_card {
     int relation_given;  /* 1 given, 0 inferred, -1 when the card has no parents */
     bool is_card;        /* the body was a Hub card, not carbontree's own form */
     char relation_from[256];
+    /* co2_eq_emissions' other fields as the card gives them, empty when absent */
+    char location[256], hardware[256], source[256];
+    bool has_hours;
+    double hours;
+    char *flags; /* JSON array of {"flag", "detail"}, malloc'd; NULL reads as [] */
 };
 
 void db_card_cleanup(struct db_card *card);
@@ -294,6 +299,17 @@ enum err db_card_get(struct db *db, int64_t model_key, struct db_card *out);
 /* Stores (inserting or replacing) the card record of model_key, inside the
  * caller's write transaction. */
 enum err db_card_put(struct db *db, int64_t model_key, const struct db_card *card);
+
+/* The nearest strict ancestor of model_key with a reported activity of co2e_kg
+ * (to a relative 1e-9): its id into *ancestor, ERR_NOT_FOUND when none. */
+enum err db_card_ancestor_with(struct db *db, int64_t model_key, double co2e_kg,
+                               struct core_model_id *ancestor);
+
+/* The strict descendants of model_key, at most max into keys, that are quantized or
+ * adapter children of their parents and whose card's reported activity is co2e_kg
+ * (to a relative 1e-9): copies of the figure model_key has just been given. */
+enum err db_card_copies_below(struct db *db, int64_t model_key, double co2e_kg, int64_t *keys,
+                              size_t max, size_t *n);
 
 /* Idempotency records, scoped (by token) and keyed. get: ERR_NOT_FOUND when the key
  * is new; otherwise *request_hash (65 bytes), *status and *response (malloc'd). */
