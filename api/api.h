@@ -36,6 +36,9 @@ struct api_config {
     bool is_read_auth;       /* reads need a token too */
     /* GET /metrics: how many models, and families, get series of their own */
     size_t metrics_max_models;
+    /* a quantization's or an adapter's card figure that repeats an ancestor's is
+     * counted again (by default it is flagged and not counted) */
+    bool count_copied_emissions;
     const char *version; /* the build's version, for carbontree_build_info */
 };
 
@@ -240,6 +243,7 @@ struct api_import_summary {
     int64_t n_updated;   /* registered models whose line said something new */
     int64_t n_unchanged; /* registered models whose line said the same again */
     int64_t n_refused;
+    int64_t n_flagged; /* flags raised on the figures of stored lines */
     double seconds;
 };
 

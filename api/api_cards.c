@@ -58,9 +58,9 @@ static enum err lineage_error(enum err rc, const struct core_model *m, size_t ba
 }
 
 /* Replaces the card's reported activity of m (old_activity, 0 when none) with the
- * one card->activity describes. */
+ * one body describes (none when NULL). */
 static enum err replace_activity(struct db *db, const struct core_model *m, int64_t old_activity,
-                                 const struct api_card *card, struct db_card *record,
+                                 const json_t *body, struct db_card *record,
                                  struct api_card_result *res, struct api_problem *problem)
 {
     enum err rc = ERR_OK;
@@ -73,14 +73,114 @@ static enum err replace_activity(struct db *db, const struct core_model *m, int6
         else if (rc == ERR_NOT_FOUND) /* deleted by hand since: nothing to replace */
             rc = ERR_OK;
     }
-    if (rc == ERR_OK && card->activity) {
+    if (rc == ERR_OK && body) {
         struct db_activity activity;
-        rc = api_activity_add(db, m, card->activity, &activity, problem);
+        rc = api_activity_add(db, m, body, &activity, problem);
         if (rc == ERR_OK) {
             record->activity_id = activity.id;
             res->activities_added++;
             db_activity_cleanup(&activity);
         }
+    }
+    return rc;
+}
+
+static void add_flag(json_t *flags, const char *flag, const char *detail)
+{
+    json_array_append_new(flags, json_pack("{s:s, s:s}", "flag", flag, "detail", detail));
+}
+
+/* Whether m is a quantization or an adapter of its parents: the children whose
+ * cards copy their ancestor's figure. */
+static bool is_copy_kind(const struct core_model *m)
+{
+    for (size_t i = 0; i < m->n_parents; i++)
+        if (m->parents[i].relation == CORE_RELATION_QUANTIZED ||
+            m->parents[i].relation == CORE_RELATION_ADAPTER)
+            return true;
+    return false;
+}
+
+enum err api_card_check_figure(struct db *db, const struct core_model *m,
+                               const struct api_card *card, json_t *flags, bool *copied)
+{
+    char detail[400], id[CORE_MODEL_ID_MAX + 1];
+    struct core_model_id ancestor;
+    enum err rc = ERR_OK;
+
+    *copied = false;
+    if (!card->has_grams)
+        return ERR_OK;
+    if (is_copy_kind(m) && card->grams > 0) {
+        rc = db_card_ancestor_with(db, m->key, card->grams / 1000, &ancestor);
+        if (rc == ERR_OK) {
+            *copied = true;
+            snprintf(detail, sizeof detail,
+                     "%g g is the figure %s reported: a quantization or an adapter repeats its "
+                     "ancestor's emissions, %s",
+                     card->grams, core_model_id_format(&ancestor, id, sizeof id),
+                     card->count_copied ? "counted again as configured" : "not counted again");
+            add_flag(flags, "copied_from_ancestor", detail);
+        } else if (rc != ERR_NOT_FOUND) {
+            return rc;
+        }
+        rc = ERR_OK;
+    }
+    if (card->is_pretraining && card->grams < 1) {
+        snprintf(detail, sizeof detail,
+                 "%g g for a pre-training is below 1 g: likely kg or another unit", card->grams);
+        add_flag(flags, "implausible_figure", detail);
+    }
+    if (card->grams > 1e12) {
+        snprintf(detail, sizeof detail, "%g g is above 10^12 g (a million tonnes)", card->grams);
+        add_flag(flags, "implausible_figure", detail);
+    }
+    return rc;
+}
+
+/* model_key's card figure, co2e_kg, is now an ancestor's: its quantized and adapter
+ * descendants whose cards repeat it are flagged and, unless counted as configured,
+ * lose that activity, so that the outcome does not depend on which card came
+ * first. */
+static enum err uncount_copies_below(struct db *db, const struct core_model *m, double co2e_kg,
+                                     bool count_copied, struct api_card_result *res)
+{
+    int64_t keys[64];
+    size_t n = 0;
+    char id[CORE_MODEL_ID_MAX + 1], detail[400];
+    enum err rc = db_card_copies_below(db, m->key, co2e_kg, keys, sizeof keys / sizeof *keys, &n);
+
+    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+        struct db_card record;
+        json_t *flags;
+        char *text;
+        rc = db_card_get(db, keys[i], &record);
+        if (rc != ERR_OK)
+            break;
+        flags = json_loads(record.flags ? record.flags : "[]", 0, NULL);
+        if (!json_is_array(flags)) {
+            json_decref(flags);
+            flags = json_array();
+        }
+        snprintf(detail, sizeof detail,
+                 "%g g is the figure %s reported: a quantization or an adapter repeats its "
+                 "ancestor's emissions, %s",
+                 co2e_kg * 1000, core_model_id_format(&m->id, id, sizeof id),
+                 count_copied ? "counted again as configured" : "not counted again");
+        add_flag(flags, "copied_from_ancestor", detail);
+        if (!count_copied) {
+            rc = db_activity_delete(db, keys[i], record.activity_id);
+            record.activity_id = 0;
+            if (rc == ERR_OK)
+                res->activities_removed++;
+        }
+        text = json_dumps(flags, JSON_COMPACT);
+        json_decref(flags);
+        free(record.flags);
+        record.flags = text;
+        if (rc == ERR_OK)
+            rc = text ? db_card_put(db, keys[i], &record) : ERR_NO_MEMORY;
+        db_card_cleanup(&record);
     }
     return rc;
 }
@@ -92,7 +192,8 @@ enum err api_card_store(struct db *db, struct core_model *m, const struct api_ca
     struct db_card record = {0}, stored = {0};
     bool exists = false, has_record = false;
     size_t bad = 0;
-    char *ignored = NULL;
+    char *ignored = NULL, *flags = NULL;
+    bool copied = false;
     enum err rc;
 
     memset(res, 0, sizeof *res);
@@ -151,9 +252,27 @@ enum err api_card_store(struct db *db, struct core_model *m, const struct api_ca
             goto out;
         res->outcome = old->placeholder ? API_CARD_CREATED : API_CARD_UPDATED;
     }
-    rc = replace_activity(db, m, has_record ? stored.activity_id : 0, card, &record, res, problem);
+    res->flags = json_array();
+    if (res->flags == NULL) {
+        rc = ERR_NO_MEMORY;
+        goto out;
+    }
+    rc = api_card_check_figure(db, m, card, res->flags, &copied);
+    if (rc == ERR_OK)
+        rc = replace_activity(db, m, has_record ? stored.activity_id : 0,
+                              copied && !card->count_copied ? NULL : card->activity, &record, res,
+                              problem);
+    if (rc == ERR_OK && card->has_grams && card->grams > 0 && !copied)
+        rc = uncount_copies_below(db, m, card->grams / 1000, card->count_copied, res);
     if (rc != ERR_OK)
         goto out;
+    flags = json_dumps(res->flags, JSON_COMPACT);
+    record.flags = flags;
+    snprintf(record.location, sizeof record.location, "%s", card->location);
+    snprintf(record.hardware, sizeof record.hardware, "%s", card->hardware);
+    snprintf(record.source, sizeof record.source, "%s", card->source);
+    record.has_hours = card->has_hours;
+    record.hours = card->hours;
     ignored = json_dumps(card->ignored, JSON_COMPACT);
     record.facts = card->facts;
     record.ignored = ignored;
@@ -161,11 +280,12 @@ enum err api_card_store(struct db *db, struct core_model *m, const struct api_ca
     record.is_card = card->is_card;
     snprintf(record.relation_from, sizeof record.relation_from, "%s",
              card->relation_given >= 0 ? card->relation_from : "");
-    rc = ignored ? db_card_put(db, m->key, &record) : ERR_NO_MEMORY;
+    rc = ignored && flags ? db_card_put(db, m->key, &record) : ERR_NO_MEMORY;
     if (rc == ERR_OK)
         rc = db_model_get(db, &m->id, m);
 out:
     free(ignored);
+    free(flags);
     db_card_cleanup(&stored);
     free(old);
     return rc;
@@ -200,6 +320,18 @@ enum err api_card_attach(struct db *db, const struct core_model *m, json_t *o)
                                       record.relation_from));
     else if (card != NULL)
         json_object_set_new(card, "relation", json_null());
+    if (card != NULL) {
+        json_t *flags = json_loads(record.flags ? record.flags : "[]", 0, &error);
+        json_object_set_new(card, "flags", flags ? flags : json_array());
+        json_object_set_new(
+            card, "co2_eq_emissions",
+            json_pack("{s:o, s:o, s:o, s:o}", "geographical_location",
+                      record.location[0] ? json_string(record.location) : json_null(),
+                      "hardware_used",
+                      record.hardware[0] ? json_string(record.hardware) : json_null(), "hours_used",
+                      record.has_hours ? json_real(record.hours) : json_null(), "source",
+                      record.source[0] ? json_string(record.source) : json_null()));
+    }
     db_card_cleanup(&record);
     if (card == NULL)
         return ERR_NO_MEMORY;

@@ -114,7 +114,7 @@ static enum err parse_extra(const json_t *line, const json_t **activities, int64
 static enum err import_sync(struct db *db, struct db_bulk *bulk, struct core_model *m,
                             const struct api_card *card, int64_t inferences, const char *day,
                             struct line_activities *list, enum api_card_outcome *outcome,
-                            bool *is_refused, char *reason, size_t reason_len)
+                            json_t *flags, bool *is_refused, char *reason, size_t reason_len)
 {
     struct api_card_result res = {0};
     struct api_problem problem;
@@ -133,7 +133,9 @@ static enum err import_sync(struct db *db, struct db_bulk *bulk, struct core_mod
         if (rc == ERR_OK && inferences > 0)
             rc = db_inferences_add(db, m->key, inferences, day, NULL);
     }
+    json_array_extend(flags, res.flags ? res.flags : json_array());
     json_decref(res.placeholders);
+    json_decref(res.flags);
     *outcome = res.outcome;
     if (rc == ERR_OK)
         return db_savepoint_end(db, true);
@@ -151,8 +153,9 @@ static enum err import_sync(struct db *db, struct db_bulk *bulk, struct core_mod
  * through import_sync. A refused line (reason filled, *is_refused set) has written
  * nothing; any other failure leaves the batch to be rolled back. */
 static enum err import_one(struct db *db, struct db_bulk *bulk, const json_t *line, const char *day,
-                           struct line_activities *list, enum api_card_outcome *outcome,
-                           bool *is_refused, char *reason, size_t reason_len)
+                           bool count_copied, struct line_activities *list,
+                           enum api_card_outcome *outcome, json_t *flags, bool *is_refused,
+                           char *reason, size_t reason_len)
 {
     struct core_model m;
     struct api_card card;
@@ -166,6 +169,7 @@ static enum err import_one(struct db *db, struct db_bulk *bulk, const json_t *li
     *is_refused = true;
     *outcome = API_CARD_CREATED;
     rc = api_model_parse(line, import_members, &m, &card, &problem);
+    card.count_copied = count_copied;
     if (rc == ERR_OK)
         rc = parse_extra(line, &activities, &inferences, &problem);
     if (rc != ERR_OK) {
@@ -178,8 +182,8 @@ static enum err import_one(struct db *db, struct db_bulk *bulk, const json_t *li
     rc = db_bulk_model_insert(bulk, &m, inferences, day, &bad);
     if (rc == ERR_CONFLICT || (rc == ERR_NOT_FOUND && card.is_card)) {
         *is_refused = false;
-        rc = import_sync(db, bulk, &m, &card, inferences, day, list, outcome, is_refused, reason,
-                         reason_len);
+        rc = import_sync(db, bulk, &m, &card, inferences, day, list, outcome, flags, is_refused,
+                         reason, reason_len);
         activities_cleanup(list);
         goto out;
     }
@@ -190,22 +194,42 @@ static enum err import_one(struct db *db, struct db_bulk *bulk, const json_t *li
         goto out;
     }
     *is_refused = false;
-    for (size_t i = 0; rc == ERR_OK && i < list->n; i++)
-        rc = db_bulk_activity_insert(bulk, m.key, &list->items[i]);
-    if (rc == ERR_OK && list->n > 0)
-        rc = db_bulk_activities_done(bulk, m.key);
-    if (rc == ERR_OK) {
-        /* The card's activity is the last of the list (parse_activities). */
-        struct db_card record = {.facts = card.facts,
-                                 .relation_given = card.relation_given,
-                                 .is_card = card.is_card,
-                                 .activity_id = card.activity ? list->items[list->n - 1].id : 0};
-        char *ignored = json_dumps(card.ignored, JSON_COMPACT);
-        record.ignored = ignored;
-        snprintf(record.relation_from, sizeof record.relation_from, "%s",
-                 card.relation_given >= 0 ? card.relation_from : "");
-        rc = ignored ? db_card_put(db, m.key, &record) : ERR_NO_MEMORY;
-        free(ignored);
+    /* A new model has no descendants yet: only its own figure needs checking. */
+    {
+        json_t *mine = json_array();
+        bool copied = false;
+        size_t n_insert = list->n;
+        rc = mine ? api_card_check_figure(db, &m, &card, mine, &copied) : ERR_NO_MEMORY;
+        if (rc == ERR_OK && copied && !count_copied)
+            n_insert--; /* the card's activity is the last of the list (parse_activities) */
+        for (size_t i = 0; rc == ERR_OK && i < n_insert; i++)
+            rc = db_bulk_activity_insert(bulk, m.key, &list->items[i]);
+        if (rc == ERR_OK && n_insert > 0)
+            rc = db_bulk_activities_done(bulk, m.key);
+        if (rc == ERR_OK) {
+            struct db_card record = {.facts = card.facts,
+                                     .relation_given = card.relation_given,
+                                     .is_card = card.is_card,
+                                     .activity_id = card.activity && n_insert == list->n
+                                                        ? list->items[list->n - 1].id
+                                                        : 0,
+                                     .has_hours = card.has_hours,
+                                     .hours = card.hours};
+            char *ignored = json_dumps(card.ignored, JSON_COMPACT);
+            char *flag_text = json_dumps(mine, JSON_COMPACT);
+            snprintf(record.location, sizeof record.location, "%s", card.location);
+            snprintf(record.hardware, sizeof record.hardware, "%s", card.hardware);
+            snprintf(record.source, sizeof record.source, "%s", card.source);
+            record.ignored = ignored;
+            record.flags = flag_text;
+            snprintf(record.relation_from, sizeof record.relation_from, "%s",
+                     card.relation_given >= 0 ? card.relation_from : "");
+            rc = ignored && flag_text ? db_card_put(db, m.key, &record) : ERR_NO_MEMORY;
+            free(ignored);
+            free(flag_text);
+        }
+        json_array_extend(flags, mine);
+        json_decref(mine);
     }
     activities_cleanup(list);
 out:
@@ -261,6 +285,7 @@ struct import_run {
     char day[11];
     size_t batch_lines;
     size_t in_batch;
+    bool count_copied;
 };
 
 /* The first character of the file that is not white space (EOF when none); the
@@ -323,6 +348,7 @@ static enum err import_value(struct import_run *run, const json_t *value, const 
     char reason[1024];
     json_t *card = card_of_model_info(value);
     const json_t *line = card ? card : value;
+    json_t *flags = json_array();
     bool is_refused = false;
     enum api_card_outcome outcome = API_CARD_CREATED;
     enum err rc;
@@ -331,14 +357,24 @@ static enum err import_value(struct import_run *run, const json_t *value, const 
         rc = db_write_begin(run->db);
         if (rc != ERR_OK) {
             json_decref(card);
+            json_decref(flags);
             return rc;
         }
     }
     run->in_batch++;
     reason[0] = '\0';
-    rc = import_one(run->db, run->bulk, line, run->day, &run->activities, &outcome, &is_refused,
-                    reason, sizeof reason);
+    rc = flags ? import_one(run->db, run->bulk, line, run->day, run->count_copied, &run->activities,
+                            &outcome, flags, &is_refused, reason, sizeof reason)
+               : ERR_NO_MEMORY;
     json_decref(card);
+    for (size_t i = 0; rc == ERR_OK && i < json_array_size(flags); i++) {
+        const json_t *f = json_array_get(flags, i);
+        fprintf(run->report, "%s: flagged %s: %s\n", where,
+                json_string_value(json_object_get(f, "flag")),
+                json_string_value(json_object_get(f, "detail")));
+        sum->n_flagged++;
+    }
+    json_decref(flags);
     if (rc == ERR_OK) {
         sum->n_imported++;
         if (outcome == API_CARD_CREATED)
@@ -541,7 +577,8 @@ enum err api_cli_import(const struct api_config *config, const char *path, size_
                         size_t why_len)
 {
     struct import_run run = {.report = report,
-                             .batch_lines = batch_lines ? batch_lines : IMPORT_BATCH_DEFAULT};
+                             .batch_lines = batch_lines ? batch_lines : IMPORT_BATCH_DEFAULT,
+                             .count_copied = config->count_copied_emissions};
     struct api_import_summary sum = {0};
     double started = now_s();
     char *text = NULL;

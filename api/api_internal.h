@@ -162,7 +162,13 @@ struct api_card {
     json_t *ignored;    /* array of the keys carbontree neither keeps nor uses */
     int relation_given; /* 1 given, 0 inferred, -1 without parents */
     char relation_from[CORE_CARD_FROM_MAX];
-    char *facts; /* digest of the canonical JSON text (64 hex digits), malloc'd */
+    /* co2_eq_emissions as read: grams, whether it is a pre-training, and its
+     * other fields as the card gives them (empty when absent) */
+    bool has_grams, is_pretraining, has_hours;
+    double grams, hours;
+    char location[256], hardware[256], source[256];
+    bool count_copied; /* set by the caller: count a figure copied from an ancestor */
+    char *facts;       /* digest of the canonical JSON text (64 hex digits), malloc'd */
 };
 
 void api_card_cleanup(struct api_card *card);
@@ -192,6 +198,7 @@ enum api_card_outcome { API_CARD_CREATED, API_CARD_UPDATED, API_CARD_UNCHANGED }
 
 struct api_card_result {
     enum api_card_outcome outcome;
+    json_t *flags;        /* what looked wrong in the card's figure: [{"flag", "detail"}] */
     json_t *placeholders; /* ids of the placeholder parents this registration created */
     int activities_added, activities_removed;
 };
@@ -204,6 +211,14 @@ struct api_card_result {
  * model as stored. The caller releases res->placeholders. */
 enum err api_card_store(struct db *db, struct core_model *m, const struct api_card *card, bool sync,
                         struct api_card_result *res, struct api_problem *problem);
+
+/* Flags what looks wrong in the card's figure of stored model m into flags:
+ * copied_from_ancestor when m is a quantization or an adapter and an ancestor
+ * reported the very same figure (*copied set: the card repeats it rather than
+ * measured its own work), implausible_figure below 1 g for a pre-training or above
+ * 10^12 g. */
+enum err api_card_check_figure(struct db *db, const struct core_model *m,
+                               const struct api_card *card, json_t *flags, bool *copied);
 
 /* Adds the "card" member (relation source, ignored keys) of model m to o, when m
  * was registered from a Hub card. */

@@ -213,6 +213,18 @@ static enum err parse_lineage(const json_t *body, struct core_model *m, struct a
     return rc;
 }
 
+/* A text member of a card mapping into buf (a number as written), else "". */
+static void card_text(const json_t *card, const char *key, char *buf, size_t len)
+{
+    const json_t *v = json_object_get(card, key);
+
+    buf[0] = '\0';
+    if (json_is_string(v))
+        snprintf(buf, len, "%s", json_string_value(v));
+    else if (json_is_number(v))
+        snprintf(buf, len, "%g", json_number_value(v));
+}
+
 /* The Hub card's co2_eq_emissions (huggingface.co/docs/hub/model-cards-co2): a
  * mapping whose "emissions" is in grams of CO2e, or the legacy bare number (grams).
  * Builds the body of the "reported" activity it becomes; the kind comes from
@@ -220,7 +232,7 @@ static enum err parse_lineage(const json_t *body, struct core_model *m, struct a
  * fine_tuning, other text -> other); when absent, a model with a parent was
  * fine-tuned and a base model pre-trained. Members of the mapping carbontree does
  * not read are added to ignored. */
-static enum err card_emissions(const json_t *card, bool has_parents, json_t *ignored,
+static enum err card_emissions(const json_t *card, bool has_parents, struct api_card *out,
                                json_t **activity, struct api_problem *problem)
 {
     static const char *const allowed[] = {
@@ -246,7 +258,7 @@ static enum err card_emissions(const json_t *card, bool has_parents, json_t *ign
         if (api_name_in_list(key, allowed))
             continue;
         snprintf(name, sizeof name, "co2_eq_emissions.%.100s", key);
-        json_array_append_new(ignored, json_string(name));
+        json_array_append_new(out->ignored, json_string(name));
     }
     if (!json_is_number(grams) || !(json_number_value(grams) >= 0) ||
         !(json_number_value(grams) <= 1e15))
@@ -267,6 +279,17 @@ static enum err card_emissions(const json_t *card, bool has_parents, json_t *ign
             kind = "other";
             break;
         }
+    }
+    out->has_grams = true;
+    out->grams = json_number_value(grams);
+    out->is_pretraining = strcmp(kind, "training") == 0;
+    card_text(card, "geographical_location", out->location, sizeof out->location);
+    card_text(card, "hardware_used", out->hardware, sizeof out->hardware);
+    card_text(card, "source", out->source, sizeof out->source);
+    if (json_is_number(json_object_get(card, "hours_used")) &&
+        json_number_value(json_object_get(card, "hours_used")) >= 0) {
+        out->has_hours = true;
+        out->hours = json_number_value(json_object_get(card, "hours_used"));
     }
     text = json_dumps(card, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
     snprintf(note, sizeof note, "model card co2_eq_emissions: %.440s", text ? text : "");
@@ -525,8 +548,8 @@ enum err api_model_parse(const json_t *body, const char *const *extra_members, s
     if (rc == ERR_OK)
         rc = check_lineage(m, card->from_card, problem);
     if (rc == ERR_OK && json_object_get(input, "co2_eq_emissions"))
-        rc = card_emissions(json_object_get(input, "co2_eq_emissions"), m->n_parents > 0,
-                            card->ignored, &card->activity, problem);
+        rc = card_emissions(json_object_get(input, "co2_eq_emissions"), m->n_parents > 0, card,
+                            &card->activity, problem);
     if (rc == ERR_OK) {
         card->facts = card_facts(m, input, card->ignored);
         if (card->facts == NULL)
@@ -624,6 +647,7 @@ static enum err register_model(struct api_service *s, const struct api_request *
     } else {
         rc = api_model_parse(req->body, NULL, m, &card, &reply->problem);
     }
+    card.count_copied = s->config.count_copied_emissions;
     if (rc == ERR_OK && sync && !core_model_id_equal(&m->id, &path_id))
         rc = api_field_error(&reply->problem, "/id", "must be the id the path names, '%s/%s'",
                              path_id.ns, path_id.name);
@@ -661,6 +685,7 @@ static enum err register_model(struct api_service *s, const struct api_request *
 out:
     json_decref(body);
     json_decref(res.placeholders);
+    json_decref(res.flags);
     api_card_cleanup(&card);
     free(m);
     return rc;

@@ -38,6 +38,7 @@ static void api_config_from(const struct config *cfg, struct api_config *api)
     api->write_rate_per_s = cfg->write_rate_per_s;
     api->write_burst = cfg->write_burst;
     api->is_read_auth = cfg->is_read_auth;
+    api->count_copied_emissions = cfg->count_copied_emissions;
     api->metrics_max_models = cfg->metrics_max_models;
     api->version = CARBONTREE_VERSION;
 }
@@ -259,7 +260,8 @@ struct command {
 static const char *const migrate_options[] = {"--db",        "--busy-timeout", "--max-page-count",
                                               "--log-level", "--log-format",   NULL};
 static const char *const token_options[] = {"--db", "--busy-timeout", NULL};
-static const char *const import_options[] = {"--db", "--busy-timeout", "--max-page-count", NULL};
+static const char *const import_options[] = {"--db", "--busy-timeout", "--max-page-count",
+                                             "--count-copied-emissions", NULL};
 
 /* `carbontree import FILE [--batch LINES]`: the command's own flags, then the
  * usual options; a summary line on stderr whatever happens. */

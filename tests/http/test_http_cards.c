@@ -204,6 +204,34 @@ START_TEST(put_keeps_a_model_in_sync_with_its_card)
 }
 END_TEST
 
+START_TEST(a_copied_figure_is_flagged_and_not_counted_again)
+{
+    struct ct_response r;
+    double kg;
+
+    send_expect("POST", "/v1/models",
+                "{'id':'up/Llama-2-7b','co2_eq_emissions':{'emissions':41100,"
+                "'training_type':'pre-training'}}",
+                201, &r);
+    ck_assert_uint_eq(json_array_size(ct_json_at(r.json, "card/flags")), 0);
+    ct_response_cleanup(&r);
+    send_expect("POST", "/v1/models",
+                "{'id':'q/Llama-2-7B-AWQ','base_model':'up/Llama-2-7b','quantized_by':'q',"
+                "'co2_eq_emissions':{'emissions':41100,'training_type':'pre-training'}}",
+                201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/flags/0/flag"), "copied_from_ancestor");
+    ct_response_cleanup(&r);
+    ck_assert_uint_eq(activities_of("q/Llama-2-7B-AWQ", &kg), 0);
+    ck_assert_uint_eq(activities_of("up/Llama-2-7b", &kg), 1);
+    ck_assert_double_eq_tol(kg, 41.1, 1e-9);
+    /* 0.5 g for a pre-training is flagged but kept. */
+    send_expect("POST", "/v1/models", "{'id':'tiny/base','co2_eq_emissions':0.5}", 201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/flags/0/flag"), "implausible_figure");
+    ct_response_cleanup(&r);
+    ck_assert_uint_eq(activities_of("tiny/base", &kg), 1);
+}
+END_TEST
+
 START_TEST(bad_cards_are_422_and_store_nothing)
 {
     static const struct ct_step steps[] = {
@@ -263,6 +291,7 @@ static Suite *cards_suite(void)
     tcase_add_test(tc, relations_are_given_or_inferred_and_say_so);
     tcase_add_test(tc, unknown_parents_become_placeholders_that_registration_completes);
     tcase_add_test(tc, put_keeps_a_model_in_sync_with_its_card);
+    tcase_add_test(tc, a_copied_figure_is_flagged_and_not_counted_again);
     tcase_add_test(tc, bad_cards_are_422_and_store_nothing);
     return s;
 }
