@@ -237,6 +237,9 @@ struct api_footprint {
     bool has_overtake;
     int window_days;
     struct core_overtake overtake;
+    /* GET …/footprint only: the flags of the cards in the lineage, [{"model",
+     * "flag", "detail"}]; NULL or empty: no "warnings" member */
+    json_t *warnings;
 };
 
 /* Reads the lineage of the model named id (one statement, no transaction

@@ -305,6 +305,16 @@ enum err db_card_put(struct db *db, int64_t model_key, const struct db_card *car
 enum err db_card_ancestor_with(struct db *db, int64_t model_key, double co2e_kg,
                                struct core_model_id *ancestor);
 
+/* The flags of the cards of model_key and its ancestors, nearest first: one JSON
+ * array text per model that has any, into items (room for max; each text
+ * malloc'd, the caller frees it) with the model's id. */
+struct db_card_flags {
+    struct core_model_id id;
+    char *flags;
+};
+enum err db_card_lineage_flags(struct db *db, int64_t model_key, struct db_card_flags *items,
+                               size_t max, size_t *n);
+
 /* The strict descendants of model_key, at most max into keys, that are quantized or
  * adapter children of their parents and whose card's reported activity is co2e_kg
  * (to a relative 1e-9): copies of the figure model_key has just been given. */

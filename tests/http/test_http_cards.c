@@ -222,6 +222,16 @@ START_TEST(a_copied_figure_is_flagged_and_not_counted_again)
     ck_assert_str_eq(ct_string_at(r.json, "card/flags/0/flag"), "copied_from_ancestor");
     ct_response_cleanup(&r);
     ck_assert_uint_eq(activities_of("q/Llama-2-7B-AWQ", &kg), 0);
+    /* The footprint says why the AWQ has no emissions of its own; the base's has no
+     * warnings. */
+    ck_assert_int_eq(ct_get(srv, "/v1/models/q/Llama-2-7B-AWQ/footprint?policy=none", &r), 200);
+    ck_assert_str_eq(ct_string_at(r.json, "warnings/0/flag"), "copied_from_ancestor");
+    ck_assert_str_eq(ct_string_at(r.json, "warnings/0/model"), "q/Llama-2-7B-AWQ");
+    ck_assert_double_eq(ct_number_at(r.json, "own_co2e_kg/value"), 0);
+    ct_response_cleanup(&r);
+    ck_assert_int_eq(ct_get(srv, "/v1/models/up/Llama-2-7b/footprint?policy=none", &r), 200);
+    ck_assert_ptr_null(json_object_get(r.json, "warnings"));
+    ct_response_cleanup(&r);
     ck_assert_uint_eq(activities_of("up/Llama-2-7b", &kg), 1);
     ck_assert_double_eq_tol(kg, 41.1, 1e-9);
     /* 0.5 g for a pre-training is flagged but kept. */
