@@ -36,6 +36,9 @@ struct api_config {
     bool is_read_auth;       /* reads need a token too */
     /* GET /metrics: how many models, and families, get series of their own */
     size_t metrics_max_models;
+    /* a quantization's or an adapter's card figure that repeats an ancestor's is
+     * counted again (by default it is flagged and not counted) */
+    bool count_copied_emissions;
     const char *version; /* the build's version, for carbontree_build_info */
 };
 
@@ -169,6 +172,10 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
                          struct api_reply *reply);
 enum err api_models_get(struct api_service *s, const struct api_request *req,
                         struct api_reply *reply);
+/* PUT /v1/models/{namespace}/{name}: registers the model or brings it in line with
+ * the body (a Hub card or a POST body): 201 created, 200 updated or unchanged. */
+enum err api_models_put(struct api_service *s, const struct api_request *req,
+                        struct api_reply *reply);
 enum err api_models_patch(struct api_service *s, const struct api_request *req,
                           struct api_reply *reply);
 enum err api_models_delete(struct api_service *s, const struct api_request *req,
@@ -237,16 +244,26 @@ enum err api_cli_token_revoke(const struct api_config *config, const char *id_te
 struct api_import_summary {
     int64_t line_number; /* lines read, blank ones included */
     int64_t n_lines;     /* non-blank lines */
-    int64_t n_imported;
+    int64_t n_imported;  /* created + updated + unchanged */
+    int64_t n_created;   /* new models, placeholders completed included */
+    int64_t n_updated;   /* registered models whose line said something new */
+    int64_t n_unchanged; /* registered models whose line said the same again */
     int64_t n_refused;
+    int64_t n_flagged; /* flags raised on the figures of stored lines */
     double seconds;
 };
 
 /* The `carbontree import` command: reads JSON lines from path, each a POST
- * /v1/models body plus optional "activities" (ActivityInput array) and
- * "inferences" (a count, counted today), and stores them in the configured
+ * /v1/models body (or a Hub card, or the Hub's model-info JSON with cardData) plus
+ * optional "activities" (ActivityInput array) and "inferences" (a count, counted
+ * today); a file that begins with '[' is one JSON array of such objects; a folder
+ * holds model cards as <namespace>/<name>/README.md with YAML front matter. The
+ * models are stored in the configured
  * database (created and migrated when needed), committing every batch_lines lines
- * (0: 50,000). Parents must come earlier in the file or exist already. A refused
+ * (0: 50,000). A line naming a registered model brings it in line with the line
+ * (api_card_store with sync): the same line again changes nothing. A Hub card's
+ * parents that are not registered yet become placeholders; a line in carbontree's
+ * own form must name registered parents (earlier in the file or before). A refused
  * line is written to report as "line N: reason" and skipped. progress (may be
  * NULL) gets a progress bar. *out is filled in every case. ERR_IO when path cannot
  * be read; storage failures (why says which) stop the run, losing the lines since

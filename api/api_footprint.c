@@ -41,6 +41,33 @@ void api_footprint_cleanup(struct api_footprint *footprint)
     core_lineage_cleanup(&footprint->lineage);
     free(footprint->allocations);
     footprint->allocations = NULL;
+    json_decref(footprint->warnings);
+    footprint->warnings = NULL;
+}
+
+/* The flags of the cards in the footprint's lineage, as its "warnings": what
+ * looked wrong in a figure the footprint counts (or leaves out). */
+static enum err load_warnings(struct db *db, struct api_footprint *footprint)
+{
+    struct db_card_flags items[CORE_LINEAGE_MAX_DEPTH + 1];
+    size_t n = 0;
+    enum err rc =
+        db_card_lineage_flags(db, footprint->fp.self->key, items, sizeof items / sizeof *items, &n);
+
+    footprint->warnings = rc == ERR_OK ? json_array() : NULL;
+    for (size_t i = 0; i < n; i++) {
+        json_t *flags = footprint->warnings ? json_loads(items[i].flags, 0, NULL) : NULL;
+        char id[CORE_MODEL_ID_MAX + 1];
+        for (size_t f = 0; f < json_array_size(flags); f++) {
+            json_t *w = json_copy(json_array_get(flags, f));
+            json_object_set_new(w, "model",
+                                json_string(core_model_id_format(&items[i].id, id, sizeof id)));
+            json_array_append_new(footprint->warnings, w);
+        }
+        json_decref(flags);
+        free(items[i].flags);
+    }
+    return rc;
 }
 
 enum err api_policy_from_query(const struct api_request *req, enum core_policy *policy,
@@ -156,6 +183,10 @@ void api_footprint_write(struct text *t, const struct api_footprint *footprint)
         TEXT_LIT(t, ",\"inference_overtakes_training\":");
         api_overtake_write(t, &footprint->overtake, fp->has_inference, footprint->window_days);
     }
+    if (json_array_size(footprint->warnings) > 0) {
+        TEXT_LIT(t, ",\"warnings\":");
+        text_json(t, json_incref(footprint->warnings));
+    }
     TEXT_LIT(t, ",\"methodology_version\":");
     text_string(t, CORE_METHODOLOGY_VERSION);
     TEXT_LIT(t, "}");
@@ -196,6 +227,15 @@ enum err api_footprint_get(struct api_service *s, const struct api_request *req,
         if (rc == ERR_OK) {
             rc = api_overtake_compute(db, footprint.fp.self->key, footprint.fp.inference_g_each,
                                       window_days, &footprint.overtake);
+            db_read_end(db);
+        }
+        if (rc != ERR_OK)
+            api_footprint_cleanup(&footprint);
+    }
+    if (rc == ERR_OK) {
+        rc = db_read_begin(db);
+        if (rc == ERR_OK) {
+            rc = load_warnings(db, &footprint);
             db_read_end(db);
         }
         if (rc != ERR_OK)

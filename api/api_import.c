@@ -5,6 +5,9 @@
  * batches through the db bulk interface. */
 #include "api_internal.h"
 
+#include <dirent.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,50 +106,134 @@ static enum err parse_extra(const json_t *line, const json_t **activities, int64
                          problem);
 }
 
-/* Validates one line completely, then stores it in the current batch. A refused
- * line (reason filled, *is_refused set) has written nothing; any other failure
- * leaves the batch to be rolled back. */
+/* Stores a line whose model exists already, or whose card names parents that do
+ * not, through the path PUT takes: the model's card facts are brought in line
+ * with the line (placeholders created, a placeholder completed), in a savepoint
+ * of the batch so that a refusal writes nothing. The line's "activities" and
+ * "inferences" are counted when the line creates the model, never again. */
+static enum err import_sync(struct db *db, struct db_bulk *bulk, struct core_model *m,
+                            const struct api_card *card, int64_t inferences, const char *day,
+                            struct line_activities *list, enum api_card_outcome *outcome,
+                            json_t *flags, bool *is_refused, char *reason, size_t reason_len)
+{
+    struct api_card_result res = {0};
+    struct api_problem problem;
+    size_t n_own = card->activity ? list->n - 1 : list->n; /* the card's is stored apart */
+    enum err rc = db_bulk_flush(bulk);
+
+    memset(&problem, 0, sizeof problem);
+    if (rc == ERR_OK)
+        rc = db_savepoint_begin(db);
+    if (rc != ERR_OK)
+        return rc;
+    rc = api_card_store(db, m, card, true, &res, &problem);
+    if (rc == ERR_OK && res.outcome == API_CARD_CREATED) {
+        for (size_t i = 0; rc == ERR_OK && i < n_own; i++)
+            rc = db_activity_insert(db, m->key, &list->items[i]);
+        if (rc == ERR_OK && inferences > 0)
+            rc = db_inferences_add(db, m->key, inferences, day, NULL);
+    }
+    json_array_extend(flags, res.flags ? res.flags : json_array());
+    json_decref(res.placeholders);
+    json_decref(res.flags);
+    *outcome = res.outcome;
+    if (rc == ERR_OK)
+        return db_savepoint_end(db, true);
+    db_savepoint_end(db, false);
+    if (rc == ERR_INVALID_INPUT || rc == ERR_CONFLICT || rc == ERR_NOT_FOUND ||
+        rc == ERR_COUNT_OVERFLOW) {
+        problem_text(&problem, "", reason, reason_len);
+        *is_refused = true;
+    }
+    return rc;
+}
+
+/* Validates one line completely, then stores it in the current batch: a new model
+ * whose parents are all registered through the bulk statements, anything else
+ * through import_sync. A refused line (reason filled, *is_refused set) has written
+ * nothing; any other failure leaves the batch to be rolled back. */
 static enum err import_one(struct db *db, struct db_bulk *bulk, const json_t *line, const char *day,
-                           struct line_activities *list, bool *is_refused, char *reason,
-                           size_t reason_len)
+                           bool count_copied, struct line_activities *list,
+                           enum api_card_outcome *outcome, json_t *flags, bool *is_refused,
+                           char *reason, size_t reason_len)
 {
     struct core_model m;
+    struct api_card card;
     struct api_problem problem;
     const json_t *activities = NULL;
-    json_t *card_activity = NULL;
     int64_t inferences = 0;
     size_t bad = 0;
-    bool from_card = false;
     enum err rc;
 
     memset(&problem, 0, sizeof problem);
     *is_refused = true;
-    rc = api_model_parse(line, import_members, &m, &from_card, &card_activity, &problem);
+    *outcome = API_CARD_CREATED;
+    rc = api_model_parse(line, import_members, &m, &card, &problem);
+    card.count_copied = count_copied;
     if (rc == ERR_OK)
         rc = parse_extra(line, &activities, &inferences, &problem);
     if (rc != ERR_OK) {
         problem_text(&problem, "", reason, reason_len);
-        json_decref(card_activity);
-        return rc;
+        goto out;
     }
-    rc = parse_activities(db, card_activity, activities, list, reason, reason_len);
-    json_decref(card_activity);
+    rc = parse_activities(db, card.activity, activities, list, reason, reason_len);
     if (rc != ERR_OK)
-        return rc;
+        goto out;
     rc = db_bulk_model_insert(bulk, &m, inferences, day, &bad);
-    if (rc == ERR_CONFLICT || rc == ERR_NOT_FOUND || rc == ERR_INVALID_INPUT ||
-        rc == ERR_COUNT_OVERFLOW) {
-        rc = api_model_insert_error(rc, &m, bad, from_card, &problem);
+    if (rc == ERR_CONFLICT || (rc == ERR_NOT_FOUND && card.is_card)) {
+        *is_refused = false;
+        rc = import_sync(db, bulk, &m, &card, inferences, day, list, outcome, flags, is_refused,
+                         reason, reason_len);
+        activities_cleanup(list);
+        goto out;
+    }
+    if (rc == ERR_NOT_FOUND || rc == ERR_INVALID_INPUT || rc == ERR_COUNT_OVERFLOW) {
+        rc = api_model_insert_error(rc, &m, bad, card.from_card, &problem);
         problem_text(&problem, "", reason, reason_len);
         activities_cleanup(list);
-        return rc;
+        goto out;
     }
     *is_refused = false;
-    for (size_t i = 0; rc == ERR_OK && i < list->n; i++)
-        rc = db_bulk_activity_insert(bulk, m.key, &list->items[i]);
-    if (rc == ERR_OK && list->n > 0)
-        rc = db_bulk_activities_done(bulk, m.key);
+    /* A new model has no descendants yet: only its own figure needs checking. */
+    {
+        json_t *mine = json_array();
+        bool copied = false;
+        size_t n_insert = list->n;
+        rc = mine ? api_card_check_figure(db, &m, &card, mine, &copied) : ERR_NO_MEMORY;
+        if (rc == ERR_OK && copied && !count_copied)
+            n_insert--; /* the card's activity is the last of the list (parse_activities) */
+        for (size_t i = 0; rc == ERR_OK && i < n_insert; i++)
+            rc = db_bulk_activity_insert(bulk, m.key, &list->items[i]);
+        if (rc == ERR_OK && n_insert > 0)
+            rc = db_bulk_activities_done(bulk, m.key);
+        if (rc == ERR_OK) {
+            struct db_card record = {.facts = card.facts,
+                                     .relation_given = card.relation_given,
+                                     .is_card = card.is_card,
+                                     .activity_id = card.activity && n_insert == list->n
+                                                        ? list->items[list->n - 1].id
+                                                        : 0,
+                                     .has_hours = card.has_hours,
+                                     .hours = card.hours};
+            char *ignored = json_dumps(card.ignored, JSON_COMPACT);
+            char *flag_text = json_dumps(mine, JSON_COMPACT);
+            snprintf(record.location, sizeof record.location, "%s", card.location);
+            snprintf(record.hardware, sizeof record.hardware, "%s", card.hardware);
+            snprintf(record.source, sizeof record.source, "%s", card.source);
+            record.ignored = ignored;
+            record.flags = flag_text;
+            snprintf(record.relation_from, sizeof record.relation_from, "%s",
+                     card.relation_given >= 0 ? card.relation_from : "");
+            rc = ignored && flag_text ? db_card_put(db, m.key, &record) : ERR_NO_MEMORY;
+            free(ignored);
+            free(flag_text);
+        }
+        json_array_extend(flags, mine);
+        json_decref(mine);
+    }
     activities_cleanup(list);
+out:
+    api_card_cleanup(&card);
     return rc;
 }
 
@@ -198,7 +285,20 @@ struct import_run {
     char day[11];
     size_t batch_lines;
     size_t in_batch;
+    bool count_copied;
 };
+
+/* The first character of the file that is not white space (EOF when none); the
+ * file is read again from its start afterwards. */
+static int first_char(FILE *in)
+{
+    int c;
+
+    while ((c = fgetc(in)) == ' ' || c == '\t' || c == '\r' || c == '\n')
+        ;
+    rewind(in);
+    return c;
+}
 
 static enum err batch_commit(struct import_run *run)
 {
@@ -212,14 +312,94 @@ static enum err batch_commit(struct import_run *run)
     return db_write_commit(run->db);
 }
 
+/* The Hub's model-info JSON (GET /api/models/{id}: "id", "cardData", "tags",
+ * "pipeline_tag", "library_name", "downloads", ...) as the card it describes: the
+ * card data with the id, and the tags, pipeline_tag and library_name the Hub
+ * lists beside it (its tags hold the base_model:quantized:/adapter: relations it
+ * inferred). Figures about the repository (downloads, likes) are no card
+ * metadata and are left out. Returns a new reference; NULL for any other value. */
+static json_t *card_of_model_info(const json_t *info)
+{
+    static const char *const beside[] = {"tags", "pipeline_tag", "library_name", NULL};
+    const json_t *card_data = json_object_get(info, "cardData");
+    const json_t *id = json_object_get(info, "id");
+    json_t *card;
+
+    if (!json_is_object(info) || (card_data == NULL && json_object_get(info, "modelId") == NULL))
+        return NULL;
+    if (id == NULL)
+        id = json_object_get(info, "modelId");
+    card = json_is_object(card_data) ? json_deep_copy(card_data) : json_object();
+    if (card == NULL)
+        return NULL;
+    json_object_set(card, "id", (json_t *)(uintptr_t)id);
+    for (const char *const *k = beside; *k; k++)
+        if (json_object_get(card, *k) == NULL && json_object_get(info, *k) != NULL)
+            json_object_set(card, *k, json_object_get(info, *k));
+    return card;
+}
+
+/* Imports one model (a POST /v1/models body, a Hub card or a model-info object);
+ * where names it in the report ("line 3", "item 2", a README.md path). ERR_OK
+ * unless storage failed. */
+static enum err import_value(struct import_run *run, const json_t *value, const char *where,
+                             struct api_import_summary *sum)
+{
+    char reason[1024];
+    json_t *card = card_of_model_info(value);
+    const json_t *line = card ? card : value;
+    json_t *flags = json_array();
+    bool is_refused = false;
+    enum api_card_outcome outcome = API_CARD_CREATED;
+    enum err rc;
+
+    if (run->in_batch == 0) {
+        rc = db_write_begin(run->db);
+        if (rc != ERR_OK) {
+            json_decref(card);
+            json_decref(flags);
+            return rc;
+        }
+    }
+    run->in_batch++;
+    reason[0] = '\0';
+    rc = flags ? import_one(run->db, run->bulk, line, run->day, run->count_copied, &run->activities,
+                            &outcome, flags, &is_refused, reason, sizeof reason)
+               : ERR_NO_MEMORY;
+    json_decref(card);
+    for (size_t i = 0; rc == ERR_OK && i < json_array_size(flags); i++) {
+        const json_t *f = json_array_get(flags, i);
+        fprintf(run->report, "%s: flagged %s: %s\n", where,
+                json_string_value(json_object_get(f, "flag")),
+                json_string_value(json_object_get(f, "detail")));
+        sum->n_flagged++;
+    }
+    json_decref(flags);
+    if (rc == ERR_OK) {
+        sum->n_imported++;
+        if (outcome == API_CARD_CREATED)
+            sum->n_created++;
+        else if (outcome == API_CARD_UPDATED)
+            sum->n_updated++;
+        else
+            sum->n_unchanged++;
+    } else if (is_refused) {
+        fprintf(run->report, "%s: %s\n", where, reason[0] ? reason : err_name(rc));
+        sum->n_refused++;
+        rc = ERR_OK;
+    }
+    if (rc == ERR_OK && run->in_batch >= run->batch_lines)
+        rc = batch_commit(run);
+    return rc;
+}
+
 /* Handles one input line (without its newline); ERR_OK unless storage failed. */
 static enum err import_line(struct import_run *run, char *text, size_t len,
                             struct api_import_summary *sum)
 {
-    char reason[1024];
     json_error_t error;
     json_t *line;
-    bool is_refused = false;
+    char where[48];
     enum err rc;
 
     while (len > 0 && (text[len - 1] == '\r' || text[len - 1] == ' ' || text[len - 1] == '\t'))
@@ -240,28 +420,155 @@ static enum err import_line(struct import_run *run, char *text, size_t len,
         sum->n_refused++;
         return ERR_OK;
     }
-    if (run->in_batch == 0) {
-        rc = db_write_begin(run->db);
-        if (rc != ERR_OK) {
-            json_decref(line);
-            return rc;
-        }
-    }
-    run->in_batch++;
-    reason[0] = '\0';
-    rc = import_one(run->db, run->bulk, line, run->day, &run->activities, &is_refused, reason,
-                    sizeof reason);
+    snprintf(where, sizeof where, "line %lld", (long long)sum->line_number);
+    rc = import_value(run, line, where, sum);
     json_decref(line);
-    if (rc == ERR_OK) {
-        sum->n_imported++;
-    } else if (is_refused) {
-        fprintf(run->report, "line %lld: %s\n", (long long)sum->line_number,
-                reason[0] ? reason : err_name(rc));
+    return rc;
+}
+
+/* A JSON array of models (the Hub's model-info list, say), item by item. */
+static enum err import_array(struct import_run *run, FILE *in, struct api_import_summary *sum)
+{
+    json_error_t error;
+    json_t *array = json_loadf(in, JSON_REJECT_DUPLICATES, &error);
+    enum err rc = ERR_OK;
+
+    if (!json_is_array(array)) {
+        fprintf(run->report, "line %d: %s\n", error.line,
+                array ? "a file that begins with '[' must be one JSON array" : error.text);
         sum->n_refused++;
-        rc = ERR_OK;
+        json_decref(array);
+        return ERR_OK;
     }
-    if (rc == ERR_OK && run->in_batch >= run->batch_lines)
-        rc = batch_commit(run);
+    for (size_t i = 0; rc == ERR_OK && i < json_array_size(array); i++) {
+        char where[48];
+        sum->line_number++;
+        sum->n_lines++;
+        snprintf(where, sizeof where, "item %zu", i);
+        rc = import_value(run, json_array_get(array, i), where, sum);
+    }
+    json_decref(array);
+    return rc;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The README.md files under dir/<namespace>/<name>/, in name order (so that a
+ * folder always imports alike), as "<namespace>/<name>" in *ids (malloc'd). */
+static enum err list_cards(const char *dir, char ***ids, size_t *n)
+{
+    size_t cap = 0;
+    DIR *top = opendir(dir);
+    struct dirent *ns_entry;
+
+    *ids = NULL;
+    *n = 0;
+    if (top == NULL)
+        return ERR_IO;
+    while ((ns_entry = readdir(top)) != NULL) {
+        char ns_path[PATH_MAX];
+        DIR *inner;
+        struct dirent *name_entry;
+        if (ns_entry->d_name[0] == '.')
+            continue;
+        if (snprintf(ns_path, sizeof ns_path, "%s/%s", dir, ns_entry->d_name) >=
+            (int)sizeof ns_path)
+            continue;
+        inner = opendir(ns_path);
+        if (inner == NULL)
+            continue;
+        while ((name_entry = readdir(inner)) != NULL) {
+            char readme[PATH_MAX];
+            struct stat st;
+            if (name_entry->d_name[0] == '.')
+                continue;
+            if (snprintf(readme, sizeof readme, "%s/%s/README.md", ns_path, name_entry->d_name) >=
+                    (int)sizeof readme ||
+                stat(readme, &st) != 0 || !S_ISREG(st.st_mode))
+                continue;
+            if (*n == cap) {
+                char **grown = realloc(*ids, (cap = cap ? 2 * cap : 64) * sizeof **ids);
+                if (grown == NULL)
+                    break;
+                *ids = grown;
+            }
+            (*ids)[*n] = malloc(strlen(ns_entry->d_name) + strlen(name_entry->d_name) + 2);
+            if ((*ids)[*n] == NULL)
+                break;
+            sprintf((*ids)[*n], "%s/%s", ns_entry->d_name, name_entry->d_name);
+            (*n)++;
+        }
+        closedir(inner);
+    }
+    closedir(top);
+    if (*n > 1)
+        qsort(*ids, *n, sizeof **ids, compare_names);
+    return ERR_OK;
+}
+
+/* Reads a whole file (at most IMPORT_LINE_MAX bytes) into *text (malloc'd). */
+static bool read_small_file(const char *path, char **text, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n;
+
+    *text = NULL;
+    if (f == NULL)
+        return false;
+    *text = malloc(IMPORT_LINE_MAX + 1);
+    n = *text ? fread(*text, 1, IMPORT_LINE_MAX + 1, f) : 0;
+    fclose(f);
+    if (*text == NULL || n > IMPORT_LINE_MAX) {
+        free(*text);
+        *text = NULL;
+        return false;
+    }
+    (*text)[n] = '\0';
+    *len = n;
+    return true;
+}
+
+/* A folder of model cards: dir/<namespace>/<name>/README.md, the id from the path
+ * and the metadata from the YAML front matter. */
+static enum err import_folder(struct import_run *run, const char *dir,
+                              struct api_import_summary *sum)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    enum err rc = list_cards(dir, &ids, &n);
+
+    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+        char path[PATH_MAX], where[PATH_MAX + 16], why[256] = "";
+        char *text = NULL;
+        size_t len = 0;
+        json_t *card = NULL;
+
+        sum->line_number++;
+        sum->n_lines++;
+        snprintf(path, sizeof path, "%s/%s/README.md", dir, ids[i]);
+        snprintf(where, sizeof where, "%s/README.md", ids[i]);
+        if (!read_small_file(path, &text, &len)) {
+            fprintf(run->report, "%s: cannot be read (or longer than %d bytes)\n", where,
+                    IMPORT_LINE_MAX);
+            sum->n_refused++;
+            continue;
+        }
+        if (api_front_matter(text, len, &card, why, sizeof why) != ERR_OK) {
+            fprintf(run->report, "%s: %s\n", where, why);
+            sum->n_refused++;
+        } else {
+            json_object_set_new(card, "id", json_string(ids[i]));
+            rc = import_value(run, card, where, sum);
+            json_decref(card);
+        }
+        free(text);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
     return rc;
 }
 
@@ -270,7 +577,8 @@ enum err api_cli_import(const struct api_config *config, const char *path, size_
                         size_t why_len)
 {
     struct import_run run = {.report = report,
-                             .batch_lines = batch_lines ? batch_lines : IMPORT_BATCH_DEFAULT};
+                             .batch_lines = batch_lines ? batch_lines : IMPORT_BATCH_DEFAULT,
+                             .count_copied = config->count_copied_emissions};
     struct api_import_summary sum = {0};
     double started = now_s();
     char *text = NULL;
@@ -297,7 +605,13 @@ enum err api_cli_import(const struct api_config *config, const char *path, size_
     }
     if (fstat(fileno(in), &st) != 0)
         st.st_size = 0;
-    while (rc == ERR_OK && (len = getline(&text, &cap, in)) >= 0) {
+    if (S_ISDIR(st.st_mode)) {
+        rc = import_folder(&run, path, &sum);
+        st.st_size = 0;
+    } else if (first_char(in) == '[') {
+        rc = import_array(&run, in, &sum);
+    }
+    while (rc == ERR_OK && !S_ISDIR(st.st_mode) && (len = getline(&text, &cap, in)) >= 0) {
         sum.line_number++;
         if (len > 0 && text[len - 1] == '\n')
             text[--len] = '\0';

@@ -8,6 +8,7 @@
 #include "amortize.h"
 #include "api.h"
 #include "buf.h"
+#include "card.h"
 #include "db.h"
 #include "field_error.h"
 #include "footprint.h"
@@ -149,19 +150,79 @@ enum err api_activity_add(struct db *db, const struct core_model *m, const json_
 enum err api_activity_parse(struct db *db, const json_t *body, struct db_activity *out,
                             struct api_problem *problem);
 
+/* What a registration body says beyond the model itself: whether it is a Hub card,
+ * the reported activity its co2_eq_emissions becomes, the keys it ignored, where
+ * the relation to its parents came from, and the canonical text of everything it
+ * decides (facts), which tells a changed card from the same card again. */
+struct api_card {
+    bool is_card;       /* the body is a Hub card: it has base_model, co2_eq_emissions, tags... */
+    bool from_card;     /* lineage came from base_model */
+    bool lineage_given; /* the body decides the lineage (a card always does) */
+    json_t *activity;   /* NULL or the activity body co2_eq_emissions becomes */
+    json_t *ignored;    /* array of the keys carbontree neither keeps nor uses */
+    int relation_given; /* 1 given, 0 inferred, -1 without parents */
+    char relation_from[CORE_CARD_FROM_MAX];
+    /* co2_eq_emissions as read: grams, whether it is a pre-training, and its
+     * other fields as the card gives them (empty when absent) */
+    bool has_grams, is_pretraining, has_hours;
+    double grams, hours;
+    char location[256], hardware[256], source[256];
+    bool count_copied; /* set by the caller: count a figure copied from an ancestor */
+    char *facts;       /* digest of the canonical JSON text (64 hex digits), malloc'd */
+};
+
+void api_card_cleanup(struct api_card *card);
+
 /* Validates a POST /v1/models body (id, parents or the Hub card's base_model,
- * base_model_relation and co2_eq_emissions, metadata) into *m, with no storage
- * access. extra_members (NULL-terminated, may be NULL) are further members the
- * caller accepts. *from_card says whether lineage came from base_model;
- * *card_activity is NULL or a new reference to the activity body co2_eq_emissions
- * becomes (the caller releases it). ERR_INVALID_INPUT with problem filled. */
+ * base_model_relation and co2_eq_emissions, metadata) into *m and *card, with no
+ * storage access. A Hub card's other metadata (pipeline_tag, tags, license as a
+ * list, unknown keys, ...) is used or listed as ignored, never refused; any other
+ * body refuses unknown members. extra_members (NULL-terminated, may be NULL) are
+ * further members the caller accepts. ERR_INVALID_INPUT with problem filled; the
+ * caller cleans up *card either way. */
 enum err api_model_parse(const json_t *body, const char *const *extra_members, struct core_model *m,
-                         bool *from_card, json_t **card_activity, struct api_problem *problem);
+                         struct api_card *card, struct api_problem *problem);
+
+/* Reads the YAML front matter of a model card's README.md (text, len bytes): the
+ * mapping between a first line "---" and the next line "---" or "...", as a new
+ * JSON object in *out (api/api_yaml.c). ERR_INVALID_INPUT with why filled when
+ * there is no front matter or it is not a YAML mapping. */
+enum err api_front_matter(const char *text, size_t len, json_t **out, char *why, size_t why_len);
 
 /* Turns a db_model_insert failure into the answer POST /v1/models gives (409 for an
  * existing id, 422 for an unknown parent or too deep a lineage), filling problem. */
 enum err api_model_insert_error(enum err rc, const struct core_model *m, size_t bad_parent,
                                 bool from_card, struct api_problem *problem);
+
+enum api_card_outcome { API_CARD_CREATED, API_CARD_UPDATED, API_CARD_UNCHANGED };
+
+struct api_card_result {
+    enum api_card_outcome outcome;
+    json_t *flags;        /* what looked wrong in the card's figure: [{"flag", "detail"}] */
+    json_t *placeholders; /* ids of the placeholder parents this registration created */
+    int activities_added, activities_removed;
+};
+
+/* Stores a parsed registration inside the caller's write transaction. A card's
+ * parents that are not registered become placeholders; a placeholder of m's id is
+ * completed. An already registered model is a conflict unless sync is set: then
+ * the body's facts replace the stored ones (the card's own reported activity
+ * included) or, when they are the same, nothing is written. On return m is the
+ * model as stored. The caller releases res->placeholders. */
+enum err api_card_store(struct db *db, struct core_model *m, const struct api_card *card, bool sync,
+                        struct api_card_result *res, struct api_problem *problem);
+
+/* Flags what looks wrong in the card's figure of stored model m into flags:
+ * copied_from_ancestor when m is a quantization or an adapter and an ancestor
+ * reported the very same figure (*copied set: the card repeats it rather than
+ * measured its own work), implausible_figure below 1 g for a pre-training or above
+ * 10^12 g. */
+enum err api_card_check_figure(struct db *db, const struct core_model *m,
+                               const struct api_card *card, json_t *flags, bool *copied);
+
+/* Adds the "card" member (relation source, ignored keys) of model m to o, when m
+ * was registered from a Hub card. */
+enum err api_card_attach(struct db *db, const struct core_model *m, json_t *o);
 
 /* ---- footprints (api/api_footprint.c) ---- */
 
@@ -176,6 +237,9 @@ struct api_footprint {
     bool has_overtake;
     int window_days;
     struct core_overtake overtake;
+    /* GET …/footprint only: the flags of the cards in the lineage, [{"model",
+     * "flag", "detail"}]; NULL or empty: no "warnings" member */
+    json_t *warnings;
 };
 
 /* Reads the lineage of the model named id (one statement, no transaction

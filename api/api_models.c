@@ -5,6 +5,7 @@
 #include "api_internal.h"
 #include "units.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,9 +106,43 @@ static enum err parse_parent_object(const json_t *item, const char *pointer,
     return ERR_OK;
 }
 
+/* The strings of a card's tags (non-strings skipped), at most max. */
+static size_t card_tags(const json_t *body, const char **tags, size_t max)
+{
+    const json_t *array = json_object_get(body, "tags");
+    size_t n = 0;
+
+    for (size_t i = 0; json_is_array(array) && i < json_array_size(array) && n < max; i++)
+        if (json_is_string(json_array_get(array, i)))
+            tags[n++] = json_string_value(json_array_get(array, i));
+    return n;
+}
+
+/* The relation of a card's parents when base_model_relation does not say: the
+ * Hub's inference from the repository name, tags, quantized_by and library_name. */
+static enum core_relation card_relation(const json_t *body, const struct core_model *m,
+                                        size_t n_parents, struct api_card *card)
+{
+    const char *tags[64];
+    const json_t *library = json_object_get(body, "library_name");
+    const json_t *quantized_by = json_object_get(body, "quantized_by");
+    struct core_card_hints hints = {
+        .name = m->id.name,
+        .library_name = json_is_string(library) ? json_string_value(library) : NULL,
+        .has_quantized_by = quantized_by != NULL && !json_is_null(quantized_by),
+        .tags = tags,
+        .n_tags = card_tags(body, tags, sizeof tags / sizeof *tags),
+        .n_parents = n_parents,
+    };
+
+    card->relation_given = 0;
+    return core_card_infer_relation(&hints, card->relation_from, sizeof card->relation_from);
+}
+
 /* Reads "parents" or the Hub card fields "base_model" (+ "base_model_relation")
- * into m->parents. *given says whether the body named any lineage at all. */
-static enum err parse_lineage(const json_t *body, struct core_model *m, bool *given,
+ * into m->parents. A card's base_model null or [] (as mergekit writes) means no
+ * parent. */
+static enum err parse_lineage(const json_t *body, struct core_model *m, struct api_card *card,
                               struct api_problem *problem)
 {
     const json_t *parents = json_object_get(body, "parents");
@@ -117,11 +152,12 @@ static enum err parse_lineage(const json_t *body, struct core_model *m, bool *gi
     enum err rc = ERR_OK;
 
     m->n_parents = 0;
-    *given = parents != NULL || base != NULL;
+    card->relation_given = -1;
+    card->lineage_given = parents != NULL || base != NULL || card->is_card;
     if (parents && base)
         return api_field_error(problem, "/base_model",
                                "give either 'parents' or the card's 'base_model', not both");
-    if (base_relation && !base)
+    if (base_relation && !json_is_null(base_relation) && !base)
         return api_field_error(problem, "/base_model_relation", "needs 'base_model'");
     if (parents) {
         if (!json_is_array(parents))
@@ -138,22 +174,27 @@ static enum err parse_lineage(const json_t *body, struct core_model *m, bool *gi
         }
         return rc;
     }
-    if (base) {
-        enum core_relation relation;
+    if (base && !json_is_null(base)) {
+        enum core_relation relation = CORE_RELATION_FINETUNE;
         size_t n = json_is_array(base) ? json_array_size(base) : 1;
         if (!json_is_string(base) && !json_is_array(base))
             return api_field_error(problem, "/base_model", "must be a model id or a list of ids");
-        if (n == 0 || n > CORE_MODEL_MAX_PARENTS)
-            return api_field_error(problem, "/base_model", "must name 1 to %d models",
+        if (n > CORE_MODEL_MAX_PARENTS)
+            return api_field_error(problem, "/base_model", "must name at most %d models",
                                    CORE_MODEL_MAX_PARENTS);
-        /* The Hub infers the relation when the card does not say; a list is a merge. */
-        relation = n > 1 ? CORE_RELATION_MERGE : CORE_RELATION_FINETUNE;
-        if (base_relation && !json_is_null(base_relation) &&
-            (!json_is_string(base_relation) ||
-             core_relation_parse(json_string_value(base_relation), &relation) != ERR_OK))
-            return api_field_error(problem, "/base_model_relation",
-                                   "must be one of finetune, adapter, quantized, merge, "
-                                   "distillation");
+        if (n == 0)
+            return ERR_OK;
+        if (base_relation && !json_is_null(base_relation)) {
+            if (!json_is_string(base_relation) ||
+                core_relation_parse(json_string_value(base_relation), &relation) != ERR_OK)
+                return api_field_error(problem, "/base_model_relation",
+                                       "must be one of finetune, adapter, quantized, merge, "
+                                       "distillation");
+            card->relation_given = 1;
+            snprintf(card->relation_from, sizeof card->relation_from, "base_model_relation");
+        } else {
+            relation = card_relation(body, m, n, card);
+        }
         for (size_t i = 0; i < n; i++) {
             const json_t *item = json_is_array(base) ? json_array_get(base, i) : base;
             if (json_is_array(base))
@@ -172,13 +213,27 @@ static enum err parse_lineage(const json_t *body, struct core_model *m, bool *gi
     return rc;
 }
 
+/* A text member of a card mapping into buf (a number as written), else "". */
+static void card_text(const json_t *card, const char *key, char *buf, size_t len)
+{
+    const json_t *v = json_object_get(card, key);
+
+    buf[0] = '\0';
+    if (json_is_string(v))
+        snprintf(buf, len, "%s", json_string_value(v));
+    else if (json_is_number(v))
+        snprintf(buf, len, "%g", json_number_value(v));
+}
+
 /* The Hub card's co2_eq_emissions (huggingface.co/docs/hub/model-cards-co2): a
  * mapping whose "emissions" is in grams of CO2e, or the legacy bare number (grams).
  * Builds the body of the "reported" activity it becomes; the kind comes from
- * training_type (pre-training -> training, fine-tuning -> fine_tuning; absent: a
- * base model's is training, a derived model's fine_tuning; other text -> other). */
-static enum err card_emissions(const json_t *card, bool has_parents, json_t **activity,
-                               struct api_problem *problem)
+ * training_type in whatever spelling (pre-training -> training, fine-tuning ->
+ * fine_tuning, other text -> other); when absent, a model with a parent was
+ * fine-tuned and a base model pre-trained. Members of the mapping carbontree does
+ * not read are added to ignored. */
+static enum err card_emissions(const json_t *card, bool has_parents, struct api_card *out,
+                               json_t **activity, struct api_problem *problem)
 {
     static const char *const allowed[] = {
         "emissions",      "source",     "training_type", "geographical_location",
@@ -187,6 +242,8 @@ static enum err card_emissions(const json_t *card, bool has_parents, json_t **ac
     const json_t *grams = json_is_object(card) ? json_object_get(card, "emissions") : card;
     const json_t *training_type = json_object_get(card, "training_type");
     const char *kind = has_parents ? "fine_tuning" : "training";
+    const char *key;
+    json_t *value;
     char note[500];
     char *text;
 
@@ -194,26 +251,45 @@ static enum err card_emissions(const json_t *card, bool has_parents, json_t **ac
         return api_field_error(problem, "/co2_eq_emissions",
                                "must be a number of grams or a mapping with \"emissions\" in "
                                "grams");
-    if (json_is_object(card) &&
-        api_check_members(card, "/co2_eq_emissions", allowed, NULL, problem) != ERR_OK)
-        return ERR_INVALID_INPUT;
+    json_object_foreach((json_t *)(uintptr_t)card, key, value)
+    {
+        char name[160];
+        (void)value;
+        if (api_name_in_list(key, allowed))
+            continue;
+        snprintf(name, sizeof name, "co2_eq_emissions.%.100s", key);
+        json_array_append_new(out->ignored, json_string(name));
+    }
     if (!json_is_number(grams) || !(json_number_value(grams) >= 0) ||
         !(json_number_value(grams) <= 1e15))
         return api_field_error(
             problem, json_is_object(card) ? "/co2_eq_emissions/emissions" : "/co2_eq_emissions",
             "must be grams of CO2e, from 0 to 1e15");
-    if (training_type && !json_is_string(training_type))
+    if (training_type && !json_is_null(training_type) && !json_is_string(training_type))
         return api_field_error(problem, "/co2_eq_emissions/training_type", "must be a text");
-    if (training_type) {
-        const char *t = json_string_value(training_type);
-        if (strcasecmp(t, "pre-training") == 0 || strcasecmp(t, "pretraining") == 0 ||
-            strcasecmp(t, "pre_training") == 0 || strcasecmp(t, "training") == 0)
+    if (json_is_string(training_type)) {
+        switch (core_card_training(json_string_value(training_type))) {
+        case CORE_TRAINING_PRETRAINING:
             kind = "training";
-        else if (strcasecmp(t, "fine-tuning") == 0 || strcasecmp(t, "finetuning") == 0 ||
-                 strcasecmp(t, "fine_tuning") == 0)
+            break;
+        case CORE_TRAINING_FINETUNING:
             kind = "fine_tuning";
-        else
+            break;
+        case CORE_TRAINING_OTHER:
             kind = "other";
+            break;
+        }
+    }
+    out->has_grams = true;
+    out->grams = json_number_value(grams);
+    out->is_pretraining = strcmp(kind, "training") == 0;
+    card_text(card, "geographical_location", out->location, sizeof out->location);
+    card_text(card, "hardware_used", out->hardware, sizeof out->hardware);
+    card_text(card, "source", out->source, sizeof out->source);
+    if (json_is_number(json_object_get(card, "hours_used")) &&
+        json_number_value(json_object_get(card, "hours_used")) >= 0) {
+        out->has_hours = true;
+        out->hours = json_number_value(json_object_get(card, "hours_used"));
     }
     text = json_dumps(card, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
     snprintf(note, sizeof note, "model card co2_eq_emissions: %.440s", text ? text : "");
@@ -303,8 +379,119 @@ static enum err lineage_store_error(enum err rc, const struct core_model *m, siz
     }
 }
 
+/* The keys that make a body a Hub card rather than carbontree's own form. */
+static const char *const card_markers[] = {"base_model",
+                                           "base_model_relation",
+                                           "co2_eq_emissions",
+                                           "pipeline_tag",
+                                           "library_name",
+                                           "tags",
+                                           "language",
+                                           "datasets",
+                                           "metrics",
+                                           "quantized_by",
+                                           "model-index",
+                                           "widget",
+                                           "license_name",
+                                           "license_link",
+                                           NULL};
+
+/* Keys of a card that carbontree reads (the others are listed as ignored). */
+static const char *const card_used[] = {"pipeline_tag", "library_name", "tags", "quantized_by",
+                                        NULL};
+
+static bool body_is_card(const json_t *body)
+{
+    for (const char *const *k = card_markers; *k; k++)
+        if (json_object_get(body, *k) != NULL)
+            return true;
+    return json_is_array(json_object_get(body, "license"));
+}
+
+/* A card's metadata in the form the registry keeps: pipeline_tag is the task when
+ * the body has none, a list of licenses becomes one text, and a member of the
+ * wrong type is ignored rather than refused. Returns a new object. */
+static json_t *card_normalise(const json_t *body, json_t *ignored)
+{
+    json_t *copy = json_copy((json_t *)(uintptr_t)body);
+    const json_t *pipeline = json_object_get(body, "pipeline_tag");
+    const json_t *license = json_object_get(body, "license");
+
+    if (copy == NULL)
+        return NULL;
+    if (json_object_get(body, "task") == NULL && json_is_string(pipeline))
+        json_object_set(copy, "task", (json_t *)(uintptr_t)pipeline);
+    if (json_is_array(license)) {
+        char text[CORE_MODEL_TEXT_MAX] = "";
+        size_t len = 0;
+        for (size_t i = 0; i < json_array_size(license); i++) {
+            const char *item = json_string_value(json_array_get(license, i));
+            size_t n = item ? strlen(item) : 0;
+            if (n == 0 || len + n + 3 >= sizeof text)
+                continue;
+            len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", len ? ", " : "", item);
+        }
+        json_object_set_new(copy, "license", len ? json_string(text) : json_null());
+    } else if (license && !json_is_string(license) && !json_is_null(license)) {
+        json_object_del(copy, "license");
+        json_array_append_new(ignored, json_string("license"));
+    }
+    return copy;
+}
+
+/* The canonical text of what a registration decides: metadata, lineage and the
+ * card's emissions as written, plus the names of the keys it ignored. */
+static char *card_facts(const struct core_model *m, const json_t *body, const json_t *ignored)
+{
+    char id[CORE_MODEL_ID_MAX + 1];
+    json_t *parents = json_array();
+    json_t *facts;
+    char *text;
+
+    for (size_t i = 0; parents && i < m->n_parents; i++)
+        json_array_append_new(
+            parents, json_pack("[s, s]", core_model_id_format(&m->parents[i].id, id, sizeof id),
+                               core_relation_name(m->parents[i].relation)));
+    facts = json_pack("{s:s, s:s, s:s, s:s, s:o, s:O, s:O}", "task", m->task, "license", m->license,
+                      "url", m->url, "id", core_model_id_format(&m->id, id, sizeof id), "parents",
+                      parents, "ignored", ignored, "co2_eq_emissions",
+                      json_object_get(body, "co2_eq_emissions")
+                          ? json_object_get(body, "co2_eq_emissions")
+                          : json_null());
+    if (facts == NULL)
+        return NULL;
+    json_object_set_new(facts, "parameters",
+                        m->has_parameters ? json_integer(m->parameters) : json_null());
+    text = json_dumps(facts, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(facts);
+    if (text == NULL)
+        return NULL;
+    /* Stored as a digest: only equality matters, and a card's url alone can take
+     * 2 KiB. */
+    {
+        unsigned char digest[32];
+        char *hex = malloc(2 * sizeof digest + 1);
+        crypto_generichash(digest, sizeof digest, (const unsigned char *)text, strlen(text), NULL,
+                           0);
+        if (hex != NULL)
+            sodium_bin2hex(hex, 2 * sizeof digest + 1, digest, sizeof digest);
+        free(text);
+        return hex;
+    }
+}
+
+void api_card_cleanup(struct api_card *card)
+{
+    json_decref(card->activity);
+    json_decref(card->ignored);
+    free(card->facts);
+    card->activity = NULL;
+    card->ignored = NULL;
+    card->facts = NULL;
+}
+
 enum err api_model_parse(const json_t *body, const char *const *extra_members, struct core_model *m,
-                         bool *from_card, json_t **card_activity, struct api_problem *problem)
+                         struct api_card *card, struct api_problem *problem)
 {
     static const char *const fields[] = {
         "id",   "parents", "base_model", "base_model_relation", "co2_eq_emissions",
@@ -312,21 +499,40 @@ enum err api_model_parse(const json_t *body, const char *const *extra_members, s
     const char *allowed[sizeof fields / sizeof *fields + 8];
     size_t n_allowed = 0;
     const json_t *id;
-    bool lineage_given = false;
-    enum err rc;
+    json_t *input = NULL;
+    enum err rc = ERR_OK;
 
     memset(m, 0, sizeof *m);
-    *card_activity = NULL;
-    *from_card = false;
+    memset(card, 0, sizeof *card);
+    card->relation_given = -1;
     if (!json_is_object(body))
         return api_field_error(problem, "", "the body must be a JSON object");
+    card->ignored = json_array();
+    if (card->ignored == NULL)
+        return ERR_NO_MEMORY;
     for (const char *const *f = fields; *f; f++)
         allowed[n_allowed++] = *f;
     for (const char *const *f = extra_members; f && *f && n_allowed + 1 < 18; f++)
         allowed[n_allowed++] = *f;
     allowed[n_allowed] = NULL;
-    rc = api_check_members(body, "", allowed, read_only_fields, problem);
-    id = json_object_get(body, "id");
+    card->is_card = body_is_card(body);
+    if (card->is_card) {
+        const char *key;
+        json_t *value;
+        json_object_foreach((json_t *)(uintptr_t)body, key, value)
+        {
+            (void)value;
+            if (!api_name_in_list(key, allowed) && !api_name_in_list(key, card_used))
+                json_array_append_new(card->ignored, json_string(key));
+        }
+        input = card_normalise(body, card->ignored);
+        if (input == NULL)
+            return ERR_NO_MEMORY;
+    } else {
+        input = json_incref((json_t *)(uintptr_t)body);
+        rc = api_check_members(body, "", allowed, read_only_fields, problem);
+    }
+    id = json_object_get(input, "id");
     if (!json_is_string(id))
         rc = api_field_error(problem, "/id", "required: the model id as 'namespace/name'");
     else if (core_model_id_parse(json_string_value(id), &m->id) != ERR_OK)
@@ -334,16 +540,22 @@ enum err api_model_parse(const json_t *body, const char *const *extra_members, s
                              "'%.200s' is not a model id: expected 'namespace/name', each part "
                              "1-96 of A-Z a-z 0-9 . _ - not starting with . or -",
                              json_string_value(id));
-    if (parse_metadata(body, m, false, problem) != ERR_OK)
+    if (parse_metadata(input, m, false, problem) != ERR_OK)
         rc = ERR_INVALID_INPUT;
-    if (parse_lineage(body, m, &lineage_given, problem) != ERR_OK)
+    if (parse_lineage(input, m, card, problem) != ERR_OK)
         rc = ERR_INVALID_INPUT;
-    *from_card = json_object_get(body, "base_model") != NULL;
+    card->from_card = json_object_get(input, "base_model") != NULL;
     if (rc == ERR_OK)
-        rc = check_lineage(m, *from_card, problem);
-    if (rc == ERR_OK && json_object_get(body, "co2_eq_emissions"))
-        rc = card_emissions(json_object_get(body, "co2_eq_emissions"), m->n_parents > 0,
-                            card_activity, problem);
+        rc = check_lineage(m, card->from_card, problem);
+    if (rc == ERR_OK && json_object_get(input, "co2_eq_emissions"))
+        rc = card_emissions(json_object_get(input, "co2_eq_emissions"), m->n_parents > 0, card,
+                            &card->activity, problem);
+    if (rc == ERR_OK) {
+        card->facts = card_facts(m, input, card->ignored);
+        if (card->facts == NULL)
+            rc = ERR_NO_MEMORY;
+    }
+    json_decref(input);
     return rc;
 }
 
@@ -359,28 +571,86 @@ enum err api_model_insert_error(enum err rc, const struct core_model *m, size_t 
     return api_fail(problem, ERR_CONFLICT, "model '%s' already exists", id_text);
 }
 
-enum err api_models_post(struct api_service *s, const struct api_request *req,
-                         struct api_reply *reply)
+/* The answer to a registration: the model as GET shows it, with the placeholder
+ * parents it created. New reference. */
+static json_t *registration_json(struct db *db, const struct core_model *m,
+                                 const struct api_card_result *res)
+{
+    json_t *body = model_to_json(m);
+
+    if (attach_profile(db, m, body) != ERR_OK || api_card_attach(db, m, body) != ERR_OK) {
+        json_decref(body);
+        return NULL;
+    }
+    if (json_array_size(res->placeholders) > 0)
+        json_object_set(body, "placeholders_created", res->placeholders);
+    return body;
+}
+
+static void report_changes(struct api_service *s, const struct api_request *req,
+                           const struct api_card_result *res)
+{
+    if (res->outcome == API_CARD_CREATED)
+        api_changes_report(s, req, API_CHANGE_MODEL_ADDED, 1);
+    else if (res->outcome == API_CARD_UPDATED)
+        api_changes_report(s, req, API_CHANGE_MODEL_UPDATED, 1);
+    if (json_array_size(res->placeholders) > 0)
+        api_changes_report(s, req, API_CHANGE_MODEL_ADDED,
+                           (int64_t)json_array_size(res->placeholders));
+    if (res->activities_added > 0)
+        api_changes_report(s, req, API_CHANGE_ACTIVITY_ADDED, res->activities_added);
+    if (res->activities_removed > 0)
+        api_changes_report(s, req, API_CHANGE_ACTIVITY_DELETED, res->activities_removed);
+}
+
+/* Registers the body for POST (sync false) and PUT (sync true) in one transaction. */
+static enum err register_model(struct api_service *s, const struct api_request *req,
+                               struct api_reply *reply, bool sync)
 {
     struct core_model *m;
     struct db *db = req->db;
-    json_t *body, *card_activity = NULL;
-    size_t bad = 0;
-    bool from_card = false;
+    struct api_card card = {0};
+    struct api_card_result res = {0};
+    struct core_model_id path_id;
+    json_t *body = NULL;
     char location[256];
     struct api_principal principal;
     enum err rc;
 
-    rc = api_require(s, req, API_SCOPE_MODELS_WRITE, NULL, &principal, reply);
+    if (sync)
+        rc = api_path_write_gate(s, req, API_SCOPE_MODELS_WRITE, &principal, reply);
+    else
+        rc = api_require(s, req, API_SCOPE_MODELS_WRITE, NULL, &principal, reply);
     if (rc != ERR_OK)
         return rc;
-
+    if (sync) {
+        rc = api_path_id(req, &path_id, &reply->problem);
+        if (rc != ERR_OK)
+            return rc;
+    }
     if (!json_is_object(req->body))
         return api_field_error(&reply->problem, "", "the body must be a JSON object");
     m = calloc(1, sizeof *m);
     if (m == NULL)
         return ERR_NO_MEMORY;
-    rc = api_model_parse(req->body, NULL, m, &from_card, &card_activity, &reply->problem);
+    if (sync && json_object_get(req->body, "id") == NULL) {
+        /* PUT names the model in its path; the card need not repeat it. */
+        json_t *copy = json_copy((json_t *)(uintptr_t)req->body);
+        char id[CORE_MODEL_ID_MAX + 1];
+        if (copy == NULL) {
+            rc = ERR_NO_MEMORY;
+            goto out;
+        }
+        json_object_set_new(copy, "id", json_string(core_model_id_format(&path_id, id, sizeof id)));
+        rc = api_model_parse(copy, NULL, m, &card, &reply->problem);
+        json_decref(copy);
+    } else {
+        rc = api_model_parse(req->body, NULL, m, &card, &reply->problem);
+    }
+    card.count_copied = s->config.count_copied_emissions;
+    if (rc == ERR_OK && sync && !core_model_id_equal(&m->id, &path_id))
+        rc = api_field_error(&reply->problem, "/id", "must be the id the path names, '%s/%s'",
+                             path_id.ns, path_id.name);
     /* Parents may be any hub's models (cross-hub lineage); the new model itself must
      * be in one of the token's namespaces. */
     if (rc == ERR_OK)
@@ -390,38 +660,47 @@ enum err api_models_post(struct api_service *s, const struct api_request *req,
     rc = db_write_begin(db);
     if (rc != ERR_OK)
         goto out;
-    rc = db_model_insert(db, m, &bad);
-    if (rc == ERR_OK && card_activity) {
-        struct db_activity activity;
-        rc = api_activity_add(db, m, card_activity, &activity, &reply->problem);
-        if (rc != ERR_OK) {
-            db_write_rollback(db);
-            goto out;
-        }
-        db_activity_cleanup(&activity);
-    }
+    rc = api_card_store(db, m, &card, sync, &res, &reply->problem);
     if (rc == ERR_OK) {
-        rc = db_write_commit(db);
-    } else {
-        db_write_rollback(db);
-        rc = api_model_insert_error(rc, m, bad, from_card, &reply->problem);
+        body = registration_json(db, m, &res);
+        if (body == NULL)
+            rc = ERR_NO_MEMORY;
     }
+    if (rc == ERR_OK && res.outcome == API_CARD_UNCHANGED)
+        db_write_rollback(db);
+    else if (rc == ERR_OK)
+        rc = db_write_commit(db);
+    else
+        db_write_rollback(db);
     if (rc != ERR_OK)
         goto out;
-    api_changes_report(s, req, API_CHANGE_MODEL_ADDED, 1);
-    if (card_activity)
-        api_changes_report(s, req, API_CHANGE_ACTIVITY_ADDED, 1);
-    snprintf(location, sizeof location, "/v1/models/%s/%s", m->id.ns, m->id.name);
-    api_reply_header(reply, "Location", location);
+    report_changes(s, req, &res);
+    if (res.outcome == API_CARD_CREATED) {
+        snprintf(location, sizeof location, "/v1/models/%s/%s", m->id.ns, m->id.name);
+        api_reply_header(reply, "Location", location);
+    }
     set_model_headers(reply, m);
-    body = model_to_json(m);
-    if (body != NULL) /* the same representation as GET: a new model has no profile yet */
-        json_object_set_new(body, "inference", json_null());
-    rc = api_reply_json(reply, 201, body);
+    rc = api_reply_json(reply, res.outcome == API_CARD_CREATED ? 201 : 200, body);
+    body = NULL;
 out:
-    json_decref(card_activity);
+    json_decref(body);
+    json_decref(res.placeholders);
+    json_decref(res.flags);
+    api_card_cleanup(&card);
     free(m);
     return rc;
+}
+
+enum err api_models_post(struct api_service *s, const struct api_request *req,
+                         struct api_reply *reply)
+{
+    return register_model(s, req, reply, false);
+}
+
+enum err api_models_put(struct api_service *s, const struct api_request *req,
+                        struct api_reply *reply)
+{
+    return register_model(s, req, reply, true);
 }
 
 static enum err model_not_found(const struct core_model_id *id, struct api_problem *problem)
@@ -454,6 +733,8 @@ enum err api_models_get(struct api_service *s, const struct api_request *req,
         if (rc == ERR_OK) {
             body = model_to_json(m);
             rc = attach_profile(db, m, body);
+            if (rc == ERR_OK)
+                rc = api_card_attach(db, m, body);
         }
         db_read_end(db);
     }
@@ -634,6 +915,7 @@ enum err api_models_patch(struct api_service *s, const struct api_request *req,
     json_t *body = NULL;
     size_t bad = 0;
     bool lineage_given = false, from_card, present;
+    struct api_card lineage;
     struct api_principal principal;
     enum err rc;
 
@@ -656,8 +938,10 @@ enum err api_models_patch(struct api_service *s, const struct api_request *req,
     rc = api_check_members(req->body, "", allowed, read_only, &reply->problem);
     if (parse_metadata(req->body, patch, true, &reply->problem) != ERR_OK)
         rc = ERR_INVALID_INPUT;
-    if (parse_lineage(req->body, patch, &lineage_given, &reply->problem) != ERR_OK)
+    memset(&lineage, 0, sizeof lineage);
+    if (parse_lineage(req->body, patch, &lineage, &reply->problem) != ERR_OK)
         rc = ERR_INVALID_INPUT;
+    lineage_given = lineage.lineage_given;
     from_card = json_object_get(req->body, "base_model") != NULL;
     if (rc == ERR_OK && lineage_given)
         rc = check_lineage(patch, from_card, &reply->problem);

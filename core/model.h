@@ -50,6 +50,7 @@ struct core_model {
     int depth; /* 0 for a base model, 1 + max(parent depth) otherwise */
     int64_t version;
     int64_t n_children;
+    bool placeholder; /* named as a parent by a card, not registered itself yet */
     char created_at[CORE_MODEL_TIME_MAX];
     char updated_at[CORE_MODEL_TIME_MAX];
     size_t n_parents;

@@ -394,6 +394,24 @@ void db_write_rollback(struct db *db)
     release_write_lock(db);
 }
 
+enum err db_savepoint_begin(struct db *db)
+{
+    return db_exec(db, "SAVEPOINT part");
+}
+
+enum err db_savepoint_end(struct db *db, bool keep)
+{
+    enum err rc = ERR_OK;
+
+    if (sqlite3_get_autocommit(db->handle))
+        return ERR_DB;
+    if (keep)
+        rc = db_exec(db, "RELEASE part");
+    if (!keep || rc != ERR_OK)
+        sqlite3_exec(db->handle, "ROLLBACK TO part; RELEASE part", NULL, NULL, NULL);
+    return rc;
+}
+
 enum err db_group_begin(struct db *db)
 {
     enum err rc;

@@ -79,6 +79,11 @@ enum err db_startup_check(struct db *db, bool *was_checked);
  * first when the connection came from a pool); end it with db_write_commit or
  * db_write_rollback. A commit that fails rolls back and returns the mapped error. */
 enum err db_write_begin(struct db *db);
+/* A part of the caller's write transaction that can be undone on its own: begin,
+ * then end keeping it (RELEASE) or undoing it (ROLLBACK TO). Not nested. */
+enum err db_savepoint_begin(struct db *db);
+enum err db_savepoint_end(struct db *db, bool keep);
+
 enum err db_write_commit(struct db *db);
 void db_write_rollback(struct db *db);
 
@@ -264,6 +269,59 @@ enum err db_family_page(struct db *db, int64_t model_key, int64_t after_key, siz
 /* Fills m->parents and m->n_parents from the stored edges of m->key, in order. */
 enum err db_model_parents(struct db *db, struct core_model *m);
 
+/* Marks model key as a placeholder (a parent a card named before it was registered)
+ * or as a registered model, inside the caller's write transaction. */
+enum err db_model_set_placeholder(struct db *db, int64_t key, bool placeholder);
+
+/* ---- model cards (db/db_cards.c) ---- */
+
+/* What the last card registration of a model said (migrations/0006_cards.sql).
+ * facts and ignored are JSON text, malloc'd; db_card_cleanup frees them. */
+struct db_card {
+    char *facts;
+    char *ignored;
+    int64_t activity_id; /* the card's reported activity, 0 when none */
+    int relation_given;  /* 1 given, 0 inferred, -1 when the card has no parents */
+    bool is_card;        /* the body was a Hub card, not carbontree's own form */
+    char relation_from[256];
+    /* co2_eq_emissions' other fields as the card gives them, empty when absent */
+    char location[256], hardware[256], source[256];
+    bool has_hours;
+    double hours;
+    char *flags; /* JSON array of {"flag", "detail"}, malloc'd; NULL reads as [] */
+};
+
+void db_card_cleanup(struct db_card *card);
+
+/* The card record of model_key into *out. ERR_NOT_FOUND when the model was not
+ * registered from a card. */
+enum err db_card_get(struct db *db, int64_t model_key, struct db_card *out);
+
+/* Stores (inserting or replacing) the card record of model_key, inside the
+ * caller's write transaction. */
+enum err db_card_put(struct db *db, int64_t model_key, const struct db_card *card);
+
+/* The nearest strict ancestor of model_key with a reported activity of co2e_kg
+ * (to a relative 1e-9): its id into *ancestor, ERR_NOT_FOUND when none. */
+enum err db_card_ancestor_with(struct db *db, int64_t model_key, double co2e_kg,
+                               struct core_model_id *ancestor);
+
+/* The flags of the cards of model_key and its ancestors, nearest first: one JSON
+ * array text per model that has any, into items (room for max; each text
+ * malloc'd, the caller frees it) with the model's id. */
+struct db_card_flags {
+    struct core_model_id id;
+    char *flags;
+};
+enum err db_card_lineage_flags(struct db *db, int64_t model_key, struct db_card_flags *items,
+                               size_t max, size_t *n);
+
+/* The strict descendants of model_key, at most max into keys, that are quantized or
+ * adapter children of their parents and whose card's reported activity is co2e_kg
+ * (to a relative 1e-9): copies of the figure model_key has just been given. */
+enum err db_card_copies_below(struct db *db, int64_t model_key, double co2e_kg, int64_t *keys,
+                              size_t max, size_t *n);
+
 /* Idempotency records, scoped (by token) and keyed. get: ERR_NOT_FOUND when the key
  * is new; otherwise *request_hash (65 bytes), *status and *response (malloc'd). */
 enum err db_idempotency_get(struct db *db, const char *scope, const char *key, char *request_hash,
@@ -298,10 +356,8 @@ enum err db_bulk_model_insert(struct db_bulk *bulk, struct core_model *m, int64_
                               const char *day, size_t *bad_parent);
 
 /* Appends an activity to model_key; once a model's activities are in, call
- * db_bulk_activities_done to refresh its own sums. id and created_at of a are not
- * filled. */
-enum err db_bulk_activity_insert(struct db_bulk *bulk, int64_t model_key,
-                                 const struct db_activity *a);
+ * db_bulk_activities_done to refresh its own sums. Fills a->id, not created_at. */
+enum err db_bulk_activity_insert(struct db_bulk *bulk, int64_t model_key, struct db_activity *a);
 enum err db_bulk_activities_done(struct db_bulk *bulk, int64_t model_key);
 
 /* ---- reference data: hardware and regions (db/db_refdata.c) ---- */

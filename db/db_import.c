@@ -354,13 +354,17 @@ enum err db_bulk_model_insert(struct db_bulk *bulk, struct core_model *m, int64_
     return rc;
 }
 
-enum err db_bulk_activity_insert(struct db_bulk *bulk, int64_t model_key,
-                                 const struct db_activity *a)
+enum err db_bulk_activity_insert(struct db_bulk *bulk, int64_t model_key, struct db_activity *a)
 {
     sqlite3_stmt *stmt = bulk->stmt[BULK_ACTIVITY];
 
+    enum err rc;
+
     db_bind_activity(stmt, model_key, a);
-    return run(bulk, BULK_ACTIVITY);
+    rc = run(bulk, BULK_ACTIVITY);
+    if (rc == ERR_OK)
+        a->id = sqlite3_last_insert_rowid(bulk->db->handle);
+    return rc;
 }
 
 enum err db_bulk_activities_done(struct db_bulk *bulk, int64_t model_key)

@@ -8,10 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MODEL_COLUMNS                                                                              \
+/* MODEL_COLUMNS_CORE are what every schema has, read back after each write (a model
+ * is never a placeholder when written, so inserts work on schemas before 6 too);
+ * MODEL_COLUMNS add the placeholder flag for reads. */
+#define MODEL_COLUMNS_CORE                                                                         \
     "m.id, m.namespace, m.name, m.task, m.license, m.url, m.parameters, m.depth, m.version, "      \
     "m.created_at, m.updated_at, "                                                                 \
     "(SELECT count(*) FROM model_parents c WHERE c.parent_id = m.id) "
+#define MODEL_COLUMNS MODEL_COLUMNS_CORE ", m.placeholder "
 
 static void read_model_row(sqlite3_stmt *stmt, struct core_model *m)
 {
@@ -29,6 +33,7 @@ static void read_model_row(sqlite3_stmt *stmt, struct core_model *m)
     db_column_copy(stmt, 9, m->created_at, sizeof m->created_at);
     db_column_copy(stmt, 10, m->updated_at, sizeof m->updated_at);
     m->n_children = sqlite3_column_int64(stmt, 11);
+    m->placeholder = sqlite3_column_count(stmt) > 12 && sqlite3_column_int(stmt, 12) != 0;
 }
 
 /* Fills m->parents from the stored edges of m->key. */
@@ -216,7 +221,7 @@ static enum err collect_ancestors(struct db *db, int64_t key, int64_t **keys, si
 
 static enum err read_back(struct db *db, struct core_model *m)
 {
-    static const char sql[] = "SELECT " MODEL_COLUMNS "FROM models m WHERE m.id = ?1";
+    static const char sql[] = "SELECT " MODEL_COLUMNS_CORE "FROM models m WHERE m.id = ?1";
     sqlite3_stmt *stmt = NULL;
     struct core_model stored;
     enum err rc = db_cached(db, sql, &stmt);
@@ -605,4 +610,21 @@ enum err db_model_delete(struct db *db, const struct core_model_id *id)
 enum err db_model_parents(struct db *db, struct core_model *m)
 {
     return load_parents(db, m);
+}
+
+enum err db_model_set_placeholder(struct db *db, int64_t key, bool placeholder)
+{
+    static const char sql[] = "UPDATE models SET placeholder = ?2 WHERE id = ?1";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, sql, &stmt);
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, key);
+    sqlite3_bind_int(stmt, 2, placeholder ? 1 : 0);
+    rc = db_map(db, sqlite3_step(stmt));
+    if (rc == ERR_OK && sqlite3_changes(db->handle) == 0)
+        rc = ERR_NOT_FOUND;
+    db_finish(db, stmt);
+    return rc;
 }

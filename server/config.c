@@ -80,6 +80,10 @@ static const struct option_def options[] = {
      100000, "1000",
      "GET /metrics gives per-model series for this many models (most inferences first) and "
      "per-family series for as many base models"},
+    {"--count-copied-emissions", "CARBONTREE_COUNT_COPIED_EMISSIONS", OPT_BOOL,
+     OFF(count_copied_emissions), 0, 0, "0",
+     "count a quantization's or an adapter's card figure that repeats an ancestor's (by "
+     "default it is flagged copied_from_ancestor and not counted again)"},
     {"--cors-origins", "CARBONTREE_CORS_ORIGINS", OPT_STRING, OFF(cors_origins), 0, 0, "",
      "browser origins allowed to read answers (CORS): comma-separated exact origins such as "
      "https://dash.example.org, or * for any (empty: CORS off)"},

@@ -31,6 +31,7 @@ struct config {
     double write_rate_per_s;
     double write_burst;
     bool is_read_auth;
+    bool count_copied_emissions;
     unsigned metrics_max_models;
     const char *cors_origins; /* comma-separated origins, or "*"; empty: CORS off */
     unsigned write_batch_max; /* writes one group commit carries at most */

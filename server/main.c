@@ -38,6 +38,7 @@ static void api_config_from(const struct config *cfg, struct api_config *api)
     api->write_rate_per_s = cfg->write_rate_per_s;
     api->write_burst = cfg->write_burst;
     api->is_read_auth = cfg->is_read_auth;
+    api->count_copied_emissions = cfg->count_copied_emissions;
     api->metrics_max_models = cfg->metrics_max_models;
     api->version = CARBONTREE_VERSION;
 }
@@ -259,7 +260,8 @@ struct command {
 static const char *const migrate_options[] = {"--db",        "--busy-timeout", "--max-page-count",
                                               "--log-level", "--log-format",   NULL};
 static const char *const token_options[] = {"--db", "--busy-timeout", NULL};
-static const char *const import_options[] = {"--db", "--busy-timeout", "--max-page-count", NULL};
+static const char *const import_options[] = {"--db", "--busy-timeout", "--max-page-count",
+                                             "--count-copied-emissions", NULL};
 
 /* `carbontree import FILE [--batch LINES]`: the command's own flags, then the
  * usual options; a summary line on stderr whatever happens. */
@@ -297,8 +299,11 @@ static int run_import(int argc, char **argv)
     api_config_from(&cfg, &api);
     rc = api_cli_import(&api, path, batch, stderr, isatty(STDERR_FILENO) ? stderr : NULL, &sum, why,
                         sizeof why);
-    fprintf(stderr, "imported %lld, refused %lld of %lld lines in %.1f s (%.0f models/s)\n",
-            (long long)sum.n_imported, (long long)sum.n_refused, (long long)sum.n_lines,
+    fprintf(stderr,
+            "imported %lld (created %lld, updated %lld, unchanged %lld), refused %lld of %lld "
+            "lines in %.1f s (%.0f models/s)\n",
+            (long long)sum.n_imported, (long long)sum.n_created, (long long)sum.n_updated,
+            (long long)sum.n_unchanged, (long long)sum.n_refused, (long long)sum.n_lines,
             sum.seconds, sum.seconds > 0 ? (double)sum.n_imported / sum.seconds : 0.0);
     if (rc != ERR_OK) {
         fprintf(stderr, "carbontree import: %s\n", why[0] ? why : err_name(rc));
@@ -388,18 +393,26 @@ static const struct command commands[] = {
     {
         .name = "import",
         .run = run_import,
-        .summary = "bulk-load models, lineage and activities from JSON lines",
-        .synopsis = "import FILE [--batch LINES] [OPTION]...\n",
+        .summary = "bulk-load models, lineage and activities from JSON lines or Hub cards",
+        .synopsis = "import FILE|FOLDER [--batch LINES] [OPTION]...\n",
         .description =
             "    Reads FILE, one model per line in the shape of a POST /v1/models body\n"
-            "    (id, parents or the Hub card's base_model, base_model_relation and\n"
-            "    co2_eq_emissions, task, license, url, parameters) plus optional\n"
-            "    \"activities\" (an array of activity bodies) and \"inferences\" (a count,\n"
-            "    counted today). Lines are checked as the API checks them; a parent must\n"
-            "    come earlier in the file or exist already. A refused line is reported\n"
-            "    on stderr (line number and reason) and skipped; the others are stored,\n"
-            "    one transaction per batch. Creates and migrates the database when\n"
-            "    needed. Shows a progress bar when stderr is a terminal, then a summary.\n",
+            "    (id, parents, task, license, url, parameters, or a Hub card: base_model,\n"
+            "    base_model_relation, co2_eq_emissions and any other card metadata)\n"
+            "    plus optional \"activities\" (an array of activity bodies) and\n"
+            "    \"inferences\" (a count, counted today); or the Hub's model-info JSON\n"
+            "    (objects with id and cardData), one per line or as one JSON array; or a\n"
+            "    FOLDER of model cards, FOLDER/<namespace>/<name>/README.md, each read\n"
+            "    from its YAML front matter. Lines are checked as the API checks them.\n"
+            "    A card's parent that is not registered becomes a placeholder that a\n"
+            "    later card completes, so cards import alike in any order; a line in\n"
+            "    carbontree's own form needs its parents earlier or registered. A model\n"
+            "    registered already is brought in line with its line, as PUT does: the\n"
+            "    same file imported again changes nothing. A refused line is reported\n"
+            "    on stderr (where and why) and skipped; the others are stored, one\n"
+            "    transaction per batch. Creates and migrates the database when needed.\n"
+            "    Shows a progress bar when stderr is a terminal, then a summary: created,\n"
+            "    updated, unchanged and refused.\n",
         .own_options = "    --batch LINES\n"
                        "        Lines per transaction (default 50000).\n",
         .has_config_options = true,
@@ -408,7 +421,8 @@ static const struct command commands[] = {
                        "    1   some lines were refused, or storage failed (lines since the\n"
                        "        last commit were not imported)\n"
                        "    2   bad usage, or FILE cannot be read\n",
-        .examples = "    carbontree import hub-export.jsonl --db ./data/carbontree.db\n",
+        .examples = "    carbontree import hub-export.jsonl --db ./data/carbontree.db\n"
+                    "    carbontree import ./cards --db ./data/carbontree.db\n",
     },
     {
         .name = "version",

@@ -27,6 +27,7 @@ static const struct route routes[] = {
     {"GET",    "/v1/models",                             api_models_list,            0},
     {"POST",   "/v1/models",                             api_models_post,            ROUTE_JSON_BODY | ROUTE_WRITE},
     {"GET",    "/v1/models/{}/{}",                       api_models_get,             0},
+    {"PUT",    "/v1/models/{}/{}",                       api_models_put,             ROUTE_JSON_BODY | ROUTE_WRITE},
     {"PATCH",  "/v1/models/{}/{}",                       api_models_patch,           ROUTE_JSON_BODY | ROUTE_WRITE},
     {"DELETE", "/v1/models/{}/{}",                       api_models_delete,          ROUTE_WRITE},
     {"GET",    "/v1/models/{}/{}/ancestors",             api_ancestors_get,          0},

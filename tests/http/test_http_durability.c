@@ -712,6 +712,24 @@ START_TEST(full_database_answers_507_keeps_reads_and_acknowledged_writes_then_re
     ck_assert_msg(l.n_failed == 1, "%d registrations of 3 KiB fit in 48 pages", l.n_registered);
     ck_assert_int_gt(l.n_registered, 5);
     reads_answer_200(srv, &l);
+    /* What the refused registration left free (how much depends on how many pages
+     * a registration takes) is filled with activities until one is refused too, so
+     * that the writes below meet a full database whatever their size. */
+    for (int i = 0; i < FULL_MAX_WRITES; i++) {
+        char note[501], body[1024];
+        bool stored;
+        memset(note, 'f', 480);
+        note[480] = '\0';
+        snprintf(body, sizeof body,
+                 "{\"kind\":\"other\",\"obtained\":\"reported\",\"co2e_kg\":1,\"note\":\"%s\"}",
+                 note);
+        ct_send_json(srv, "POST", "/v1/models/full/base/activities", body, &r);
+        stored = stored_or_507(&r, 201, "an activity");
+        ct_response_cleanup(&r);
+        if (!stored)
+            break;
+        l.n_activities++;
+    }
 
     /* 20 more writes of every kind: each stored or 507; reads keep working. */
     for (int turn = 0; turn < FULL_MORE_WRITES; turn++) {

@@ -196,8 +196,8 @@ static const struct {
 } wrong_methods[] = {
     {"PUT", "/v1/models", "OPTIONS, GET, HEAD, POST"},
     {"DELETE", "/v1/models", "OPTIONS, GET, HEAD, POST"},
-    {"POST", "/v1/models/org/x", "OPTIONS, GET, HEAD, PATCH, DELETE"},
-    {"PUT", "/v1/models/org/x", "OPTIONS, GET, HEAD, PATCH, DELETE"},
+    {"POST", "/v1/models/org/x", "OPTIONS, GET, HEAD, PUT, PATCH, DELETE"},
+    {"BREW", "/v1/models/org/x", "OPTIONS, GET, HEAD, PUT, PATCH, DELETE"},
     {"POST", "/healthz", "OPTIONS, GET, HEAD"},
     {"DELETE", "/readyz", "OPTIONS, GET, HEAD"},
     {"PATCH", "/openapi.yaml", "OPTIONS, GET, HEAD"},
@@ -225,7 +225,7 @@ START_TEST(options_is_204_with_allow_and_head_has_no_body)
     struct ct_response r;
 
     ck_assert_int_eq(ct_request(srv, "OPTIONS", "/v1/models/org/x", NULL, NULL, 0, &r), 204);
-    ck_assert_str_eq(r.allow, "OPTIONS, GET, HEAD, PATCH, DELETE");
+    ck_assert_str_eq(r.allow, "OPTIONS, GET, HEAD, PUT, PATCH, DELETE");
     ct_response_cleanup(&r);
     ck_assert_int_eq(ct_request(srv, "HEAD", "/healthz", NULL, NULL, 0, &r), 200);
     ck_assert_uint_eq(r.body_len, 0);

@@ -460,7 +460,7 @@ static const struct bad_case bad_cases[] = {
      "{\"id\":\"hx/new\",\"parents\":[{\"id\":\"ab/<E150>\"}]}", 0, PLAIN, INVALID,
      "/parents/0/id"},
     {"the byte 0xff in an unknown route", "GET", "/v1/modles%ff", NULL, 0, PLAIN, NOTFOUND},
-    {"the byte 0xff in a model path with a wrong method", "PUT", "/v1/models/hx/%ff", NULL, 0,
+    {"the byte 0xff in a model path with a wrong method", "POST", "/v1/models/hx/%ff", NULL, 0,
      PLAIN, 405, "method-not-allowed", NULL},
     {"the byte 0xff in a query parameter name", "GET", "/v1/models/hx/m?%ff=1", NULL, 0, PLAIN, 400,
      "bad-request", NULL},

@@ -176,7 +176,7 @@ START_TEST(preflight_on_a_known_route_is_204_with_methods_headers_and_max_age)
         const char *methods;
     } cases[] = {
         {"/v1/models", "OPTIONS, GET, HEAD, POST"},
-        {"/v1/models/org/any", "OPTIONS, GET, HEAD, PATCH, DELETE"},
+        {"/v1/models/org/any", "OPTIONS, GET, HEAD, PUT, PATCH, DELETE"},
         {"/v1/models/org/any/inferences", "OPTIONS, GET, HEAD, POST"},
     };
     struct ct_raw_response r;

@@ -94,12 +94,14 @@ START_TEST(import_counts_and_reasons_are_exact)
     ck_assert_int_eq(run_import(path, db_path, &sum, &report), ERR_OK);
     ck_assert_int_eq(sum.line_number, 12);
     ck_assert_int_eq(sum.n_lines, 11);
-    ck_assert_int_eq(sum.n_imported, 6);
-    ck_assert_int_eq(sum.n_refused, 5);
+    ck_assert_int_eq(sum.n_imported, 7);
+    ck_assert_int_eq(sum.n_created, 6);
+    ck_assert_int_eq(sum.n_updated, 1); /* line 9 names acme/ft again, without its task */
+    ck_assert_int_eq(sum.n_unchanged, 0);
+    ck_assert_int_eq(sum.n_refused, 4);
     ck_assert_str_eq(
         report, "line 6: /parents/0/id: unknown parent model 'acme/late'\n"
                 "line 8: malformed JSON at column 21: string or '}' expected near end of file\n"
-                "line 9: /id: a model with this id exists\n"
                 "line 11: /colour: unknown field 'colour'; allowed fields: id, parents, "
                 "base_model, base_model_relation, co2_eq_emissions, task, license, url, "
                 "parameters, activities, inferences\n"

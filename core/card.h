@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Reading a Hub model card's metadata: the relation to the parents when the card
+ * does not name it, and the training type's many spellings. Pure: no I/O. */
+#ifndef CORE_CARD_H
+#define CORE_CARD_H
+
+#include "model.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CORE_CARD_FROM_MAX 160
+
+/* What a card says that bears on its relation to its parents. Strings may be NULL. */
+struct core_card_hints {
+    const char *name;         /* the repository name, without the namespace */
+    const char *library_name; /* the card's library_name */
+    bool has_quantized_by;    /* the card names who quantized it */
+    const char *const *tags;  /* the card's tags */
+    size_t n_tags;
+    size_t n_parents;
+};
+
+/* The relation the Hub infers for a card without base_model_relation: merge for
+ * several parents; quantized for a GGUF, AWQ, GPTQ or EXL2 repository, a card
+ * with quantized_by or a base_model:quantized: tag; adapter for library_name peft
+ * or a base_model:adapter: tag; finetune otherwise. from (at least
+ * CORE_CARD_FROM_MAX bytes) says which of these decided. */
+enum core_relation core_card_infer_relation(const struct core_card_hints *hints, char *from,
+                                            size_t from_len);
+
+enum core_training { CORE_TRAINING_PRETRAINING, CORE_TRAINING_FINETUNING, CORE_TRAINING_OTHER };
+
+/* The kind of training a card's training_type names, whatever the spelling:
+ * "pre-training", "Pretraining", "pre_training", "training" and the continued or
+ * second-stage pre-trainings are pre-training; "fine-tuning", "finetune",
+ * "fine tuning", "SFT", "instruction tuning" are fine-tuning; anything else is
+ * other. */
+enum core_training core_card_training(const char *text);
+
+#endif

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Hub model cards against the real server: cards the Hub accepts are accepted
+ * (no-parent forms, unknown keys listed as ignored), unregistered parents become
+ * placeholders that a later registration completes, PUT keeps a model in sync
+ * with its card without duplicating the card's activity, and bad cards are still
+ * a precise 422 that stores nothing. */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TEST_TIMEOUT_S 30
+
+static struct ct_server *srv;
+
+static void start_server(void)
+{
+    char why[4096];
+
+    srv = ct_server_new();
+    ck_assert_msg(ct_server_start(srv, why, sizeof why), "%s", why);
+}
+
+static void stop_servers(void)
+{
+    ct_cleanup_all();
+    srv = NULL;
+}
+
+/* method path with a single-quoted body; insists on status; the caller cleans up r. */
+static void send_expect(const char *method, const char *path, const char *body, long status,
+                        struct ct_response *r)
+{
+    ct_send(srv, method, path, body, r);
+    ck_assert_msg(r->status == status, "%s %s %s answered %ld, expected %ld: %s", method, path,
+                  body, r->status, status, r->status ? r->body : r->error);
+}
+
+/* The number of activities of model id and the sum of their co2e_kg values. */
+static size_t activities_of(const char *id, double *kg)
+{
+    struct ct_response r;
+    char path[256];
+    const json_t *items;
+    size_t n;
+
+    snprintf(path, sizeof path, "/v1/models/%s/activities", id);
+    ck_assert_int_eq(ct_get(srv, path, &r), 200);
+    items = json_object_get(r.json, "items");
+    n = json_array_size(items);
+    *kg = 0;
+    for (size_t i = 0; i < n; i++)
+        *kg += ct_number_at(json_array_get(items, i), "co2e_kg/value");
+    ct_response_cleanup(&r);
+    return n;
+}
+
+START_TEST(cards_without_parents_and_with_unknown_keys_are_accepted)
+{
+    struct ct_response r;
+
+    /* mergekit writes base_model: [] */
+    send_expect("POST", "/v1/models",
+                "{'id':'mk/merge-out','base_model':[],'library_name':'transformers',"
+                "'tags':['mergekit','merge'],'license':['apache-2.0','mit'],'language':['en'],"
+                "'model-index':[{'name':'x'}],'widget':[{'text':'hi'}],'colour':'red'}",
+                201, &r);
+    ck_assert_uint_eq(json_array_size(json_object_get(r.json, "parents")), 0);
+    ck_assert_str_eq(ct_string_at(r.json, "license"), "apache-2.0, mit");
+    ck_assert_ptr_nonnull(ct_json_at(r.json, "card/ignored"));
+    {
+        char *ignored = json_dumps(ct_json_at(r.json, "card/ignored"), JSON_COMPACT);
+        ck_assert_str_eq(ignored, "[\"language\",\"model-index\",\"widget\",\"colour\"]");
+        free(ignored);
+    }
+    ck_assert(json_is_null(ct_json_at(r.json, "card/relation")));
+    ct_response_cleanup(&r);
+    send_expect("POST", "/v1/models",
+                "{'id':'mk/null-base','base_model':null,'pipeline_tag':'text-classification'}", 201,
+                &r);
+    ck_assert_str_eq(ct_string_at(r.json, "task"), "text-classification");
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+START_TEST(relations_are_given_or_inferred_and_say_so)
+{
+    struct ct_response r;
+
+    send_expect("POST", "/v1/models", "{'id':'base/llama','task':'text-generation'}", 201, &r);
+    ct_response_cleanup(&r);
+    send_expect("POST", "/v1/models",
+                "{'id':'TheBloke/llama-GGUF','base_model':'base/llama','quantized_by':'TheBloke'}",
+                201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "parents/0/relation"), "quantized");
+    ck_assert_str_eq(ct_string_at(r.json, "card/relation/source"), "inferred");
+    ck_assert_str_eq(ct_string_at(r.json, "card/relation/from"), "repository name (gguf)");
+    ct_response_cleanup(&r);
+    send_expect("POST", "/v1/models",
+                "{'id':'someone/lora','base_model':'base/llama','library_name':'peft'}", 201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "parents/0/relation"), "adapter");
+    ck_assert_str_eq(ct_string_at(r.json, "card/relation/from"), "library_name peft");
+    ct_response_cleanup(&r);
+    send_expect("POST", "/v1/models",
+                "{'id':'someone/distilled','base_model':'base/llama',"
+                "'base_model_relation':'distillation','library_name':'peft'}",
+                201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "parents/0/relation"), "distillation");
+    ck_assert_str_eq(ct_string_at(r.json, "card/relation/source"), "given");
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+START_TEST(unknown_parents_become_placeholders_that_registration_completes)
+{
+    struct ct_response r;
+    double kg;
+
+    send_expect("POST", "/v1/models",
+                "{'id':'m/merged','base_model':['up/one','up/two'],'co2_eq_emissions':500}", 201,
+                &r);
+    {
+        char *made = json_dumps(json_object_get(r.json, "placeholders_created"), JSON_COMPACT);
+        ck_assert_str_eq(made, "[\"up/one\",\"up/two\"]");
+        free(made);
+    }
+    ct_response_cleanup(&r);
+    ck_assert_int_eq(ct_get(srv, "/v1/models/up/one", &r), 200);
+    ck_assert(json_is_true(json_object_get(r.json, "placeholder")));
+    ck_assert_double_eq(ct_number_at(r.json, "children_count"), 1);
+    ct_response_cleanup(&r);
+    ck_assert_uint_eq(activities_of("up/one", &kg), 0);
+
+    /* Registering the placeholder's id completes it: 201, not 409. */
+    send_expect("POST", "/v1/models",
+                "{'id':'up/one','base_model':'root/r','co2_eq_emissions':{'emissions':2000}}", 201,
+                &r);
+    ck_assert_ptr_null(json_object_get(r.json, "placeholder"));
+    ck_assert_double_eq(ct_number_at(r.json, "depth"), 1);
+    ck_assert_double_eq(ct_number_at(r.json, "children_count"), 1);
+    ct_response_cleanup(&r);
+    ck_assert_int_eq(ct_get(srv, "/v1/models/m/merged", &r), 200);
+    ck_assert_double_eq(ct_number_at(r.json, "depth"), 2);
+    ct_response_cleanup(&r);
+    ck_assert_uint_eq(activities_of("up/one", &kg), 1);
+    ck_assert_double_eq_tol(kg, 2.0, 1e-12);
+    /* Registered now: a second POST is the usual conflict. */
+    send_expect("POST", "/v1/models", "{'id':'up/one'}", 409, &r);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+START_TEST(put_keeps_a_model_in_sync_with_its_card)
+{
+    struct ct_response r;
+    char etag[64];
+    double kg;
+
+    send_expect("PUT", "/v1/models/org/card",
+                "{'co2_eq_emissions':{'emissions':41100,'training_type':'pre-training'},"
+                "'pipeline_tag':'text-generation'}",
+                201, &r);
+    snprintf(etag, sizeof etag, "%s", r.etag);
+    ct_response_cleanup(&r);
+    ck_assert_uint_eq(activities_of("org/card", &kg), 1);
+    ck_assert_double_eq_tol(kg, 41.1, 1e-9);
+
+    /* The same card again: nothing changes, not even the version. */
+    send_expect("PUT", "/v1/models/org/card",
+                "{'pipeline_tag':'text-generation','co2_eq_emissions':{'training_type':"
+                "'pre-training','emissions':41100}}",
+                200, &r);
+    ck_assert_str_eq(r.etag, etag);
+    ct_response_cleanup(&r);
+    ck_assert_uint_eq(activities_of("org/card", &kg), 1);
+
+    /* A changed figure replaces the card's activity instead of adding one. */
+    send_expect("PUT", "/v1/models/org/card",
+                "{'id':'org/card','pipeline_tag':'text-generation','co2_eq_emissions':52000}", 200,
+                &r);
+    ck_assert_str_ne(r.etag, etag);
+    ct_response_cleanup(&r);
+    ck_assert_uint_eq(activities_of("org/card", &kg), 1);
+    ck_assert_double_eq_tol(kg, 52.0, 1e-9);
+
+    /* Lineage follows the card: a parent appears, then goes with base_model. */
+    send_expect("PUT", "/v1/models/org/card", "{'base_model':'org/origin'}", 200, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "parents/0/id"), "org/origin");
+    ck_assert_uint_eq(activities_of("org/card", &kg), 0);
+    ct_response_cleanup(&r);
+    send_expect("PUT", "/v1/models/org/card", "{'base_model':null}", 200, &r);
+    ck_assert_uint_eq(json_array_size(json_object_get(r.json, "parents")), 0);
+    ct_response_cleanup(&r);
+
+    send_expect("PUT", "/v1/models/org/card", "{'id':'org/other','base_model':[]}", 422, &r);
+    {
+        char why[256] = "";
+        ck_assert_msg(ct_problem_ok(r.status, r.content_type, r.json, 422, "invalid-input", "/id",
+                                    why, sizeof why),
+                      "%s", why);
+    }
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+START_TEST(a_copied_figure_is_flagged_and_not_counted_again)
+{
+    struct ct_response r;
+    double kg;
+
+    send_expect("POST", "/v1/models",
+                "{'id':'up/Llama-2-7b','co2_eq_emissions':{'emissions':41100,"
+                "'training_type':'pre-training'}}",
+                201, &r);
+    ck_assert_uint_eq(json_array_size(ct_json_at(r.json, "card/flags")), 0);
+    ct_response_cleanup(&r);
+    send_expect("POST", "/v1/models",
+                "{'id':'q/Llama-2-7B-AWQ','base_model':'up/Llama-2-7b','quantized_by':'q',"
+                "'co2_eq_emissions':{'emissions':41100,'training_type':'pre-training'}}",
+                201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/flags/0/flag"), "copied_from_ancestor");
+    ct_response_cleanup(&r);
+    ck_assert_uint_eq(activities_of("q/Llama-2-7B-AWQ", &kg), 0);
+    /* The footprint says why the AWQ has no emissions of its own; the base's has no
+     * warnings. */
+    ck_assert_int_eq(ct_get(srv, "/v1/models/q/Llama-2-7B-AWQ/footprint?policy=none", &r), 200);
+    ck_assert_str_eq(ct_string_at(r.json, "warnings/0/flag"), "copied_from_ancestor");
+    ck_assert_str_eq(ct_string_at(r.json, "warnings/0/model"), "q/Llama-2-7B-AWQ");
+    ck_assert_double_eq(ct_number_at(r.json, "own_co2e_kg/value"), 0);
+    ct_response_cleanup(&r);
+    ck_assert_int_eq(ct_get(srv, "/v1/models/up/Llama-2-7b/footprint?policy=none", &r), 200);
+    ck_assert_ptr_null(json_object_get(r.json, "warnings"));
+    ct_response_cleanup(&r);
+    ck_assert_uint_eq(activities_of("up/Llama-2-7b", &kg), 1);
+    ck_assert_double_eq_tol(kg, 41.1, 1e-9);
+    /* 0.5 g for a pre-training is flagged but kept. */
+    send_expect("POST", "/v1/models", "{'id':'tiny/base','co2_eq_emissions':0.5}", 201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/flags/0/flag"), "implausible_figure");
+    ct_response_cleanup(&r);
+    ck_assert_uint_eq(activities_of("tiny/base", &kg), 1);
+}
+END_TEST
+
+START_TEST(bad_cards_are_422_and_store_nothing)
+{
+    static const struct ct_step steps[] = {
+        {"a card that is not an object", "PUT", "/v1/models/bad/list", "['base_model']", NULL, 422,
+         "invalid-input", ""},
+        {"an id that is not a Hub id", "POST", "/v1/models", "{'id':'bad/a/b','base_model':[]}",
+         NULL, 422, "invalid-input", "/id"},
+        {"negative emissions", "POST", "/v1/models",
+         "{'id':'bad/neg','base_model':'bad/p1','co2_eq_emissions':{'emissions':-3}}", NULL, 422,
+         "invalid-input", "/co2_eq_emissions/emissions"},
+        {"emissions that are not a number", "PUT", "/v1/models/bad/text",
+         "{'base_model':'bad/p2','co2_eq_emissions':{'emissions':'41 kg'}}", NULL, 422,
+         "invalid-input", "/co2_eq_emissions/emissions"},
+        {"seventeen parents", "POST", "/v1/models",
+         "{'id':'bad/many','base_model':['p/1','p/2','p/3','p/4','p/5','p/6','p/7','p/8','p/9',"
+         "'p/10','p/11','p/12','p/13','p/14','p/15','p/16','p/17']}",
+         NULL, 422, "invalid-input", "/base_model"},
+        /* c/a names c/b (a placeholder); c/b then naming c/a would close a cycle. */
+        {"a child through a placeholder", "POST", "/v1/models", "{'id':'c/a','base_model':'c/b'}",
+         NULL, 201, NULL, NULL},
+        {"a cycle through the placeholder", "POST", "/v1/models",
+         "{'id':'c/b','base_model':'c/x','co2_eq_emissions':7}", NULL, 201, NULL, NULL},
+        {"closing the cycle", "PUT", "/v1/models/c/x",
+         "{'base_model':['c/a','c/new'],'co2_eq_emissions':9}", NULL, 422, "invalid-input",
+         "/base_model/0"},
+    };
+    static const char *const absent[] = {
+        "/v1/models/bad/list", "/v1/models/bad/neg",  "/v1/models/bad/p1", "/v1/models/bad/text",
+        "/v1/models/bad/p2",   "/v1/models/bad/many", "/v1/models/p/1",    "/v1/models/c/new"};
+    struct ct_response r;
+    double kg;
+
+    ct_run_steps(srv, steps, sizeof steps / sizeof steps[0]);
+    for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++) {
+        ct_get(srv, absent[i], &r);
+        ck_assert_msg(r.status == 404, "%s was stored: %s", absent[i], r.body);
+        ct_response_cleanup(&r);
+    }
+    /* The refused card left the placeholder c/x as it was. */
+    ck_assert_int_eq(ct_get(srv, "/v1/models/c/x", &r), 200);
+    ck_assert(json_is_true(json_object_get(r.json, "placeholder")));
+    ck_assert_uint_eq(json_array_size(json_object_get(r.json, "parents")), 0);
+    ct_response_cleanup(&r);
+    ck_assert_uint_eq(activities_of("c/x", &kg), 0);
+}
+END_TEST
+
+static Suite *cards_suite(void)
+{
+    Suite *s = suite_create("http_cards");
+    TCase *tc = tcase_create("cards");
+
+    tcase_add_checked_fixture(tc, start_server, stop_servers);
+    tcase_set_timeout(tc, TEST_TIMEOUT_S);
+    suite_add_tcase(s, tc);
+    tcase_add_test(tc, cards_without_parents_and_with_unknown_keys_are_accepted);
+    tcase_add_test(tc, relations_are_given_or_inferred_and_say_so);
+    tcase_add_test(tc, unknown_parents_become_placeholders_that_registration_completes);
+    tcase_add_test(tc, put_keeps_a_model_in_sync_with_its_card);
+    tcase_add_test(tc, a_copied_figure_is_flagged_and_not_counted_again);
+    tcase_add_test(tc, bad_cards_are_422_and_store_nothing);
+    return s;
+}
+
+int main(void)
+{
+    return ct_main(cards_suite());
+}
