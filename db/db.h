@@ -490,6 +490,53 @@ struct db_write_batches {
 
 void db_write_batches(struct db_write_batches *out);
 
+/* ---- aggregate reads (db/db_aggregates.c) ---- */
+
+/* Own emissions split by activity kind: training; fine_tuning; every other kind. */
+struct db_kind_sums {
+    struct core_range training_kg;
+    struct core_range fine_tuning_kg;
+    struct core_range other_kg;
+};
+
+/* The ledger's totals, or one namespace's: its models, its families (models with
+ * no parents), the own emissions of its models by kind and their inferences. */
+struct db_totals {
+    int64_t models;
+    int64_t families;
+    struct db_kind_sums co2e;
+    int64_t inferences;
+};
+
+/* Reads the maintained totals of namespace ns (compared as ids compare), or of the
+ * whole ledger when ns is NULL: one row. A namespace with no model has zeros. */
+enum err db_totals_get(struct db *db, const char *ns, struct db_totals *out);
+
+/* A family: a root model (no parents) and D(root), the root included. */
+struct db_family_row {
+    int64_t key;
+    struct core_model_id id;
+    int64_t size;             /* |D(root)| */
+    int64_t inferences;       /* sum of I(m) over D(root) */
+    struct db_kind_sums co2e; /* own emissions of D(root) by kind */
+    double co2e_kg;           /* their central sum */
+};
+
+enum db_family_order {
+    DB_FAMILY_BY_KEY,        /* oldest root first */
+    DB_FAMILY_BY_CO2E,       /* most family emissions first (central value) */
+    DB_FAMILY_BY_INFERENCES, /* most family inferences first */
+    DB_FAMILY_BY_SIZE,       /* most members first */
+};
+
+/* Lists families in order, ties by key (oldest first), at most limit into items
+ * (room for limit); *has_more says whether another page exists. after_key is the
+ * last root of the previous page (0: from the start): the page continues after
+ * that root's place in the order as it is now. Reads O(limit) rows from the
+ * order's index. ERR_NOT_FOUND when after_key names no root. */
+enum err db_family_list(struct db *db, enum db_family_order order, int64_t after_key, size_t limit,
+                        struct db_family_row *items, size_t *n_items, bool *has_more);
+
 /* ---- the sharing dividend and the overtake (db/db_sharing.c) ---- */
 
 /* The CO2e of every training and fine-tuning activity in the lineage of model_key

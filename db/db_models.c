@@ -169,16 +169,36 @@ static enum err ledger_remove_member(struct db *db, int64_t key)
     return db_exec_script(db, sql, key);
 }
 
-/* Recomputes |D(a)| and the inference sum over D(a) of one model a from the
- * closure. Used after lineage edits, which are rare. */
+/* Recomputes |D(a)|, the inference sum over D(a) and the family's emissions by
+ * kind of one model a from the closure. Used after lineage edits, which are rare;
+ * activity writes keep the family sums themselves (migrations/0007). */
 static enum err ledger_refresh(struct db *db, int64_t a)
 {
+#define FAMILY_SUM(kind_test, column) "total(iif(" kind_test ", a." column ", 0))"
     static const char sql[] =
         "UPDATE model_ledger SET "
         "descendants = (SELECT count(*) FROM model_closure c WHERE c.ancestor_id = ?1), "
         "descendant_inferences = (SELECT coalesce(sum(d.inferences), 0) FROM model_closure c "
-        "  JOIN model_ledger d ON d.model_id = c.descendant_id WHERE c.ancestor_id = ?1) "
-        "WHERE model_id = ?1;";
+        "  JOIN model_ledger d ON d.model_id = c.descendant_id WHERE c.ancestor_id = ?1), "
+        "(family_training_co2e_kg, family_training_co2e_kg_low, family_training_co2e_kg_high, "
+        " family_fine_tuning_co2e_kg, family_fine_tuning_co2e_kg_low, "
+        " family_fine_tuning_co2e_kg_high, family_other_co2e_kg, family_other_co2e_kg_low, "
+        " family_other_co2e_kg_high, family_co2e_kg) = "
+        "(SELECT " FAMILY_SUM("a.kind = 'training'", "co2e_kg") ", " FAMILY_SUM(
+            "a.kind = 'training'",
+            "co2e_kg_low") ", " FAMILY_SUM("a.kind = 'training'",
+                                           "co2e_kg_high") ", " FAMILY_SUM("a.kind = 'fine_tuning'",
+                                                                           "co2e_kg") ","
+                                                                                      " " FAMILY_SUM("a.kind = 'fine_tuning'",
+                                                                                                     "co2e_kg_low") ", " FAMILY_SUM("a.kind = 'fine_tuning'",
+                                                                                                                                    "co2e_kg_high") ", " FAMILY_SUM("a.kind NOT IN ('training', 'fine_tuning')",
+                                                                                                                                                                    "co2e_kg") ", " FAMILY_SUM("a.kind NOT IN ('training', 'fine_tuning')",
+                                                                                                                                                                                               "co2e_kg_low") ", " FAMILY_SUM("a.kind NOT IN ('training', 'fine_tuning')",
+                                                                                                                                                                                                                              "co2e_kg_high") ", "
+                                                                                                                                                                                                                                              "total(a.co2e_kg) FROM model_closure c JOIN activities a ON a.model_id = c.descendant_id "
+                                                                                                                                                                                                                                              " WHERE c.ancestor_id = ?1) "
+                                                                                                                                                                                                                                              "WHERE model_id = ?1;";
+#undef FAMILY_SUM
     return db_exec_script(db, sql, a);
 }
 
