@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* GET /v1/totals and GET /v1/families over real HTTP against figures computed by
+ * hand on a seeded ledger: totals of the ledger and of a namespace, each family's
+ * size, inferences and own emissions by kind with their ranges, the orders with
+ * their ties, the cursor and its Link, the CSV form, and the refusals. */
+#include "ledger_steps.h"
+
+#include <string.h>
+
+/* Two families over two namespaces:
+ *   acme/base  training 100 (80..130)
+ *     acme/tuned   fine_tuning 10, idle 1; 7 inferences
+ *       beta/leaf  other 2; 5 inferences
+ *   beta/solo  training 50; 3 inferences
+ */
+static void seeded(void)
+{
+    registered("{'id':'acme/base'}");
+    registered("{'id':'acme/tuned','parents':[{'id':'acme/base'}]}");
+    registered("{'id':'beta/leaf','parents':[{'id':'acme/tuned'}]}");
+    registered("{'id':'beta/solo'}");
+    activity_added("acme/base", "{'kind':'training','co2e_kg':{'value':100,'low':80,'high':130}}");
+    activity_added("acme/tuned", "{'kind':'fine_tuning','co2e_kg':10}");
+    activity_added("acme/tuned", "{'kind':'idle','co2e_kg':1}");
+    activity_added("beta/leaf", "{'kind':'other','co2e_kg':2}");
+    activity_added("beta/solo", "{'kind':'training','co2e_kg':50}");
+    counted("acme/tuned", 7);
+    counted("beta/leaf", 5);
+    counted("beta/solo", 3);
+}
+
+static void get_ok(const char *path, struct ct_response *r)
+{
+    ct_get(srv, path, r);
+    ASSERT_STATUS(r, 200);
+}
+
+START_TEST(totals_of_the_ledger_and_of_a_namespace)
+{
+    struct ct_response r;
+
+    get_ok("/v1/totals", &r);
+    ck_assert_int_eq(int_at(&r, "models"), 0);
+    ck_assert_ptr_nonnull(at(r.json, "namespace"));
+    ck_assert(json_is_null(at(r.json, "namespace")));
+    ASSERT_RANGE(&r, "own_co2e_kg", 0, 0, 0);
+    ct_response_cleanup(&r);
+
+    seeded();
+    get_ok("/v1/totals", &r);
+    ck_assert_int_eq(int_at(&r, "models"), 4);
+    ck_assert_int_eq(int_at(&r, "families"), 2);
+    ASSERT_RANGE(&r, "training_co2e_kg", 150, 130, 180);
+    ASSERT_RANGE(&r, "fine_tuning_co2e_kg", 10, 10, 10);
+    ASSERT_RANGE(&r, "other_co2e_kg", 3, 3, 3);
+    ASSERT_RANGE(&r, "own_co2e_kg", 163, 143, 193);
+    ck_assert_int_eq(int_at(&r, "inferences"), 15);
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/totals?namespace=BETA", &r);
+    ck_assert_str_eq(str_at(&r, "namespace"), "BETA");
+    ck_assert_int_eq(int_at(&r, "models"), 2);
+    ck_assert_int_eq(int_at(&r, "families"), 1);
+    ASSERT_RANGE(&r, "training_co2e_kg", 50, 50, 50);
+    ASSERT_RANGE(&r, "fine_tuning_co2e_kg", 0, 0, 0);
+    ASSERT_RANGE(&r, "other_co2e_kg", 2, 2, 2);
+    ck_assert_int_eq(int_at(&r, "inferences"), 8);
+    ct_response_cleanup(&r);
+
+    /* The leaf leaves: its emissions and inferences leave the totals. */
+    ct_request(srv, "DELETE", "/v1/models/beta/leaf", NULL, NULL, 0, &r);
+    ASSERT_STATUS(&r, 204);
+    ct_response_cleanup(&r);
+    get_ok("/v1/totals?namespace=beta", &r);
+    ck_assert_int_eq(int_at(&r, "models"), 1);
+    ASSERT_RANGE(&r, "other_co2e_kg", 0, 0, 0);
+    ck_assert_int_eq(int_at(&r, "inferences"), 3);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+START_TEST(families_sum_their_members_by_kind)
+{
+    struct ct_response r;
+
+    seeded();
+    get_ok("/v1/families", &r);
+    ck_assert_uint_eq(json_array_size(at(r.json, "items")), 2);
+    ck_assert(json_is_null(at(r.json, "next_cursor")));
+    ck_assert_str_eq(str_at(&r, "items/0/id"), "acme/base");
+    ck_assert_int_eq(int_at(&r, "items/0/size"), 3);
+    ck_assert_int_eq(int_at(&r, "items/0/inferences"), 12);
+    ASSERT_RANGE(&r, "items/0/training_co2e_kg", 100, 80, 130);
+    ASSERT_RANGE(&r, "items/0/fine_tuning_co2e_kg", 10, 10, 10);
+    ASSERT_RANGE(&r, "items/0/other_co2e_kg", 3, 3, 3);
+    ASSERT_RANGE(&r, "items/0/own_co2e_kg", 113, 93, 143);
+    ck_assert_str_eq(str_at(&r, "items/1/id"), "beta/solo");
+    ck_assert_int_eq(int_at(&r, "items/1/size"), 1);
+    ck_assert_int_eq(int_at(&r, "items/1/inferences"), 3);
+    ASSERT_RANGE(&r, "items/1/own_co2e_kg", 50, 50, 50);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+START_TEST(families_sort_with_ties_by_registration_and_page_by_cursor)
+{
+    struct ct_response r;
+    char path[160];
+
+    seeded();
+    /* beta/tie ties beta/solo's 50 kg and comes after it, registered later. */
+    registered("{'id':'beta/tie'}");
+    activity_added("beta/tie", "{'kind':'training','co2e_kg':50}");
+    get_ok("/v1/families?sort=-own_co2e_kg&limit=2", &r);
+    ck_assert_str_eq(str_at(&r, "items/0/id"), "acme/base");
+    ck_assert_str_eq(str_at(&r, "items/1/id"), "beta/solo");
+    ck_assert_ptr_nonnull(strstr(r.body, "next_cursor"));
+    snprintf(path, sizeof path, "/v1/families?sort=-own_co2e_kg&limit=2&cursor=%s",
+             str_at(&r, "next_cursor"));
+    ct_response_cleanup(&r);
+    get_ok(path, &r);
+    ck_assert_uint_eq(json_array_size(at(r.json, "items")), 1);
+    ck_assert_str_eq(str_at(&r, "items/0/id"), "beta/tie");
+    ck_assert(json_is_null(at(r.json, "next_cursor")));
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/families?sort=-inferences", &r);
+    ck_assert_str_eq(str_at(&r, "items/0/id"), "acme/base");
+    ck_assert_str_eq(str_at(&r, "items/1/id"), "beta/solo");
+    ck_assert_str_eq(str_at(&r, "items/2/id"), "beta/tie");
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/families?sort=-size&limit=1", &r);
+    ck_assert_str_eq(str_at(&r, "items/0/id"), "acme/base");
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+START_TEST(families_as_csv_put_low_and_high_beside_each_value)
+{
+    const char *headers[] = {"Accept: text/csv", NULL};
+    struct ct_response r;
+
+    seeded();
+    ct_request(srv, "GET", "/v1/families", headers, NULL, 0, &r);
+    ASSERT_STATUS(&r, 200);
+    ck_assert_str_eq(r.body, "id,size,inferences,training_co2e_kg,training_co2e_kg_low,"
+                             "training_co2e_kg_high,fine_tuning_co2e_kg,fine_tuning_co2e_kg_low,"
+                             "fine_tuning_co2e_kg_high,other_co2e_kg,other_co2e_kg_low,"
+                             "other_co2e_kg_high,own_co2e_kg,own_co2e_kg_low,own_co2e_kg_high\r\n"
+                             "acme/base,3,12,100,80,130,10,10,10,3,3,3,113,93,143\r\n"
+                             "beta/solo,1,3,50,50,50,0,0,0,0,0,0,50,50,50\r\n");
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+START_TEST(aggregate_refusals_are_400_naming_the_parameter)
+{
+    static const char *const paths[] = {
+        "/v1/families?sort=size",      "/v1/families?sort=-total_co2e_kg",
+        "/v1/families?limit=0",        "/v1/families?limit=1001",
+        "/v1/families?namespace=acme", "/v1/totals?namespace=a%20b",
+        "/v1/totals?sort=-inferences",
+    };
+    struct ct_response r;
+
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        ct_get(srv, paths[i], &r);
+        ck_assert_msg(r.status == 400, "%s answered %ld: %s", paths[i], r.status, r.body);
+        ct_response_cleanup(&r);
+    }
+    /* A cursor that is no family's root, in an order that reads its place. */
+    seeded();
+    ct_get(srv, "/v1/families?sort=-size&cursor=2", &r);
+    ck_assert_msg(r.status == 400, "answered %ld: %s", r.status, r.body);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+static Suite *aggregates_suite(void)
+{
+    Suite *s = suite_create("http_aggregates");
+    TCase *tc = tcase_create("aggregates");
+
+    tcase_add_checked_fixture(tc, start_server, stop_servers);
+    tcase_set_timeout(tc, TEST_TIMEOUT_S);
+    suite_add_tcase(s, tc);
+    tcase_add_test(tc, totals_of_the_ledger_and_of_a_namespace);
+    tcase_add_test(tc, families_sum_their_members_by_kind);
+    tcase_add_test(tc, families_sort_with_ties_by_registration_and_page_by_cursor);
+    tcase_add_test(tc, families_as_csv_put_low_and_high_beside_each_value);
+    tcase_add_test(tc, aggregate_refusals_are_400_naming_the_parameter);
+    return s;
+}
+
+int main(void)
+{
+    return ct_main(aggregates_suite());
+}
