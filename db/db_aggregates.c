@@ -63,20 +63,24 @@ enum err db_totals_get(struct db *db, const char *ns, struct db_totals *out)
  * ?1 is the previous page's last root (0 from the start), ?2 the page size + 1.
  * A root past the cursor comes later in the order, or ties with it and has a
  * greater key. */
-#define AFTER(column)                                                                              \
-    "WHERE l.is_root = 1 AND (?1 = 0 OR l." column " < c." column " OR (l." column " = c." column  \
-    " AND l.model_id > ?1)) "
-#define ORDERED(column)                                                                            \
-    FAMILY_COLUMNS                                                                                 \
-        "LEFT JOIN model_ledger c ON c.model_id = ?1 " AFTER(column) "ORDER BY l." column          \
-                                                                     " DESC, l.model_id LIMIT ?2"
-
 static const char *const family_sql[] = {
     [DB_FAMILY_BY_KEY] = FAMILY_COLUMNS "WHERE l.is_root = 1 AND l.model_id > ?1 "
                                         "ORDER BY l.model_id LIMIT ?2",
-    [DB_FAMILY_BY_CO2E] = ORDERED("family_co2e_kg"),
-    [DB_FAMILY_BY_INFERENCES] = ORDERED("descendant_inferences"),
-    [DB_FAMILY_BY_SIZE] = ORDERED("descendants"),
+    [DB_FAMILY_BY_CO2E] =
+        FAMILY_COLUMNS "LEFT JOIN model_ledger c ON c.model_id = ?1 "
+                       "WHERE l.is_root = 1 AND (?1 = 0 OR l.family_co2e_kg < c.family_co2e_kg "
+                       "OR (l.family_co2e_kg = c.family_co2e_kg AND l.model_id > ?1)) "
+                       "ORDER BY l.family_co2e_kg DESC, l.model_id LIMIT ?2",
+    [DB_FAMILY_BY_INFERENCES] = FAMILY_COLUMNS
+    "LEFT JOIN model_ledger c ON c.model_id = ?1 "
+    "WHERE l.is_root = 1 AND (?1 = 0 OR l.descendant_inferences < c.descendant_inferences "
+    "OR (l.descendant_inferences = c.descendant_inferences AND l.model_id > ?1)) "
+    "ORDER BY l.descendant_inferences DESC, l.model_id LIMIT ?2",
+    [DB_FAMILY_BY_SIZE] =
+        FAMILY_COLUMNS "LEFT JOIN model_ledger c ON c.model_id = ?1 "
+                       "WHERE l.is_root = 1 AND (?1 = 0 OR l.descendants < c.descendants "
+                       "OR (l.descendants = c.descendants AND l.model_id > ?1)) "
+                       "ORDER BY l.descendants DESC, l.model_id LIMIT ?2",
 };
 
 /* ERR_NOT_FOUND unless key is a root. */

@@ -174,7 +174,6 @@ static enum err ledger_remove_member(struct db *db, int64_t key)
  * activity writes keep the family sums themselves (migrations/0007). */
 static enum err ledger_refresh(struct db *db, int64_t a)
 {
-#define FAMILY_SUM(kind_test, column) "total(iif(" kind_test ", a." column ", 0))"
     static const char sql[] =
         "UPDATE model_ledger SET "
         "descendants = (SELECT count(*) FROM model_closure c WHERE c.ancestor_id = ?1), "
@@ -184,21 +183,19 @@ static enum err ledger_refresh(struct db *db, int64_t a)
         " family_fine_tuning_co2e_kg, family_fine_tuning_co2e_kg_low, "
         " family_fine_tuning_co2e_kg_high, family_other_co2e_kg, family_other_co2e_kg_low, "
         " family_other_co2e_kg_high, family_co2e_kg) = "
-        "(SELECT " FAMILY_SUM("a.kind = 'training'", "co2e_kg") ", " FAMILY_SUM(
-            "a.kind = 'training'",
-            "co2e_kg_low") ", " FAMILY_SUM("a.kind = 'training'",
-                                           "co2e_kg_high") ", " FAMILY_SUM("a.kind = 'fine_tuning'",
-                                                                           "co2e_kg") ","
-                                                                                      " " FAMILY_SUM("a.kind = 'fine_tuning'",
-                                                                                                     "co2e_kg_low") ", " FAMILY_SUM("a.kind = 'fine_tuning'",
-                                                                                                                                    "co2e_kg_high") ", " FAMILY_SUM("a.kind NOT IN ('training', 'fine_tuning')",
-                                                                                                                                                                    "co2e_kg") ", " FAMILY_SUM("a.kind NOT IN ('training', 'fine_tuning')",
-                                                                                                                                                                                               "co2e_kg_low") ", " FAMILY_SUM("a.kind NOT IN ('training', 'fine_tuning')",
-                                                                                                                                                                                                                              "co2e_kg_high") ", "
-                                                                                                                                                                                                                                              "total(a.co2e_kg) FROM model_closure c JOIN activities a ON a.model_id = c.descendant_id "
-                                                                                                                                                                                                                                              " WHERE c.ancestor_id = ?1) "
-                                                                                                                                                                                                                                              "WHERE model_id = ?1;";
-#undef FAMILY_SUM
+        "(SELECT total(iif(a.kind = 'training', a.co2e_kg, 0)), "
+        "  total(iif(a.kind = 'training', a.co2e_kg_low, 0)), "
+        "  total(iif(a.kind = 'training', a.co2e_kg_high, 0)), "
+        "  total(iif(a.kind = 'fine_tuning', a.co2e_kg, 0)), "
+        "  total(iif(a.kind = 'fine_tuning', a.co2e_kg_low, 0)), "
+        "  total(iif(a.kind = 'fine_tuning', a.co2e_kg_high, 0)), "
+        "  total(iif(a.kind IN ('training', 'fine_tuning'), 0, a.co2e_kg)), "
+        "  total(iif(a.kind IN ('training', 'fine_tuning'), 0, a.co2e_kg_low)), "
+        "  total(iif(a.kind IN ('training', 'fine_tuning'), 0, a.co2e_kg_high)), "
+        "  total(a.co2e_kg) "
+        " FROM model_closure c JOIN activities a ON a.model_id = c.descendant_id "
+        " WHERE c.ancestor_id = ?1) "
+        "WHERE model_id = ?1;";
     return db_exec_script(db, sql, a);
 }
 
