@@ -31,6 +31,18 @@ static void setup(void)
     ck_assert_int_eq(db_migrate(db, NULL, NULL), ERR_OK);
 }
 
+/* A file at an earlier schema: the test migrates it. */
+static void setup_unmigrated(void)
+{
+    struct db_options options = {.path = path, .busy_timeout_ms = 5000, .create = true};
+    char why[256];
+
+    snprintf(dir, sizeof dir, "/tmp/carbontree-unit-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/test.db", dir);
+    ck_assert_msg(db_open(&options, &db, why, sizeof why) == ERR_OK, "open: %s", why);
+}
+
 static void teardown(void)
 {
     char cmd[160];
@@ -272,6 +284,33 @@ START_TEST(lineage_edit_moves_a_subtree_between_families)
 }
 END_TEST
 
+START_TEST(migration_7_fills_the_aggregates_of_an_existing_ledger)
+{
+    int64_t base, tuned, leaf, solo;
+    struct db_family_row rows[4];
+    size_t n = 0;
+    bool more = false;
+    int from = 0, to = 0;
+
+    ck_assert_int_eq(db_migrate_to(db, 5, &from, &to), ERR_OK);
+    ck_assert_int_eq(to, 5);
+    seed(&base, &tuned, &leaf, &solo);
+    ck_assert_int_eq(db_migrate(db, &from, &to), ERR_OK);
+    ck_assert_int_eq(from, 5);
+    ck_assert_int_eq(to, db_schema_latest());
+    check_totals(NULL, 4, 2, 150, 10, 3, 15);
+    check_totals("a", 2, 1, 100, 10, 1, 7);
+    check_totals("b", 2, 1, 50, 0, 2, 8);
+    ck_assert_int_eq(db_family_list(db, DB_FAMILY_BY_CO2E, 0, 4, rows, &n, &more), ERR_OK);
+    ck_assert_uint_eq(n, 2);
+    check_family(&rows[0], "a/base", 3, 12, 100, 10, 3);
+    check_family(&rows[1], "b/solo", 1, 3, 50, 0, 0);
+    /* And the writes keep them from there. */
+    activity(leaf, "training", 1);
+    check_totals(NULL, 4, 2, 151, 10, 3, 15);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("db_aggregates");
@@ -283,6 +322,10 @@ static Suite *suite(void)
     tcase_add_test(tc, families_sum_their_members);
     tcase_add_test(tc, family_orders_break_ties_by_key);
     tcase_add_test(tc, lineage_edit_moves_a_subtree_between_families);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("upgrade");
+    tcase_add_checked_fixture(tc, setup_unmigrated, teardown);
+    tcase_add_test(tc, migration_7_fills_the_aggregates_of_an_existing_ledger);
     suite_add_tcase(s, tc);
     return s;
 }
