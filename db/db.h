@@ -127,16 +127,27 @@ enum err db_model_find(struct db *db, const struct core_model_id *id, int64_t *k
 /* Loads a model with its parents. ERR_NOT_FOUND when absent. */
 enum err db_model_get(struct db *db, const struct core_model_id *id, struct core_model *out);
 
+enum db_model_order {
+    DB_MODEL_BY_KEY,        /* registration order (oldest first) */
+    DB_MODEL_BY_KEY_DESC,   /* newest first */
+    DB_MODEL_BY_INFERENCES, /* most cumulative inferences first, ties by key */
+    DB_MODEL_BY_OWN_CO2E,   /* most own emissions (central value) first, ties by key */
+};
+
 struct db_model_filter {
     const char *ns;                     /* NULL: any namespace */
     const struct core_model_id *parent; /* NULL: any; else direct children of parent */
-    int64_t after_key;                  /* cursor: keys greater than this */
+    int64_t after_key;                  /* cursor: the previous page's last model */
     size_t limit;                       /* at most this many */
+    enum db_model_order order;          /* other than by key: no ns, no parent */
 };
 
-/* Lists models in key order. items has room for filter->limit models; *n_items is
- * set, and *has_more says whether another page exists. ERR_NOT_FOUND when
- * filter->parent names no model. */
+/* Lists models in filter->order. items has room for filter->limit models; *n_items
+ * is set, and *has_more says whether another page exists. A page continues after
+ * after_key's place in the order as it is now; each order walks an index, reading
+ * O(limit) rows. ERR_NOT_FOUND when filter->parent names no model, or when an
+ * order by a figure has an after_key that names no model; ERR_INVALID_INPUT for an
+ * order by a figure with a namespace or parent filter. */
 enum err db_model_list(struct db *db, const struct db_model_filter *filter,
                        struct core_model *items, size_t *n_items, bool *has_more);
 

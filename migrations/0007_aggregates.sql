@@ -50,6 +50,9 @@ CREATE INDEX model_ledger_roots_by_inferences
 CREATE INDEX model_ledger_roots_by_size ON model_ledger (descendants DESC, model_id)
     WHERE is_root = 1;
 CREATE INDEX model_ledger_roots ON model_ledger (model_id) WHERE is_root = 1;
+-- The model lists' orders by a figure (and GET /metrics' most-used models).
+CREATE INDEX model_ledger_by_inferences ON model_ledger (inferences DESC, model_id);
+CREATE INDEX model_ledger_by_own_co2e ON model_ledger (own_co2e_kg DESC, model_id);
 
 -- An activity counts in the family of each of its model's ancestors (the model
 -- included) and in its namespace's and the ledger's totals.
