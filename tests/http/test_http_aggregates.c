@@ -5,6 +5,7 @@
  * their ties, the cursor and its Link, the CSV form, and the refusals. */
 #include "ledger_steps.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* Two families over two namespaces:
@@ -177,6 +178,67 @@ START_TEST(aggregate_refusals_are_400_naming_the_parameter)
 }
 END_TEST
 
+/* The ids of a page of models, joined by spaces. */
+static void ids_of(const struct ct_response *r, char *buf, size_t len)
+{
+    const json_t *items = at(r->json, "items");
+    size_t i;
+    json_t *item;
+
+    buf[0] = '\0';
+    json_array_foreach((json_t *)(uintptr_t)items, i, item)
+    {
+        size_t used = strlen(buf);
+        snprintf(buf + used, len - used, "%s%s", i ? " " : "",
+                 json_string_value(json_object_get(item, "id")));
+    }
+}
+
+START_TEST(models_sort_by_a_figure_with_ties_by_registration)
+{
+    struct ct_response r;
+    char ids[256], path[160];
+
+    seeded();
+    counted("beta/solo", 2); /* 5 inferences: ties beta/leaf, registered earlier */
+    get_ok("/v1/models?sort=-inferences", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/tuned beta/leaf beta/solo acme/base");
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models?sort=-own_co2e_kg&limit=2", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/base beta/solo");
+    snprintf(path, sizeof path, "/v1/models?sort=-own_co2e_kg&limit=2&cursor=%s",
+             str_at(&r, "next_cursor"));
+    ct_response_cleanup(&r);
+    get_ok(path, &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/tuned beta/leaf");
+    ck_assert(json_is_null(at(r.json, "next_cursor")));
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models?sort=-created_at&limit=3", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "beta/solo beta/leaf acme/tuned");
+    ct_response_cleanup(&r);
+    get_ok("/v1/models?sort=created_at&namespace=beta", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "beta/leaf beta/solo");
+    ct_response_cleanup(&r);
+
+    ct_get(srv, "/v1/models?sort=-inferences&namespace=beta", &r);
+    ASSERT_STATUS(&r, 400);
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?sort=inferences", &r);
+    ASSERT_STATUS(&r, 400);
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?sort=-inferences&cursor=999", &r);
+    ASSERT_STATUS(&r, 400);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 static Suite *aggregates_suite(void)
 {
     Suite *s = suite_create("http_aggregates");
@@ -190,6 +252,7 @@ static Suite *aggregates_suite(void)
     tcase_add_test(tc, families_sort_with_ties_by_registration_and_page_by_cursor);
     tcase_add_test(tc, families_as_csv_put_low_and_high_beside_each_value);
     tcase_add_test(tc, aggregate_refusals_are_400_naming_the_parameter);
+    tcase_add_test(tc, models_sort_by_a_figure_with_ties_by_registration);
     return s;
 }
 
