@@ -30,6 +30,7 @@ static const struct route routes[] = {
     /* aggregates */
     {"GET",    "/v1/families",                           api_families_list,          0},
     {"GET",    "/v1/totals",                             api_totals_get,             0},
+    {"GET",    "/v1/models/{}/{}/series",                api_series_get,             0},
     /* ledger */
     {"GET",    "/v1/models/{}/{}/activities",            api_activities_list,        0},
     {"POST",   "/v1/models/{}/{}/activities",            api_activities_post,        ROUTE_JSON_BODY | ROUTE_WRITE},
