@@ -239,6 +239,122 @@ START_TEST(models_sort_by_a_figure_with_ties_by_registration)
 }
 END_TEST
 
+static void counted_on(const char *model, long long count, const char *date)
+{
+    static int n;
+    char path[160], key[32], body[96];
+    struct ct_response r;
+
+    snprintf(path, sizeof path, "/v1/models/%s/inferences", model);
+    snprintf(key, sizeof key, "series-%d", n++);
+    snprintf(body, sizeof body, "{'count':%lld,'date':'%s'}", count, date);
+    send_keyed("POST", path, key, body, &r);
+    ASSERT_STATUS(&r, 200);
+    ct_response_cleanup(&r);
+}
+
+/* srs/m serves at 0.01 kWh an inference on a 1 kg/kWh grid: 10 g each. It counted
+ * 10 on Monday 2024-03-04, 5 on 03-06, 3 on 03-12 and 7 on 04-02. */
+static void series_seeded(void)
+{
+    struct ct_response r;
+
+    registered("{'id':'srs/m'}");
+    registered("{'id':'srs/bare'}");
+    ct_send(srv, "PATCH", "/v1/models/srs/m",
+            "{'inference':{'energy_kwh_per_inference':0.01,"
+            "'carbon_intensity':{'value':1,'unit':'kg/kWh'}}}",
+            &r);
+    ASSERT_STATUS(&r, 200);
+    ct_response_cleanup(&r);
+    counted_on("srs/m", 10, "2024-03-04");
+    counted_on("srs/m", 5, "2024-03-06");
+    counted_on("srs/m", 3, "2024-03-12");
+    counted_on("srs/m", 7, "2024-04-02");
+    counted_on("srs/bare", 4, "2024-03-05");
+}
+
+#define ASSERT_BUCKET(r, i, start, count, kg)                                                      \
+    do {                                                                                           \
+        char bp_[64];                                                                              \
+        snprintf(bp_, sizeof bp_, "buckets/%d/start", (i));                                        \
+        ck_assert_str_eq(str_at((r), bp_), (start));                                               \
+        snprintf(bp_, sizeof bp_, "buckets/%d/inferences", (i));                                   \
+        ck_assert_int_eq(int_at((r), bp_), (count));                                               \
+        snprintf(bp_, sizeof bp_, "buckets/%d/inference_co2e_kg", (i));                            \
+        ASSERT_RANGE((r), bp_, (kg), (kg), (kg));                                                  \
+    } while (0)
+
+START_TEST(series_by_day_week_and_month_with_empty_buckets_as_zeros)
+{
+    struct ct_response r;
+
+    series_seeded();
+    get_ok("/v1/models/srs/m/series?from=2024-03-03&to=2024-03-06", &r);
+    ck_assert_str_eq(str_at(&r, "granularity"), "day");
+    ck_assert_uint_eq(json_array_size(at(r.json, "buckets")), 4);
+    ASSERT_BUCKET(&r, 0, "2024-03-03", 0, 0);
+    ASSERT_BUCKET(&r, 1, "2024-03-04", 10, 0.1);
+    ASSERT_BUCKET(&r, 2, "2024-03-05", 0, 0);
+    ASSERT_BUCKET(&r, 3, "2024-03-06", 5, 0.05);
+    ct_response_cleanup(&r);
+
+    /* Weeks start on Monday: Friday 03-01 falls in the week of 02-26. */
+    get_ok("/v1/models/srs/m/series?granularity=week&from=2024-03-01&to=2024-03-13", &r);
+    ck_assert_uint_eq(json_array_size(at(r.json, "buckets")), 3);
+    ASSERT_BUCKET(&r, 0, "2024-02-26", 0, 0);
+    ASSERT_BUCKET(&r, 1, "2024-03-04", 15, 0.15);
+    ASSERT_BUCKET(&r, 2, "2024-03-11", 3, 0.03);
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models/srs/m/series?granularity=month&from=2024-02-15&to=2024-04-30", &r);
+    ck_assert_uint_eq(json_array_size(at(r.json, "buckets")), 3);
+    ASSERT_BUCKET(&r, 0, "2024-02-01", 0, 0);
+    ASSERT_BUCKET(&r, 1, "2024-03-01", 18, 0.18);
+    ASSERT_BUCKET(&r, 2, "2024-04-01", 7, 0.07);
+    ct_response_cleanup(&r);
+
+    /* Without an inference profile the counts stand alone. */
+    get_ok("/v1/models/srs/bare/series?from=2024-03-05&to=2024-03-05", &r);
+    ck_assert_int_eq(int_at(&r, "buckets/0/inferences"), 4);
+    ck_assert(json_is_null(at(r.json, "buckets/0/inference_co2e_kg")));
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+START_TEST(series_as_csv_and_its_refusals)
+{
+    static const char *const bad[] = {
+        "/v1/models/srs/m/series?granularity=year",
+        "/v1/models/srs/m/series?from=2024-03-02&to=2024-03-01",
+        "/v1/models/srs/m/series?from=2024-02-30",
+        "/v1/models/srs/m/series?from=2023-01-01&to=2024-03-01",
+        "/v1/models/srs/m/series?granularity=month&from=2010-01-01&to=2024-03-01",
+        "/v1/models/srs/m/series?policy=usage",
+    };
+    const char *headers[] = {"Accept: text/csv", NULL};
+    struct ct_response r;
+
+    series_seeded();
+    ct_request(srv, "GET", "/v1/models/srs/m/series?granularity=week&from=2024-03-04&to=2024-03-17",
+               headers, NULL, 0, &r);
+    ASSERT_STATUS(&r, 200);
+    ck_assert_str_eq(r.body, "start,inferences,inference_co2e_kg,inference_co2e_kg_low,"
+                             "inference_co2e_kg_high\r\n"
+                             "2024-03-04,15,0.15,0.15,0.15\r\n"
+                             "2024-03-11,3,0.03,0.03,0.03\r\n");
+    ct_response_cleanup(&r);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ct_get(srv, bad[i], &r);
+        ck_assert_msg(r.status == 400, "%s answered %ld: %s", bad[i], r.status, r.body);
+        ct_response_cleanup(&r);
+    }
+    ct_get(srv, "/v1/models/srs/nobody/series", &r);
+    ASSERT_STATUS(&r, 404);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 static Suite *aggregates_suite(void)
 {
     Suite *s = suite_create("http_aggregates");
@@ -253,6 +369,8 @@ static Suite *aggregates_suite(void)
     tcase_add_test(tc, families_as_csv_put_low_and_high_beside_each_value);
     tcase_add_test(tc, aggregate_refusals_are_400_naming_the_parameter);
     tcase_add_test(tc, models_sort_by_a_figure_with_ties_by_registration);
+    tcase_add_test(tc, series_by_day_week_and_month_with_empty_buckets_as_zeros);
+    tcase_add_test(tc, series_as_csv_and_its_refusals);
     return s;
 }
 
