@@ -143,7 +143,7 @@ static json_t *family_json(const struct db_family_row *f)
 enum err api_families_list(struct api_service *s, const struct api_request *req,
                            struct api_reply *reply)
 {
-    static const char *const allowed[] = {"limit", "cursor", "sort", NULL};
+    static const char *const allowed[] = {"limit", "cursor", "sort", "format", NULL};
     struct db_family_row *items = NULL;
     enum db_family_order order = DB_FAMILY_BY_KEY;
     const char *sort = api_query_get(req, "sort");
@@ -163,6 +163,8 @@ enum err api_families_list(struct api_service *s, const struct api_request *req,
         rc = api_query_int(req, "cursor", 0, INT64_MAX, 0, &cursor, &reply->problem);
     if (rc == ERR_OK)
         rc = family_sort(req, &order, reply);
+    if (rc == ERR_OK)
+        rc = api_csv_format_check(req, &reply->problem);
     if (rc != ERR_OK)
         return rc;
     items = calloc((size_t)limit, sizeof *items);
@@ -182,12 +184,14 @@ enum err api_families_list(struct api_service *s, const struct api_request *req,
         goto out;
     snprintf(next, sizeof next, "%lld", n > 0 ? (long long)items[n - 1].key : 0LL);
     if (has_more && n > 0) {
-        char link[160];
-        snprintf(link, sizeof link, "</v1/families?limit=%lld&cursor=%s%s%s>; rel=\"next\"",
-                 (long long)limit, next, sort ? "&sort=" : "", sort ? sort : "");
+        char link[192];
+        snprintf(link, sizeof link, "</v1/families?limit=%lld&cursor=%s%s%s%s>; rel=\"next\"",
+                 (long long)limit, next, sort ? "&sort=" : "", sort ? sort : "",
+                 api_csv_format_param(req));
         api_reply_header(reply, "Link", link);
     }
     if (api_csv_wanted_vary(req, reply)) {
+        api_csv_attachment(reply, NULL, "families");
         rc = families_csv(items, n, reply);
         goto out;
     }

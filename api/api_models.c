@@ -558,7 +558,8 @@ static enum err models_order(const char *sort, bool is_filtered, enum db_model_o
 enum err api_models_list(struct api_service *s, const struct api_request *req,
                          struct api_reply *reply)
 {
-    static const char *const allowed[] = {"limit", "cursor", "namespace", "parent", "sort", NULL};
+    static const char *const allowed[] = {"limit", "cursor", "namespace", "parent",
+                                          "sort",  "format", NULL};
     struct db_model_filter filter = {0};
     const char *sort = api_query_get(req, "sort");
     struct core_model_id parent;
@@ -592,7 +593,9 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
         return api_fail(&reply->problem, ERR_BAD_REQUEST,
                         "query parameter 'parent' is not a model id 'namespace/name'");
     }
-    rc = models_order(sort, ns != NULL || parent_text != NULL, &filter.order, &reply->problem);
+    rc = api_csv_format_check(req, &reply->problem);
+    if (rc == ERR_OK)
+        rc = models_order(sort, ns != NULL || parent_text != NULL, &filter.order, &reply->problem);
     if (rc != ERR_OK)
         return rc;
     filter.ns = ns;
@@ -635,12 +638,14 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
         }
         if (sort)
             len += snprintf(link + len, sizeof link - (size_t)len, "&sort=%s", sort);
+        len += snprintf(link + len, sizeof link - (size_t)len, "%s", api_csv_format_param(req));
         snprintf(link + len, sizeof link - (size_t)len, ">; rel=\"next\"");
         api_reply_header(reply, "Link", link);
     }
-    if (api_csv_wanted(req))
+    if (api_csv_wanted(req)) {
+        api_csv_attachment(reply, NULL, "models");
         rc = models_csv(items, n, reply);
-    else if (has_more && n > 0)
+    } else if (has_more && n > 0)
         rc = api_reply_json(reply, 200,
                             json_pack("{s:o, s:s}", "items", array, "next_cursor", next));
     else

@@ -109,7 +109,7 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
                         struct api_reply *reply)
 {
     static const char *const allowed[] = {"policy", "limit", "cursor", "counterfactual_fraction",
-                                          NULL};
+                                          "format", NULL};
     struct core_model *root = NULL, *member = NULL;
     struct db_sharing *sharing = NULL;
     struct core_dividend dividend;
@@ -127,6 +127,8 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
     (void)s; /* the request carries the connection */
 
     rc = api_check_query(req, allowed, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_csv_format_check(req, &reply->problem);
     if (rc == ERR_OK)
         rc = api_policy_from_query(req, &policy, &reply->problem);
     if (rc == ERR_OK)
@@ -236,13 +238,15 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
             snprintf(fraction_param, sizeof fraction_param, "&counterfactual_fraction=%s",
                      fraction_enc);
         }
-        snprintf(link, sizeof link, "<%s?policy=%s&limit=%lld&cursor=%lld%s>; rel=\"next\"",
-                 req->path, enc, (long long)limit, (long long)keys[n - 1], fraction_param);
+        snprintf(link, sizeof link, "<%s?policy=%s&limit=%lld&cursor=%lld%s%s>; rel=\"next\"",
+                 req->path, enc, (long long)limit, (long long)keys[n - 1], fraction_param,
+                 api_csv_format_param(req));
         api_reply_header(reply, "Link", link);
     }
-    if (api_csv_wanted_vary(req, reply))
+    if (api_csv_wanted_vary(req, reply)) {
+        api_csv_attachment(reply, &root->id, "family");
         rc = family_csv(&t, reply);
-    else
+    } else
         rc = text_reply(&t, req, reply);
 out:
     free(t.buf.data);

@@ -150,7 +150,7 @@ static enum err series_csv(const struct bucket *buckets, size_t n, bool has_infe
 enum err api_series_get(struct api_service *s, const struct api_request *req,
                         struct api_reply *reply)
 {
-    static const char *const allowed[] = {"from", "to", "granularity", NULL};
+    static const char *const allowed[] = {"from", "to", "granularity", "format", NULL};
     struct api_model_ref model;
     struct api_footprint footprint;
     struct db_day_count *days = NULL;
@@ -168,6 +168,8 @@ enum err api_series_get(struct api_service *s, const struct api_request *req,
     (void)s;
     memset(&footprint, 0, sizeof footprint);
     rc = api_check_query(req, allowed, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_csv_format_check(req, &reply->problem);
     if (rc == ERR_OK)
         rc = parse_query(req, &g, &from_t, &to_t, &reply->problem);
     if (rc != ERR_OK)
@@ -210,6 +212,7 @@ enum err api_series_get(struct api_service *s, const struct api_request *req,
             buckets[n_buckets - 1].inferences += days[next++].count;
     }
     if (api_csv_wanted_vary(req, reply)) {
+        api_csv_attachment(reply, &model.id, "series");
         rc = series_csv(buckets, n_buckets, has_inference, g_each, reply);
         goto out;
     }
