@@ -355,6 +355,66 @@ START_TEST(series_as_csv_and_its_refusals)
 }
 END_TEST
 
+/* GET path over a raw connection, for the headers the harness does not keep. */
+static void raw_get(const char *path, struct ct_raw_response *out)
+{
+    char request[512];
+    int len = snprintf(request, sizeof request,
+                       "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", path);
+
+    ct_raw(srv, request, (size_t)len, 10, out);
+}
+
+START_TEST(format_csv_in_the_query_names_the_form_and_the_file)
+{
+    static const struct {
+        const char *path;
+        const char *file;
+        const char *header;
+    } cases[] = {
+        {"/v1/families?format=csv", "families.csv", "id,size,inferences,"},
+        {"/v1/models?format=csv", "models.csv", "id,namespace,name,"},
+        {"/v1/models/acme/base/family?format=csv", "acme_base_family.csv", "id,parents,depth,"},
+        {"/v1/models/acme/base/activities?format=csv", "acme_base_activities.csv", "id,"},
+        {"/v1/models/acme/tuned/series?format=csv&from=2024-03-01&to=2024-03-02",
+         "acme_tuned_series.csv", "start,inferences,"},
+    };
+    struct ct_raw_response r;
+    struct ct_response j;
+    char value[256], want[256];
+
+    seeded();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        raw_get(cases[i].path, &r);
+        ck_assert_msg(r.status == 200, "%s answered %d", cases[i].path, r.status);
+        ck_assert_str_eq(r.content_type, "text/csv; charset=utf-8");
+        snprintf(want, sizeof want, "attachment; filename=\"%s\"", cases[i].file);
+        ck_assert_str_eq(ct_raw_header(&r, "Content-Disposition", value, sizeof value), want);
+        ck_assert_msg(strncmp(r.body, cases[i].header, strlen(cases[i].header)) == 0, "%s: %s",
+                      cases[i].path, r.body);
+        ct_raw_cleanup(&r);
+    }
+    /* ?format=json wins over Accept; the next page's Link keeps the format. */
+    {
+        const char *headers[] = {"Accept: text/csv", NULL};
+        ct_request(srv, "GET", "/v1/families?format=json", headers, NULL, 0, &j);
+        ASSERT_STATUS(&j, 200);
+        ck_assert_ptr_nonnull(j.json);
+        ct_response_cleanup(&j);
+    }
+    ct_get(srv, "/v1/families?format=csv&limit=1", &j);
+    ASSERT_STATUS(&j, 200);
+    ck_assert_ptr_nonnull(strstr(j.link, "&format=csv>"));
+    ct_response_cleanup(&j);
+    ct_get(srv, "/v1/families?format=xml", &j);
+    ASSERT_STATUS(&j, 400);
+    ct_response_cleanup(&j);
+    ct_get(srv, "/v1/totals?format=csv", &j);
+    ASSERT_STATUS(&j, 400);
+    ct_response_cleanup(&j);
+}
+END_TEST
+
 static Suite *aggregates_suite(void)
 {
     Suite *s = suite_create("http_aggregates");
@@ -371,6 +431,7 @@ static Suite *aggregates_suite(void)
     tcase_add_test(tc, models_sort_by_a_figure_with_ties_by_registration);
     tcase_add_test(tc, series_by_day_week_and_month_with_empty_buckets_as_zeros);
     tcase_add_test(tc, series_as_csv_and_its_refusals);
+    tcase_add_test(tc, format_csv_in_the_query_names_the_form_and_the_file);
     return s;
 }
 
