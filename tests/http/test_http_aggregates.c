@@ -6,6 +6,7 @@
 #include "ledger_steps.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Two families over two namespaces:
@@ -415,6 +416,74 @@ START_TEST(format_csv_in_the_query_names_the_form_and_the_file)
 }
 END_TEST
 
+/* The index of column name in a CSV header line; fails the test when absent. */
+static int column_of(const char *header, const char *name)
+{
+    int index = 0;
+    size_t len = strlen(name);
+
+    for (const char *p = header; *p; index++) {
+        const char *end = strpbrk(p, ",\r");
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == len && strncmp(p, name, len) == 0)
+            return index;
+        if (end == NULL || *end == '\r')
+            break;
+        p = end + 1;
+    }
+    ck_abort_msg("no column %s in %s", name, header);
+    return -1;
+}
+
+/* Field index of a CSV line (no quoted fields in these rows) as a number. */
+static double field_of(const char *line, int index)
+{
+    const char *p = line;
+
+    for (int i = 0; i < index; i++) {
+        p = strchr(p, ',');
+        ck_assert_ptr_nonnull(p);
+        p++;
+    }
+    return strtod(p, NULL);
+}
+
+START_TEST(family_csv_rows_add_up_to_the_family_total)
+{
+    static const char *const policies[] = {"none", "equal", "usage"};
+    static const char *const bounds[][2] = {
+        {"kept_co2e_kg", "inherited_co2e_kg"},
+        {"kept_co2e_kg_low", "inherited_co2e_kg_low"},
+        {"kept_co2e_kg_high", "inherited_co2e_kg_high"},
+    };
+    static const double totals[] = {113, 93, 143};
+    struct ct_response r;
+    char path[128];
+
+    seeded();
+    for (size_t p = 0; p < sizeof policies / sizeof policies[0]; p++) {
+        snprintf(path, sizeof path, "/v1/models/acme/base/family?format=csv&policy=%s",
+                 policies[p]);
+        get_ok(path, &r);
+        for (size_t b = 0; b < 3; b++) {
+            int kept = column_of(r.body, bounds[b][0]);
+            int inherited = column_of(r.body, bounds[b][1]);
+            double sum = 0;
+            int rows = 0;
+            for (const char *line = strstr(r.body, "\r\n"); line && line[2]; rows++) {
+                line += 2;
+                sum += field_of(line, kept) + field_of(line, inherited);
+                line = strstr(line, "\r\n");
+            }
+            ck_assert_int_eq(rows, 3);
+            ck_assert_msg(near(sum, totals[b]), "policy %s, %s: %.17g, expected %.17g", policies[p],
+                          bounds[b][0], sum, totals[b]);
+        }
+        ct_response_cleanup(&r);
+    }
+}
+END_TEST
+
 static Suite *aggregates_suite(void)
 {
     Suite *s = suite_create("http_aggregates");
@@ -432,6 +501,7 @@ static Suite *aggregates_suite(void)
     tcase_add_test(tc, series_by_day_week_and_month_with_empty_buckets_as_zeros);
     tcase_add_test(tc, series_as_csv_and_its_refusals);
     tcase_add_test(tc, format_csv_in_the_query_names_the_form_and_the_file);
+    tcase_add_test(tc, family_csv_rows_add_up_to_the_family_total);
     return s;
 }
 
