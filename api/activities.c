@@ -264,7 +264,7 @@ static enum err activities_csv(const struct core_model_id *model, const struct d
 enum err api_activities_list(struct api_service *s, const struct api_request *req,
                              struct api_reply *reply)
 {
-    static const char *const allowed[] = {"limit", "cursor", NULL};
+    static const char *const allowed[] = {"limit", "cursor", "format", NULL};
     struct core_model *m = NULL;
     struct db_activity *items = NULL;
     struct db *db = req->db;
@@ -281,6 +281,8 @@ enum err api_activities_list(struct api_service *s, const struct api_request *re
                            &reply->problem);
     if (rc == ERR_OK)
         rc = api_query_int(req, "cursor", 0, INT64_MAX, 0, &cursor, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_csv_format_check(req, &reply->problem);
     if (rc != ERR_OK)
         return rc;
     m = malloc(sizeof *m);
@@ -300,11 +302,12 @@ enum err api_activities_list(struct api_service *s, const struct api_request *re
         goto out;
     if (has_more && n > 0) {
         char link[512];
-        snprintf(link, sizeof link, "<%s?limit=%lld&cursor=%lld>; rel=\"next\"", req->path,
-                 (long long)limit, (long long)items[n - 1].id);
+        snprintf(link, sizeof link, "<%s?limit=%lld&cursor=%lld%s>; rel=\"next\"", req->path,
+                 (long long)limit, (long long)items[n - 1].id, api_csv_format_param(req));
         api_reply_header(reply, "Link", link);
     }
     if (api_csv_wanted_vary(req, reply)) {
+        api_csv_attachment(reply, &m->id, "activities");
         rc = activities_csv(&m->id, items, n, reply);
         goto out;
     }

@@ -208,6 +208,12 @@ enum err api_activities_list(struct api_service *s, const struct api_request *re
                              struct api_reply *reply);
 enum err api_activities_delete(struct api_service *s, const struct api_request *req,
                                struct api_reply *reply);
+enum err api_totals_get(struct api_service *s, const struct api_request *req,
+                        struct api_reply *reply);
+enum err api_families_list(struct api_service *s, const struct api_request *req,
+                           struct api_reply *reply);
+enum err api_series_get(struct api_service *s, const struct api_request *req,
+                        struct api_reply *reply);
 
 /* ---- GET /metrics (api/api_metrics.c) ---- */
 

@@ -10,8 +10,46 @@
 
 bool api_csv_wanted(const struct api_request *req)
 {
+    const char *format = api_query_get(req, "format");
+
+    /* The query names the form outright, for links and browsers that cannot
+     * set Accept; it wins over the header. */
+    if (format)
+        return strcmp(format, "csv") == 0;
     return req->accept && strstr(req->accept, "text/csv") != NULL &&
            strstr(req->accept, "application/json") == NULL;
+}
+
+enum err api_csv_format_check(const struct api_request *req, struct api_problem *problem)
+{
+    const char *format = api_query_get(req, "format");
+
+    if (format == NULL || strcmp(format, "csv") == 0 || strcmp(format, "json") == 0)
+        return ERR_OK;
+    api_field_error(problem, "format", "one of csv, json");
+    return api_fail(problem, ERR_BAD_REQUEST, "query parameter 'format' is not one of csv, json");
+}
+
+const char *api_csv_format_param(const struct api_request *req)
+{
+    const char *format = api_query_get(req, "format");
+
+    if (format == NULL)
+        return "";
+    return strcmp(format, "csv") == 0 ? "&format=csv" : "&format=json";
+}
+
+void api_csv_attachment(struct api_reply *reply, const struct core_model_id *id, const char *what)
+{
+    char value[320];
+
+    /* Ids are letters, digits, '.', '_' and '-': safe in a quoted file name. */
+    if (id)
+        snprintf(value, sizeof value, "attachment; filename=\"%s_%s_%s.csv\"", id->ns, id->name,
+                 what);
+    else
+        snprintf(value, sizeof value, "attachment; filename=\"%s.csv\"", what);
+    api_reply_header(reply, "Content-Disposition", value);
 }
 
 void api_csv_raw(struct api_csv *csv, const char *text, size_t len)

@@ -274,8 +274,21 @@ struct api_csv {
     bool is_row_open; /* a field was written since the last line end */
 };
 
-/* Whether the request asks for CSV: Accept names text/csv and not application/json. */
+/* Whether the request asks for CSV: ?format=csv, or, without ?format=, Accept
+ * names text/csv and not application/json. */
 bool api_csv_wanted(const struct api_request *req);
+
+/* 400 naming "format" unless ?format= is absent, csv or json (a route with a CSV
+ * form accepts "format"). */
+enum err api_csv_format_check(const struct api_request *req, struct api_problem *problem);
+
+/* "&format=csv" or "&format=json" as the request gave it, for a next-page Link;
+ * "" without ?format=. */
+const char *api_csv_format_param(const struct api_request *req);
+
+/* Content-Disposition of a CSV answer: "<ns>_<name>_<what>.csv" for a model's
+ * resource, "<what>.csv" when id is NULL. */
+void api_csv_attachment(struct api_reply *reply, const struct core_model_id *id, const char *what);
 
 /* Appends len bytes as they are (no separator, no quoting). */
 void api_csv_raw(struct api_csv *csv, const char *text, size_t len);

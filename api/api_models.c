@@ -799,11 +799,50 @@ static enum err models_csv(const struct core_model *items, size_t n, struct api_
     return api_csv_reply(&csv, reply);
 }
 
+static const struct {
+    const char *name;
+    enum db_model_order order;
+} model_sorts[] = {
+    {"created_at", DB_MODEL_BY_KEY},
+    {"-created_at", DB_MODEL_BY_KEY_DESC},
+    {"-inferences", DB_MODEL_BY_INFERENCES},
+    {"-own_co2e_kg", DB_MODEL_BY_OWN_CO2E},
+};
+
+/* The order ?sort= names (registration order when absent). An order other than
+ * registration order walks its own index over every model, so it does not
+ * combine with a filter, which would make it a scan. */
+static enum err models_order(const char *sort, bool is_filtered, enum db_model_order *order,
+                             struct api_problem *problem)
+{
+    *order = DB_MODEL_BY_KEY;
+    if (sort == NULL)
+        return ERR_OK;
+    for (size_t i = 0; i < sizeof model_sorts / sizeof model_sorts[0]; i++) {
+        if (strcmp(sort, model_sorts[i].name) != 0)
+            continue;
+        *order = model_sorts[i].order;
+        if (*order != DB_MODEL_BY_KEY && is_filtered) {
+            api_field_error(problem, "sort", "does not combine with namespace or parent");
+            return api_fail(problem, ERR_BAD_REQUEST,
+                            "query parameter 'sort' does not combine with 'namespace' or "
+                            "'parent'");
+        }
+        return ERR_OK;
+    }
+    api_field_error(problem, "sort", "one of created_at, -created_at, -inferences, -own_co2e_kg");
+    return api_fail(problem, ERR_BAD_REQUEST,
+                    "query parameter 'sort' is not one of created_at, -created_at, -inferences, "
+                    "-own_co2e_kg");
+}
+
 enum err api_models_list(struct api_service *s, const struct api_request *req,
                          struct api_reply *reply)
 {
-    static const char *const allowed[] = {"limit", "cursor", "namespace", "parent", NULL};
+    static const char *const allowed[] = {"limit", "cursor", "namespace", "parent",
+                                          "sort",  "format", NULL};
     struct db_model_filter filter = {0};
+    const char *sort = api_query_get(req, "sort");
     struct core_model_id parent;
     struct core_model *items = NULL;
     struct db *db = req->db;
@@ -835,6 +874,11 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
         return api_fail(&reply->problem, ERR_BAD_REQUEST,
                         "query parameter 'parent' is not a model id 'namespace/name'");
     }
+    rc = api_csv_format_check(req, &reply->problem);
+    if (rc == ERR_OK)
+        rc = models_order(sort, ns != NULL || parent_text != NULL, &filter.order, &reply->problem);
+    if (rc != ERR_OK)
+        return rc;
     filter.ns = ns;
     filter.parent = parent_text ? &parent : NULL;
     filter.after_key = cursor;
@@ -847,9 +891,13 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
         rc = db_model_list(db, &filter, items, &n, &has_more);
         db_read_end(db);
     }
-    if (rc == ERR_NOT_FOUND)
+    if (rc == ERR_NOT_FOUND && filter.order != DB_MODEL_BY_KEY) {
+        api_field_error(&reply->problem, "cursor", "names no model");
+        rc = api_fail(&reply->problem, ERR_BAD_REQUEST, "query parameter 'cursor' names no model");
+    } else if (rc == ERR_NOT_FOUND) {
         rc = api_fail(&reply->problem, ERR_NOT_FOUND, "parent model '%s' is not registered",
                       parent_text);
+    }
     if (rc != ERR_OK)
         goto out;
     array = api_csv_wanted_vary(req, reply) ? NULL : json_array();
@@ -869,12 +917,16 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
             api_url_encode(parent_text, enc_parent, sizeof enc_parent);
             len += snprintf(link + len, sizeof link - (size_t)len, "&parent=%s", enc_parent);
         }
+        if (sort)
+            len += snprintf(link + len, sizeof link - (size_t)len, "&sort=%s", sort);
+        len += snprintf(link + len, sizeof link - (size_t)len, "%s", api_csv_format_param(req));
         snprintf(link + len, sizeof link - (size_t)len, ">; rel=\"next\"");
         api_reply_header(reply, "Link", link);
     }
-    if (api_csv_wanted(req))
+    if (api_csv_wanted(req)) {
+        api_csv_attachment(reply, NULL, "models");
         rc = models_csv(items, n, reply);
-    else if (has_more && n > 0)
+    } else if (has_more && n > 0)
         rc = api_reply_json(reply, 200,
                             json_pack("{s:o, s:s}", "items", array, "next_cursor", next));
     else

@@ -14,13 +14,41 @@
 #define FAMILY_PAGE_DEFAULT 100
 #define FAMILY_PAGE_MAX     1000
 
-static double range_value(const json_t *range)
+/* A range's value, low and high as three fields; three empty ones when it is not
+ * a range (null: the figure does not apply). */
+static void csv_range(struct api_csv *csv, const json_t *range)
 {
-    return json_number_value(json_object_get(range, "value"));
+    static const char *const parts[] = {"value", "low", "high"};
+
+    for (size_t i = 0; i < 3; i++) {
+        if (json_is_object(range))
+            api_csv_number(csv, json_number_value(json_object_get(range, parts[i])));
+        else
+            api_csv_field(csv, NULL);
+    }
+}
+
+/* The part of its own emissions a member keeps: its own allocation (the one whose
+ * source is itself). Every other part of them is in its descendants' inherited
+ * figures, so kept plus inherited over a whole family is the family's total. */
+static const json_t *kept_range(const json_t *item, const json_t *fp)
+{
+    const char *id = json_string_value(json_object_get(item, "id"));
+    size_t i;
+    json_t *a;
+
+    json_array_foreach(json_object_get(fp, "allocations"), i, a)
+    {
+        const char *source = json_string_value(json_object_get(a, "source"));
+        if (id && source && strcmp(id, source) == 0)
+            return json_object_get(a, "co2e_kg");
+    }
+    return NULL;
 }
 
 /* The CSV form of a family page (RFC 4180, CRLF): one row per model, read back
- * from the page's JSON text (15 significant digits either way). */
+ * from the page's JSON text (15 significant digits either way), each figure with
+ * its low and high bounds beside it. */
 static enum err family_csv(const struct text *t, struct api_reply *reply)
 {
     struct api_csv csv = {0};
@@ -33,15 +61,17 @@ static enum err family_csv(const struct text *t, struct api_reply *reply)
     if (page == NULL)
         return ERR_NO_MEMORY;
 
-    api_csv_header(&csv, "id,parents,depth,inferences,own_co2e_kg,inherited_co2e_kg,"
-                         "inference_co2e_kg,total_co2e_kg,co2e_g_per_inference,avoided_co2e_kg");
+    api_csv_header(&csv, "id,parents,depth,inferences,own_co2e_kg,own_co2e_kg_low,own_co2e_kg_high,"
+                         "kept_co2e_kg,kept_co2e_kg_low,kept_co2e_kg_high,inherited_co2e_kg,"
+                         "inherited_co2e_kg_low,inherited_co2e_kg_high,inference_co2e_kg,"
+                         "inference_co2e_kg_low,inference_co2e_kg_high,total_co2e_kg,"
+                         "total_co2e_kg_low,total_co2e_kg_high,co2e_g_per_inference,"
+                         "co2e_g_per_inference_low,co2e_g_per_inference_high,avoided_co2e_kg,"
+                         "avoided_co2e_kg_low,avoided_co2e_kg_high");
     json_array_foreach((json_t *)(uintptr_t)items, i, item)
     {
         struct api_csv parents = {0};
         const json_t *fp = json_object_get(item, "footprint");
-        const json_t *per = json_object_get(fp, "co2e_g_per_inference");
-        const json_t *avoided =
-            json_object_get(json_object_get(item, "sharing"), "avoided_co2e_kg");
         size_t j;
         json_t *p;
 
@@ -61,18 +91,13 @@ static enum err family_csv(const struct text *t, struct api_reply *reply)
         api_csv_cleanup(&parents);
         api_csv_integer(&csv, (int64_t)json_integer_value(json_object_get(item, "depth")));
         api_csv_integer(&csv, (int64_t)json_integer_value(json_object_get(fp, "inferences")));
-        api_csv_number(&csv, range_value(json_object_get(fp, "own_co2e_kg")));
-        api_csv_number(&csv, range_value(json_object_get(fp, "inherited_co2e_kg")));
-        api_csv_number(&csv, range_value(json_object_get(fp, "inference_co2e_kg")));
-        api_csv_number(&csv, range_value(json_object_get(fp, "total_co2e_kg")));
-        if (json_is_object(per))
-            api_csv_number(&csv, range_value(per));
-        else
-            api_csv_field(&csv, NULL);
-        if (json_is_object(avoided))
-            api_csv_number(&csv, range_value(avoided));
-        else
-            api_csv_field(&csv, NULL);
+        csv_range(&csv, json_object_get(fp, "own_co2e_kg"));
+        csv_range(&csv, kept_range(item, fp));
+        csv_range(&csv, json_object_get(fp, "inherited_co2e_kg"));
+        csv_range(&csv, json_object_get(fp, "inference_co2e_kg"));
+        csv_range(&csv, json_object_get(fp, "total_co2e_kg"));
+        csv_range(&csv, json_object_get(fp, "co2e_g_per_inference"));
+        csv_range(&csv, json_object_get(json_object_get(item, "sharing"), "avoided_co2e_kg"));
         api_csv_row_end(&csv);
     }
     rc = api_csv_reply(&csv, reply);
@@ -109,7 +134,7 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
                         struct api_reply *reply)
 {
     static const char *const allowed[] = {"policy", "limit", "cursor", "counterfactual_fraction",
-                                          NULL};
+                                          "format", NULL};
     struct core_model *root = NULL, *member = NULL;
     struct db_sharing *sharing = NULL;
     struct core_dividend dividend;
@@ -127,6 +152,8 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
     (void)s; /* the request carries the connection */
 
     rc = api_check_query(req, allowed, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_csv_format_check(req, &reply->problem);
     if (rc == ERR_OK)
         rc = api_policy_from_query(req, &policy, &reply->problem);
     if (rc == ERR_OK)
@@ -236,13 +263,15 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
             snprintf(fraction_param, sizeof fraction_param, "&counterfactual_fraction=%s",
                      fraction_enc);
         }
-        snprintf(link, sizeof link, "<%s?policy=%s&limit=%lld&cursor=%lld%s>; rel=\"next\"",
-                 req->path, enc, (long long)limit, (long long)keys[n - 1], fraction_param);
+        snprintf(link, sizeof link, "<%s?policy=%s&limit=%lld&cursor=%lld%s%s>; rel=\"next\"",
+                 req->path, enc, (long long)limit, (long long)keys[n - 1], fraction_param,
+                 api_csv_format_param(req));
         api_reply_header(reply, "Link", link);
     }
-    if (api_csv_wanted_vary(req, reply))
+    if (api_csv_wanted_vary(req, reply)) {
+        api_csv_attachment(reply, &root->id, "family");
         rc = family_csv(&t, reply);
-    else
+    } else
         rc = text_reply(&t, req, reply);
 out:
     free(t.buf.data);

@@ -118,6 +118,12 @@ scenario() { # NAME SCRIPT IDS
 
 scenario R1 r1.lua "$WORK/deep.ids"
 scenario R2 r2.lua "$WORK/family.ids"
+# The aggregate reads: each reads maintained rows or walks an index, whatever
+# the ledger's size.
+scenario FAMILIES families.lua
+scenario TOTALS totals.lua
+scenario TOPN topn.lua
+scenario SERIES series.lua "$WORK/any.ids"
 # Bytes the server hands to write(2)/pwrite(2): WAL frames and checkpoints.
 written() { awk '/^wchar/ {print $2}' "/proc/$SERVER/io"; }
 BEFORE_W1=$(stored_total)
@@ -168,6 +174,10 @@ for s in R1 R2 W1; do
     esac
     row "$s" "${RPS[$s]}" "${P50[$s]}" "${P99[$s]}" "$RSS_MIB" "$r" "$t" "$m"
 done
+for s in FAMILIES TOTALS TOPN SERIES; do
+    row "$s" "${RPS[$s]}" "${P50[$s]}" "${P99[$s]}" "$RSS_MIB" "$(ratio "${RPS[$s]}" "${REF[$s]}")" \
+        "(no target)" -
+done
 r=$(ratio "${RPS[W2]}" "${REF[W2]}")
 row "W2 batch (x1000 increments)" "${RPS[W2]}" "${P50[W2]}" "${P99[W2]}" "$RSS_MIB" "$r" \
     ">=200000 increments/s" "$(yes_no "$W2_INC >= 200000")"
@@ -179,7 +189,9 @@ printf '%-34s %10.0f bytes\n' "  W2 bytes written per increment" \
 printf '%-34s %10.0f %8.2f %8.2f %17s %-30s %s\n' "W1, one connection" "$LONE_RPS" "$LONE_P50" \
     "$LONE_P99" "" "p50 <= sync + 1 ms" "$(yes_no "$LONE_P50 <= $SYNC_MS + 1")"
 printf '%-34s %19.2f %35s (dd oflag=dsync, 4 KiB)\n' "  one synced 4 KiB write, ms" "$SYNC_MS" ""
-for s in R1 R2 W1 W2; do printf '%-34s %10.0f\n' "  reference during $s" "${REF[$s]}"; done
+for s in R1 R2 FAMILIES TOTALS TOPN SERIES W1 W2; do
+    printf '%-34s %10.0f\n' "  reference during $s" "${REF[$s]}"
+done
 printf '%-34s %10.0f %44s %-30s %s\n' "R1, 1,000-model family" "$SMALL_RPS" \
     "$(printf '%.2fx' "$(ratio "$SMALL_RPS" "${RPS[R1]}")")" "1M within 1.5x of 1k" \
     "$(yes_no "$SMALL_RPS / ${RPS[R1]} <= 1.5")"

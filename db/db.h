@@ -133,16 +133,27 @@ enum err db_model_find(struct db *db, const struct core_model_id *id, int64_t *k
 /* Loads a model with its parents. ERR_NOT_FOUND when absent. */
 enum err db_model_get(struct db *db, const struct core_model_id *id, struct core_model *out);
 
+enum db_model_order {
+    DB_MODEL_BY_KEY,        /* registration order (oldest first) */
+    DB_MODEL_BY_KEY_DESC,   /* newest first */
+    DB_MODEL_BY_INFERENCES, /* most cumulative inferences first, ties by key */
+    DB_MODEL_BY_OWN_CO2E,   /* most own emissions (central value) first, ties by key */
+};
+
 struct db_model_filter {
     const char *ns;                     /* NULL: any namespace */
     const struct core_model_id *parent; /* NULL: any; else direct children of parent */
-    int64_t after_key;                  /* cursor: keys greater than this */
+    int64_t after_key;                  /* cursor: the previous page's last model */
     size_t limit;                       /* at most this many */
+    enum db_model_order order;          /* other than by key: no ns, no parent */
 };
 
-/* Lists models in key order. items has room for filter->limit models; *n_items is
- * set, and *has_more says whether another page exists. ERR_NOT_FOUND when
- * filter->parent names no model. */
+/* Lists models in filter->order. items has room for filter->limit models; *n_items
+ * is set, and *has_more says whether another page exists. A page continues after
+ * after_key's place in the order as it is now; each order walks an index, reading
+ * O(limit) rows. ERR_NOT_FOUND when filter->parent names no model, or when an
+ * order by a figure has an after_key that names no model; ERR_INVALID_INPUT for an
+ * order by a figure with a namespace or parent filter. */
 enum err db_model_list(struct db *db, const struct db_model_filter *filter,
                        struct core_model *items, size_t *n_items, bool *has_more);
 
@@ -582,6 +593,53 @@ struct db_write_batches {
 };
 
 void db_write_batches(struct db_write_batches *out);
+
+/* ---- aggregate reads (db/db_aggregates.c) ---- */
+
+/* Own emissions split by activity kind: training; fine_tuning; every other kind. */
+struct db_kind_sums {
+    struct core_range training_kg;
+    struct core_range fine_tuning_kg;
+    struct core_range other_kg;
+};
+
+/* The ledger's totals, or one namespace's: its models, its families (models with
+ * no parents), the own emissions of its models by kind and their inferences. */
+struct db_totals {
+    int64_t models;
+    int64_t families;
+    struct db_kind_sums co2e;
+    int64_t inferences;
+};
+
+/* Reads the maintained totals of namespace ns (compared as ids compare), or of the
+ * whole ledger when ns is NULL: one row. A namespace with no model has zeros. */
+enum err db_totals_get(struct db *db, const char *ns, struct db_totals *out);
+
+/* A family: a root model (no parents) and D(root), the root included. */
+struct db_family_row {
+    int64_t key;
+    struct core_model_id id;
+    int64_t size;             /* |D(root)| */
+    int64_t inferences;       /* sum of I(m) over D(root) */
+    struct db_kind_sums co2e; /* own emissions of D(root) by kind */
+    double co2e_kg;           /* their central sum */
+};
+
+enum db_family_order {
+    DB_FAMILY_BY_KEY,        /* oldest root first */
+    DB_FAMILY_BY_CO2E,       /* most family emissions first (central value) */
+    DB_FAMILY_BY_INFERENCES, /* most family inferences first */
+    DB_FAMILY_BY_SIZE,       /* most members first */
+};
+
+/* Lists families in order, ties by key (oldest first), at most limit into items
+ * (room for limit); *has_more says whether another page exists. after_key is the
+ * last root of the previous page (0: from the start): the page continues after
+ * that root's place in the order as it is now. Reads O(limit) rows from the
+ * order's index. ERR_NOT_FOUND when after_key names no root. */
+enum err db_family_list(struct db *db, enum db_family_order order, int64_t after_key, size_t limit,
+                        struct db_family_row *items, size_t *n_items, bool *has_more);
 
 /* ---- the sharing dividend and the overtake (db/db_sharing.c) ---- */
 

@@ -174,15 +174,32 @@ static enum err ledger_remove_member(struct db *db, int64_t key)
     return db_exec_script(db, sql, key);
 }
 
-/* Recomputes |D(a)| and the inference sum over D(a) of one model a from the
- * closure. Used after lineage edits, which are rare. */
+/* Recomputes |D(a)|, the inference sum over D(a) and the family's emissions by
+ * kind of one model a from the closure. Used after lineage edits, which are rare;
+ * activity writes keep the family sums themselves (migrations/0007). */
 static enum err ledger_refresh(struct db *db, int64_t a)
 {
     static const char sql[] =
         "UPDATE model_ledger SET "
         "descendants = (SELECT count(*) FROM model_closure c WHERE c.ancestor_id = ?1), "
         "descendant_inferences = (SELECT coalesce(sum(d.inferences), 0) FROM model_closure c "
-        "  JOIN model_ledger d ON d.model_id = c.descendant_id WHERE c.ancestor_id = ?1) "
+        "  JOIN model_ledger d ON d.model_id = c.descendant_id WHERE c.ancestor_id = ?1), "
+        "(family_training_co2e_kg, family_training_co2e_kg_low, family_training_co2e_kg_high, "
+        " family_fine_tuning_co2e_kg, family_fine_tuning_co2e_kg_low, "
+        " family_fine_tuning_co2e_kg_high, family_other_co2e_kg, family_other_co2e_kg_low, "
+        " family_other_co2e_kg_high, family_co2e_kg) = "
+        "(SELECT total(iif(a.kind = 'training', a.co2e_kg, 0)), "
+        "  total(iif(a.kind = 'training', a.co2e_kg_low, 0)), "
+        "  total(iif(a.kind = 'training', a.co2e_kg_high, 0)), "
+        "  total(iif(a.kind = 'fine_tuning', a.co2e_kg, 0)), "
+        "  total(iif(a.kind = 'fine_tuning', a.co2e_kg_low, 0)), "
+        "  total(iif(a.kind = 'fine_tuning', a.co2e_kg_high, 0)), "
+        "  total(iif(a.kind IN ('training', 'fine_tuning'), 0, a.co2e_kg)), "
+        "  total(iif(a.kind IN ('training', 'fine_tuning'), 0, a.co2e_kg_low)), "
+        "  total(iif(a.kind IN ('training', 'fine_tuning'), 0, a.co2e_kg_high)), "
+        "  total(a.co2e_kg) "
+        " FROM model_closure c JOIN activities a ON a.model_id = c.descendant_id "
+        " WHERE c.ancestor_id = ?1) "
         "WHERE model_id = ?1;";
     return db_exec_script(db, sql, a);
 }
@@ -333,6 +350,45 @@ enum err db_model_get(struct db *db, const struct core_model_id *id, struct core
     return rc;
 }
 
+/* The orders of a model list but the first: ?1 the previous page's last model (0
+ * from the start), ?4 the page size + 1. A model past the cursor comes later in
+ * the order, or ties with it and has a greater key. */
+static const char *const ordered_sql[] = {
+    [DB_MODEL_BY_KEY_DESC] = "SELECT " MODEL_COLUMNS "FROM models m "
+                             "WHERE (?1 = 0 OR m.id < ?1) ORDER BY m.id DESC LIMIT ?4",
+    [DB_MODEL_BY_INFERENCES] =
+        "SELECT " MODEL_COLUMNS "FROM model_ledger l JOIN models m ON m.id = l.model_id "
+        "LEFT JOIN model_ledger c ON c.model_id = ?1 "
+        "WHERE ?1 = 0 OR l.inferences < c.inferences "
+        "OR (l.inferences = c.inferences AND l.model_id > ?1) "
+        "ORDER BY l.inferences DESC, l.model_id LIMIT ?4",
+    [DB_MODEL_BY_OWN_CO2E] =
+        "SELECT " MODEL_COLUMNS "FROM model_ledger l JOIN models m ON m.id = l.model_id "
+        "LEFT JOIN model_ledger c ON c.model_id = ?1 "
+        "WHERE ?1 = 0 OR l.own_co2e_kg < c.own_co2e_kg "
+        "OR (l.own_co2e_kg = c.own_co2e_kg AND l.model_id > ?1) "
+        "ORDER BY l.own_co2e_kg DESC, l.model_id LIMIT ?4",
+};
+
+/* ERR_NOT_FOUND unless key names a model. */
+static enum err check_key(struct db *db, int64_t key)
+{
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, "SELECT 1 FROM models WHERE id = ?1", &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, key);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_DONE)
+        rc = ERR_NOT_FOUND;
+    else if (step != SQLITE_ROW)
+        rc = db_map(db, step);
+    db_finish(db, stmt);
+    return rc;
+}
+
 enum err db_model_list(struct db *db, const struct db_model_filter *filter,
                        struct core_model *items, size_t *n_items, bool *has_more)
 {
@@ -349,12 +405,21 @@ enum err db_model_list(struct db *db, const struct db_model_filter *filter,
 
     *n_items = 0;
     *has_more = false;
+    if (filter->order != DB_MODEL_BY_KEY) {
+        if (filter->ns || filter->parent)
+            return ERR_INVALID_INPUT;
+        if (filter->after_key > 0 && filter->order != DB_MODEL_BY_KEY_DESC) {
+            rc = check_key(db, filter->after_key);
+            if (rc != ERR_OK)
+                return rc;
+        }
+    }
     if (filter->parent) {
         rc = find_key(db, filter->parent, &parent_key, NULL, NULL);
         if (rc != ERR_OK)
             return rc;
     }
-    rc = db_cached(db, sql, &stmt);
+    rc = db_cached(db, filter->order == DB_MODEL_BY_KEY ? sql : ordered_sql[filter->order], &stmt);
     if (rc != ERR_OK)
         return rc;
     sqlite3_bind_int64(stmt, 1, filter->after_key);

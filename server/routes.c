@@ -32,6 +32,10 @@ static const struct route routes[] = {
     {"DELETE", "/v1/models/{}/{}",                       api_models_delete,          ROUTE_WRITE},
     {"GET",    "/v1/models/{}/{}/ancestors",             api_ancestors_get,          0},
     {"GET",    "/v1/models/{}/{}/family",                api_family_get,             0},
+    /* aggregates */
+    {"GET",    "/v1/families",                           api_families_list,          0},
+    {"GET",    "/v1/totals",                             api_totals_get,             0},
+    {"GET",    "/v1/models/{}/{}/series",                api_series_get,             0},
     /* ledger */
     {"GET",    "/v1/models/{}/{}/activities",            api_activities_list,        0},
     {"POST",   "/v1/models/{}/{}/activities",            api_activities_post,        ROUTE_JSON_BODY | ROUTE_WRITE},

@@ -244,12 +244,18 @@ START_TEST(family_as_csv_has_a_header_and_one_line_per_member)
     ck_assert_int_eq(crlf_lines(r.body), 1 + 5);
     ck_assert_msg(r.body_len >= 2 && strcmp(r.body + r.body_len - 2, "\r\n") == 0,
                   "the last line is not terminated");
-    /* base: no parents, depth 0, 0 inferences, 1000 own, 0 inherited, 0 inference,
-     * 200 kg total (1000 over 5 members), nothing avoided (the page is read below it). */
-    ck_assert_msg(strstr(r.body, "\r\nfam/base,,0,0,1000,0,0,200,,\r\n") != NULL, "%s", r.body);
-    /* ft1: 10 own + 200 inherited, 100 inferences, 2100 g each; it avoided the base's
-     * 1000 kg pre-training less its own 10. */
-    snprintf(line, sizeof line, "\r\nfam/ft1,fam/base:finetune,1,100,10,200,0,210,2100,990\r\n");
+    /* Each figure with its low and high (all equal here). base: no parents, depth 0,
+     * 0 inferences, 1000 own of which it keeps 200 (1000 over 5 members), 0
+     * inherited, 0 inference, 200 kg total, nothing avoided (the page is read below
+     * it). */
+    ck_assert_msg(strstr(r.body, "\r\nfam/base,,0,0,1000,1000,1000,200,200,200,0,0,0,0,0,0,"
+                                 "200,200,200,,,,,,\r\n") != NULL,
+                  "%s", r.body);
+    /* ft1: 10 own, all kept, + 200 inherited, 100 inferences, 2100 g each; it avoided
+     * the base's 1000 kg pre-training less its own 10. */
+    snprintf(line, sizeof line,
+             "\r\nfam/ft1,fam/base:finetune,1,100,10,10,10,10,10,10,200,200,200,0,0,0,210,210,210,"
+             "2100,2100,2100,990,990,990\r\n");
     ck_assert_msg(strstr(r.body, line) != NULL, "no line %s in %s", line + 2, r.body);
     ck_assert_msg(strstr(r.body, "\r\nfam/mix,fam/ft2:merge;fam/ft3:merge,2,0,") != NULL, "%s",
                   r.body);

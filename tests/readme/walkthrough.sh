@@ -65,8 +65,8 @@ def check(i, what, ok):
     if not ok:
         failures.append(f"command {i}: {what}\n  answer: {out[i][:400]}")
 
-if n != 19:
-    print(f"the walkthrough has {n} curl commands; this check knows 19", file=sys.stderr)
+if n != 21:
+    print(f"the walkthrough has {n} curl commands; this check knows 21", file=sys.stderr)
     sys.exit(1)
 check(1, "ready", js(1).get("status") == "ready")
 e = js(2)
@@ -103,6 +103,14 @@ o = js(19)["inference_overtakes_training"]
 check(19, "projected at the 28-day rate", o["status"] == "projected" and o["window_days"] == 28)
 check(19, "526.5 days after the first use", round(o["days_after_first_use"]["value"], 1) == 526.5)
 check(19, "132.4 days at the last 7 days' rate", round(o["days_after_first_use"]["low"], 1) == 132.4)
+t = js(20)
+check(20, "five models in the ledger's totals", t["models"] == 5 and t["namespace"] is None)
+check(20, "training counted", t["training_co2e_kg"]["value"] > 0)
+fams = js(21)["items"]
+check(21, "one row per family", len(fams) == t["families"])
+check(21, "the base's family is the largest", fams[0]["id"] == "google/bert-base-uncased")
+check(21, "own emissions sorted largest first",
+      all(a["own_co2e_kg"]["value"] >= b["own_co2e_kg"]["value"] for a, b in zip(fams, fams[1:])))
 if failures:
     print("\n".join(failures), file=sys.stderr)
     sys.exit(1)

@@ -1,0 +1,12 @@
+-- SPDX-License-Identifier: Apache-2.0
+-- Series: twelve weeks of a random model's inferences and their CO2e.
+package.path = os.getenv("BENCH_DIR") .. "/?.lua;" .. package.path
+require "common"
+function init(args)
+   ok = 0; bad = 0
+   ids = load_ids(os.getenv("BENCH_IDS"))
+   math.randomseed(os.time() + id)
+end
+function request()
+   return wrk.format("GET", "/v1/models/" .. ids[math.random(#ids)] .. "/series?granularity=week")
+end

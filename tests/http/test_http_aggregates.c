@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* GET /v1/totals and GET /v1/families over real HTTP against figures computed by
+ * hand on a seeded ledger: totals of the ledger and of a namespace, each family's
+ * size, inferences and own emissions by kind with their ranges, the orders with
+ * their ties, the cursor and its Link, the CSV form, and the refusals. */
+#include "ledger_steps.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Two families over two namespaces:
+ *   acme/base  training 100 (80..130)
+ *     acme/tuned   fine_tuning 10, idle 1; 7 inferences
+ *       beta/leaf  other 2; 5 inferences
+ *   beta/solo  training 50; 3 inferences
+ */
+static void seeded(void)
+{
+    registered("{'id':'acme/base'}");
+    registered("{'id':'acme/tuned','parents':[{'id':'acme/base'}]}");
+    registered("{'id':'beta/leaf','parents':[{'id':'acme/tuned'}]}");
+    registered("{'id':'beta/solo'}");
+    activity_added("acme/base", "{'kind':'training','co2e_kg':{'value':100,'low':80,'high':130}}");
+    activity_added("acme/tuned", "{'kind':'fine_tuning','co2e_kg':10}");
+    activity_added("acme/tuned", "{'kind':'idle','co2e_kg':1}");
+    activity_added("beta/leaf", "{'kind':'other','co2e_kg':2}");
+    activity_added("beta/solo", "{'kind':'training','co2e_kg':50}");
+    counted("acme/tuned", 7);
+    counted("beta/leaf", 5);
+    counted("beta/solo", 3);
+}
+
+static void get_ok(const char *path, struct ct_response *r)
+{
+    ct_get(srv, path, r);
+    ASSERT_STATUS(r, 200);
+}
+
+START_TEST(totals_of_the_ledger_and_of_a_namespace)
+{
+    struct ct_response r;
+
+    get_ok("/v1/totals", &r);
+    ck_assert_int_eq(int_at(&r, "models"), 0);
+    ck_assert_ptr_nonnull(at(r.json, "namespace"));
+    ck_assert(json_is_null(at(r.json, "namespace")));
+    ASSERT_RANGE(&r, "own_co2e_kg", 0, 0, 0);
+    ct_response_cleanup(&r);
+
+    seeded();
+    get_ok("/v1/totals", &r);
+    ck_assert_int_eq(int_at(&r, "models"), 4);
+    ck_assert_int_eq(int_at(&r, "families"), 2);
+    ASSERT_RANGE(&r, "training_co2e_kg", 150, 130, 180);
+    ASSERT_RANGE(&r, "fine_tuning_co2e_kg", 10, 10, 10);
+    ASSERT_RANGE(&r, "other_co2e_kg", 3, 3, 3);
+    ASSERT_RANGE(&r, "own_co2e_kg", 163, 143, 193);
+    ck_assert_int_eq(int_at(&r, "inferences"), 15);
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/totals?namespace=BETA", &r);
+    ck_assert_str_eq(str_at(&r, "namespace"), "BETA");
+    ck_assert_int_eq(int_at(&r, "models"), 2);
+    ck_assert_int_eq(int_at(&r, "families"), 1);
+    ASSERT_RANGE(&r, "training_co2e_kg", 50, 50, 50);
+    ASSERT_RANGE(&r, "fine_tuning_co2e_kg", 0, 0, 0);
+    ASSERT_RANGE(&r, "other_co2e_kg", 2, 2, 2);
+    ck_assert_int_eq(int_at(&r, "inferences"), 8);
+    ct_response_cleanup(&r);
+
+    /* The leaf leaves: its emissions and inferences leave the totals. */
+    ct_request(srv, "DELETE", "/v1/models/beta/leaf", NULL, NULL, 0, &r);
+    ASSERT_STATUS(&r, 204);
+    ct_response_cleanup(&r);
+    get_ok("/v1/totals?namespace=beta", &r);
+    ck_assert_int_eq(int_at(&r, "models"), 1);
+    ASSERT_RANGE(&r, "other_co2e_kg", 0, 0, 0);
+    ck_assert_int_eq(int_at(&r, "inferences"), 3);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+START_TEST(families_sum_their_members_by_kind)
+{
+    struct ct_response r;
+
+    seeded();
+    get_ok("/v1/families", &r);
+    ck_assert_uint_eq(json_array_size(at(r.json, "items")), 2);
+    ck_assert(json_is_null(at(r.json, "next_cursor")));
+    ck_assert_str_eq(str_at(&r, "items/0/id"), "acme/base");
+    ck_assert_int_eq(int_at(&r, "items/0/size"), 3);
+    ck_assert_int_eq(int_at(&r, "items/0/inferences"), 12);
+    ASSERT_RANGE(&r, "items/0/training_co2e_kg", 100, 80, 130);
+    ASSERT_RANGE(&r, "items/0/fine_tuning_co2e_kg", 10, 10, 10);
+    ASSERT_RANGE(&r, "items/0/other_co2e_kg", 3, 3, 3);
+    ASSERT_RANGE(&r, "items/0/own_co2e_kg", 113, 93, 143);
+    ck_assert_str_eq(str_at(&r, "items/1/id"), "beta/solo");
+    ck_assert_int_eq(int_at(&r, "items/1/size"), 1);
+    ck_assert_int_eq(int_at(&r, "items/1/inferences"), 3);
+    ASSERT_RANGE(&r, "items/1/own_co2e_kg", 50, 50, 50);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+START_TEST(families_sort_with_ties_by_registration_and_page_by_cursor)
+{
+    struct ct_response r;
+    char path[160];
+
+    seeded();
+    /* beta/tie ties beta/solo's 50 kg and comes after it, registered later. */
+    registered("{'id':'beta/tie'}");
+    activity_added("beta/tie", "{'kind':'training','co2e_kg':50}");
+    get_ok("/v1/families?sort=-own_co2e_kg&limit=2", &r);
+    ck_assert_str_eq(str_at(&r, "items/0/id"), "acme/base");
+    ck_assert_str_eq(str_at(&r, "items/1/id"), "beta/solo");
+    ck_assert_ptr_nonnull(strstr(r.body, "next_cursor"));
+    snprintf(path, sizeof path, "/v1/families?sort=-own_co2e_kg&limit=2&cursor=%s",
+             str_at(&r, "next_cursor"));
+    ct_response_cleanup(&r);
+    get_ok(path, &r);
+    ck_assert_uint_eq(json_array_size(at(r.json, "items")), 1);
+    ck_assert_str_eq(str_at(&r, "items/0/id"), "beta/tie");
+    ck_assert(json_is_null(at(r.json, "next_cursor")));
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/families?sort=-inferences", &r);
+    ck_assert_str_eq(str_at(&r, "items/0/id"), "acme/base");
+    ck_assert_str_eq(str_at(&r, "items/1/id"), "beta/solo");
+    ck_assert_str_eq(str_at(&r, "items/2/id"), "beta/tie");
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/families?sort=-size&limit=1", &r);
+    ck_assert_str_eq(str_at(&r, "items/0/id"), "acme/base");
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+START_TEST(families_as_csv_put_low_and_high_beside_each_value)
+{
+    const char *headers[] = {"Accept: text/csv", NULL};
+    struct ct_response r;
+
+    seeded();
+    ct_request(srv, "GET", "/v1/families", headers, NULL, 0, &r);
+    ASSERT_STATUS(&r, 200);
+    ck_assert_str_eq(r.body, "id,size,inferences,training_co2e_kg,training_co2e_kg_low,"
+                             "training_co2e_kg_high,fine_tuning_co2e_kg,fine_tuning_co2e_kg_low,"
+                             "fine_tuning_co2e_kg_high,other_co2e_kg,other_co2e_kg_low,"
+                             "other_co2e_kg_high,own_co2e_kg,own_co2e_kg_low,own_co2e_kg_high\r\n"
+                             "acme/base,3,12,100,80,130,10,10,10,3,3,3,113,93,143\r\n"
+                             "beta/solo,1,3,50,50,50,0,0,0,0,0,0,50,50,50\r\n");
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+START_TEST(aggregate_refusals_are_400_naming_the_parameter)
+{
+    static const char *const paths[] = {
+        "/v1/families?sort=size",      "/v1/families?sort=-total_co2e_kg",
+        "/v1/families?limit=0",        "/v1/families?limit=1001",
+        "/v1/families?namespace=acme", "/v1/totals?namespace=a%20b",
+        "/v1/totals?sort=-inferences",
+    };
+    struct ct_response r;
+
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        ct_get(srv, paths[i], &r);
+        ck_assert_msg(r.status == 400, "%s answered %ld: %s", paths[i], r.status, r.body);
+        ct_response_cleanup(&r);
+    }
+    /* A cursor that is no family's root, in an order that reads its place. */
+    seeded();
+    ct_get(srv, "/v1/families?sort=-size&cursor=2", &r);
+    ck_assert_msg(r.status == 400, "answered %ld: %s", r.status, r.body);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+/* The ids of a page of models, joined by spaces. */
+static void ids_of(const struct ct_response *r, char *buf, size_t len)
+{
+    const json_t *items = at(r->json, "items");
+    size_t i;
+    json_t *item;
+
+    buf[0] = '\0';
+    json_array_foreach((json_t *)(uintptr_t)items, i, item)
+    {
+        size_t used = strlen(buf);
+        snprintf(buf + used, len - used, "%s%s", i ? " " : "",
+                 json_string_value(json_object_get(item, "id")));
+    }
+}
+
+START_TEST(models_sort_by_a_figure_with_ties_by_registration)
+{
+    struct ct_response r;
+    char ids[256], path[160];
+
+    seeded();
+    counted("beta/solo", 2); /* 5 inferences: ties beta/leaf, registered earlier */
+    get_ok("/v1/models?sort=-inferences", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/tuned beta/leaf beta/solo acme/base");
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models?sort=-own_co2e_kg&limit=2", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/base beta/solo");
+    snprintf(path, sizeof path, "/v1/models?sort=-own_co2e_kg&limit=2&cursor=%s",
+             str_at(&r, "next_cursor"));
+    ct_response_cleanup(&r);
+    get_ok(path, &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/tuned beta/leaf");
+    ck_assert(json_is_null(at(r.json, "next_cursor")));
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models?sort=-created_at&limit=3", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "beta/solo beta/leaf acme/tuned");
+    ct_response_cleanup(&r);
+    get_ok("/v1/models?sort=created_at&namespace=beta", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "beta/leaf beta/solo");
+    ct_response_cleanup(&r);
+
+    ct_get(srv, "/v1/models?sort=-inferences&namespace=beta", &r);
+    ASSERT_STATUS(&r, 400);
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?sort=inferences", &r);
+    ASSERT_STATUS(&r, 400);
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?sort=-inferences&cursor=999", &r);
+    ASSERT_STATUS(&r, 400);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+static void counted_on(const char *model, long long count, const char *date)
+{
+    static int n;
+    char path[160], key[32], body[96];
+    struct ct_response r;
+
+    snprintf(path, sizeof path, "/v1/models/%s/inferences", model);
+    snprintf(key, sizeof key, "series-%d", n++);
+    snprintf(body, sizeof body, "{'count':%lld,'date':'%s'}", count, date);
+    send_keyed("POST", path, key, body, &r);
+    ASSERT_STATUS(&r, 200);
+    ct_response_cleanup(&r);
+}
+
+/* srs/m serves at 0.01 kWh an inference on a 1 kg/kWh grid: 10 g each. It counted
+ * 10 on Monday 2024-03-04, 5 on 03-06, 3 on 03-12 and 7 on 04-02. */
+static void series_seeded(void)
+{
+    struct ct_response r;
+
+    registered("{'id':'srs/m'}");
+    registered("{'id':'srs/bare'}");
+    ct_send(srv, "PATCH", "/v1/models/srs/m",
+            "{'inference':{'energy_kwh_per_inference':0.01,"
+            "'carbon_intensity':{'value':1,'unit':'kg/kWh'}}}",
+            &r);
+    ASSERT_STATUS(&r, 200);
+    ct_response_cleanup(&r);
+    counted_on("srs/m", 10, "2024-03-04");
+    counted_on("srs/m", 5, "2024-03-06");
+    counted_on("srs/m", 3, "2024-03-12");
+    counted_on("srs/m", 7, "2024-04-02");
+    counted_on("srs/bare", 4, "2024-03-05");
+}
+
+#define ASSERT_BUCKET(r, i, start, count, kg)                                                      \
+    do {                                                                                           \
+        char bp_[64];                                                                              \
+        snprintf(bp_, sizeof bp_, "buckets/%d/start", (i));                                        \
+        ck_assert_str_eq(str_at((r), bp_), (start));                                               \
+        snprintf(bp_, sizeof bp_, "buckets/%d/inferences", (i));                                   \
+        ck_assert_int_eq(int_at((r), bp_), (count));                                               \
+        snprintf(bp_, sizeof bp_, "buckets/%d/inference_co2e_kg", (i));                            \
+        ASSERT_RANGE((r), bp_, (kg), (kg), (kg));                                                  \
+    } while (0)
+
+START_TEST(series_by_day_week_and_month_with_empty_buckets_as_zeros)
+{
+    struct ct_response r;
+
+    series_seeded();
+    get_ok("/v1/models/srs/m/series?from=2024-03-03&to=2024-03-06", &r);
+    ck_assert_str_eq(str_at(&r, "granularity"), "day");
+    ck_assert_uint_eq(json_array_size(at(r.json, "buckets")), 4);
+    ASSERT_BUCKET(&r, 0, "2024-03-03", 0, 0);
+    ASSERT_BUCKET(&r, 1, "2024-03-04", 10, 0.1);
+    ASSERT_BUCKET(&r, 2, "2024-03-05", 0, 0);
+    ASSERT_BUCKET(&r, 3, "2024-03-06", 5, 0.05);
+    ct_response_cleanup(&r);
+
+    /* Weeks start on Monday: Friday 03-01 falls in the week of 02-26. */
+    get_ok("/v1/models/srs/m/series?granularity=week&from=2024-03-01&to=2024-03-13", &r);
+    ck_assert_uint_eq(json_array_size(at(r.json, "buckets")), 3);
+    ASSERT_BUCKET(&r, 0, "2024-02-26", 0, 0);
+    ASSERT_BUCKET(&r, 1, "2024-03-04", 15, 0.15);
+    ASSERT_BUCKET(&r, 2, "2024-03-11", 3, 0.03);
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models/srs/m/series?granularity=month&from=2024-02-15&to=2024-04-30", &r);
+    ck_assert_uint_eq(json_array_size(at(r.json, "buckets")), 3);
+    ASSERT_BUCKET(&r, 0, "2024-02-01", 0, 0);
+    ASSERT_BUCKET(&r, 1, "2024-03-01", 18, 0.18);
+    ASSERT_BUCKET(&r, 2, "2024-04-01", 7, 0.07);
+    ct_response_cleanup(&r);
+
+    /* Without an inference profile the counts stand alone. */
+    get_ok("/v1/models/srs/bare/series?from=2024-03-05&to=2024-03-05", &r);
+    ck_assert_int_eq(int_at(&r, "buckets/0/inferences"), 4);
+    ck_assert(json_is_null(at(r.json, "buckets/0/inference_co2e_kg")));
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+START_TEST(series_as_csv_and_its_refusals)
+{
+    static const char *const bad[] = {
+        "/v1/models/srs/m/series?granularity=year",
+        "/v1/models/srs/m/series?from=2024-03-02&to=2024-03-01",
+        "/v1/models/srs/m/series?from=2024-02-30",
+        "/v1/models/srs/m/series?from=2023-01-01&to=2024-03-01",
+        "/v1/models/srs/m/series?granularity=month&from=2010-01-01&to=2024-03-01",
+        "/v1/models/srs/m/series?policy=usage",
+    };
+    const char *headers[] = {"Accept: text/csv", NULL};
+    struct ct_response r;
+
+    series_seeded();
+    ct_request(srv, "GET", "/v1/models/srs/m/series?granularity=week&from=2024-03-04&to=2024-03-17",
+               headers, NULL, 0, &r);
+    ASSERT_STATUS(&r, 200);
+    ck_assert_str_eq(r.body, "start,inferences,inference_co2e_kg,inference_co2e_kg_low,"
+                             "inference_co2e_kg_high\r\n"
+                             "2024-03-04,15,0.15,0.15,0.15\r\n"
+                             "2024-03-11,3,0.03,0.03,0.03\r\n");
+    ct_response_cleanup(&r);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ct_get(srv, bad[i], &r);
+        ck_assert_msg(r.status == 400, "%s answered %ld: %s", bad[i], r.status, r.body);
+        ct_response_cleanup(&r);
+    }
+    ct_get(srv, "/v1/models/srs/nobody/series", &r);
+    ASSERT_STATUS(&r, 404);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+/* GET path over a raw connection, for the headers the harness does not keep. */
+static void raw_get(const char *path, struct ct_raw_response *out)
+{
+    char request[512];
+    int len = snprintf(request, sizeof request,
+                       "GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", path);
+
+    ct_raw(srv, request, (size_t)len, 10, out);
+}
+
+START_TEST(format_csv_in_the_query_names_the_form_and_the_file)
+{
+    static const struct {
+        const char *path;
+        const char *file;
+        const char *header;
+    } cases[] = {
+        {"/v1/families?format=csv", "families.csv", "id,size,inferences,"},
+        {"/v1/models?format=csv", "models.csv", "id,namespace,name,"},
+        {"/v1/models/acme/base/family?format=csv", "acme_base_family.csv", "id,parents,depth,"},
+        {"/v1/models/acme/base/activities?format=csv", "acme_base_activities.csv", "id,"},
+        {"/v1/models/acme/tuned/series?format=csv&from=2024-03-01&to=2024-03-02",
+         "acme_tuned_series.csv", "start,inferences,"},
+    };
+    struct ct_raw_response r;
+    struct ct_response j;
+    char value[256], want[256];
+
+    seeded();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        raw_get(cases[i].path, &r);
+        ck_assert_msg(r.status == 200, "%s answered %d", cases[i].path, r.status);
+        ck_assert_str_eq(r.content_type, "text/csv; charset=utf-8");
+        snprintf(want, sizeof want, "attachment; filename=\"%s\"", cases[i].file);
+        ck_assert_str_eq(ct_raw_header(&r, "Content-Disposition", value, sizeof value), want);
+        ck_assert_msg(strncmp(r.body, cases[i].header, strlen(cases[i].header)) == 0, "%s: %s",
+                      cases[i].path, r.body);
+        ct_raw_cleanup(&r);
+    }
+    /* ?format=json wins over Accept; the next page's Link keeps the format. */
+    {
+        const char *headers[] = {"Accept: text/csv", NULL};
+        ct_request(srv, "GET", "/v1/families?format=json", headers, NULL, 0, &j);
+        ASSERT_STATUS(&j, 200);
+        ck_assert_ptr_nonnull(j.json);
+        ct_response_cleanup(&j);
+    }
+    ct_get(srv, "/v1/families?format=csv&limit=1", &j);
+    ASSERT_STATUS(&j, 200);
+    ck_assert_ptr_nonnull(strstr(j.link, "&format=csv>"));
+    ct_response_cleanup(&j);
+    ct_get(srv, "/v1/families?format=xml", &j);
+    ASSERT_STATUS(&j, 400);
+    ct_response_cleanup(&j);
+    ct_get(srv, "/v1/totals?format=csv", &j);
+    ASSERT_STATUS(&j, 400);
+    ct_response_cleanup(&j);
+}
+END_TEST
+
+/* The index of column name in a CSV header line; fails the test when absent. */
+static int column_of(const char *header, const char *name)
+{
+    int index = 0;
+    size_t len = strlen(name);
+
+    for (const char *p = header; *p; index++) {
+        const char *end = strpbrk(p, ",\r");
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == len && strncmp(p, name, len) == 0)
+            return index;
+        if (end == NULL || *end == '\r')
+            break;
+        p = end + 1;
+    }
+    ck_abort_msg("no column %s in %s", name, header);
+    return -1;
+}
+
+/* Field index of a CSV line (no quoted fields in these rows) as a number. */
+static double field_of(const char *line, int index)
+{
+    const char *p = line;
+
+    for (int i = 0; i < index; i++) {
+        p = strchr(p, ',');
+        ck_assert_ptr_nonnull(p);
+        p++;
+    }
+    return strtod(p, NULL);
+}
+
+START_TEST(family_csv_rows_add_up_to_the_family_total)
+{
+    static const char *const policies[] = {"none", "equal", "usage"};
+    static const char *const bounds[][2] = {
+        {"kept_co2e_kg", "inherited_co2e_kg"},
+        {"kept_co2e_kg_low", "inherited_co2e_kg_low"},
+        {"kept_co2e_kg_high", "inherited_co2e_kg_high"},
+    };
+    static const double totals[] = {113, 93, 143};
+    struct ct_response r;
+    char path[128];
+
+    seeded();
+    for (size_t p = 0; p < sizeof policies / sizeof policies[0]; p++) {
+        snprintf(path, sizeof path, "/v1/models/acme/base/family?format=csv&policy=%s",
+                 policies[p]);
+        get_ok(path, &r);
+        for (size_t b = 0; b < 3; b++) {
+            int kept = column_of(r.body, bounds[b][0]);
+            int inherited = column_of(r.body, bounds[b][1]);
+            double sum = 0;
+            int rows = 0;
+            for (const char *line = strstr(r.body, "\r\n"); line && line[2]; rows++) {
+                line += 2;
+                sum += field_of(line, kept) + field_of(line, inherited);
+                line = strstr(line, "\r\n");
+            }
+            ck_assert_int_eq(rows, 3);
+            ck_assert_msg(near(sum, totals[b]), "policy %s, %s: %.17g, expected %.17g", policies[p],
+                          bounds[b][0], sum, totals[b]);
+        }
+        ct_response_cleanup(&r);
+    }
+}
+END_TEST
+
+static Suite *aggregates_suite(void)
+{
+    Suite *s = suite_create("http_aggregates");
+    TCase *tc = tcase_create("aggregates");
+
+    tcase_add_checked_fixture(tc, start_server, stop_servers);
+    tcase_set_timeout(tc, TEST_TIMEOUT_S);
+    suite_add_tcase(s, tc);
+    tcase_add_test(tc, totals_of_the_ledger_and_of_a_namespace);
+    tcase_add_test(tc, families_sum_their_members_by_kind);
+    tcase_add_test(tc, families_sort_with_ties_by_registration_and_page_by_cursor);
+    tcase_add_test(tc, families_as_csv_put_low_and_high_beside_each_value);
+    tcase_add_test(tc, aggregate_refusals_are_400_naming_the_parameter);
+    tcase_add_test(tc, models_sort_by_a_figure_with_ties_by_registration);
+    tcase_add_test(tc, series_by_day_week_and_month_with_empty_buckets_as_zeros);
+    tcase_add_test(tc, series_as_csv_and_its_refusals);
+    tcase_add_test(tc, format_csv_in_the_query_names_the_form_and_the_file);
+    tcase_add_test(tc, family_csv_rows_add_up_to_the_family_total);
+    return s;
+}
+
+int main(void)
+{
+    return ct_main(aggregates_suite());
+}
