@@ -9,7 +9,8 @@
 //     x-path-parameters (e.g. {namespace: acme, name: llama-3.1-8b-support});
 //   - the admin token of the test's server as bearer token, and a fresh
 //     Idempotency-Key where the operation takes one;
-// and its documented status is the operation's 2xx answer.
+// and its documented status is the operation's first 2xx answer, or the example's
+// x-status where the operation has several (PUT answers 201 when it creates).
 // A reader who runs the examples in order on an empty server gets the same
 // statuses, and no example deletes what the reader made.
 //   CARBONTREE_BIN=build/dev/carbontree node --test examples.test.mjs
@@ -45,7 +46,7 @@ export function requestExamples() {
       const success = Object.keys(op.responses).find((s) => /^2/.test(s));
       for (const [name, ex] of Object.entries(examples)) {
         const example = deref(ex);
-        list.push({ template, method, name, example, params, status: Number(success) });
+        list.push({ template, method, name, example, params, status: Number(example['x-status'] ?? success) });
       }
     }
   }
