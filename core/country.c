@@ -58,6 +58,42 @@ static bool numeric_code(const char *text, size_t len, char out[4])
     return true;
 }
 
+/* English names in common use that ISO 3166-1 does not list for the country it
+ * means ("UK" is reserved by ISO for GB; cards write "Russia", "Turkey", "USA"'s
+ * dotted forms). Only names of one country: "Korea" or "Congo" alone are not here. */
+static const struct {
+    const char *name;
+    const char *alpha2;
+} other_names[] = {
+    {"UK", "GB"},
+    {"U.K.", "GB"},
+    {"Great Britain", "GB"},
+    {"Britain", "GB"},
+    {"England", "GB"},
+    {"Scotland", "GB"},
+    {"Wales", "GB"},
+    {"Northern Ireland", "GB"},
+    {"U.S.", "US"},
+    {"U.S.A.", "US"},
+    {"America", "US"},
+    {"United States of America", "US"},
+    {"Russia", "RU"},
+    {"Turkey", "TR"},
+    {"Holland", "NL"},
+    {"The Netherlands", "NL"},
+    {"Brunei", "BN"},
+    {"Cape Verde", "CV"},
+    {"Ivory Coast", "CI"},
+    {"Swaziland", "SZ"},
+    {"Macedonia", "MK"},
+    {"Vatican", "VA"},
+    {"Vatican City", "VA"},
+    {"Palestine", "PS"},
+    {"Micronesia", "FM"},
+    {"DR Congo", "CD"},
+    {"Czech Republic", "CZ"},
+};
+
 const struct core_country *core_country_match(const struct core_country *countries,
                                               size_t n_countries, const char *text,
                                               enum core_location_match *how)
@@ -88,6 +124,16 @@ const struct core_country *core_country_match(const struct core_country *countri
         else
             continue;
         return c;
+    }
+    for (size_t k = 0; k < sizeof other_names / sizeof other_names[0]; k++) {
+        if (!equals_nocase(text, len, other_names[k].name))
+            continue;
+        for (size_t i = 0; i < n_countries; i++) {
+            if (strcmp(countries[i].alpha2, other_names[k].alpha2) == 0) {
+                *how = CORE_LOCATION_COUNTRY_NAME;
+                return &countries[i];
+            }
+        }
     }
     return NULL;
 }

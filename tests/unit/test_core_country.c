@@ -12,6 +12,9 @@ static const struct core_country countries[] = {
     {"KR", "KOR", "410", "Korea, Republic of", "South Korea", ""},
     {"BO", "BOL", "068", "Bolivia, Plurinational State of", "Bolivia",
      "Plurinational State of Bolivia"},
+    {"GB", "GBR", "826", "United Kingdom", "",
+     "United Kingdom of Great Britain and Northern Ireland"},
+    {"RU", "RUS", "643", "Russian Federation", "", ""},
 };
 
 #define N_COUNTRIES (sizeof countries / sizeof countries[0])
@@ -31,6 +34,11 @@ static const struct {
     {"68", "BOL", CORE_LOCATION_ISO_NUMERIC},
     {"068", "BOL", CORE_LOCATION_ISO_NUMERIC},
     {"Plurinational State of Bolivia", "BOL", CORE_LOCATION_COUNTRY_NAME},
+    {"UK", "GBR", CORE_LOCATION_COUNTRY_NAME},
+    {"u.k.", "GBR", CORE_LOCATION_COUNTRY_NAME},
+    {"Scotland", "GBR", CORE_LOCATION_COUNTRY_NAME},
+    {" Russia ", "RUS", CORE_LOCATION_COUNTRY_NAME},
+    {"America", NULL, CORE_LOCATION_NONE}, /* a name the table's countries lack */
     {"", NULL, CORE_LOCATION_NONE},
     {"D", NULL, CORE_LOCATION_NONE},
     {"DEUT", NULL, CORE_LOCATION_NONE},

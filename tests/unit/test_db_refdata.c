@@ -411,6 +411,8 @@ static const struct {
     {"Singapore", "SGP", CORE_LOCATION_COUNTRY_NAME},
     {"Korea, Republic of", "KOR", CORE_LOCATION_COUNTRY_NAME},
     {"Paris, France, FR", "FRA", CORE_LOCATION_FREE_TEXT},
+    {"London, UK", "GBR", CORE_LOCATION_FREE_TEXT},
+    {"Russia", "RUS", CORE_LOCATION_COUNTRY_NAME},
     {"France, Germany", NULL, CORE_LOCATION_NONE},
     {"somewhere on a laptop", NULL, CORE_LOCATION_NONE},
     {"Frankfurt", NULL, CORE_LOCATION_NONE},
