@@ -133,7 +133,8 @@ static enum err import_sync(struct db *db, struct db_bulk *bulk, struct core_mod
         if (rc == ERR_OK && inferences > 0)
             rc = db_inferences_add(db, m->key, inferences, day, NULL);
     }
-    json_array_extend(flags, res.flags ? res.flags : json_array());
+    if (res.flags)
+        json_array_extend(flags, res.flags);
     json_decref(res.placeholders);
     json_decref(res.flags);
     *outcome = res.outcome;
