@@ -195,7 +195,7 @@ enum err api_activities_post(struct api_service *s, const struct api_request *re
 
     if (!json_is_object(req->body))
         return api_field_error(&reply->problem, "", "the body must be a JSON object");
-    m = malloc(sizeof *m);
+    m = core_malloc(sizeof *m);
     if (m == NULL)
         return ERR_NO_MEMORY;
     /* the connection from the authorisation step above */
@@ -283,8 +283,8 @@ enum err api_activities_list(struct api_service *s, const struct api_request *re
         rc = api_query_int(req, "cursor", 0, INT64_MAX, 0, &cursor, &reply->problem);
     if (rc != ERR_OK)
         return rc;
-    m = malloc(sizeof *m);
-    items = calloc((size_t)limit, sizeof *items);
+    m = core_malloc(sizeof *m);
+    items = core_calloc((size_t)limit, sizeof *items);
     if (m == NULL || items == NULL) {
         rc = ERR_NO_MEMORY;
         goto out;
@@ -345,7 +345,7 @@ enum err api_activities_delete(struct api_service *s, const struct api_request *
         return rc;
     if (id_text[0] < '1' || id_text[0] > '9' || *end != '\0' || id <= 0)
         return api_fail(&reply->problem, ERR_NOT_FOUND, "activity ids are positive integers");
-    m = malloc(sizeof *m);
+    m = core_malloc(sizeof *m);
     if (m == NULL)
         return ERR_NO_MEMORY;
     /* the connection from the authorisation step above */

@@ -168,7 +168,7 @@ enum err api_tokens_list(struct api_service *s, const struct api_request *req,
         rc = api_query_int(req, "cursor", 0, INT64_MAX, 0, &cursor, &reply->problem);
     if (rc != ERR_OK)
         return rc;
-    items = calloc((size_t)limit, sizeof *items);
+    items = core_calloc((size_t)limit, sizeof *items);
     if (items == NULL)
         return ERR_NO_MEMORY;
     rc = db_token_list(db, cursor, (size_t)limit, items, &n, &has_more);
@@ -314,7 +314,7 @@ enum err api_cli_token_create(const struct api_config *config, const char *name,
 
 enum err api_cli_token_list(const struct api_config *config, FILE *out, char *why, size_t why_len)
 {
-    struct db_token *items = calloc(TOKENS_PAGE_MAX, sizeof *items);
+    struct db_token *items = core_calloc(TOKENS_PAGE_MAX, sizeof *items);
     struct db *db = NULL;
     int64_t cursor = 0;
     bool has_more = true;

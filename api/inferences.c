@@ -261,7 +261,7 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
     if (n > REPORT_BATCH_MAX)
         return api_field_error(&reply->problem, "/reports", "at most %d reports per batch",
                                REPORT_BATCH_MAX);
-    items = calloc(n, sizeof *items);
+    items = core_calloc(n, sizeof *items);
     if (items == NULL) {
         rc = ERR_NO_MEMORY;
         goto done;
@@ -381,7 +381,7 @@ enum err api_inferences_get(struct api_service *s, const struct api_request *req
     }
     utc_day(from_t, from);
     utc_day(to_t, to);
-    days = calloc(SERIES_DAYS_MAX, sizeof *days);
+    days = core_calloc(SERIES_DAYS_MAX, sizeof *days);
     if (days == NULL) {
         rc = ERR_NO_MEMORY;
         goto out;

@@ -55,11 +55,11 @@ enum err api_service_create(const struct api_config *config, struct api_service 
         if (rc != ERR_OK)
             return rc;
     }
-    service = calloc(1, sizeof *service);
+    service = core_calloc(1, sizeof *service);
     if (service == NULL)
         return ERR_NO_MEMORY;
     service->config = *config;
-    service->db_path = strdup(config->db_path);
+    service->db_path = core_strdup(config->db_path);
     if (service->db_path == NULL) {
         free(service);
         return ERR_NO_MEMORY;

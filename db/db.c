@@ -280,7 +280,7 @@ enum err db_open(const struct db_options *options, struct db **out, char *why, s
     pthread_once(&library_once, configure_library);
     if (options->create)
         flags |= SQLITE_OPEN_CREATE;
-    db = calloc(1, sizeof *db);
+    db = core_calloc(1, sizeof *db);
     if (db == NULL)
         return ERR_NO_MEMORY;
     src = sqlite3_open_v2(options->path, &db->handle, flags, NULL);
@@ -589,13 +589,13 @@ static void pool_adopt(struct db_pool *pool, struct db *db)
 enum err db_pool_create(const struct db_options *options, struct db_pool **out, char *why,
                         size_t why_len)
 {
-    struct db_pool *pool = calloc(1, sizeof *pool);
+    struct db_pool *pool = core_calloc(1, sizeof *pool);
     struct db *first = NULL;
     enum err rc;
 
     if (pool == NULL)
         return ERR_NO_MEMORY;
-    pool->path = strdup(options->path);
+    pool->path = core_strdup(options->path);
     if (pool->path == NULL) {
         free(pool);
         return ERR_NO_MEMORY;

@@ -3,6 +3,7 @@
 #ifndef DB_INTERNAL_H
 #define DB_INTERNAL_H
 
+#include "alloc.h"
 #include "db.h"
 
 #include <pthread.h>

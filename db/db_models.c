@@ -198,7 +198,7 @@ static enum err collect_ancestors(struct db *db, int64_t key, int64_t **keys, si
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         if (*n == *cap) {
             size_t new_cap = *cap ? *cap * 2 : 32;
-            int64_t *grown = realloc(*keys, new_cap * sizeof **keys);
+            int64_t *grown = core_realloc(*keys, new_cap * sizeof **keys);
             if (grown == NULL) {
                 rc = ERR_NO_MEMORY;
                 break;
@@ -452,7 +452,7 @@ static enum err refresh_subtree(struct db *db, int64_t key)
     while ((step = sqlite3_step(list)) == SQLITE_ROW) {
         if (n == cap) {
             size_t new_cap = cap ? cap * 2 : 64;
-            int64_t *grown = realloc(keys, new_cap * sizeof *keys);
+            int64_t *grown = core_realloc(keys, new_cap * sizeof *keys);
             if (grown == NULL) {
                 rc = ERR_NO_MEMORY;
                 goto out;
