@@ -63,6 +63,7 @@ static enum err parse_activities(struct db *db, const json_t *card_activity,
                                  char *reason, size_t reason_len)
 {
     size_t n = json_array_size(activities);
+    enum err rc;
 
     list->n = 0;
     for (size_t i = 0; i <= n; i++) {
@@ -73,7 +74,12 @@ static enum err parse_activities(struct db *db, const json_t *card_activity,
         if (body == NULL)
             continue;
         memset(&problem, 0, sizeof problem);
-        if (api_activity_parse(db, body, &list->items[list->n], &problem) != ERR_OK) {
+        rc = api_activity_parse(db, body, &list->items[list->n], &problem);
+        if (rc != ERR_OK && err_http_status(rc) >= 500) {
+            activities_cleanup(list);
+            return rc; /* a storage or memory failure during the checks: not the line's fault */
+        }
+        if (rc != ERR_OK) {
             if (i < n)
                 snprintf(prefix, sizeof prefix, "/activities/%zu", i);
             else
@@ -254,7 +260,9 @@ static enum err import_line(struct import_run *run, char *text, size_t len,
     json_decref(line);
     if (rc == ERR_OK) {
         sum->n_imported++;
-    } else if (is_refused) {
+    } else if (is_refused && err_http_status(rc) < 500) {
+        /* Only the line's own faults refuse it; storage or memory failing while it
+         * was checked (a location lookup) stops the run like any other storage error. */
         fprintf(run->report, "line %lld: %s\n", (long long)sum->line_number,
                 reason[0] ? reason : err_name(rc));
         sum->n_refused++;
