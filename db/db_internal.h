@@ -25,9 +25,10 @@ struct db {
     size_t next_evict;
     pthread_mutex_t *write_lock; /* the pool's lock, or NULL for a lone connection */
     bool holds_write_lock;
-    bool in_group;        /* inside db_group_begin: writes are savepoints of one transaction */
-    bool in_savepoint;    /* a write of the group is open */
-    bool has_group_cache; /* the page cache was enlarged for groups */
+    bool in_group;          /* inside db_group_begin: writes are savepoints of one transaction */
+    bool in_savepoint;      /* a write of the group is open */
+    bool has_group_cache;   /* the page cache was enlarged for groups */
+    sqlite3_stmt *rollback; /* ROLLBACK, prepared at open: ending a transaction needs no memory */
     char last_error[256];
 };
 
