@@ -169,6 +169,7 @@ enum err api_counters_put(struct api_service *s, const struct api_request *req,
     struct api_model_ref model, *m = &model;
     struct db *db = req->db;
     const json_t *reset;
+    json_t *answer = NULL;
     const char *reporter = req->n_params > 2 ? req->params[2] : "";
     char day[11], id[CORE_MODEL_ID_MAX + 1];
     int64_t total = 0, previous = 0, delta = 0;
@@ -213,19 +214,26 @@ enum err api_counters_put(struct api_service *s, const struct api_request *req,
             rc = overflow_error(&reply->problem, "/total");
         }
     }
+    /* The answer is built before the commit: once the count stands, answering it
+     * must not need memory that may be missing. */
+    if (rc == ERR_OK) {
+        answer = json_pack("{s:s, s:s, s:I, s:I, s:I, s:b, s:s}", "model",
+                           core_model_id_format(&m->id, id, sizeof id), "reporter", reporter,
+                           "total", (json_int_t)total, "previous_total", (json_int_t)previous,
+                           "counted", (json_int_t)delta, "reset", is_reset, "date", day);
+        if (answer == NULL)
+            rc = ERR_NO_MEMORY;
+    }
     if (rc == ERR_OK)
         rc = db_write_commit(db);
     else
         db_write_rollback(db);
-    if (rc != ERR_OK)
+    if (rc != ERR_OK) {
+        json_decref(answer);
         goto out;
+    }
     api_changes_report(s, req, API_CHANGE_INFERENCES, delta);
-    rc =
-        api_reply_json(reply, 200,
-                       json_pack("{s:s, s:s, s:I, s:I, s:I, s:b, s:s}", "model",
-                                 core_model_id_format(&m->id, id, sizeof id), "reporter", reporter,
-                                 "total", (json_int_t)total, "previous_total", (json_int_t)previous,
-                                 "counted", (json_int_t)delta, "reset", is_reset, "date", day));
+    rc = api_reply_json(reply, 200, answer);
 out:
     return rc;
 }
