@@ -364,7 +364,7 @@ enum err api_models_post(struct api_service *s, const struct api_request *req,
 {
     struct core_model *m;
     struct db *db = req->db;
-    json_t *body, *card_activity = NULL;
+    json_t *body = NULL, *card_activity = NULL;
     size_t bad = 0;
     bool from_card = false;
     char location[256];
@@ -401,22 +401,31 @@ enum err api_models_post(struct api_service *s, const struct api_request *req,
         db_activity_cleanup(&activity);
     }
     if (rc == ERR_OK) {
+        /* The answer is built before the commit: a model must not be registered
+         * while its answer is a 500. The same representation as GET: a new model
+         * has no profile yet. */
+        body = model_to_json(m);
+        if (body == NULL || json_object_set_new(body, "inference", json_null()) != 0) {
+            db_write_rollback(db);
+            json_decref(body);
+            rc = ERR_NO_MEMORY;
+            goto out;
+        }
         rc = db_write_commit(db);
     } else {
         db_write_rollback(db);
         rc = api_model_insert_error(rc, m, bad, from_card, &reply->problem);
     }
-    if (rc != ERR_OK)
+    if (rc != ERR_OK) {
+        json_decref(body);
         goto out;
+    }
     api_changes_report(s, req, API_CHANGE_MODEL_ADDED, 1);
     if (card_activity)
         api_changes_report(s, req, API_CHANGE_ACTIVITY_ADDED, 1);
     snprintf(location, sizeof location, "/v1/models/%s/%s", m->id.ns, m->id.name);
     api_reply_header(reply, "Location", location);
     set_model_headers(reply, m);
-    body = model_to_json(m);
-    if (body != NULL) /* the same representation as GET: a new model has no profile yet */
-        json_object_set_new(body, "inference", json_null());
     rc = api_reply_json(reply, 201, body);
 out:
     json_decref(card_activity);
