@@ -240,6 +240,13 @@ static enum err import_line(struct import_run *run, char *text, size_t len,
         return ERR_OK;
     }
     line = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
+    /* jansson's lexer reports an allocation that failed as a syntax error ("string
+     * or '}' expected"): a second parse tells a passing shortage from a malformed
+     * line, which fails the same way twice. */
+    if (line == NULL && json_error_code(&error) != json_error_out_of_memory)
+        line = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
+    if (line == NULL && json_error_code(&error) == json_error_out_of_memory)
+        return ERR_NO_MEMORY; /* the run's failure, not a malformed line */
     if (line == NULL) {
         fprintf(run->report, "line %lld: malformed JSON at column %d: %s\n",
                 (long long)sum->line_number, error.column, error.text);
