@@ -65,6 +65,18 @@ out:
 }
 
 /* Looks up a model's key and depth. ERR_NOT_FOUND when absent. */
+/* Binds a model id to ?1 and ?2 without copies (the id outlives the step) and
+ * checks the binds: a bind that failed for want of memory would leave a parameter
+ * NULL, and the lookup would answer a registered model 404. */
+static enum err bind_id(struct db *db, sqlite3_stmt *stmt, const struct core_model_id *id)
+{
+    int src = sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_STATIC);
+
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_STATIC);
+    return db_map(db, src);
+}
+
 static enum err find_key(struct db *db, const struct core_model_id *id, int64_t *key, int *depth,
                          int64_t *n_children)
 {
@@ -77,8 +89,11 @@ static enum err find_key(struct db *db, const struct core_model_id *id, int64_t 
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_TRANSIENT);
+    rc = bind_id(db, stmt, id);
+    if (rc != ERR_OK) {
+        db_finish(db, stmt);
+        return rc;
+    }
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         *key = sqlite3_column_int64(stmt, 0);
@@ -291,8 +306,11 @@ enum err db_model_find(struct db *db, const struct core_model_id *id, int64_t *k
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_TRANSIENT);
+    rc = bind_id(db, stmt, id);
+    if (rc != ERR_OK) {
+        db_finish(db, stmt);
+        return rc;
+    }
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         *key = sqlite3_column_int64(stmt, 0);
@@ -315,8 +333,11 @@ enum err db_model_get(struct db *db, const struct core_model_id *id, struct core
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_TRANSIENT);
+    rc = bind_id(db, stmt, id);
+    if (rc != ERR_OK) {
+        db_finish(db, stmt);
+        return rc;
+    }
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         read_model_row(stmt, out);
