@@ -77,6 +77,24 @@ static enum err bind_id(struct db *db, sqlite3_stmt *stmt, const struct core_mod
     return db_map(db, src);
 }
 
+/* Binds task, license, url and parameters of m to ?first and the three after it,
+ * checking each bind: one that failed for want of memory would store NULL in place
+ * of the value while the write answered success. */
+static enum err bind_metadata(struct db *db, sqlite3_stmt *stmt, int first,
+                              const struct core_model *m)
+{
+    int src = db_bind_text_or_null(stmt, first, m->task);
+
+    if (src == SQLITE_OK)
+        src = db_bind_text_or_null(stmt, first + 1, m->license);
+    if (src == SQLITE_OK)
+        src = db_bind_text_or_null(stmt, first + 2, m->url);
+    if (src == SQLITE_OK)
+        src = m->has_parameters ? sqlite3_bind_int64(stmt, first + 3, m->parameters)
+                                : sqlite3_bind_null(stmt, first + 3);
+    return db_map(db, src);
+}
+
 static enum err find_key(struct db *db, const struct core_model_id *id, int64_t *key, int *depth,
                          int64_t *n_children)
 {
@@ -270,17 +288,13 @@ enum err db_model_insert(struct db *db, struct core_model *m, size_t *bad_parent
     rc = db_cached(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, m->id.ns, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 2, m->id.name, -1, SQLITE_TRANSIENT);
-    db_bind_text_or_null(stmt, 3, m->task);
-    db_bind_text_or_null(stmt, 4, m->license);
-    db_bind_text_or_null(stmt, 5, m->url);
-    if (m->has_parameters)
-        sqlite3_bind_int64(stmt, 6, m->parameters);
-    else
-        sqlite3_bind_null(stmt, 6);
-    sqlite3_bind_int(stmt, 7, depth);
-    rc = db_map(db, sqlite3_step(stmt));
+    rc = bind_id(db, stmt, &m->id);
+    if (rc == ERR_OK)
+        rc = bind_metadata(db, stmt, 3, m);
+    if (rc == ERR_OK) {
+        sqlite3_bind_int(stmt, 7, depth);
+        rc = db_map(db, sqlite3_step(stmt));
+    }
     db_finish(db, stmt);
     if (rc != ERR_OK)
         return rc;
@@ -409,14 +423,9 @@ enum err db_model_update_metadata(struct db *db, const struct core_model *m)
     if (rc != ERR_OK)
         return rc;
     sqlite3_bind_int64(stmt, 1, m->key);
-    db_bind_text_or_null(stmt, 2, m->task);
-    db_bind_text_or_null(stmt, 3, m->license);
-    db_bind_text_or_null(stmt, 4, m->url);
-    if (m->has_parameters)
-        sqlite3_bind_int64(stmt, 5, m->parameters);
-    else
-        sqlite3_bind_null(stmt, 5);
-    rc = db_map(db, sqlite3_step(stmt));
+    rc = bind_metadata(db, stmt, 2, m);
+    if (rc == ERR_OK)
+        rc = db_map(db, sqlite3_step(stmt));
     if (rc == ERR_OK && sqlite3_changes(db->handle) == 0)
         rc = ERR_NOT_FOUND;
     db_finish(db, stmt);
