@@ -451,7 +451,13 @@ enum err db_region_find(struct db *db, const char *code, struct db_region *out)
     rc = db_prepare(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, code, -1, SQLITE_TRANSIENT);
+    /* Without a copy, and checked: a bind that failed for want of memory would look
+     * up NULL and call a known code unknown. */
+    rc = db_map(db, sqlite3_bind_text(stmt, 1, code, -1, SQLITE_STATIC));
+    if (rc != ERR_OK) {
+        sqlite3_finalize(stmt);
+        return rc;
+    }
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW)
         read_region(stmt, out);
