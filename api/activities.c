@@ -77,7 +77,7 @@ enum err api_activity_parse(struct db *db, const json_t *body, struct db_activit
     const json_t *obtained = json_object_get(body, "obtained");
     const json_t *note = json_object_get(body, "note");
     json_t *result = NULL, *inputs = NULL;
-    bool has_co2e = false;
+    bool has_co2e = false, is_incomplete = false;
     enum err rc = ERR_OK;
 
     memset(a, 0, sizeof *a);
@@ -139,7 +139,10 @@ enum err api_activity_parse(struct db *db, const json_t *body, struct db_activit
                 return rc;
             }
             a->co2e_kg = core_range_mul(a->energy_kwh, intensity.kg_per_kwh);
-            json_object_set_new(result, "carbon_intensity", api_intensity_json(&intensity));
+            /* A member that could not be made (no memory) must not be stored as if the
+             * result had none: json_object_set_new drops it and answers -1. */
+            if (json_object_set_new(result, "carbon_intensity", api_intensity_json(&intensity)))
+                is_incomplete = true;
         } else if (json_object_get(body, "location") || json_object_get(body, "carbon_intensity")) {
             json_decref(result);
             return api_field_error(
@@ -151,14 +154,15 @@ enum err api_activity_parse(struct db *db, const json_t *body, struct db_activit
                  obtained        ? json_string_value(obtained)
                  : a->has_energy ? "measured"
                                  : "reported");
-        json_object_set_new(result, "co2e_kg", api_range_json(a->co2e_kg));
+        if (json_object_set_new(result, "co2e_kg", api_range_json(a->co2e_kg)))
+            is_incomplete = true;
     }
     inputs = json_deep_copy(body);
     a->inputs_json = inputs ? json_dumps(inputs, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     a->result_json = result ? json_dumps(result, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(inputs);
     json_decref(result);
-    if (a->inputs_json == NULL || a->result_json == NULL) {
+    if (a->inputs_json == NULL || a->result_json == NULL || is_incomplete) {
         db_activity_cleanup(a);
         return ERR_NO_MEMORY;
     }
@@ -195,7 +199,7 @@ enum err api_activities_post(struct api_service *s, const struct api_request *re
 
     if (!json_is_object(req->body))
         return api_field_error(&reply->problem, "", "the body must be a JSON object");
-    m = malloc(sizeof *m);
+    m = core_malloc(sizeof *m);
     if (m == NULL)
         return ERR_NO_MEMORY;
     /* the connection from the authorisation step above */
@@ -285,8 +289,8 @@ enum err api_activities_list(struct api_service *s, const struct api_request *re
         rc = api_csv_format_check(req, &reply->problem);
     if (rc != ERR_OK)
         return rc;
-    m = malloc(sizeof *m);
-    items = calloc((size_t)limit, sizeof *items);
+    m = core_malloc(sizeof *m);
+    items = core_calloc((size_t)limit, sizeof *items);
     if (m == NULL || items == NULL) {
         rc = ERR_NO_MEMORY;
         goto out;
@@ -348,7 +352,7 @@ enum err api_activities_delete(struct api_service *s, const struct api_request *
         return rc;
     if (id_text[0] < '1' || id_text[0] > '9' || *end != '\0' || id <= 0)
         return api_fail(&reply->problem, ERR_NOT_FOUND, "activity ids are positive integers");
-    m = malloc(sizeof *m);
+    m = core_malloc(sizeof *m);
     if (m == NULL)
         return ERR_NO_MEMORY;
     /* the connection from the authorisation step above */

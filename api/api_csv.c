@@ -93,7 +93,7 @@ void api_csv_text(struct api_csv *csv, const char *text)
      * injection). Ids and figures never start so and go through api_csv_field. */
     if (text && text[0] && strchr("=+-@\t\r", text[0]) != NULL) {
         size_t len = strlen(text);
-        char *guarded = malloc(len + 2);
+        char *guarded = core_malloc(len + 2);
         if (guarded == NULL) {
             csv->buf.failed = true;
             return;

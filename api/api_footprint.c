@@ -25,7 +25,7 @@ enum err api_footprint_load(struct db *db, int64_t key, const struct core_model_
         rc = db_lineage_load(db, key, &out->lineage);
     if (rc != ERR_OK)
         return rc;
-    out->allocations = calloc(out->lineage.n_members, sizeof *out->allocations);
+    out->allocations = core_calloc(out->lineage.n_members, sizeof *out->allocations);
     if (out->allocations == NULL) {
         rc = ERR_NO_MEMORY;
     } else if (core_footprint(&out->lineage, policy, out->allocations, &out->fp) != ERR_OK) {
@@ -268,7 +268,7 @@ enum err api_ancestors_get(struct api_service *s, const struct api_request *req,
     rc = api_check_query(req, NULL, &reply->problem);
     if (rc != ERR_OK)
         return rc;
-    m = malloc(sizeof *m);
+    m = core_malloc(sizeof *m);
     if (m == NULL)
         return ERR_NO_MEMORY;
     rc = db_read_begin(db);

@@ -66,6 +66,7 @@ static enum err parse_activities(struct db *db, const json_t *card_activity,
                                  char *reason, size_t reason_len)
 {
     size_t n = json_array_size(activities);
+    enum err rc;
 
     list->n = 0;
     for (size_t i = 0; i <= n; i++) {
@@ -76,7 +77,12 @@ static enum err parse_activities(struct db *db, const json_t *card_activity,
         if (body == NULL)
             continue;
         memset(&problem, 0, sizeof problem);
-        if (api_activity_parse(db, body, &list->items[list->n], &problem) != ERR_OK) {
+        rc = api_activity_parse(db, body, &list->items[list->n], &problem);
+        if (rc != ERR_OK && err_http_status(rc) >= 500) {
+            activities_cleanup(list);
+            return rc; /* a storage or memory failure during the checks: not the line's fault */
+        }
+        if (rc != ERR_OK) {
             if (i < n)
                 snprintf(prefix, sizeof prefix, "/activities/%zu", i);
             else
@@ -384,7 +390,9 @@ static enum err import_value(struct import_run *run, const json_t *value, const 
             sum->n_updated++;
         else
             sum->n_unchanged++;
-    } else if (is_refused) {
+    } else if (is_refused && err_http_status(rc) < 500) {
+        /* Only the line's own faults refuse it; storage or memory failing while it
+         * was checked (a location lookup) stops the run like any other storage error. */
         fprintf(run->report, "%s: %s\n", where, reason[0] ? reason : err_name(rc));
         sum->n_refused++;
         rc = ERR_OK;
@@ -415,6 +423,13 @@ static enum err import_line(struct import_run *run, char *text, size_t len,
         return ERR_OK;
     }
     line = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
+    /* jansson's lexer reports an allocation that failed as a syntax error ("string
+     * or '}' expected"): a second parse tells a passing shortage from a malformed
+     * line, which fails the same way twice. */
+    if (line == NULL && json_error_code(&error) != json_error_out_of_memory)
+        line = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
+    if (line == NULL && json_error_code(&error) == json_error_out_of_memory)
+        return ERR_NO_MEMORY; /* the run's failure, not a malformed line */
     if (line == NULL) {
         fprintf(run->report, "line %lld: malformed JSON at column %d: %s\n",
                 (long long)sum->line_number, error.column, error.text);

@@ -60,22 +60,27 @@ json_t *api_intensity_json(const struct core_intensity *intensity)
 {
     json_t *o = json_pack("{s:o, s:s}", "kg_per_kwh", api_range_json(intensity->kg_per_kwh),
                           "source", core_intensity_source_name(intensity->source));
+    int failed = 0; /* a member that could not be made: the form is stored, so none or all */
 
     if (o && intensity->source == CORE_INTENSITY_TABLE) {
-        json_object_set_new(o, "location", json_string(intensity->location));
-        json_object_set_new(o, "table", json_string(intensity->table));
-        json_object_set_new(o, "row", json_integer((json_int_t)intensity->row));
-        json_object_set_new(o, "year",
-                            intensity->year ? json_integer(intensity->year) : json_null());
+        failed |= json_object_set_new(o, "location", json_string(intensity->location));
+        failed |= json_object_set_new(o, "table", json_string(intensity->table));
+        failed |= json_object_set_new(o, "row", json_integer((json_int_t)intensity->row));
+        failed |= json_object_set_new(
+            o, "year", intensity->year ? json_integer(intensity->year) : json_null());
         if (intensity->matched_by[0])
-            json_object_set_new(
+            failed |= json_object_set_new(
                 o, "matched",
                 json_pack("{s:s, s:s}", "text", intensity->asked, "by", intensity->matched_by));
     }
     if (o && intensity->source == CORE_INTENSITY_DEFAULT)
-        json_object_set_new(o, "note",
-                            json_string("no location or intensity given: world average 475 "
-                                        "g/kWh (IEA 2019)"));
+        failed |= json_object_set_new(o, "note",
+                                      json_string("no location or intensity given: world average "
+                                                  "475 g/kWh (IEA 2019)"));
+    if (failed) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 

@@ -5,6 +5,7 @@
 #ifndef API_INTERNAL_H
 #define API_INTERNAL_H
 
+#include "alloc.h"
 #include "amortize.h"
 #include "api.h"
 #include "buf.h"

@@ -164,7 +164,7 @@ static enum err model_metrics(struct db *db, const int64_t *keys, size_t n_keys,
             break;
         if (lineage.n_members > cap) {
             struct core_allocation *grown =
-                realloc(allocations, lineage.n_members * sizeof *allocations);
+                core_realloc(allocations, lineage.n_members * sizeof *allocations);
             if (grown == NULL)
                 rc = ERR_NO_MEMORY;
             else {
@@ -232,8 +232,8 @@ static enum err ledger_metrics(struct db *db, size_t max_models, struct core_buf
     enum err rc;
 
     if (max_models > 0) {
-        keys = calloc(max_models, sizeof *keys);
-        families = calloc(max_models, sizeof *families);
+        keys = core_calloc(max_models, sizeof *keys);
+        families = core_calloc(max_models, sizeof *families);
         if (keys == NULL || families == NULL) {
             rc = ERR_NO_MEMORY;
             goto out;

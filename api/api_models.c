@@ -630,7 +630,7 @@ static enum err register_model(struct api_service *s, const struct api_request *
     }
     if (!json_is_object(req->body))
         return api_field_error(&reply->problem, "", "the body must be a JSON object");
-    m = calloc(1, sizeof *m);
+    m = core_calloc(1, sizeof *m);
     if (m == NULL)
         return ERR_NO_MEMORY;
     if (sync && json_object_get(req->body, "id") == NULL) {
@@ -724,7 +724,7 @@ enum err api_models_get(struct api_service *s, const struct api_request *req,
         rc = api_path_id(req, &id, &reply->problem);
     if (rc != ERR_OK)
         return rc;
-    m = malloc(sizeof *m);
+    m = core_malloc(sizeof *m);
     if (m == NULL)
         return ERR_NO_MEMORY;
     rc = db_read_begin(db);
@@ -883,7 +883,7 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
     filter.parent = parent_text ? &parent : NULL;
     filter.after_key = cursor;
     filter.limit = (size_t)limit;
-    items = calloc((size_t)limit, sizeof *items);
+    items = core_calloc((size_t)limit, sizeof *items);
     if (items == NULL)
         return ERR_NO_MEMORY;
     rc = db_read_begin(db);
@@ -980,8 +980,8 @@ enum err api_models_patch(struct api_service *s, const struct api_request *req,
         return rc;
     if (!json_is_object(req->body))
         return api_field_error(&reply->problem, "", "the body must be a JSON object");
-    m = calloc(1, sizeof *m);
-    patch = calloc(1, sizeof *patch);
+    m = core_calloc(1, sizeof *m);
+    patch = core_calloc(1, sizeof *patch);
     if (m == NULL || patch == NULL) {
         rc = ERR_NO_MEMORY;
         goto out;
@@ -1082,7 +1082,7 @@ enum err api_models_delete(struct api_service *s, const struct api_request *req,
         rc = api_path_id(req, &id, &reply->problem);
     if (rc != ERR_OK)
         return rc;
-    m = malloc(sizeof *m);
+    m = core_malloc(sizeof *m);
     if (m == NULL)
         return ERR_NO_MEMORY;
     rc = db_write_begin(db);

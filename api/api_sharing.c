@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The sharing dividend and the overtake as answers write them; see sharing.h. */
+#include "alloc.h"
 #include "sharing.h"
 
 #include <math.h>
@@ -206,7 +207,7 @@ enum err api_overtake_compute(struct db *db, int64_t model_key, struct core_rang
         rc = db_usage_days(db, model_key, &counts, &n);
     if (rc != ERR_OK)
         return rc;
-    days = calloc(n ? n : 1, sizeof *days);
+    days = core_calloc(n ? n : 1, sizeof *days);
     if (days == NULL) {
         free(counts);
         return ERR_NO_MEMORY;

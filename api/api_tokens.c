@@ -101,7 +101,7 @@ enum err api_tokens_post(struct api_service *s, const struct api_request *req,
     struct db_token t;
     struct db *db = req->db;
     char secret[TOKEN_BUF];
-    json_t *body;
+    json_t *body = NULL;
     enum err rc;
 
     rc = api_require(s, req, API_SCOPE_ADMIN, NULL, &principal, reply);
@@ -130,16 +130,22 @@ enum err api_tokens_post(struct api_service *s, const struct api_request *req,
     if (rc != ERR_OK)
         return rc;
     rc = create_token(db, &t, secret, sizeof secret);
+    /* The answer, which alone carries the secret, is built before the commit: a
+     * token whose answer could not be made must not exist. */
+    if (rc == ERR_OK) {
+        body = token_json(&t);
+        if (body == NULL || json_object_set_new(body, "token", json_string(secret)) != 0)
+            rc = ERR_NO_MEMORY;
+    }
+    memset(secret, 0, sizeof secret);
     if (rc == ERR_OK)
         rc = db_write_commit(db);
     else
         db_write_rollback(db);
-    if (rc != ERR_OK)
+    if (rc != ERR_OK) {
+        json_decref(body);
         return rc;
-    body = token_json(&t);
-    if (body)
-        json_object_set_new(body, "token", json_string(secret));
-    memset(secret, 0, sizeof secret);
+    }
     api_reply_header(reply, "Cache-Control", "no-store");
     return api_reply_json(reply, 201, body);
 }
@@ -168,7 +174,7 @@ enum err api_tokens_list(struct api_service *s, const struct api_request *req,
         rc = api_query_int(req, "cursor", 0, INT64_MAX, 0, &cursor, &reply->problem);
     if (rc != ERR_OK)
         return rc;
-    items = calloc((size_t)limit, sizeof *items);
+    items = core_calloc((size_t)limit, sizeof *items);
     if (items == NULL)
         return ERR_NO_MEMORY;
     rc = db_token_list(db, cursor, (size_t)limit, items, &n, &has_more);
@@ -314,7 +320,7 @@ enum err api_cli_token_create(const struct api_config *config, const char *name,
 
 enum err api_cli_token_list(const struct api_config *config, FILE *out, char *why, size_t why_len)
 {
-    struct db_token *items = calloc(TOKENS_PAGE_MAX, sizeof *items);
+    struct db_token *items = core_calloc(TOKENS_PAGE_MAX, sizeof *items);
     struct db *db = NULL;
     int64_t cursor = 0;
     bool has_more = true;

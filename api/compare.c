@@ -31,7 +31,7 @@ static enum err parse_side(struct db *db, const json_t *side, const char *pointe
     if (api_check_members(side, pointer, allowed, NULL, problem) != ERR_OK)
         return ERR_INVALID_INPUT;
     if (model) {
-        struct core_model *m = malloc(sizeof *m);
+        struct core_model *m = core_malloc(sizeof *m);
         struct api_footprint footprint;
         enum err rc;
         snprintf(field, sizeof field, "%s/model", pointer);

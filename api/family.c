@@ -165,12 +165,12 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
         rc = api_dividend_fraction(req, &fraction, &reply->problem);
     if (rc != ERR_OK)
         return rc;
-    root = malloc(sizeof *root);
-    member = malloc(sizeof *member);
-    sharing = malloc(sizeof *sharing);
-    keys = calloc((size_t)limit, sizeof *keys);
-    shares = calloc((size_t)limit, sizeof *shares);
-    has_share = calloc((size_t)limit, sizeof *has_share);
+    root = core_malloc(sizeof *root);
+    member = core_malloc(sizeof *member);
+    sharing = core_malloc(sizeof *sharing);
+    keys = core_calloc((size_t)limit, sizeof *keys);
+    shares = core_calloc((size_t)limit, sizeof *shares);
+    has_share = core_calloc((size_t)limit, sizeof *has_share);
     if (sharing)
         db_sharing_init(sharing);
     if (!root || !member || !sharing || !keys || !shares || !has_share) {

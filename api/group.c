@@ -7,7 +7,7 @@
 
 enum err api_group_begin(struct api_service *s, struct db *db, struct api_group **out)
 {
-    struct api_group *group = calloc(1, sizeof *group);
+    struct api_group *group = core_calloc(1, sizeof *group);
     enum err rc;
 
     if (group == NULL)

@@ -42,7 +42,7 @@ enum err api_openapi_get(struct api_service *s, const struct api_request *req,
 {
     (void)s;
     (void)req;
-    reply->raw = malloc(api_openapi[0].len);
+    reply->raw = core_malloc(api_openapi[0].len);
     if (reply->raw == NULL)
         return ERR_NO_MEMORY;
     memcpy(reply->raw, api_openapi[0].data, api_openapi[0].len);

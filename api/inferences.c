@@ -172,6 +172,7 @@ enum err api_counters_put(struct api_service *s, const struct api_request *req,
     struct api_model_ref model, *m = &model;
     struct db *db = req->db;
     const json_t *reset;
+    json_t *answer = NULL;
     const char *reporter = req->n_params > 2 ? req->params[2] : "";
     char day[11], id[CORE_MODEL_ID_MAX + 1];
     int64_t total = 0, previous = 0, delta = 0;
@@ -216,19 +217,26 @@ enum err api_counters_put(struct api_service *s, const struct api_request *req,
             rc = overflow_error(&reply->problem, "/total");
         }
     }
+    /* The answer is built before the commit: once the count stands, answering it
+     * must not need memory that may be missing. */
+    if (rc == ERR_OK) {
+        answer = json_pack("{s:s, s:s, s:I, s:I, s:I, s:b, s:s}", "model",
+                           core_model_id_format(&m->id, id, sizeof id), "reporter", reporter,
+                           "total", (json_int_t)total, "previous_total", (json_int_t)previous,
+                           "counted", (json_int_t)delta, "reset", is_reset, "date", day);
+        if (answer == NULL)
+            rc = ERR_NO_MEMORY;
+    }
     if (rc == ERR_OK)
         rc = db_write_commit(db);
     else
         db_write_rollback(db);
-    if (rc != ERR_OK)
+    if (rc != ERR_OK) {
+        json_decref(answer);
         goto out;
+    }
     api_changes_report(s, req, API_CHANGE_INFERENCES, delta);
-    rc =
-        api_reply_json(reply, 200,
-                       json_pack("{s:s, s:s, s:I, s:I, s:I, s:b, s:s}", "model",
-                                 core_model_id_format(&m->id, id, sizeof id), "reporter", reporter,
-                                 "total", (json_int_t)total, "previous_total", (json_int_t)previous,
-                                 "counted", (json_int_t)delta, "reset", is_reset, "date", day));
+    rc = api_reply_json(reply, 200, answer);
 out:
     return rc;
 }
@@ -264,7 +272,7 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
     if (n > REPORT_BATCH_MAX)
         return api_field_error(&reply->problem, "/reports", "at most %d reports per batch",
                                REPORT_BATCH_MAX);
-    items = calloc(n, sizeof *items);
+    items = core_calloc(n, sizeof *items);
     if (items == NULL) {
         rc = ERR_NO_MEMORY;
         goto done;
@@ -384,7 +392,7 @@ enum err api_inferences_get(struct api_service *s, const struct api_request *req
     }
     utc_day(from_t, from);
     utc_day(to_t, to);
-    days = calloc(SERIES_DAYS_MAX, sizeof *days);
+    days = core_calloc(SERIES_DAYS_MAX, sizeof *days);
     if (days == NULL) {
         rc = ERR_NO_MEMORY;
         goto out;

@@ -3,6 +3,8 @@
  * of slots shared by every thread under one lock. */
 #include "rate_limit.h"
 
+#include "alloc.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -38,7 +40,7 @@ struct api_rate_limiter *api_rate_limiter_create(double per_second, double burst
 
     if (!(per_second > 0))
         return NULL;
-    r = calloc(1, sizeof *r);
+    r = core_calloc(1, sizeof *r);
     if (r == NULL)
         return NULL;
     pthread_mutex_init(&r->mu, NULL);

@@ -136,7 +136,7 @@ enum err api_hardware_list(struct api_service *s, const struct api_request *req,
         return rc;
     filter.after_id = cursor;
     filter.limit = (size_t)limit;
-    items = calloc((size_t)limit, sizeof *items);
+    items = core_calloc((size_t)limit, sizeof *items);
     if (items == NULL)
         return ERR_NO_MEMORY;
     rc = db_hardware_list(db, &filter, items, &n, &has_more);
@@ -196,7 +196,7 @@ enum err api_regions_list(struct api_service *s, const struct api_request *req,
         return rc;
     filter.after_id = cursor;
     filter.limit = (size_t)limit;
-    items = calloc((size_t)limit, sizeof *items);
+    items = core_calloc((size_t)limit, sizeof *items);
     if (items == NULL)
         return ERR_NO_MEMORY;
     rc = db_region_list(db, &filter, items, &n, &has_more);
@@ -298,7 +298,7 @@ static const char precedence_text[] =
 static enum err reference_json(struct db *db, json_t **out)
 {
     struct db_reference_load loads[REPORT_LOADS_MAX];
-    struct db_reference_skip *skips = calloc(REPORT_SKIPS_MAX, sizeof *skips);
+    struct db_reference_skip *skips = core_calloc(REPORT_SKIPS_MAX, sizeof *skips);
     size_t n_loads = 0, n_skips = 0;
     json_t *tables, *sources;
     enum err rc;

@@ -85,11 +85,11 @@ enum err api_service_create(const struct api_config *config, struct api_service 
                  config->db_path, config->db_path);
         return ERR_IO;
     }
-    service = calloc(1, sizeof *service);
+    service = core_calloc(1, sizeof *service);
     if (service == NULL)
         return ERR_NO_MEMORY;
     service->config = *config;
-    service->db_path = strdup(config->db_path);
+    service->db_path = core_strdup(config->db_path);
     if (service->db_path == NULL) {
         free(service);
         return ERR_NO_MEMORY;

@@ -2,6 +2,8 @@
 /* The growable byte buffer (buf.h). */
 #include "buf.h"
 
+#include "alloc.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,7 +27,7 @@ bool core_buf_reserve(struct core_buf *b, size_t n)
         return true;
     while (cap < b->len + n + 1)
         cap *= 2;
-    grown = realloc(b->data, cap);
+    grown = core_realloc(b->data, cap);
     if (grown == NULL) {
         b->failed = true;
         return false;

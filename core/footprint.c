@@ -4,6 +4,7 @@
  * the last bit. No I/O. */
 #include "footprint.h"
 
+#include "alloc.h"
 #include "units.h"
 
 #include <assert.h>
@@ -24,7 +25,7 @@ struct core_lineage_member *core_lineage_add(struct core_lineage *lineage)
     if (lineage->n_members == lineage->cap) {
         /* Most lineages are a handful of models; deep merges double from there. */
         size_t cap = lineage->cap ? lineage->cap * 2 : 16;
-        struct core_lineage_member *grown = realloc(lineage->members, cap * sizeof *grown);
+        struct core_lineage_member *grown = core_realloc(lineage->members, cap * sizeof *grown);
         if (grown == NULL)
             return NULL;
         lineage->members = grown;

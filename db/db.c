@@ -280,7 +280,7 @@ enum err db_open(const struct db_options *options, struct db **out, char *why, s
     pthread_once(&library_once, configure_library);
     if (options->create)
         flags |= SQLITE_OPEN_CREATE;
-    db = calloc(1, sizeof *db);
+    db = core_calloc(1, sizeof *db);
     if (db == NULL)
         return ERR_NO_MEMORY;
     src = sqlite3_open_v2(options->path, &db->handle, flags, NULL);
@@ -297,6 +297,8 @@ enum err db_open(const struct db_options *options, struct db **out, char *why, s
         return ERR_IO;
     }
     rc = configure(db, options, why, why_len);
+    if (rc == ERR_OK && (rc = db_prepare(db, "ROLLBACK", &db->rollback)) != ERR_OK)
+        snprintf(why, why_len, "cannot prepare ROLLBACK: %s", db->last_error);
     if (rc != ERR_OK) {
         db_close(db);
         return rc;
@@ -313,9 +315,25 @@ void db_close(struct db *db)
         pthread_mutex_unlock(db->write_lock);
     for (size_t i = 0; i < db->n_cache; i++)
         sqlite3_finalize(db->cache[i].stmt);
+    sqlite3_finalize(db->rollback);
     sqlite3_close_v2(db->handle);
     free(db->countries);
     free(db);
+}
+
+/* Ends the connection's transaction, if one is open. A ROLLBACK parsed now would
+ * need memory, and after an allocation failure there may be none: the transaction
+ * would stay open and every later BEGIN on the connection fail. */
+static void rollback(struct db *db)
+{
+    if (sqlite3_get_autocommit(db->handle))
+        return;
+    if (db->rollback != NULL) {
+        sqlite3_step(db->rollback);
+        sqlite3_reset(db->rollback);
+    }
+    if (!sqlite3_get_autocommit(db->handle))
+        sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
 }
 
 enum err db_write_begin(struct db *db)
@@ -333,6 +351,10 @@ enum err db_write_begin(struct db *db)
         pthread_mutex_lock(db->write_lock);
         db->holds_write_lock = true;
     }
+    /* A transaction an earlier failure could not end (even the prepared ROLLBACK
+     * can fail while memory or storage is failing) ends now, before it blocks
+     * every write that follows. */
+    rollback(db);
     rc = db_exec(db, "BEGIN IMMEDIATE");
     if (rc != ERR_OK && db->holds_write_lock) {
         db->holds_write_lock = false;
@@ -376,8 +398,8 @@ enum err db_write_commit(struct db *db)
 
     if (rc == ERR_OK)
         db_write_batch_observe(1); /* one write per transaction until writes are grouped */
-    if (rc != ERR_OK && !sqlite3_get_autocommit(db->handle))
-        sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
+    if (rc != ERR_OK)
+        rollback(db);
     release_write_lock(db);
     return rc;
 }
@@ -389,8 +411,7 @@ void db_write_rollback(struct db *db)
             end_savepoint(db, false);
         return;
     }
-    if (!sqlite3_get_autocommit(db->handle))
-        sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
+    rollback(db);
     release_write_lock(db);
 }
 
@@ -445,8 +466,8 @@ enum err db_group_commit(struct db *db, size_t n_writes)
     rc = db_exec(db, "COMMIT");
     if (rc == ERR_OK)
         db_write_batch_observe(n_writes);
-    if (rc != ERR_OK && !sqlite3_get_autocommit(db->handle))
-        sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
+    if (rc != ERR_OK)
+        rollback(db);
     release_write_lock(db);
     return rc;
 }
@@ -468,8 +489,9 @@ enum err db_read_begin(struct db *db)
 
 void db_read_end(struct db *db)
 {
-    if (!sqlite3_get_autocommit(db->handle))
-        sqlite3_exec(db->handle, "COMMIT", NULL, NULL, NULL);
+    if (!sqlite3_get_autocommit(db->handle) &&
+        sqlite3_exec(db->handle, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rollback(db); /* a snapshot left open would be every later read's, and stale */
 }
 
 int64_t db_page_reads(struct db *db)
@@ -608,13 +630,13 @@ static void pool_adopt(struct db_pool *pool, struct db *db)
 enum err db_pool_create(const struct db_options *options, struct db_pool **out, char *why,
                         size_t why_len)
 {
-    struct db_pool *pool = calloc(1, sizeof *pool);
+    struct db_pool *pool = core_calloc(1, sizeof *pool);
     struct db *first = NULL;
     enum err rc;
 
     if (pool == NULL)
         return ERR_NO_MEMORY;
-    pool->path = strdup(options->path);
+    pool->path = core_strdup(options->path);
     if (pool->path == NULL) {
         free(pool);
         return ERR_NO_MEMORY;

@@ -79,7 +79,7 @@ struct db_bulk {
 
 enum err db_bulk_create(struct db *db, struct db_bulk **out)
 {
-    struct db_bulk *bulk = calloc(1, sizeof *bulk);
+    struct db_bulk *bulk = core_calloc(1, sizeof *bulk);
     char pragma[64];
     enum err rc = ERR_OK;
 
@@ -91,7 +91,7 @@ enum err db_bulk_create(struct db *db, struct db_bulk **out)
     for (int i = 0; rc == ERR_OK && i < BULK_COUNT; i++)
         rc = db_prepare(db, bulk_sql[i], &bulk->stmt[i]);
     bulk->cap_pending = 1024;
-    bulk->pending = calloc(bulk->cap_pending, sizeof *bulk->pending);
+    bulk->pending = core_calloc(bulk->cap_pending, sizeof *bulk->pending);
     if (rc == ERR_OK && bulk->pending == NULL)
         rc = ERR_NO_MEMORY;
     if (rc != ERR_OK) {
@@ -133,7 +133,7 @@ static size_t slot_of(int64_t key, size_t cap)
 static enum err pending_grow(struct db_bulk *bulk)
 {
     size_t cap = bulk->cap_pending * 2;
-    struct pending *grown = calloc(cap, sizeof *grown);
+    struct pending *grown = core_calloc(cap, sizeof *grown);
 
     if (grown == NULL)
         return ERR_NO_MEMORY;

@@ -3,6 +3,7 @@
 #ifndef DB_INTERNAL_H
 #define DB_INTERNAL_H
 
+#include "alloc.h"
 #include "db.h"
 
 #include <pthread.h>
@@ -24,9 +25,10 @@ struct db {
     size_t next_evict;
     pthread_mutex_t *write_lock; /* the pool's lock, or NULL for a lone connection */
     bool holds_write_lock;
-    bool in_group;        /* inside db_group_begin: writes are savepoints of one transaction */
-    bool in_savepoint;    /* a write of the group is open */
-    bool has_group_cache; /* the page cache was enlarged for groups */
+    bool in_group;          /* inside db_group_begin: writes are savepoints of one transaction */
+    bool in_savepoint;      /* a write of the group is open */
+    bool has_group_cache;   /* the page cache was enlarged for groups */
+    sqlite3_stmt *rollback; /* ROLLBACK, prepared at open: ending a transaction needs no memory */
     char last_error[256];
     struct core_country *countries; /* ISO 3166-1, read on the first region lookup */
     size_t n_countries;

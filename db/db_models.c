@@ -70,6 +70,36 @@ out:
 }
 
 /* Looks up a model's key and depth. ERR_NOT_FOUND when absent. */
+/* Binds a model id to ?1 and ?2 without copies (the id outlives the step) and
+ * checks the binds: a bind that failed for want of memory would leave a parameter
+ * NULL, and the lookup would answer a registered model 404. */
+static enum err bind_id(struct db *db, sqlite3_stmt *stmt, const struct core_model_id *id)
+{
+    int src = sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_STATIC);
+
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_STATIC);
+    return db_map(db, src);
+}
+
+/* Binds task, license, url and parameters of m to ?first and the three after it,
+ * checking each bind: one that failed for want of memory would store NULL in place
+ * of the value while the write answered success. */
+static enum err bind_metadata(struct db *db, sqlite3_stmt *stmt, int first,
+                              const struct core_model *m)
+{
+    int src = db_bind_text_or_null(stmt, first, m->task);
+
+    if (src == SQLITE_OK)
+        src = db_bind_text_or_null(stmt, first + 1, m->license);
+    if (src == SQLITE_OK)
+        src = db_bind_text_or_null(stmt, first + 2, m->url);
+    if (src == SQLITE_OK)
+        src = m->has_parameters ? sqlite3_bind_int64(stmt, first + 3, m->parameters)
+                                : sqlite3_bind_null(stmt, first + 3);
+    return db_map(db, src);
+}
+
 static enum err find_key(struct db *db, const struct core_model_id *id, int64_t *key, int *depth,
                          int64_t *n_children)
 {
@@ -82,8 +112,11 @@ static enum err find_key(struct db *db, const struct core_model_id *id, int64_t 
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_TRANSIENT);
+    rc = bind_id(db, stmt, id);
+    if (rc != ERR_OK) {
+        db_finish(db, stmt);
+        return rc;
+    }
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         *key = sqlite3_column_int64(stmt, 0);
@@ -220,7 +253,7 @@ static enum err collect_ancestors(struct db *db, int64_t key, int64_t **keys, si
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         if (*n == *cap) {
             size_t new_cap = *cap ? *cap * 2 : 32;
-            int64_t *grown = realloc(*keys, new_cap * sizeof **keys);
+            int64_t *grown = core_realloc(*keys, new_cap * sizeof **keys);
             if (grown == NULL) {
                 rc = ERR_NO_MEMORY;
                 break;
@@ -277,17 +310,13 @@ enum err db_model_insert(struct db *db, struct core_model *m, size_t *bad_parent
     rc = db_cached(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, m->id.ns, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 2, m->id.name, -1, SQLITE_TRANSIENT);
-    db_bind_text_or_null(stmt, 3, m->task);
-    db_bind_text_or_null(stmt, 4, m->license);
-    db_bind_text_or_null(stmt, 5, m->url);
-    if (m->has_parameters)
-        sqlite3_bind_int64(stmt, 6, m->parameters);
-    else
-        sqlite3_bind_null(stmt, 6);
-    sqlite3_bind_int(stmt, 7, depth);
-    rc = db_map(db, sqlite3_step(stmt));
+    rc = bind_id(db, stmt, &m->id);
+    if (rc == ERR_OK)
+        rc = bind_metadata(db, stmt, 3, m);
+    if (rc == ERR_OK) {
+        sqlite3_bind_int(stmt, 7, depth);
+        rc = db_map(db, sqlite3_step(stmt));
+    }
     db_finish(db, stmt);
     if (rc != ERR_OK)
         return rc;
@@ -313,8 +342,11 @@ enum err db_model_find(struct db *db, const struct core_model_id *id, int64_t *k
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_TRANSIENT);
+    rc = bind_id(db, stmt, id);
+    if (rc != ERR_OK) {
+        db_finish(db, stmt);
+        return rc;
+    }
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         *key = sqlite3_column_int64(stmt, 0);
@@ -337,8 +369,11 @@ enum err db_model_get(struct db *db, const struct core_model_id *id, struct core
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_TRANSIENT);
+    rc = bind_id(db, stmt, id);
+    if (rc != ERR_OK) {
+        db_finish(db, stmt);
+        return rc;
+    }
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         read_model_row(stmt, out);
@@ -458,14 +493,9 @@ enum err db_model_update_metadata(struct db *db, const struct core_model *m)
     if (rc != ERR_OK)
         return rc;
     sqlite3_bind_int64(stmt, 1, m->key);
-    db_bind_text_or_null(stmt, 2, m->task);
-    db_bind_text_or_null(stmt, 3, m->license);
-    db_bind_text_or_null(stmt, 4, m->url);
-    if (m->has_parameters)
-        sqlite3_bind_int64(stmt, 5, m->parameters);
-    else
-        sqlite3_bind_null(stmt, 5);
-    rc = db_map(db, sqlite3_step(stmt));
+    rc = bind_metadata(db, stmt, 2, m);
+    if (rc == ERR_OK)
+        rc = db_map(db, sqlite3_step(stmt));
     if (rc == ERR_OK && sqlite3_changes(db->handle) == 0)
         rc = ERR_NOT_FOUND;
     db_finish(db, stmt);
@@ -522,7 +552,7 @@ static enum err refresh_subtree(struct db *db, int64_t key)
     while ((step = sqlite3_step(list)) == SQLITE_ROW) {
         if (n == cap) {
             size_t new_cap = cap ? cap * 2 : 64;
-            int64_t *grown = realloc(keys, new_cap * sizeof *keys);
+            int64_t *grown = core_realloc(keys, new_cap * sizeof *keys);
             if (grown == NULL) {
                 rc = ERR_NO_MEMORY;
                 goto out;

@@ -570,8 +570,16 @@ static enum err first_region(struct db *db, const char *sql, const char *a, cons
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, a, -1, SQLITE_TRANSIENT);
-    db_bind_text_or_null(stmt, 2, b);
+    /* Without a copy, and checked: a bind that failed for want of memory would look
+     * up NULL and call a known code unknown. */
+    rc = db_map(db, sqlite3_bind_text(stmt, 1, a, -1, SQLITE_STATIC));
+    if (rc == ERR_OK)
+        rc = db_map(db, b ? sqlite3_bind_text(stmt, 2, b, -1, SQLITE_STATIC)
+                          : sqlite3_bind_null(stmt, 2));
+    if (rc != ERR_OK) {
+        sqlite3_finalize(stmt);
+        return rc;
+    }
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW)
         read_region(stmt, out);

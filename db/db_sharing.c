@@ -74,7 +74,7 @@ enum err db_usage_days(struct db *db, int64_t model_key, struct db_usage_day **d
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         if (n == cap) {
             size_t new_cap = cap ? 2 * cap : 64;
-            struct db_usage_day *grown = realloc(list, new_cap * sizeof *grown);
+            struct db_usage_day *grown = core_realloc(list, new_cap * sizeof *grown);
             if (grown == NULL) {
                 rc = ERR_NO_MEMORY;
                 break;
@@ -127,12 +127,12 @@ static enum err root_index(struct db *db, struct db_sharing *s, int64_t root_key
     }
     if (s->n_roots == s->cap_roots) {
         size_t cap = s->cap_roots ? 2 * s->cap_roots : 4;
-        int64_t *keys = realloc(s->root_keys, cap * sizeof *keys);
+        int64_t *keys = core_realloc(s->root_keys, cap * sizeof *keys);
         struct core_dividend_root *roots;
         if (keys == NULL)
             return ERR_NO_MEMORY;
         s->root_keys = keys;
-        roots = realloc(s->roots, cap * sizeof *roots);
+        roots = core_realloc(s->roots, cap * sizeof *roots);
         if (roots == NULL)
             return ERR_NO_MEMORY;
         s->roots = roots;

@@ -59,7 +59,14 @@ enum err db_token_find(struct db *db, const unsigned char hash[32], struct db_to
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_blob(stmt, 1, hash, 32, SQLITE_TRANSIENT);
+    /* A bind that fails (a copy without memory) would leave the parameter NULL: the
+     * lookup would find no token and a valid one would be refused. The hash outlives
+     * the step, so it is bound without a copy, and the result is checked anyway. */
+    rc = db_map(db, sqlite3_bind_blob(stmt, 1, hash, 32, SQLITE_STATIC));
+    if (rc != ERR_OK) {
+        db_finish(db, stmt);
+        return rc;
+    }
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW)
         read_token(stmt, out);

@@ -28,7 +28,7 @@ static char *column_strdup(sqlite3_stmt *stmt, int column)
 {
     const unsigned char *text = sqlite3_column_text(stmt, column);
 
-    return strdup(text ? (const char *)text : "");
+    return core_strdup(text ? (const char *)text : "");
 }
 
 static struct core_range column_range(sqlite3_stmt *stmt, int first)

@@ -113,7 +113,10 @@ enum err db_profile_set(struct db *db, int64_t model_key,
     if (profile) {
         const struct core_intensity *in = &profile->intensity;
         bool is_derived = profile->source == CORE_INFERENCE_DERIVED;
-        sqlite3_bind_text(stmt, 2, profile->unit, -1, SQLITE_TRANSIENT);
+        /* Texts bound without copies (profile outlives the step, and db_finish clears
+         * the bindings): a copy can fail for want of memory, and the row would be
+         * stored with NULL in its place while the write answered success. */
+        sqlite3_bind_text(stmt, 2, profile->unit, -1, SQLITE_STATIC);
         sqlite3_bind_text(stmt, 3, core_inference_source_name(profile->source), -1, SQLITE_STATIC);
         bind_range(stmt, 4, !is_derived, profile->kwh_per_inference);
         bind_range(stmt, 7, is_derived && profile->has_ratio, profile->ratio);
@@ -122,8 +125,8 @@ enum err db_profile_set(struct db *db, int64_t model_key,
         bind_range(stmt, 16, true, in->kg_per_kwh);
         sqlite3_bind_text(stmt, 19, core_intensity_source_name(in->source), -1, SQLITE_STATIC);
         if (in->source == CORE_INTENSITY_TABLE) {
-            sqlite3_bind_text(stmt, 20, in->location, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(stmt, 21, in->table, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(stmt, 20, in->location, -1, SQLITE_STATIC);
+            sqlite3_bind_text(stmt, 21, in->table, -1, SQLITE_STATIC);
             sqlite3_bind_int64(stmt, 22, (sqlite3_int64)in->row);
             if (in->year != 0)
                 sqlite3_bind_int(stmt, 23, in->year);

@@ -127,7 +127,7 @@ static enum err lineage_push(struct batch *b, int64_t key)
 {
     if (b->n_lineage == b->cap_lineage) {
         size_t cap = b->cap_lineage ? 2 * b->cap_lineage : 4096;
-        int64_t *grown = realloc(b->lineage, cap * sizeof *grown);
+        int64_t *grown = core_realloc(b->lineage, cap * sizeof *grown);
         if (grown == NULL)
             return ERR_NO_MEMORY;
         b->lineage = grown;
@@ -188,7 +188,7 @@ static enum err read_rows(struct db *db, struct batch *b)
     for (size_t i = 0; i < n; i++)
         if (distinct == 0 || keys[distinct - 1] != keys[i])
             keys[distinct++] = keys[i];
-    b->rows = calloc(distinct ? distinct : 1, sizeof *b->rows);
+    b->rows = core_calloc(distinct ? distinct : 1, sizeof *b->rows);
     if (b->rows == NULL)
         return ERR_NO_MEMORY;
     rc = db_cached(db, sql, &stmt);
@@ -309,11 +309,11 @@ enum err db_inferences_add_many(struct db *db, const struct db_inference_report 
         return ERR_OK;
     b.items = items;
     b.n_items = n;
-    b.by_name = malloc(n * sizeof *b.by_name);
-    b.model_of = malloc(n * sizeof *b.model_of);
-    b.models = calloc(n, sizeof *b.models);
-    b.by_key = malloc(n * sizeof *b.by_key);
-    b.buckets = malloc(n * sizeof *b.buckets);
+    b.by_name = core_malloc(n * sizeof *b.by_name);
+    b.model_of = core_malloc(n * sizeof *b.model_of);
+    b.models = core_calloc(n, sizeof *b.models);
+    b.by_key = core_malloc(n * sizeof *b.by_key);
+    b.buckets = core_malloc(n * sizeof *b.buckets);
     if (!b.by_name || !b.model_of || !b.models || !b.by_key || !b.buckets)
         rc = ERR_NO_MEMORY;
     if (rc == ERR_OK)

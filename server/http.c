@@ -204,12 +204,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ct
         if (pretty && strcmp(pretty, "0") != 0 && strcmp(pretty, "false") != 0)
             flags = JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15);
         text = json_dumps(reply->json, flags);
-        if (text == NULL) {
+        if (text == NULL)
             reply->status = 500;
-            text = strdup("{\"type\":\"https://carbontree.dev/problems/internal\","
-                          "\"title\":\"Internal server error\",\"status\":500}");
-            content_type = "application/problem+json";
-        }
         text_len = text ? strlen(text) : 0;
         if (text && text_len > 0 && text[text_len - 1] != '\n') {
             char *grown = realloc(text, text_len + 2);
@@ -226,7 +222,17 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ct
         text_len = reply->raw_len;
         reply->raw = NULL;
     }
-    if (text == NULL)
+    if (text == NULL && reply->status >= 400) {
+        /* No memory for the answer, or for its problem: the fixed minimum of RFC 9457,
+         * which needs none. */
+        static char fallback[] = "{\"type\":\"https://carbontree.dev/problems/internal\","
+                                 "\"title\":\"Internal server error\",\"status\":500}\n";
+        reply->status = 500;
+        content_type = "application/problem+json";
+        response = MHD_create_response_from_buffer(sizeof fallback - 1, (void *)fallback,
+                                                   MHD_RESPMEM_PERSISTENT);
+        text_len = sizeof fallback - 1;
+    } else if (text == NULL)
         response = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     else
         response = MHD_create_response_from_buffer_with_free_callback(text_len, text, free);
@@ -234,7 +240,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ct
         free(text);
         return MHD_NO;
     }
-    if (content_type && text)
+    if (content_type && (text != NULL || text_len > 0))
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(response, "X-Request-Id", ctx->request_id);
     /* While stopping, no connection is kept for another request. */
