@@ -36,8 +36,9 @@ const char *core_location_match_name(enum core_location_match how);
 /* The country of countries[0..n_countries) that text spells, ignoring case and
  * blanks at either end: an alpha-2, alpha-3 or numeric code (one or two digits are
  * read with leading zeros: "76" is "076"), or the name, common name or official
- * name, or an English name in common use that ISO does not list ("UK", "Russia"). Sets *how to the kind of spelling. NULL (and *how CORE_LOCATION_NONE)
- * when no country is spelt so. The result borrows from countries. */
+ * name, or an English name in common use that ISO does not list ("UK", "Russia"). Sets *how to the
+ * kind of spelling. NULL (and *how CORE_LOCATION_NONE) when no country is spelt so. The result
+ * borrows from countries. */
 const struct core_country *core_country_match(const struct core_country *countries,
                                               size_t n_countries, const char *text,
                                               enum core_location_match *how);
