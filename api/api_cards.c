@@ -6,6 +6,7 @@
  * /v1/models and `carbontree import`. */
 #include "api_internal.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,104 @@ static enum err replace_activity(struct db *db, const struct core_model *m, int6
             db_activity_cleanup(&activity);
         }
     }
+    return rc;
+}
+
+/* geographical_location matched to a grid region (db_region_resolve_text) as
+ * {"text", "region", "matched_by"}, region null and matched_by "unmatched" when the
+ * text names no region or several; code gets the region's code, "" when none. */
+static enum err read_location(struct db *db, const char *text, json_t *readings, char *code,
+                              size_t code_len)
+{
+    struct db_region region;
+    bool is_matched = false;
+    enum err rc;
+
+    code[0] = '\0';
+    if (text[0] == '\0')
+        return ERR_OK;
+    rc = db_region_resolve_text(db, text, &region, &is_matched);
+    if (rc != ERR_OK)
+        return rc;
+    if (is_matched)
+        snprintf(code, code_len, "%s", region.region.code);
+    json_object_set_new(
+        readings, "geographical_location",
+        json_pack("{s:s, s:o, s:s}", "text", text, "region",
+                  is_matched ? json_string(code) : json_null(), "matched_by",
+                  is_matched ? core_location_match_name(region.matched_by) : "unmatched"));
+    return ERR_OK;
+}
+
+/* The count a hardware text starts with ("8 x A100", "8x A100", "8 A100"): the
+ * count into *count and the rest of the text, or NULL when it has none. */
+static const char *leading_count(const char *text, double *count)
+{
+    char *end;
+    long n = strtol(text, &end, 10);
+
+    if (end == text || n <= 0 || n > 100000 || !isdigit((unsigned char)text[0]))
+        return NULL;
+    while (*end == ' ')
+        end++;
+    if ((*end == 'x' || *end == 'X') && !isalnum((unsigned char)end[1]))
+        end++;
+    else if (end[0] == '\xc3' && end[1] == '\x97') /* U+00D7 MULTIPLICATION SIGN */
+        end += 2;
+    else if (end == text || end[-1] != ' ')
+        return NULL; /* "4090" is a name, not a count */
+    while (*end == ' ')
+        end++;
+    *count = (double)n;
+    return *end ? end : NULL;
+}
+
+/* hardware_used matched to the hardware catalogue (db_hardware_find, as an
+ * estimate's devices[].hardware) as {"text", "hardware", "count", "matched_by"}:
+ * "name" when the whole text names it, "count-and-name" for "8 x A100"; hardware
+ * null and matched_by "unmatched" otherwise (several devices, an unknown one).
+ * name gets the catalogue name, "" when none. */
+static enum err read_hardware(struct db *db, const char *text, json_t *readings, char *name,
+                              size_t name_len, double *count)
+{
+    struct db_hardware hw;
+    const char *how = "name";
+    const char *rest;
+    enum err rc;
+
+    name[0] = '\0';
+    *count = 1;
+    if (text[0] == '\0')
+        return ERR_OK;
+    rc = db_hardware_find(db, text, &hw);
+    if (rc == ERR_NOT_FOUND && (rest = leading_count(text, count)) != NULL) {
+        how = "count-and-name";
+        rc = db_hardware_find(db, rest, &hw);
+    }
+    if (rc == ERR_OK)
+        snprintf(name, name_len, "%s", hw.hardware.name);
+    else if (rc != ERR_NOT_FOUND)
+        return rc;
+    else
+        *count = 1;
+    json_object_set_new(readings, "hardware_used",
+                        json_pack("{s:s, s:o, s:o, s:s}", "text", text, "hardware",
+                                  name[0] ? json_string(name) : json_null(), "count",
+                                  name[0] ? json_real(*count) : json_null(), "matched_by",
+                                  name[0] ? how : "unmatched"));
+    return ERR_OK;
+}
+
+/* What the card's words read as, into readings: the region and hardware they
+ * match. */
+static enum err read_card(struct db *db, const struct api_card *card, json_t *readings)
+{
+    char code[64], name[96];
+    double count = 1;
+    enum err rc = read_location(db, card->location, readings, code, sizeof code);
+
+    if (rc == ERR_OK)
+        rc = read_hardware(db, card->hardware, readings, name, sizeof name, &count);
     return rc;
 }
 
@@ -193,6 +292,7 @@ enum err api_card_store(struct db *db, struct core_model *m, const struct api_ca
     bool exists = false, has_record = false;
     size_t bad = 0;
     char *ignored = NULL, *flags = NULL;
+    json_t *readings = NULL;
     bool copied = false;
     enum err rc;
 
@@ -257,7 +357,10 @@ enum err api_card_store(struct db *db, struct core_model *m, const struct api_ca
         rc = ERR_NO_MEMORY;
         goto out;
     }
-    rc = api_card_check_figure(db, m, card, res->flags, &copied);
+    readings = json_object();
+    rc = readings ? read_card(db, card, readings) : ERR_NO_MEMORY;
+    if (rc == ERR_OK)
+        rc = api_card_check_figure(db, m, card, res->flags, &copied);
     if (rc == ERR_OK)
         rc = replace_activity(db, m, has_record ? stored.activity_id : 0,
                               copied && !card->count_copied ? NULL : card->activity, &record, res,
@@ -280,10 +383,13 @@ enum err api_card_store(struct db *db, struct core_model *m, const struct api_ca
     record.is_card = card->is_card;
     snprintf(record.relation_from, sizeof record.relation_from, "%s",
              card->relation_given >= 0 ? card->relation_from : "");
-    rc = ignored && flags ? db_card_put(db, m->key, &record) : ERR_NO_MEMORY;
+    record.readings = json_dumps(readings, JSON_COMPACT);
+    rc = ignored && flags && record.readings ? db_card_put(db, m->key, &record) : ERR_NO_MEMORY;
     if (rc == ERR_OK)
         rc = db_model_get(db, &m->id, m);
 out:
+    free(record.readings);
+    json_decref(readings);
     free(ignored);
     free(flags);
     db_card_cleanup(&stored);
@@ -322,7 +428,13 @@ enum err api_card_attach(struct db *db, const struct core_model *m, json_t *o)
         json_object_set_new(card, "relation", json_null());
     if (card != NULL) {
         json_t *flags = json_loads(record.flags ? record.flags : "[]", 0, &error);
+        json_t *readings = json_loads(record.readings ? record.readings : "{}", 0, &error);
         json_object_set_new(card, "flags", flags ? flags : json_array());
+        json_object_set_new(card, "matched",
+                            json_pack("{s:O?, s:O?}", "geographical_location",
+                                      json_object_get(readings, "geographical_location"),
+                                      "hardware_used", json_object_get(readings, "hardware_used")));
+        json_decref(readings);
         json_object_set_new(
             card, "co2_eq_emissions",
             json_pack("{s:o, s:o, s:o, s:o}", "geographical_location",

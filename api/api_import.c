@@ -163,6 +163,7 @@ static enum err import_one(struct db *db, struct db_bulk *bulk, const json_t *li
     const json_t *activities = NULL;
     int64_t inferences = 0;
     size_t bad = 0;
+    bool needs_reading;
     enum err rc;
 
     memset(&problem, 0, sizeof problem);
@@ -179,8 +180,12 @@ static enum err import_one(struct db *db, struct db_bulk *bulk, const json_t *li
     rc = parse_activities(db, card.activity, activities, list, reason, reason_len);
     if (rc != ERR_OK)
         goto out;
-    rc = db_bulk_model_insert(bulk, &m, inferences, day, &bad);
-    if (rc == ERR_CONFLICT || (rc == ERR_NOT_FOUND && card.is_card)) {
+    /* A card's co2_eq_emissions is read against the stored data (the region and
+     * hardware it names, its siblings' figures): the path PUT takes. */
+    needs_reading = card.training_given >= 0;
+    if (!needs_reading)
+        rc = db_bulk_model_insert(bulk, &m, inferences, day, &bad);
+    if (needs_reading || rc == ERR_CONFLICT || (rc == ERR_NOT_FOUND && card.is_card)) {
         *is_refused = false;
         rc = import_sync(db, bulk, &m, &card, inferences, day, list, outcome, flags, is_refused,
                          reason, reason_len);

@@ -167,6 +167,12 @@ struct api_card {
     bool has_grams, is_pretraining, has_hours;
     double grams, hours;
     char location[256], hardware[256], source[256];
+    /* the activity kind co2_eq_emissions' figure stands for ("" without
+     * co2_eq_emissions), whether training_type gave it (1) or it was inferred (0,
+     * -1 without co2_eq_emissions), and from what */
+    char kind[16];
+    int training_given;
+    char training_from[CORE_CARD_FROM_MAX];
     bool count_copied; /* set by the caller: count a figure copied from an ancestor */
     char *facts;       /* digest of the canonical JSON text (64 hex digits), malloc'd */
 };

@@ -267,7 +267,13 @@ static enum err card_emissions(const json_t *card, bool has_parents, struct api_
             "must be grams of CO2e, from 0 to 1e15");
     if (training_type && !json_is_null(training_type) && !json_is_string(training_type))
         return api_field_error(problem, "/co2_eq_emissions/training_type", "must be a text");
+    out->training_given = 0;
+    snprintf(out->training_from, sizeof out->training_from, "%s",
+             has_parents ? "base_model: a model with a parent is a fine-tune"
+                         : "no base_model: a model without a parent is a pre-training");
     if (json_is_string(training_type)) {
+        out->training_given = 1;
+        snprintf(out->training_from, sizeof out->training_from, "training_type");
         switch (core_card_training(json_string_value(training_type))) {
         case CORE_TRAINING_PRETRAINING:
             kind = "training";
@@ -280,8 +286,7 @@ static enum err card_emissions(const json_t *card, bool has_parents, struct api_
             break;
         }
     }
-    out->has_grams = true;
-    out->grams = json_number_value(grams);
+    snprintf(out->kind, sizeof out->kind, "%s", kind);
     out->is_pretraining = strcmp(kind, "training") == 0;
     card_text(card, "geographical_location", out->location, sizeof out->location);
     card_text(card, "hardware_used", out->hardware, sizeof out->hardware);
@@ -291,6 +296,8 @@ static enum err card_emissions(const json_t *card, bool has_parents, struct api_
         out->has_hours = true;
         out->hours = json_number_value(json_object_get(card, "hours_used"));
     }
+    out->has_grams = true;
+    out->grams = json_number_value(grams);
     text = json_dumps(card, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
     snprintf(note, sizeof note, "model card co2_eq_emissions: %.440s", text ? text : "");
     free(text);
@@ -505,6 +512,7 @@ enum err api_model_parse(const json_t *body, const char *const *extra_members, s
     memset(m, 0, sizeof *m);
     memset(card, 0, sizeof *card);
     card->relation_given = -1;
+    card->training_given = -1;
     if (!json_is_object(body))
         return api_field_error(problem, "", "the body must be a JSON object");
     card->ignored = json_array();

@@ -300,6 +300,9 @@ struct db_card {
     bool has_hours;
     double hours;
     char *flags; /* JSON array of {"flag", "detail"}, malloc'd; NULL reads as [] */
+    /* JSON object of what the card's words were read as (matched region and
+     * hardware, training type), malloc'd; NULL reads as {} */
+    char *readings;
 };
 
 void db_card_cleanup(struct db_card *card);

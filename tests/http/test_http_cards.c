@@ -289,6 +289,66 @@ START_TEST(bad_cards_are_422_and_store_nothing)
 }
 END_TEST
 
+START_TEST(location_and_hardware_are_matched_and_say_how)
+{
+    struct ct_response r, e;
+
+    send_expect("POST", "/v1/models",
+                "{'id':'m/where','base_model':[],'co2_eq_emissions':{'emissions':5000,"
+                "'geographical_location':'Frankfurt, Germany','hardware_used':'8 x V100'}}",
+                201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/matched/geographical_location/text"),
+                     "Frankfurt, Germany");
+    ck_assert_str_eq(ct_string_at(r.json, "card/matched/geographical_location/matched_by"),
+                     "free-text");
+    ck_assert_str_eq(ct_string_at(r.json, "card/matched/hardware_used/hardware"),
+                     "NVIDIA Tesla V100");
+    ck_assert_double_eq(ct_number_at(r.json, "card/matched/hardware_used/count"), 8);
+    ck_assert_str_eq(ct_string_at(r.json, "card/matched/hardware_used/matched_by"),
+                     "count-and-name");
+    /* the card's own words are still given as written */
+    ck_assert_str_eq(ct_string_at(r.json, "card/co2_eq_emissions/hardware_used"), "8 x V100");
+    ct_response_cleanup(&r);
+    /* The same region as an estimate's location "Germany" answers. */
+    send_expect(
+        "POST", "/v1/estimates",
+        "{'method':'tdp','hours':1,'location':'Germany','devices':[{'hardware':'V100','count':1}]}",
+        200, &e);
+    ck_assert_int_eq(ct_get(srv, "/v1/models/m/where", &r), 200);
+    ck_assert_str_eq(ct_string_at(r.json, "card/matched/geographical_location/region"),
+                     ct_string_at(e.json, "inputs/intensity/location"));
+    ct_response_cleanup(&r);
+    ct_response_cleanup(&e);
+    /* A country code alone, a whole hardware name; text that names nothing or two
+     * devices stays text. */
+    send_expect("POST", "/v1/models",
+                "{'id':'m/plain','base_model':[],'co2_eq_emissions':{'emissions':1,"
+                "'geographical_location':'FR','hardware_used':'NVIDIA Tesla V100'}}",
+                201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/matched/geographical_location/matched_by"),
+                     "iso-alpha2");
+    ck_assert_str_eq(ct_string_at(r.json, "card/matched/hardware_used/matched_by"), "name");
+    ck_assert_double_eq(ct_number_at(r.json, "card/matched/hardware_used/count"), 1);
+    ct_response_cleanup(&r);
+    send_expect("POST", "/v1/models",
+                "{'id':'m/nowhere','base_model':[],'co2_eq_emissions':{'emissions':1,"
+                "'geographical_location':'our lab','hardware_used':'A100, V100'}}",
+                201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/matched/geographical_location/matched_by"),
+                     "unmatched");
+    ck_assert(json_is_null(ct_json_at(r.json, "card/matched/geographical_location/region")));
+    ck_assert_str_eq(ct_string_at(r.json, "card/matched/hardware_used/matched_by"), "unmatched");
+    ck_assert(json_is_null(ct_json_at(r.json, "card/matched/hardware_used/hardware")));
+    ct_response_cleanup(&r);
+    /* no location, no hardware: nothing to match */
+    send_expect("POST", "/v1/models", "{'id':'m/none','base_model':[],'co2_eq_emissions':3}", 201,
+                &r);
+    ck_assert(json_is_null(ct_json_at(r.json, "card/matched/geographical_location")));
+    ck_assert(json_is_null(ct_json_at(r.json, "card/matched/hardware_used")));
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 static Suite *cards_suite(void)
 {
     Suite *s = suite_create("http_cards");
@@ -303,6 +363,7 @@ static Suite *cards_suite(void)
     tcase_add_test(tc, put_keeps_a_model_in_sync_with_its_card);
     tcase_add_test(tc, a_copied_figure_is_flagged_and_not_counted_again);
     tcase_add_test(tc, bad_cards_are_422_and_store_nothing);
+    tcase_add_test(tc, location_and_hardware_are_matched_and_say_how);
     return s;
 }
 
