@@ -59,9 +59,10 @@ static enum err lineage_error(enum err rc, const struct core_model *m, size_t ba
 }
 
 /* Replaces the card's reported activity of m (old_activity, 0 when none) with the
- * one body describes (none when NULL). */
+ * one body describes (none when NULL). An estimate the card itself did not give
+ * (is_estimate) that the core refuses is left out rather than refusing the card. */
 static enum err replace_activity(struct db *db, const struct core_model *m, int64_t old_activity,
-                                 const json_t *body, struct db_card *record,
+                                 const json_t *body, bool is_estimate, struct db_card *record,
                                  struct api_card_result *res, struct api_problem *problem)
 {
     enum err rc = ERR_OK;
@@ -81,6 +82,9 @@ static enum err replace_activity(struct db *db, const struct core_model *m, int6
             record->activity_id = activity.id;
             res->activities_added++;
             db_activity_cleanup(&activity);
+        } else if (rc == ERR_INVALID_INPUT && is_estimate) {
+            memset(problem, 0, sizeof *problem);
+            rc = ERR_OK;
         }
     }
     return rc;
@@ -172,16 +176,31 @@ static enum err read_hardware(struct db *db, const char *text, json_t *readings,
 }
 
 /* What the card's words read as, into readings: the region and hardware they
- * match. */
-static enum err read_card(struct db *db, const struct api_card *card, json_t *readings)
+ * match. *estimate becomes the body of the activity the estimation core would
+ * estimate (method tdp: the catalogue TDP, hours_used, the region's intensity,
+ * the default PUE) when the card gives hardware, hours and location that all
+ * match but no emissions; NULL otherwise. New reference. */
+static enum err read_card(struct db *db, const struct api_card *card, json_t *readings,
+                          json_t **estimate)
 {
-    char code[64], name[96];
+    char code[64], name[96], note[500];
     double count = 1;
     enum err rc = read_location(db, card->location, readings, code, sizeof code);
 
+    *estimate = NULL;
     if (rc == ERR_OK)
         rc = read_hardware(db, card->hardware, readings, name, sizeof name, &count);
-    return rc;
+    if (rc != ERR_OK || card->has_grams || !card->has_hours || !(card->hours > 0) || !code[0] ||
+        !name[0])
+        return rc;
+    snprintf(note, sizeof note,
+             "estimated from the model card's co2_eq_emissions: %g x %s for %g h in %s", count,
+             name, card->hours, code);
+    *estimate =
+        json_pack("{s:s, s:s, s:s, s:f, s:s, s:[{s:s, s:f}], s:s}", "kind", card->kind, "obtained",
+                  "estimated", "method", "tdp", "hours", card->hours, "location", code, "devices",
+                  "hardware", name, "count", count, "note", note);
+    return *estimate ? ERR_OK : ERR_NO_MEMORY;
 }
 
 static void add_flag(json_t *flags, const char *flag, const char *detail)
@@ -292,7 +311,7 @@ enum err api_card_store(struct db *db, struct core_model *m, const struct api_ca
     bool exists = false, has_record = false;
     size_t bad = 0;
     char *ignored = NULL, *flags = NULL;
-    json_t *readings = NULL;
+    json_t *readings = NULL, *estimate = NULL;
     bool copied = false;
     enum err rc;
 
@@ -358,13 +377,15 @@ enum err api_card_store(struct db *db, struct core_model *m, const struct api_ca
         goto out;
     }
     readings = json_object();
-    rc = readings ? read_card(db, card, readings) : ERR_NO_MEMORY;
+    rc = readings ? read_card(db, card, readings, &estimate) : ERR_NO_MEMORY;
     if (rc == ERR_OK)
         rc = api_card_check_figure(db, m, card, res->flags, &copied);
     if (rc == ERR_OK)
         rc = replace_activity(db, m, has_record ? stored.activity_id : 0,
-                              copied && !card->count_copied ? NULL : card->activity, &record, res,
-                              problem);
+                              estimate                        ? estimate
+                              : copied && !card->count_copied ? NULL
+                                                              : card->activity,
+                              estimate != NULL, &record, res, problem);
     if (rc == ERR_OK && card->has_grams && card->grams > 0 && !copied)
         rc = uncount_copies_below(db, m, card->grams / 1000, card->count_copied, res);
     if (rc != ERR_OK)
@@ -390,6 +411,7 @@ enum err api_card_store(struct db *db, struct core_model *m, const struct api_ca
 out:
     free(record.readings);
     json_decref(readings);
+    json_decref(estimate);
     free(ignored);
     free(flags);
     db_card_cleanup(&stored);

@@ -230,8 +230,10 @@ static void card_text(const json_t *card, const char *key, char *buf, size_t len
  * Builds the body of the "reported" activity it becomes; the kind comes from
  * training_type in whatever spelling (pre-training -> training, fine-tuning ->
  * fine_tuning, other text -> other); when absent, a model with a parent was
- * fine-tuned and a base model pre-trained. Members of the mapping carbontree does
- * not read are added to ignored. */
+ * fine-tuned and a base model pre-trained. A mapping without "emissions" reports
+ * no figure (*activity stays NULL): its hardware, hours and location may still
+ * give an estimate. Members of the mapping carbontree does not read are added to
+ * ignored. */
 static enum err card_emissions(const json_t *card, bool has_parents, struct api_card *out,
                                json_t **activity, struct api_problem *problem)
 {
@@ -260,8 +262,9 @@ static enum err card_emissions(const json_t *card, bool has_parents, struct api_
         snprintf(name, sizeof name, "co2_eq_emissions.%.100s", key);
         json_array_append_new(out->ignored, json_string(name));
     }
-    if (!json_is_number(grams) || !(json_number_value(grams) >= 0) ||
-        !(json_number_value(grams) <= 1e15))
+    if ((grams != NULL || !json_is_object(card)) &&
+        (!json_is_number(grams) || !(json_number_value(grams) >= 0) ||
+         !(json_number_value(grams) <= 1e15)))
         return api_field_error(
             problem, json_is_object(card) ? "/co2_eq_emissions/emissions" : "/co2_eq_emissions",
             "must be grams of CO2e, from 0 to 1e15");
@@ -296,6 +299,8 @@ static enum err card_emissions(const json_t *card, bool has_parents, struct api_
         out->has_hours = true;
         out->hours = json_number_value(json_object_get(card, "hours_used"));
     }
+    if (grams == NULL)
+        return ERR_OK;
     out->has_grams = true;
     out->grams = json_number_value(grams);
     text = json_dumps(card, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);

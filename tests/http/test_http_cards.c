@@ -349,6 +349,79 @@ START_TEST(location_and_hardware_are_matched_and_say_how)
 }
 END_TEST
 
+START_TEST(a_card_without_emissions_gets_the_tdp_estimate)
+{
+    struct ct_response r, e;
+    double kg;
+    const char *card = "{'base_model':[],'co2_eq_emissions':{'hardware_used':'8 x V100',"
+                       "'hours_used':10,'geographical_location':'Frankfurt, Germany'}}";
+
+    send_expect("PUT", "/v1/models/est/base", card, 201, &r);
+    ct_response_cleanup(&r);
+    send_expect("POST", "/v1/estimates",
+                "{'method':'tdp','hours':10,'location':'Germany',"
+                "'devices':[{'hardware':'V100','count':8}]}",
+                200, &e);
+    ck_assert_int_eq(ct_get(srv, "/v1/models/est/base/activities", &r), 200);
+    ck_assert_uint_eq(json_array_size(json_object_get(r.json, "items")), 1);
+    {
+        const json_t *a = json_array_get(json_object_get(r.json, "items"), 0);
+        ck_assert_str_eq(ct_string_at(a, "obtained"), "estimated");
+        ck_assert_str_eq(ct_string_at(a, "method"), "tdp");
+        ck_assert_str_eq(ct_string_at(a, "kind"), "training");
+        ck_assert_double_eq_tol(ct_number_at(a, "co2e_kg/value"),
+                                ct_number_at(e.json, "co2e_kg/value"), 1e-12);
+        ck_assert_double_eq_tol(ct_number_at(a, "co2e_kg/low"), ct_number_at(e.json, "co2e_kg/low"),
+                                1e-12);
+        ck_assert_double_eq_tol(ct_number_at(a, "co2e_kg/high"),
+                                ct_number_at(e.json, "co2e_kg/high"), 1e-12);
+        ck_assert(ct_number_at(a, "co2e_kg/low") < ct_number_at(a, "co2e_kg/high"));
+    }
+    ct_response_cleanup(&r);
+    ct_response_cleanup(&e);
+    /* Registered again, changed: the estimate is replaced, not added to. */
+    send_expect("PUT", "/v1/models/est/base",
+                "{'base_model':[],'license':'mit','co2_eq_emissions':{'hardware_used':'8 x V100',"
+                "'hours_used':20,'geographical_location':'Frankfurt, Germany'}}",
+                200, &r);
+    ct_response_cleanup(&r);
+    ck_assert_uint_eq(activities_of("est/base", &kg), 1);
+    {
+        double first = kg;
+        send_expect("PUT", "/v1/models/est/base", card, 200, &r);
+        ct_response_cleanup(&r);
+        ck_assert_uint_eq(activities_of("est/base", &kg), 1);
+        ck_assert_double_eq_tol(first, 2 * kg, 1e-9 * first);
+    }
+    /* A card that reports its emissions keeps its figure and gets no estimate. */
+    send_expect("PUT", "/v1/models/est/base",
+                "{'base_model':[],'co2_eq_emissions':{'emissions':1000,'hardware_used':'8 x V100',"
+                "'hours_used':10,'geographical_location':'Frankfurt, Germany'}}",
+                200, &r);
+    ct_response_cleanup(&r);
+    ck_assert_int_eq(ct_get(srv, "/v1/models/est/base/activities", &r), 200);
+    ck_assert_uint_eq(json_array_size(json_object_get(r.json, "items")), 1);
+    ck_assert_str_eq(ct_string_at(json_array_get(json_object_get(r.json, "items"), 0), "obtained"),
+                     "reported");
+    ct_response_cleanup(&r);
+    ck_assert_uint_eq(activities_of("est/base", &kg), 1);
+    ck_assert_double_eq_tol(kg, 1, 1e-12);
+    /* Without hours, or with a location that names no region: nothing estimated. */
+    send_expect("PUT", "/v1/models/est/nohours",
+                "{'base_model':[],'co2_eq_emissions':{'hardware_used':'V100',"
+                "'geographical_location':'DE'}}",
+                201, &r);
+    ct_response_cleanup(&r);
+    ck_assert_uint_eq(activities_of("est/nohours", &kg), 0);
+    send_expect("PUT", "/v1/models/est/nowhere",
+                "{'base_model':[],'co2_eq_emissions':{'hardware_used':'V100','hours_used':5,"
+                "'geographical_location':'the cloud'}}",
+                201, &r);
+    ct_response_cleanup(&r);
+    ck_assert_uint_eq(activities_of("est/nowhere", &kg), 0);
+}
+END_TEST
+
 static Suite *cards_suite(void)
 {
     Suite *s = suite_create("http_cards");
@@ -364,6 +437,7 @@ static Suite *cards_suite(void)
     tcase_add_test(tc, a_copied_figure_is_flagged_and_not_counted_again);
     tcase_add_test(tc, bad_cards_are_422_and_store_nothing);
     tcase_add_test(tc, location_and_hardware_are_matched_and_say_how);
+    tcase_add_test(tc, a_card_without_emissions_gets_the_tdp_estimate);
     return s;
 }
 
