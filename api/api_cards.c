@@ -176,10 +176,10 @@ static enum err read_hardware(struct db *db, const char *text, json_t *readings,
 }
 
 /* What the card's words read as, into readings: the region and hardware they
- * match. *estimate becomes the body of the activity the estimation core would
- * estimate (method tdp: the catalogue TDP, hours_used, the region's intensity,
- * the default PUE) when the card gives hardware, hours and location that all
- * match but no emissions; NULL otherwise. New reference. */
+ * match, the training type given or inferred. *estimate becomes the body of the activity the
+ * estimation core would estimate (method tdp: the catalogue TDP, hours_used, the region's
+ * intensity, the default PUE) when the card gives hardware, hours and location that all match but
+ * no emissions; NULL otherwise. New reference. */
 static enum err read_card(struct db *db, const struct api_card *card, json_t *readings,
                           json_t **estimate)
 {
@@ -188,6 +188,11 @@ static enum err read_card(struct db *db, const struct api_card *card, json_t *re
     enum err rc = read_location(db, card->location, readings, code, sizeof code);
 
     *estimate = NULL;
+    if (card->training_given >= 0)
+        json_object_set_new(readings, "training_type",
+                            json_pack("{s:s, s:s, s:s}", "kind", card->kind, "source",
+                                      card->training_given ? "given" : "inferred", "from",
+                                      card->training_from));
     if (rc == ERR_OK)
         rc = read_hardware(db, card->hardware, readings, name, sizeof name, &count);
     if (rc != ERR_OK || card->has_grams || !card->has_hours || !(card->hours > 0) || !code[0] ||
@@ -451,11 +456,13 @@ enum err api_card_attach(struct db *db, const struct core_model *m, json_t *o)
     if (card != NULL) {
         json_t *flags = json_loads(record.flags ? record.flags : "[]", 0, &error);
         json_t *readings = json_loads(record.readings ? record.readings : "{}", 0, &error);
+        json_t *training = json_object_get(readings, "training_type");
         json_object_set_new(card, "flags", flags ? flags : json_array());
         json_object_set_new(card, "matched",
                             json_pack("{s:O?, s:O?}", "geographical_location",
                                       json_object_get(readings, "geographical_location"),
                                       "hardware_used", json_object_get(readings, "hardware_used")));
+        json_object_set_new(card, "training_type", training ? json_incref(training) : json_null());
         json_decref(readings);
         json_object_set_new(
             card, "co2_eq_emissions",

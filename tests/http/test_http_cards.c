@@ -422,6 +422,42 @@ START_TEST(a_card_without_emissions_gets_the_tdp_estimate)
 }
 END_TEST
 
+START_TEST(an_absent_training_type_is_inferred_and_says_from_what)
+{
+    struct ct_response r;
+
+    send_expect("POST", "/v1/models",
+                "{'id':'tt/ft','base_model':'tt/base','co2_eq_emissions':{'emissions':2000}}", 201,
+                &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/training_type/source"), "inferred");
+    ck_assert_str_eq(ct_string_at(r.json, "card/training_type/kind"), "fine_tuning");
+    ck_assert_ptr_nonnull(strstr(ct_string_at(r.json, "card/training_type/from"), "base_model"));
+    ct_response_cleanup(&r);
+    ck_assert_int_eq(ct_get(srv, "/v1/models/tt/ft/activities", &r), 200);
+    ck_assert_str_eq(ct_string_at(json_array_get(json_object_get(r.json, "items"), 0), "kind"),
+                     "fine_tuning");
+    ct_response_cleanup(&r);
+    /* the legacy bare number too; a base model is a pre-training */
+    send_expect("PUT", "/v1/models/tt/base", "{'base_model':[],'co2_eq_emissions':5000}", 201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/training_type/source"), "inferred");
+    ck_assert_str_eq(ct_string_at(r.json, "card/training_type/kind"), "training");
+    ct_response_cleanup(&r);
+    /* given, it is read as written, parent or not */
+    send_expect("POST", "/v1/models",
+                "{'id':'tt/cpt','base_model':'tt/base','co2_eq_emissions':{'emissions':9000,"
+                "'training_type':'continued pre-training'}}",
+                201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/training_type/source"), "given");
+    ck_assert_str_eq(ct_string_at(r.json, "card/training_type/kind"), "training");
+    ck_assert_str_eq(ct_string_at(r.json, "card/training_type/from"), "training_type");
+    ct_response_cleanup(&r);
+    /* a card without co2_eq_emissions has no training to read */
+    send_expect("POST", "/v1/models", "{'id':'tt/plain','base_model':'tt/base'}", 201, &r);
+    ck_assert(json_is_null(ct_json_at(r.json, "card/training_type")));
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 static Suite *cards_suite(void)
 {
     Suite *s = suite_create("http_cards");
@@ -438,6 +474,7 @@ static Suite *cards_suite(void)
     tcase_add_test(tc, bad_cards_are_422_and_store_nothing);
     tcase_add_test(tc, location_and_hardware_are_matched_and_say_how);
     tcase_add_test(tc, a_card_without_emissions_gets_the_tdp_estimate);
+    tcase_add_test(tc, an_absent_training_type_is_inferred_and_says_from_what);
     return s;
 }
 
