@@ -224,6 +224,47 @@ static bool is_copy_kind(const struct core_model *m)
     return false;
 }
 
+/* The flag of a card figure of grams that looks like kg beside sibling's figure. */
+static void sibling_detail(double grams, const struct db_card_sibling *sibling, char *detail,
+                           size_t detail_len)
+{
+    char id[CORE_MODEL_ID_MAX + 1];
+
+    snprintf(detail, detail_len,
+             "%g g is about 1000 times less than the %g g that %s (same parent, same relation) "
+             "reports: likely kg written as grams",
+             grams, sibling->co2e_kg * 1000, core_model_id_format(&sibling->id, id, sizeof id));
+}
+
+/* Grams that look like kg: a sibling reports about 1,000 times more, or the card's
+ * own prose states the figure in kg. */
+static enum err check_kg(struct db *db, const struct core_model *m, const struct api_card *card,
+                         json_t *flags)
+{
+    struct db_card_sibling siblings[32];
+    char detail[400], quote[80];
+    size_t n = 0;
+    enum err rc;
+
+    if (!card->has_grams || !(card->grams > 0))
+        return ERR_OK;
+    if (core_card_prose_states_kg(card->prose, card->grams, quote, sizeof quote)) {
+        snprintf(detail, sizeof detail,
+                 "%g g is the figure the card's text gives in kg (\"%s\"): likely kg written as "
+                 "grams",
+                 card->grams, quote);
+        add_flag(flags, "implausible_figure", detail);
+    }
+    rc = db_card_siblings(db, m->key, siblings, sizeof siblings / sizeof *siblings, &n);
+    for (size_t i = 0; rc == ERR_OK && i < n; i++)
+        if (core_card_looks_like_kg(card->grams, siblings[i].co2e_kg * 1000)) {
+            sibling_detail(card->grams, &siblings[i], detail, sizeof detail);
+            add_flag(flags, "implausible_figure", detail);
+            break;
+        }
+    return rc;
+}
+
 enum err api_card_check_figure(struct db *db, const struct core_model *m,
                                const struct api_card *card, json_t *flags, bool *copied)
 {
@@ -258,7 +299,7 @@ enum err api_card_check_figure(struct db *db, const struct core_model *m,
         snprintf(detail, sizeof detail, "%g g is above 10^12 g (a million tonnes)", card->grams);
         add_flag(flags, "implausible_figure", detail);
     }
-    return rc;
+    return check_kg(db, m, card, flags);
 }
 
 /* model_key's card figure, co2e_kg, is now an ancestor's: its quantized and adapter
@@ -303,6 +344,57 @@ static enum err uncount_copies_below(struct db *db, const struct core_model *m, 
         record.flags = text;
         if (rc == ERR_OK)
             rc = text ? db_card_put(db, keys[i], &record) : ERR_NO_MEMORY;
+        db_card_cleanup(&record);
+    }
+    return rc;
+}
+
+/* Whether flags holds flag with detail. */
+static bool has_flag(const json_t *flags, const char *flag, const char *detail)
+{
+    for (size_t i = 0; i < json_array_size(flags); i++) {
+        const json_t *f = json_array_get(flags, i);
+        const char *a = json_string_value(json_object_get(f, "flag"));
+        const char *b = json_string_value(json_object_get(f, "detail"));
+        if (a && b && strcmp(a, flag) == 0 && strcmp(b, detail) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* m's card figure, grams, is now about 1,000 times its siblings' whose figures then
+ * look like kg: they are flagged too, so that the outcome does not depend on which
+ * card came first. */
+static enum err flag_siblings_below(struct db *db, const struct core_model *m, double grams)
+{
+    struct db_card_sibling siblings[32],
+        self = {.key = m->key, .id = m->id, .co2e_kg = grams / 1000};
+    size_t n = 0;
+    enum err rc = db_card_siblings(db, m->key, siblings, sizeof siblings / sizeof *siblings, &n);
+
+    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+        struct db_card record;
+        char detail[400], *text;
+        json_t *flags;
+        double sibling_grams = siblings[i].co2e_kg * 1000;
+        if (!core_card_looks_like_kg(sibling_grams, grams))
+            continue;
+        rc = db_card_get(db, siblings[i].key, &record);
+        if (rc != ERR_OK)
+            break;
+        flags = json_loads(record.flags ? record.flags : "[]", 0, NULL);
+        if (!json_is_array(flags)) {
+            json_decref(flags);
+            flags = json_array();
+        }
+        sibling_detail(sibling_grams, &self, detail, sizeof detail);
+        if (!has_flag(flags, "implausible_figure", detail))
+            add_flag(flags, "implausible_figure", detail);
+        text = json_dumps(flags, JSON_COMPACT);
+        json_decref(flags);
+        free(record.flags);
+        record.flags = text;
+        rc = text ? db_card_put(db, siblings[i].key, &record) : ERR_NO_MEMORY;
         db_card_cleanup(&record);
     }
     return rc;
@@ -393,6 +485,8 @@ enum err api_card_store(struct db *db, struct core_model *m, const struct api_ca
                               estimate != NULL, &record, res, problem);
     if (rc == ERR_OK && card->has_grams && card->grams > 0 && !copied)
         rc = uncount_copies_below(db, m, card->grams / 1000, card->count_copied, res);
+    if (rc == ERR_OK && card->has_grams && card->grams > 0)
+        rc = flag_siblings_below(db, m, card->grams);
     if (rc != ERR_OK)
         goto out;
     flags = json_dumps(res->flags, JSON_COMPACT);

@@ -173,6 +173,7 @@ struct api_card {
     char kind[16];
     int training_given;
     char training_from[CORE_CARD_FROM_MAX];
+    char *prose;       /* the card's text or description, malloc'd; NULL when none */
     bool count_copied; /* set by the caller: count a figure copied from an ancestor */
     char *facts;       /* digest of the canonical JSON text (64 hex digits), malloc'd */
 };
@@ -221,8 +222,9 @@ enum err api_card_store(struct db *db, struct core_model *m, const struct api_ca
 /* Flags what looks wrong in the card's figure of stored model m into flags:
  * copied_from_ancestor when m is a quantization or an adapter and an ancestor
  * reported the very same figure (*copied set: the card repeats it rather than
- * measured its own work), implausible_figure below 1 g for a pre-training or above
- * 10^12 g. */
+ * measured its own work), implausible_figure below 1 g for a pre-training, above
+ * 10^12 g, or grams that look like kg: a sibling (same parent, same relation)
+ * reports about 1,000 times more, or the card's prose states the figure in kg. */
 enum err api_card_check_figure(struct db *db, const struct core_model *m,
                                const struct api_card *card, json_t *flags, bool *copied);
 

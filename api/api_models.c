@@ -391,6 +391,21 @@ static enum err lineage_store_error(enum err rc, const struct core_model *m, siz
     }
 }
 
+/* The card's prose, its "text" (the README under the front matter) or else its
+ * "description", into *prose (malloc'd, NULL when it has none). */
+static enum err card_prose(const json_t *body, char **prose)
+{
+    const json_t *text = json_object_get(body, "text");
+
+    if (!json_is_string(text))
+        text = json_object_get(body, "description");
+    *prose = NULL;
+    if (!json_is_string(text))
+        return ERR_OK;
+    *prose = strdup(json_string_value(text));
+    return *prose ? ERR_OK : ERR_NO_MEMORY;
+}
+
 /* The keys that make a body a Hub card rather than carbontree's own form. */
 static const char *const card_markers[] = {"base_model",
                                            "base_model_relation",
@@ -410,7 +425,7 @@ static const char *const card_markers[] = {"base_model",
 
 /* Keys of a card that carbontree reads (the others are listed as ignored). */
 static const char *const card_used[] = {"pipeline_tag", "library_name", "tags", "quantized_by",
-                                        NULL};
+                                        "text",         "description",  NULL};
 
 static bool body_is_card(const json_t *body)
 {
@@ -453,7 +468,8 @@ static json_t *card_normalise(const json_t *body, json_t *ignored)
 
 /* The canonical text of what a registration decides: metadata, lineage and the
  * card's emissions as written, plus the names of the keys it ignored. */
-static char *card_facts(const struct core_model *m, const json_t *body, const json_t *ignored)
+static char *card_facts(const struct core_model *m, const json_t *body, const json_t *ignored,
+                        const char *prose)
 {
     char id[CORE_MODEL_ID_MAX + 1];
     json_t *parents = json_array();
@@ -474,6 +490,9 @@ static char *card_facts(const struct core_model *m, const json_t *body, const js
         return NULL;
     json_object_set_new(facts, "parameters",
                         m->has_parameters ? json_integer(m->parameters) : json_null());
+    /* only when present, so that the digest of a card without prose is unchanged */
+    if (prose != NULL)
+        json_object_set_new(facts, "prose", json_string(prose));
     text = json_dumps(facts, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(facts);
     if (text == NULL)
@@ -497,6 +516,8 @@ void api_card_cleanup(struct api_card *card)
     json_decref(card->activity);
     json_decref(card->ignored);
     free(card->facts);
+    free(card->prose);
+    card->prose = NULL;
     card->activity = NULL;
     card->ignored = NULL;
     card->facts = NULL;
@@ -541,6 +562,7 @@ enum err api_model_parse(const json_t *body, const char *const *extra_members, s
         input = card_normalise(body, card->ignored);
         if (input == NULL)
             return ERR_NO_MEMORY;
+        rc = card_prose(body, &card->prose);
     } else {
         input = json_incref((json_t *)(uintptr_t)body);
         rc = api_check_members(body, "", allowed, read_only_fields, problem);
@@ -564,7 +586,7 @@ enum err api_model_parse(const json_t *body, const char *const *extra_members, s
         rc = card_emissions(json_object_get(input, "co2_eq_emissions"), m->n_parents > 0, card,
                             &card->activity, problem);
     if (rc == ERR_OK) {
-        card->facts = card_facts(m, input, card->ignored);
+        card->facts = card_facts(m, input, card->ignored, card->prose);
         if (card->facts == NULL)
             rc = ERR_NO_MEMORY;
     }

@@ -189,3 +189,34 @@ enum err db_card_lineage_flags(struct db *db, int64_t model_key, struct db_card_
     db_finish(db, stmt);
     return rc;
 }
+
+enum err db_card_siblings(struct db *db, int64_t model_key, struct db_card_sibling *items,
+                          size_t max, size_t *n)
+{
+    static const char sql[] =
+        "SELECT DISTINCT s.child_id, m.namespace, m.name, a.co2e_kg FROM model_parents e "
+        "JOIN model_parents s ON s.parent_id = e.parent_id AND s.relation = e.relation "
+        "AND s.child_id <> e.child_id "
+        "JOIN model_cards c ON c.model_id = s.child_id "
+        "JOIN activities a ON a.id = c.activity_id AND a.obtained = 'reported' "
+        "JOIN models m ON m.id = s.child_id WHERE e.child_id = ?1 ORDER BY s.child_id";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, sql, &stmt);
+    int step;
+
+    *n = 0;
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW && *n < max) {
+        items[*n].key = sqlite3_column_int64(stmt, 0);
+        db_column_copy(stmt, 1, items[*n].id.ns, sizeof items[*n].id.ns);
+        db_column_copy(stmt, 2, items[*n].id.name, sizeof items[*n].id.name);
+        items[*n].co2e_kg = sqlite3_column_double(stmt, 3);
+        (*n)++;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = db_map(db, step);
+    db_finish(db, stmt);
+    return rc;
+}

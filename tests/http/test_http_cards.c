@@ -458,6 +458,93 @@ START_TEST(an_absent_training_type_is_inferred_and_says_from_what)
 }
 END_TEST
 
+/* Whether the card of model id carries an implausible_figure flag whose detail
+ * contains needle. */
+static bool has_implausible(const char *id, const char *needle)
+{
+    struct ct_response r;
+    char path[256];
+    bool found = false;
+    const json_t *flags;
+
+    snprintf(path, sizeof path, "/v1/models/%s", id);
+    ck_assert_int_eq(ct_get(srv, path, &r), 200);
+    flags = ct_json_at(r.json, "card/flags");
+    for (size_t i = 0; i < json_array_size(flags); i++) {
+        const json_t *f = json_array_get(flags, i);
+        if (strcmp(ct_string_at(f, "flag"), "implausible_figure") == 0 &&
+            strstr(ct_string_at(f, "detail"), needle) != NULL)
+            found = true;
+    }
+    ct_response_cleanup(&r);
+    return found;
+}
+
+START_TEST(grams_that_look_like_kg_are_flagged)
+{
+    struct ct_response r;
+    double kg;
+
+    /* Two fine-tunes of one base: the second reports 1,000 times less. */
+    send_expect("POST", "/v1/models",
+                "{'id':'kg/big','base_model':'kg/base','co2_eq_emissions':{'emissions':4200000}}",
+                201, &r);
+    ct_response_cleanup(&r);
+    send_expect("POST", "/v1/models",
+                "{'id':'kg/small','base_model':'kg/base','co2_eq_emissions':{'emissions':4200}}",
+                201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/flags/0/flag"), "implausible_figure");
+    ck_assert_ptr_nonnull(strstr(ct_string_at(r.json, "card/flags/0/detail"), "kg/big"));
+    ct_response_cleanup(&r);
+    ck_assert(!has_implausible("kg/big", "kg/"));
+    /* the figure is kept as given; a footprint warns */
+    ck_assert_uint_eq(activities_of("kg/small", &kg), 1);
+    ck_assert_double_eq_tol(kg, 4.2, 1e-12);
+    ck_assert_int_eq(ct_get(srv, "/v1/models/kg/small/footprint?policy=none", &r), 200);
+    ck_assert_str_eq(ct_string_at(r.json, "warnings/0/flag"), "implausible_figure");
+    ct_response_cleanup(&r);
+    /* whichever card comes first: the lower one registered before the higher */
+    send_expect("POST", "/v1/models",
+                "{'id':'kg/early','base_model':'kg/base2','co2_eq_emissions':{'emissions':300}}",
+                201, &r);
+    ck_assert_uint_eq(json_array_size(ct_json_at(r.json, "card/flags")), 0);
+    ct_response_cleanup(&r);
+    send_expect("POST", "/v1/models",
+                "{'id':'kg/late','base_model':'kg/base2','co2_eq_emissions':{'emissions':450000}}",
+                201, &r);
+    ck_assert_uint_eq(json_array_size(ct_json_at(r.json, "card/flags")), 0);
+    ct_response_cleanup(&r);
+    ck_assert(has_implausible("kg/early", "kg/late"));
+    /* 2,500 times is not a unit slip; another relation is no sibling */
+    send_expect("POST", "/v1/models",
+                "{'id':'kg/far','base_model':'kg/base','co2_eq_emissions':{'emissions':1680}}", 201,
+                &r);
+    ck_assert_uint_eq(json_array_size(ct_json_at(r.json, "card/flags")), 0);
+    ct_response_cleanup(&r);
+    send_expect("POST", "/v1/models",
+                "{'id':'kg/adapter','base_model':'kg/base','base_model_relation':'adapter',"
+                "'co2_eq_emissions':{'emissions':4300}}",
+                201, &r);
+    ck_assert_uint_eq(json_array_size(ct_json_at(r.json, "card/flags")), 0);
+    ct_response_cleanup(&r);
+    /* The card's own prose gives the figure in kg. */
+    send_expect("POST", "/v1/models",
+                "{'id':'kg/prose','base_model':[],'co2_eq_emissions':{'emissions':149.2},"
+                "'description':'Training emitted 149.2 kg CO2eq on 8 GPUs.'}",
+                201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/flags/0/flag"), "implausible_figure");
+    ck_assert_ptr_nonnull(strstr(ct_string_at(r.json, "card/flags/0/detail"), "149.2 kg"));
+    ck_assert_uint_eq(json_array_size(ct_json_at(r.json, "card/ignored")), 0);
+    ct_response_cleanup(&r);
+    send_expect("POST", "/v1/models",
+                "{'id':'kg/prose-ok','base_model':[],'co2_eq_emissions':{'emissions':149200},"
+                "'text':'Training emitted 149.2 kg CO2eq.'}",
+                201, &r);
+    ck_assert_uint_eq(json_array_size(ct_json_at(r.json, "card/flags")), 0);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 static Suite *cards_suite(void)
 {
     Suite *s = suite_create("http_cards");
@@ -475,6 +562,7 @@ static Suite *cards_suite(void)
     tcase_add_test(tc, location_and_hardware_are_matched_and_say_how);
     tcase_add_test(tc, a_card_without_emissions_gets_the_tdp_estimate);
     tcase_add_test(tc, an_absent_training_type_is_inferred_and_says_from_what);
+    tcase_add_test(tc, grams_that_look_like_kg_are_flagged);
     return s;
 }
 
