@@ -565,7 +565,13 @@ static enum err import_folder(struct import_run *run, const char *dir,
             fprintf(run->report, "%s: %s\n", where, why);
             sum->n_refused++;
         } else {
+            size_t rest_len = 0;
+            const char *rest = api_front_matter_rest(text, len, &rest_len);
             json_object_set_new(card, "id", json_string(ids[i]));
+            /* the README's prose, read for a figure it states in kg; text that is
+             * not UTF-8 is left out (json_stringn refuses it) */
+            if (rest != NULL && json_object_get(card, "text") == NULL)
+                json_object_set_new(card, "text", json_stringn(rest, rest_len));
             rc = import_value(run, card, where, sum);
             json_decref(card);
         }

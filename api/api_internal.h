@@ -196,6 +196,10 @@ enum err api_model_parse(const json_t *body, const char *const *extra_members, s
  * there is no front matter or it is not a YAML mapping. */
 enum err api_front_matter(const char *text, size_t len, json_t **out, char *why, size_t why_len);
 
+/* The text of a model card's README.md after its front matter's closing line
+ * (pointing into text, *rest_len bytes), NULL when it has none or only blanks. */
+const char *api_front_matter_rest(const char *text, size_t len, size_t *rest_len);
+
 /* Turns a db_model_insert failure into the answer POST /v1/models gives (409 for an
  * existing id, 422 for an unknown parent or too deep a lineage), filling problem. */
 enum err api_model_insert_error(enum err rc, const struct core_model *m, size_t bad_parent,

@@ -580,6 +580,27 @@ START_TEST(grams_that_look_like_kg_are_in_the_import_report)
                                  "text gives in kg (\"12.5 kg\")"),
                   "%s", report);
     free(report);
+    /* a folder of cards: the README under the front matter is the prose */
+    snprintf(path, sizeof path, "%s/prose-cards/org/m", dir);
+    {
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s'", path);
+        ck_assert_int_eq(system(cmd), 0);
+    }
+    snprintf(path, sizeof path, "%s/prose-cards/org/m/README.md", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("---\nco2_eq_emissions:\n  emissions: 7.25\n---\n# m\n\nTraining emitted 7.25 kg "
+          "CO2eq.\n",
+          f);
+    ck_assert_int_eq(fclose(f), 0);
+    snprintf(path, sizeof path, "%s/prose-cards", dir);
+    snprintf(db_path, sizeof db_path, "%s/prose.db", dir);
+    run_import(path, db_path, &sum, &report);
+    ck_assert_msg(strstr(report, "org/m/README.md: flagged implausible_figure: 7.25 g is the "
+                                 "figure the card's text gives in kg"),
+                  "%s", report);
+    free(report);
 }
 END_TEST
 
