@@ -6,6 +6,7 @@
  * /v1/models and `carbontree import`. */
 #include "api_internal.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,9 +59,10 @@ static enum err lineage_error(enum err rc, const struct core_model *m, size_t ba
 }
 
 /* Replaces the card's reported activity of m (old_activity, 0 when none) with the
- * one body describes (none when NULL). */
+ * one body describes (none when NULL). An estimate the card itself did not give
+ * (is_estimate) that the core refuses is left out rather than refusing the card. */
 static enum err replace_activity(struct db *db, const struct core_model *m, int64_t old_activity,
-                                 const json_t *body, struct db_card *record,
+                                 const json_t *body, bool is_estimate, struct db_card *record,
                                  struct api_card_result *res, struct api_problem *problem)
 {
     enum err rc = ERR_OK;
@@ -80,9 +82,130 @@ static enum err replace_activity(struct db *db, const struct core_model *m, int6
             record->activity_id = activity.id;
             res->activities_added++;
             db_activity_cleanup(&activity);
+        } else if (rc == ERR_INVALID_INPUT && is_estimate) {
+            memset(problem, 0, sizeof *problem);
+            rc = ERR_OK;
         }
     }
     return rc;
+}
+
+/* geographical_location matched to a grid region (db_region_resolve_text) as
+ * {"text", "region", "matched_by"}, region null and matched_by "unmatched" when the
+ * text names no region or several; code gets the region's code, "" when none. */
+static enum err read_location(struct db *db, const char *text, json_t *readings, char *code,
+                              size_t code_len)
+{
+    struct db_region region;
+    bool is_matched = false;
+    enum err rc;
+
+    code[0] = '\0';
+    if (text[0] == '\0')
+        return ERR_OK;
+    rc = db_region_resolve_text(db, text, &region, &is_matched);
+    if (rc != ERR_OK)
+        return rc;
+    if (is_matched)
+        snprintf(code, code_len, "%s", region.region.code);
+    json_object_set_new(
+        readings, "geographical_location",
+        json_pack("{s:s, s:o, s:s}", "text", text, "region",
+                  is_matched ? json_string(code) : json_null(), "matched_by",
+                  is_matched ? core_location_match_name(region.matched_by) : "unmatched"));
+    return ERR_OK;
+}
+
+/* The count a hardware text starts with ("8 x A100", "8x A100", "8 A100"): the
+ * count into *count and the rest of the text, or NULL when it has none. */
+static const char *leading_count(const char *text, double *count)
+{
+    char *end;
+    long n = strtol(text, &end, 10);
+
+    if (end == text || n <= 0 || n > 100000 || !isdigit((unsigned char)text[0]))
+        return NULL;
+    while (*end == ' ')
+        end++;
+    if ((*end == 'x' || *end == 'X') && !isalnum((unsigned char)end[1]))
+        end++;
+    else if (end[0] == '\xc3' && end[1] == '\x97') /* U+00D7 MULTIPLICATION SIGN */
+        end += 2;
+    else if (end == text || end[-1] != ' ')
+        return NULL; /* "4090" is a name, not a count */
+    while (*end == ' ')
+        end++;
+    *count = (double)n;
+    return *end ? end : NULL;
+}
+
+/* hardware_used matched to the hardware catalogue (db_hardware_find, as an
+ * estimate's devices[].hardware) as {"text", "hardware", "count", "matched_by"}:
+ * "name" when the whole text names it, "count-and-name" for "8 x A100"; hardware
+ * null and matched_by "unmatched" otherwise (several devices, an unknown one).
+ * name gets the catalogue name, "" when none. */
+static enum err read_hardware(struct db *db, const char *text, json_t *readings, char *name,
+                              size_t name_len, double *count)
+{
+    struct db_hardware hw;
+    const char *how = "name";
+    const char *rest;
+    enum err rc;
+
+    name[0] = '\0';
+    *count = 1;
+    if (text[0] == '\0')
+        return ERR_OK;
+    rc = db_hardware_find(db, text, &hw);
+    if (rc == ERR_NOT_FOUND && (rest = leading_count(text, count)) != NULL) {
+        how = "count-and-name";
+        rc = db_hardware_find(db, rest, &hw);
+    }
+    if (rc == ERR_OK)
+        snprintf(name, name_len, "%s", hw.hardware.name);
+    else if (rc != ERR_NOT_FOUND)
+        return rc;
+    else
+        *count = 1;
+    json_object_set_new(readings, "hardware_used",
+                        json_pack("{s:s, s:o, s:o, s:s}", "text", text, "hardware",
+                                  name[0] ? json_string(name) : json_null(), "count",
+                                  name[0] ? json_real(*count) : json_null(), "matched_by",
+                                  name[0] ? how : "unmatched"));
+    return ERR_OK;
+}
+
+/* What the card's words read as, into readings: the region and hardware they
+ * match, the training type given or inferred. *estimate becomes the body of the activity the
+ * estimation core would estimate (method tdp: the catalogue TDP, hours_used, the region's
+ * intensity, the default PUE) when the card gives hardware, hours and location that all match but
+ * no emissions; NULL otherwise. New reference. */
+static enum err read_card(struct db *db, const struct api_card *card, json_t *readings,
+                          json_t **estimate)
+{
+    char code[64], name[96], note[500];
+    double count = 1;
+    enum err rc = read_location(db, card->location, readings, code, sizeof code);
+
+    *estimate = NULL;
+    if (card->training_given >= 0)
+        json_object_set_new(readings, "training_type",
+                            json_pack("{s:s, s:s, s:s}", "kind", card->kind, "source",
+                                      card->training_given ? "given" : "inferred", "from",
+                                      card->training_from));
+    if (rc == ERR_OK)
+        rc = read_hardware(db, card->hardware, readings, name, sizeof name, &count);
+    if (rc != ERR_OK || card->has_grams || !card->has_hours || !(card->hours > 0) || !code[0] ||
+        !name[0])
+        return rc;
+    snprintf(note, sizeof note,
+             "estimated from the model card's co2_eq_emissions: %g x %s for %g h in %s", count,
+             name, card->hours, code);
+    *estimate =
+        json_pack("{s:s, s:s, s:s, s:f, s:s, s:[{s:s, s:f}], s:s}", "kind", card->kind, "obtained",
+                  "estimated", "method", "tdp", "hours", card->hours, "location", code, "devices",
+                  "hardware", name, "count", count, "note", note);
+    return *estimate ? ERR_OK : ERR_NO_MEMORY;
 }
 
 static void add_flag(json_t *flags, const char *flag, const char *detail)
@@ -99,6 +222,47 @@ static bool is_copy_kind(const struct core_model *m)
             m->parents[i].relation == CORE_RELATION_ADAPTER)
             return true;
     return false;
+}
+
+/* The flag of a card figure of grams that looks like kg beside sibling's figure. */
+static void sibling_detail(double grams, const struct db_card_sibling *sibling, char *detail,
+                           size_t detail_len)
+{
+    char id[CORE_MODEL_ID_MAX + 1];
+
+    snprintf(detail, detail_len,
+             "%g g is about 1000 times less than the %g g that %s (same parent, same relation) "
+             "reports: likely kg written as grams",
+             grams, sibling->co2e_kg * 1000, core_model_id_format(&sibling->id, id, sizeof id));
+}
+
+/* Grams that look like kg: a sibling reports about 1,000 times more, or the card's
+ * own prose states the figure in kg. */
+static enum err check_kg(struct db *db, const struct core_model *m, const struct api_card *card,
+                         json_t *flags)
+{
+    struct db_card_sibling siblings[32];
+    char detail[400], quote[80];
+    size_t n = 0;
+    enum err rc;
+
+    if (!card->has_grams || !(card->grams > 0))
+        return ERR_OK;
+    if (core_card_prose_states_kg(card->prose, card->grams, quote, sizeof quote)) {
+        snprintf(detail, sizeof detail,
+                 "%g g is the figure the card's text gives in kg (\"%s\"): likely kg written as "
+                 "grams",
+                 card->grams, quote);
+        add_flag(flags, "implausible_figure", detail);
+    }
+    rc = db_card_siblings(db, m->key, siblings, sizeof siblings / sizeof *siblings, &n);
+    for (size_t i = 0; rc == ERR_OK && i < n; i++)
+        if (core_card_looks_like_kg(card->grams, siblings[i].co2e_kg * 1000)) {
+            sibling_detail(card->grams, &siblings[i], detail, sizeof detail);
+            add_flag(flags, "implausible_figure", detail);
+            break;
+        }
+    return rc;
 }
 
 enum err api_card_check_figure(struct db *db, const struct core_model *m,
@@ -135,7 +299,7 @@ enum err api_card_check_figure(struct db *db, const struct core_model *m,
         snprintf(detail, sizeof detail, "%g g is above 10^12 g (a million tonnes)", card->grams);
         add_flag(flags, "implausible_figure", detail);
     }
-    return rc;
+    return check_kg(db, m, card, flags);
 }
 
 /* model_key's card figure, co2e_kg, is now an ancestor's: its quantized and adapter
@@ -185,6 +349,57 @@ static enum err uncount_copies_below(struct db *db, const struct core_model *m, 
     return rc;
 }
 
+/* Whether flags holds flag with detail. */
+static bool has_flag(const json_t *flags, const char *flag, const char *detail)
+{
+    for (size_t i = 0; i < json_array_size(flags); i++) {
+        const json_t *f = json_array_get(flags, i);
+        const char *a = json_string_value(json_object_get(f, "flag"));
+        const char *b = json_string_value(json_object_get(f, "detail"));
+        if (a && b && strcmp(a, flag) == 0 && strcmp(b, detail) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* m's card figure, grams, is now about 1,000 times its siblings' whose figures then
+ * look like kg: they are flagged too, so that the outcome does not depend on which
+ * card came first. */
+static enum err flag_siblings_below(struct db *db, const struct core_model *m, double grams)
+{
+    struct db_card_sibling siblings[32],
+        self = {.key = m->key, .id = m->id, .co2e_kg = grams / 1000};
+    size_t n = 0;
+    enum err rc = db_card_siblings(db, m->key, siblings, sizeof siblings / sizeof *siblings, &n);
+
+    for (size_t i = 0; rc == ERR_OK && i < n; i++) {
+        struct db_card record;
+        char detail[400], *text;
+        json_t *flags;
+        double sibling_grams = siblings[i].co2e_kg * 1000;
+        if (!core_card_looks_like_kg(sibling_grams, grams))
+            continue;
+        rc = db_card_get(db, siblings[i].key, &record);
+        if (rc != ERR_OK)
+            break;
+        flags = json_loads(record.flags ? record.flags : "[]", 0, NULL);
+        if (!json_is_array(flags)) {
+            json_decref(flags);
+            flags = json_array();
+        }
+        sibling_detail(sibling_grams, &self, detail, sizeof detail);
+        if (!has_flag(flags, "implausible_figure", detail))
+            add_flag(flags, "implausible_figure", detail);
+        text = json_dumps(flags, JSON_COMPACT);
+        json_decref(flags);
+        free(record.flags);
+        record.flags = text;
+        rc = text ? db_card_put(db, siblings[i].key, &record) : ERR_NO_MEMORY;
+        db_card_cleanup(&record);
+    }
+    return rc;
+}
+
 enum err api_card_store(struct db *db, struct core_model *m, const struct api_card *card, bool sync,
                         struct api_card_result *res, struct api_problem *problem)
 {
@@ -193,6 +408,7 @@ enum err api_card_store(struct db *db, struct core_model *m, const struct api_ca
     bool exists = false, has_record = false;
     size_t bad = 0;
     char *ignored = NULL, *flags = NULL;
+    json_t *readings = NULL, *estimate = NULL;
     bool copied = false;
     enum err rc;
 
@@ -257,13 +473,20 @@ enum err api_card_store(struct db *db, struct core_model *m, const struct api_ca
         rc = ERR_NO_MEMORY;
         goto out;
     }
-    rc = api_card_check_figure(db, m, card, res->flags, &copied);
+    readings = json_object();
+    rc = readings ? read_card(db, card, readings, &estimate) : ERR_NO_MEMORY;
+    if (rc == ERR_OK)
+        rc = api_card_check_figure(db, m, card, res->flags, &copied);
     if (rc == ERR_OK)
         rc = replace_activity(db, m, has_record ? stored.activity_id : 0,
-                              copied && !card->count_copied ? NULL : card->activity, &record, res,
-                              problem);
+                              estimate                        ? estimate
+                              : copied && !card->count_copied ? NULL
+                                                              : card->activity,
+                              estimate != NULL, &record, res, problem);
     if (rc == ERR_OK && card->has_grams && card->grams > 0 && !copied)
         rc = uncount_copies_below(db, m, card->grams / 1000, card->count_copied, res);
+    if (rc == ERR_OK && card->has_grams && card->grams > 0)
+        rc = flag_siblings_below(db, m, card->grams);
     if (rc != ERR_OK)
         goto out;
     flags = json_dumps(res->flags, JSON_COMPACT);
@@ -280,10 +503,14 @@ enum err api_card_store(struct db *db, struct core_model *m, const struct api_ca
     record.is_card = card->is_card;
     snprintf(record.relation_from, sizeof record.relation_from, "%s",
              card->relation_given >= 0 ? card->relation_from : "");
-    rc = ignored && flags ? db_card_put(db, m->key, &record) : ERR_NO_MEMORY;
+    record.readings = json_dumps(readings, JSON_COMPACT);
+    rc = ignored && flags && record.readings ? db_card_put(db, m->key, &record) : ERR_NO_MEMORY;
     if (rc == ERR_OK)
         rc = db_model_get(db, &m->id, m);
 out:
+    free(record.readings);
+    json_decref(readings);
+    json_decref(estimate);
     free(ignored);
     free(flags);
     db_card_cleanup(&stored);
@@ -322,7 +549,15 @@ enum err api_card_attach(struct db *db, const struct core_model *m, json_t *o)
         json_object_set_new(card, "relation", json_null());
     if (card != NULL) {
         json_t *flags = json_loads(record.flags ? record.flags : "[]", 0, &error);
+        json_t *readings = json_loads(record.readings ? record.readings : "{}", 0, &error);
+        json_t *training = json_object_get(readings, "training_type");
         json_object_set_new(card, "flags", flags ? flags : json_array());
+        json_object_set_new(card, "matched",
+                            json_pack("{s:O?, s:O?}", "geographical_location",
+                                      json_object_get(readings, "geographical_location"),
+                                      "hardware_used", json_object_get(readings, "hardware_used")));
+        json_object_set_new(card, "training_type", training ? json_incref(training) : json_null());
+        json_decref(readings);
         json_object_set_new(
             card, "co2_eq_emissions",
             json_pack("{s:o, s:o, s:o, s:o}", "geographical_location",

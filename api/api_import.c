@@ -170,6 +170,7 @@ static enum err import_one(struct db *db, struct db_bulk *bulk, const json_t *li
     const json_t *activities = NULL;
     int64_t inferences = 0;
     size_t bad = 0;
+    bool needs_reading;
     enum err rc;
 
     memset(&problem, 0, sizeof problem);
@@ -186,8 +187,12 @@ static enum err import_one(struct db *db, struct db_bulk *bulk, const json_t *li
     rc = parse_activities(db, card.activity, activities, list, reason, reason_len);
     if (rc != ERR_OK)
         goto out;
-    rc = db_bulk_model_insert(bulk, &m, inferences, day, &bad);
-    if (rc == ERR_CONFLICT || (rc == ERR_NOT_FOUND && card.is_card)) {
+    /* A card's co2_eq_emissions is read against the stored data (the region and
+     * hardware it names, its siblings' figures): the path PUT takes. */
+    needs_reading = card.training_given >= 0;
+    if (!needs_reading)
+        rc = db_bulk_model_insert(bulk, &m, inferences, day, &bad);
+    if (needs_reading || rc == ERR_CONFLICT || (rc == ERR_NOT_FOUND && card.is_card)) {
         *is_refused = false;
         rc = import_sync(db, bulk, &m, &card, inferences, day, list, outcome, flags, is_refused,
                          reason, reason_len);
@@ -576,7 +581,13 @@ static enum err import_folder(struct import_run *run, const char *dir,
             fprintf(run->report, "%s: %s\n", where, why);
             sum->n_refused++;
         } else {
+            size_t rest_len = 0;
+            const char *rest = api_front_matter_rest(text, len, &rest_len);
             json_object_set_new(card, "id", json_string(ids[i]));
+            /* the README's prose, read for a figure it states in kg; text that is
+             * not UTF-8 is left out (json_stringn refuses it) */
+            if (rest != NULL && json_object_get(card, "text") == NULL)
+                json_object_set_new(card, "text", json_stringn(rest, rest_len));
             rc = import_value(run, card, where, sum);
             json_decref(card);
         }

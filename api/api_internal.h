@@ -168,6 +168,13 @@ struct api_card {
     bool has_grams, is_pretraining, has_hours;
     double grams, hours;
     char location[256], hardware[256], source[256];
+    /* the activity kind co2_eq_emissions' figure stands for ("" without
+     * co2_eq_emissions), whether training_type gave it (1) or it was inferred (0,
+     * -1 without co2_eq_emissions), and from what */
+    char kind[16];
+    int training_given;
+    char training_from[CORE_CARD_FROM_MAX];
+    char *prose;       /* the card's text or description, malloc'd; NULL when none */
     bool count_copied; /* set by the caller: count a figure copied from an ancestor */
     char *facts;       /* digest of the canonical JSON text (64 hex digits), malloc'd */
 };
@@ -189,6 +196,10 @@ enum err api_model_parse(const json_t *body, const char *const *extra_members, s
  * JSON object in *out (api/api_yaml.c). ERR_INVALID_INPUT with why filled when
  * there is no front matter or it is not a YAML mapping. */
 enum err api_front_matter(const char *text, size_t len, json_t **out, char *why, size_t why_len);
+
+/* The text of a model card's README.md after its front matter's closing line
+ * (pointing into text, *rest_len bytes), NULL when it has none or only blanks. */
+const char *api_front_matter_rest(const char *text, size_t len, size_t *rest_len);
 
 /* Turns a db_model_insert failure into the answer POST /v1/models gives (409 for an
  * existing id, 422 for an unknown parent or too deep a lineage), filling problem. */
@@ -216,8 +227,9 @@ enum err api_card_store(struct db *db, struct core_model *m, const struct api_ca
 /* Flags what looks wrong in the card's figure of stored model m into flags:
  * copied_from_ancestor when m is a quantization or an adapter and an ancestor
  * reported the very same figure (*copied set: the card repeats it rather than
- * measured its own work), implausible_figure below 1 g for a pre-training or above
- * 10^12 g. */
+ * measured its own work), implausible_figure below 1 g for a pre-training, above
+ * 10^12 g, or grams that look like kg: a sibling (same parent, same relation)
+ * reports about 1,000 times more, or the card's prose states the figure in kg. */
 enum err api_card_check_figure(struct db *db, const struct core_model *m,
                                const struct api_card *card, json_t *flags, bool *copied);
 

@@ -230,8 +230,10 @@ static void card_text(const json_t *card, const char *key, char *buf, size_t len
  * Builds the body of the "reported" activity it becomes; the kind comes from
  * training_type in whatever spelling (pre-training -> training, fine-tuning ->
  * fine_tuning, other text -> other); when absent, a model with a parent was
- * fine-tuned and a base model pre-trained. Members of the mapping carbontree does
- * not read are added to ignored. */
+ * fine-tuned and a base model pre-trained. A mapping without "emissions" reports
+ * no figure (*activity stays NULL): its hardware, hours and location may still
+ * give an estimate. Members of the mapping carbontree does not read are added to
+ * ignored. */
 static enum err card_emissions(const json_t *card, bool has_parents, struct api_card *out,
                                json_t **activity, struct api_problem *problem)
 {
@@ -260,14 +262,21 @@ static enum err card_emissions(const json_t *card, bool has_parents, struct api_
         snprintf(name, sizeof name, "co2_eq_emissions.%.100s", key);
         json_array_append_new(out->ignored, json_string(name));
     }
-    if (!json_is_number(grams) || !(json_number_value(grams) >= 0) ||
-        !(json_number_value(grams) <= 1e15))
+    if ((grams != NULL || !json_is_object(card)) &&
+        (!json_is_number(grams) || !(json_number_value(grams) >= 0) ||
+         !(json_number_value(grams) <= 1e15)))
         return api_field_error(
             problem, json_is_object(card) ? "/co2_eq_emissions/emissions" : "/co2_eq_emissions",
             "must be grams of CO2e, from 0 to 1e15");
     if (training_type && !json_is_null(training_type) && !json_is_string(training_type))
         return api_field_error(problem, "/co2_eq_emissions/training_type", "must be a text");
+    out->training_given = 0;
+    snprintf(out->training_from, sizeof out->training_from, "%s",
+             has_parents ? "base_model: a model with a parent is a fine-tune"
+                         : "no base_model: a model without a parent is a pre-training");
     if (json_is_string(training_type)) {
+        out->training_given = 1;
+        snprintf(out->training_from, sizeof out->training_from, "training_type");
         switch (core_card_training(json_string_value(training_type))) {
         case CORE_TRAINING_PRETRAINING:
             kind = "training";
@@ -280,8 +289,7 @@ static enum err card_emissions(const json_t *card, bool has_parents, struct api_
             break;
         }
     }
-    out->has_grams = true;
-    out->grams = json_number_value(grams);
+    snprintf(out->kind, sizeof out->kind, "%s", kind);
     out->is_pretraining = strcmp(kind, "training") == 0;
     card_text(card, "geographical_location", out->location, sizeof out->location);
     card_text(card, "hardware_used", out->hardware, sizeof out->hardware);
@@ -291,6 +299,10 @@ static enum err card_emissions(const json_t *card, bool has_parents, struct api_
         out->has_hours = true;
         out->hours = json_number_value(json_object_get(card, "hours_used"));
     }
+    if (grams == NULL)
+        return ERR_OK;
+    out->has_grams = true;
+    out->grams = json_number_value(grams);
     text = json_dumps(card, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
     snprintf(note, sizeof note, "model card co2_eq_emissions: %.440s", text ? text : "");
     free(text);
@@ -379,6 +391,21 @@ static enum err lineage_store_error(enum err rc, const struct core_model *m, siz
     }
 }
 
+/* The card's prose, its "text" (the README under the front matter) or else its
+ * "description", into *prose (malloc'd, NULL when it has none). */
+static enum err card_prose(const json_t *body, char **prose)
+{
+    const json_t *text = json_object_get(body, "text");
+
+    if (!json_is_string(text))
+        text = json_object_get(body, "description");
+    *prose = NULL;
+    if (!json_is_string(text))
+        return ERR_OK;
+    *prose = strdup(json_string_value(text));
+    return *prose ? ERR_OK : ERR_NO_MEMORY;
+}
+
 /* The keys that make a body a Hub card rather than carbontree's own form. */
 static const char *const card_markers[] = {"base_model",
                                            "base_model_relation",
@@ -398,7 +425,7 @@ static const char *const card_markers[] = {"base_model",
 
 /* Keys of a card that carbontree reads (the others are listed as ignored). */
 static const char *const card_used[] = {"pipeline_tag", "library_name", "tags", "quantized_by",
-                                        NULL};
+                                        "text",         "description",  NULL};
 
 static bool body_is_card(const json_t *body)
 {
@@ -441,7 +468,8 @@ static json_t *card_normalise(const json_t *body, json_t *ignored)
 
 /* The canonical text of what a registration decides: metadata, lineage and the
  * card's emissions as written, plus the names of the keys it ignored. */
-static char *card_facts(const struct core_model *m, const json_t *body, const json_t *ignored)
+static char *card_facts(const struct core_model *m, const json_t *body, const json_t *ignored,
+                        const char *prose)
 {
     char id[CORE_MODEL_ID_MAX + 1];
     json_t *parents = json_array();
@@ -462,6 +490,9 @@ static char *card_facts(const struct core_model *m, const json_t *body, const js
         return NULL;
     json_object_set_new(facts, "parameters",
                         m->has_parameters ? json_integer(m->parameters) : json_null());
+    /* only when present, so that the digest of a card without prose is unchanged */
+    if (prose != NULL)
+        json_object_set_new(facts, "prose", json_string(prose));
     text = json_dumps(facts, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(facts);
     if (text == NULL)
@@ -485,6 +516,8 @@ void api_card_cleanup(struct api_card *card)
     json_decref(card->activity);
     json_decref(card->ignored);
     free(card->facts);
+    free(card->prose);
+    card->prose = NULL;
     card->activity = NULL;
     card->ignored = NULL;
     card->facts = NULL;
@@ -505,6 +538,7 @@ enum err api_model_parse(const json_t *body, const char *const *extra_members, s
     memset(m, 0, sizeof *m);
     memset(card, 0, sizeof *card);
     card->relation_given = -1;
+    card->training_given = -1;
     if (!json_is_object(body))
         return api_field_error(problem, "", "the body must be a JSON object");
     card->ignored = json_array();
@@ -528,6 +562,7 @@ enum err api_model_parse(const json_t *body, const char *const *extra_members, s
         input = card_normalise(body, card->ignored);
         if (input == NULL)
             return ERR_NO_MEMORY;
+        rc = card_prose(body, &card->prose);
     } else {
         input = json_incref((json_t *)(uintptr_t)body);
         rc = api_check_members(body, "", allowed, read_only_fields, problem);
@@ -551,7 +586,7 @@ enum err api_model_parse(const json_t *body, const char *const *extra_members, s
         rc = card_emissions(json_object_get(input, "co2_eq_emissions"), m->n_parents > 0, card,
                             &card->activity, problem);
     if (rc == ERR_OK) {
-        card->facts = card_facts(m, input, card->ignored);
+        card->facts = card_facts(m, input, card->ignored, card->prose);
         if (card->facts == NULL)
             rc = ERR_NO_MEMORY;
     }

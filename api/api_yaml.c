@@ -6,6 +6,7 @@
  * number there. Quoted scalars stay strings. */
 #include "api_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -296,6 +297,24 @@ static bool find_front_matter(const char *text, size_t len, const char **body, s
         p = eol + 1;
     }
     return false;
+}
+
+const char *api_front_matter_rest(const char *text, size_t len, size_t *rest_len)
+{
+    const char *body = NULL, *p;
+    size_t body_len = 0;
+
+    if (!find_front_matter(text, len, &body, &body_len))
+        return NULL;
+    p = memchr(body + body_len, '\n', len - (size_t)(body + body_len - text));
+    if (p == NULL)
+        return NULL;
+    p++;
+    *rest_len = len - (size_t)(p - text);
+    for (size_t i = 0; i < *rest_len; i++)
+        if (!isspace((unsigned char)p[i]))
+            return p;
+    return NULL;
 }
 
 enum err api_front_matter(const char *text, size_t len, json_t **out, char *why, size_t why_len)

@@ -3,7 +3,9 @@
 #include "card.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -107,4 +109,75 @@ enum core_training core_card_training(const char *text)
         contains_nocase(word, "instructiontuning") || contains_nocase(word, "finetuning"))
         return CORE_TRAINING_FINETUNING;
     return CORE_TRAINING_OTHER;
+}
+
+bool core_card_looks_like_kg(double grams, double other_grams)
+{
+    /* 1,000 within a factor of 2: a unit slip, not two runs of different size */
+    return grams > 0 && other_grams >= 500 * grams && other_grams <= 2000 * grams;
+}
+
+/* The number written at p ("1,234.5"), its end in *end; false when p starts none.
+ * Thousands separators are commas followed by three digits. */
+static bool read_number(const char *p, double *value, const char **end)
+{
+    char digits[64];
+    size_t n = 0;
+    bool has_point = false;
+
+    if (!isdigit((unsigned char)*p))
+        return false;
+    while (n + 1 < sizeof digits) {
+        if (isdigit((unsigned char)*p)) {
+            digits[n++] = *p++;
+        } else if (*p == ',' && !has_point && isdigit((unsigned char)p[1]) &&
+                   isdigit((unsigned char)p[2]) && isdigit((unsigned char)p[3]) &&
+                   !isdigit((unsigned char)p[4])) {
+            p++;
+        } else if (*p == '.' && !has_point && isdigit((unsigned char)p[1])) {
+            has_point = true;
+            digits[n++] = *p++;
+        } else {
+            break;
+        }
+    }
+    digits[n] = '\0';
+    *value = strtod(digits, NULL);
+    *end = p;
+    return true;
+}
+
+/* Whether p starts the unit kilograms: "kg" not followed by a letter other than
+ * the "CO2" of "kgCO2e", or "kilogram". */
+static bool says_kg(const char *p)
+{
+    if (strncasecmp(p, "kilogram", 8) == 0)
+        return true;
+    if (strncasecmp(p, "kg", 2) != 0)
+        return false;
+    return !isalpha((unsigned char)p[2]) || strncasecmp(p + 2, "co2", 3) == 0;
+}
+
+bool core_card_prose_states_kg(const char *text, double grams, char *quote, size_t quote_len)
+{
+    if (text == NULL || !(grams > 0))
+        return false;
+    for (const char *p = text; *p; p++) {
+        const char *end, *unit;
+        double value;
+        if (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '.' || p[-1] == ','))
+            continue;
+        if (!read_number(p, &value, &end))
+            continue;
+        unit = end;
+        while (*unit == ' ')
+            unit++;
+        if (says_kg(unit) && fabs(value - grams) <= 0.005 * grams) {
+            if (quote_len > 0)
+                snprintf(quote, quote_len, "%.*s", (int)(unit - p) + 2, p);
+            return true;
+        }
+        p = end - 1;
+    }
+    return false;
 }

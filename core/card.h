@@ -38,4 +38,15 @@ enum core_training { CORE_TRAINING_PRETRAINING, CORE_TRAINING_FINETUNING, CORE_T
  * other. */
 enum core_training core_card_training(const char *text);
 
+/* Whether a card's figure of grams looks like kilograms written as grams beside
+ * other_grams, a sibling's figure (same parent, same relation): the sibling's is
+ * about 1,000 times higher, within a factor of 2 of 1,000 (500 to 2,000 times). */
+bool core_card_looks_like_kg(double grams, double other_grams);
+
+/* Whether the card's prose (text, may be NULL) states the figure of grams as
+ * kilograms: a number written before "kg" or "kilograms" ("149.2 kg", "1,234 kg
+ * CO2eq", "5kgCO2e") within 0.5% of grams. quote (at least quote_len bytes, may
+ * be 0) gets the words that say it. */
+bool core_card_prose_states_kg(const char *text, double grams, char *quote, size_t quote_len);
+
 #endif

@@ -300,6 +300,9 @@ struct db_card {
     bool has_hours;
     double hours;
     char *flags; /* JSON array of {"flag", "detail"}, malloc'd; NULL reads as [] */
+    /* JSON object of what the card's words were read as (matched region and
+     * hardware, training type), malloc'd; NULL reads as {} */
+    char *readings;
 };
 
 void db_card_cleanup(struct db_card *card);
@@ -332,6 +335,19 @@ enum err db_card_lineage_flags(struct db *db, int64_t model_key, struct db_card_
  * (to a relative 1e-9): copies of the figure model_key has just been given. */
 enum err db_card_copies_below(struct db *db, int64_t model_key, double co2e_kg, int64_t *keys,
                               size_t max, size_t *n);
+
+/* A sibling of a model (a child of one of its parents under the same relation)
+ * whose card reported a figure. */
+struct db_card_sibling {
+    int64_t key;
+    struct core_model_id id;
+    double co2e_kg; /* the figure of its card's reported activity */
+};
+
+/* The siblings of model_key with a card-reported figure, at most max into items,
+ * in key order. */
+enum err db_card_siblings(struct db *db, int64_t model_key, struct db_card_sibling *items,
+                          size_t max, size_t *n);
 
 /* Idempotency records, scoped (by token) and keyed. get: ERR_NOT_FOUND when the key
  * is new; otherwise *request_hash (65 bytes), *status and *response (malloc'd). */

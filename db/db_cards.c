@@ -11,9 +11,11 @@ void db_card_cleanup(struct db_card *card)
     free(card->facts);
     free(card->ignored);
     free(card->flags);
+    free(card->readings);
     card->facts = NULL;
     card->ignored = NULL;
     card->flags = NULL;
+    card->readings = NULL;
 }
 
 static char *column_dup(sqlite3_stmt *stmt, int column)
@@ -27,7 +29,8 @@ enum err db_card_get(struct db *db, int64_t model_key, struct db_card *out)
 {
     static const char sql[] =
         "SELECT facts, ignored, activity_id, relation_given, relation_from, "
-        "is_card, location, hardware, hours, source, flags FROM model_cards WHERE model_id = ?1";
+        "is_card, location, hardware, hours, source, flags, readings FROM model_cards "
+        "WHERE model_id = ?1";
     sqlite3_stmt *stmt = NULL;
     enum err rc = db_cached(db, sql, &stmt);
     int step;
@@ -51,7 +54,9 @@ enum err db_card_get(struct db *db, int64_t model_key, struct db_card *out)
         out->hours = sqlite3_column_double(stmt, 8);
         db_column_copy(stmt, 9, out->source, sizeof out->source);
         out->flags = column_dup(stmt, 10);
-        if (out->facts == NULL || out->ignored == NULL || out->flags == NULL) {
+        out->readings = column_dup(stmt, 11);
+        if (out->facts == NULL || out->ignored == NULL || out->flags == NULL ||
+            out->readings == NULL) {
             db_card_cleanup(out);
             rc = ERR_NO_MEMORY;
         }
@@ -66,8 +71,8 @@ enum err db_card_put(struct db *db, int64_t model_key, const struct db_card *car
 {
     static const char sql[] =
         "INSERT OR REPLACE INTO model_cards (model_id, facts, activity_id, relation_given, "
-        "relation_from, ignored, is_card, location, hardware, hours, source, flags) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+        "relation_from, ignored, is_card, location, hardware, hours, source, flags, readings) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
     sqlite3_stmt *stmt = NULL;
     enum err rc = db_cached(db, sql, &stmt);
 
@@ -94,6 +99,7 @@ enum err db_card_put(struct db *db, int64_t model_key, const struct db_card *car
         sqlite3_bind_null(stmt, 10);
     db_bind_text_or_null(stmt, 11, card->source);
     sqlite3_bind_text(stmt, 12, card->flags ? card->flags : "[]", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 13, card->readings ? card->readings : "{}", -1, SQLITE_TRANSIENT);
     rc = db_map(db, sqlite3_step(stmt));
     db_finish(db, stmt);
     return rc;
@@ -179,6 +185,37 @@ enum err db_card_lineage_flags(struct db *db, int64_t model_key, struct db_card_
         (*n)++;
     }
     if (rc == ERR_OK && step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = db_map(db, step);
+    db_finish(db, stmt);
+    return rc;
+}
+
+enum err db_card_siblings(struct db *db, int64_t model_key, struct db_card_sibling *items,
+                          size_t max, size_t *n)
+{
+    static const char sql[] =
+        "SELECT DISTINCT s.child_id, m.namespace, m.name, a.co2e_kg FROM model_parents e "
+        "JOIN model_parents s ON s.parent_id = e.parent_id AND s.relation = e.relation "
+        "AND s.child_id <> e.child_id "
+        "JOIN model_cards c ON c.model_id = s.child_id "
+        "JOIN activities a ON a.id = c.activity_id AND a.obtained = 'reported' "
+        "JOIN models m ON m.id = s.child_id WHERE e.child_id = ?1 ORDER BY s.child_id";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, sql, &stmt);
+    int step;
+
+    *n = 0;
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW && *n < max) {
+        items[*n].key = sqlite3_column_int64(stmt, 0);
+        db_column_copy(stmt, 1, items[*n].id.ns, sizeof items[*n].id.ns);
+        db_column_copy(stmt, 2, items[*n].id.name, sizeof items[*n].id.name);
+        items[*n].co2e_kg = sqlite3_column_double(stmt, 3);
+        (*n)++;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
         rc = db_map(db, step);
     db_finish(db, stmt);
     return rc;

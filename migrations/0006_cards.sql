@@ -19,6 +19,10 @@ ALTER TABLE models ADD COLUMN placeholder INTEGER NOT NULL DEFAULT 0
 -- geographical_location, hardware_used, hours_used and source as the card gives
 -- them. flags is the JSON array of what looked wrong in the card's figure (copied
 -- from an ancestor, implausibly small or large), each {"flag", "detail"}.
+-- readings is the JSON object of what carbontree read into the card's words: the
+-- grid region geographical_location names and the catalogue hardware
+-- hardware_used names (each with how it matched, or that it stayed unmatched),
+-- and the training type, given or inferred.
 CREATE TABLE model_cards (
     model_id        INTEGER PRIMARY KEY REFERENCES models (id) ON DELETE CASCADE,
     facts           TEXT NOT NULL CHECK (length(facts) = 64),
@@ -31,5 +35,6 @@ CREATE TABLE model_cards (
     hardware        TEXT CHECK (hardware IS NULL OR length(hardware) <= 255),
     hours           REAL CHECK (hours IS NULL OR hours >= 0),
     source          TEXT CHECK (source IS NULL OR length(source) <= 255),
-    flags           TEXT NOT NULL DEFAULT '[]'
+    flags           TEXT NOT NULL DEFAULT '[]',
+    readings        TEXT NOT NULL DEFAULT '{}'
 ) STRICT;

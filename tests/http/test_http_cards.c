@@ -289,6 +289,262 @@ START_TEST(bad_cards_are_422_and_store_nothing)
 }
 END_TEST
 
+START_TEST(location_and_hardware_are_matched_and_say_how)
+{
+    struct ct_response r, e;
+
+    send_expect("POST", "/v1/models",
+                "{'id':'m/where','base_model':[],'co2_eq_emissions':{'emissions':5000,"
+                "'geographical_location':'Frankfurt, Germany','hardware_used':'8 x V100'}}",
+                201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/matched/geographical_location/text"),
+                     "Frankfurt, Germany");
+    ck_assert_str_eq(ct_string_at(r.json, "card/matched/geographical_location/matched_by"),
+                     "free-text");
+    ck_assert_str_eq(ct_string_at(r.json, "card/matched/hardware_used/hardware"),
+                     "NVIDIA Tesla V100");
+    ck_assert_double_eq(ct_number_at(r.json, "card/matched/hardware_used/count"), 8);
+    ck_assert_str_eq(ct_string_at(r.json, "card/matched/hardware_used/matched_by"),
+                     "count-and-name");
+    /* the card's own words are still given as written */
+    ck_assert_str_eq(ct_string_at(r.json, "card/co2_eq_emissions/hardware_used"), "8 x V100");
+    ct_response_cleanup(&r);
+    /* The same region as an estimate's location "Germany" answers. */
+    send_expect(
+        "POST", "/v1/estimates",
+        "{'method':'tdp','hours':1,'location':'Germany','devices':[{'hardware':'V100','count':1}]}",
+        200, &e);
+    ck_assert_int_eq(ct_get(srv, "/v1/models/m/where", &r), 200);
+    ck_assert_str_eq(ct_string_at(r.json, "card/matched/geographical_location/region"),
+                     ct_string_at(e.json, "inputs/intensity/location"));
+    ct_response_cleanup(&r);
+    ct_response_cleanup(&e);
+    /* A country code alone, a whole hardware name; text that names nothing or two
+     * devices stays text. */
+    send_expect("POST", "/v1/models",
+                "{'id':'m/plain','base_model':[],'co2_eq_emissions':{'emissions':1,"
+                "'geographical_location':'FR','hardware_used':'NVIDIA Tesla V100'}}",
+                201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/matched/geographical_location/matched_by"),
+                     "iso-alpha2");
+    ck_assert_str_eq(ct_string_at(r.json, "card/matched/hardware_used/matched_by"), "name");
+    ck_assert_double_eq(ct_number_at(r.json, "card/matched/hardware_used/count"), 1);
+    ct_response_cleanup(&r);
+    send_expect("POST", "/v1/models",
+                "{'id':'m/nowhere','base_model':[],'co2_eq_emissions':{'emissions':1,"
+                "'geographical_location':'our lab','hardware_used':'A100, V100'}}",
+                201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/matched/geographical_location/matched_by"),
+                     "unmatched");
+    ck_assert(json_is_null(ct_json_at(r.json, "card/matched/geographical_location/region")));
+    ck_assert_str_eq(ct_string_at(r.json, "card/matched/hardware_used/matched_by"), "unmatched");
+    ck_assert(json_is_null(ct_json_at(r.json, "card/matched/hardware_used/hardware")));
+    ct_response_cleanup(&r);
+    /* no location, no hardware: nothing to match */
+    send_expect("POST", "/v1/models", "{'id':'m/none','base_model':[],'co2_eq_emissions':3}", 201,
+                &r);
+    ck_assert(json_is_null(ct_json_at(r.json, "card/matched/geographical_location")));
+    ck_assert(json_is_null(ct_json_at(r.json, "card/matched/hardware_used")));
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+START_TEST(a_card_without_emissions_gets_the_tdp_estimate)
+{
+    struct ct_response r, e;
+    double kg;
+    const char *card = "{'base_model':[],'co2_eq_emissions':{'hardware_used':'8 x V100',"
+                       "'hours_used':10,'geographical_location':'Frankfurt, Germany'}}";
+
+    send_expect("PUT", "/v1/models/est/base", card, 201, &r);
+    ct_response_cleanup(&r);
+    send_expect("POST", "/v1/estimates",
+                "{'method':'tdp','hours':10,'location':'Germany',"
+                "'devices':[{'hardware':'V100','count':8}]}",
+                200, &e);
+    ck_assert_int_eq(ct_get(srv, "/v1/models/est/base/activities", &r), 200);
+    ck_assert_uint_eq(json_array_size(json_object_get(r.json, "items")), 1);
+    {
+        const json_t *a = json_array_get(json_object_get(r.json, "items"), 0);
+        ck_assert_str_eq(ct_string_at(a, "obtained"), "estimated");
+        ck_assert_str_eq(ct_string_at(a, "method"), "tdp");
+        ck_assert_str_eq(ct_string_at(a, "kind"), "training");
+        ck_assert_double_eq_tol(ct_number_at(a, "co2e_kg/value"),
+                                ct_number_at(e.json, "co2e_kg/value"), 1e-12);
+        ck_assert_double_eq_tol(ct_number_at(a, "co2e_kg/low"), ct_number_at(e.json, "co2e_kg/low"),
+                                1e-12);
+        ck_assert_double_eq_tol(ct_number_at(a, "co2e_kg/high"),
+                                ct_number_at(e.json, "co2e_kg/high"), 1e-12);
+        ck_assert(ct_number_at(a, "co2e_kg/low") < ct_number_at(a, "co2e_kg/high"));
+    }
+    ct_response_cleanup(&r);
+    ct_response_cleanup(&e);
+    /* Registered again, changed: the estimate is replaced, not added to. */
+    send_expect("PUT", "/v1/models/est/base",
+                "{'base_model':[],'license':'mit','co2_eq_emissions':{'hardware_used':'8 x V100',"
+                "'hours_used':20,'geographical_location':'Frankfurt, Germany'}}",
+                200, &r);
+    ct_response_cleanup(&r);
+    ck_assert_uint_eq(activities_of("est/base", &kg), 1);
+    {
+        double first = kg;
+        send_expect("PUT", "/v1/models/est/base", card, 200, &r);
+        ct_response_cleanup(&r);
+        ck_assert_uint_eq(activities_of("est/base", &kg), 1);
+        ck_assert_double_eq_tol(first, 2 * kg, 1e-9 * first);
+    }
+    /* A card that reports its emissions keeps its figure and gets no estimate. */
+    send_expect("PUT", "/v1/models/est/base",
+                "{'base_model':[],'co2_eq_emissions':{'emissions':1000,'hardware_used':'8 x V100',"
+                "'hours_used':10,'geographical_location':'Frankfurt, Germany'}}",
+                200, &r);
+    ct_response_cleanup(&r);
+    ck_assert_int_eq(ct_get(srv, "/v1/models/est/base/activities", &r), 200);
+    ck_assert_uint_eq(json_array_size(json_object_get(r.json, "items")), 1);
+    ck_assert_str_eq(ct_string_at(json_array_get(json_object_get(r.json, "items"), 0), "obtained"),
+                     "reported");
+    ct_response_cleanup(&r);
+    ck_assert_uint_eq(activities_of("est/base", &kg), 1);
+    ck_assert_double_eq_tol(kg, 1, 1e-12);
+    /* Without hours, or with a location that names no region: nothing estimated. */
+    send_expect("PUT", "/v1/models/est/nohours",
+                "{'base_model':[],'co2_eq_emissions':{'hardware_used':'V100',"
+                "'geographical_location':'DE'}}",
+                201, &r);
+    ct_response_cleanup(&r);
+    ck_assert_uint_eq(activities_of("est/nohours", &kg), 0);
+    send_expect("PUT", "/v1/models/est/nowhere",
+                "{'base_model':[],'co2_eq_emissions':{'hardware_used':'V100','hours_used':5,"
+                "'geographical_location':'the cloud'}}",
+                201, &r);
+    ct_response_cleanup(&r);
+    ck_assert_uint_eq(activities_of("est/nowhere", &kg), 0);
+}
+END_TEST
+
+START_TEST(an_absent_training_type_is_inferred_and_says_from_what)
+{
+    struct ct_response r;
+
+    send_expect("POST", "/v1/models",
+                "{'id':'tt/ft','base_model':'tt/base','co2_eq_emissions':{'emissions':2000}}", 201,
+                &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/training_type/source"), "inferred");
+    ck_assert_str_eq(ct_string_at(r.json, "card/training_type/kind"), "fine_tuning");
+    ck_assert_ptr_nonnull(strstr(ct_string_at(r.json, "card/training_type/from"), "base_model"));
+    ct_response_cleanup(&r);
+    ck_assert_int_eq(ct_get(srv, "/v1/models/tt/ft/activities", &r), 200);
+    ck_assert_str_eq(ct_string_at(json_array_get(json_object_get(r.json, "items"), 0), "kind"),
+                     "fine_tuning");
+    ct_response_cleanup(&r);
+    /* the legacy bare number too; a base model is a pre-training */
+    send_expect("PUT", "/v1/models/tt/base", "{'base_model':[],'co2_eq_emissions':5000}", 201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/training_type/source"), "inferred");
+    ck_assert_str_eq(ct_string_at(r.json, "card/training_type/kind"), "training");
+    ct_response_cleanup(&r);
+    /* given, it is read as written, parent or not */
+    send_expect("POST", "/v1/models",
+                "{'id':'tt/cpt','base_model':'tt/base','co2_eq_emissions':{'emissions':9000,"
+                "'training_type':'continued pre-training'}}",
+                201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/training_type/source"), "given");
+    ck_assert_str_eq(ct_string_at(r.json, "card/training_type/kind"), "training");
+    ck_assert_str_eq(ct_string_at(r.json, "card/training_type/from"), "training_type");
+    ct_response_cleanup(&r);
+    /* a card without co2_eq_emissions has no training to read */
+    send_expect("POST", "/v1/models", "{'id':'tt/plain','base_model':'tt/base'}", 201, &r);
+    ck_assert(json_is_null(ct_json_at(r.json, "card/training_type")));
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+/* Whether the card of model id carries an implausible_figure flag whose detail
+ * contains needle. */
+static bool has_implausible(const char *id, const char *needle)
+{
+    struct ct_response r;
+    char path[256];
+    bool found = false;
+    const json_t *flags;
+
+    snprintf(path, sizeof path, "/v1/models/%s", id);
+    ck_assert_int_eq(ct_get(srv, path, &r), 200);
+    flags = ct_json_at(r.json, "card/flags");
+    for (size_t i = 0; i < json_array_size(flags); i++) {
+        const json_t *f = json_array_get(flags, i);
+        if (strcmp(ct_string_at(f, "flag"), "implausible_figure") == 0 &&
+            strstr(ct_string_at(f, "detail"), needle) != NULL)
+            found = true;
+    }
+    ct_response_cleanup(&r);
+    return found;
+}
+
+START_TEST(grams_that_look_like_kg_are_flagged)
+{
+    struct ct_response r;
+    double kg;
+
+    /* Two fine-tunes of one base: the second reports 1,000 times less. */
+    send_expect("POST", "/v1/models",
+                "{'id':'kg/big','base_model':'kg/base','co2_eq_emissions':{'emissions':4200000}}",
+                201, &r);
+    ct_response_cleanup(&r);
+    send_expect("POST", "/v1/models",
+                "{'id':'kg/small','base_model':'kg/base','co2_eq_emissions':{'emissions':4200}}",
+                201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/flags/0/flag"), "implausible_figure");
+    ck_assert_ptr_nonnull(strstr(ct_string_at(r.json, "card/flags/0/detail"), "kg/big"));
+    ct_response_cleanup(&r);
+    ck_assert(!has_implausible("kg/big", "kg/"));
+    /* the figure is kept as given; a footprint warns */
+    ck_assert_uint_eq(activities_of("kg/small", &kg), 1);
+    ck_assert_double_eq_tol(kg, 4.2, 1e-12);
+    ck_assert_int_eq(ct_get(srv, "/v1/models/kg/small/footprint?policy=none", &r), 200);
+    ck_assert_str_eq(ct_string_at(r.json, "warnings/0/flag"), "implausible_figure");
+    ct_response_cleanup(&r);
+    /* whichever card comes first: the lower one registered before the higher */
+    send_expect("POST", "/v1/models",
+                "{'id':'kg/early','base_model':'kg/base2','co2_eq_emissions':{'emissions':300}}",
+                201, &r);
+    ck_assert_uint_eq(json_array_size(ct_json_at(r.json, "card/flags")), 0);
+    ct_response_cleanup(&r);
+    send_expect("POST", "/v1/models",
+                "{'id':'kg/late','base_model':'kg/base2','co2_eq_emissions':{'emissions':450000}}",
+                201, &r);
+    ck_assert_uint_eq(json_array_size(ct_json_at(r.json, "card/flags")), 0);
+    ct_response_cleanup(&r);
+    ck_assert(has_implausible("kg/early", "kg/late"));
+    /* 2,500 times is not a unit slip; another relation is no sibling */
+    send_expect("POST", "/v1/models",
+                "{'id':'kg/far','base_model':'kg/base','co2_eq_emissions':{'emissions':1680}}", 201,
+                &r);
+    ck_assert_uint_eq(json_array_size(ct_json_at(r.json, "card/flags")), 0);
+    ct_response_cleanup(&r);
+    send_expect("POST", "/v1/models",
+                "{'id':'kg/adapter','base_model':'kg/base','base_model_relation':'adapter',"
+                "'co2_eq_emissions':{'emissions':4300}}",
+                201, &r);
+    ck_assert_uint_eq(json_array_size(ct_json_at(r.json, "card/flags")), 0);
+    ct_response_cleanup(&r);
+    /* The card's own prose gives the figure in kg. */
+    send_expect("POST", "/v1/models",
+                "{'id':'kg/prose','base_model':[],'co2_eq_emissions':{'emissions':149.2},"
+                "'description':'Training emitted 149.2 kg CO2eq on 8 GPUs.'}",
+                201, &r);
+    ck_assert_str_eq(ct_string_at(r.json, "card/flags/0/flag"), "implausible_figure");
+    ck_assert_ptr_nonnull(strstr(ct_string_at(r.json, "card/flags/0/detail"), "149.2 kg"));
+    ck_assert_uint_eq(json_array_size(ct_json_at(r.json, "card/ignored")), 0);
+    ct_response_cleanup(&r);
+    send_expect("POST", "/v1/models",
+                "{'id':'kg/prose-ok','base_model':[],'co2_eq_emissions':{'emissions':149200},"
+                "'text':'Training emitted 149.2 kg CO2eq.'}",
+                201, &r);
+    ck_assert_uint_eq(json_array_size(ct_json_at(r.json, "card/flags")), 0);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 static Suite *cards_suite(void)
 {
     Suite *s = suite_create("http_cards");
@@ -303,6 +559,10 @@ static Suite *cards_suite(void)
     tcase_add_test(tc, put_keeps_a_model_in_sync_with_its_card);
     tcase_add_test(tc, a_copied_figure_is_flagged_and_not_counted_again);
     tcase_add_test(tc, bad_cards_are_422_and_store_nothing);
+    tcase_add_test(tc, location_and_hardware_are_matched_and_say_how);
+    tcase_add_test(tc, a_card_without_emissions_gets_the_tdp_estimate);
+    tcase_add_test(tc, an_absent_training_type_is_inferred_and_says_from_what);
+    tcase_add_test(tc, grams_that_look_like_kg_are_flagged);
     return s;
 }
 

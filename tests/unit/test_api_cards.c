@@ -556,6 +556,54 @@ START_TEST(a_second_import_of_the_same_file_changes_nothing)
 }
 END_TEST
 
+START_TEST(grams_that_look_like_kg_are_in_the_import_report)
+{
+    char path[128], db_path[128], *report = NULL;
+    struct api_import_summary sum;
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/kg.jsonl", dir);
+    snprintf(db_path, sizeof db_path, "%s/kg.db", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"id\":\"kg/big\",\"base_model\":\"kg/base\",\"co2_eq_emissions\":4200000}\n"
+          "{\"id\":\"kg/small\",\"base_model\":\"kg/base\",\"co2_eq_emissions\":4200}\n"
+          "{\"id\":\"kg/prose\",\"base_model\":[],\"co2_eq_emissions\":12.5,"
+          "\"text\":\"We emitted 12.5 kg CO2eq.\"}\n",
+          f);
+    ck_assert_int_eq(fclose(f), 0);
+    run_import(path, db_path, &sum, &report);
+    ck_assert_msg(strstr(report, "line 2: flagged implausible_figure: 4200 g is about 1000 "
+                                 "times less than the 4.2e+06 g that kg/big"),
+                  "%s", report);
+    ck_assert_msg(strstr(report, "flagged implausible_figure: 12.5 g is the figure the card's "
+                                 "text gives in kg (\"12.5 kg\")"),
+                  "%s", report);
+    free(report);
+    /* a folder of cards: the README under the front matter is the prose */
+    snprintf(path, sizeof path, "%s/prose-cards/org/m", dir);
+    {
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s'", path);
+        ck_assert_int_eq(system(cmd), 0);
+    }
+    snprintf(path, sizeof path, "%s/prose-cards/org/m/README.md", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("---\nco2_eq_emissions:\n  emissions: 7.25\n---\n# m\n\nTraining emitted 7.25 kg "
+          "CO2eq.\n",
+          f);
+    ck_assert_int_eq(fclose(f), 0);
+    snprintf(path, sizeof path, "%s/prose-cards", dir);
+    snprintf(db_path, sizeof db_path, "%s/prose.db", dir);
+    run_import(path, db_path, &sum, &report);
+    ck_assert_msg(strstr(report, "org/m/README.md: flagged implausible_figure: 7.25 g is the "
+                                 "figure the card's text gives in kg"),
+                  "%s", report);
+    free(report);
+}
+END_TEST
+
 START_TEST(hub_model_info_json_is_read_as_its_card)
 {
     static const char info[] =
@@ -613,6 +661,7 @@ int main(void)
     tcase_add_test(tc, a_second_import_of_the_same_file_changes_nothing);
     tcase_add_test(tc, a_copied_figure_counts_once_in_the_family_total);
     tcase_add_test(tc, hub_model_info_json_is_read_as_its_card);
+    tcase_add_test(tc, grams_that_look_like_kg_are_in_the_import_report);
     suite_add_tcase(s, tc);
     runner = srunner_create(s);
     srunner_run_all(runner, CK_NORMAL);

@@ -73,6 +73,40 @@ START_TEST(training_types_read_in_every_spelling)
 }
 END_TEST
 
+START_TEST(grams_that_look_like_kg_beside_a_sibling)
+{
+    ck_assert(core_card_looks_like_kg(5, 5000));
+    ck_assert(core_card_looks_like_kg(5, 2500));   /* 500 x */
+    ck_assert(core_card_looks_like_kg(5, 10000));  /* 2,000 x */
+    ck_assert(!core_card_looks_like_kg(5, 2490));  /* below 500 x */
+    ck_assert(!core_card_looks_like_kg(5, 10050)); /* above 2,000 x */
+    ck_assert(!core_card_looks_like_kg(5000, 5));  /* the higher one is not flagged */
+    ck_assert(!core_card_looks_like_kg(5, 5));
+    ck_assert(!core_card_looks_like_kg(0, 1000));
+}
+END_TEST
+
+START_TEST(prose_that_states_the_figure_in_kg)
+{
+    char quote[64];
+
+    ck_assert(core_card_prose_states_kg("Training emitted 149.2 kg of CO2eq.", 149.2, quote,
+                                        sizeof quote));
+    ck_assert_str_eq(quote, "149.2 kg");
+    ck_assert(core_card_prose_states_kg("about 1,234 kilograms CO2", 1234, quote, sizeof quote));
+    ck_assert(core_card_prose_states_kg("5kgCO2e in total", 5, quote, sizeof quote));
+    ck_assert_str_eq(quote, "5kg");
+    ck_assert(core_card_prose_states_kg("roughly 149 kg", 149.2, quote, sizeof quote)); /* 0.13% */
+    ck_assert(!core_card_prose_states_kg("149.2 g of CO2", 149.2, quote, sizeof quote));
+    ck_assert(!core_card_prose_states_kg("0.1492 kg of CO2", 149.2, quote, sizeof quote));
+    ck_assert(!core_card_prose_states_kg("149.2 kWh, 140 kilowatts", 149.2, quote, sizeof quote));
+    ck_assert(!core_card_prose_states_kg("v2149.2 kg", 149.2, quote, sizeof quote));
+    ck_assert(!core_card_prose_states_kg("5 kgf", 5, quote, sizeof quote));
+    ck_assert(!core_card_prose_states_kg(NULL, 5, quote, sizeof quote));
+    ck_assert(!core_card_prose_states_kg("0 kg", 0, quote, sizeof quote));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("core_card");
@@ -82,6 +116,8 @@ int main(void)
 
     tcase_add_test(tc, relations_are_inferred_as_the_hub_does);
     tcase_add_test(tc, training_types_read_in_every_spelling);
+    tcase_add_test(tc, grams_that_look_like_kg_beside_a_sibling);
+    tcase_add_test(tc, prose_that_states_the_figure_in_kg);
     suite_add_tcase(s, tc);
     runner = srunner_create(s);
     srunner_run_all(runner, CK_NORMAL);
