@@ -108,11 +108,14 @@ static enum err read_location(struct db *db, const char *text, json_t *readings,
         return rc;
     if (is_matched)
         snprintf(code, code_len, "%s", region.region.code);
-    json_object_set_new(
-        readings, "geographical_location",
-        json_pack("{s:s, s:o, s:s}", "text", text, "region",
-                  is_matched ? json_string(code) : json_null(), "matched_by",
-                  is_matched ? core_location_match_name(region.matched_by) : "unmatched"));
+    /* A reading lost for want of memory must fail the registration, not store it
+     * without the reading. */
+    if (json_object_set_new(
+            readings, "geographical_location",
+            json_pack("{s:s, s:o, s:s}", "text", text, "region",
+                      is_matched ? json_string(code) : json_null(), "matched_by",
+                      is_matched ? core_location_match_name(region.matched_by) : "unmatched")) != 0)
+        return ERR_NO_MEMORY;
     return ERR_OK;
 }
 
@@ -167,11 +170,12 @@ static enum err read_hardware(struct db *db, const char *text, json_t *readings,
         return rc;
     else
         *count = 1;
-    json_object_set_new(readings, "hardware_used",
-                        json_pack("{s:s, s:o, s:o, s:s}", "text", text, "hardware",
-                                  name[0] ? json_string(name) : json_null(), "count",
-                                  name[0] ? json_real(*count) : json_null(), "matched_by",
-                                  name[0] ? how : "unmatched"));
+    if (json_object_set_new(readings, "hardware_used",
+                            json_pack("{s:s, s:o, s:o, s:s}", "text", text, "hardware",
+                                      name[0] ? json_string(name) : json_null(), "count",
+                                      name[0] ? json_real(*count) : json_null(), "matched_by",
+                                      name[0] ? how : "unmatched")) != 0)
+        return ERR_NO_MEMORY;
     return ERR_OK;
 }
 
@@ -188,11 +192,12 @@ static enum err read_card(struct db *db, const struct api_card *card, json_t *re
     enum err rc = read_location(db, card->location, readings, code, sizeof code);
 
     *estimate = NULL;
-    if (card->training_given >= 0)
+    if (rc == ERR_OK && card->training_given >= 0 &&
         json_object_set_new(readings, "training_type",
                             json_pack("{s:s, s:s, s:s}", "kind", card->kind, "source",
                                       card->training_given ? "given" : "inferred", "from",
-                                      card->training_from));
+                                      card->training_from)) != 0)
+        rc = ERR_NO_MEMORY;
     if (rc == ERR_OK)
         rc = read_hardware(db, card->hardware, readings, name, sizeof name, &count);
     if (rc != ERR_OK || card->has_grams || !card->has_hours || !(card->hours > 0) || !code[0] ||
@@ -208,9 +213,27 @@ static enum err read_card(struct db *db, const struct api_card *card, json_t *re
     return *estimate ? ERR_OK : ERR_NO_MEMORY;
 }
 
-static void add_flag(json_t *flags, const char *flag, const char *detail)
+/* ERR_NO_MEMORY when the flag could not be added: a flag lost for want of memory
+ * must fail the write, not store the card without it. */
+static enum err add_flag(json_t *flags, const char *flag, const char *detail)
 {
-    json_array_append_new(flags, json_pack("{s:s, s:s}", "flag", flag, "detail", detail));
+    return json_array_append_new(flags, json_pack("{s:s, s:s}", "flag", flag, "detail", detail)) ==
+                   0
+               ? ERR_OK
+               : ERR_NO_MEMORY;
+}
+
+/* The flags a card record stores (a JSON array this file wrote), or NULL when
+ * memory ran out reading them. */
+static json_t *stored_flags(const char *text)
+{
+    json_t *flags = json_loads(text ? text : "[]", 0, NULL);
+
+    if (flags != NULL && !json_is_array(flags)) {
+        json_decref(flags);
+        flags = json_array();
+    }
+    return flags;
 }
 
 /* Whether m is a quantization or an adapter of its parents: the children whose
@@ -253,13 +276,14 @@ static enum err check_kg(struct db *db, const struct core_model *m, const struct
                  "%g g is the figure the card's text gives in kg (\"%s\"): likely kg written as "
                  "grams",
                  card->grams, quote);
-        add_flag(flags, "implausible_figure", detail);
+        if (add_flag(flags, "implausible_figure", detail) != ERR_OK)
+            return ERR_NO_MEMORY;
     }
     rc = db_card_siblings(db, m->key, siblings, sizeof siblings / sizeof *siblings, &n);
     for (size_t i = 0; rc == ERR_OK && i < n; i++)
         if (core_card_looks_like_kg(card->grams, siblings[i].co2e_kg * 1000)) {
             sibling_detail(card->grams, &siblings[i], detail, sizeof detail);
-            add_flag(flags, "implausible_figure", detail);
+            rc = add_flag(flags, "implausible_figure", detail);
             break;
         }
     return rc;
@@ -284,7 +308,8 @@ enum err api_card_check_figure(struct db *db, const struct core_model *m,
                      "ancestor's emissions, %s",
                      card->grams, core_model_id_format(&ancestor, id, sizeof id),
                      card->count_copied ? "counted again as configured" : "not counted again");
-            add_flag(flags, "copied_from_ancestor", detail);
+            if (add_flag(flags, "copied_from_ancestor", detail) != ERR_OK)
+                return ERR_NO_MEMORY;
         } else if (rc != ERR_NOT_FOUND) {
             return rc;
         }
@@ -293,11 +318,13 @@ enum err api_card_check_figure(struct db *db, const struct core_model *m,
     if (card->is_pretraining && card->grams < 1) {
         snprintf(detail, sizeof detail,
                  "%g g for a pre-training is below 1 g: likely kg or another unit", card->grams);
-        add_flag(flags, "implausible_figure", detail);
+        if (add_flag(flags, "implausible_figure", detail) != ERR_OK)
+            return ERR_NO_MEMORY;
     }
     if (card->grams > 1e12) {
         snprintf(detail, sizeof detail, "%g g is above 10^12 g (a million tonnes)", card->grams);
-        add_flag(flags, "implausible_figure", detail);
+        if (add_flag(flags, "implausible_figure", detail) != ERR_OK)
+            return ERR_NO_MEMORY;
     }
     return check_kg(db, m, card, flags);
 }
@@ -321,18 +348,19 @@ static enum err uncount_copies_below(struct db *db, const struct core_model *m, 
         rc = db_card_get(db, keys[i], &record);
         if (rc != ERR_OK)
             break;
-        flags = json_loads(record.flags ? record.flags : "[]", 0, NULL);
-        if (!json_is_array(flags)) {
-            json_decref(flags);
-            flags = json_array();
+        flags = stored_flags(record.flags);
+        if (flags == NULL) {
+            db_card_cleanup(&record);
+            rc = ERR_NO_MEMORY;
+            break;
         }
         snprintf(detail, sizeof detail,
                  "%g g is the figure %s reported: a quantization or an adapter repeats its "
                  "ancestor's emissions, %s",
                  co2e_kg * 1000, core_model_id_format(&m->id, id, sizeof id),
                  count_copied ? "counted again as configured" : "not counted again");
-        add_flag(flags, "copied_from_ancestor", detail);
-        if (!count_copied) {
+        rc = add_flag(flags, "copied_from_ancestor", detail);
+        if (rc == ERR_OK && !count_copied) {
             rc = db_activity_delete(db, keys[i], record.activity_id);
             record.activity_id = 0;
             if (rc == ERR_OK)
@@ -382,14 +410,20 @@ static enum err flag_siblings_below(struct db *db, const struct core_model *m, d
         rc = db_card_get(db, siblings[i].key, &record);
         if (rc != ERR_OK)
             break;
-        flags = json_loads(record.flags ? record.flags : "[]", 0, NULL);
-        if (!json_is_array(flags)) {
-            json_decref(flags);
-            flags = json_array();
+        flags = stored_flags(record.flags);
+        if (flags == NULL) {
+            db_card_cleanup(&record);
+            rc = ERR_NO_MEMORY;
+            break;
         }
         sibling_detail(sibling_grams, &self, detail, sizeof detail);
-        if (!has_flag(flags, "implausible_figure", detail))
-            add_flag(flags, "implausible_figure", detail);
+        if (!has_flag(flags, "implausible_figure", detail) &&
+            add_flag(flags, "implausible_figure", detail) != ERR_OK) {
+            json_decref(flags);
+            db_card_cleanup(&record);
+            rc = ERR_NO_MEMORY;
+            break;
+        }
         text = json_dumps(flags, JSON_COMPACT);
         json_decref(flags);
         free(record.flags);

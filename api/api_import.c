@@ -206,6 +206,12 @@ static enum err import_one(struct db *db, struct db_bulk *bulk, const json_t *li
         goto out;
     }
     *is_refused = false;
+    if (rc != ERR_OK) {
+        /* Storage or memory failed part way through the model's rows: the run stops
+         * and its batch rolls back, rather than going on over a half-written model. */
+        activities_cleanup(list);
+        goto out;
+    }
     /* A new model has no descendants yet: only its own figure needs checking. */
     {
         json_t *mine = json_array();
