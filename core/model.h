@@ -79,6 +79,11 @@ enum err core_model_id_from_parts(const char *ns, const char *name, struct core_
  * Returns buf. */
 char *core_model_id_format(const struct core_model_id *id, char *buf, size_t buf_len);
 
+/* The id as text ("ns/name", or "name" for a bare id) in a buffer that lives until
+ * the end of the enclosing block: for format arguments. */
+#define CORE_MODEL_ID_TEXT(id)                                                                     \
+    core_model_id_format((id), (char[CORE_MODEL_ID_MAX + 1]){0}, CORE_MODEL_ID_MAX + 1)
+
 /* Whether two ids name the same model (ids compare case-insensitively, as on the Hub). */
 bool core_model_id_equal(const struct core_model_id *a, const struct core_model_id *b);
 
