@@ -222,7 +222,7 @@ enum err api_activities_post(struct api_service *s, const struct api_request *re
     if (rc != ERR_OK)
         goto out;
     api_changes_report(s, req, API_CHANGE_ACTIVITY_ADDED, 1);
-    snprintf(location, sizeof location, "/v1/models/%s/%s/activities/%lld", m->id.ns, m->id.name,
+    snprintf(location, sizeof location, "/v1/models/%s/activities/%lld", CORE_MODEL_ID_TEXT(&m->id),
              (long long)json_integer_value(json_object_get(body, "id")));
     api_reply_header(reply, "Location", location);
     rc = api_reply_json(reply, 201, body);
@@ -363,8 +363,8 @@ enum err api_activities_delete(struct api_service *s, const struct api_request *
     if (rc == ERR_OK) {
         rc = db_activity_delete(db, m->key, (int64_t)id);
         if (rc == ERR_NOT_FOUND)
-            api_fail(&reply->problem, ERR_NOT_FOUND, "model '%s/%s' has no activity %lld", m->id.ns,
-                     m->id.name, id);
+            api_fail(&reply->problem, ERR_NOT_FOUND, "model '%s' has no activity %lld",
+                     CORE_MODEL_ID_TEXT(&m->id), id);
     }
     if (rc == ERR_OK)
         rc = db_write_commit(db);

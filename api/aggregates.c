@@ -114,7 +114,7 @@ static enum err families_csv(const struct db_family_row *items, size_t n, struct
                          "other_co2e_kg_high,own_co2e_kg,own_co2e_kg_low,own_co2e_kg_high");
     for (size_t i = 0; i < n; i++) {
         char id[200];
-        snprintf(id, sizeof id, "%s/%s", items[i].id.ns, items[i].id.name);
+        snprintf(id, sizeof id, "%s", CORE_MODEL_ID_TEXT(&items[i].id));
         api_csv_field(&csv, id);
         api_csv_integer(&csv, items[i].size);
         api_csv_integer(&csv, items[i].inferences);
@@ -132,7 +132,7 @@ static json_t *family_json(const struct db_family_row *f)
     char id[200];
     json_t *o;
 
-    snprintf(id, sizeof id, "%s/%s", f->id.ns, f->id.name);
+    snprintf(id, sizeof id, "%s", CORE_MODEL_ID_TEXT(&f->id));
     o = json_pack("{s:s, s:I, s:I}", "id", id, "size", (json_int_t)f->size, "inferences",
                   (json_int_t)f->inferences);
     if (o)

@@ -12,7 +12,8 @@
 #include <string.h>
 
 /* Creates a placeholder for every parent of m that is not registered. */
-static enum err make_placeholders(struct db *db, const struct core_model *m, json_t *created)
+static enum err make_placeholders(struct db *db, const struct core_model *m, json_t *created,
+                                  struct api_problem *problem)
 {
     for (size_t i = 0; i < m->n_parents; i++) {
         struct core_model_id stored;
@@ -25,6 +26,9 @@ static enum err make_placeholders(struct db *db, const struct core_model *m, jso
         if (rc == ERR_OK)
             continue;
         if (rc != ERR_NOT_FOUND)
+            return rc;
+        rc = api_path_clash(db, &m->parents[i].id, problem);
+        if (rc != ERR_OK)
             return rc;
         memset(&placeholder, 0, sizeof placeholder);
         placeholder.id = m->parents[i].id;
@@ -475,11 +479,14 @@ enum err api_card_store(struct db *db, struct core_model *m, const struct api_ca
         }
     }
     if (card->is_card) {
-        rc = make_placeholders(db, m, res->placeholders);
+        rc = make_placeholders(db, m, res->placeholders, problem);
         if (rc != ERR_OK)
             goto out;
     }
     if (!exists) {
+        rc = api_path_clash(db, &m->id, problem);
+        if (rc != ERR_OK)
+            goto out;
         rc = db_model_insert(db, m, &bad);
         if (rc != ERR_OK) {
             rc = api_model_insert_error(rc, m, bad, card->from_card, problem);

@@ -242,7 +242,8 @@ enum err api_footprint_get(struct api_service *s, const struct api_request *req,
             api_footprint_cleanup(&footprint);
     }
     if (rc == ERR_NOT_FOUND)
-        return api_fail(&reply->problem, rc, "model '%s/%s' is not registered", id.ns, id.name);
+        return api_fail(&reply->problem, rc, "model '%s' is not registered",
+                        CORE_MODEL_ID_TEXT(&id));
     if (rc == ERR_OK) {
         struct text t = {0};
         api_footprint_write(&t, &footprint);

@@ -483,8 +483,35 @@ static int compare_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The README.md files under dir/<namespace>/<name>/, in name order (so that a
- * folder always imports alike), as "<namespace>/<name>" in *ids (malloc'd). */
+/* Appends a malloc'd copy of id to *ids; false when memory runs out. */
+static bool add_card_id(char ***ids, size_t *n, size_t *cap, const char *id)
+{
+    if (*n == *cap) {
+        char **grown = realloc(*ids, (*cap = *cap ? 2 * *cap : 64) * sizeof **ids);
+        if (grown == NULL)
+            return false;
+        *ids = grown;
+    }
+    (*ids)[*n] = strdup(id);
+    if ((*ids)[*n] == NULL)
+        return false;
+    (*n)++;
+    return true;
+}
+
+/* Whether path/README.md is a regular file. */
+static bool has_readme(const char *path)
+{
+    char readme[PATH_MAX];
+    struct stat st;
+
+    return snprintf(readme, sizeof readme, "%s/README.md", path) < (int)sizeof readme &&
+           stat(readme, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The README.md files under dir/<namespace>/<name>/, and dir/<name>/ for an id
+ * without a namespace (gpt2), in name order (so that a folder always imports alike),
+ * as "<namespace>/<name>" or "<name>" in *ids (malloc'd). */
 static enum err list_cards(const char *dir, char ***ids, size_t *n)
 {
     size_t cap = 0;
@@ -504,29 +531,22 @@ static enum err list_cards(const char *dir, char ***ids, size_t *n)
         if (snprintf(ns_path, sizeof ns_path, "%s/%s", dir, ns_entry->d_name) >=
             (int)sizeof ns_path)
             continue;
+        if (has_readme(ns_path) && !add_card_id(ids, n, &cap, ns_entry->d_name))
+            break;
         inner = opendir(ns_path);
         if (inner == NULL)
             continue;
         while ((name_entry = readdir(inner)) != NULL) {
-            char readme[PATH_MAX];
-            struct stat st;
+            char name_path[PATH_MAX], id[2 * NAME_MAX + 2];
             if (name_entry->d_name[0] == '.')
                 continue;
-            if (snprintf(readme, sizeof readme, "%s/%s/README.md", ns_path, name_entry->d_name) >=
-                    (int)sizeof readme ||
-                stat(readme, &st) != 0 || !S_ISREG(st.st_mode))
+            if (snprintf(name_path, sizeof name_path, "%s/%s", ns_path, name_entry->d_name) >=
+                    (int)sizeof name_path ||
+                !has_readme(name_path))
                 continue;
-            if (*n == cap) {
-                char **grown = realloc(*ids, (cap = cap ? 2 * cap : 64) * sizeof **ids);
-                if (grown == NULL)
-                    break;
-                *ids = grown;
-            }
-            (*ids)[*n] = malloc(strlen(ns_entry->d_name) + strlen(name_entry->d_name) + 2);
-            if ((*ids)[*n] == NULL)
+            snprintf(id, sizeof id, "%s/%s", ns_entry->d_name, name_entry->d_name);
+            if (!add_card_id(ids, n, &cap, id))
                 break;
-            sprintf((*ids)[*n], "%s/%s", ns_entry->d_name, name_entry->d_name);
-            (*n)++;
         }
         closedir(inner);
     }
@@ -558,7 +578,8 @@ static bool read_small_file(const char *path, char **text, size_t *len)
     return true;
 }
 
-/* A folder of model cards: dir/<namespace>/<name>/README.md, the id from the path
+/* A folder of model cards: dir/<namespace>/<name>/README.md (or dir/<name>/README.md
+ * for an id without a namespace), the id from the path
  * and the metadata from the YAML front matter. */
 static enum err import_folder(struct import_run *run, const char *dir,
                               struct api_import_summary *sum)

@@ -34,11 +34,12 @@ static json_t *model_to_json(const struct core_model *m)
                                core_model_id_format(&m->parents[i].id, parent_id, sizeof parent_id),
                                "relation", core_relation_name(m->parents[i].relation)));
     }
-    o = json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:s, s:s}", "id",
-                  core_model_id_format(&m->id, id, sizeof id), "namespace", m->id.ns, "name",
-                  m->id.name, "parents", parents, "depth", (json_int_t)m->depth, "children_count",
-                  (json_int_t)m->n_children, "version", (json_int_t)m->version, "created_at",
-                  m->created_at, "updated_at", m->updated_at);
+    /* A bare id (gpt2) has no namespace: null, not "". */
+    o = json_pack("{s:s, s:s?, s:s, s:o, s:I, s:I, s:I, s:s, s:s}", "id",
+                  core_model_id_format(&m->id, id, sizeof id), "namespace",
+                  m->id.ns[0] ? m->id.ns : NULL, "name", m->id.name, "parents", parents, "depth",
+                  (json_int_t)m->depth, "children_count", (json_int_t)m->n_children, "version",
+                  (json_int_t)m->version, "created_at", m->created_at, "updated_at", m->updated_at);
     if (o == NULL)
         return NULL;
     json_object_set_new(o, "task", m->task[0] ? json_string(m->task) : json_null());
@@ -684,8 +685,8 @@ static enum err register_model(struct api_service *s, const struct api_request *
     }
     card.count_copied = s->config.count_copied_emissions;
     if (rc == ERR_OK && sync && !core_model_id_equal(&m->id, &path_id))
-        rc = api_field_error(&reply->problem, "/id", "must be the id the path names, '%s/%s'",
-                             path_id.ns, path_id.name);
+        rc = api_field_error(&reply->problem, "/id", "must be the id the path names, '%s'",
+                             CORE_MODEL_ID_TEXT(&path_id));
     /* Parents may be any hub's models (cross-hub lineage); the new model itself must
      * be in one of the token's namespaces. */
     if (rc == ERR_OK)
@@ -711,7 +712,7 @@ static enum err register_model(struct api_service *s, const struct api_request *
         goto out;
     report_changes(s, req, &res);
     if (res.outcome == API_CARD_CREATED) {
-        snprintf(location, sizeof location, "/v1/models/%s/%s", m->id.ns, m->id.name);
+        snprintf(location, sizeof location, "/v1/models/%s", CORE_MODEL_ID_TEXT(&m->id));
         api_reply_header(reply, "Location", location);
     }
     set_model_headers(reply, m);
@@ -740,7 +741,43 @@ enum err api_models_put(struct api_service *s, const struct api_request *req,
 
 static enum err model_not_found(const struct core_model_id *id, struct api_problem *problem)
 {
-    return api_fail(problem, ERR_NOT_FOUND, "model '%s/%s' is not registered", id->ns, id->name);
+    return api_fail(problem, ERR_NOT_FOUND, "model '%s' is not registered", CORE_MODEL_ID_TEXT(id));
+}
+
+/* The reads of a model's sub-resources, by name. */
+static const struct {
+    const char *name;
+    api_handler_fn handler;
+} subresource_reads[] = {
+    {"activities", api_activities_list}, {"ancestors", api_ancestors_get},
+    {"badge.svg", api_badge_get},        {"family", api_family_get},
+    {"footprint", api_footprint_get},    {"inferences", api_inferences_get},
+    {"series", api_series_get},
+};
+
+/* GET /v1/models/{a}/{b} where b names a sub-resource: the model a/b when it is
+ * registered, else b of the bare model a when that is (registration keeps the two
+ * from both existing). The read's handler for the second case; NULL otherwise. */
+static api_handler_fn bare_model_read(struct db *db, const struct api_request *req)
+{
+    struct core_model_id id, stored;
+    api_handler_fn handler = NULL;
+    int64_t key;
+
+    if (req->n_params != 2 || req->params[0][0] == '\0')
+        return NULL;
+    for (size_t i = 0; i < sizeof subresource_reads / sizeof subresource_reads[0]; i++)
+        if (strcasecmp(req->params[1], subresource_reads[i].name) == 0)
+            handler = subresource_reads[i].handler;
+    if (handler == NULL)
+        return NULL;
+    if (core_model_id_from_parts(req->params[0], req->params[1], &id) == ERR_OK &&
+        db_model_find(db, &id, &key, &stored) != ERR_NOT_FOUND)
+        return NULL;
+    if (core_model_id_from_parts("", req->params[0], &id) != ERR_OK ||
+        db_model_find(db, &id, &key, &stored) != ERR_OK)
+        return NULL;
+    return handler;
 }
 
 enum err api_models_get(struct api_service *s, const struct api_request *req,
@@ -751,9 +788,15 @@ enum err api_models_get(struct api_service *s, const struct api_request *req,
     struct db *db = req->db;
     json_t *body = NULL;
     char etag[32];
+    api_handler_fn read = bare_model_read(db, req);
     enum err rc;
 
-    (void)s;
+    if (read) {
+        struct api_request bare = *req;
+        bare.params[0] = "";
+        bare.params[1] = req->params[0];
+        return read(s, &bare, reply);
+    }
     rc = api_check_query(req, NULL, &reply->problem);
     if (rc == ERR_OK)
         rc = api_path_id(req, &id, &reply->problem);
@@ -1130,8 +1173,8 @@ enum err api_models_delete(struct api_service *s, const struct api_request *req,
         rc = check_if_match(req, m, &reply->problem);
     if (rc == ERR_OK && m->n_children > 0)
         rc = api_fail(&reply->problem, ERR_CONFLICT,
-                      "model '%s/%s' has %lld child model(s); delete them first", m->id.ns,
-                      m->id.name, (long long)m->n_children);
+                      "model '%s' has %lld child model(s); delete them first",
+                      CORE_MODEL_ID_TEXT(&m->id), (long long)m->n_children);
     if (rc == ERR_OK)
         rc = db_model_delete(db, &id);
     if (rc != ERR_OK) {

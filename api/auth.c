@@ -187,7 +187,14 @@ enum err api_authorize(const struct api_principal *p, unsigned scope, const char
         return forbidden(reply, detail);
     }
     if (ns && !api_principal_may_write(p, ns)) {
-        snprintf(detail, sizeof detail, "this token may not write models of namespace '%.96s'", ns);
+        /* A bare id (gpt2) is no namespace's: only a token for every namespace writes it. */
+        if (ns[0] == '\0')
+            snprintf(detail, sizeof detail,
+                     "this token may not write models without a namespace (its namespaces "
+                     "are not '*')");
+        else
+            snprintf(detail, sizeof detail, "this token may not write models of namespace '%.96s'",
+                     ns);
         return forbidden(reply, detail);
     }
     return ERR_OK;

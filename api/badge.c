@@ -126,7 +126,8 @@ enum err api_badge_get(struct api_service *s, const struct api_request *req,
         return rc;
     rc = api_footprint_load(req->db, 0, &id, policy, &footprint);
     if (rc == ERR_NOT_FOUND)
-        return api_fail(&reply->problem, rc, "model '%s/%s' is not registered", id.ns, id.name);
+        return api_fail(&reply->problem, rc, "model '%s' is not registered",
+                        CORE_MODEL_ID_TEXT(&id));
     if (rc != ERR_OK)
         return rc;
     if (!is_per_inference) {
@@ -138,7 +139,7 @@ enum err api_badge_get(struct api_service *s, const struct api_request *req,
         snprintf(value, sizeof value, "no inferences yet");
     }
     api_footprint_cleanup(&footprint);
-    snprintf(title, sizeof title, "CO2e of %s/%s (%s): %s", id.ns, id.name,
+    snprintf(title, sizeof title, "CO2e of %s (%s): %s", CORE_MODEL_ID_TEXT(&id),
              core_policy_name(policy), value);
     write_badge(&b, "CO2e", value, title);
     if (b.failed) {

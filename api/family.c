@@ -117,7 +117,7 @@ static enum err family_root(struct db *db, const struct api_request *req, struct
         return rc; /* a malformed id: the problem says so, and root->id is not set */
     rc = db_lineage_load_id(db, &root->id, &lineage);
     if (rc == ERR_NOT_FOUND)
-        rc = api_fail(problem, rc, "model '%s/%s' is not registered", root->id.ns, root->id.name);
+        rc = api_fail(problem, rc, "model '%s' is not registered", CORE_MODEL_ID_TEXT(&root->id));
     for (size_t i = 0; rc == ERR_OK && i < lineage.n_members; i++) {
         const struct core_lineage_member *m = &lineage.members[i];
         if (m->is_self) {

@@ -322,8 +322,8 @@ enum err api_inference_reports_post(struct api_service *s, const struct api_requ
         rc = db_inferences_add_many(db, items, n, &bad);
         if (rc == ERR_NOT_FOUND) {
             snprintf(pointer, sizeof pointer, "/reports/%zu/model", bad);
-            rc = api_field_error(&reply->problem, pointer, "model '%s/%s' is not registered",
-                                 items[bad].id.ns, items[bad].id.name);
+            rc = api_field_error(&reply->problem, pointer, "model '%s' is not registered",
+                                 CORE_MODEL_ID_TEXT(&items[bad].id));
         } else if (rc == ERR_COUNT_OVERFLOW) {
             snprintf(pointer, sizeof pointer, "/reports/%zu/count", bad);
             rc = overflow_error(&reply->problem, pointer);

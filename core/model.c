@@ -25,14 +25,30 @@ bool core_model_part_is_valid(const char *s, size_t len)
     return true;
 }
 
+bool core_model_bare_name_is_valid(const char *s, size_t len)
+{
+    if (!core_model_part_is_valid(s, len) || s[len - 1] == '.' || s[len - 1] == '-')
+        return false;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] == '-' || s[i] == '.') && s[i] == s[i - 1])
+            return false;
+    return true;
+}
+
 enum err core_model_id_from_parts(const char *ns, const char *name, struct core_model_id *out)
 {
     size_t ns_len = ns ? strlen(ns) : 0;
     size_t name_len = name ? strlen(name) : 0;
 
-    if (!core_model_part_is_valid(ns, ns_len) || !core_model_part_is_valid(name, name_len))
+    /* No namespace: a legacy Hub repository (gpt2), held to the Hub's full name
+     * rules. Namespaced ids keep the rules they were registered under. */
+    if (ns_len == 0) {
+        if (!core_model_bare_name_is_valid(name, name_len))
+            return ERR_INVALID_INPUT;
+    } else if (!core_model_part_is_valid(ns, ns_len) || !core_model_part_is_valid(name, name_len)) {
         return ERR_INVALID_INPUT;
-    memcpy(out->ns, ns, ns_len + 1);
+    }
+    memcpy(out->ns, ns_len ? ns : "", ns_len + 1);
     memcpy(out->name, name, name_len + 1);
     return ERR_OK;
 }
@@ -45,7 +61,9 @@ enum err core_model_id_parse(const char *text, struct core_model_id *out)
     if (text == NULL)
         return ERR_INVALID_INPUT;
     slash = strchr(text, '/');
-    if (slash == NULL || strchr(slash + 1, '/') != NULL)
+    if (slash == NULL)
+        return core_model_id_from_parts(NULL, text, out);
+    if (strchr(slash + 1, '/') != NULL)
         return ERR_INVALID_INPUT;
     ns_len = (size_t)(slash - text);
     name_len = strlen(slash + 1);
@@ -60,7 +78,10 @@ enum err core_model_id_parse(const char *text, struct core_model_id *out)
 char *core_model_id_format(const struct core_model_id *id, char *buf, size_t buf_len)
 {
     assert(buf_len > 0);
-    snprintf(buf, buf_len, "%s/%s", id->ns, id->name);
+    if (id->ns[0] == '\0')
+        snprintf(buf, buf_len, "%s", id->name);
+    else
+        snprintf(buf, buf_len, "%s/%s", id->ns, id->name);
     return buf;
 }
 

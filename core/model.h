@@ -61,15 +61,28 @@ struct core_model {
  * with '.' or '-', and not "." or "..". */
 bool core_model_part_is_valid(const char *s, size_t len);
 
-/* Parses "namespace/name" into out. ERR_INVALID_INPUT when text is not a valid
- * Hub id (exactly one '/', both parts valid); out is untouched then. */
+/* Whether s[0..len) is a valid id without a namespace (a legacy Hub repository
+ * such as "gpt2"): a valid part that does not end with '.' or '-' and has no
+ * "--" or "..". */
+bool core_model_bare_name_is_valid(const char *s, size_t len);
+
+/* Parses "namespace/name", or a bare "name" (namespace ""), into out.
+ * ERR_INVALID_INPUT when text is not a valid Hub id (at most one '/', both parts
+ * valid; a bare name as core_model_bare_name_is_valid); out is untouched then. */
 enum err core_model_id_parse(const char *text, struct core_model_id *out);
 
-/* Builds an id from two parts; ERR_INVALID_INPUT when either part is invalid. */
+/* Builds an id from two parts, a NULL or empty ns giving a bare id;
+ * ERR_INVALID_INPUT when either part is invalid. */
 enum err core_model_id_from_parts(const char *ns, const char *name, struct core_model_id *out);
 
-/* Formats "ns/name" into buf (at least CORE_MODEL_ID_MAX + 1 bytes). Returns buf. */
+/* Formats "ns/name", or "name" for a bare id, into buf (at least CORE_MODEL_ID_MAX + 1 bytes).
+ * Returns buf. */
 char *core_model_id_format(const struct core_model_id *id, char *buf, size_t buf_len);
+
+/* The id as text ("ns/name", or "name" for a bare id) in a buffer that lives until
+ * the end of the enclosing block: for format arguments. */
+#define CORE_MODEL_ID_TEXT(id)                                                                     \
+    core_model_id_format((id), (char[CORE_MODEL_ID_MAX + 1]){0}, CORE_MODEL_ID_MAX + 1)
 
 /* Whether two ids name the same model (ids compare case-insensitively, as on the Hub). */
 bool core_model_id_equal(const struct core_model_id *a, const struct core_model_id *b);

@@ -4,6 +4,7 @@
 
 #include "edit_distance.h"
 
+#include <assert.h>
 #include <string.h>
 #include <strings.h>
 
@@ -30,6 +31,17 @@ static const struct route routes[] = {
     {"PUT",    "/v1/models/{}/{}",                       api_models_put,             ROUTE_JSON_BODY | ROUTE_WRITE},
     {"PATCH",  "/v1/models/{}/{}",                       api_models_patch,           ROUTE_JSON_BODY | ROUTE_WRITE},
     {"DELETE", "/v1/models/{}/{}",                       api_models_delete,          ROUTE_WRITE},
+    /* ids without a namespace (gpt2). GET /v1/models/{name}/{sub-resource} is also
+     * the path of the model {name}/{sub-resource}: api_models_get answers it, for the
+     * bare model when that is the one registered. */
+    {"GET",    "/v1/models/{}",                          api_models_get,             ROUTE_BARE_MODEL},
+    {"PUT",    "/v1/models/{}",                          api_models_put,             ROUTE_JSON_BODY | ROUTE_WRITE | ROUTE_BARE_MODEL},
+    {"PATCH",  "/v1/models/{}",                          api_models_patch,           ROUTE_JSON_BODY | ROUTE_WRITE | ROUTE_BARE_MODEL},
+    {"DELETE", "/v1/models/{}",                          api_models_delete,          ROUTE_WRITE | ROUTE_BARE_MODEL},
+    {"POST",   "/v1/models/{}/activities",               api_activities_post,        ROUTE_JSON_BODY | ROUTE_WRITE | ROUTE_BARE_MODEL},
+    {"DELETE", "/v1/models/{}/activities/{}",            api_activities_delete,      ROUTE_WRITE | ROUTE_BARE_MODEL},
+    {"POST",   "/v1/models/{}/inferences",               api_inferences_post,        ROUTE_JSON_BODY | ROUTE_WRITE | ROUTE_BARE_MODEL},
+    {"PUT",    "/v1/models/{}/inference-counters/{}",    api_counters_put,           ROUTE_JSON_BODY | ROUTE_WRITE | ROUTE_BARE_MODEL},
     {"GET",    "/v1/models/{}/{}/ancestors",             api_ancestors_get,          0},
     {"GET",    "/v1/models/{}/{}/family",                api_family_get,             0},
     /* aggregates */
@@ -80,6 +92,18 @@ static int split(char *path, char **segments)
     return n;
 }
 
+/* Appends ", method" to allow unless a route already put it there. */
+static void allow_add(char *allow, const char *method)
+{
+    size_t len = strlen(method);
+
+    for (const char *p = strstr(allow, method); p; p = strstr(p + 1, method))
+        if ((p == allow || p[-1] == ' ') && (p[len] == ',' || p[len] == '\0'))
+            return;
+    strcat(allow, ", ");
+    strcat(allow, method);
+}
+
 static bool pattern_matches(const char *pattern, char **segments, int n, const char **params,
                             size_t *n_params)
 {
@@ -127,15 +151,20 @@ void route_find(const char *method, char *path, struct route_match *out)
         if (!out->path_known)
             strcat(out->allow, "OPTIONS");
         out->path_known = true;
-        strcat(out->allow, ", ");
-        strcat(out->allow, routes[r].method);
+        allow_add(out->allow, routes[r].method);
         if (strcmp(routes[r].method, "GET") == 0)
-            strcat(out->allow, ", HEAD");
+            allow_add(out->allow, "HEAD");
         if (out->route == NULL && (strcmp(routes[r].method, method) == 0 ||
                                    (is_head && strcmp(routes[r].method, "GET") == 0))) {
             out->route = &routes[r];
             out->n_params = n_params;
             memcpy(out->params, params, sizeof params);
+            if (routes[r].flags & ROUTE_BARE_MODEL) {
+                assert(n_params < API_MAX_PATH_PARAMS);
+                memmove(out->params + 1, out->params, n_params * sizeof out->params[0]);
+                out->params[0] = "";
+                out->n_params++;
+            }
         }
     }
 }

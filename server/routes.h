@@ -13,6 +13,8 @@ enum route_flags {
     ROUTE_PUBLIC = 2,       /* answered without a token even when reads need one */
     ROUTE_WRITE = 4,        /* the handler checks the bearer token and its scope itself */
     ROUTE_HTTP_METRICS = 8, /* the request carries the server's HTTP metrics (server_metrics) */
+    ROUTE_BARE_MODEL = 16,  /* the first {} is a model id without a namespace: the handler
+                             * sees the namespace "" before it, as on a {}/{} route */
 };
 
 struct route {

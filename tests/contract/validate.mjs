@@ -112,12 +112,11 @@ export function createValidator(doc) {
     return { template, regex: new RegExp(`^${source}$`), params: names.length };
   });
 
-  function findPath(p) {
-    let best = null;
-    for (const t of templates) {
-      if (t.regex.test(p) && (best === null || t.params < best.params)) best = t;
-    }
-    return best;
+  // Every template p matches, fewest parameters first. A path may match several:
+  // /v1/models/gpt2/footprint is the footprint of the bare model gpt2 and the
+  // model gpt2/footprint, and the server answers for whichever is registered.
+  function findPaths(p) {
+    return templates.filter((t) => t.regex.test(p)).sort((a, b) => a.params - b.params);
   }
 
   // Checks one response (resolved object at pointer) against a record.
@@ -177,8 +176,30 @@ export function createValidator(doc) {
       failures.push('no X-Request-Id header');
   }
 
-  // Returns {rule, operation, failures[]} for one record.
+  // Returns {rule, operation, failures[]} for one record: the first matching
+  // template's verdict that has no failure, else the best-matching template's.
   function validate(rec) {
+    const rawPath = String(rec.path || '');
+    let candidates = findPaths(rawPath);
+    if (candidates.length === 0) {
+      try {
+        candidates = findPaths(decodeURIComponent(rawPath));
+      } catch {
+        /* no template */
+      }
+    }
+    if (candidates.length <= 1) return validateAt(rec, candidates[0] || null);
+    let first = null;
+    for (const t of candidates) {
+      const verdict = validateAt(rec, t);
+      if (verdict.failures.length === 0) return verdict;
+      first = first || verdict;
+    }
+    return first;
+  }
+
+  // The verdict on one record read as a request to template found (null: none).
+  function validateAt(rec, found) {
     const failures = [];
     const method = String(rec.method || '').toUpperCase();
     const status = Number(rec.status) || 0;
@@ -189,14 +210,6 @@ export function createValidator(doc) {
     if (TRANSPORT_STATUSES.has(status) && !rec.content_type && headers['x-request-id'] === undefined)
       return { rule: 'R1 transport', operation: null, failures, where };
 
-    const rawPath = String(rec.path || '');
-    let decoded = rawPath;
-    try {
-      decoded = decodeURIComponent(rawPath);
-    } catch {
-      /* keep the raw path */
-    }
-    const found = findPath(rawPath) || findPath(decoded);
     if (!found) {
       const before = BEFORE_ROUTING[status];
       if (before) checkResponse(rec, doc.components.responses[before], `/components/responses/${before}`, { head: method === 'HEAD' }, failures);

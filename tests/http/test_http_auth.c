@@ -606,6 +606,32 @@ static void seed_two_hubs(void)
     snprintf(hub_a_auth, sizeof hub_a_auth, "Bearer %s", hub_a.secret);
 }
 
+/* A bare id (gpt2) belongs to no namespace: a token for some namespaces cannot
+ * write it, by the body's id or by its path; an admin token can. */
+START_TEST(a_namespaced_token_may_not_write_a_bare_model)
+{
+    struct ct_raw_response r;
+
+    seed_two_hubs();
+    raw_as(hub_a_auth, "POST", "/v1/models", "{'id':'gpt2'}", NULL, &r);
+    assert_forbidden(&r, NULL, "a hub-a token registering gpt2");
+    ck_assert_msg(strstr(r.body, "without a namespace") != NULL, "detail: %s", r.body);
+    ct_raw_cleanup(&r);
+    registered("{'id':'gpt2'}");
+    raw_as(hub_a_auth, "PUT", "/v1/models/gpt2", "{'license':'mit'}", NULL, &r);
+    assert_forbidden(&r, NULL, "a hub-a token re-registering gpt2");
+    ct_raw_cleanup(&r);
+    raw_as(hub_a_auth, "DELETE", "/v1/models/gpt2", NULL, NULL, &r);
+    assert_forbidden(&r, NULL, "a hub-a token deleting gpt2");
+    ct_raw_cleanup(&r);
+    /* its own models may still name gpt2 as their parent */
+    raw_as(hub_a_auth, "POST", "/v1/models", "{'id':'hub-a/gpt2-tuned','base_model':'gpt2'}", NULL,
+           &r);
+    ck_assert_msg(r.status == 201, "answered %d: %s", r.status, r.body);
+    ct_raw_cleanup(&r);
+}
+END_TEST
+
 START_TEST(another_namespaces_model_by_path_is_403_and_unchanged)
 {
     struct ct_raw_response r;
@@ -1620,6 +1646,7 @@ static Suite *auth_suite(void)
 
     tcase_add_test(authz, a_token_without_the_scope_is_403_insufficient_scope_and_stores_nothing);
     tcase_add_test(authz, another_namespaces_model_by_path_is_403_and_unchanged);
+    tcase_add_test(authz, a_namespaced_token_may_not_write_a_bare_model);
     tcase_add_test(authz, another_namespace_named_in_the_body_is_403_and_stores_nothing);
     tcase_add_test(
         authz, a_child_under_another_namespaces_parent_is_allowed_and_changes_only_family_figures);

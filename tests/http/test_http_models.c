@@ -250,7 +250,8 @@ static const struct {
     {"a 97-character name", "{'id':'org/" PART_96 "s'}"},
     {"a 97-character namespace", "{'id':'" PART_96 "s/name'}"},
     {"two slashes", "{'id':'org/name/extra'}"},
-    {"no slash", "{'id':'orgname'}"},
+    {"a bare name ending with '-'", "{'id':'orgname-'}"},
+    {"a bare name with '--'", "{'id':'org--name'}"},
     {"an empty name", "{'id':'org/'}"},
     {"an empty namespace", "{'id':'/name'}"},
     {"an empty id", "{'id':''}"},
@@ -766,6 +767,130 @@ START_TEST(list_filters_by_parent_and_namespace)
 }
 END_TEST
 
+/* The string member key of the JSON answer to GET path (200 required). */
+static void assert_member(const char *path, const char *key, const char *expected)
+{
+    struct ct_response r;
+    const json_t *value;
+
+    ck_assert_msg(ct_get(srv, path, &r) == 200, "GET %s answered %ld: %s", path, r.status, r.body);
+    value = json_object_get(r.json, key);
+    if (expected == NULL)
+        ck_assert_msg(json_is_null(value), "GET %s: %s is not null: %s", path, key, r.body);
+    else
+        ck_assert_msg(json_is_string(value) && strcmp(json_string_value(value), expected) == 0,
+                      "GET %s: %s is not '%s': %s", path, key, expected, r.body);
+    ct_response_cleanup(&r);
+}
+
+START_TEST(bare_ids_are_models_on_every_route)
+{
+    static const struct ct_step steps[] = {
+        {"a bare id registers", "POST", "/v1/models", "{'id':'gpt2','task':'text-generation'}",
+         NULL, 201, NULL, NULL},
+        {"a bare id is the same whatever its case", "POST", "/v1/models", "{'id':'GPT2'}", NULL,
+         409, "conflict", NULL},
+        {"a card names a bare base_model", "POST", "/v1/models",
+         "{'id':'acme/gpt2-support','base_model':'gpt2'}", NULL, 201, NULL, NULL},
+        {"a bare id is a parent", "POST", "/v1/models",
+         "{'id':'distilgpt2','parents':[{'id':'gpt2','relation':'distillation'}]}", NULL, 201, NULL,
+         NULL},
+        {"a card's unknown bare parent becomes a placeholder", "POST", "/v1/models",
+         "{'id':'acme/bert-tuned','base_model':'bert-base-uncased'}", NULL, 201, NULL, NULL},
+        {"PUT registers a bare id", "PUT", "/v1/models/bert-base-uncased",
+         "{'license':'apache-2.0'}", NULL, 201, NULL, NULL},
+        {"an activity of a bare model", "POST", "/v1/models/gpt2/activities",
+         "{'kind':'training','co2e_kg':100}", NULL, 201, NULL, NULL},
+        {"a bare model's footprint", "GET", "/v1/models/gpt2/footprint", NULL, NULL, 200, NULL,
+         NULL},
+        {"its child's footprint", "GET", "/v1/models/acme/gpt2-support/footprint", NULL, NULL, 200,
+         NULL, NULL},
+        {"a bare model's family", "GET", "/v1/models/gpt2/family", NULL, NULL, 200, NULL, NULL},
+        {"its child's family", "GET", "/v1/models/acme/gpt2-support/family", NULL, NULL, 200, NULL,
+         NULL},
+        {"a bare model's inferences", "GET", "/v1/models/gpt2/inferences", NULL, NULL, 200, NULL,
+         NULL},
+        {"its child's ancestors", "GET", "/v1/models/acme/gpt2-support/ancestors", NULL, NULL, 200,
+         NULL, NULL},
+        {"a bare model's ancestors", "GET", "/v1/models/distilgpt2/ancestors", NULL, NULL, 200,
+         NULL, NULL},
+        {"a bare model's activities", "GET", "/v1/models/gpt2/activities", NULL, NULL, 200, NULL,
+         NULL},
+        {"a bare model's series", "GET", "/v1/models/gpt2/series", NULL, NULL, 200, NULL, NULL},
+        {"a bare model's badge", "GET", "/v1/models/gpt2/badge.svg", NULL, NULL, 200, NULL, NULL},
+        {"a bare model's CSV family", "GET", "/v1/models/gpt2/family?format=csv", NULL, NULL, 200,
+         NULL, NULL},
+        {"an unknown bare model is 404", "GET", "/v1/models/gpt3", NULL, NULL, 404, "not-found",
+         NULL},
+        {"a malformed bare id is 404", "GET", "/v1/models/gpt2-", NULL, NULL, 404, "not-found",
+         NULL},
+        {"a bare model with children stays", "DELETE", "/v1/models/gpt2", NULL, NULL, 409,
+         "conflict", NULL},
+        {"a bare leaf goes", "DELETE", "/v1/models/distilgpt2", NULL, NULL, 204, NULL, NULL},
+    };
+    static const char *const keyed[] = {"Content-Type: application/json", "Idempotency-Key: bare-1",
+                                        NULL};
+    static const char count[] = "{\"count\":10}";
+    struct ct_response r;
+
+    ct_run_steps(srv, steps, sizeof steps / sizeof steps[0]);
+    ck_assert_int_eq(
+        ct_request(srv, "POST", "/v1/models/gpt2/inferences", keyed, count, sizeof count - 1, &r),
+        200);
+    ct_response_cleanup(&r);
+    assert_member("/v1/models/gpt2/inferences", "model", "gpt2");
+    assert_member("/v1/models/acme/gpt2-support/inferences", "model", "acme/gpt2-support");
+    assert_member("/v1/models/gpt2", "id", "gpt2");
+    assert_member("/v1/models/gpt2", "namespace", NULL);
+    assert_member("/v1/models/gpt2/footprint", "model", "gpt2");
+    assert_member("/v1/models/acme/gpt2-support/footprint", "model", "acme/gpt2-support");
+    assert_member("/v1/models/bert-base-uncased", "license", "apache-2.0");
+    ck_assert_int_eq(ct_get(srv, "/v1/models/acme/gpt2-support", &r), 200);
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(r.json, "parents"), 0), "id")),
+                     "gpt2");
+    ct_response_cleanup(&r);
+    ck_assert_int_eq(ct_send(srv, "POST", "/v1/models", "{'id':'t5-small'}", &r), 201);
+    ck_assert_str_eq(r.location, "/v1/models/t5-small");
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+/* /v1/models/{a}/footprint is the model a/footprint and the footprint of the bare
+ * model a: registration keeps the two from both existing, and the path answers for
+ * whichever is registered. */
+START_TEST(a_path_names_a_bare_model_or_a_namespaced_one_never_both)
+{
+    static const struct ct_step steps[] = {
+        {"a namespaced model named like a sub-resource", "POST", "/v1/models",
+         "{'id':'acme/footprint'}", NULL, 201, NULL, NULL},
+        {"its path answers for it", "GET", "/v1/models/acme/footprint", NULL, NULL, 200, NULL,
+         NULL},
+        {"the bare model of its namespace is refused", "POST", "/v1/models", "{'id':'acme'}", NULL,
+         409, "conflict", NULL},
+        {"by PUT too", "PUT", "/v1/models/acme", "{}", NULL, 409, "conflict", NULL},
+        {"a bare model", "POST", "/v1/models", "{'id':'gpt2'}", NULL, 201, NULL, NULL},
+        {"a model under its name called like a sub-resource is refused", "POST", "/v1/models",
+         "{'id':'gpt2/family'}", NULL, 409, "conflict", NULL},
+        {"by PUT on the path too", "PUT", "/v1/models/gpt2/footprint", "{}", NULL, 409, "conflict",
+         NULL},
+        {"and as a card's placeholder parent", "POST", "/v1/models",
+         "{'id':'acme/x','base_model':'gpt2/series'}", NULL, 409, "conflict", NULL},
+        {"other names under it are models", "POST", "/v1/models", "{'id':'gpt2/chat'}", NULL, 201,
+         NULL, NULL},
+        {"a sub-resource name under an unregistered namespace is a model's", "GET",
+         "/v1/models/nobody/footprint", NULL, NULL, 404, "not-found", NULL},
+        {"the namespaced model's own sub-resources", "GET", "/v1/models/acme/footprint/footprint",
+         NULL, NULL, 200, NULL, NULL},
+    };
+
+    ct_run_steps(srv, steps, sizeof steps / sizeof steps[0]);
+    assert_member("/v1/models/acme/footprint", "id", "acme/footprint");
+    assert_member("/v1/models/gpt2/footprint", "model", "gpt2");
+    assert_member("/v1/models/gpt2/chat", "id", "gpt2/chat");
+}
+END_TEST
+
 START_TEST(list_with_bad_query_is_refused)
 {
     static const struct ct_step steps[] = {
@@ -776,7 +901,7 @@ START_TEST(list_with_bad_query_is_refused)
          "bad-request", NULL},
         {"an unknown parameter is 400", "GET", "/v1/models?sort=name", NULL, NULL, 400,
          "bad-request", "sort"},
-        {"a malformed parent id is 400", "GET", "/v1/models?parent=nope", NULL, NULL, 400,
+        {"a malformed parent id is 400", "GET", "/v1/models?parent=no/pe/x", NULL, NULL, 400,
          "bad-request", "parent"},
         {"an unknown parent is 404", "GET", "/v1/models?parent=org/ghost", NULL, NULL, 404,
          "not-found", NULL},
@@ -815,6 +940,8 @@ static Suite *models_suite(void)
     tcase_add_loop_test(models, post_with_invalid_id_is_422_on_id, 0,
                         (int)(sizeof invalid_ids / sizeof invalid_ids[0]));
     tcase_add_test(models, ids_of_96_characters_per_part_are_accepted);
+    tcase_add_test(models, bare_ids_are_models_on_every_route);
+    tcase_add_test(models, a_path_names_a_bare_model_or_a_namespaced_one_never_both);
     tcase_add_test(models, post_duplicate_id_is_409_whatever_the_case);
     tcase_add_test(models, post_unknown_field_is_422_naming_it);
     tcase_add_test(models, post_read_only_field_is_422_naming_it);

@@ -69,7 +69,7 @@ START_TEST(batch_with_an_unknown_model_is_422_naming_it_and_counts_nothing)
     /* Item errors are found before anything is counted. */
     send_keyed("POST", "/v1/inference-reports", "batch-3",
                "{'reports':[{'model':'bat/a','count':10},{'model':'bat/b','count':-2},"
-               "{'model':'no-slash','count':1},{'model':'bat/a','count':1,'x':1}]}",
+               "{'model':'one/two/three','count':1},{'model':'bat/a','count':1,'x':1}]}",
                &r);
     CT_ASSERT_PROBLEM(&r, 422, "invalid-input", "/reports/1/count");
     CT_ASSERT_PROBLEM(&r, 422, "invalid-input", "/reports/2/model");

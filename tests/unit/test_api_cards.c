@@ -604,6 +604,49 @@ START_TEST(grams_that_look_like_kg_are_in_the_import_report)
 }
 END_TEST
 
+START_TEST(bare_ids_import_from_a_folder_and_from_model_info)
+{
+    static const char *const files[][2] = {
+        {"gpt2", "---\nlicense: mit\npipeline_tag: text-generation\n---\n# gpt2\n"},
+        {"acme/gpt2-chat", "---\nbase_model: gpt2\n---\n"},
+        {"acme/bert-tuned", "---\nbase_model: bert-base-uncased\n---\n"},
+    };
+    char folder[128], path[256], db_path[128], *report = NULL, *d;
+    struct api_import_summary sum;
+    FILE *f;
+
+    snprintf(folder, sizeof folder, "%s/bare", dir);
+    snprintf(db_path, sizeof db_path, "%s/bare.db", dir);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s/%s'", folder, files[i][0]);
+        ck_assert_int_eq(system(cmd), 0);
+        snprintf(path, sizeof path, "%s/%s/README.md", folder, files[i][0]);
+        f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(files[i][1], f);
+        fclose(f);
+    }
+    run_import(folder, db_path, &sum, &report);
+    ck_assert_msg(sum.n_created == 3 && sum.n_refused == 0, "%s", report);
+    free(report);
+    /* the placeholder bert-base-uncased is completed by its model-info JSON */
+    snprintf(path, sizeof path, "%s/info.jsonl", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"id\":\"bert-base-uncased\",\"cardData\":{\"license\":\"apache-2.0\"}}\n", f);
+    fclose(f);
+    run_import(path, db_path, &sum, &report);
+    ck_assert_msg(sum.n_created + sum.n_updated == 1 && sum.n_refused == 0, "%s", report);
+    free(report);
+    d = dump(db_path);
+    ck_assert_msg(strstr(d, "acme/gpt2-chat|0|/gpt2|finetune") != NULL, "%s", d);
+    ck_assert_msg(strstr(d, "acme/bert-tuned|0|/bert-base-uncased|finetune") != NULL, "%s", d);
+    ck_assert_msg(strstr(d, "/bert-base-uncased|NULL|apache-2.0|NULL|NULL|0|0") != NULL, "%s", d);
+    free(d);
+}
+END_TEST
+
 START_TEST(hub_model_info_json_is_read_as_its_card)
 {
     static const char info[] =
@@ -662,6 +705,7 @@ int main(void)
     tcase_add_test(tc, a_copied_figure_counts_once_in_the_family_total);
     tcase_add_test(tc, hub_model_info_json_is_read_as_its_card);
     tcase_add_test(tc, grams_that_look_like_kg_are_in_the_import_report);
+    tcase_add_test(tc, bare_ids_import_from_a_folder_and_from_model_info);
     suite_add_tcase(s, tc);
     runner = srunner_create(s);
     srunner_run_all(runner, CK_NORMAL);

@@ -18,7 +18,18 @@ static const struct id_case id_cases[] = {
     {"Org_1/model.v2-final", true},
     {"ns/_private", true},
     {"", false},
-    {"no-slash", false},
+    {"no-slash", true},
+    {"gpt2", true},
+    {"bert-base-uncased", true},
+    {"distilbert-base-cased", true},
+    {"t5.v1_1", true},
+    {"gpt2-", false},
+    {"gpt2.", false},
+    {"-gpt2", false},
+    {".gpt2", false},
+    {"gpt--2", false},
+    {"gpt..2", false},
+    {"gp t2", false},
     {"/name", false},
     {"ns/", false},
     {"a/b/c", false},
@@ -66,6 +77,28 @@ START_TEST(model_id_parts_are_limited_to_96_characters)
     ck_assert_int_eq(core_model_id_parse(text, &id), ERR_INVALID_INPUT);
     snprintf(text, sizeof text, "%s/name", part);
     ck_assert_int_eq(core_model_id_parse(text, &id), ERR_INVALID_INPUT);
+    ck_assert_int_eq(core_model_id_parse(part, &id), ERR_INVALID_INPUT);
+    part[96] = '\0';
+    ck_assert_int_eq(core_model_id_parse(part, &id), ERR_OK);
+    ck_assert_str_eq(id.ns, "");
+}
+END_TEST
+
+START_TEST(bare_ids_are_built_from_an_empty_namespace)
+{
+    struct core_model_id id, parsed;
+    char buf[CORE_MODEL_ID_MAX + 1];
+
+    ck_assert_int_eq(core_model_id_from_parts("", "gpt2", &id), ERR_OK);
+    ck_assert_str_eq(core_model_id_format(&id, buf, sizeof buf), "gpt2");
+    ck_assert_int_eq(core_model_id_from_parts(NULL, "GPT2", &parsed), ERR_OK);
+    ck_assert(core_model_id_equal(&id, &parsed));
+    ck_assert_int_eq(core_model_id_parse("openai/gpt2", &parsed), ERR_OK);
+    ck_assert(!core_model_id_equal(&id, &parsed));
+    ck_assert_int_eq(core_model_id_from_parts("", "gpt2-", &id), ERR_INVALID_INPUT);
+    ck_assert_int_eq(core_model_id_from_parts("", "", &id), ERR_INVALID_INPUT);
+    /* a namespaced name keeps the rules it was registered under */
+    ck_assert_int_eq(core_model_id_from_parts("ns", "name-", &id), ERR_OK);
 }
 END_TEST
 
@@ -236,6 +269,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, model_id_parse_accepts_hub_ids_and_refuses_others, 0,
                         (int)(sizeof id_cases / sizeof id_cases[0]));
     tcase_add_test(tc, model_id_parts_are_limited_to_96_characters);
+    tcase_add_test(tc, bare_ids_are_built_from_an_empty_namespace);
     tcase_add_test(tc, model_ids_compare_case_insensitively);
     tcase_add_test(tc, relations_round_trip_and_unknown_names_are_refused);
     tcase_add_loop_test(tc, lineage_rules_refuse_self_duplicate_and_malformed_merges, 0,

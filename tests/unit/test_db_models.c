@@ -150,6 +150,69 @@ START_TEST(open_refuses_a_path_in_a_missing_directory)
 }
 END_TEST
 
+/* Schema 7 held ids with a namespace only; 0008 rebuilds models to take bare ids
+ * (namespace ''), keeping every row, key, edge, total and the key high-water mark. */
+START_TEST(migration_8_keeps_a_schema_7_registry_and_takes_bare_ids)
+{
+    const char *const ft[] = {"up/base", NULL};
+    const char *const bare_parent[] = {"gpt2", NULL};
+    struct core_model_id base, gone, gpt2;
+    struct core_model m;
+    struct db_totals totals;
+    int64_t base_key, child_key;
+    int from = 0, to = 0;
+    char cmd[160];
+
+    db_close(db);
+    snprintf(cmd, sizeof cmd, "rm -f '%s'", path);
+    ck_assert_int_eq(system(cmd), 0);
+    open_db();
+    ck_assert_int_eq(db_migrate_to(db, 7, &from, &to), ERR_OK);
+    ck_assert_int_eq(to, 7);
+    ck_assert_int_eq(add("up/base", NULL, 0, NULL), ERR_OK);
+    ck_assert_int_eq(add("up/child", ft, CORE_RELATION_FINETUNE, NULL), ERR_OK);
+    ck_assert_int_eq(add("up/gone", NULL, 0, NULL), ERR_OK);
+    ck_assert_int_eq(core_model_id_parse("up/gone", &gone), ERR_OK);
+    ck_assert_int_eq(db_write_begin(db), ERR_OK);
+    ck_assert_int_eq(db_model_delete(db, &gone), ERR_OK);
+    ck_assert_int_eq(db_write_commit(db), ERR_OK);
+    ck_assert_int_eq(add("gpt2", NULL, 0, NULL), ERR_DB); /* 0001's CHECK */
+
+    ck_assert_int_eq(db_migrate(db, &from, &to), ERR_OK);
+    ck_assert_int_eq(from, 7);
+    ck_assert_int_eq(to, db_schema_latest());
+    ck_assert_int_eq(core_model_id_parse("up/base", &base), ERR_OK);
+    ck_assert_int_eq(db_model_get(db, &base, &m), ERR_OK);
+    base_key = m.key;
+    ck_assert_int_eq(m.n_children, 1);
+    ck_assert_int_eq(core_model_id_parse("up/child", &m.id), ERR_OK);
+    ck_assert_int_eq(db_model_get(db, &m.id, &m), ERR_OK);
+    child_key = m.key;
+    ck_assert_int_eq(m.depth, 1);
+    ck_assert_uint_eq(m.n_parents, 1);
+    ck_assert(core_model_id_equal(&m.parents[0].id, &base));
+    /* foreign keys are back on: a parent with children cannot go */
+    ck_assert_int_eq(db_write_begin(db), ERR_OK);
+    ck_assert_int_eq(db_model_delete(db, &base), ERR_CONFLICT);
+    ck_assert_int_eq(db_write_commit(db), ERR_OK);
+
+    ck_assert_int_eq(add("gpt2", NULL, 0, NULL), ERR_OK);
+    ck_assert_int_eq(add("GPT2", NULL, 0, NULL), ERR_CONFLICT);
+    ck_assert_int_eq(add("up/gpt2-child", bare_parent, CORE_RELATION_FINETUNE, NULL), ERR_OK);
+    ck_assert_int_eq(core_model_id_parse("gpt2", &gpt2), ERR_OK);
+    ck_assert_int_eq(db_model_get(db, &gpt2, &m), ERR_OK);
+    ck_assert_str_eq(m.id.ns, "");
+    ck_assert_int_eq(m.n_children, 1);
+    ck_assert_int_gt(m.key, child_key + 1); /* the deleted model's key is not reused */
+    ck_assert_int_gt(child_key, base_key);
+    ck_assert_int_eq(db_totals_get(db, NULL, &totals), ERR_OK);
+    ck_assert_int_eq(totals.models, 4);
+    ck_assert_int_eq(totals.families, 2);
+    ck_assert_int_eq(db_totals_get(db, "up", &totals), ERR_OK);
+    ck_assert_int_eq(totals.models, 3);
+}
+END_TEST
+
 START_TEST(duplicate_ids_are_conflicts_whatever_their_case)
 {
     ck_assert_int_eq(add("google/bert", NULL, 0, NULL), ERR_OK);
@@ -402,6 +465,7 @@ static Suite *suite(void)
     tcase_add_test(tc, migrations_run_twice_from_empty_and_reach_the_newest_version);
     tcase_add_test(tc, open_refuses_a_corrupt_file_with_a_reason);
     tcase_add_test(tc, open_refuses_a_path_in_a_missing_directory);
+    tcase_add_test(tc, migration_8_keeps_a_schema_7_registry_and_takes_bare_ids);
     tcase_add_test(tc, duplicate_ids_are_conflicts_whatever_their_case);
     tcase_add_test(tc, unknown_parent_is_not_found_and_leaves_nothing_behind);
     tcase_add_test(tc, merge_has_both_parents_and_depth_one_more_than_the_deepest);
