@@ -116,6 +116,7 @@ static const char *const fixtures[] = {
     "TheBloke/Yarn-Mistral-7B-128k-AWQ",
     "mergekit-unknown/Mixtral-8x7B-Instruct-v0.1-LimaRP-ZLoss-DARE-TIES",
     "nicholasKluge/Aira-2-1B1",
+    "bert-base-uncased",
 };
 #define N_FIXTURES (sizeof fixtures / sizeof fixtures[0])
 
@@ -256,7 +257,12 @@ static json_t *model_at(struct api_service *s, const char *id)
     char ns[100], name[100];
     json_t *out = NULL;
 
-    ck_assert_int_eq(sscanf(id, "%99[^/]/%99s", ns, name), 2);
+    if (strchr(id, '/') == NULL) { /* a bare id: an empty namespace, as its route passes it */
+        ns[0] = '\0';
+        snprintf(name, sizeof name, "%s", id);
+    } else {
+        ck_assert_int_eq(sscanf(id, "%99[^/]/%99s", ns, name), 2);
+    }
     ck_assert_int_eq(call(s, api_models_get, "GET", NULL, ns, name, &out), 200);
     return out;
 }
@@ -312,6 +318,19 @@ static void assert_expected_facts(struct api_service *s)
     json_decref(m);
     m = model_at(s, "mergekit-unknown/Mixtral-8x7B-Instruct-v0.1-LimaRP-ZLoss-DARE-TIES");
     ck_assert_uint_eq(json_array_size(json_object_get(m, "parents")), 0);
+    json_decref(m);
+    m = model_at(s, "bert-base-uncased");
+    ck_assert(json_is_null(json_object_get(m, "namespace")));
+    ck_assert_str_eq(text_at(m, "license", NULL), "apache-2.0");
+    ck_assert_uint_eq(json_array_size(json_object_get(m, "parents")), 0);
+    {
+        /* tags are read (for quantization and adapter signs); language and datasets
+         * are listed as ignored */
+        const json_t *ignored = json_object_get(json_object_get(m, "card"), "ignored");
+        char *text = json_dumps(ignored, JSON_COMPACT);
+        ck_assert_str_eq(text, "[\"language\",\"datasets\"]");
+        free(text);
+    }
     json_decref(m);
     m = model_at(s, "nicholasKluge/Aira-2-1B1");
     ck_assert_str_eq(text_at(m, "task", NULL), "text-generation");
