@@ -102,13 +102,26 @@ struct api_problem {
     int retry_after_s; /* Retry-After wanted, when longer than the error's own (err.h) */
 };
 
-/* What a handler answers. Exactly one of json and raw is set on success. */
+/* A body answered a part at a time, as the client takes it, so that its size is
+ * not bounded by memory. next runs on the thread sending the answer, with that
+ * thread's connection db, and holds nothing in the database between calls: it
+ * sets *out to the next part (malloc'd, the caller frees it; may be empty) and
+ * *is_done after the last. A failure after the first part cuts the answer short.
+ * free releases the stream, however far it got. */
+struct api_stream {
+    enum err (*next)(struct api_stream *stream, struct db *db, char **out, size_t *out_len,
+                     bool *is_done);
+    void (*free)(struct api_stream *stream);
+};
+
+/* What a handler answers. Exactly one of json, raw and stream is set on success. */
 struct api_reply {
     int status;
     json_t *json; /* new reference; the server serialises and releases it */
     char *raw;    /* malloc'd bytes for non-JSON bodies; the server frees it */
     size_t raw_len;
-    const char *content_type; /* for raw; static storage */
+    struct api_stream *stream; /* a streamed body; the server takes and frees it */
+    const char *content_type;  /* for raw and stream; static storage */
     struct api_header headers[API_MAX_HEADERS];
     size_t n_headers;
     struct api_problem problem;

@@ -17,8 +17,11 @@ void api_reply_cleanup(struct api_reply *reply)
 {
     json_decref(reply->json);
     free(reply->raw);
+    if (reply->stream)
+        reply->stream->free(reply->stream);
     reply->json = NULL;
     reply->raw = NULL;
+    reply->stream = NULL;
 }
 
 void api_reply_header(struct api_reply *reply, const char *name, const char *value)

@@ -8,7 +8,7 @@ fine-tunes (depth at most 8), adapters and quantized copies, 2-3-way merges
 inference counts. Parents always come before their children. Deterministic
 for a given seed.
 
-Usage: gen_family.py N [SEED] > family.jsonl
+Usage: gen_family.py N [SEED [BASES]] > family.jsonl  (BASES 1: one family of N)
 """
 import json
 import random
@@ -25,6 +25,7 @@ LICENSES = ["apache-2.0", "mit", "llama3", "cc-by-4.0", "openrail"]
 def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000000
     rng = random.Random(int(sys.argv[2]) if len(sys.argv) > 2 else 6)
+    bases = int(sys.argv[3]) if len(sys.argv) > 3 else BASES
     ids = []
     depths = []
     open_ids = []  # indexes of models that may still have children (depth < MAX_DEPTH)
@@ -35,7 +36,7 @@ def main():
         ns = "hub-%d" % (i % NAMESPACES)
         mid = "%s/m-%d" % (ns, i)
         line = {"id": mid, "task": TASKS[i % len(TASKS)], "license": LICENSES[i % len(LICENSES)]}
-        if i < BASES or not open_ids:
+        if i < bases or not open_ids:
             line["parameters"] = rng.choice([1, 3, 7, 13, 70]) * 1000000000
             line["activities"] = [{"kind": "training", "obtained": "measured",
                                    "energy_kwh": round(rng.uniform(1e4, 1e6), 1),

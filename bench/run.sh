@@ -9,6 +9,8 @@
 #   bench/run.sh                      # 1,000,000 models
 #   BENCH_MODELS=100000 bench/run.sh  # a smaller family
 #
+# BENCH_ONLY=EXPORT runs the whole-family CSV export row alone.
+#
 # Knobs: BENCH_MODELS (1000000), BENCH_SECONDS per scenario (10), BENCH_CONNECTIONS
 # (32), BENCH_THREADS (wrk threads, 2), BENCH_WORK (scratch dir, /tmp/carbontree-bench),
 # BENCH_BUILD (build dir, $BENCH_WORK/build).
@@ -86,6 +88,37 @@ run_wrk() {
 
 # Requests still in flight when wrk stops commit a moment later: let them land.
 stored_total() { sleep 1; sqlite3 "$DB" "SELECT coalesce(sum(inferences), 0) FROM model_ledger"; }
+
+# The whole-family CSV export: one family of MODELS models (one base), streamed
+# to curl while the server's peak RSS (VmHWM) is read; prints its row.
+export_row() {
+    local db=$WORK/export-$MODELS.db file=$WORK/export-$MODELS.jsonl port=18082 pid
+    local root start end rows members rss_kib
+    log "streaming the CSV of a $MODELS-model family"
+    [ -s "$file" ] || python3 "$BENCH_DIR/gen_family.py" "$MODELS" 6 1 > "$file"
+    if [ ! -s "$db" ]; then
+        "$CT" migrate --db "$db" 2>/dev/null
+        "$CT" import "$file" --db "$db" 2> "$WORK/import-export.log" || true
+    fi
+    root=$(head -1 "$file" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+    members=$(sqlite3 "$db" "SELECT descendants FROM model_ledger l JOIN models m ON m.id = l.model_id WHERE m.namespace || '/' || m.name = '$root'")
+    serve "$db" "$port"
+    pid=$SERVER_PID
+    wait_ready "$port" > /dev/null
+    start=$(date +%s.%N)
+    rows=$(curl -sf "http://127.0.0.1:$port/v1/models/$root/family?format=csv&all=true" | wc -l)
+    end=$(date +%s.%N)
+    rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+    printf '%-34s %10d rows %6.1f s %8.1f MiB %-30s %s\n' "family CSV export, all=true" \
+        "$((rows - 1))" "$(echo "$end - $start" | bc -l)" "$(echo "$rss_kib / 1024" | bc -l)" \
+        "<=64 MiB, $members rows" \
+        "$(if [ "$((rows - 1))" -eq "$members" ] && [ "$rss_kib" -le 65536 ]; then echo yes; else echo NO; fi)"
+}
+if [ "${BENCH_ONLY:-}" = EXPORT ]; then
+    export_row
+    exit 0
+fi
 
 RUN=$(date +%s)
 DB=$WORK/bench-$MODELS.db
@@ -201,6 +234,7 @@ printf '%-34s %10.3f s %43s %-30s %s\n' "start-up to ready /readyz" "$STARTUP_S"
     "$(yes_no "$STARTUP_S <= 0.5")"
 printf '%-34s %10.1f MiB %41s %-30s %s\n' "server peak RSS (VmHWM)" "$RSS_MIB" "" "<=64 MiB" \
     "$(yes_no "$RSS_MIB <= 64")"
+export_row
 
 printf '\ncorrectness: stored totals against acknowledged totals\n'
 W1_STORED=$((AFTER_W1 - BEFORE_W1)); W1_ACK=${OK[W1]}

@@ -702,6 +702,13 @@ void db_sharing_cleanup(struct db_sharing *s);
 enum err db_sharing_member(struct db *db, struct db_sharing *s, int64_t model_key,
                            struct core_dividend_member *out);
 
+/* The share of one descendant model_key (core_dividend_member), from its own
+ * emissions and its roots alone: O(ancestors), the same share db_sharing_family
+ * gives it. ERR_NOT_FOUND when there is no such model. Call inside a read
+ * snapshot. */
+enum err db_sharing_share(struct db *db, struct db_sharing *s, int64_t model_key, double fraction,
+                          struct core_dividend_share *out);
+
 /* The dividend of the family below shared_key (core_dividend_family), its
  * descendants read in one pass with constant memory. ERR_NOT_FOUND when there is
  * no such model. Call inside a read snapshot. */

@@ -172,6 +172,34 @@ enum err db_sharing_member(struct db *db, struct db_sharing *s, int64_t model_ke
     return rc;
 }
 
+enum err db_sharing_share(struct db *db, struct db_sharing *s, int64_t model_key, double fraction,
+                          struct core_dividend_share *out)
+{
+    static const char sql[] = "SELECT own_co2e_kg, own_co2e_kg_low, own_co2e_kg_high "
+                              "FROM model_ledger WHERE model_id = ?1";
+    struct core_dividend_member member = {0};
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW)
+        member.own_kg =
+            core_range_make(sqlite3_column_double(stmt, 1), sqlite3_column_double(stmt, 0),
+                            sqlite3_column_double(stmt, 2));
+    else
+        rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
+    db_finish(db, stmt);
+    if (rc == ERR_OK)
+        rc = db_sharing_member(db, s, model_key, &member);
+    if (rc == ERR_OK)
+        rc = core_dividend_member(s->roots, s->n_roots, &member, fraction, out);
+    return rc;
+}
+
 /* Whether every descendant of shared_key builds on exactly the roots shared_key
  * builds on: no member of the family has a parent outside the family and outside
  * shared_key's own ancestors. Then a member's roots need not be read one by one. */

@@ -43,6 +43,8 @@
  * a few hundred bytes, and a bearer token under a hundred. */
 #define HTTP_TARGET_MAX_BYTES  8192  /* the request target: path and query, as sent */
 #define HTTP_HEADERS_MAX_BYTES 16384 /* header fields, each counted as "name: value\r\n" */
+/* What a streamed answer hands libmicrohttpd at a time. */
+#define HTTP_STREAM_BLOCK_BYTES 65536
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -189,6 +191,56 @@ static bool method_has_body(const char *method)
            strcmp(method, "PATCH") == 0;
 }
 
+/* A streamed answer on its way: the part being sent and how far it got. */
+struct stream_out {
+    struct api_service *service;
+    struct api_stream *stream;
+    char *part;
+    size_t len, sent;
+    bool is_done;
+};
+
+static void stream_out_free(void *cls)
+{
+    struct stream_out *so = cls;
+
+    free(so->part);
+    so->stream->free(so->stream);
+    free(so);
+}
+
+/* libmicrohttpd asks for more on the thread that serves the connection: the
+ * stream reads through that thread's connection, as the handler did. */
+static ssize_t stream_out_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct stream_out *so = cls;
+    size_t n;
+
+    (void)pos; /* parts come in order */
+    while (so->sent == so->len) {
+        struct db *db = NULL;
+        enum err rc;
+        if (so->is_done)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        free(so->part);
+        so->part = NULL;
+        so->len = so->sent = 0;
+        rc = api_service_connection(so->service, &db);
+        if (rc == ERR_OK)
+            rc = so->stream->next(so->stream, db, &so->part, &so->len, &so->is_done);
+        if (rc != ERR_OK) {
+            /* The status line is gone: only cutting the answer short says it failed. */
+            log_write(LOG_ERROR, NULL, "a streamed answer failed after its start: %s",
+                      err_title(rc));
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+    }
+    n = so->len - so->sent < max ? so->len - so->sent : max;
+    memcpy(buf, so->part + so->sent, n);
+    so->sent += n;
+    return (ssize_t)n;
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ctx *ctx,
                                   struct api_reply *reply)
 {
@@ -197,6 +249,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ct
     const char *pretty = api_query_get(&ctx->req, "pretty");
     char *text = NULL;
     size_t text_len = 0;
+    bool is_stream = false;
     enum MHD_Result ret;
 
     if (reply->json != NULL) {
@@ -222,7 +275,21 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ct
         text_len = reply->raw_len;
         reply->raw = NULL;
     }
-    if (text == NULL && reply->status >= 400) {
+    if (reply->json == NULL && reply->raw == NULL && reply->stream != NULL) {
+        struct stream_out *so = calloc(1, sizeof *so);
+        if (so == NULL)
+            return MHD_NO;
+        so->service = ctx->server->service;
+        so->stream = reply->stream;
+        reply->stream = NULL;
+        response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK_BYTES,
+                                                     stream_out_read, so, stream_out_free);
+        if (response == NULL) {
+            stream_out_free(so);
+            return MHD_NO;
+        }
+        is_stream = true;
+    } else if (text == NULL && reply->status >= 400) {
         /* No memory for the answer, or for its problem: the fixed minimum of RFC 9457,
          * which needs none. */
         static char fallback[] = "{\"type\":\"https://carbontree.dev/problems/internal\","
@@ -240,7 +307,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ct
         free(text);
         return MHD_NO;
     }
-    if (content_type && (text != NULL || text_len > 0))
+    if (content_type && (text != NULL || text_len > 0 || is_stream))
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(response, "X-Request-Id", ctx->request_id);
     /* While stopping, no connection is kept for another request. */

@@ -484,6 +484,87 @@ START_TEST(family_csv_rows_add_up_to_the_family_total)
 }
 END_TEST
 
+/* Rows of a CSV body after its header, and the sum of kept plus inherited
+ * emissions over them. */
+static int csv_rows(const char *body, double *kept_plus_inherited)
+{
+    int kept = column_of(body, "kept_co2e_kg");
+    int inherited = column_of(body, "inherited_co2e_kg");
+    int rows = 0;
+
+    *kept_plus_inherited = 0;
+    for (const char *line = strstr(body, "\r\n"); line && line[2]; rows++) {
+        line += 2;
+        *kept_plus_inherited += field_of(line, kept) + field_of(line, inherited);
+        line = strstr(line, "\r\n");
+    }
+    return rows;
+}
+
+START_TEST(family_all_streams_the_page_s_rows_and_its_refusals)
+{
+    struct ct_response page, all;
+    double sum;
+
+    seeded();
+    /* One batch: the very bytes of a page as large, without its Link. */
+    get_ok("/v1/models/acme/base/family?format=csv&limit=1000", &page);
+    get_ok("/v1/models/acme/base/family?format=csv&all=true", &all);
+    ck_assert_str_eq(all.body, page.body);
+    ck_assert_int_eq(csv_rows(all.body, &sum), 3);
+    ck_assert_msg(near(sum, 113), "%.17g", sum);
+    ct_response_cleanup(&page);
+    ct_response_cleanup(&all);
+    {
+        const char *headers[] = {"Accept: text/csv", NULL};
+        ct_request(srv, "GET", "/v1/models/acme/tuned/family?all=true&policy=none", headers, NULL,
+                   0, &all);
+        ASSERT_STATUS(&all, 200);
+        ck_assert_int_eq(csv_rows(all.body, &sum), 2);
+        ck_assert_msg(near(sum, 13), "%.17g", sum); /* 10 + 1 + 2 */
+        ct_response_cleanup(&all);
+    }
+    ct_get(srv, "/v1/models/acme/none/family?format=csv&all=true", &all);
+    CT_ASSERT_PROBLEM(&all, 404, "not-found", NULL);
+    ct_response_cleanup(&all);
+    ct_get(srv, "/v1/models/acme/base/family?all=true", &all);
+    CT_ASSERT_PROBLEM(&all, 400, "bad-request", "all");
+    ct_response_cleanup(&all);
+    ct_get(srv, "/v1/models/acme/base/family?format=csv&all=true&limit=5", &all);
+    CT_ASSERT_PROBLEM(&all, 400, "bad-request", "limit");
+    ct_response_cleanup(&all);
+    ct_get(srv, "/v1/models/acme/base/family?format=csv&all=yes", &all);
+    CT_ASSERT_PROBLEM(&all, 400, "bad-request", "all");
+    ct_response_cleanup(&all);
+}
+END_TEST
+
+/* Past one batch of 1000: every member once, in key order, and the rows still add
+ * up to the family's own emissions. */
+START_TEST(family_all_streams_a_family_larger_than_a_batch)
+{
+    enum { CHILDREN = 1200 };
+    struct ct_response r;
+    char body[160];
+    double sum;
+
+    registered("{'id':'big/root'}");
+    activity_added("big/root", "{'kind':'training','co2e_kg':100}");
+    for (int i = 0; i < CHILDREN; i++) {
+        snprintf(body, sizeof body, "{'id':'big/c%04d','parents':[{'id':'big/root'}]}", i);
+        registered(body);
+    }
+    activity_added("big/c1199", "{'kind':'other','co2e_kg':2}");
+    get_ok("/v1/models/big/root/family?format=csv&all=true&policy=equal", &r);
+    ck_assert_int_eq(csv_rows(r.body, &sum), CHILDREN + 1);
+    ck_assert_msg(near(sum, 102), "%.17g", sum);
+    ck_assert_ptr_nonnull(strstr(r.body, "\r\nbig/c0999,"));
+    ck_assert_ptr_nonnull(strstr(r.body, "\r\nbig/c1000,"));
+    ck_assert_ptr_null(strstr(strstr(r.body, "\r\nbig/c1000,") + 2, "\r\nbig/c1000,"));
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 static Suite *aggregates_suite(void)
 {
     Suite *s = suite_create("http_aggregates");
@@ -502,6 +583,8 @@ static Suite *aggregates_suite(void)
     tcase_add_test(tc, series_as_csv_and_its_refusals);
     tcase_add_test(tc, format_csv_in_the_query_names_the_form_and_the_file);
     tcase_add_test(tc, family_csv_rows_add_up_to_the_family_total);
+    tcase_add_test(tc, family_all_streams_the_page_s_rows_and_its_refusals);
+    tcase_add_test(tc, family_all_streams_a_family_larger_than_a_batch);
     return s;
 }
 
