@@ -158,8 +158,8 @@ enum err api_activity_parse(struct db *db, const json_t *body, struct db_activit
             is_incomplete = true;
     }
     inputs = json_deep_copy(body);
-    a->inputs_json = inputs ? json_dumps(inputs, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    a->result_json = result ? json_dumps(result, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    a->inputs_json = inputs ? api_json_dumps(inputs, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    a->result_json = result ? api_json_dumps(result, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(inputs);
     json_decref(result);
     if (a->inputs_json == NULL || a->result_json == NULL || is_incomplete) {

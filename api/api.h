@@ -327,6 +327,11 @@ struct api_change_totals {
     uint64_t inferences;
 };
 
+/* json_dumps, whose failure is always NULL: jansson 2.14's json_dumps can return a
+ * string with members missing when an allocation fails part way, where
+ * json_dump_callback fails cleanly. Free the result with free(). */
+char *api_json_dumps(const json_t *json, size_t flags);
+
 /* Called by every write path after its commit; thread-safe. Inside a group
  * (req->group) the report waits for the group's commit. */
 void api_changes_report(struct api_service *s, const struct api_request *req,

@@ -370,7 +370,7 @@ static enum err uncount_copies_below(struct db *db, const struct core_model *m, 
             if (rc == ERR_OK)
                 res->activities_removed++;
         }
-        text = json_dumps(flags, JSON_COMPACT);
+        text = api_json_dumps(flags, JSON_COMPACT);
         json_decref(flags);
         free(record.flags);
         record.flags = text;
@@ -428,7 +428,7 @@ static enum err flag_siblings_below(struct db *db, const struct core_model *m, d
             rc = ERR_NO_MEMORY;
             break;
         }
-        text = json_dumps(flags, JSON_COMPACT);
+        text = api_json_dumps(flags, JSON_COMPACT);
         json_decref(flags);
         free(record.flags);
         record.flags = text;
@@ -530,21 +530,21 @@ enum err api_card_store(struct db *db, struct core_model *m, const struct api_ca
         rc = flag_siblings_below(db, m, card->grams);
     if (rc != ERR_OK)
         goto out;
-    flags = json_dumps(res->flags, JSON_COMPACT);
+    flags = api_json_dumps(res->flags, JSON_COMPACT);
     record.flags = flags;
     snprintf(record.location, sizeof record.location, "%s", card->location);
     snprintf(record.hardware, sizeof record.hardware, "%s", card->hardware);
     snprintf(record.source, sizeof record.source, "%s", card->source);
     record.has_hours = card->has_hours;
     record.hours = card->hours;
-    ignored = json_dumps(card->ignored, JSON_COMPACT);
+    ignored = api_json_dumps(card->ignored, JSON_COMPACT);
     record.facts = card->facts;
     record.ignored = ignored;
     record.relation_given = card->relation_given;
     record.is_card = card->is_card;
     snprintf(record.relation_from, sizeof record.relation_from, "%s",
              card->relation_given >= 0 ? card->relation_from : "");
-    record.readings = json_dumps(readings, JSON_COMPACT);
+    record.readings = api_json_dumps(readings, JSON_COMPACT);
     rc = ignored && flags && record.readings ? db_card_put(db, m->key, &record) : ERR_NO_MEMORY;
     if (rc == ERR_OK)
         rc = db_model_get(db, &m->id, m);

@@ -233,8 +233,8 @@ static enum err import_one(struct db *db, struct db_bulk *bulk, const json_t *li
                                                         : 0,
                                      .has_hours = card.has_hours,
                                      .hours = card.hours};
-            char *ignored = json_dumps(card.ignored, JSON_COMPACT);
-            char *flag_text = json_dumps(mine, JSON_COMPACT);
+            char *ignored = api_json_dumps(card.ignored, JSON_COMPACT);
+            char *flag_text = api_json_dumps(mine, JSON_COMPACT);
             snprintf(record.location, sizeof record.location, "%s", card.location);
             snprintf(record.hardware, sizeof record.hardware, "%s", card.hardware);
             snprintf(record.source, sizeof record.source, "%s", card.source);

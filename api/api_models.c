@@ -304,7 +304,7 @@ static enum err card_emissions(const json_t *card, bool has_parents, struct api_
         return ERR_OK;
     out->has_grams = true;
     out->grams = json_number_value(grams);
-    text = json_dumps(card, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+    text = api_json_dumps(card, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
     snprintf(note, sizeof note, "model card co2_eq_emissions: %.440s", text ? text : "");
     free(text);
     *activity = json_pack("{s:s, s:s, s:f, s:s}", "kind", kind, "obtained", "reported", "co2e_kg",
@@ -494,7 +494,7 @@ static char *card_facts(const struct core_model *m, const json_t *body, const js
     /* only when present, so that the digest of a card without prose is unchanged */
     if (prose != NULL)
         json_object_set_new(facts, "prose", json_string(prose));
-    text = json_dumps(facts, JSON_COMPACT | JSON_SORT_KEYS);
+    text = api_json_dumps(facts, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(facts);
     if (text == NULL)
         return NULL;

@@ -236,7 +236,7 @@ static bool read_node(struct reader *r, yaml_event_t *e, int depth, json_t **out
             if (end)
                 break;
             key_text = json_is_string(key) ? strdup(json_string_value(key))
-                                           : json_dumps(key, JSON_ENCODE_ANY | JSON_COMPACT);
+                                           : api_json_dumps(key, JSON_ENCODE_ANY | JSON_COMPACT);
             json_decref(key);
             if (!next_node(r, YAML_MAPPING_END_EVENT, depth + 1, &item, &end) || end) {
                 free(key_text);

@@ -65,7 +65,7 @@ static json_t *whole_numbers_as_integers(const json_t *v)
 static enum err fingerprint(const struct api_request *req, char out[65])
 {
     json_t *canonical = req->body ? whole_numbers_as_integers(req->body) : NULL;
-    char *body = canonical ? json_dumps(canonical, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *body = canonical ? api_json_dumps(canonical, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     uint64_t a = 14695981039346656037ULL, b = 0x9e3779b97f4a7c15ULL;
 
     json_decref(canonical);
@@ -189,7 +189,7 @@ enum err api_idempotency_replay(struct db *db, const struct api_idempotency *ide
 enum err api_idempotency_store(struct db *db, const struct api_idempotency *idem,
                                const struct api_reply *reply)
 {
-    char *text = json_dumps(reply->json, JSON_COMPACT);
+    char *text = api_json_dumps(reply->json, JSON_COMPACT);
     enum err rc;
 
     if (text == NULL)

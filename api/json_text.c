@@ -3,6 +3,8 @@
  * hand when their rounding to 15 digits is certain, by printf otherwise. */
 #include "json_text.h"
 
+#include "api.h"
+
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
@@ -266,4 +268,32 @@ void text_range(struct text *t, struct core_range r)
     TEXT_LIT(t, ",\"high\":");
     text_real(t, r.high);
     TEXT_LIT(t, "}");
+}
+
+static int dump_to_buf(const char *bytes, size_t n, void *data)
+{
+    struct core_buf *b = data;
+
+    core_buf_append(b, bytes, n);
+    return b->failed ? -1 : 0;
+}
+
+char *api_json_dumps(const json_t *json, size_t flags)
+{
+    struct core_buf b = {0};
+
+    if (json_dump_callback(json, dump_to_buf, &b, flags) != 0 || b.failed) {
+        core_buf_cleanup(&b);
+        return NULL;
+    }
+    if (b.data == NULL) /* nothing written: only JSON_ENCODE_ANY of an empty text */
+        core_buf_append(&b, "", 0);
+    if (b.failed || b.data == NULL) {
+        core_buf_cleanup(&b);
+        return NULL;
+    }
+    {
+        size_t len;
+        return core_buf_steal(&b, &len);
+    }
 }

@@ -256,7 +256,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ct
         size_t flags = JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15);
         if (pretty && strcmp(pretty, "0") != 0 && strcmp(pretty, "false") != 0)
             flags = JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15);
-        text = json_dumps(reply->json, flags);
+        text = api_json_dumps(reply->json, flags);
         if (text == NULL)
             reply->status = 500;
         text_len = text ? strlen(text) : 0;

@@ -4,6 +4,7 @@
  * server's flags (API_DUMP_FLAGS). Reals are where it could go wrong, as most are
  * formatted without printf: over a million of them are compared, drawn from a
  * fixed seed so that a failure comes back on every run. */
+#include "api.h"
 #include "json_text.h"
 
 #include <check.h>
@@ -472,6 +473,48 @@ START_TEST(an_object_written_member_by_member_reads_as_jansson_dumps_it)
 }
 END_TEST
 
+/* Allocation n of jansson fails (counted from the last reset). */
+static int n_allocations, fail_at;
+
+static void *failing_malloc(size_t size)
+{
+    return ++n_allocations == fail_at ? NULL : malloc(size);
+}
+
+/* jansson 2.14's json_dumps, failing an allocation part way, can return this body
+ * with "count" cut from the first object; api_json_dumps answers the whole text or
+ * NULL, at every allocation. */
+START_TEST(a_dump_that_runs_out_of_memory_is_whole_or_null)
+{
+    json_t *v = json_loads("{\"reports\":[{\"model\":\"hub-a/base\",\"count\":5},"
+                           "{\"model\":\"hub-b/merged\",\"count\":7,\"date\":\"2024-01-01\"}]}",
+                           0, NULL);
+    char *want = api_json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+    int n_null = 0;
+
+    ck_assert_ptr_nonnull(want);
+    ck_assert_str_eq(want, "{\"reports\":[{\"count\":5,\"model\":\"hub-a/base\"},{\"count\":7,"
+                           "\"date\":\"2024-01-01\",\"model\":\"hub-b/merged\"}]}");
+    json_set_alloc_funcs(failing_malloc, free);
+    for (fail_at = 1;; fail_at++) {
+        char *got;
+        n_allocations = 0;
+        got = api_json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+        if (got == NULL)
+            n_null++;
+        else
+            ck_assert_msg(strcmp(got, want) == 0, "allocation %d failed: %s", fail_at, got);
+        free(got);
+        if (n_allocations < fail_at)
+            break; /* a run that reached no failure: every point was tried */
+    }
+    json_set_alloc_funcs(malloc, free);
+    ck_assert_int_gt(n_null, 0);
+    free(want);
+    json_decref(v);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("api_json_text");
@@ -487,6 +530,7 @@ int main(void)
     tcase_add_test(tc, integers_read_as_jansson_writes_them);
     tcase_add_test(tc, strings_read_as_jansson_writes_them);
     tcase_add_test(tc, an_object_written_member_by_member_reads_as_jansson_dumps_it);
+    tcase_add_test(tc, a_dump_that_runs_out_of_memory_is_whole_or_null);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
