@@ -478,9 +478,12 @@ static char *card_facts(const struct core_model *m, const json_t *body, const js
     char *text;
 
     for (size_t i = 0; parents && i < m->n_parents; i++)
-        json_array_append_new(
-            parents, json_pack("[s, s]", core_model_id_format(&m->parents[i].id, id, sizeof id),
-                               core_relation_name(m->parents[i].relation)));
+        if (json_array_append_new(
+                parents, json_pack("[s, s]", core_model_id_format(&m->parents[i].id, id, sizeof id),
+                                   core_relation_name(m->parents[i].relation))) != 0) {
+            json_decref(parents); /* a fact lost for want of memory would be a wrong digest */
+            return NULL;
+        }
     facts = json_pack("{s:s, s:s, s:s, s:s, s:o, s:O, s:O}", "task", m->task, "license", m->license,
                       "url", m->url, "id", core_model_id_format(&m->id, id, sizeof id), "parents",
                       parents, "ignored", ignored, "co2_eq_emissions",
@@ -489,11 +492,13 @@ static char *card_facts(const struct core_model *m, const json_t *body, const js
                           : json_null());
     if (facts == NULL)
         return NULL;
-    json_object_set_new(facts, "parameters",
-                        m->has_parameters ? json_integer(m->parameters) : json_null());
-    /* only when present, so that the digest of a card without prose is unchanged */
-    if (prose != NULL)
-        json_object_set_new(facts, "prose", json_string(prose));
+    if (json_object_set_new(facts, "parameters",
+                            m->has_parameters ? json_integer(m->parameters) : json_null()) != 0 ||
+        /* only when present, so that the digest of a card without prose is unchanged */
+        (prose != NULL && json_object_set_new(facts, "prose", json_string(prose)) != 0)) {
+        json_decref(facts);
+        return NULL;
+    }
     text = api_json_dumps(facts, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(facts);
     if (text == NULL)
