@@ -388,7 +388,7 @@ static enum err end_savepoint(struct db *db, bool keep)
     return keep ? rc : ERR_OK;
 }
 
-enum err db_write_commit(struct db *db)
+static enum err write_commit(struct db *db, bool is_observed)
 {
     enum err rc;
 
@@ -396,12 +396,22 @@ enum err db_write_commit(struct db *db)
         return end_savepoint(db, true);
     rc = db_exec(db, "COMMIT");
 
-    if (rc == ERR_OK)
+    if (rc == ERR_OK && is_observed)
         db_write_batch_observe(1); /* one write per transaction until writes are grouped */
     if (rc != ERR_OK)
         rollback(db);
     release_write_lock(db);
     return rc;
+}
+
+enum err db_write_commit(struct db *db)
+{
+    return write_commit(db, true);
+}
+
+enum err db_write_commit_quiet(struct db *db)
+{
+    return write_commit(db, false);
 }
 
 void db_write_rollback(struct db *db)

@@ -209,10 +209,11 @@ enum err db_activity_list(struct db *db, int64_t model_key, int64_t after_id, si
 enum err db_activity_delete(struct db *db, int64_t model_key, int64_t activity_id);
 
 /* Adds delta inferences to model_key on day (YYYY-MM-DD), keeping the cumulative
- * total, the daily bucket and every ancestor's descendant sum, inside the caller's
+ * total, the model's own family sum and the daily bucket, and recording the delta
+ * for the fold (the ancestors' family sums and the totals), inside the caller's
  * write transaction. ERR_INVALID_INPUT when delta is negative; ERR_COUNT_OVERFLOW
- * when a total would pass INT64_MAX. *total_out (may be NULL) receives the model's
- * new cumulative total. */
+ * when a family sum (folded or not) would pass INT64_MAX. *total_out (may be NULL) receives the
+ * model's new cumulative total. */
 enum err db_inferences_add(struct db *db, int64_t model_key, int64_t delta, const char *day,
                            int64_t *total_out);
 
@@ -595,6 +596,39 @@ struct db_family_total {
  * the chosen families only. */
 enum err db_metrics_families(struct db *db, size_t limit, struct db_family_total *items,
                              size_t *n_items);
+
+/* ---- the fold (db/fold.c) ---- */
+
+/* What one fold did: pending rows folded and the inferences they carried (the sum
+ * saturates at INT64_MAX). */
+struct db_fold_result {
+    int64_t rows;
+    int64_t inferences;
+};
+
+/* Folds up to limit pending rows (0: every one), in key order, inside the
+ * caller's write transaction: their deltas join the family sums of each model's
+ * proper ancestors and the namespace and ledger totals, and the rows go. Every
+ * write that changes lineage or recomputes family sums from the counts runs it
+ * first, so nothing is counted twice. out may be NULL. */
+enum err db_fold(struct db *db, size_t limit, struct db_fold_result *out);
+
+/* db_fold in a write transaction of its own, counted in db_fold_stats. */
+enum err db_fold_commit(struct db *db, size_t limit, struct db_fold_result *out);
+
+/* How many models have a delta pending. */
+enum err db_fold_pending(struct db *db, int64_t *rows);
+
+/* Folds that moved at least one row since the process started, the rows and
+ * inferences they moved and the seconds they took (all pools). */
+struct db_fold_stats {
+    uint64_t folds;
+    uint64_t rows;
+    uint64_t inferences;
+    double seconds;
+};
+
+void db_fold_stats(struct db_fold_stats *out);
 
 #define DB_WRITE_BATCH_BUCKETS 9
 

@@ -4,6 +4,7 @@
  * (migrations/0007_aggregates.sql), never a pass over the models. */
 #include "db_internal.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static struct core_range column_range(sqlite3_stmt *stmt, int first)
@@ -21,6 +22,30 @@ static void column_kinds(sqlite3_stmt *stmt, int first, struct db_kind_sums *out
     out->training_kg = column_range(stmt, first);
     out->fine_tuning_kg = column_range(stmt, first + 3);
     out->other_kg = column_range(stmt, first + 6);
+}
+
+/* Adds the deltas pending in namespace ns ('': the whole ledger) to *inferences,
+ * saturating at the largest integer as the stored total does. */
+static enum err add_pending(struct db *db, const char *ns, int64_t *inferences)
+{
+    static const char sql[] = "SELECT p.delta FROM inference_pending p "
+                              "JOIN models m ON m.id = p.model_id "
+                              "WHERE ?1 = '' OR m.namespace = ?1";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_text(stmt, 1, ns, -1, SQLITE_TRANSIENT);
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        int64_t delta = sqlite3_column_int64(stmt, 0);
+        *inferences = *inferences > INT64_MAX - delta ? INT64_MAX : *inferences + delta;
+    }
+    if (step != SQLITE_DONE)
+        rc = db_map(db, step);
+    db_finish(db, stmt);
+    return rc;
 }
 
 enum err db_totals_get(struct db *db, const char *ns, struct db_totals *out)
@@ -48,16 +73,23 @@ enum err db_totals_get(struct db *db, const char *ns, struct db_totals *out)
         rc = db_map(db, step);
     }
     db_finish(db, stmt);
+    if (rc == ERR_OK)
+        rc = add_pending(db, ns ? ns : "", &out->inferences);
     return rc;
 }
 
+/* A family's inferences with its pending part: exact, though the order by
+ * inferences walks the folded sums. */
 #define FAMILY_COLUMNS                                                                             \
-    "SELECT l.model_id, m.namespace, m.name, l.descendants, l.descendant_inferences, "             \
-    "l.family_training_co2e_kg, l.family_training_co2e_kg_low, "                                   \
-    "l.family_training_co2e_kg_high, l.family_fine_tuning_co2e_kg, "                               \
-    "l.family_fine_tuning_co2e_kg_low, l.family_fine_tuning_co2e_kg_high, "                        \
-    "l.family_other_co2e_kg, l.family_other_co2e_kg_low, l.family_other_co2e_kg_high, "            \
-    "l.family_co2e_kg FROM model_ledger l JOIN models m ON m.id = l.model_id "
+    "SELECT l.model_id, m.namespace, m.name, l.descendants, "                                      \
+    "l.descendant_inferences + " DB_SQL_PENDING_BELOW(                                             \
+        "l.model_id") ", "                                                                         \
+                      "l.family_training_co2e_kg, l.family_training_co2e_kg_low, "                 \
+                      "l.family_training_co2e_kg_high, l.family_fine_tuning_co2e_kg, "             \
+                      "l.family_fine_tuning_co2e_kg_low, l.family_fine_tuning_co2e_kg_high, "      \
+                      "l.family_other_co2e_kg, l.family_other_co2e_kg_low, "                       \
+                      "l.family_other_co2e_kg_high, "                                              \
+                      "l.family_co2e_kg FROM model_ledger l JOIN models m ON m.id = l.model_id "
 
 /* One statement per order, each walking its own index from the cursor's place:
  * ?1 is the previous page's last root (0 from the start), ?2 the page size + 1.

@@ -75,6 +75,23 @@ int db_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *text);
 /* Copies column text into buf, empty string for NULL. */
 void db_column_copy(sqlite3_stmt *stmt, int column, char *buf, size_t buf_len);
 
+/* Whether the schema has pending deltas (9 and later). Writes on an older schema
+ * (the migration tests build such ledgers) add to every ancestor at once. Reads
+ * the parsed schema: no I/O. */
+bool db_has_fold(struct db *db);
+
+/* db_write_commit without a count in the write batch histogram: for the
+ * service's own transactions (the fold), which carry no request. */
+enum err db_write_commit_quiet(struct db *db);
+
+/* The part of ancestor a's family sum still pending: the deltas of a's proper
+ * descendants not folded yet. A correlated subquery on a (an outer column); the
+ * pending table is the outer loop, so it costs O(pending rows) lookups, next to
+ * nothing when nothing is pending. */
+#define DB_SQL_PENDING_BELOW(a)                                                                    \
+    "(SELECT coalesce(sum(fp.delta), 0) FROM inference_pending fp CROSS JOIN model_closure fc "    \
+    "ON fc.ancestor_id = " a " AND fc.descendant_id = fp.model_id WHERE fp.model_id <> " a ")"
+
 /* Records one committed write transaction that carried n_writes writes (the write
  * batch histogram of db_write_batches). */
 void db_write_batch_observe(size_t n_writes);

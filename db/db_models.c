@@ -635,7 +635,11 @@ enum err db_model_set_parents(struct db *db, struct core_model *m, size_t *bad_p
     int depth = 0;
     enum err rc;
 
-    rc = resolve_parents(db, m, keys, &depth, bad_parent);
+    /* Pending deltas first: the recomputed sums below count every model's whole
+     * count, and the room check reads folded sums. */
+    rc = db_fold(db, 0, NULL);
+    if (rc == ERR_OK)
+        rc = resolve_parents(db, m, keys, &depth, bad_parent);
     if (rc != ERR_OK)
         return rc;
     for (size_t i = 0; i < m->n_parents; i++) {
@@ -690,7 +694,11 @@ enum err db_model_delete(struct db *db, const struct core_model_id *id)
         return rc;
     if (n_children > 0)
         return ERR_CONFLICT;
-    rc = ledger_remove_member(db, key);
+    /* Pending deltas first: the ancestors and the totals lose the leaf's whole
+     * count, which they must have counted. */
+    rc = db_fold(db, 0, NULL);
+    if (rc == ERR_OK)
+        rc = ledger_remove_member(db, key);
     if (rc != ERR_OK)
         return rc;
     rc = db_cached(db, "DELETE FROM models WHERE id = ?1", &stmt);

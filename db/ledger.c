@@ -188,8 +188,7 @@ enum err db_activity_delete(struct db *db, int64_t model_key, int64_t activity_i
     return refresh_own(db, model_key);
 }
 
-/* The largest descendant sum among the ancestors of model_key (itself included):
- * the total that overflows first when model_key counts more inferences. */
+/* The model's own cumulative count. */
 static enum err model_inferences(struct db *db, int64_t model_key, int64_t *total)
 {
     static const char sql[] = "SELECT inferences FROM model_ledger WHERE model_id = ?1";
@@ -209,9 +208,90 @@ static enum err model_inferences(struct db *db, int64_t model_key, int64_t *tota
     return rc;
 }
 
+/* Below this, a sum computed in doubles cannot reach INT64_MAX (about 9.22e18)
+ * for want of precision. */
+#define SAFE_SUM 9.0e18
+
+/* Reads one int64 (and, when wide is set, one double) from a statement binding
+ * model_key to ?1. */
+static enum err read_one(struct db *db, const char *sql, int64_t model_key, int64_t *value,
+                         double *wide)
+{
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        *value = sqlite3_column_int64(stmt, 0);
+        if (wide)
+            *wide = sqlite3_column_double(stmt, 1);
+    } else {
+        rc = db_map(db, step);
+    }
+    db_finish(db, stmt);
+    return rc;
+}
+
+static enum err family_room(struct db *db, int64_t model_key, int64_t delta)
+{
+    /* Every family that holds the model is inside a root's, so the largest family
+     * sum above it is the largest stored one plus at most everything pending. */
+    static const char bound_sql[] =
+        "SELECT max(l.descendant_inferences), (SELECT total(delta) FROM inference_pending) "
+        "FROM model_closure c JOIN model_ledger l ON l.model_id = c.ancestor_id "
+        "WHERE c.descendant_id = ?1";
+    static const char exact_sql[] = "SELECT max(l.descendant_inferences + " DB_SQL_PENDING_BELOW(
+        "c.ancestor_id") ") "
+                         "FROM model_closure c JOIN model_ledger l ON l.model_id = c.ancestor_id "
+                         "WHERE c.descendant_id = ?1";
+    int64_t largest = 0;
+    double pending = 0;
+    enum err rc = read_one(db, bound_sql, model_key, &largest, &pending);
+
+    if (rc != ERR_OK || (double)largest + pending + (double)delta < SAFE_SUM)
+        return rc;
+    /* Near the limit: each ancestor's exact sum, its pending part included (it
+     * fits: every acknowledged increment was checked). */
+    rc = read_one(db, exact_sql, model_key, &largest, NULL);
+    if (rc == ERR_OK && largest > INT64_MAX - delta)
+        rc = ERR_COUNT_OVERFLOW;
+    return rc;
+}
+
+/* Before schema 9 (no pending deltas; the migration tests write such ledgers):
+ * every ancestor's family sum takes the delta at once. A sum past INT64_MAX turns
+ * REAL in SQLite's arithmetic, which the STRICT INTEGER column refuses, undoing
+ * the statement: that is the overflow check. */
+static enum err add_to_ancestors(struct db *db, const int64_t *key_and_delta)
+{
+    enum err rc = exec_keys(db,
+                            "UPDATE model_ledger SET descendant_inferences = "
+                            "descendant_inferences + ?2 WHERE model_id IN (SELECT ancestor_id "
+                            "FROM model_closure WHERE descendant_id = ?1)",
+                            2, key_and_delta);
+
+    if (rc != ERR_OK && sqlite3_extended_errcode(db->handle) == SQLITE_CONSTRAINT_DATATYPE)
+        return ERR_COUNT_OVERFLOW;
+    if (rc == ERR_OK)
+        rc = exec_keys(db,
+                       "UPDATE model_ledger SET inferences = inferences + ?2 WHERE model_id = ?1",
+                       2, key_and_delta);
+    return rc;
+}
+
 enum err db_inferences_add(struct db *db, int64_t model_key, int64_t delta, const char *day,
                            int64_t *total_out)
 {
+    static const char own_sql[] =
+        "UPDATE model_ledger SET inferences = inferences + ?2, "
+        "descendant_inferences = descendant_inferences + ?2 WHERE model_id = ?1";
+    static const char pending_sql[] =
+        "INSERT INTO inference_pending (model_id, delta) VALUES (?1, ?2) "
+        "ON CONFLICT (model_id) DO UPDATE SET delta = delta + excluded.delta";
     static const char daily_sql[] =
         "INSERT INTO inference_daily (model_id, day, count) VALUES (?1, ?2, ?3) "
         "ON CONFLICT (model_id, day) DO UPDATE SET count = count + excluded.count";
@@ -224,22 +304,18 @@ enum err db_inferences_add(struct db *db, int64_t model_key, int64_t delta, cons
         return ERR_INVALID_INPUT;
     if (delta == 0)
         goto out;
-    /* Descendant sums first: the row CHECK wants them >= the model's own count. The
-     * model is its own closure row, so this also bounds its own total and its
-     * daily counts. A sum past INT64_MAX turns REAL in SQLite's arithmetic, which
-     * the STRICT INTEGER column refuses, undoing the statement: that is the
-     * overflow check, with no read of the sums first. */
-    rc = exec_keys(db,
-                   "UPDATE model_ledger SET descendant_inferences = descendant_inferences + ?2 "
-                   "WHERE model_id IN (SELECT ancestor_id FROM model_closure "
-                   "WHERE descendant_id = ?1)",
-                   2, both);
-    if (rc != ERR_OK && sqlite3_extended_errcode(db->handle) == SQLITE_CONSTRAINT_DATATYPE)
-        return ERR_COUNT_OVERFLOW;
-    if (rc == ERR_OK)
-        rc = exec_keys(db,
-                       "UPDATE model_ledger SET inferences = inferences + ?2 WHERE model_id = ?1",
-                       2, both);
+    if (db_has_fold(db)) {
+        /* Read, never write, the ancestors' rows: the fold adds the delta to them
+         * later. The model's own row takes it now (it is in its own family), and
+         * bounds its own count, its daily counts and its pending delta. */
+        rc = family_room(db, model_key, delta);
+        if (rc == ERR_OK)
+            rc = exec_keys(db, own_sql, 2, both);
+        if (rc == ERR_OK)
+            rc = exec_keys(db, pending_sql, 2, both);
+    } else {
+        rc = add_to_ancestors(db, both);
+    }
     if (rc != ERR_OK)
         return rc;
     rc = db_cached(db, daily_sql, &stmt);
@@ -346,7 +422,9 @@ enum err db_inference_series(struct db *db, int64_t model_key, const char *from,
     "m.id, m.namespace, m.name, m.depth, l.own_co2e_kg, l.own_co2e_kg_low, "                       \
     "l.own_co2e_kg_high, l.lineage_kwh, l.lineage_kwh_low, l.lineage_kwh_high, "                   \
     "l.training_kwh, l.training_kwh_low, l.training_kwh_high, l.n_activities, l.inferences, "      \
-    "l.descendants, l.descendant_inferences, p.model_id, c.descendant_id, " DB_PROFILE_COLUMNS " "
+    "l.descendants, l.descendant_inferences + " DB_SQL_PENDING_BELOW(                              \
+        "c.ancestor_id") ", "                                                                      \
+                         "p.model_id, c.descendant_id, " DB_PROFILE_COLUMNS " "
 #define LINEAGE_PROFILE_FIRST 19
 
 /* Column text into buf (truncated, empty for NULL), as db_column_copy does but

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* SQL for batch reports: many inference counts in one call, with the outcome of
  * db_inferences_add run on each item in order, but each model, ancestor and daily
- * row read and written once. Sums are kept in memory and checked for overflow
- * before anything is written. Reads go in index order (names, then keys): a
- * batch of random models then walks each index once instead of jumping around. */
+ * row read and written once. Family sums are kept in memory and checked for
+ * overflow before anything is written; only the models' own rows, daily rows and
+ * pending deltas are written (the fold adds the deltas to the ancestors). Reads go in index order
+ * (names, then keys): a batch of random models then walks each index once instead of jumping
+ * around. */
 #include "db_internal.h"
 
 #include <stdint.h>
@@ -17,12 +19,11 @@ struct model {
     size_t first, n;
 };
 
-/* A ledger row the batch touches: its stored family sum plus what the items
- * checked so far add, and what to add to it and to its own count. */
+/* A ledger row the batch touches: its family sum plus what the items checked so
+ * far add, and what to add to its own count. */
 struct row {
     int64_t key;
     int64_t running;
-    int64_t add_descendants;
     int64_t add_own;
 };
 
@@ -168,6 +169,54 @@ static enum err read_lineages(struct db *db, struct batch *b)
     return rc;
 }
 
+/* Below this, a sum computed in doubles cannot reach INT64_MAX (about 9.22e18)
+ * for want of precision. */
+#define SAFE_SUM 9.0e18
+
+/* Makes each row's running sum exact (its pending part added) unless no item
+ * could overflow: the largest stored sum, everything pending and every count of
+ * the batch together stay below the limit (the usual case, one read). */
+static enum err add_pending(struct db *db, struct batch *b)
+{
+    static const char total_sql[] = "SELECT total(delta) FROM inference_pending";
+    static const char part_sql[] = "SELECT " DB_SQL_PENDING_BELOW("?1") "";
+    sqlite3_stmt *stmt = NULL;
+    double bound = 0;
+    int64_t largest = 0;
+    enum err rc;
+    int step;
+
+    for (size_t i = 0; i < b->n_rows; i++)
+        if (b->rows[i].running > largest)
+            largest = b->rows[i].running;
+    bound = (double)largest;
+    for (size_t i = 0; i < b->n_items; i++)
+        bound += b->items[i].count > 0 ? (double)b->items[i].count : 0;
+    rc = db_cached(db, total_sql, &stmt);
+    if (rc != ERR_OK)
+        return rc;
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW)
+        bound += sqlite3_column_double(stmt, 0);
+    else
+        rc = db_map(db, step);
+    db_finish(db, stmt);
+    if (rc != ERR_OK || bound < SAFE_SUM)
+        return rc;
+    rc = db_cached(db, part_sql, &stmt);
+    for (size_t i = 0; rc == ERR_OK && i < b->n_rows; i++) {
+        sqlite3_bind_int64(stmt, 1, b->rows[i].key);
+        step = sqlite3_step(stmt);
+        if (step == SQLITE_ROW)
+            b->rows[i].running += sqlite3_column_int64(stmt, 0); /* fits: checked when counted */
+        else
+            rc = db_map(db, step);
+        sqlite3_reset(stmt);
+    }
+    db_finish(db, stmt);
+    return rc;
+}
+
 /* The distinct ancestors with their stored family sums, read in key order. */
 static enum err read_rows(struct db *db, struct batch *b)
 {
@@ -236,7 +285,6 @@ static enum err count_item(struct batch *b, size_t i)
     for (size_t k = 0; k < m->n; k++) {
         struct row *r = &b->rows[rows[k]];
         r->running += item->count;
-        r->add_descendants += item->count;
         if (r->key == m->key)
             r->add_own += item->count;
     }
@@ -248,25 +296,37 @@ static enum err count_item(struct batch *b, size_t i)
     return ERR_OK;
 }
 
-/* Writes each changed ledger row once, in key order. One statement sets both sums,
- * so the row CHECK (family sum >= own count) sees them together. */
+/* Writes each counted model's own row and pending delta once, in key order. One
+ * statement sets both sums, so the row CHECK (family sum >= own count) sees them
+ * together; the ancestors' share is the fold's. */
 static enum err write_rows(struct db *db, struct batch *b)
 {
     static const char sql[] = "UPDATE model_ledger SET descendant_inferences = "
-                              "descendant_inferences + ?2, inferences = inferences + ?3 "
+                              "descendant_inferences + ?2, inferences = inferences + ?2 "
                               "WHERE model_id = ?1";
-    sqlite3_stmt *stmt = NULL;
+    static const char pending_sql[] =
+        "INSERT INTO inference_pending (model_id, delta) VALUES (?1, ?2) "
+        "ON CONFLICT (model_id) DO UPDATE SET delta = delta + excluded.delta";
+    sqlite3_stmt *stmt = NULL, *pending = NULL;
     enum err rc = db_cached(db, sql, &stmt);
 
+    if (rc == ERR_OK)
+        rc = db_cached(db, pending_sql, &pending);
     for (size_t i = 0; rc == ERR_OK && i < b->n_rows; i++) {
-        if (b->rows[i].add_descendants == 0)
+        if (b->rows[i].add_own == 0)
             continue;
         sqlite3_bind_int64(stmt, 1, b->rows[i].key);
-        sqlite3_bind_int64(stmt, 2, b->rows[i].add_descendants);
-        sqlite3_bind_int64(stmt, 3, b->rows[i].add_own);
+        sqlite3_bind_int64(stmt, 2, b->rows[i].add_own);
         rc = db_map(db, sqlite3_step(stmt));
         sqlite3_reset(stmt);
+        if (rc != ERR_OK)
+            break;
+        sqlite3_bind_int64(pending, 1, b->rows[i].key);
+        sqlite3_bind_int64(pending, 2, b->rows[i].add_own);
+        rc = db_map(db, sqlite3_step(pending));
+        sqlite3_reset(pending);
     }
+    db_finish(db, pending);
     db_finish(db, stmt);
     return rc;
 }
@@ -322,6 +382,8 @@ enum err db_inferences_add_many(struct db *db, const struct db_inference_report 
         rc = read_lineages(db, &b);
     if (rc == ERR_OK)
         rc = read_rows(db, &b);
+    if (rc == ERR_OK)
+        rc = add_pending(db, &b);
     /* In item order, as one-by-one calls would meet them: the first item that is
      * unknown or would overflow is the answer, and nothing is written. */
     for (size_t i = 0; rc == ERR_OK && i < n; i++) {

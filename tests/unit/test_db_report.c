@@ -125,12 +125,17 @@ static enum err apply_batched(const struct db_inference_report *items, size_t n,
     return rc;
 }
 
-/* Every ledger count and daily row of db, one line each. */
+/* Every ledger count (family sums with their pending part), pending delta and
+ * daily row of db, one line each. */
 static char *ledger_text(struct db *db)
 {
     static const char sql[] =
         "SELECT 'L ' || m.namespace || '/' || m.name || ' ' || l.inferences || ' ' || "
-        "l.descendant_inferences FROM model_ledger l JOIN models m ON m.id = l.model_id "
+        "(l.descendant_inferences + (SELECT coalesce(sum(p.delta), 0) FROM inference_pending p "
+        "JOIN model_closure c ON c.descendant_id = p.model_id WHERE c.ancestor_id = l.model_id "
+        "AND p.model_id <> l.model_id)) FROM model_ledger l JOIN models m ON m.id = l.model_id "
+        "UNION ALL SELECT 'P ' || m.namespace || '/' || m.name || ' ' || p.delta "
+        "FROM inference_pending p JOIN models m ON m.id = p.model_id "
         "UNION ALL SELECT 'D ' || m.namespace || '/' || m.name || ' ' || d.day || ' ' || d.count "
         "FROM inference_daily d JOIN models m ON m.id = d.model_id ORDER BY 1";
     sqlite3_stmt *stmt = NULL;
