@@ -297,6 +297,13 @@ enum err api_read_gate(struct api_service *s, const struct api_request *req,
 
 /* ---- group commit (api/group.c) ---- */
 
+/* The fold of pending inference deltas (db_fold), for the writer thread: how many
+ * models have a delta pending, and a fold of everything pending, limit models per
+ * transaction (0: all in one), on the writer's connection db. *folded (may be
+ * NULL) receives the models folded. */
+enum err api_fold_pending(struct db *db, int64_t *rows);
+enum err api_fold(struct db *db, size_t limit, int64_t *folded);
+
 /* Runs many write requests in one transaction on one connection: api_group_begin,
  * then the handlers, each with the group in api_request.group (each write of theirs
  * becomes a savepoint of the group), then api_group_commit, which commits once and

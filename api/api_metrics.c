@@ -104,6 +104,7 @@ static void service_metrics(struct api_service *s, struct core_buf *t)
 {
     struct api_change_totals totals;
     struct db_write_batches batches;
+    struct db_fold_stats folds;
     struct label label;
     char le[32];
 
@@ -133,10 +134,31 @@ static void service_metrics(struct api_service *s, struct core_buf *t)
     sample_count(t, "carbontree_db_write_batch_size_bucket", &label, 1, batches.count);
     sample_count(t, "carbontree_db_write_batch_size_sum", NULL, 0, batches.writes);
     sample_count(t, "carbontree_db_write_batch_size_count", NULL, 0, batches.count);
+
+    db_fold_stats(&folds);
+    family(t, "carbontree_folds_total", "counter",
+           "Folds since the process started that added pending inference deltas to the "
+           "ancestors' family sums and the totals, one transaction each.");
+    sample_count(t, "carbontree_folds_total", NULL, 0, folds.folds);
+    family(t, "carbontree_folded_deltas_total", "counter",
+           "Pending deltas (one per model with increments since its last fold) folded since the "
+           "process started.");
+    sample_count(t, "carbontree_folded_deltas_total", NULL, 0, folds.rows);
+    family(t, "carbontree_folded_inferences_total", "counter",
+           "Inferences the folds since the process started added to the family sums.");
+    sample_count(t, "carbontree_folded_inferences_total", NULL, 0, folds.inferences);
+    family(t, "carbontree_fold_seconds_total", "counter",
+           "Seconds the folds since the process started took, commits included.");
+    sample(t, "carbontree_fold_seconds_total", NULL, 0, folds.seconds);
 }
 
-static void storage_metrics(const struct db_storage_size *size, struct core_buf *t)
+static void storage_metrics(const struct db_storage_size *size, int64_t pending, struct core_buf *t)
 {
+    family(t, "carbontree_inference_pending_deltas", "gauge",
+           "Models whose increments are not folded yet into their ancestors' family sums and "
+           "the totals (answers add them; lists ordered by a family sum order by the folded "
+           "part).");
+    sample_count(t, "carbontree_inference_pending_deltas", NULL, 0, (uint64_t)pending);
     family(t, "carbontree_db_size_bytes", "gauge",
            "Size of the database file: its page count times its page size.");
     sample(t, "carbontree_db_size_bytes", NULL, 0,
@@ -229,6 +251,7 @@ static enum err ledger_metrics(struct db *db, size_t max_models, struct core_buf
     int64_t *keys = NULL;
     struct db_family_total *families = NULL;
     size_t n_keys = 0, n_families = 0;
+    int64_t pending = 0;
     enum err rc;
 
     if (max_models > 0) {
@@ -252,6 +275,8 @@ static enum err ledger_metrics(struct db *db, size_t max_models, struct core_buf
     if (rc != ERR_OK)
         goto out;
     rc = db_storage_size(db, &size);
+    if (rc == ERR_OK)
+        rc = db_fold_pending(db, &pending);
     if (rc == ERR_OK && max_models > 0)
         rc = db_metrics_top_models(db, max_models, keys, &n_keys);
     if (rc == ERR_OK)
@@ -261,7 +286,7 @@ static enum err ledger_metrics(struct db *db, size_t max_models, struct core_buf
     db_read_end(db);
     if (rc != ERR_OK)
         goto out;
-    storage_metrics(&size, t);
+    storage_metrics(&size, pending, t);
     core_buf_append(t, co2e.data ? co2e.data : "", co2e.len);
     core_buf_append(t, counts.data ? counts.data : "", counts.len);
     family_metrics(families, n_families, t);

@@ -43,3 +43,25 @@ void api_group_rollback(struct api_group *group)
     db_group_rollback(group->db);
     free(group);
 }
+
+enum err api_fold_pending(struct db *db, int64_t *rows)
+{
+    return db_fold_pending(db, rows);
+}
+
+enum err api_fold(struct db *db, size_t limit, int64_t *folded)
+{
+    struct db_fold_result result;
+    int64_t n = 0;
+    enum err rc;
+
+    /* Batch after batch until none is left: a model with a high key is never
+     * passed over for long while low ones keep coming. */
+    do {
+        rc = db_fold_commit(db, limit, &result);
+        n += rc == ERR_OK ? result.rows : 0;
+    } while (rc == ERR_OK && limit > 0 && result.rows == (int64_t)limit);
+    if (folded)
+        *folded = n;
+    return rc;
+}

@@ -66,6 +66,7 @@ enum err api_service_create(const struct api_config *config, struct api_service 
     struct db_options options;
     struct db *db = NULL;
     int version = 0;
+    int64_t folded = 0;
     bool was_checked = false;
     enum err rc;
 
@@ -114,6 +115,13 @@ enum err api_service_create(const struct api_config *config, struct api_service 
     }
     if (rc == ERR_OK)
         rc = api_seed_admin_token(db, config->admin_token, why, why_len);
+    /* Deltas a stop left pending (a kill between an increment and its fold) are
+     * folded before the first request. Answers add what is pending anyway, so a
+     * fold that fails here is tried again by the writer. */
+    if (rc == ERR_OK && api_fold(db, 0, &folded) != ERR_OK)
+        log_write(LOG_WARN, NULL, "start-up fold failed: %s", db_last_error(db));
+    else if (rc == ERR_OK && folded > 0)
+        log_write(LOG_INFO, NULL, "folded the pending deltas of %lld models", (long long)folded);
     if (rc == ERR_OK && config->write_rate_per_s > 0) {
         service->rate_limiter =
             api_rate_limiter_create(config->write_rate_per_s, config->write_burst);

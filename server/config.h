@@ -33,8 +33,10 @@ struct config {
     bool is_read_auth;
     bool count_copied_emissions;
     unsigned metrics_max_models;
-    const char *cors_origins; /* comma-separated origins, or "*"; empty: CORS off */
-    unsigned write_batch_max; /* writes one group commit carries at most */
+    const char *cors_origins;  /* comma-separated origins, or "*"; empty: CORS off */
+    unsigned write_batch_max;  /* writes one group commit carries at most */
+    unsigned fold_interval_ms; /* the longest an increment's delta waits for its fold */
+    unsigned fold_threshold;   /* pending models that start a fold at once */
 };
 
 /* Fills cfg with defaults, then the environment. Returns false and prints to err

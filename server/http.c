@@ -822,7 +822,9 @@ enum err http_start(const struct config *cfg, struct api_service *service, struc
         free(server);
         return ERR_NO_MEMORY;
     }
-    if (writer_start(service, cfg->write_batch_max, &server->writer) != ERR_OK) {
+    if (writer_start_folding(service, cfg->write_batch_max,
+                             &(struct writer_fold){cfg->fold_interval_ms, cfg->fold_threshold},
+                             &server->writer) != ERR_OK) {
         snprintf(why, why_len, "cannot start the writer thread");
         http_metrics_destroy(server->metrics);
         cors_destroy(server->cors);

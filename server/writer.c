@@ -5,33 +5,54 @@
  * the writer never waits for company, so a lone write starts at once, and while
  * one group syncs the next one gathers. A group that cannot commit, or in which a
  * request met a storage failure, is rolled back and its requests run again one
- * transaction each, so every request gets the answer it would have had alone. */
+ * transaction each, so every request gets the answer it would have had alone.
+ *
+ * The writer also folds: increments leave deltas pending for their ancestors'
+ * family sums and the totals, and the writer adds them in, a transaction per
+ * batch, once the oldest has waited the fold interval (at once when the writer
+ * is idle then) or as soon as the threshold of models have one. */
 #include "writer.h"
 
 #include "log.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 struct writer {
     struct api_service *service;
     size_t max_batch;
+    struct writer_fold fold;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t wake;
     struct writer_job *head, *tail; /* FIFO */
     bool is_stopping;
+    /* Writer thread only: a write committed since the last fold, and since when. */
+    bool is_fold_owed;
+    struct timespec fold_due;
 };
 
-/* Takes up to max_batch jobs from the queue into batch; waits while it is empty.
- * Returns how many were taken; 0 when stopping with nothing left. */
-static size_t take(struct writer *w, struct writer_job **batch)
+/* Takes up to max_batch jobs from the queue into batch; waits while it is empty,
+ * until the fold is due when one is owed. Returns how many were taken; 0 when
+ * stopping with nothing left, or when the fold fell due first (*is_fold_due). */
+static size_t take(struct writer *w, struct writer_job **batch, bool *is_fold_due)
 {
     size_t n = 0;
 
+    *is_fold_due = false;
     pthread_mutex_lock(&w->mu);
-    while (w->head == NULL && !w->is_stopping)
-        pthread_cond_wait(&w->wake, &w->mu);
+    while (w->head == NULL && !w->is_stopping) {
+        if (!w->is_fold_owed) {
+            pthread_cond_wait(&w->wake, &w->mu);
+        } else if (pthread_cond_timedwait(&w->wake, &w->mu, &w->fold_due) == ETIMEDOUT &&
+                   w->head == NULL) {
+            *is_fold_due = true;
+            break;
+        }
+    }
     while (w->head != NULL && n < w->max_batch) {
         batch[n++] = w->head;
         w->head = w->head->next;
@@ -81,18 +102,82 @@ static enum group_outcome run_group(struct writer *w, struct db *db, struct writ
     return api_group_commit(group, n_writes) == ERR_OK ? GROUP_COMMITTED : GROUP_RUN_ALONE;
 }
 
+static bool is_past(const struct timespec *t)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+/* The fold falls due one interval from now (the clock pthread_cond_timedwait
+ * reads). */
+static void set_due(struct writer *w)
+{
+    clock_gettime(CLOCK_REALTIME, &w->fold_due);
+    w->fold_due.tv_sec += (time_t)(w->fold.interval_ms / 1000);
+    w->fold_due.tv_nsec += (long)(w->fold.interval_ms % 1000) * 1000000L;
+    if (w->fold_due.tv_nsec >= 1000000000L) {
+        w->fold_due.tv_sec++;
+        w->fold_due.tv_nsec -= 1000000000L;
+    }
+}
+
+/* Folds everything pending when it is due (is_due) or past the threshold. A fold
+ * that fails leaves the deltas pending, which answers count anyway: it is tried
+ * again one interval later. */
+static void fold(struct writer *w, struct db *db, bool is_due)
+{
+    int64_t pending = 0;
+    enum err rc;
+
+    if (!is_due && is_past(&w->fold_due))
+        is_due = true;
+    if (!is_due) {
+        rc = api_fold_pending(db, &pending);
+        if (rc != ERR_OK || pending < (int64_t)w->fold.threshold)
+            return;
+    }
+    rc = api_fold(db, w->fold.threshold, NULL);
+    if (rc != ERR_OK) {
+        log_write(LOG_WARN, NULL, "writer: the fold of pending inferences failed: %s",
+                  err_name(rc));
+        set_due(w);
+        return;
+    }
+    w->is_fold_owed = false;
+}
+
+/* A write committed: the fold is owed, due one interval after the first write
+ * since the last fold. */
+static void owe_fold(struct writer *w)
+{
+    if (w->is_fold_owed)
+        return;
+    w->is_fold_owed = true;
+    set_due(w);
+}
+
 static void *writer_main(void *arg)
 {
     struct writer *w = arg;
     struct writer_job **batch = calloc(w->max_batch, sizeof *batch);
     struct db *db = NULL; /* the writer's connection: every write runs on it */
+    bool is_fold_due = false;
     size_t n;
 
     if (batch == NULL)
         abort(); /* checked by writer_start before the thread started */
-    while ((n = take(w, batch)) > 0) {
+    while ((n = take(w, batch, &is_fold_due)) > 0 || is_fold_due) {
         enum err rc = db ? ERR_OK : api_service_connection(w->service, &db);
         enum group_outcome outcome = GROUP_REFUSED;
+        if (n == 0) {
+            if (rc == ERR_OK)
+                fold(w, db, true);
+            else
+                w->is_fold_owed = false; /* no connection: nothing to fold with */
+            continue;
+        }
         if (rc != ERR_OK) {
             /* No connection yet: this batch is refused, the next one tries again. */
             for (size_t i = 0; i < n; i++)
@@ -107,12 +192,24 @@ static void *writer_main(void *arg)
             batch[i]->run(batch[i]->arg, db, NULL);
         for (size_t i = 0; i < n; i++)
             batch[i]->done(batch[i]->arg);
+        if (rc == ERR_OK && outcome != GROUP_REFUSED) {
+            owe_fold(w);
+            fold(w, db, false);
+        }
     }
     free(batch);
     return NULL;
 }
 
 enum err writer_start(struct api_service *service, size_t max_batch, struct writer **out)
+{
+    const struct writer_fold fold = {WRITER_FOLD_INTERVAL_MS, WRITER_FOLD_THRESHOLD};
+
+    return writer_start_folding(service, max_batch, &fold, out);
+}
+
+enum err writer_start_folding(struct api_service *service, size_t max_batch,
+                              const struct writer_fold *fold, struct writer **out)
 {
     struct writer *w = calloc(1, sizeof *w);
     void *probe;
@@ -128,6 +225,9 @@ enum err writer_start(struct api_service *service, size_t max_batch, struct writ
     free(probe);
     w->service = service;
     w->max_batch = max_batch > 0 ? max_batch : 1;
+    w->fold = *fold;
+    if (w->fold.threshold == 0)
+        w->fold.threshold = 1;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->wake, NULL);
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {

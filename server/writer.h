@@ -35,6 +35,21 @@ struct writer;
  * commits on its own). */
 enum err writer_start(struct api_service *service, size_t max_batch, struct writer **out);
 
+/* When the writer folds pending inference deltas: once the first write since the
+ * last fold is interval_ms old (at once if the writer is idle then), or as soon
+ * as threshold models have a delta pending; threshold models per transaction. */
+struct writer_fold {
+    unsigned interval_ms;
+    size_t threshold;
+};
+
+#define WRITER_FOLD_INTERVAL_MS 100
+#define WRITER_FOLD_THRESHOLD   1024
+
+/* writer_start with fold settings other than the defaults above. */
+enum err writer_start_folding(struct api_service *service, size_t max_batch,
+                              const struct writer_fold *fold, struct writer **out);
+
 /* Queues job; false once the writer is stopping (then the caller runs it itself). */
 bool writer_submit(struct writer *w, struct writer_job *job);
 

@@ -1139,3 +1139,23 @@ const char *ct_string_at(const json_t *root, const char *path)
     ck_assert_msg(json_is_string(v), "%s is not a string", path);
     return json_string_value(v);
 }
+
+void ct_wait_folded(const struct ct_server *s)
+{
+    static const char gauge[] = "\ncarbontree_inference_pending_deltas ";
+    double deadline = ct_now() + 10 * ct_slowness();
+
+    for (;;) {
+        struct ct_response r;
+        const char *sample;
+        bool is_folded;
+        ct_get(s, "/metrics", &r);
+        sample = r.body ? strstr(r.body, gauge) : NULL;
+        is_folded = sample != NULL && strncmp(sample + strlen(gauge), "0\n", 2) == 0;
+        ct_response_cleanup(&r);
+        if (is_folded)
+            return;
+        ck_assert_msg(ct_now() < deadline, "deltas still pending after 10 s");
+        sleep_ms(10);
+    }
+}

@@ -192,6 +192,11 @@ char *ct_json(const char *single_quoted);
 long ct_send(const struct ct_server *s, const char *method, const char *path,
              const char *single_quoted, struct ct_response *out);
 
+/* Waits (up to 10 s, scaled by ct_slowness) until the server has folded every
+ * pending inference delta (GET /metrics), so that a check of the database file
+ * itself sees no fold still to come. Fails the test when it does not. */
+void ct_wait_folded(const struct ct_server *s);
+
 /* Monotonic seconds. */
 double ct_now(void);
 

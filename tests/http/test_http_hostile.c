@@ -70,6 +70,7 @@ static void seed_and_start(const char *const *args)
     ct_request(srv, "POST", "/v1/models/hx/m/inferences", headers, "{\"count\":5}", 11, &r);
     ck_assert_msg(r.status == 200, "seed count answered %ld: %s", r.status, r.body);
     ct_response_cleanup(&r);
+    ct_wait_folded(srv); /* the cases compare the database file before and after */
 }
 
 static void start_seeded_server(void)
