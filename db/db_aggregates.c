@@ -28,8 +28,11 @@ static void column_kinds(sqlite3_stmt *stmt, int first, struct db_kind_sums *out
  * saturating at the largest integer as the stored total does. */
 static enum err add_pending(struct db *db, const char *ns, int64_t *inferences)
 {
+    /* The pending table is the outer loop: the OR keeps the planner from the
+     * namespace index, and a pass over every model is what an empty table must
+     * not cost. */
     static const char sql[] = "SELECT p.delta FROM inference_pending p "
-                              "JOIN models m ON m.id = p.model_id "
+                              "CROSS JOIN models m ON m.id = p.model_id "
                               "WHERE ?1 = '' OR m.namespace = ?1";
     sqlite3_stmt *stmt = NULL;
     enum err rc = db_cached(db, sql, &stmt);
@@ -82,14 +85,16 @@ enum err db_totals_get(struct db *db, const char *ns, struct db_totals *out)
  * inferences walks the folded sums. */
 #define FAMILY_COLUMNS                                                                             \
     "SELECT l.model_id, m.namespace, m.name, l.descendants, "                                      \
-    "l.descendant_inferences + " DB_SQL_PENDING_BELOW(                                             \
-        "l.model_id") ", "                                                                         \
-                      "l.family_training_co2e_kg, l.family_training_co2e_kg_low, "                 \
-                      "l.family_training_co2e_kg_high, l.family_fine_tuning_co2e_kg, "             \
-                      "l.family_fine_tuning_co2e_kg_low, l.family_fine_tuning_co2e_kg_high, "      \
-                      "l.family_other_co2e_kg, l.family_other_co2e_kg_low, "                       \
-                      "l.family_other_co2e_kg_high, "                                              \
-                      "l.family_co2e_kg FROM model_ledger l JOIN models m ON m.id = l.model_id "
+    "l.descendant_inferences + " DB_SQL_PENDING_BELOW_SIZED(                                       \
+        "l.model_id",                                                                              \
+        "l.descendants") ", "                                                                      \
+                         "l.family_training_co2e_kg, l.family_training_co2e_kg_low, "              \
+                         "l.family_training_co2e_kg_high, l.family_fine_tuning_co2e_kg, "          \
+                         "l.family_fine_tuning_co2e_kg_low, l.family_fine_tuning_co2e_kg_high, "   \
+                         "l.family_other_co2e_kg, l.family_other_co2e_kg_low, "                    \
+                         "l.family_other_co2e_kg_high, "                                           \
+                         "l.family_co2e_kg FROM model_ledger l JOIN models m ON m.id = "           \
+                         "l.model_id "
 
 /* One statement per order, each walking its own index from the cursor's place:
  * ?1 is the previous page's last root (0 from the start), ?2 the page size + 1.

@@ -32,10 +32,10 @@ enum bulk_statement {
  * are recomputed, never accumulated). */
 static const char *const bulk_sql[BULK_COUNT] = {
     [BULK_FIND] = "SELECT id, depth FROM models WHERE namespace = ?1 AND name = ?2",
-    [BULK_LARGEST] = "SELECT max(l.descendant_inferences + " DB_SQL_PENDING_BELOW(
-        "c.ancestor_id") ") FROM model_closure c "
-                         "JOIN model_ledger l ON l.model_id = c.ancestor_id "
-                         "WHERE c.descendant_id = ?1",
+    [BULK_LARGEST] = "SELECT max(l.descendant_inferences + " DB_SQL_PENDING_BELOW_SIZED(
+        "c.ancestor_id", "l.descendants") ") FROM model_closure c "
+                                          "JOIN model_ledger l ON l.model_id = c.ancestor_id "
+                                          "WHERE c.descendant_id = ?1",
     [BULK_MODEL] = "INSERT INTO models (namespace, name, task, license, url, parameters, depth) "
                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [BULK_EDGE] = "INSERT INTO model_parents (child_id, parent_id, relation, position) "

@@ -92,6 +92,16 @@ enum err db_write_commit_quiet(struct db *db);
     "(SELECT coalesce(sum(fp.delta), 0) FROM inference_pending fp CROSS JOIN model_closure fc "    \
     "ON fc.ancestor_id = " a " AND fc.descendant_id = fp.model_id WHERE fp.model_id <> " a ")"
 
+/* The same for an ancestor a whose family has size members (|D(a)|, an outer
+ * column): the smaller of the family and the pending table is the outer loop, so
+ * a lineage costs about one pass over what is pending (at its root) however deep
+ * it is, and a small family never reads the whole pending table. */
+#define DB_SQL_PENDING_BELOW_SIZED(a, size)                                                        \
+    "iif(" size " <= (SELECT count(*) FROM inference_pending), "                                   \
+    "(SELECT coalesce(sum(fp.delta), 0) FROM model_closure fc CROSS JOIN inference_pending fp "    \
+    "ON fp.model_id = fc.descendant_id WHERE fc.ancestor_id = " a " AND fc.descendant_id <> " a    \
+    "), " DB_SQL_PENDING_BELOW(a) ")"
+
 /* Records one committed write transaction that carried n_writes writes (the write
  * batch histogram of db_write_batches). */
 void db_write_batch_observe(size_t n_writes);

@@ -244,10 +244,12 @@ static enum err family_room(struct db *db, int64_t model_key, int64_t delta)
         "SELECT max(l.descendant_inferences), (SELECT total(delta) FROM inference_pending) "
         "FROM model_closure c JOIN model_ledger l ON l.model_id = c.ancestor_id "
         "WHERE c.descendant_id = ?1";
-    static const char exact_sql[] = "SELECT max(l.descendant_inferences + " DB_SQL_PENDING_BELOW(
-        "c.ancestor_id") ") "
-                         "FROM model_closure c JOIN model_ledger l ON l.model_id = c.ancestor_id "
-                         "WHERE c.descendant_id = ?1";
+    static const char exact_sql[] =
+        "SELECT max(l.descendant_inferences + " DB_SQL_PENDING_BELOW_SIZED(
+            "c.ancestor_id", "l.descendants") ") "
+                                              "FROM model_closure c JOIN model_ledger l ON "
+                                              "l.model_id = c.ancestor_id "
+                                              "WHERE c.descendant_id = ?1";
     int64_t largest = 0;
     double pending = 0;
     enum err rc = read_one(db, bound_sql, model_key, &largest, &pending);
@@ -422,9 +424,9 @@ enum err db_inference_series(struct db *db, int64_t model_key, const char *from,
     "m.id, m.namespace, m.name, m.depth, l.own_co2e_kg, l.own_co2e_kg_low, "                       \
     "l.own_co2e_kg_high, l.lineage_kwh, l.lineage_kwh_low, l.lineage_kwh_high, "                   \
     "l.training_kwh, l.training_kwh_low, l.training_kwh_high, l.n_activities, l.inferences, "      \
-    "l.descendants, l.descendant_inferences + " DB_SQL_PENDING_BELOW(                              \
-        "c.ancestor_id") ", "                                                                      \
-                         "p.model_id, c.descendant_id, " DB_PROFILE_COLUMNS " "
+    "l.descendants, l.descendant_inferences + " DB_SQL_PENDING_BELOW_SIZED(                        \
+        "c.ancestor_id", "l.descendants") ", "                                                     \
+                                          "p.model_id, c.descendant_id, " DB_PROFILE_COLUMNS " "
 #define LINEAGE_PROFILE_FIRST 19
 
 /* Column text into buf (truncated, empty for NULL), as db_column_copy does but
