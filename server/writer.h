@@ -43,7 +43,7 @@ struct writer_fold {
     size_t threshold;
 };
 
-#define WRITER_FOLD_INTERVAL_MS 100
+#define WRITER_FOLD_INTERVAL_MS 1000
 #define WRITER_FOLD_THRESHOLD   1024
 
 /* writer_start with fold settings other than the defaults above. */
