@@ -620,12 +620,17 @@ struct db_kind_sums {
 };
 
 /* The ledger's totals, or one namespace's: its models, its families (models with
- * no parents), the own emissions of its models by kind and their inferences. */
+ * no parents), the own emissions of its models by kind and their inferences, and
+ * the sharing dividend of its descendants (models with parents, models - families):
+ * the sum of their shares at the default counterfactual fraction, and how many of
+ * them build on a root without known pre-training (left out of the sum). */
 struct db_totals {
     int64_t models;
     int64_t families;
     struct db_kind_sums co2e;
     int64_t inferences;
+    int64_t descendants_without_pretraining;
+    struct core_range avoided_kg;
 };
 
 /* Reads the maintained totals of namespace ns (compared as ids compare), or of the
