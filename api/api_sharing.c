@@ -77,6 +77,40 @@ void api_dividend_write(struct text *t, const struct core_dividend *d, double fr
     TEXT_LIT(t, "}");
 }
 
+json_t *api_ledger_dividend_json(int64_t n_descendants, int64_t n_unknown,
+                                 struct core_range avoided_kg, struct core_range emitted_kg)
+{
+    struct core_dividend d;
+    const char *reason = NULL;
+    json_t *o;
+
+    /* The shares are summed as the writes keep them; the rest follows from the sums
+     * as core_dividend_finish derives a family's. */
+    core_dividend_start(&d, emitted_kg);
+    d.n_descendants = n_descendants > 0 ? (size_t)n_descendants : 0;
+    d.n_unknown = n_unknown > 0 ? (size_t)n_unknown : 0;
+    d.avoided_kg = avoided_kg;
+    d.counterfactual_kg = core_range_add(emitted_kg, avoided_kg);
+    core_dividend_finish(&d);
+    if (d.status == CORE_DIVIDEND_NO_DESCENDANTS)
+        reason = "no model builds on another: sharing has avoided nothing yet";
+    else if (d.status == CORE_DIVIDEND_NO_PRETRAINING)
+        reason = "some descendants build on a root without a training activity: they are left "
+                 "out of avoided_co2e_kg";
+    o = json_pack(
+        "{s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:f, s:s?, s:s}", "status",
+        core_dividend_status_name(d.status), "avoided_co2e_kg",
+        d.status == CORE_DIVIDEND_NO_DESCENDANTS ? json_null() : api_range_json(d.avoided_kg),
+        "emitted_co2e_kg", api_range_json(d.emitted_kg), "counterfactual_co2e_kg",
+        api_range_json(d.counterfactual_kg), "multiple",
+        d.has_multiple && d.status != CORE_DIVIDEND_NO_DESCENDANTS ? api_range_json(d.multiple)
+                                                                   : json_null(),
+        "descendants", (json_int_t)d.n_descendants, "descendants_without_pretraining",
+        (json_int_t)d.n_unknown, "counterfactual_fraction", CORE_DIVIDEND_FRACTION_DEFAULT,
+        "reason", reason, "method", API_LEDGER_DIVIDEND_METHOD);
+    return o;
+}
+
 void api_dividend_share_write(struct text *t, const struct core_dividend_share *share)
 {
     TEXT_LIT(t, "{\"status\":");

@@ -17,6 +17,13 @@
     "every distinct root it builds on, times counterfactual_fraction; what it avoided is that "    \
     "less its own emissions, never below zero. The multiple is what the family and separate "      \
     "trainings would have emitted, over what the family emitted."
+#define API_LEDGER_DIVIDEND_METHOD                                                                 \
+    "Each descendant (a model with parents, counted once, a merge of two families included) "      \
+    "would otherwise have paid the pre-training (training activities) of every distinct root "     \
+    "it builds on; what it avoided is that less its own emissions, never below zero, summed "      \
+    "over the descendants. emitted_co2e_kg is every model's own emissions, "                       \
+    "counterfactual_co2e_kg emitted plus avoided, the multiple counterfactual over emitted. "      \
+    "Every write keeps the sum, at counterfactual_fraction 1."
 #define API_OVERTAKE_METHOD                                                                        \
     "Cumulative inference CO2e (daily counts times CO2e per inference) against the training "      \
     "and fine-tuning CO2e of the model and its ancestors: the day it was reached, a day's "        \
@@ -36,6 +43,14 @@ enum err api_overtake_window(const struct api_request *req, int *out, struct api
  * counterfactual_co2e_kg, multiple, descendants, descendants_without_pretraining,
  * counterfactual_fraction, method}. */
 void api_dividend_write(struct text *t, const struct core_dividend *d, double fraction);
+
+/* The ledger's or a namespace's dividend as a new object of the same members as
+ * api_dividend_write's, at fraction 1: n_descendants descendants of which n_unknown
+ * build on a root without known pre-training, avoided_kg their shares' sum,
+ * emitted_kg what every model emitted itself. New reference; NULL when out of
+ * memory. */
+json_t *api_ledger_dividend_json(int64_t n_descendants, int64_t n_unknown,
+                                 struct core_range avoided_kg, struct core_range emitted_kg);
 
 /* One descendant's share {status, counterfactual_co2e_kg, avoided_co2e_kg}. */
 void api_dividend_share_write(struct text *t, const struct core_dividend_share *share);

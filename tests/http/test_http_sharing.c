@@ -4,7 +4,8 @@
  * 256 billion words; at 100 billion words a day, overtaken 2.56 days after usage
  * starts), its projection at the window's rate, the answers without usage or
  * profile; and the sharing dividend of a family on its family page (the family's
- * sum, each descendant's share, the counterfactual fraction, the CSV column). */
+ * sum, each descendant's share, the counterfactual fraction, the CSV column), and
+ * summed over the ledger in GET /v1/totals and GET /metrics. */
 #include "harness.h"
 
 #include <math.h>
@@ -275,6 +276,91 @@ START_TEST(family_csv_has_an_avoided_column_that_adds_up)
 }
 END_TEST
 
+/* The value of the sample line that starts with series in a /metrics text. */
+static double metric_value(const char *text, const char *series)
+{
+    const char *line = strstr(text, series);
+
+    ck_assert_msg(line != NULL, "no %s in:\n%s", series, text);
+    return strtod(line + strlen(series), NULL);
+}
+
+START_TEST(totals_and_metrics_sum_the_dividend_over_the_ledger)
+{
+    const double own = 1.71 + 2.5 + 3.1, avoided = 3 * 652 - own;
+    struct ct_response r, family;
+    const json_t *d;
+
+    get_ok("/v1/totals", &r);
+    d = ct_json_at(r.json, "sharing_dividend");
+    ck_assert_str_eq(ct_string_at(d, "status"), "no_descendants");
+    ck_assert(json_is_null(ct_json_at(d, "avoided_co2e_kg")));
+    ck_assert_ptr_nonnull(strstr(ct_string_at(d, "reason"), "no model builds on another"));
+    ct_response_cleanup(&r);
+
+    register_family();
+    get_ok("/v1/totals", &r);
+    d = ct_json_at(r.json, "sharing_dividend");
+    ck_assert_str_eq(ct_string_at(d, "status"), "ok");
+    ck_assert_double_eq_tol(ct_number_at(d, "avoided_co2e_kg/value"), avoided, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(d, "emitted_co2e_kg/value"), 652 + own, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(d, "counterfactual_co2e_kg/value"), 4 * 652, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(d, "multiple/value"), 4 * 652 / (652 + own), 1e-12);
+    ck_assert_int_eq((int)ct_number_at(d, "descendants"), 3);
+    ck_assert_int_eq((int)ct_number_at(d, "descendants_without_pretraining"), 0);
+    ck_assert_double_eq_tol(ct_number_at(d, "counterfactual_fraction"), 1, 1e-15);
+    ck_assert_ptr_nonnull(strstr(ct_string_at(d, "method"), "pre-training"));
+    /* One family: the ledger's sum is the family page's, range and all. */
+    get_ok("/v1/models/fam/base/family", &family);
+    for (size_t i = 0; i < 3; i++) {
+        static const char *const bounds[] = {"avoided_co2e_kg/low", "avoided_co2e_kg/value",
+                                             "avoided_co2e_kg/high"};
+        ck_assert_double_eq_tol(
+            ct_number_at(d, bounds[i]),
+            ct_number_at(ct_json_at(family.json, "sharing_dividend"), bounds[i]), 1e-9);
+    }
+    ct_response_cleanup(&family);
+    ct_response_cleanup(&r);
+
+    /* Another namespace, a root without pre-training: its descendant is counted and
+     * left out of the sum; fam's own figure is untouched. */
+    send_ok("POST", "/v1/models", "{'id': 'other/bare'}", 201);
+    send_ok("POST", "/v1/models", "{'id': 'other/kid', 'parents': [{'id': 'other/bare'}]}", 201);
+    get_ok("/v1/totals?namespace=other", &r);
+    d = ct_json_at(r.json, "sharing_dividend");
+    ck_assert_str_eq(ct_string_at(d, "status"), "no_pretraining");
+    ck_assert_int_eq((int)ct_number_at(d, "descendants_without_pretraining"), 1);
+    ck_assert_double_eq_tol(ct_number_at(d, "avoided_co2e_kg/value"), 0, 1e-12);
+    ct_response_cleanup(&r);
+    get_ok("/v1/totals?namespace=fam", &r);
+    ck_assert_double_eq_tol(ct_number_at(r.json, "sharing_dividend/avoided_co2e_kg/value"), avoided,
+                            1e-9);
+    ct_response_cleanup(&r);
+
+    /* The root's training arrives: the kid avoided its 10 kg. */
+    send_ok("POST", "/v1/models/other/bare/activities", "{'kind': 'training', 'co2e_kg': 10}", 201);
+    get_ok("/v1/totals", &r);
+    d = ct_json_at(r.json, "sharing_dividend");
+    ck_assert_str_eq(ct_string_at(d, "status"), "ok");
+    ck_assert_int_eq((int)ct_number_at(d, "descendants"), 4);
+    ck_assert_double_eq_tol(ct_number_at(d, "avoided_co2e_kg/value"), avoided + 10, 1e-9);
+    ct_response_cleanup(&r);
+
+    ct_get(srv, "/metrics", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_double_eq_tol(
+        metric_value(r.body, "carbontree_sharing_avoided_co2e_kg{bound=\"central\"} "),
+        avoided + 10, 1e-6);
+    ck_assert(metric_value(r.body, "carbontree_sharing_avoided_co2e_kg{bound=\"low\"} ") <=
+              avoided + 10 + 1e-6);
+    ck_assert(metric_value(r.body, "carbontree_sharing_avoided_co2e_kg{bound=\"high\"} ") >=
+              avoided + 10 - 1e-6);
+    ck_assert_double_eq_tol(
+        metric_value(r.body, "carbontree_sharing_descendants_without_pretraining "), 0, 1e-12);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 static Suite *sharing_suite(void)
 {
     Suite *s = suite_create("http_sharing");
@@ -292,6 +378,7 @@ static Suite *sharing_suite(void)
     tcase_add_test(overtake, a_model_without_profile_says_so);
     tcase_add_test(dividend, family_page_carries_the_sharing_dividend);
     tcase_add_test(dividend, family_csv_has_an_avoided_column_that_adds_up);
+    tcase_add_test(dividend, totals_and_metrics_sum_the_dividend_over_the_ledger);
     return s;
 }
 
