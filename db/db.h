@@ -679,6 +679,26 @@ struct db_usage_day {
 enum err db_usage_days(struct db *db, int64_t model_key, struct db_usage_day **days,
                        size_t *n_days);
 
+/* One day of a family's inference counts, the counts of the members whose one
+ * inference costs what one of rep_key's does (migrations/0011_dividend.sql). */
+struct db_family_usage_day {
+    int64_t rep_key;
+    int64_t day; /* days since 1970-01-01 */
+    uint64_t count;
+};
+
+/* The daily counts of D(model_key), model_key included, by representative then day,
+ * from the maintained family_inference_daily: O(representatives x days) rows,
+ * whatever the family's size. A malloc'd array (*days, free it; NULL when there is
+ * none) of *n_days. */
+enum err db_family_usage_days(struct db *db, int64_t model_key, struct db_family_usage_day **days,
+                              size_t *n_days);
+
+/* The training and fine-tuning CO2e the family D(model_key) rests on: its members'
+ * (the maintained family sums) and model_key's strict ancestors'. ERR_NOT_FOUND
+ * when there is no such model. */
+enum err db_family_training_kg(struct db *db, int64_t model_key, struct core_range *out);
+
 /* Roots one model may build on: more would take a lineage no registration allows. */
 #define DB_SHARING_MAX_ROOTS 1024
 

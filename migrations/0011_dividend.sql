@@ -1,6 +1,8 @@
 -- SPDX-License-Identifier: Apache-2.0
 -- 0011: the sharing dividend of the whole ledger and of each namespace, maintained,
--- so GET /v1/totals and GET /metrics read it from one row whatever the ledger's size.
+-- so GET /v1/totals and GET /metrics read it from one row whatever the ledger's size;
+-- and each family's daily inference counts, so a family page sets its inference
+-- CO2e against its training without reading every member (second part below).
 --
 -- A descendant (a model with parents) avoided the pre-training of every distinct
 -- root it builds on, less its own emissions, never below zero, bound by bound
@@ -144,3 +146,157 @@ UPDATE model_ledger SET (pretraining_co2e_kg, pretraining_co2e_kg_low, pretraini
     (SELECT total(co2e_kg), total(co2e_kg_low), total(co2e_kg_high) FROM activities
      WHERE model_id = model_ledger.model_id AND kind = 'training');
 UPDATE model_ledger SET dividend_stale = 1;
+
+-- Second part: a family's daily inference counts, for the day its inference
+-- overtakes its training. A day's CO2e is each member's count times the CO2e of
+-- one of its inferences, which depends on the member's nearest inference profile
+-- and the training energy of its lineage. Those are the same for a member and its
+-- parent when the member has a single parent, no profile and no training energy of
+-- its own; so every member's counts are filed under its usage_rep_id, the nearest
+-- ancestor-or-self that has a profile, training energy, or not exactly one parent,
+-- whose one inference costs what the member's does. A family's series is then its
+-- rows per representative, each priced once: family_inference_daily holds, for
+-- every model a, the counts of D(a) (a included) by representative and day.
+--
+-- Every change of inference_daily, of a model's ancestors (closure rows) or of its
+-- representative moves counts in the same statement, O(ancestors) rows for a count
+-- (each ancestor's row of the day); making a model a representative or not (a
+-- profile set or removed, its first training energy, a lineage edit) recomputes the
+-- representative of every model of its family.
+ALTER TABLE model_ledger ADD COLUMN usage_rep_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE model_ledger ADD COLUMN usage_rep_stale INTEGER NOT NULL DEFAULT 0
+    CHECK (usage_rep_stale IN (0, 1));
+
+CREATE TABLE family_inference_daily (
+    ancestor_id INTEGER NOT NULL, -- the family D(ancestor_id)
+    rep_id      INTEGER NOT NULL, -- the members' usage_rep_id
+    day         TEXT NOT NULL,
+    count       INTEGER NOT NULL,
+    PRIMARY KEY (ancestor_id, rep_id, day)
+) STRICT, WITHOUT ROWID;
+
+-- The representative, computed where the triggers need it: the deepest of the
+-- model's ancestors (itself included) that prices an inference its own way. Below
+-- a merge every ancestor up to it is on one chain, deeper than what is above.
+UPDATE model_ledger SET usage_rep_id = coalesce((
+    SELECT c.ancestor_id FROM model_closure c JOIN models m ON m.id = c.ancestor_id
+    JOIN model_ledger a ON a.model_id = c.ancestor_id
+    WHERE c.descendant_id = model_ledger.model_id
+      AND (a.training_kwh_high > 0
+           OR EXISTS (SELECT 1 FROM inference_profiles p WHERE p.model_id = c.ancestor_id)
+           OR (SELECT count(*) FROM model_parents e WHERE e.child_id = c.ancestor_id) <> 1)
+    ORDER BY m.depth DESC, c.ancestor_id DESC LIMIT 1), 0);
+
+INSERT INTO family_inference_daily (ancestor_id, rep_id, day, count)
+SELECT c.ancestor_id, l.usage_rep_id, d.day, sum(d.count)
+FROM inference_daily d JOIN model_ledger l ON l.model_id = d.model_id
+JOIN model_closure c ON c.descendant_id = d.model_id
+GROUP BY c.ancestor_id, l.usage_rep_id, d.day;
+
+CREATE TRIGGER model_ledger_usage_rep AFTER UPDATE OF usage_rep_stale ON model_ledger
+WHEN NEW.usage_rep_stale = 1 BEGIN
+    UPDATE model_ledger SET usage_rep_stale = 0, usage_rep_id = coalesce((
+        SELECT c.ancestor_id FROM model_closure c JOIN models m ON m.id = c.ancestor_id
+        JOIN model_ledger a ON a.model_id = c.ancestor_id
+        WHERE c.descendant_id = NEW.model_id
+          AND (a.training_kwh_high > 0
+               OR EXISTS (SELECT 1 FROM inference_profiles p WHERE p.model_id = c.ancestor_id)
+               OR (SELECT count(*) FROM model_parents e WHERE e.child_id = c.ancestor_id) <> 1)
+        ORDER BY m.depth DESC, c.ancestor_id DESC LIMIT 1), 0)
+    WHERE model_id = NEW.model_id AND EXISTS (SELECT 1 FROM models WHERE id = NEW.model_id);
+END;
+
+-- A new representative: the model's counts move to it in every family they count in.
+CREATE TRIGGER model_ledger_usage_rep_move AFTER UPDATE OF usage_rep_id ON model_ledger
+WHEN NEW.usage_rep_id <> OLD.usage_rep_id BEGIN
+    INSERT INTO family_inference_daily (ancestor_id, rep_id, day, count)
+    SELECT c.ancestor_id, r.rep_id, d.day, r.sign * d.count
+    FROM model_closure c JOIN inference_daily d ON d.model_id = c.descendant_id
+    JOIN (SELECT OLD.usage_rep_id AS rep_id, -1 AS sign
+          UNION ALL SELECT NEW.usage_rep_id, 1) r
+    WHERE c.descendant_id = NEW.model_id
+    ON CONFLICT (ancestor_id, rep_id, day) DO UPDATE SET count = count + excluded.count;
+END;
+
+CREATE TRIGGER model_ledger_usage_rep_insert AFTER INSERT ON model_ledger BEGIN
+    UPDATE model_ledger SET usage_rep_stale = 1 WHERE model_id = NEW.model_id;
+END;
+
+-- Its first training energy, or its last, makes a model price inferences its own
+-- way or its parent's: its family's representatives change.
+CREATE TRIGGER model_ledger_usage_rep_training AFTER UPDATE OF training_kwh_high ON model_ledger
+WHEN (NEW.training_kwh_high > 0) <> (OLD.training_kwh_high > 0) BEGIN
+    UPDATE model_ledger SET usage_rep_stale = 1
+    WHERE model_id IN (SELECT descendant_id FROM model_closure WHERE ancestor_id = NEW.model_id);
+END;
+
+CREATE TRIGGER inference_profiles_usage_rep_insert AFTER INSERT ON inference_profiles BEGIN
+    UPDATE model_ledger SET usage_rep_stale = 1
+    WHERE model_id IN (SELECT descendant_id FROM model_closure WHERE ancestor_id = NEW.model_id);
+END;
+
+CREATE TRIGGER inference_profiles_usage_rep_delete AFTER DELETE ON inference_profiles BEGIN
+    UPDATE model_ledger SET usage_rep_stale = 1
+    WHERE model_id IN (SELECT descendant_id FROM model_closure WHERE ancestor_id = OLD.model_id);
+END;
+
+-- A model gains or loses an ancestor: its counts join or leave that family, then
+-- its representative is computed again (which moves them in every family).
+-- A model leaving the ledger has its counts taken out before (models_usage_delete):
+-- the rows its deletion cascades to change nothing more.
+CREATE TRIGGER model_closure_usage_insert AFTER INSERT ON model_closure BEGIN
+    INSERT INTO family_inference_daily (ancestor_id, rep_id, day, count)
+    SELECT NEW.ancestor_id, l.usage_rep_id, d.day, d.count
+    FROM inference_daily d JOIN model_ledger l ON l.model_id = d.model_id
+    WHERE d.model_id = NEW.descendant_id
+    ON CONFLICT (ancestor_id, rep_id, day) DO UPDATE SET count = count + excluded.count;
+    UPDATE model_ledger SET usage_rep_stale = 1 WHERE model_id = NEW.descendant_id;
+END;
+
+CREATE TRIGGER model_closure_usage_delete AFTER DELETE ON model_closure
+WHEN EXISTS (SELECT 1 FROM models WHERE id = OLD.descendant_id) BEGIN
+    INSERT INTO family_inference_daily (ancestor_id, rep_id, day, count)
+    SELECT OLD.ancestor_id, l.usage_rep_id, d.day, -d.count
+    FROM inference_daily d JOIN model_ledger l ON l.model_id = d.model_id
+    WHERE d.model_id = OLD.descendant_id
+    ON CONFLICT (ancestor_id, rep_id, day) DO UPDATE SET count = count + excluded.count;
+    UPDATE model_ledger SET usage_rep_stale = 1 WHERE model_id = OLD.descendant_id;
+END;
+
+-- A day's count, as written (a delta, a report, the bulk loader), counts in the
+-- family of every ancestor.
+CREATE TRIGGER inference_daily_usage_insert AFTER INSERT ON inference_daily BEGIN
+    INSERT INTO family_inference_daily (ancestor_id, rep_id, day, count)
+    SELECT c.ancestor_id, l.usage_rep_id, NEW.day, NEW.count
+    FROM model_closure c JOIN model_ledger l ON l.model_id = c.descendant_id
+    WHERE c.descendant_id = NEW.model_id
+    ON CONFLICT (ancestor_id, rep_id, day) DO UPDATE SET count = count + excluded.count;
+END;
+
+CREATE TRIGGER inference_daily_usage_update AFTER UPDATE OF count ON inference_daily
+WHEN NEW.count <> OLD.count BEGIN
+    INSERT INTO family_inference_daily (ancestor_id, rep_id, day, count)
+    SELECT c.ancestor_id, l.usage_rep_id, NEW.day, NEW.count - OLD.count
+    FROM model_closure c JOIN model_ledger l ON l.model_id = c.descendant_id
+    WHERE c.descendant_id = NEW.model_id
+    ON CONFLICT (ancestor_id, rep_id, day) DO UPDATE SET count = count + excluded.count;
+END;
+
+CREATE TRIGGER inference_daily_usage_delete AFTER DELETE ON inference_daily
+WHEN EXISTS (SELECT 1 FROM models WHERE id = OLD.model_id) BEGIN
+    INSERT INTO family_inference_daily (ancestor_id, rep_id, day, count)
+    SELECT c.ancestor_id, l.usage_rep_id, OLD.day, -OLD.count
+    FROM model_closure c JOIN model_ledger l ON l.model_id = c.descendant_id
+    WHERE c.descendant_id = OLD.model_id
+    ON CONFLICT (ancestor_id, rep_id, day) DO UPDATE SET count = count + excluded.count;
+END;
+
+CREATE TRIGGER models_usage_delete BEFORE DELETE ON models BEGIN
+    INSERT INTO family_inference_daily (ancestor_id, rep_id, day, count)
+    SELECT c.ancestor_id, l.usage_rep_id, d.day, -d.count
+    FROM model_closure c JOIN model_ledger l ON l.model_id = c.descendant_id
+    JOIN inference_daily d ON d.model_id = c.descendant_id
+    WHERE c.descendant_id = OLD.id
+    ON CONFLICT (ancestor_id, rep_id, day) DO UPDATE SET count = count + excluded.count;
+    DELETE FROM family_inference_daily WHERE ancestor_id = OLD.id;
+END;

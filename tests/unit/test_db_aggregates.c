@@ -435,6 +435,88 @@ START_TEST(dividend_follows_lineage_edits_and_removals)
 }
 END_TEST
 
+/* The family's daily counts of key by representative: n entries into reps[] and
+ * counts[] (room for 4), all on DAY. */
+static size_t family_usage(int64_t key, int64_t *reps, int64_t *counts)
+{
+    struct db_family_usage_day *days = NULL;
+    size_t n = 0;
+
+    ck_assert_int_eq(db_family_usage_days(db, key, &days, &n), ERR_OK);
+    ck_assert_uint_le(n, 4);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(days[i].day, 20783); /* DAY, days since 1970-01-01 */
+        reps[i] = days[i].rep_key;
+        counts[i] = (int64_t)days[i].count;
+    }
+    free(days);
+    return n;
+}
+
+static void check_usage(int64_t key, size_t n, const int64_t *reps, const int64_t *counts)
+{
+    int64_t got_reps[4], got_counts[4];
+
+    ck_assert_uint_eq(family_usage(key, got_reps, got_counts), n);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(got_reps[i], reps[i]);
+        ck_assert_int_eq(got_counts[i], counts[i]);
+    }
+}
+
+START_TEST(family_usage_follows_counts_representatives_and_lineage)
+{
+    int64_t base, tuned, leaf, solo;
+    struct db_activity a;
+    struct core_model_id id;
+    struct core_model m;
+    size_t bad = 0;
+
+    seed(&base, &tuned, &leaf, &solo);
+    /* No profile, no training energy: every member of a/base's family prices an
+     * inference as a/base does. */
+    check_usage(base, 1, (int64_t[]){base}, (int64_t[]){12});
+    check_usage(tuned, 1, (int64_t[]){base}, (int64_t[]){12});
+    check_usage(solo, 1, (int64_t[]){solo}, (int64_t[]){3});
+    infer(leaf, 4);
+    check_usage(base, 1, (int64_t[]){base}, (int64_t[]){16});
+
+    /* Training energy of its own: a/tuned and its leaf price inferences their way. */
+    memset(&a, 0, sizeof a);
+    snprintf(a.kind, sizeof a.kind, "training");
+    snprintf(a.obtained, sizeof a.obtained, "reported");
+    snprintf(a.methodology_version, sizeof a.methodology_version, "test");
+    a.has_energy = true;
+    a.energy_kwh = (struct core_range){.value = 3, .low = 2, .high = 4};
+    a.co2e_kg = (struct core_range){.value = 1, .low = 1, .high = 1};
+    ck_assert_int_eq(db_write_begin(db), ERR_OK);
+    ck_assert_int_eq(db_activity_insert(db, tuned, &a), ERR_OK);
+    ck_assert_int_eq(db_write_commit(db), ERR_OK);
+    check_usage(base, 1, (int64_t[]){tuned}, (int64_t[]){16});
+
+    /* a/tuned and its leaf move under b/solo: their counts leave a/base's family. */
+    memset(&m, 0, sizeof m);
+    ck_assert_int_eq(core_model_id_parse("a/tuned", &m.id), ERR_OK);
+    ck_assert_int_eq(core_model_id_parse("b/solo", &m.parents[0].id), ERR_OK);
+    m.parents[0].relation = CORE_RELATION_FINETUNE;
+    m.n_parents = 1;
+    m.key = tuned;
+    ck_assert_int_eq(db_write_begin(db), ERR_OK);
+    ck_assert_int_eq(db_model_set_parents(db, &m, &bad), ERR_OK);
+    ck_assert_int_eq(db_write_commit(db), ERR_OK);
+    check_usage(base, 0, NULL, NULL);
+    check_usage(solo, 2, (int64_t[]){tuned, solo}, (int64_t[]){16, 3});
+
+    /* The leaf leaves with its counts. */
+    ck_assert_int_eq(core_model_id_parse("b/leaf", &id), ERR_OK);
+    ck_assert_int_eq(db_write_begin(db), ERR_OK);
+    ck_assert_int_eq(db_model_delete(db, &id), ERR_OK);
+    ck_assert_int_eq(db_write_commit(db), ERR_OK);
+    check_usage(solo, 2, (int64_t[]){tuned, solo}, (int64_t[]){7, 3});
+    check_usage(tuned, 1, (int64_t[]){tuned}, (int64_t[]){7});
+}
+END_TEST
+
 START_TEST(migration_7_fills_the_aggregates_of_an_existing_ledger)
 {
     int64_t base, tuned, leaf, solo;
@@ -461,6 +543,10 @@ START_TEST(migration_7_fills_the_aggregates_of_an_existing_ledger)
     check_totals(NULL, 4, 2, 151, 10, 3, 15);
     /* The dividend was filled too: b/leaf's own cost is now 3 (1.5..6). */
     check_dividend(NULL, 0, 28 + 44, 89 + 97, 194.5 + 198.5);
+    /* And the families' daily counts. */
+    check_usage(base, 1, (int64_t[]){base}, (int64_t[]){12});
+    infer(leaf, 1);
+    check_usage(tuned, 1, (int64_t[]){base}, (int64_t[]){13});
 }
 END_TEST
 
@@ -477,6 +563,7 @@ static Suite *suite(void)
     tcase_add_test(tc, lineage_edit_moves_a_subtree_between_families);
     tcase_add_test(tc, dividend_follows_every_write);
     tcase_add_test(tc, dividend_follows_lineage_edits_and_removals);
+    tcase_add_test(tc, family_usage_follows_counts_representatives_and_lineage);
     suite_add_tcase(s, tc);
     tc = tcase_create("upgrade");
     tcase_add_checked_fixture(tc, setup_unmigrated, teardown);
