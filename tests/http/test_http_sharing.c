@@ -136,6 +136,81 @@ START_TEST(bert_like_base_is_overtaken_2_56_days_after_usage_starts)
 }
 END_TEST
 
+/* The same example over a family: the base and a fine-tune that inherits its
+ * profile and adds no training, each serving half of the 100 billion words a day.
+ * The family is overtaken 2.56 days into its usage; each member alone, at half the
+ * volume, has not got there in the four days. */
+START_TEST(bert_family_is_overtaken_2_56_days_after_its_usage_starts)
+{
+    const char *days[] = {"2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"};
+    const double training_kg = 1506.8 * 0.954 * KG_PER_LB;
+    struct ct_response r;
+    const json_t *o;
+
+    register_bert("fam/bert");
+    send_ok("POST", "/v1/models", "{'id': 'fam/bert-ft', 'parents': [{'id': 'fam/bert'}]}", 201);
+    get_ok("/v1/models/fam/bert/family", &r);
+    o = ct_json_at(r.json, "inference_overtakes_training");
+    ck_assert_str_eq(ct_string_at(o, "status"), "no_usage");
+    ck_assert(json_is_null(ct_json_at(o, "date")));
+    ct_response_cleanup(&r);
+
+    for (size_t i = 0; i < 4; i++) {
+        count_on("fam/bert", 50000000000LL, days[i]);
+        count_on("fam/bert-ft", 50000000000LL, days[i]);
+    }
+    get_ok("/v1/models/fam/bert/family", &r);
+    o = ct_json_at(r.json, "inference_overtakes_training");
+    ck_assert_str_eq(ct_string_at(o, "status"), "overtaken");
+    ck_assert_str_eq(ct_string_at(o, "first_use_date"), "2026-01-01");
+    ck_assert_str_eq(ct_string_at(o, "date/value"), "2026-01-03");
+    ck_assert_double_eq_tol(ct_number_at(o, "days_after_first_use/value"), 2.56, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(o, "training_co2e_kg/value"), training_kg, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(o, "inference_co2e_kg/value"),
+                            training_kg * 4e11 / 2.56e11, 1e-9);
+    ck_assert_ptr_nonnull(strstr(ct_string_at(o, "method"), "family"));
+    ct_response_cleanup(&r);
+    /* The base alone has served half: 2e11 of the 2.56e11 words, and no count in
+     * the last 28 days to project from. */
+    get_ok("/v1/models/fam/bert/footprint", &r);
+    o = ct_json_at(r.json, "inference_overtakes_training");
+    ck_assert_str_eq(ct_string_at(o, "status"), "no_rate");
+    ck_assert_double_eq_tol(ct_number_at(o, "inference_co2e_kg/value"),
+                            training_kg * 2e11 / 2.56e11, 1e-9);
+    ct_response_cleanup(&r);
+
+    /* Read below the fine-tune: its half alone, against the training it rests on. */
+    get_ok("/v1/models/fam/bert-ft/family?window_days=7", &r);
+    o = ct_json_at(r.json, "inference_overtakes_training");
+    ck_assert_str_eq(ct_string_at(o, "status"), "no_rate");
+    ck_assert_double_eq_tol(ct_number_at(o, "inference_co2e_kg/value"),
+                            training_kg * 2e11 / 2.56e11, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(o, "training_co2e_kg/value"), training_kg, 1e-9);
+    ck_assert_int_eq((int)ct_number_at(o, "window_days"), 7);
+    ct_response_cleanup(&r);
+
+    ct_get(srv, "/v1/models/fam/bert/family?window_days=0", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "window_days");
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+/* A family whose members have no profile: its counts have no CO2e, and it says so. */
+START_TEST(family_without_a_profile_says_so)
+{
+    struct ct_response r;
+
+    send_ok("POST", "/v1/models", "{'id': 'plain/base'}", 201);
+    send_ok("POST", "/v1/models/plain/base/activities", "{'kind': 'training', 'co2e_kg': 5}", 201);
+    count_on("plain/base", 10, "2026-01-01");
+    get_ok("/v1/models/plain/base/family", &r);
+    ck_assert_str_eq(ct_string_at(r.json, "inference_overtakes_training/status"), "no_profile");
+    ck_assert_ptr_nonnull(
+        strstr(ct_string_at(r.json, "inference_overtakes_training/reason"), "profile"));
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 /* 100 billion words today: 1.56e11 more to go at the window's mean rate. */
 START_TEST(not_yet_overtaken_is_projected_at_the_window_rate)
 {
@@ -376,6 +451,8 @@ static Suite *sharing_suite(void)
     tcase_add_test(overtake, bert_like_base_is_overtaken_2_56_days_after_usage_starts);
     tcase_add_test(overtake, not_yet_overtaken_is_projected_at_the_window_rate);
     tcase_add_test(overtake, a_model_without_profile_says_so);
+    tcase_add_test(overtake, bert_family_is_overtaken_2_56_days_after_its_usage_starts);
+    tcase_add_test(overtake, family_without_a_profile_says_so);
     tcase_add_test(dividend, family_page_carries_the_sharing_dividend);
     tcase_add_test(dividend, family_csv_has_an_avoided_column_that_adds_up);
     tcase_add_test(dividend, totals_and_metrics_sum_the_dividend_over_the_ledger);
