@@ -98,7 +98,7 @@ json_t *api_ledger_dividend_json(int64_t n_descendants, int64_t n_unknown,
         reason = "some descendants build on a root without a training activity: they are left "
                  "out of avoided_co2e_kg";
     o = json_pack(
-        "{s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:f, s:s?, s:s}", "status",
+        "{s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:f, s:s}", "status",
         core_dividend_status_name(d.status), "avoided_co2e_kg",
         d.status == CORE_DIVIDEND_NO_DESCENDANTS ? json_null() : api_range_json(d.avoided_kg),
         "emitted_co2e_kg", api_range_json(d.emitted_kg), "counterfactual_co2e_kg",
@@ -107,7 +107,11 @@ json_t *api_ledger_dividend_json(int64_t n_descendants, int64_t n_unknown,
                                                                    : json_null(),
         "descendants", (json_int_t)d.n_descendants, "descendants_without_pretraining",
         (json_int_t)d.n_unknown, "counterfactual_fraction", CORE_DIVIDEND_FRACTION_DEFAULT,
-        "reason", reason, "method", API_LEDGER_DIVIDEND_METHOD);
+        "method", API_LEDGER_DIVIDEND_METHOD);
+    if (o && reason && json_object_set_new(o, "reason", json_string(reason)) != 0) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 
