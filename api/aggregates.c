@@ -3,6 +3,7 @@
  * from the aggregates the writes maintain, so each answer reads a handful of rows
  * whatever the ledger's size. Families come as JSON or CSV. */
 #include "api_internal.h"
+#include "sharing.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -47,7 +48,7 @@ enum err api_totals_get(struct api_service *s, const struct api_request *req,
     static const char *const allowed[] = {"namespace", NULL};
     const char *ns = api_query_get(req, "namespace");
     struct db_totals totals;
-    json_t *body;
+    json_t *body, *dividend;
     enum err rc;
 
     (void)s;
@@ -64,6 +65,14 @@ enum err api_totals_get(struct api_service *s, const struct api_request *req,
         return ERR_NO_MEMORY;
     set_kinds(body, &totals.co2e);
     json_object_set_new(body, "inferences", json_integer((json_int_t)totals.inferences));
+    /* A descendant is a model with parents: every model that heads no family. */
+    dividend = api_ledger_dividend_json(totals.models - totals.families,
+                                        totals.descendants_without_pretraining, totals.avoided_kg,
+                                        range_sum(&totals.co2e));
+    if (dividend == NULL || json_object_set_new(body, "sharing_dividend", dividend) != 0) {
+        json_decref(body);
+        return ERR_NO_MEMORY;
+    }
     return api_reply_json(reply, 200, body);
 }
 

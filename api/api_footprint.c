@@ -181,7 +181,8 @@ void api_footprint_write(struct text *t, const struct api_footprint *footprint)
         TEXT_LIT(t, "false");
     if (footprint->has_overtake) {
         TEXT_LIT(t, ",\"inference_overtakes_training\":");
-        api_overtake_write(t, &footprint->overtake, fp->has_inference, footprint->window_days);
+        api_overtake_write(t, &footprint->overtake, fp->has_inference, footprint->window_days,
+                           false);
     }
     if (json_array_size(footprint->warnings) > 0) {
         TEXT_LIT(t, ",\"warnings\":");

@@ -243,10 +243,38 @@ static void family_metrics(const struct db_family_total *families, size_t n, str
     }
 }
 
+/* The ledger's sharing dividend, from the sums the writes keep (one row). */
+static void dividend_metrics(const struct db_totals *totals, struct core_buf *t)
+{
+    const struct {
+        const char *bound;
+        double kg;
+    } bounds[] = {{"low", totals->avoided_kg.low},
+                  {"central", totals->avoided_kg.value},
+                  {"high", totals->avoided_kg.high}};
+
+    family(t, "carbontree_sharing_avoided_co2e_kg", "gauge",
+           "Emissions the ledger's descendants avoided by building on shared models: each model "
+           "with parents would otherwise have paid the pre-training (training activities) of "
+           "every distinct root it builds on; that less its own emissions, never below zero, "
+           "summed over the descendants whose roots all have known pre-training (as GET "
+           "/v1/totals answers in sharing_dividend). Bound low, central or high of the range.");
+    for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++) {
+        struct label label = {"bound", bounds[i].bound};
+        sample(t, "carbontree_sharing_avoided_co2e_kg", &label, 1, bounds[i].kg);
+    }
+    family(t, "carbontree_sharing_descendants_without_pretraining", "gauge",
+           "Models with parents that build on a root without a training activity: left out of "
+           "carbontree_sharing_avoided_co2e_kg.");
+    sample_count(t, "carbontree_sharing_descendants_without_pretraining", NULL, 0,
+                 (uint64_t)totals->descendants_without_pretraining);
+}
+
 /* Everything read from the database, in one read snapshot. */
 static enum err ledger_metrics(struct db *db, size_t max_models, struct core_buf *t)
 {
     struct db_storage_size size;
+    struct db_totals totals;
     struct core_buf co2e = {0}, counts = {0};
     int64_t *keys = NULL;
     struct db_family_total *families = NULL;
@@ -277,6 +305,8 @@ static enum err ledger_metrics(struct db *db, size_t max_models, struct core_buf
     rc = db_storage_size(db, &size);
     if (rc == ERR_OK)
         rc = db_fold_pending(db, &pending);
+    if (rc == ERR_OK)
+        rc = db_totals_get(db, NULL, &totals);
     if (rc == ERR_OK && max_models > 0)
         rc = db_metrics_top_models(db, max_models, keys, &n_keys);
     if (rc == ERR_OK)
@@ -287,6 +317,7 @@ static enum err ledger_metrics(struct db *db, size_t max_models, struct core_buf
     if (rc != ERR_OK)
         goto out;
     storage_metrics(&size, pending, t);
+    dividend_metrics(&totals, t);
     core_buf_append(t, co2e.data ? co2e.data : "", co2e.len);
     core_buf_append(t, counts.data ? counts.data : "", counts.len);
     family_metrics(families, n_families, t);

@@ -137,9 +137,10 @@ struct family_pager {
     size_t limit;
     enum core_policy policy;
     double fraction;
-    int64_t size;  /* |D(root)|, the root included */
-    size_t n;      /* members on the page */
-    bool is_batch; /* a batch of the streamed family: its items only */
+    int window_days; /* of the family's overtake */
+    int64_t size;    /* |D(root)|, the root included */
+    size_t n;        /* members on the page */
+    bool is_batch;   /* a batch of the streamed family: its items only */
     bool has_more;
 };
 
@@ -191,6 +192,8 @@ static enum err family_page(struct db *db, struct family_pager *pg, int64_t curs
                             struct api_problem *problem)
 {
     struct core_dividend dividend;
+    struct core_overtake overtake;
+    bool has_profile = false;
     enum err rc = db_read_begin(db);
 
     if (rc != ERR_OK)
@@ -219,6 +222,11 @@ static enum err family_page(struct db *db, struct family_pager *pg, int64_t curs
         pg->sharing->page_has_share = pg->has_share;
         rc = db_sharing_family(db, pg->sharing, pg->root->key, pg->fraction, &dividend);
     }
+    /* The family's series is maintained by representative and day: no pass over the
+     * members. */
+    if (rc == ERR_OK && !pg->is_batch)
+        rc = api_family_overtake_compute(db, pg->root->key, pg->window_days, &has_profile,
+                                         &overtake);
     if (rc == ERR_OK && !pg->is_batch) {
         TEXT_LIT(t, "{\"model\":");
         api_text_id(t, &pg->root->id);
@@ -228,6 +236,8 @@ static enum err family_page(struct db *db, struct family_pager *pg, int64_t curs
         text_int(t, pg->size);
         TEXT_LIT(t, ",\"sharing_dividend\":");
         api_dividend_write(t, &dividend, pg->fraction);
+        TEXT_LIT(t, ",\"inference_overtakes_training\":");
+        api_overtake_write(t, &overtake, has_profile, pg->window_days, true);
         TEXT_LIT(t, ",\"items\":[");
     }
     /* O(page x ancestors): each member's footprint reads its own lineage only. */
@@ -385,10 +395,12 @@ static enum err query_all(const struct api_request *req, bool *all, struct api_p
 enum err api_family_get(struct api_service *s, const struct api_request *req,
                         struct api_reply *reply)
 {
-    static const char *const allowed[] = {"policy", "limit", "cursor", "counterfactual_fraction",
-                                          "format", "all",   NULL};
+    static const char *const allowed[] = {
+        "policy",      "limit",  "cursor", "counterfactual_fraction",
+        "window_days", "format", "all",    NULL};
     struct family_pager *pg = NULL;
     double fraction = CORE_DIVIDEND_FRACTION_DEFAULT;
+    int window_days = CORE_OVERTAKE_WINDOW_DAYS_DEFAULT;
     enum core_policy policy;
     int64_t limit = 0, cursor = 0;
     bool all = false;
@@ -410,12 +422,15 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
     if (rc == ERR_OK)
         rc = api_dividend_fraction(req, &fraction, &reply->problem);
     if (rc == ERR_OK)
+        rc = api_overtake_window(req, &window_days, &reply->problem);
+    if (rc == ERR_OK)
         rc = query_all(req, &all, &reply->problem);
     if (rc == ERR_OK)
         rc = family_pager_new(all ? FAMILY_PAGE_MAX : (size_t)limit, &pg);
     if (rc == ERR_OK) {
         pg->policy = policy;
         pg->fraction = fraction;
+        pg->window_days = window_days;
         rc = api_path_id(req, &pg->root->id, &reply->problem);
     }
     if (rc == ERR_OK && all) {
@@ -448,9 +463,12 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
             snprintf(fraction_param, sizeof fraction_param, "&counterfactual_fraction=%s",
                      fraction_enc);
         }
-        snprintf(link, sizeof link, "<%s?policy=%s&limit=%lld&cursor=%lld%s%s>; rel=\"next\"",
+        char window_param[40] = "";
+        if (api_query_get(req, "window_days"))
+            snprintf(window_param, sizeof window_param, "&window_days=%d", window_days);
+        snprintf(link, sizeof link, "<%s?policy=%s&limit=%lld&cursor=%lld%s%s%s>; rel=\"next\"",
                  req->path, enc, (long long)limit, (long long)pg->keys[pg->n - 1], fraction_param,
-                 api_csv_format_param(req));
+                 window_param, api_csv_format_param(req));
         api_reply_header(reply, "Link", link);
     }
     if (api_csv_wanted_vary(req, reply)) {

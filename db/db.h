@@ -654,12 +654,17 @@ struct db_kind_sums {
 };
 
 /* The ledger's totals, or one namespace's: its models, its families (models with
- * no parents), the own emissions of its models by kind and their inferences. */
+ * no parents), the own emissions of its models by kind and their inferences, and
+ * the sharing dividend of its descendants (models with parents, models - families):
+ * the sum of their shares at the default counterfactual fraction, and how many of
+ * them build on a root without known pre-training (left out of the sum). */
 struct db_totals {
     int64_t models;
     int64_t families;
     struct db_kind_sums co2e;
     int64_t inferences;
+    int64_t descendants_without_pretraining;
+    struct core_range avoided_kg;
 };
 
 /* Reads the maintained totals of namespace ns (compared as ids compare), or of the
@@ -707,6 +712,26 @@ struct db_usage_day {
  * when there is none) of *n_days. */
 enum err db_usage_days(struct db *db, int64_t model_key, struct db_usage_day **days,
                        size_t *n_days);
+
+/* One day of a family's inference counts, the counts of the members whose one
+ * inference costs what one of rep_key's does (migrations/0011_dividend.sql). */
+struct db_family_usage_day {
+    int64_t rep_key;
+    int64_t day; /* days since 1970-01-01 */
+    uint64_t count;
+};
+
+/* The daily counts of D(model_key), model_key included, by representative then day,
+ * from the maintained family_inference_daily: O(representatives x days) rows,
+ * whatever the family's size. A malloc'd array (*days, free it; NULL when there is
+ * none) of *n_days. */
+enum err db_family_usage_days(struct db *db, int64_t model_key, struct db_family_usage_day **days,
+                              size_t *n_days);
+
+/* The training and fine-tuning CO2e the family D(model_key) rests on: its members'
+ * (the maintained family sums) and model_key's strict ancestors'. ERR_NOT_FOUND
+ * when there is no such model. */
+enum err db_family_training_kg(struct db *db, int64_t model_key, struct core_range *out);
 
 /* Roots one model may build on: more would take a lineage no registration allows. */
 #define DB_SHARING_MAX_ROOTS 1024

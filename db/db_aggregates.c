@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* SQL for the aggregate reads: the ledger's and a namespace's totals, and the
  * families in a chosen order. Both read rows the writes keep up to date
- * (migrations/0007_aggregates.sql), never a pass over the models. */
+ * (migrations/0007_aggregates.sql, and 0011_dividend.sql for the sharing
+ * dividend), never a pass over the models. */
 #include "db_internal.h"
 
 #include <stdint.h>
@@ -57,7 +58,8 @@ enum err db_totals_get(struct db *db, const char *ns, struct db_totals *out)
         "SELECT models, families, training_co2e_kg, training_co2e_kg_low, "
         "training_co2e_kg_high, fine_tuning_co2e_kg, fine_tuning_co2e_kg_low, "
         "fine_tuning_co2e_kg_high, other_co2e_kg, other_co2e_kg_low, other_co2e_kg_high, "
-        "inferences FROM ledger_totals WHERE namespace = ?1";
+        "inferences, descendants_without_pretraining, avoided_co2e_kg, avoided_co2e_kg_low, "
+        "avoided_co2e_kg_high FROM ledger_totals WHERE namespace = ?1";
     sqlite3_stmt *stmt = NULL;
     enum err rc = db_cached(db, sql, &stmt);
     int step;
@@ -72,6 +74,8 @@ enum err db_totals_get(struct db *db, const char *ns, struct db_totals *out)
         out->families = sqlite3_column_int64(stmt, 1);
         column_kinds(stmt, 2, &out->co2e);
         out->inferences = sqlite3_column_int64(stmt, 11);
+        out->descendants_without_pretraining = sqlite3_column_int64(stmt, 12);
+        out->avoided_kg = column_range(stmt, 13);
     } else if (step != SQLITE_DONE) {
         rc = db_map(db, step);
     }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What the sharing dividend and the overtake read: the training a model's lineage
- * emitted, a model's whole daily series, and, for a family, each descendant's own
- * emissions beside the roots it builds on. Returns core structs. */
+ * emitted, a model's whole daily series, a family's training and its daily series by
+ * representative, and, for a family, each descendant's own emissions beside the
+ * roots it builds on. Returns core structs. */
 #include "db_internal.h"
 
 #include <stdlib.h>
@@ -96,6 +97,79 @@ enum err db_usage_days(struct db *db, int64_t model_key, struct db_usage_day **d
     *days = list;
     *n_days = n;
     return ERR_OK;
+}
+
+enum err db_family_usage_days(struct db *db, int64_t model_key, struct db_family_usage_day **days,
+                              size_t *n_days)
+{
+    static const char sql[] =
+        "SELECT rep_id, CAST(julianday(day) - 2440587.5 AS INTEGER), count "
+        "FROM family_inference_daily WHERE ancestor_id = ?1 AND count > 0 ORDER BY rep_id, day";
+    sqlite3_stmt *stmt = NULL;
+    struct db_family_usage_day *list = NULL;
+    size_t n = 0, cap = 0;
+    enum err rc = db_cached(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t new_cap = cap ? 2 * cap : 64;
+            struct db_family_usage_day *grown = core_realloc(list, new_cap * sizeof *grown);
+            if (grown == NULL) {
+                rc = ERR_NO_MEMORY;
+                break;
+            }
+            list = grown;
+            cap = new_cap;
+        }
+        list[n].rep_key = sqlite3_column_int64(stmt, 0);
+        list[n].day = sqlite3_column_int64(stmt, 1);
+        list[n].count = (uint64_t)sqlite3_column_int64(stmt, 2);
+        n++;
+    }
+    if (rc == ERR_OK && step != SQLITE_DONE)
+        rc = db_map(db, step);
+    db_finish(db, stmt);
+    if (rc != ERR_OK) {
+        free(list);
+        return rc;
+    }
+    *days = list;
+    *n_days = n;
+    return ERR_OK;
+}
+
+enum err db_family_training_kg(struct db *db, int64_t model_key, struct core_range *out)
+{
+    /* The family's own sums are kept by the writes (migrations/0007); what it rests
+     * on above model_key is O(ancestors) activities. */
+    static const char sql[] =
+        "SELECT l.family_training_co2e_kg + l.family_fine_tuning_co2e_kg + u.value, "
+        "l.family_training_co2e_kg_low + l.family_fine_tuning_co2e_kg_low + u.low, "
+        "l.family_training_co2e_kg_high + l.family_fine_tuning_co2e_kg_high + u.high "
+        "FROM model_ledger l, (SELECT total(a.co2e_kg) AS value, total(a.co2e_kg_low) AS low, "
+        "total(a.co2e_kg_high) AS high FROM model_closure c "
+        "JOIN activities a ON a.model_id = c.ancestor_id WHERE c.descendant_id = ?1 "
+        "AND c.ancestor_id <> ?1 AND a.kind IN ('training', 'fine_tuning')) u "
+        "WHERE l.model_id = ?1";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, sql, &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, model_key);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW)
+        *out = core_range_make(sqlite3_column_double(stmt, 1), sqlite3_column_double(stmt, 0),
+                               sqlite3_column_double(stmt, 2));
+    else
+        rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
+    db_finish(db, stmt);
+    return rc;
 }
 
 /* The roots a model builds on (its ancestors without parents, itself when it has

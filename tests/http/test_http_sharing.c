@@ -4,7 +4,8 @@
  * 256 billion words; at 100 billion words a day, overtaken 2.56 days after usage
  * starts), its projection at the window's rate, the answers without usage or
  * profile; and the sharing dividend of a family on its family page (the family's
- * sum, each descendant's share, the counterfactual fraction, the CSV column). */
+ * sum, each descendant's share, the counterfactual fraction, the CSV column), and
+ * summed over the ledger in GET /v1/totals and GET /metrics. */
 #include "harness.h"
 
 #include <math.h>
@@ -131,6 +132,81 @@ START_TEST(bert_like_base_is_overtaken_2_56_days_after_usage_starts)
                             training_kg * 4e11 / 2.56e11, 1e-9);
     ck_assert_int_eq((int)ct_number_at(o, "window_days"), 28);
     ck_assert_ptr_nonnull(strstr(ct_string_at(o, "method"), "training"));
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+/* The same example over a family: the base and a fine-tune that inherits its
+ * profile and adds no training, each serving half of the 100 billion words a day.
+ * The family is overtaken 2.56 days into its usage; each member alone, at half the
+ * volume, has not got there in the four days. */
+START_TEST(bert_family_is_overtaken_2_56_days_after_its_usage_starts)
+{
+    const char *days[] = {"2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"};
+    const double training_kg = 1506.8 * 0.954 * KG_PER_LB;
+    struct ct_response r;
+    const json_t *o;
+
+    register_bert("fam/bert");
+    send_ok("POST", "/v1/models", "{'id': 'fam/bert-ft', 'parents': [{'id': 'fam/bert'}]}", 201);
+    get_ok("/v1/models/fam/bert/family", &r);
+    o = ct_json_at(r.json, "inference_overtakes_training");
+    ck_assert_str_eq(ct_string_at(o, "status"), "no_usage");
+    ck_assert(json_is_null(ct_json_at(o, "date")));
+    ct_response_cleanup(&r);
+
+    for (size_t i = 0; i < 4; i++) {
+        count_on("fam/bert", 50000000000LL, days[i]);
+        count_on("fam/bert-ft", 50000000000LL, days[i]);
+    }
+    get_ok("/v1/models/fam/bert/family", &r);
+    o = ct_json_at(r.json, "inference_overtakes_training");
+    ck_assert_str_eq(ct_string_at(o, "status"), "overtaken");
+    ck_assert_str_eq(ct_string_at(o, "first_use_date"), "2026-01-01");
+    ck_assert_str_eq(ct_string_at(o, "date/value"), "2026-01-03");
+    ck_assert_double_eq_tol(ct_number_at(o, "days_after_first_use/value"), 2.56, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(o, "training_co2e_kg/value"), training_kg, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(o, "inference_co2e_kg/value"),
+                            training_kg * 4e11 / 2.56e11, 1e-9);
+    ck_assert_ptr_nonnull(strstr(ct_string_at(o, "method"), "family"));
+    ct_response_cleanup(&r);
+    /* The base alone has served half: 2e11 of the 2.56e11 words, and no count in
+     * the last 28 days to project from. */
+    get_ok("/v1/models/fam/bert/footprint", &r);
+    o = ct_json_at(r.json, "inference_overtakes_training");
+    ck_assert_str_eq(ct_string_at(o, "status"), "no_rate");
+    ck_assert_double_eq_tol(ct_number_at(o, "inference_co2e_kg/value"),
+                            training_kg * 2e11 / 2.56e11, 1e-9);
+    ct_response_cleanup(&r);
+
+    /* Read below the fine-tune: its half alone, against the training it rests on. */
+    get_ok("/v1/models/fam/bert-ft/family?window_days=7", &r);
+    o = ct_json_at(r.json, "inference_overtakes_training");
+    ck_assert_str_eq(ct_string_at(o, "status"), "no_rate");
+    ck_assert_double_eq_tol(ct_number_at(o, "inference_co2e_kg/value"),
+                            training_kg * 2e11 / 2.56e11, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(o, "training_co2e_kg/value"), training_kg, 1e-9);
+    ck_assert_int_eq((int)ct_number_at(o, "window_days"), 7);
+    ct_response_cleanup(&r);
+
+    ct_get(srv, "/v1/models/fam/bert/family?window_days=0", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "window_days");
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+/* A family whose members have no profile: its counts have no CO2e, and it says so. */
+START_TEST(family_without_a_profile_says_so)
+{
+    struct ct_response r;
+
+    send_ok("POST", "/v1/models", "{'id': 'plain/base'}", 201);
+    send_ok("POST", "/v1/models/plain/base/activities", "{'kind': 'training', 'co2e_kg': 5}", 201);
+    count_on("plain/base", 10, "2026-01-01");
+    get_ok("/v1/models/plain/base/family", &r);
+    ck_assert_str_eq(ct_string_at(r.json, "inference_overtakes_training/status"), "no_profile");
+    ck_assert_ptr_nonnull(
+        strstr(ct_string_at(r.json, "inference_overtakes_training/reason"), "profile"));
     ct_response_cleanup(&r);
 }
 END_TEST
@@ -275,6 +351,91 @@ START_TEST(family_csv_has_an_avoided_column_that_adds_up)
 }
 END_TEST
 
+/* The value of the sample line that starts with series in a /metrics text. */
+static double metric_value(const char *text, const char *series)
+{
+    const char *line = strstr(text, series);
+
+    ck_assert_msg(line != NULL, "no %s in:\n%s", series, text);
+    return strtod(line + strlen(series), NULL);
+}
+
+START_TEST(totals_and_metrics_sum_the_dividend_over_the_ledger)
+{
+    const double own = 1.71 + 2.5 + 3.1, avoided = 3 * 652 - own;
+    struct ct_response r, family;
+    const json_t *d;
+
+    get_ok("/v1/totals", &r);
+    d = ct_json_at(r.json, "sharing_dividend");
+    ck_assert_str_eq(ct_string_at(d, "status"), "no_descendants");
+    ck_assert(json_is_null(ct_json_at(d, "avoided_co2e_kg")));
+    ck_assert_ptr_nonnull(strstr(ct_string_at(d, "reason"), "no model builds on another"));
+    ct_response_cleanup(&r);
+
+    register_family();
+    get_ok("/v1/totals", &r);
+    d = ct_json_at(r.json, "sharing_dividend");
+    ck_assert_str_eq(ct_string_at(d, "status"), "ok");
+    ck_assert_double_eq_tol(ct_number_at(d, "avoided_co2e_kg/value"), avoided, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(d, "emitted_co2e_kg/value"), 652 + own, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(d, "counterfactual_co2e_kg/value"), 4 * 652, 1e-9);
+    ck_assert_double_eq_tol(ct_number_at(d, "multiple/value"), 4 * 652 / (652 + own), 1e-12);
+    ck_assert_int_eq((int)ct_number_at(d, "descendants"), 3);
+    ck_assert_int_eq((int)ct_number_at(d, "descendants_without_pretraining"), 0);
+    ck_assert_double_eq_tol(ct_number_at(d, "counterfactual_fraction"), 1, 1e-15);
+    ck_assert_ptr_nonnull(strstr(ct_string_at(d, "method"), "pre-training"));
+    /* One family: the ledger's sum is the family page's, range and all. */
+    get_ok("/v1/models/fam/base/family", &family);
+    for (size_t i = 0; i < 3; i++) {
+        static const char *const bounds[] = {"avoided_co2e_kg/low", "avoided_co2e_kg/value",
+                                             "avoided_co2e_kg/high"};
+        ck_assert_double_eq_tol(
+            ct_number_at(d, bounds[i]),
+            ct_number_at(ct_json_at(family.json, "sharing_dividend"), bounds[i]), 1e-9);
+    }
+    ct_response_cleanup(&family);
+    ct_response_cleanup(&r);
+
+    /* Another namespace, a root without pre-training: its descendant is counted and
+     * left out of the sum; fam's own figure is untouched. */
+    send_ok("POST", "/v1/models", "{'id': 'other/bare'}", 201);
+    send_ok("POST", "/v1/models", "{'id': 'other/kid', 'parents': [{'id': 'other/bare'}]}", 201);
+    get_ok("/v1/totals?namespace=other", &r);
+    d = ct_json_at(r.json, "sharing_dividend");
+    ck_assert_str_eq(ct_string_at(d, "status"), "no_pretraining");
+    ck_assert_int_eq((int)ct_number_at(d, "descendants_without_pretraining"), 1);
+    ck_assert_double_eq_tol(ct_number_at(d, "avoided_co2e_kg/value"), 0, 1e-12);
+    ct_response_cleanup(&r);
+    get_ok("/v1/totals?namespace=fam", &r);
+    ck_assert_double_eq_tol(ct_number_at(r.json, "sharing_dividend/avoided_co2e_kg/value"), avoided,
+                            1e-9);
+    ct_response_cleanup(&r);
+
+    /* The root's training arrives: the kid avoided its 10 kg. */
+    send_ok("POST", "/v1/models/other/bare/activities", "{'kind': 'training', 'co2e_kg': 10}", 201);
+    get_ok("/v1/totals", &r);
+    d = ct_json_at(r.json, "sharing_dividend");
+    ck_assert_str_eq(ct_string_at(d, "status"), "ok");
+    ck_assert_int_eq((int)ct_number_at(d, "descendants"), 4);
+    ck_assert_double_eq_tol(ct_number_at(d, "avoided_co2e_kg/value"), avoided + 10, 1e-9);
+    ct_response_cleanup(&r);
+
+    ct_get(srv, "/metrics", &r);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_double_eq_tol(
+        metric_value(r.body, "carbontree_sharing_avoided_co2e_kg{bound=\"central\"} "),
+        avoided + 10, 1e-6);
+    ck_assert(metric_value(r.body, "carbontree_sharing_avoided_co2e_kg{bound=\"low\"} ") <=
+              avoided + 10 + 1e-6);
+    ck_assert(metric_value(r.body, "carbontree_sharing_avoided_co2e_kg{bound=\"high\"} ") >=
+              avoided + 10 - 1e-6);
+    ck_assert_double_eq_tol(
+        metric_value(r.body, "carbontree_sharing_descendants_without_pretraining "), 0, 1e-12);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 static Suite *sharing_suite(void)
 {
     Suite *s = suite_create("http_sharing");
@@ -290,8 +451,11 @@ static Suite *sharing_suite(void)
     tcase_add_test(overtake, bert_like_base_is_overtaken_2_56_days_after_usage_starts);
     tcase_add_test(overtake, not_yet_overtaken_is_projected_at_the_window_rate);
     tcase_add_test(overtake, a_model_without_profile_says_so);
+    tcase_add_test(overtake, bert_family_is_overtaken_2_56_days_after_its_usage_starts);
+    tcase_add_test(overtake, family_without_a_profile_says_so);
     tcase_add_test(dividend, family_page_carries_the_sharing_dividend);
     tcase_add_test(dividend, family_csv_has_an_avoided_column_that_adds_up);
+    tcase_add_test(dividend, totals_and_metrics_sum_the_dividend_over_the_ledger);
     return s;
 }
 

@@ -65,8 +65,8 @@ def check(i, what, ok):
     if not ok:
         failures.append(f"command {i}: {what}\n  answer: {out[i][:400]}")
 
-if n != 21:
-    print(f"the walkthrough has {n} curl commands; this check knows 21", file=sys.stderr)
+if n != 22:
+    print(f"the walkthrough has {n} curl commands; this check knows 22", file=sys.stderr)
     sys.exit(1)
 check(1, "ready", js(1).get("status") == "ready")
 e = js(2)
@@ -103,13 +103,20 @@ o = js(19)["inference_overtakes_training"]
 check(19, "projected at the 28-day rate", o["status"] == "projected" and o["window_days"] == 28)
 check(19, "526.5 days after the first use", round(o["days_after_first_use"]["value"], 1) == 526.5)
 check(19, "132.4 days at the last 7 days' rate", round(o["days_after_first_use"]["low"], 1) == 132.4)
-t = js(20)
-check(20, "five models in the ledger's totals", t["models"] == 5 and t["namespace"] is None)
-check(20, "training counted", t["training_co2e_kg"]["value"] > 0)
-fams = js(21)["items"]
-check(21, "one row per family", len(fams) == t["families"])
-check(21, "the base's family is the largest", fams[0]["id"] == "google/bert-base-uncased")
-check(21, "own emissions sorted largest first",
+fo = js(20)["inference_overtakes_training"]
+check(20, "the family's training and fine-tuning, 659.4 kg", round(fo["training_co2e_kg"]["value"], 1) == 659.4)
+check(20, "the family projected 532.7 days after its first use", fo["status"] == "projected" and round(fo["days_after_first_use"]["value"], 1) == 532.7)
+check(20, "133.9 days at the last 7 days' rate", round(fo["days_after_first_use"]["low"], 1) == 133.9)
+t = js(21)
+check(21, "five models in the ledger's totals", t["models"] == 5 and t["namespace"] is None)
+check(21, "training counted", t["training_co2e_kg"]["value"] > 0)
+td = t["sharing_dividend"]
+check(21, "the ledger's dividend is the BERT family's 2,600.9 kg", td["status"] == "ok" and round(td["avoided_co2e_kg"]["value"], 1) == 2600.9)
+check(21, "the ledger emitted 1/4.94", round(td["multiple"]["value"], 2) == 4.94)
+fams = js(22)["items"]
+check(22, "one row per family", len(fams) == t["families"])
+check(22, "the base's family is the largest", fams[0]["id"] == "google/bert-base-uncased")
+check(22, "own emissions sorted largest first",
       all(a["own_co2e_kg"]["value"] >= b["own_co2e_kg"]["value"] for a, b in zip(fams, fams[1:])))
 if failures:
     print("\n".join(failures), file=sys.stderr)

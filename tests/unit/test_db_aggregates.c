@@ -3,7 +3,8 @@
  * db_totals_get and db_family_list after model inserts, activities by kind,
  * inferences, an activity's removal, a leaf's removal and a lineage edit, each
  * checked against figures computed by hand; the family orders with their ties and
- * the cursor. */
+ * the cursor; the ledger's sharing dividend after every kind of write, against
+ * figures computed by hand and against each descendant's share computed afresh. */
 #include "db.h"
 
 #include <check.h>
@@ -284,6 +285,238 @@ START_TEST(lineage_edit_moves_a_subtree_between_families)
 }
 END_TEST
 
+/* Registers id with two parents (a merge) and returns its key. */
+static int64_t add_merge(const char *id, const char *first, const char *second)
+{
+    struct core_model m;
+    size_t bad = 0;
+
+    memset(&m, 0, sizeof m);
+    ck_assert_int_eq(core_model_id_parse(id, &m.id), ERR_OK);
+    ck_assert_int_eq(core_model_id_parse(first, &m.parents[0].id), ERR_OK);
+    ck_assert_int_eq(core_model_id_parse(second, &m.parents[1].id), ERR_OK);
+    m.parents[0].relation = m.parents[1].relation = CORE_RELATION_MERGE;
+    m.n_parents = 2;
+    ck_assert_int_eq(db_write_begin(db), ERR_OK);
+    ck_assert_int_eq(db_model_insert(db, &m, &bad), ERR_OK);
+    ck_assert_int_eq(db_write_commit(db), ERR_OK);
+    return m.key;
+}
+
+static void check_bounds(struct core_range r, double low, double value, double high)
+{
+    ck_assert_double_eq_tol(r.low, low, 1e-9);
+    ck_assert_double_eq_tol(r.value, value, 1e-9);
+    ck_assert_double_eq_tol(r.high, high, 1e-9);
+}
+
+static void check_dividend(const char *ns, int64_t without_pretraining, double low, double value,
+                           double high)
+{
+    struct db_totals t;
+
+    ck_assert_int_eq(db_totals_get(db, ns, &t), ERR_OK);
+    ck_assert_int_eq(t.descendants_without_pretraining, without_pretraining);
+    check_bounds(t.avoided_kg, low, value, high);
+}
+
+/* The maintained sum equals the shares of the descendants among keys (the models
+ * with parents), each computed afresh from the lineage by db_sharing_share. */
+static void check_dividend_recomputed(const int64_t *keys, const bool *has_parents, size_t n)
+{
+    struct core_range sum = core_range_zero();
+    int64_t unknown = 0;
+    struct db_totals t;
+
+    for (size_t i = 0; i < n; i++) {
+        struct db_sharing s;
+        struct core_dividend_share share;
+        if (!has_parents[i])
+            continue;
+        db_sharing_init(&s);
+        ck_assert_int_eq(db_sharing_share(db, &s, keys[i], 1.0, &share), ERR_OK);
+        db_sharing_cleanup(&s);
+        if (share.status == CORE_DIVIDEND_OK)
+            sum = core_range_add(sum, share.avoided_kg);
+        else
+            unknown++;
+    }
+    ck_assert_int_eq(db_totals_get(db, NULL, &t), ERR_OK);
+    ck_assert_int_eq(t.descendants_without_pretraining, unknown);
+    check_bounds(t.avoided_kg, sum.low, sum.value, sum.high);
+}
+
+START_TEST(dividend_follows_every_write)
+{
+    int64_t keys[8];
+    bool has_parents[8] = {false, true, true, false, true, false, true, false};
+
+    check_dividend(NULL, 0, 0, 0, 0);
+    seed(&keys[0], &keys[1], &keys[2], &keys[3]);
+    /* a/tuned avoided a/base's 100 (50..200) less its own 11 (5.5..22); b/leaf less
+     * its own 2 (1..4). Each counts in its own namespace. */
+    check_dividend(NULL, 0, 28 + 46, 89 + 98, 194.5 + 199);
+    check_dividend("a", 0, 28, 89, 194.5);
+    check_dividend("b", 0, 46, 98, 199);
+    check_dividend_recomputed(keys, has_parents, 4);
+
+    /* A merge of a/base and b/solo avoided both pre-trainings (150, 75..300) less
+     * its own 30 (15..60), counted once in the ledger. */
+    keys[4] = add_merge("c/merge", "a/base", "b/solo");
+    activity(keys[4], "fine_tuning", 30);
+    check_dividend("c", 0, 15, 120, 285);
+    check_dividend_recomputed(keys, has_parents, 5);
+
+    /* A root without pre-training: its descendant is counted, not summed, until
+     * the root's training arrives. */
+    keys[5] = add("d/bare", NULL);
+    keys[6] = add("d/kid", "d/bare");
+    activity(keys[6], "fine_tuning", 1);
+    check_dividend("d", 1, 0, 0, 0);
+    check_dividend_recomputed(keys, has_parents, 7);
+    activity(keys[5], "training", 20);
+    check_dividend("d", 0, 10 - 2, 19, 40 - 0.5);
+    check_dividend_recomputed(keys, has_parents, 7);
+
+    /* A descendant dearer than its root avoided nothing. */
+    activity(keys[6], "fine_tuning", 100);
+    check_dividend("d", 0, 0, 0, 0);
+    check_dividend_recomputed(keys, has_parents, 7);
+}
+END_TEST
+
+START_TEST(dividend_follows_lineage_edits_and_removals)
+{
+    int64_t keys[4];
+    bool has_parents[4] = {false, true, true, false};
+    struct core_model_id id;
+    struct core_model m;
+    size_t bad = 0;
+    int64_t idle;
+
+    seed(&keys[0], &keys[1], &keys[2], &keys[3]);
+    /* a/tuned (with b/leaf below it) moves under b/solo (50, 25..100). */
+    memset(&m, 0, sizeof m);
+    ck_assert_int_eq(core_model_id_parse("a/tuned", &m.id), ERR_OK);
+    ck_assert_int_eq(core_model_id_parse("b/solo", &m.parents[0].id), ERR_OK);
+    m.parents[0].relation = CORE_RELATION_FINETUNE;
+    m.n_parents = 1;
+    m.key = keys[1];
+    ck_assert_int_eq(db_write_begin(db), ERR_OK);
+    ck_assert_int_eq(db_model_set_parents(db, &m, &bad), ERR_OK);
+    ck_assert_int_eq(db_write_commit(db), ERR_OK);
+    check_dividend("a", 0, 3, 39, 94.5);
+    check_dividend("b", 0, 21, 48, 99);
+    check_dividend_recomputed(keys, has_parents, 4);
+
+    /* An activity removed from a descendant: it avoided more. */
+    idle = activity(keys[2], "other", 8);
+    check_dividend("b", 0, 5, 40, 95);
+    ck_assert_int_eq(db_write_begin(db), ERR_OK);
+    ck_assert_int_eq(db_activity_delete(db, keys[2], idle), ERR_OK);
+    ck_assert_int_eq(db_write_commit(db), ERR_OK);
+    check_dividend("b", 0, 21, 48, 99);
+
+    /* The leaf leaves, and its share with it. */
+    ck_assert_int_eq(core_model_id_parse("b/leaf", &id), ERR_OK);
+    ck_assert_int_eq(db_write_begin(db), ERR_OK);
+    ck_assert_int_eq(db_model_delete(db, &id), ERR_OK);
+    ck_assert_int_eq(db_write_commit(db), ERR_OK);
+    check_dividend("b", 0, 0, 0, 0);
+    check_dividend(NULL, 0, 3, 39, 94.5);
+
+    /* a/tuned becomes a root: nothing builds on anything any more. */
+    m.n_parents = 0;
+    ck_assert_int_eq(db_write_begin(db), ERR_OK);
+    ck_assert_int_eq(db_model_set_parents(db, &m, &bad), ERR_OK);
+    ck_assert_int_eq(db_write_commit(db), ERR_OK);
+    check_dividend(NULL, 0, 0, 0, 0);
+    check_dividend("a", 0, 0, 0, 0);
+}
+END_TEST
+
+/* The family's daily counts of key by representative: n entries into reps[] and
+ * counts[] (room for 4), all on DAY. */
+static size_t family_usage(int64_t key, int64_t *reps, int64_t *counts)
+{
+    struct db_family_usage_day *days = NULL;
+    size_t n = 0;
+
+    ck_assert_int_eq(db_family_usage_days(db, key, &days, &n), ERR_OK);
+    ck_assert_uint_le(n, 4);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(days[i].day, 20783); /* DAY, days since 1970-01-01 */
+        reps[i] = days[i].rep_key;
+        counts[i] = (int64_t)days[i].count;
+    }
+    free(days);
+    return n;
+}
+
+static void check_usage(int64_t key, size_t n, const int64_t *reps, const int64_t *counts)
+{
+    int64_t got_reps[4], got_counts[4];
+
+    ck_assert_uint_eq(family_usage(key, got_reps, got_counts), n);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_int_eq(got_reps[i], reps[i]);
+        ck_assert_int_eq(got_counts[i], counts[i]);
+    }
+}
+
+START_TEST(family_usage_follows_counts_representatives_and_lineage)
+{
+    int64_t base, tuned, leaf, solo;
+    struct db_activity a;
+    struct core_model_id id;
+    struct core_model m;
+    size_t bad = 0;
+
+    seed(&base, &tuned, &leaf, &solo);
+    /* No profile, no training energy: every member of a/base's family prices an
+     * inference as a/base does. */
+    check_usage(base, 1, (int64_t[]){base}, (int64_t[]){12});
+    check_usage(tuned, 1, (int64_t[]){base}, (int64_t[]){12});
+    check_usage(solo, 1, (int64_t[]){solo}, (int64_t[]){3});
+    infer(leaf, 4);
+    check_usage(base, 1, (int64_t[]){base}, (int64_t[]){16});
+
+    /* Training energy of its own: a/tuned and its leaf price inferences their way. */
+    memset(&a, 0, sizeof a);
+    snprintf(a.kind, sizeof a.kind, "training");
+    snprintf(a.obtained, sizeof a.obtained, "reported");
+    snprintf(a.methodology_version, sizeof a.methodology_version, "test");
+    a.has_energy = true;
+    a.energy_kwh = (struct core_range){.value = 3, .low = 2, .high = 4};
+    a.co2e_kg = (struct core_range){.value = 1, .low = 1, .high = 1};
+    ck_assert_int_eq(db_write_begin(db), ERR_OK);
+    ck_assert_int_eq(db_activity_insert(db, tuned, &a), ERR_OK);
+    ck_assert_int_eq(db_write_commit(db), ERR_OK);
+    check_usage(base, 1, (int64_t[]){tuned}, (int64_t[]){16});
+
+    /* a/tuned and its leaf move under b/solo: their counts leave a/base's family. */
+    memset(&m, 0, sizeof m);
+    ck_assert_int_eq(core_model_id_parse("a/tuned", &m.id), ERR_OK);
+    ck_assert_int_eq(core_model_id_parse("b/solo", &m.parents[0].id), ERR_OK);
+    m.parents[0].relation = CORE_RELATION_FINETUNE;
+    m.n_parents = 1;
+    m.key = tuned;
+    ck_assert_int_eq(db_write_begin(db), ERR_OK);
+    ck_assert_int_eq(db_model_set_parents(db, &m, &bad), ERR_OK);
+    ck_assert_int_eq(db_write_commit(db), ERR_OK);
+    check_usage(base, 0, NULL, NULL);
+    check_usage(solo, 2, (int64_t[]){tuned, solo}, (int64_t[]){16, 3});
+
+    /* The leaf leaves with its counts. */
+    ck_assert_int_eq(core_model_id_parse("b/leaf", &id), ERR_OK);
+    ck_assert_int_eq(db_write_begin(db), ERR_OK);
+    ck_assert_int_eq(db_model_delete(db, &id), ERR_OK);
+    ck_assert_int_eq(db_write_commit(db), ERR_OK);
+    check_usage(solo, 2, (int64_t[]){tuned, solo}, (int64_t[]){7, 3});
+    check_usage(tuned, 1, (int64_t[]){tuned}, (int64_t[]){7});
+}
+END_TEST
+
 START_TEST(migration_7_fills_the_aggregates_of_an_existing_ledger)
 {
     int64_t base, tuned, leaf, solo;
@@ -308,6 +541,12 @@ START_TEST(migration_7_fills_the_aggregates_of_an_existing_ledger)
     /* And the writes keep them from there. */
     activity(leaf, "training", 1);
     check_totals(NULL, 4, 2, 151, 10, 3, 15);
+    /* The dividend was filled too: b/leaf's own cost is now 3 (1.5..6). */
+    check_dividend(NULL, 0, 28 + 44, 89 + 97, 194.5 + 198.5);
+    /* And the families' daily counts. */
+    check_usage(base, 1, (int64_t[]){base}, (int64_t[]){12});
+    infer(leaf, 1);
+    check_usage(tuned, 1, (int64_t[]){base}, (int64_t[]){13});
 }
 END_TEST
 
@@ -322,6 +561,9 @@ static Suite *suite(void)
     tcase_add_test(tc, families_sum_their_members);
     tcase_add_test(tc, family_orders_break_ties_by_key);
     tcase_add_test(tc, lineage_edit_moves_a_subtree_between_families);
+    tcase_add_test(tc, dividend_follows_every_write);
+    tcase_add_test(tc, dividend_follows_lineage_edits_and_removals);
+    tcase_add_test(tc, family_usage_follows_counts_representatives_and_lineage);
     suite_add_tcase(s, tc);
     tc = tcase_create("upgrade");
     tcase_add_checked_fixture(tc, setup_unmigrated, teardown);
