@@ -919,11 +919,41 @@ static enum err models_order(const char *sort, bool is_filtered, enum db_model_o
                     "-own_co2e_kg");
 }
 
+/* ?q=: the start of a model id, 1 to CORE_MODEL_ID_MAX characters an id may hold,
+ * one slash at most and not first. Alone: an order or a filter beside it would
+ * make the prefix's index range a scan. */
+static enum err models_query_text(const struct api_request *req, const char *q,
+                                  struct api_problem *problem)
+{
+    size_t len = q ? strlen(q) : 0;
+    const char *slash = q ? strchr(q, '/') : NULL;
+
+    if (q == NULL)
+        return ERR_OK;
+    if (len == 0 || len > CORE_MODEL_ID_MAX || q[0] == '/' || (slash && strchr(slash + 1, '/')) ||
+        strspn(q, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/") != len) {
+        api_field_error(problem, "q",
+                        "the start of a model id: 1 to %d of A-Z a-z 0-9 . _ - "
+                        "and one '/' at most, not first",
+                        CORE_MODEL_ID_MAX);
+        return api_fail(problem, ERR_BAD_REQUEST,
+                        "query parameter 'q' is not the start of a model id");
+    }
+    if (api_query_get(req, "sort") || api_query_get(req, "namespace") ||
+        api_query_get(req, "parent")) {
+        api_field_error(problem, "q", "does not combine with sort, namespace or parent");
+        return api_fail(problem, ERR_BAD_REQUEST,
+                        "query parameter 'q' does not combine with 'sort', 'namespace' or "
+                        "'parent'");
+    }
+    return ERR_OK;
+}
+
 enum err api_models_list(struct api_service *s, const struct api_request *req,
                          struct api_reply *reply)
 {
     static const char *const allowed[] = {"limit", "cursor", "namespace", "parent",
-                                          "sort",  "format", NULL};
+                                          "sort",  "format", "q",         NULL};
     struct db_model_filter filter = {0};
     const char *sort = api_query_get(req, "sort");
     struct core_model_id parent;
@@ -934,6 +964,7 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
     int64_t limit = 0, cursor = 0;
     const char *ns = api_query_get(req, "namespace");
     const char *parent_text = api_query_get(req, "parent");
+    const char *q = api_query_get(req, "q");
     json_t *array = NULL;
     char next[32];
     enum err rc;
@@ -960,8 +991,11 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
     rc = api_csv_format_check(req, &reply->problem);
     if (rc == ERR_OK)
         rc = models_order(sort, ns != NULL || parent_text != NULL, &filter.order, &reply->problem);
+    if (rc == ERR_OK)
+        rc = models_query_text(req, q, &reply->problem);
     if (rc != ERR_OK)
         return rc;
+    filter.id_prefix = q;
     filter.ns = ns;
     filter.parent = parent_text ? &parent : NULL;
     filter.after_key = cursor;
@@ -974,7 +1008,7 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
         rc = db_model_list(db, &filter, items, &n, &has_more);
         db_read_end(db);
     }
-    if (rc == ERR_NOT_FOUND && filter.order != DB_MODEL_BY_KEY) {
+    if (rc == ERR_NOT_FOUND && (filter.order != DB_MODEL_BY_KEY || q)) {
         api_field_error(&reply->problem, "cursor", "names no model");
         rc = api_fail(&reply->problem, ERR_BAD_REQUEST, "query parameter 'cursor' names no model");
     } else if (rc == ERR_NOT_FOUND) {
@@ -1002,6 +1036,8 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
         }
         if (sort)
             len += snprintf(link + len, sizeof link - (size_t)len, "&sort=%s", sort);
+        if (q) /* only characters a URL takes as they are */
+            len += snprintf(link + len, sizeof link - (size_t)len, "&q=%s", q);
         len += snprintf(link + len, sizeof link - (size_t)len, "%s", api_csv_format_param(req));
         snprintf(link + len, sizeof link - (size_t)len, ">; rel=\"next\"");
         api_reply_header(reply, "Link", link);

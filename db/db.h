@@ -146,13 +146,17 @@ struct db_model_filter {
     int64_t after_key;                  /* cursor: the previous page's last model */
     size_t limit;                       /* at most this many */
     enum db_model_order order;          /* other than by key: no ns, no parent */
+    /* NULL: any id; else models whose id ("namespace/name", or a bare name) starts
+     * with it, case-insensitively, in the order of their ids; only with the key
+     * order and no ns or parent. Characters of an id only. */
+    const char *id_prefix;
 };
 
 /* Lists models in filter->order. items has room for filter->limit models; *n_items
  * is set, and *has_more says whether another page exists. A page continues after
  * after_key's place in the order as it is now; each order walks an index, reading
  * O(limit) rows. ERR_NOT_FOUND when filter->parent names no model, or when an
- * order by a figure has an after_key that names no model; ERR_INVALID_INPUT for an
+ * order by a figure or an id_prefix has an after_key that names no model; ERR_INVALID_INPUT for an
  * order by a figure with a namespace or parent filter. */
 enum err db_model_list(struct db *db, const struct db_model_filter *filter,
                        struct core_model *items, size_t *n_items, bool *has_more);

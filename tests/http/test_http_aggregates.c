@@ -240,6 +240,73 @@ START_TEST(models_sort_by_a_figure_with_ties_by_registration)
 }
 END_TEST
 
+/* ?q= finds ids by their start, case folded, bare ids first, then by namespace and
+ * name, a page at a time after the cursor's id. */
+START_TEST(models_search_by_the_start_of_an_id)
+{
+    struct ct_response r;
+    char ids[256], path[160];
+
+    seeded();
+    registered("{'id':'acmeco/a'}");
+    registered("{'id':'acme2'}");
+    registered("{'id':'Acme/Zed'}");
+    registered("{'id':'acme/apple'}");
+    get_ok("/v1/models?q=ACME", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme2 acme/apple acme/base acme/tuned Acme/Zed acmeco/a");
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models?q=acme&limit=2", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme2 acme/apple");
+    ck_assert_ptr_nonnull(strstr(r.link, "&q=acme>; rel=\"next\""));
+    snprintf(path, sizeof path, "/v1/models?q=acme&limit=3&cursor=%s", str_at(&r, "next_cursor"));
+    ct_response_cleanup(&r);
+    get_ok(path, &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/base acme/tuned Acme/Zed");
+    snprintf(path, sizeof path, "/v1/models?q=acme&limit=3&cursor=%s", str_at(&r, "next_cursor"));
+    ct_response_cleanup(&r);
+    get_ok(path, &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acmeco/a");
+    ck_assert(json_is_null(at(r.json, "next_cursor")));
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models?q=acme/", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/apple acme/base acme/tuned Acme/Zed");
+    ct_response_cleanup(&r);
+    get_ok("/v1/models?q=acme/t", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/tuned");
+    ct_response_cleanup(&r);
+    get_ok("/v1/models?q=zz", &r);
+    ck_assert_uint_eq(json_array_size(at(r.json, "items")), 0);
+    ct_response_cleanup(&r);
+
+    ct_get(srv, "/v1/models?q=a/b/c", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "q");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?q=%2Fx", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "q");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?q=", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "q");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?q=acme&sort=-inferences", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "q");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?q=acme&namespace=acme", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "q");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?q=acme&cursor=999", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "cursor");
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 static void counted_on(const char *model, long long count, const char *date)
 {
     static int n;
@@ -579,6 +646,7 @@ static Suite *aggregates_suite(void)
     tcase_add_test(tc, families_as_csv_put_low_and_high_beside_each_value);
     tcase_add_test(tc, aggregate_refusals_are_400_naming_the_parameter);
     tcase_add_test(tc, models_sort_by_a_figure_with_ties_by_registration);
+    tcase_add_test(tc, models_search_by_the_start_of_an_id);
     tcase_add_test(tc, series_by_day_week_and_month_with_empty_buckets_as_zeros);
     tcase_add_test(tc, series_as_csv_and_its_refusals);
     tcase_add_test(tc, format_csv_in_the_query_names_the_form_and_the_file);
