@@ -82,6 +82,9 @@ await call('PATCH', m('other'), { body: { inference: null } });
 await call('GET', m('tune'));
 await call('HEAD', m('tune'));
 await call('GET', `/v1/models?namespace=${ns}`);
+await call('GET', `/v1/models?q=${ns}/t&include=footprint&policy=equal`);
+await call('GET', `/v1/models?q=${ns}&limit=1&include=footprint&format=csv`);
+await call('GET', `/v1/models?q=${ns}/&sort=-inferences`);
 
 // activities
 const act = await call('POST', `${m('tune')}/activities`, { body: { kind: 'fine_tuning', energy_kwh: { value: 120, low: 100, high: 150 }, carbon_intensity: { value: 0.954, unit: 'lb/kWh' } } });

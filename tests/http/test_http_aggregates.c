@@ -240,6 +240,79 @@ START_TEST(models_sort_by_a_figure_with_ties_by_registration)
 }
 END_TEST
 
+/* ?include=footprint: each item's summary footprint, computed by hand on the
+ * seeded family. Under usage acme/tuned (7 of the family's 12 inferences) carries
+ * 7/12 of the base's 100 (80..130) and 7/12 of its own 11, beta/leaf the other
+ * 5/12 of both and its own 2; the base's profile (0.01 kWh on a 1 kg/kWh grid,
+ * 10 g an inference) is the nearest of all three. */
+START_TEST(models_list_items_carry_their_footprint_on_request)
+{
+    struct ct_response r;
+    const double tuned = 100.0 * 7 / 12 + 11.0 * 7 / 12, leaf = 100.0 * 5 / 12 + 11.0 * 5 / 12 + 2;
+
+    seeded();
+    ct_send(srv, "PATCH", "/v1/models/acme/base",
+            "{'inference':{'energy_kwh_per_inference':0.01,"
+            "'carbon_intensity':{'value':1,'unit':'kg/kWh'}}}",
+            &r);
+    ASSERT_STATUS(&r, 200);
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models?include=footprint&limit=3", &r);
+    ck_assert_str_eq(str_at(&r, "items/0/id"), "acme/base");
+    ck_assert_str_eq(str_at(&r, "items/0/footprint/policy"), "usage");
+    ck_assert_int_eq(int_at(&r, "items/0/footprint/inferences"), 0);
+    ASSERT_RANGE(&r, "items/0/footprint/total_co2e_kg", 0, 0, 0);
+    ck_assert(json_is_null(at(r.json, "items/0/footprint/co2e_g_per_inference")));
+    ck_assert_str_eq(str_at(&r, "items/1/id"), "acme/tuned");
+    ASSERT_RANGE(&r, "items/1/footprint/own_co2e_kg", 11, 11, 11);
+    ASSERT_RANGE(&r, "items/1/footprint/inherited_co2e_kg", 100.0 * 7 / 12, 80.0 * 7 / 12,
+                 130.0 * 7 / 12);
+    ASSERT_RANGE(&r, "items/1/footprint/inference_co2e_kg", 0.07, 0.07, 0.07);
+    ASSERT_RANGE(&r, "items/1/footprint/total_co2e_kg", tuned + 0.07,
+                 80.0 * 7 / 12 + 11.0 * 7 / 12 + 0.07, 130.0 * 7 / 12 + 11.0 * 7 / 12 + 0.07);
+    ASSERT_NUM(&r, "items/1/footprint/co2e_g_per_inference/value", (tuned + 0.07) * 1000 / 7);
+    ck_assert_str_eq(str_at(&r, "items/2/id"), "beta/leaf");
+    ASSERT_NUM(&r, "items/2/footprint/total_co2e_kg/value", leaf + 0.05);
+    ASSERT_NUM(&r, "items/2/footprint/co2e_g_per_inference/value", (leaf + 0.05) * 1000 / 5);
+    ck_assert_ptr_nonnull(strstr(r.link, "&include=footprint>"));
+    ct_response_cleanup(&r);
+
+    /* Under none each keeps its own emissions: the page's order and filters are
+     * the list's own. */
+    get_ok("/v1/models?include=footprint&policy=none&namespace=acme", &r);
+    ck_assert_uint_eq(json_array_size(at(r.json, "items")), 2);
+    ASSERT_RANGE(&r, "items/0/footprint/total_co2e_kg", 100, 80, 130);
+    ASSERT_RANGE(&r, "items/1/footprint/inherited_co2e_kg", 0, 0, 0);
+    ASSERT_NUM(&r, "items/1/footprint/total_co2e_kg/value", 11.07);
+    ASSERT_NUM(&r, "items/1/footprint/co2e_g_per_inference/value", 11070.0 / 7);
+    ct_response_cleanup(&r);
+
+    /* Without include an item is the model alone. */
+    get_ok("/v1/models?limit=1", &r);
+    ck_assert_ptr_null(at(r.json, "items/0/footprint"));
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models?include=footprint&policy=none&namespace=beta&format=csv", &r);
+    ck_assert_ptr_nonnull(strstr(r.body, "updated_at,policy,inferences,own_co2e_kg,"
+                                         "own_co2e_kg_low,own_co2e_kg_high,"));
+    ck_assert_ptr_nonnull(strstr(r.body, ",none,5,2,2,2,0,0,0,0.05,0.05,0.05,2.05,2.05,2.05,410,"
+                                         "410,410\r\n"));
+    ck_assert_ptr_nonnull(strstr(r.body, ",none,3,50,50,50,0,0,0,0,0,0,50,50,50,"));
+    ct_response_cleanup(&r);
+
+    ct_get(srv, "/v1/models?include=lineage", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "include");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?policy=equal", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "policy");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?include=footprint&policy=fair", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "policy");
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 /* ?q= finds ids by their start, case folded, bare ids first, then by namespace and
  * name, a page at a time after the cursor's id. */
 START_TEST(models_search_by_the_start_of_an_id)
@@ -647,6 +720,7 @@ static Suite *aggregates_suite(void)
     tcase_add_test(tc, aggregate_refusals_are_400_naming_the_parameter);
     tcase_add_test(tc, models_sort_by_a_figure_with_ties_by_registration);
     tcase_add_test(tc, models_search_by_the_start_of_an_id);
+    tcase_add_test(tc, models_list_items_carry_their_footprint_on_request);
     tcase_add_test(tc, series_by_day_week_and_month_with_empty_buckets_as_zeros);
     tcase_add_test(tc, series_as_csv_and_its_refusals);
     tcase_add_test(tc, format_csv_in_the_query_names_the_form_and_the_file);
