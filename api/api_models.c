@@ -973,7 +973,12 @@ static const struct {
     {"-created_at", DB_MODEL_BY_KEY_DESC},
     {"-inferences", DB_MODEL_BY_INFERENCES},
     {"-own_co2e_kg", DB_MODEL_BY_OWN_CO2E},
+    {"-total_co2e_kg", DB_MODEL_BY_FOOTPRINT},
+    {"-co2e_g_per_inference", DB_MODEL_BY_FOOTPRINT_PER_INFERENCE},
 };
+
+#define MODEL_SORT_NAMES                                                                           \
+    "created_at, -created_at, -inferences, -own_co2e_kg, -total_co2e_kg, -co2e_g_per_inference"
 
 /* The order ?sort= names (registration order when absent). An order other than
  * registration order walks its own index over every model, so it does not
@@ -996,10 +1001,34 @@ static enum err models_order(const char *sort, bool is_filtered, enum db_model_o
         }
         return ERR_OK;
     }
-    api_field_error(problem, "sort", "one of created_at, -created_at, -inferences, -own_co2e_kg");
+    api_field_error(problem, "sort", "one of " MODEL_SORT_NAMES);
     return api_fail(problem, ERR_BAD_REQUEST,
-                    "query parameter 'sort' is not one of created_at, -created_at, -inferences, "
-                    "-own_co2e_kg");
+                    "query parameter 'sort' is not one of " MODEL_SORT_NAMES);
+}
+
+/* A footprint order ranks by the policy-free figure, the only one an index can
+ * keep: under equal or usage a model's share of its ancestors moves with every
+ * write anywhere in its family. So the policy of the footprints on its page is
+ * none (when absent too), and another is refused rather than ranked wrongly. */
+static enum err footprint_order_policy(const struct api_request *req, enum db_model_order order,
+                                       enum core_policy *policy, struct api_problem *problem)
+{
+    const char *text = api_query_get(req, "policy");
+
+    if (order != DB_MODEL_BY_FOOTPRINT && order != DB_MODEL_BY_FOOTPRINT_PER_INFERENCE)
+        return ERR_OK;
+    if (text && strcmp(text, "none") != 0) {
+        api_field_error(problem, "policy", "a footprint order ranks under policy none only");
+        return api_fail(problem, ERR_BAD_REQUEST,
+                        "query parameter 'sort' ranks by the footprint under policy none (own "
+                        "emissions plus the model's own inference emissions): an amortized share "
+                        "under '%s' changes with every write to the family and has no index; "
+                        "leave out 'policy', or sort without it and read each item's amortized "
+                        "footprint with 'include=footprint&policy=%s'",
+                        text, text);
+    }
+    *policy = CORE_POLICY_NONE;
+    return ERR_OK;
 }
 
 /* ?q=: the start of a model id, 1 to CORE_MODEL_ID_MAX characters an id may hold,
@@ -1034,9 +1063,10 @@ static enum err models_query_text(const struct api_request *req, const char *q,
 
 /* ?include=footprint (the only part a list item may add) and the ?policy= its
  * figures are computed under (usage when absent); a policy alone is refused, as
- * it would change nothing. */
-static enum err models_include(const struct api_request *req, bool *has_footprint,
-                               enum core_policy *policy, struct api_problem *problem)
+ * it would change nothing, but for a footprint order's (footprint_order_policy). */
+static enum err models_include(const struct api_request *req, bool is_footprint_order,
+                               bool *has_footprint, enum core_policy *policy,
+                               struct api_problem *problem)
 {
     const char *include = api_query_get(req, "include");
 
@@ -1046,7 +1076,7 @@ static enum err models_include(const struct api_request *req, bool *has_footprin
         return api_fail(problem, ERR_BAD_REQUEST, "query parameter 'include' must be footprint");
     }
     *has_footprint = include != NULL;
-    if (!*has_footprint && api_query_get(req, "policy")) {
+    if (!*has_footprint && api_query_get(req, "policy") && !is_footprint_order) {
         api_field_error(problem, "policy", "applies to include=footprint");
         return api_fail(problem, ERR_BAD_REQUEST,
                         "query parameter 'policy' applies only with 'include=footprint'");
@@ -1101,7 +1131,12 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
     if (rc == ERR_OK)
         rc = models_query_text(req, q, &reply->problem);
     if (rc == ERR_OK)
-        rc = models_include(req, &has_footprint, &policy, &reply->problem);
+        rc = models_include(req,
+                            filter.order == DB_MODEL_BY_FOOTPRINT ||
+                                filter.order == DB_MODEL_BY_FOOTPRINT_PER_INFERENCE,
+                            &has_footprint, &policy, &reply->problem);
+    if (rc == ERR_OK)
+        rc = footprint_order_policy(req, filter.order, &policy, &reply->problem);
     if (rc != ERR_OK)
         return rc;
     filter.id_prefix = q;

@@ -138,6 +138,12 @@ enum db_model_order {
     DB_MODEL_BY_KEY_DESC,   /* newest first */
     DB_MODEL_BY_INFERENCES, /* most cumulative inferences first, ties by key */
     DB_MODEL_BY_OWN_CO2E,   /* most own emissions (central value) first, ties by key */
+    /* the policy-free footprint (policy none: own emissions plus the model's own
+     * inferences' emissions, central values), most first, ties by key */
+    DB_MODEL_BY_FOOTPRINT,
+    /* that footprint per inference, most first, models without inferences last,
+     * ties by key */
+    DB_MODEL_BY_FOOTPRINT_PER_INFERENCE,
 };
 
 struct db_model_filter {

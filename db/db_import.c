@@ -351,6 +351,8 @@ enum err db_bulk_model_insert(struct db_bulk *bulk, struct core_model *m, int64_
         sqlite3_bind_int64(stmt, 3, inferences);
         rc = run(bulk, BULK_DAILY);
     }
+    if (rc == ERR_OK && m->n_parents > 0)
+        rc = db_inference_g_refresh_new(bulk->db, m->key);
     return rc;
 }
 
@@ -369,5 +371,7 @@ enum err db_bulk_activity_insert(struct db_bulk *bulk, int64_t model_key, struct
 
 enum err db_bulk_activities_done(struct db_bulk *bulk, int64_t model_key)
 {
-    return run_key(bulk, BULK_REFRESH_OWN, model_key, false, 0);
+    enum err rc = run_key(bulk, BULK_REFRESH_OWN, model_key, false, 0);
+
+    return rc == ERR_OK ? db_inference_g_refresh_after_activity(bulk->db, model_key) : rc;
 }

@@ -327,6 +327,8 @@ enum err db_model_insert(struct db *db, struct core_model *m, size_t *bad_parent
     if (rc == ERR_OK)
         rc = ledger_add_member(db, m->key);
     if (rc == ERR_OK)
+        rc = db_inference_g_refresh_new(db, m->key);
+    if (rc == ERR_OK)
         rc = read_back(db, m);
     return rc;
 }
@@ -403,6 +405,19 @@ static const char *const ordered_sql[] = {
         "WHERE ?1 = 0 OR l.own_co2e_kg < c.own_co2e_kg "
         "OR (l.own_co2e_kg = c.own_co2e_kg AND l.model_id > ?1) "
         "ORDER BY l.own_co2e_kg DESC, l.model_id LIMIT ?4",
+    [DB_MODEL_BY_FOOTPRINT] =
+        "SELECT " MODEL_COLUMNS "FROM model_ledger l JOIN models m ON m.id = l.model_id "
+        "LEFT JOIN model_ledger c ON c.model_id = ?1 "
+        "WHERE ?1 = 0 OR l.own_footprint_co2e_kg < c.own_footprint_co2e_kg "
+        "OR (l.own_footprint_co2e_kg = c.own_footprint_co2e_kg AND l.model_id > ?1) "
+        "ORDER BY l.own_footprint_co2e_kg DESC, l.model_id LIMIT ?4",
+    [DB_MODEL_BY_FOOTPRINT_PER_INFERENCE] =
+        "SELECT " MODEL_COLUMNS "FROM model_ledger l JOIN models m ON m.id = l.model_id "
+        "LEFT JOIN model_ledger c ON c.model_id = ?1 "
+        "WHERE ?1 = 0 OR l.own_footprint_g_per_inference < c.own_footprint_g_per_inference "
+        "OR (l.own_footprint_g_per_inference = c.own_footprint_g_per_inference "
+        "AND l.model_id > ?1) "
+        "ORDER BY l.own_footprint_g_per_inference DESC, l.model_id LIMIT ?4",
 };
 
 /* ERR_NOT_FOUND unless key names a model. */
@@ -824,6 +839,9 @@ enum err db_model_set_parents(struct db *db, struct core_model *m, size_t *bad_p
         rc = collect_ancestors(db, m->key, &affected, &n_affected, &cap_affected);
     for (size_t i = 0; rc == ERR_OK && i < n_affected; i++)
         rc = ledger_refresh(db, affected[i]);
+    /* The subtree's profiles and training energy above it may have moved. */
+    if (rc == ERR_OK)
+        rc = db_inference_g_refresh_below(db, m->key);
     if (rc == ERR_OK)
         rc = read_back(db, m);
 out:

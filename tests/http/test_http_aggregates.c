@@ -313,6 +313,104 @@ START_TEST(models_list_items_carry_their_footprint_on_request)
 }
 END_TEST
 
+static void profile_patched(const char *model, double kwh_each)
+{
+    char path[128], body[160];
+    struct ct_response r;
+
+    snprintf(path, sizeof path, "/v1/models/%s", model);
+    snprintf(body, sizeof body,
+             "{'inference':{'energy_kwh_per_inference':%g,"
+             "'carbon_intensity':{'value':1,'unit':'kg/kWh'}}}",
+             kwh_each);
+    ct_send(srv, "PATCH", path, body, &r);
+    ASSERT_STATUS(&r, 200);
+    ct_response_cleanup(&r);
+}
+
+/* The footprint orders rank by the policy-free figure, own emissions plus the
+ * model's own inferences' emissions (and that per inference), kept through
+ * profiles, increments and ties. With the base's profile (10 g an inference,
+ * inherited by tuned and leaf): base 100, solo 50, tie 50, tuned 11 + 0.07, leaf
+ * 2 + 0.05; per inference solo 50000/3 g, tuned 11070/7, leaf 2050/5, then base
+ * and tie, which have no inferences. */
+START_TEST(models_sort_by_the_policy_free_footprint)
+{
+    struct ct_response r;
+    char ids[256], path[200];
+
+    seeded();
+    registered("{'id':'beta/tie'}");
+    activity_added("beta/tie", "{'kind':'training','co2e_kg':50}");
+    profile_patched("acme/base", 0.01);
+
+    get_ok("/v1/models?sort=-total_co2e_kg", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/base beta/solo beta/tie acme/tuned beta/leaf");
+    ct_response_cleanup(&r);
+    get_ok("/v1/models?sort=-total_co2e_kg&limit=2&include=footprint", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/base beta/solo");
+    ck_assert_str_eq(str_at(&r, "items/1/footprint/policy"), "none");
+    ASSERT_RANGE(&r, "items/1/footprint/total_co2e_kg", 50, 50, 50);
+    snprintf(path, sizeof path, "/v1/models?sort=-total_co2e_kg&limit=2&cursor=%s",
+             str_at(&r, "next_cursor"));
+    ck_assert_ptr_nonnull(strstr(r.link, "sort=-total_co2e_kg"));
+    ct_response_cleanup(&r);
+    get_ok(path, &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "beta/tie acme/tuned");
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models?sort=-co2e_g_per_inference&include=footprint&policy=none", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "beta/solo acme/tuned beta/leaf acme/base beta/tie");
+    ASSERT_NUM(&r, "items/1/footprint/co2e_g_per_inference/value", 11070.0 / 7);
+    ASSERT_NUM(&r, "items/2/footprint/co2e_g_per_inference/value", 2050.0 / 5);
+    ct_response_cleanup(&r);
+
+    /* leaf's own profile, 3000 g an inference: 2 + 15 kg passes tuned. */
+    profile_patched("beta/leaf", 3);
+    get_ok("/v1/models?sort=-total_co2e_kg", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/base beta/solo beta/tie beta/leaf acme/tuned");
+    ct_response_cleanup(&r);
+    /* 1000 more inferences on tuned: 11 + 10.07 kg passes leaf again. */
+    counted("acme/tuned", 1000);
+    get_ok("/v1/models?sort=-total_co2e_kg&include=footprint&limit=4", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/base beta/solo beta/tie acme/tuned");
+    ASSERT_NUM(&r, "items/3/footprint/total_co2e_kg/value", 11 + 1007 * 0.01);
+    ct_response_cleanup(&r);
+    /* The base's profile goes: tuned has none to take, leaf keeps its own. */
+    ct_send(srv, "PATCH", "/v1/models/acme/base", "{'inference':null}", &r);
+    ASSERT_STATUS(&r, 200);
+    ct_response_cleanup(&r);
+    get_ok("/v1/models?sort=-co2e_g_per_inference", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "beta/solo beta/leaf acme/tuned acme/base beta/tie");
+    ct_response_cleanup(&r);
+    get_ok("/v1/models?sort=-total_co2e_kg", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/base beta/solo beta/tie beta/leaf acme/tuned");
+    ct_response_cleanup(&r);
+
+    ct_get(srv, "/v1/models?sort=-total_co2e_kg&policy=usage", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "policy");
+    ck_assert_ptr_nonnull(strstr(r.body, "policy none"));
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?sort=-co2e_g_per_inference&include=footprint&policy=equal", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "policy");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?sort=-total_co2e_kg&namespace=acme", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "sort");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?sort=-inferences&policy=none", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "policy");
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 /* ?q= finds ids by their start, case folded, bare ids first, then by namespace and
  * name, a page at a time after the cursor's id. */
 START_TEST(models_search_by_the_start_of_an_id)
@@ -720,6 +818,7 @@ static Suite *aggregates_suite(void)
     tcase_add_test(tc, aggregate_refusals_are_400_naming_the_parameter);
     tcase_add_test(tc, models_sort_by_a_figure_with_ties_by_registration);
     tcase_add_test(tc, models_search_by_the_start_of_an_id);
+    tcase_add_test(tc, models_sort_by_the_policy_free_footprint);
     tcase_add_test(tc, models_list_items_carry_their_footprint_on_request);
     tcase_add_test(tc, series_by_day_week_and_month_with_empty_buckets_as_zeros);
     tcase_add_test(tc, series_as_csv_and_its_refusals);
