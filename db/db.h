@@ -259,6 +259,20 @@ struct db_day_count {
 enum err db_inference_series(struct db *db, int64_t model_key, const char *from, const char *to,
                              struct db_day_count *days, size_t cap, size_t *n_out);
 
+/* One day of a family: the inferences its members counted and their CO2e, each
+ * count at its model's CO2e per inference when it was counted. */
+struct db_family_day {
+    char day[11];
+    int64_t inferences;
+    struct core_range co2e_kg;
+};
+
+/* The days in [from, to] (inclusive, YYYY-MM-DD) on which the family below
+ * model_key (itself included) counted inferences, in order, at most cap; *n_out is
+ * set. Reads the family's maintained days, O(days), whatever its size. */
+enum err db_family_daily_series(struct db *db, int64_t model_key, const char *from, const char *to,
+                                struct db_family_day *days, size_t cap, size_t *n_out);
+
 /* Loads every ancestor of model_key (itself included), shallowest first, into
  * *lineage with their aggregates, and the inference profile that applies to the
  * model: its own, else that of its nearest ancestor with one (the deepest; the

@@ -344,6 +344,9 @@ enum err db_bulk_model_insert(struct db_bulk *bulk, struct core_model *m, int64_
         rc = run_key(bulk, BULK_LEDGER, m->key, true, inferences);
     if (rc == ERR_OK && m->n_parents > 0)
         rc = count_in_ancestors(bulk, m->key, inferences);
+    /* Before its day, which its family's days price at this figure. */
+    if (rc == ERR_OK && m->n_parents > 0)
+        rc = db_inference_g_refresh_new(bulk->db, m->key);
     if (rc == ERR_OK && inferences > 0) {
         sqlite3_stmt *stmt = bulk->stmt[BULK_DAILY];
         sqlite3_bind_int64(stmt, 1, m->key);
@@ -351,8 +354,6 @@ enum err db_bulk_model_insert(struct db_bulk *bulk, struct core_model *m, int64_
         sqlite3_bind_int64(stmt, 3, inferences);
         rc = run(bulk, BULK_DAILY);
     }
-    if (rc == ERR_OK && m->n_parents > 0)
-        rc = db_inference_g_refresh_new(bulk->db, m->key);
     return rc;
 }
 

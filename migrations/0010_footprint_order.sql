@@ -29,5 +29,76 @@ CREATE INDEX model_ledger_by_footprint ON model_ledger (own_footprint_co2e_kg DE
 CREATE INDEX model_ledger_by_footprint_per_inference
     ON model_ledger (own_footprint_g_per_inference DESC, model_id);
 
+-- A family's inferences by day (GET /v1/models/{id}/series?scope=family): for every
+-- model a and day, the inferences its family D(a) counted that day and their CO2e,
+-- each count priced at its model's CO2e per inference when it was counted (a count
+-- without one adds none). Triggers on inference_daily keep it in the statement that
+-- writes a model's own day, in O(ancestors) rows, on every write path; a lineage
+-- edit recomputes the moved ancestors' rows (db/db_family_daily.c).
+CREATE TABLE family_inference_daily (
+    model_id      INTEGER NOT NULL REFERENCES models (id) ON DELETE CASCADE,
+    day           TEXT NOT NULL CHECK (day GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]'),
+    inferences    INTEGER NOT NULL CHECK (inferences >= 0),
+    co2e_kg       REAL NOT NULL DEFAULT 0,
+    co2e_kg_low   REAL NOT NULL DEFAULT 0,
+    co2e_kg_high  REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (model_id, day)
+) STRICT, WITHOUT ROWID;
+
+CREATE TRIGGER inference_daily_family_insert AFTER INSERT ON inference_daily BEGIN
+    INSERT INTO family_inference_daily (model_id, day, inferences, co2e_kg, co2e_kg_low,
+                                        co2e_kg_high)
+    SELECT c.ancestor_id, NEW.day, NEW.count,
+           NEW.count * coalesce(l.inference_g_each, 0) / 1000.0,
+           NEW.count * coalesce(l.inference_g_each_low, 0) / 1000.0,
+           NEW.count * coalesce(l.inference_g_each_high, 0) / 1000.0
+    FROM model_closure c JOIN model_ledger l ON l.model_id = NEW.model_id
+    WHERE c.descendant_id = NEW.model_id
+    ON CONFLICT (model_id, day) DO UPDATE SET
+        inferences = inferences + excluded.inferences,
+        co2e_kg = co2e_kg + excluded.co2e_kg,
+        co2e_kg_low = co2e_kg_low + excluded.co2e_kg_low,
+        co2e_kg_high = co2e_kg_high + excluded.co2e_kg_high;
+END;
+
+CREATE TRIGGER inference_daily_family_update AFTER UPDATE OF count ON inference_daily
+WHEN NEW.count <> OLD.count BEGIN
+    UPDATE family_inference_daily SET
+        inferences = max(0, inferences + (NEW.count - OLD.count)),
+        co2e_kg = max(0.0, co2e_kg + (NEW.count - OLD.count)
+            * coalesce((SELECT inference_g_each FROM model_ledger
+                        WHERE model_id = NEW.model_id), 0) / 1000.0),
+        co2e_kg_low = max(0.0, co2e_kg_low + (NEW.count - OLD.count)
+            * coalesce((SELECT inference_g_each_low FROM model_ledger
+                        WHERE model_id = NEW.model_id), 0) / 1000.0),
+        co2e_kg_high = max(0.0, co2e_kg_high + (NEW.count - OLD.count)
+            * coalesce((SELECT inference_g_each_high FROM model_ledger
+                        WHERE model_id = NEW.model_id), 0) / 1000.0)
+    WHERE day = NEW.day
+      AND model_id IN (SELECT ancestor_id FROM model_closure WHERE descendant_id = NEW.model_id);
+END;
+
+CREATE TRIGGER inference_daily_family_delete AFTER DELETE ON inference_daily BEGIN
+    UPDATE family_inference_daily SET
+        inferences = max(0, inferences - OLD.count),
+        co2e_kg = max(0.0, co2e_kg - OLD.count
+            * coalesce((SELECT inference_g_each FROM model_ledger
+                        WHERE model_id = OLD.model_id), 0) / 1000.0),
+        co2e_kg_low = max(0.0, co2e_kg_low - OLD.count
+            * coalesce((SELECT inference_g_each_low FROM model_ledger
+                        WHERE model_id = OLD.model_id), 0) / 1000.0),
+        co2e_kg_high = max(0.0, co2e_kg_high - OLD.count
+            * coalesce((SELECT inference_g_each_high FROM model_ledger
+                        WHERE model_id = OLD.model_id), 0) / 1000.0)
+    WHERE day = OLD.day
+      AND model_id IN (SELECT ancestor_id FROM model_closure WHERE descendant_id = OLD.model_id);
+END;
+
+-- A model leaves (it has no children): its days leave its ancestors' families while
+-- its lineage still names them.
+CREATE TRIGGER models_family_daily_delete BEFORE DELETE ON models BEGIN
+    DELETE FROM inference_daily WHERE model_id = OLD.id;
+END;
+
 -- Back-fill: db_migration_hook computes inference_g_each of every model under a
--- profile.
+-- profile, then each family's days from its members' (db_family_daily_backfill).

@@ -153,6 +153,12 @@ await call('GET', `${m('base')}/family?limit=1`, { headers: { Accept: 'text/csv'
 await call('GET', `${m('base')}/family`, { headers: { 'If-None-Match': '*' } });
 await call('GET', `${m('base')}/family?limit=5000`);
 await call('GET', `${m('nope')}/family`);
+// series, the model's and its family's
+await call('GET', `${m('base')}/series?granularity=week`);
+await call('GET', `${m('base')}/series?scope=family&granularity=month`);
+await call('GET', `${m('base')}/series?scope=family&format=csv`);
+await call('GET', `${m('base')}/series?scope=clan`);
+
 // the badge and the explorer page
 await call('GET', `${m('tune')}/badge.svg`);
 await call('GET', `${m('tune')}/badge.svg?metric=per_inference&policy=equal`);

@@ -604,6 +604,91 @@ static void raw_get(const char *path, struct ct_raw_response *out)
     ct_raw(srv, request, (size_t)len, 10, out);
 }
 
+/* scope=family: the family's counts per bucket and their CO2e, each count priced
+ * at its model's CO2e per inference when it was counted. Below srs/m (10 g):
+ * srs/kid (inherits 10 g) counts 2 on 03-04 and 1 on 03-12; srs/gkid (its own
+ * 50 g) 4 on 03-06. */
+START_TEST(family_series_sums_the_members_with_empty_buckets_as_zeros)
+{
+    struct ct_response r;
+
+    series_seeded();
+    registered("{'id':'srs/kid','parents':[{'id':'srs/m'}]}");
+    registered("{'id':'srs/gkid','parents':[{'id':'srs/kid'}]}");
+    profile_patched("srs/gkid", 0.05);
+    counted_on("srs/kid", 2, "2024-03-04");
+    counted_on("srs/gkid", 4, "2024-03-06");
+    counted_on("srs/kid", 1, "2024-03-12");
+
+    get_ok("/v1/models/srs/m/series?scope=family&from=2024-03-04&to=2024-03-07", &r);
+    ck_assert_str_eq(str_at(&r, "scope"), "family");
+    ck_assert_uint_eq(json_array_size(at(r.json, "buckets")), 4);
+    ASSERT_BUCKET(&r, 0, "2024-03-04", 12, 0.12);
+    ASSERT_BUCKET(&r, 1, "2024-03-05", 0, 0);
+    ASSERT_BUCKET(&r, 2, "2024-03-06", 9, 0.25);
+    ASSERT_BUCKET(&r, 3, "2024-03-07", 0, 0);
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models/srs/m/series?scope=family&granularity=week&from=2024-03-04&to=2024-03-17",
+           &r);
+    ASSERT_BUCKET(&r, 0, "2024-03-04", 21, 0.37);
+    ASSERT_BUCKET(&r, 1, "2024-03-11", 4, 0.04);
+    ct_response_cleanup(&r);
+    get_ok("/v1/models/srs/kid/series?scope=family&granularity=month&from=2024-03-01&to=2024-04-30",
+           &r);
+    ASSERT_BUCKET(&r, 0, "2024-03-01", 7, 0.23);
+    ASSERT_BUCKET(&r, 1, "2024-04-01", 0, 0);
+    ct_response_cleanup(&r);
+    /* scope=model is the model alone, as without scope. */
+    get_ok("/v1/models/srs/m/series?scope=model&from=2024-03-04&to=2024-03-04", &r);
+    ck_assert_ptr_null(at(r.json, "scope"));
+    ASSERT_BUCKET(&r, 0, "2024-03-04", 10, 0.1);
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models/srs/m/series?scope=family&from=2024-03-05&to=2024-03-06&format=csv", &r);
+    ck_assert_str_eq(r.body, "start,inferences,inference_co2e_kg,inference_co2e_kg_low,"
+                             "inference_co2e_kg_high\r\n2024-03-05,0,0,0,0\r\n"
+                             "2024-03-06,9,0.25,0.25,0.25\r\n");
+    ct_response_cleanup(&r);
+
+    /* A profile changed later prices later counts; the family's past days keep
+     * the price they were counted at. */
+    profile_patched("srs/kid", 0.1);
+    counted_on("srs/kid", 1, "2024-03-07");
+    get_ok("/v1/models/srs/m/series?scope=family&from=2024-03-04&to=2024-03-07", &r);
+    ASSERT_BUCKET(&r, 0, "2024-03-04", 12, 0.12);
+    ASSERT_BUCKET(&r, 3, "2024-03-07", 1, 0.1);
+    ct_response_cleanup(&r);
+
+    /* gkid moves under srs/bare (no profile; its own 4 on 03-05 priced at none):
+     * its days leave srs/m's and srs/kid's families and join srs/bare's. */
+    ct_send(srv, "PATCH", "/v1/models/srs/gkid", "{'parents':[{'id':'srs/bare'}]}", &r);
+    ASSERT_STATUS(&r, 200);
+    ct_response_cleanup(&r);
+    get_ok("/v1/models/srs/m/series?scope=family&from=2024-03-06&to=2024-03-06", &r);
+    ASSERT_BUCKET(&r, 0, "2024-03-06", 5, 0.05);
+    ct_response_cleanup(&r);
+    get_ok("/v1/models/srs/bare/series?scope=family&from=2024-03-05&to=2024-03-06", &r);
+    ASSERT_BUCKET(&r, 0, "2024-03-05", 4, 0);
+    ASSERT_BUCKET(&r, 1, "2024-03-06", 4, 0.2);
+    ct_response_cleanup(&r);
+    /* And leaves them when it is deleted. */
+    ct_request(srv, "DELETE", "/v1/models/srs/gkid", NULL, NULL, 0, &r);
+    ASSERT_STATUS(&r, 204);
+    ct_response_cleanup(&r);
+    get_ok("/v1/models/srs/bare/series?scope=family&from=2024-03-06&to=2024-03-06", &r);
+    ASSERT_BUCKET(&r, 0, "2024-03-06", 0, 0);
+    ct_response_cleanup(&r);
+
+    ct_get(srv, "/v1/models/srs/m/series?scope=everyone", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "scope");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models/srs/nope/series?scope=family", &r);
+    ASSERT_STATUS(&r, 404);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 START_TEST(format_csv_in_the_query_names_the_form_and_the_file)
 {
     static const struct {
@@ -822,6 +907,7 @@ static Suite *aggregates_suite(void)
     tcase_add_test(tc, models_list_items_carry_their_footprint_on_request);
     tcase_add_test(tc, series_by_day_week_and_month_with_empty_buckets_as_zeros);
     tcase_add_test(tc, series_as_csv_and_its_refusals);
+    tcase_add_test(tc, family_series_sums_the_members_with_empty_buckets_as_zeros);
     tcase_add_test(tc, format_csv_in_the_query_names_the_form_and_the_file);
     tcase_add_test(tc, family_csv_rows_add_up_to_the_family_total);
     tcase_add_test(tc, family_all_streams_the_page_s_rows_and_its_refusals);
