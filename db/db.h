@@ -650,6 +650,7 @@ struct db_totals {
     int64_t families;
     struct db_kind_sums co2e;
     int64_t inferences;
+    struct core_range inference_co2e_kg; /* each model's inferences at its g each now */
 };
 
 /* Reads the maintained totals of namespace ns (compared as ids compare), or of the

@@ -29,7 +29,8 @@ enum err db_totals_get(struct db *db, const char *ns, struct db_totals *out)
         "SELECT models, families, training_co2e_kg, training_co2e_kg_low, "
         "training_co2e_kg_high, fine_tuning_co2e_kg, fine_tuning_co2e_kg_low, "
         "fine_tuning_co2e_kg_high, other_co2e_kg, other_co2e_kg_low, other_co2e_kg_high, "
-        "inferences FROM ledger_totals WHERE namespace = ?1";
+        "inferences, inference_co2e_kg, inference_co2e_kg_low, inference_co2e_kg_high "
+        "FROM ledger_totals WHERE namespace = ?1";
     sqlite3_stmt *stmt = NULL;
     enum err rc = db_cached(db, sql, &stmt);
     int step;
@@ -44,6 +45,7 @@ enum err db_totals_get(struct db *db, const char *ns, struct db_totals *out)
         out->families = sqlite3_column_int64(stmt, 1);
         column_kinds(stmt, 2, &out->co2e);
         out->inferences = sqlite3_column_int64(stmt, 11);
+        out->inference_co2e_kg = column_range(stmt, 12);
     } else if (step != SQLITE_DONE) {
         rc = db_map(db, step);
     }

@@ -100,5 +100,50 @@ CREATE TRIGGER models_family_daily_delete BEFORE DELETE ON models BEGIN
     DELETE FROM inference_daily WHERE model_id = OLD.id;
 END;
 
+-- The totals' inference CO2e (GET /v1/totals): the sum over the ledger's or the
+-- namespace's models of their inferences at their CO2e per inference now, as each
+-- model's footprint counts them. Kept by the statement that changes a model's own
+-- inferences or its figure, O(1) rows; a model without a figure adds none.
+ALTER TABLE ledger_totals ADD COLUMN inference_co2e_kg REAL NOT NULL DEFAULT 0;
+ALTER TABLE ledger_totals ADD COLUMN inference_co2e_kg_low REAL NOT NULL DEFAULT 0;
+ALTER TABLE ledger_totals ADD COLUMN inference_co2e_kg_high REAL NOT NULL DEFAULT 0;
+
+CREATE TRIGGER model_ledger_totals_inference_co2e
+AFTER UPDATE OF inferences, inference_g_each, inference_g_each_low, inference_g_each_high
+ON model_ledger
+WHEN NEW.inferences * coalesce(NEW.inference_g_each_high, 0)
+     <> OLD.inferences * coalesce(OLD.inference_g_each_high, 0)
+  OR NEW.inferences * coalesce(NEW.inference_g_each, 0)
+     <> OLD.inferences * coalesce(OLD.inference_g_each, 0)
+  OR NEW.inferences * coalesce(NEW.inference_g_each_low, 0)
+     <> OLD.inferences * coalesce(OLD.inference_g_each_low, 0) BEGIN
+    UPDATE ledger_totals SET
+        inference_co2e_kg = max(0.0, inference_co2e_kg
+            + (NEW.inferences * coalesce(NEW.inference_g_each, 0)
+               - OLD.inferences * coalesce(OLD.inference_g_each, 0)) / 1000.0),
+        inference_co2e_kg_low = max(0.0, inference_co2e_kg_low
+            + (NEW.inferences * coalesce(NEW.inference_g_each_low, 0)
+               - OLD.inferences * coalesce(OLD.inference_g_each_low, 0)) / 1000.0),
+        inference_co2e_kg_high = max(0.0, inference_co2e_kg_high
+            + (NEW.inferences * coalesce(NEW.inference_g_each_high, 0)
+               - OLD.inferences * coalesce(OLD.inference_g_each_high, 0)) / 1000.0)
+    WHERE namespace IN ((SELECT namespace FROM models WHERE id = NEW.model_id), '');
+END;
+
+-- A model leaves with its inferences' CO2e.
+CREATE TRIGGER models_totals_inference_co2e_delete BEFORE DELETE ON models BEGIN
+    UPDATE ledger_totals SET
+        inference_co2e_kg = max(0.0, inference_co2e_kg - coalesce((SELECT inferences
+            * coalesce(inference_g_each, 0) FROM model_ledger WHERE model_id = OLD.id), 0) / 1000.0),
+        inference_co2e_kg_low = max(0.0, inference_co2e_kg_low - coalesce((SELECT inferences
+            * coalesce(inference_g_each_low, 0) FROM model_ledger WHERE model_id = OLD.id), 0)
+            / 1000.0),
+        inference_co2e_kg_high = max(0.0, inference_co2e_kg_high - coalesce((SELECT inferences
+            * coalesce(inference_g_each_high, 0) FROM model_ledger WHERE model_id = OLD.id), 0)
+            / 1000.0)
+    WHERE namespace IN (OLD.namespace, '');
+END;
+
 -- Back-fill: db_migration_hook computes inference_g_each of every model under a
--- profile, then each family's days from its members' (db_family_daily_backfill).
+-- profile (the trigger above adds each to the totals as it is written), then each
+-- family's days from its members' (db_family_daily_backfill).

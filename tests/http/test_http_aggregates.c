@@ -411,6 +411,49 @@ START_TEST(models_sort_by_the_policy_free_footprint)
 }
 END_TEST
 
+/* The totals' inference CO2e: each model's inferences at its CO2e per inference
+ * now, kept as counts, profiles and models change. */
+START_TEST(totals_carry_the_inferences_co2e)
+{
+    struct ct_response r;
+
+    seeded();
+    get_ok("/v1/totals", &r);
+    ASSERT_RANGE(&r, "inference_co2e_kg", 0, 0, 0);
+    ct_response_cleanup(&r);
+    /* 10 g an inference below acme/base: tuned's 7 and leaf's 5; solo has none. */
+    profile_patched("acme/base", 0.01);
+    get_ok("/v1/totals", &r);
+    ASSERT_RANGE(&r, "inference_co2e_kg", 0.12, 0.12, 0.12);
+    ct_response_cleanup(&r);
+    get_ok("/v1/totals?namespace=beta", &r);
+    ASSERT_RANGE(&r, "inference_co2e_kg", 0.05, 0.05, 0.05);
+    ct_response_cleanup(&r);
+    /* solo's own 1 (0.5..2) kWh on a 1 kg/kWh grid: 3 x 1000 (500..2000) g; tuned's
+     * 100 more add 1 kg. */
+    ct_send(srv, "PATCH", "/v1/models/beta/solo",
+            "{'inference':{'energy_kwh_per_inference':{'value':1,'low':0.5,'high':2},"
+            "'carbon_intensity':{'value':1,'unit':'kg/kWh'}}}",
+            &r);
+    ASSERT_STATUS(&r, 200);
+    ct_response_cleanup(&r);
+    counted("acme/tuned", 100);
+    get_ok("/v1/totals", &r);
+    ASSERT_RANGE(&r, "inference_co2e_kg", 1.12 + 3, 1.12 + 1.5, 1.12 + 6);
+    ct_response_cleanup(&r);
+    get_ok("/v1/totals?namespace=acme", &r);
+    ASSERT_RANGE(&r, "inference_co2e_kg", 1.07, 1.07, 1.07);
+    ct_response_cleanup(&r);
+    /* leaf leaves with its 0.05 kg. */
+    ct_request(srv, "DELETE", "/v1/models/beta/leaf", NULL, NULL, 0, &r);
+    ASSERT_STATUS(&r, 204);
+    ct_response_cleanup(&r);
+    get_ok("/v1/totals?namespace=beta", &r);
+    ASSERT_RANGE(&r, "inference_co2e_kg", 3, 1.5, 6);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 /* ?q= finds ids by their start, case folded, bare ids first, then by namespace and
  * name, a page at a time after the cursor's id. */
 START_TEST(models_search_by_the_start_of_an_id)
@@ -903,6 +946,7 @@ static Suite *aggregates_suite(void)
     tcase_add_test(tc, aggregate_refusals_are_400_naming_the_parameter);
     tcase_add_test(tc, models_sort_by_a_figure_with_ties_by_registration);
     tcase_add_test(tc, models_search_by_the_start_of_an_id);
+    tcase_add_test(tc, totals_carry_the_inferences_co2e);
     tcase_add_test(tc, models_sort_by_the_policy_free_footprint);
     tcase_add_test(tc, models_list_items_carry_their_footprint_on_request);
     tcase_add_test(tc, series_by_day_week_and_month_with_empty_buckets_as_zeros);
