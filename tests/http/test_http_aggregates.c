@@ -411,6 +411,43 @@ START_TEST(models_sort_by_the_policy_free_footprint)
 }
 END_TEST
 
+/* A derived profile that takes its training energy from the lineage: the base's
+ * training run gives every model below it its CO2e per inference, and re-ranks
+ * them. */
+START_TEST(footprint_order_follows_a_derived_profile_s_training_energy)
+{
+    struct ct_response r;
+    char ids[256];
+
+    registered("{'id':'x/base'}");
+    registered("{'id':'x/kid','parents':[{'id':'x/base'}]}");
+    registered("{'id':'x/other'}");
+    activity_added("x/other", "{'kind':'training','co2e_kg':5}");
+    ct_send(srv, "PATCH", "/v1/models/x/base",
+            "{'inference':{'derived_from_training':{'ratio':0.5,'token_steps':1000},"
+            "'carbon_intensity':{'value':1,'unit':'kg/kWh'}}}",
+            &r);
+    ASSERT_STATUS(&r, 200);
+    ct_response_cleanup(&r);
+    counted("x/kid", 100);
+    get_ok("/v1/models?sort=-total_co2e_kg&include=footprint", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "x/other x/base x/kid");
+    ASSERT_RANGE(&r, "items/2/footprint/inference_co2e_kg", 0, 0, 0);
+    ct_response_cleanup(&r);
+
+    activity_added("x/base", "{'kind':'training','energy_kwh':1000,"
+                             "'carbon_intensity':{'value':0.001,'unit':'kg/kWh'}}");
+    get_ok("/v1/models?sort=-total_co2e_kg&include=footprint", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "x/kid x/other x/base");
+    /* 0.5 x the lineage's training energy over 1000 token steps, on 1 kg/kWh. */
+    ck_assert(num_at(&r, "items/0/footprint/inference_co2e_kg/value") > 5);
+    ck_assert(num_at(&r, "items/2/footprint/total_co2e_kg/value") < 5);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 /* The totals' inference CO2e: each model's inferences at its CO2e per inference
  * now, kept as counts, profiles and models change. */
 START_TEST(totals_carry_the_inferences_co2e)
@@ -947,6 +984,7 @@ static Suite *aggregates_suite(void)
     tcase_add_test(tc, models_sort_by_a_figure_with_ties_by_registration);
     tcase_add_test(tc, models_search_by_the_start_of_an_id);
     tcase_add_test(tc, totals_carry_the_inferences_co2e);
+    tcase_add_test(tc, footprint_order_follows_a_derived_profile_s_training_energy);
     tcase_add_test(tc, models_sort_by_the_policy_free_footprint);
     tcase_add_test(tc, models_list_items_carry_their_footprint_on_request);
     tcase_add_test(tc, series_by_day_week_and_month_with_empty_buckets_as_zeros);
