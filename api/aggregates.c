@@ -65,6 +65,7 @@ enum err api_totals_get(struct api_service *s, const struct api_request *req,
         return ERR_NO_MEMORY;
     set_kinds(body, &totals.co2e);
     json_object_set_new(body, "inferences", json_integer((json_int_t)totals.inferences));
+    json_object_set_new(body, "inference_co2e_kg", api_range_json(totals.inference_co2e_kg));
     /* A descendant is a model with parents: every model that heads no family. */
     dividend = api_ledger_dividend_json(totals.models - totals.families,
                                         totals.descendants_without_pretraining, totals.avoided_kg,

@@ -839,15 +839,82 @@ out:
     return rc;
 }
 
+/* What ?include=footprint adds to a list item: the summary of the model's
+ * footprint under one policy, computed by the core from its own lineage. */
+struct item_footprint {
+    int64_t inferences;
+    struct core_range own_kg, inherited_kg, inference_kg, total_kg;
+    bool has_g_per_inference;
+    struct core_range g_per_inference;
+};
+
+/* The footprints of a page of models, inside the caller's read snapshot: one
+ * lineage read per model, O(page x ancestors), whatever the ledger's size. */
+static enum err load_item_footprints(struct db *db, const struct core_model *items, size_t n,
+                                     enum core_policy policy, struct item_footprint *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct api_footprint footprint;
+        enum err rc = api_footprint_load(db, items[i].key, NULL, policy, &footprint);
+        if (rc != ERR_OK)
+            return rc;
+        out[i] = (struct item_footprint){
+            .inferences = footprint.fp.self->inferences,
+            .own_kg = footprint.fp.own_kg,
+            .inherited_kg = footprint.fp.inherited_kg,
+            .inference_kg = footprint.fp.inference_kg,
+            .total_kg = footprint.fp.total_kg,
+            .has_g_per_inference = footprint.fp.has_g_per_inference,
+            .g_per_inference = footprint.fp.total_g_per_inference,
+        };
+        api_footprint_cleanup(&footprint);
+    }
+    return ERR_OK;
+}
+
+/* The "footprint" member of a list item. New reference. */
+static json_t *item_footprint_json(const struct item_footprint *f, enum core_policy policy)
+{
+    json_t *o =
+        json_pack("{s:s, s:I, s:o, s:o, s:o, s:o}", "policy", core_policy_name(policy),
+                  "inferences", (json_int_t)f->inferences, "own_co2e_kg", api_range_json(f->own_kg),
+                  "inherited_co2e_kg", api_range_json(f->inherited_kg), "inference_co2e_kg",
+                  api_range_json(f->inference_kg), "total_co2e_kg", api_range_json(f->total_kg));
+
+    if (o)
+        json_object_set_new(o, "co2e_g_per_inference",
+                            f->has_g_per_inference ? api_range_json(f->g_per_inference)
+                                                   : json_null());
+    return o;
+}
+
+static void csv_range(struct api_csv *csv, struct core_range r)
+{
+    api_csv_number(csv, r.value);
+    api_csv_number(csv, r.low);
+    api_csv_number(csv, r.high);
+}
+
 /* The CSV form of a page of models (RFC 4180, CRLF): one row per model, parents as
  * "id:relation" joined by ';', absent optional fields empty. */
-static enum err models_csv(const struct core_model *items, size_t n, struct api_reply *reply)
+static enum err models_csv(const struct core_model *items, size_t n,
+                           const struct item_footprint *footprints, enum core_policy policy,
+                           struct api_reply *reply)
 {
     struct api_csv csv = {0};
     char id[CORE_MODEL_ID_MAX + 1];
 
-    api_csv_header(&csv, "id,namespace,name,parents,depth,children_count,task,license,url,"
-                         "parameters,created_at,updated_at");
+    api_csv_header(&csv, footprints ? "id,namespace,name,parents,depth,children_count,task,"
+                                      "license,url,parameters,created_at,updated_at,policy,"
+                                      "inferences,own_co2e_kg,own_co2e_kg_low,own_co2e_kg_high,"
+                                      "inherited_co2e_kg,inherited_co2e_kg_low,"
+                                      "inherited_co2e_kg_high,inference_co2e_kg,"
+                                      "inference_co2e_kg_low,inference_co2e_kg_high,"
+                                      "total_co2e_kg,total_co2e_kg_low,total_co2e_kg_high,"
+                                      "co2e_g_per_inference,co2e_g_per_inference_low,"
+                                      "co2e_g_per_inference_high"
+                                    : "id,namespace,name,parents,depth,children_count,task,"
+                                      "license,url,parameters,created_at,updated_at");
     for (size_t i = 0; i < n; i++) {
         const struct core_model *m = &items[i];
         struct api_csv parents = {0};
@@ -877,6 +944,22 @@ static enum err models_csv(const struct core_model *items, size_t n, struct api_
             api_csv_field(&csv, NULL);
         api_csv_field(&csv, m->created_at);
         api_csv_field(&csv, m->updated_at);
+        if (footprints) {
+            const struct item_footprint *f = &footprints[i];
+            api_csv_field(&csv, core_policy_name(policy));
+            api_csv_integer(&csv, f->inferences);
+            csv_range(&csv, f->own_kg);
+            csv_range(&csv, f->inherited_kg);
+            csv_range(&csv, f->inference_kg);
+            csv_range(&csv, f->total_kg);
+            if (f->has_g_per_inference) {
+                csv_range(&csv, f->g_per_inference);
+            } else {
+                api_csv_field(&csv, NULL);
+                api_csv_field(&csv, NULL);
+                api_csv_field(&csv, NULL);
+            }
+        }
         api_csv_row_end(&csv);
     }
     return api_csv_reply(&csv, reply);
@@ -890,7 +973,12 @@ static const struct {
     {"-created_at", DB_MODEL_BY_KEY_DESC},
     {"-inferences", DB_MODEL_BY_INFERENCES},
     {"-own_co2e_kg", DB_MODEL_BY_OWN_CO2E},
+    {"-total_co2e_kg", DB_MODEL_BY_FOOTPRINT},
+    {"-co2e_g_per_inference", DB_MODEL_BY_FOOTPRINT_PER_INFERENCE},
 };
+
+#define MODEL_SORT_NAMES                                                                           \
+    "created_at, -created_at, -inferences, -own_co2e_kg, -total_co2e_kg, -co2e_g_per_inference"
 
 /* The order ?sort= names (registration order when absent). An order other than
  * registration order walks its own index over every model, so it does not
@@ -913,27 +1001,107 @@ static enum err models_order(const char *sort, bool is_filtered, enum db_model_o
         }
         return ERR_OK;
     }
-    api_field_error(problem, "sort", "one of created_at, -created_at, -inferences, -own_co2e_kg");
+    api_field_error(problem, "sort", "one of " MODEL_SORT_NAMES);
     return api_fail(problem, ERR_BAD_REQUEST,
-                    "query parameter 'sort' is not one of created_at, -created_at, -inferences, "
-                    "-own_co2e_kg");
+                    "query parameter 'sort' is not one of " MODEL_SORT_NAMES);
+}
+
+/* A footprint order ranks by the policy-free figure, the only one an index can
+ * keep: under equal or usage a model's share of its ancestors moves with every
+ * write anywhere in its family. So the policy of the footprints on its page is
+ * none (when absent too), and another is refused rather than ranked wrongly. */
+static enum err footprint_order_policy(const struct api_request *req, enum db_model_order order,
+                                       enum core_policy *policy, struct api_problem *problem)
+{
+    const char *text = api_query_get(req, "policy");
+
+    if (order != DB_MODEL_BY_FOOTPRINT && order != DB_MODEL_BY_FOOTPRINT_PER_INFERENCE)
+        return ERR_OK;
+    if (text && strcmp(text, "none") != 0) {
+        api_field_error(problem, "policy", "a footprint order ranks under policy none only");
+        return api_fail(problem, ERR_BAD_REQUEST,
+                        "query parameter 'sort' ranks by the footprint under policy none (own "
+                        "emissions plus the model's own inference emissions): an amortized share "
+                        "under '%s' changes with every write to the family and has no index; "
+                        "leave out 'policy', or sort without it and read each item's amortized "
+                        "footprint with 'include=footprint&policy=%s'",
+                        text, text);
+    }
+    *policy = CORE_POLICY_NONE;
+    return ERR_OK;
+}
+
+/* ?q=: the start of a model id, 1 to CORE_MODEL_ID_MAX characters an id may hold,
+ * one slash at most and not first. Alone: an order or a filter beside it would
+ * make the prefix's index range a scan. */
+static enum err models_query_text(const struct api_request *req, const char *q,
+                                  struct api_problem *problem)
+{
+    size_t len = q ? strlen(q) : 0;
+    const char *slash = q ? strchr(q, '/') : NULL;
+
+    if (q == NULL)
+        return ERR_OK;
+    if (len == 0 || len > CORE_MODEL_ID_MAX || q[0] == '/' || (slash && strchr(slash + 1, '/')) ||
+        strspn(q, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/") != len) {
+        api_field_error(problem, "q",
+                        "the start of a model id: 1 to %d of A-Z a-z 0-9 . _ - "
+                        "and one '/' at most, not first",
+                        CORE_MODEL_ID_MAX);
+        return api_fail(problem, ERR_BAD_REQUEST,
+                        "query parameter 'q' is not the start of a model id");
+    }
+    if (api_query_get(req, "sort") || api_query_get(req, "namespace") ||
+        api_query_get(req, "parent")) {
+        api_field_error(problem, "q", "does not combine with sort, namespace or parent");
+        return api_fail(problem, ERR_BAD_REQUEST,
+                        "query parameter 'q' does not combine with 'sort', 'namespace' or "
+                        "'parent'");
+    }
+    return ERR_OK;
+}
+
+/* ?include=footprint (the only part a list item may add) and the ?policy= its
+ * figures are computed under (usage when absent); a policy alone is refused, as
+ * it would change nothing, but for a footprint order's (footprint_order_policy). */
+static enum err models_include(const struct api_request *req, bool is_footprint_order,
+                               bool *has_footprint, enum core_policy *policy,
+                               struct api_problem *problem)
+{
+    const char *include = api_query_get(req, "include");
+
+    *has_footprint = false;
+    if (include && strcmp(include, "footprint") != 0) {
+        api_field_error(problem, "include", "must be footprint");
+        return api_fail(problem, ERR_BAD_REQUEST, "query parameter 'include' must be footprint");
+    }
+    *has_footprint = include != NULL;
+    if (!*has_footprint && api_query_get(req, "policy") && !is_footprint_order) {
+        api_field_error(problem, "policy", "applies to include=footprint");
+        return api_fail(problem, ERR_BAD_REQUEST,
+                        "query parameter 'policy' applies only with 'include=footprint'");
+    }
+    return api_policy_from_query(req, policy, problem);
 }
 
 enum err api_models_list(struct api_service *s, const struct api_request *req,
                          struct api_reply *reply)
 {
-    static const char *const allowed[] = {"limit", "cursor", "namespace", "parent",
-                                          "sort",  "format", NULL};
+    static const char *const allowed[] = {"limit",  "cursor", "namespace", "parent", "sort",
+                                          "format", "q",      "include",   "policy", NULL};
     struct db_model_filter filter = {0};
     const char *sort = api_query_get(req, "sort");
     struct core_model_id parent;
     struct core_model *items = NULL;
+    struct item_footprint *footprints = NULL;
+    enum core_policy policy = CORE_POLICY_USAGE;
     struct db *db = req->db;
     size_t n = 0;
-    bool has_more = false;
+    bool has_more = false, has_footprint = false;
     int64_t limit = 0, cursor = 0;
     const char *ns = api_query_get(req, "namespace");
     const char *parent_text = api_query_get(req, "parent");
+    const char *q = api_query_get(req, "q");
     json_t *array = NULL;
     char next[32];
     enum err rc;
@@ -960,21 +1128,37 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
     rc = api_csv_format_check(req, &reply->problem);
     if (rc == ERR_OK)
         rc = models_order(sort, ns != NULL || parent_text != NULL, &filter.order, &reply->problem);
+    if (rc == ERR_OK)
+        rc = models_query_text(req, q, &reply->problem);
+    if (rc == ERR_OK)
+        rc = models_include(req,
+                            filter.order == DB_MODEL_BY_FOOTPRINT ||
+                                filter.order == DB_MODEL_BY_FOOTPRINT_PER_INFERENCE,
+                            &has_footprint, &policy, &reply->problem);
+    if (rc == ERR_OK)
+        rc = footprint_order_policy(req, filter.order, &policy, &reply->problem);
     if (rc != ERR_OK)
         return rc;
+    filter.id_prefix = q;
     filter.ns = ns;
     filter.parent = parent_text ? &parent : NULL;
     filter.after_key = cursor;
     filter.limit = (size_t)limit;
     items = core_calloc((size_t)limit, sizeof *items);
-    if (items == NULL)
-        return ERR_NO_MEMORY;
+    if (has_footprint)
+        footprints = core_calloc((size_t)limit, sizeof *footprints);
+    if (items == NULL || (has_footprint && footprints == NULL)) {
+        rc = ERR_NO_MEMORY;
+        goto out;
+    }
     rc = db_read_begin(db);
     if (rc == ERR_OK) {
         rc = db_model_list(db, &filter, items, &n, &has_more);
+        if (rc == ERR_OK && has_footprint)
+            rc = load_item_footprints(db, items, n, policy, footprints);
         db_read_end(db);
     }
-    if (rc == ERR_NOT_FOUND && filter.order != DB_MODEL_BY_KEY) {
+    if (rc == ERR_NOT_FOUND && (filter.order != DB_MODEL_BY_KEY || q)) {
         api_field_error(&reply->problem, "cursor", "names no model");
         rc = api_fail(&reply->problem, ERR_BAD_REQUEST, "query parameter 'cursor' names no model");
     } else if (rc == ERR_NOT_FOUND) {
@@ -984,8 +1168,12 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
     if (rc != ERR_OK)
         goto out;
     array = api_csv_wanted_vary(req, reply) ? NULL : json_array();
-    for (size_t i = 0; array && i < n; i++)
-        json_array_append_new(array, model_to_json(&items[i]));
+    for (size_t i = 0; array && i < n; i++) {
+        json_t *item = model_to_json(&items[i]);
+        if (item && has_footprint)
+            json_object_set_new(item, "footprint", item_footprint_json(&footprints[i], policy));
+        json_array_append_new(array, item);
+    }
     snprintf(next, sizeof next, "%lld", n > 0 ? (long long)items[n - 1].key : 0LL);
     if (has_more && n > 0) {
         char link[512], enc_ns[128], enc_parent[300];
@@ -1002,19 +1190,27 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
         }
         if (sort)
             len += snprintf(link + len, sizeof link - (size_t)len, "&sort=%s", sort);
+        if (q) /* only characters a URL takes as they are */
+            len += snprintf(link + len, sizeof link - (size_t)len, "&q=%s", q);
+        if (has_footprint)
+            len += snprintf(link + len, sizeof link - (size_t)len, "&include=footprint");
+        if (api_query_get(req, "policy"))
+            len += snprintf(link + len, sizeof link - (size_t)len, "&policy=%s",
+                            core_policy_name(policy));
         len += snprintf(link + len, sizeof link - (size_t)len, "%s", api_csv_format_param(req));
         snprintf(link + len, sizeof link - (size_t)len, ">; rel=\"next\"");
         api_reply_header(reply, "Link", link);
     }
     if (api_csv_wanted(req)) {
         api_csv_attachment(reply, NULL, "models");
-        rc = models_csv(items, n, reply);
+        rc = models_csv(items, n, footprints, policy, reply);
     } else if (has_more && n > 0)
         rc = api_reply_json(reply, 200,
                             json_pack("{s:o, s:s}", "items", array, "next_cursor", next));
     else
         rc = api_reply_json(reply, 200, json_pack("{s:o, s:n}", "items", array, "next_cursor"));
 out:
+    free(footprints);
     free(items);
     return rc;
 }

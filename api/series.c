@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* GET …/series: a model's inferences and their CO2e per day, week or month, every
  * bucket from `from` to `to` present (zero where nothing was counted), as JSON or
- * CSV. Reads the model's daily rows in the range and its lineage once. */
+ * CSV. Reads the model's daily rows in the range and its lineage once; with
+ * ?scope=family, the family's maintained days in the range instead. */
 #include "api_internal.h"
 
 #include <stdint.h>
@@ -107,10 +108,11 @@ static enum err parse_query(const struct api_request *req, enum granularity *g, 
     return ERR_OK;
 }
 
-/* One bucket: its first day, its inferences, and their CO2e. */
+/* One bucket: its first day, its inferences, and (a family's) their CO2e. */
 struct bucket {
     char start[11];
     int64_t inferences;
+    struct core_range kg;
 };
 
 static struct core_range bucket_kg(const struct bucket *b, struct core_range g_each)
@@ -122,15 +124,22 @@ static struct core_range bucket_kg(const struct bucket *b, struct core_range g_e
                                .high = n * g_each.high / 1000.0};
 }
 
-static enum err series_csv(const struct bucket *buckets, size_t n, bool has_inference,
-                           struct core_range g_each, struct api_reply *reply)
+/* A bucket's CO2e: a family's sum as kept, or the model's inferences at g_each. */
+static struct core_range bucket_co2e(const struct bucket *b, bool is_family,
+                                     struct core_range g_each)
+{
+    return is_family ? b->kg : bucket_kg(b, g_each);
+}
+
+static enum err series_csv(const struct bucket *buckets, size_t n, bool is_family,
+                           bool has_inference, struct core_range g_each, struct api_reply *reply)
 {
     struct api_csv csv = {0};
 
     api_csv_header(&csv, "start,inferences,inference_co2e_kg,inference_co2e_kg_low,"
                          "inference_co2e_kg_high");
     for (size_t i = 0; i < n; i++) {
-        struct core_range kg = bucket_kg(&buckets[i], g_each);
+        struct core_range kg = bucket_co2e(&buckets[i], is_family, g_each);
         api_csv_field(&csv, buckets[i].start);
         api_csv_integer(&csv, buckets[i].inferences);
         if (has_inference) {
@@ -150,17 +159,19 @@ static enum err series_csv(const struct bucket *buckets, size_t n, bool has_infe
 enum err api_series_get(struct api_service *s, const struct api_request *req,
                         struct api_reply *reply)
 {
-    static const char *const allowed[] = {"from", "to", "granularity", "format", NULL};
+    static const char *const allowed[] = {"from", "to", "granularity", "format", "scope", NULL};
     struct api_model_ref model;
     struct api_footprint footprint;
     struct db_day_count *days = NULL;
+    struct db_family_day *family_days = NULL;
+    const char *scope = api_query_get(req, "scope");
     struct bucket *buckets = NULL;
     struct db *db = req->db;
     enum granularity g = BY_DAY;
     time_t from_t = 0, to_t = 0;
     char from[11], to[11], id[CORE_MODEL_ID_MAX + 1];
     size_t n_days = 0, n_buckets = 0, next = 0, cap;
-    bool has_inference = false, has_footprint = false;
+    bool has_inference = false, has_footprint = false, is_family = false;
     struct core_range g_each = {0};
     json_t *array;
     enum err rc;
@@ -172,14 +183,23 @@ enum err api_series_get(struct api_service *s, const struct api_request *req,
         rc = api_csv_format_check(req, &reply->problem);
     if (rc == ERR_OK)
         rc = parse_query(req, &g, &from_t, &to_t, &reply->problem);
+    if (rc == ERR_OK && scope && strcmp(scope, "model") != 0 && strcmp(scope, "family") != 0) {
+        api_field_error(&reply->problem, "scope", "must be model or family");
+        rc = api_fail(&reply->problem, ERR_BAD_REQUEST,
+                      "query parameter 'scope' must be model or family");
+    }
     if (rc != ERR_OK)
         return rc;
+    is_family = scope && strcmp(scope, "family") == 0;
     utc_day(from_t, from);
     utc_day(to_t, to);
     cap = (size_t)((to_t - from_t) / DAY_S) + 1;
-    days = calloc(cap, sizeof *days);
+    if (is_family)
+        family_days = calloc(cap, sizeof *family_days);
+    else
+        days = calloc(cap, sizeof *days);
     buckets = calloc(cap, sizeof *buckets);
-    if (days == NULL || buckets == NULL) {
+    if ((days == NULL && family_days == NULL) || buckets == NULL) {
         rc = ERR_NO_MEMORY;
         goto out;
     }
@@ -187,9 +207,11 @@ enum err api_series_get(struct api_service *s, const struct api_request *req,
     if (rc != ERR_OK)
         goto out;
     rc = api_path_model_ref(db, req, &model, &reply->problem);
-    if (rc == ERR_OK)
+    if (rc == ERR_OK && is_family)
+        rc = db_family_daily_series(db, model.key, from, to, family_days, cap, &n_days);
+    else if (rc == ERR_OK)
         rc = db_inference_series(db, model.key, from, to, days, cap, &n_days);
-    if (rc == ERR_OK) {
+    if (rc == ERR_OK && !is_family) {
         rc = api_footprint_load(db, model.key, NULL, CORE_POLICY_USAGE, &footprint);
         has_footprint = rc == ERR_OK;
     }
@@ -208,12 +230,20 @@ enum err api_series_get(struct api_service *s, const struct api_request *req,
         if (n_buckets == 0 || strcmp(buckets[n_buckets - 1].start, day) != 0)
             memcpy(buckets[n_buckets++].start, day, sizeof day);
         utc_day(t, day);
-        if (next < n_days && strcmp(days[next].day, day) == 0)
+        if (is_family && next < n_days && strcmp(family_days[next].day, day) == 0) {
+            struct bucket *b = &buckets[n_buckets - 1];
+            b->inferences += family_days[next].inferences;
+            b->kg = core_range_add(b->kg, family_days[next++].co2e_kg);
+        } else if (!is_family && next < n_days && strcmp(days[next].day, day) == 0) {
             buckets[n_buckets - 1].inferences += days[next++].count;
+        }
     }
+    /* A family's figure is its members' counts each at its own price (none for
+     * a count without one): it is always there, possibly zero. */
+    has_inference = has_inference || is_family;
     if (api_csv_wanted_vary(req, reply)) {
-        api_csv_attachment(reply, &model.id, "series");
-        rc = series_csv(buckets, n_buckets, has_inference, g_each, reply);
+        api_csv_attachment(reply, &model.id, is_family ? "family_series" : "series");
+        rc = series_csv(buckets, n_buckets, is_family, has_inference, g_each, reply);
         goto out;
     }
     array = json_array();
@@ -222,17 +252,26 @@ enum err api_series_get(struct api_service *s, const struct api_request *req,
                               (json_int_t)buckets[i].inferences);
         if (b)
             json_object_set_new(b, "inference_co2e_kg",
-                                has_inference ? api_range_json(bucket_kg(&buckets[i], g_each))
-                                              : json_null());
+                                has_inference
+                                    ? api_range_json(bucket_co2e(&buckets[i], is_family, g_each))
+                                    : json_null());
         json_array_append_new(array, b);
     }
-    rc = api_reply_json(reply, 200,
-                        json_pack("{s:s, s:s, s:s, s:s, s:o}", "model",
-                                  core_model_id_format(&model.id, id, sizeof id), "granularity",
-                                  granularities[g].name, "from", from, "to", to, "buckets", array));
+    core_model_id_format(&model.id, id, sizeof id);
+    if (is_family)
+        rc = api_reply_json(reply, 200,
+                            json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "model", id, "scope",
+                                      "family", "granularity", granularities[g].name, "from", from,
+                                      "to", to, "buckets", array));
+    else
+        rc = api_reply_json(reply, 200,
+                            json_pack("{s:s, s:s, s:s, s:s, s:o}", "model", id, "granularity",
+                                      granularities[g].name, "from", from, "to", to, "buckets",
+                                      array));
 out:
     if (has_footprint)
         api_footprint_cleanup(&footprint);
+    free(family_days);
     free(days);
     free(buckets);
     return rc;

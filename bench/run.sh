@@ -13,7 +13,8 @@
 #
 # Knobs: BENCH_MODELS (1000000), BENCH_SECONDS per scenario (10), BENCH_CONNECTIONS
 # (32), BENCH_THREADS (wrk threads, 2), BENCH_WORK (scratch dir, /tmp/carbontree-bench),
-# BENCH_BUILD (build dir, $BENCH_WORK/build).
+# BENCH_BUILD (build dir, $BENCH_WORK/build), BENCH_PORT, BENCH_HELLO_PORT and
+# BENCH_SMALL_PORT (18080, 18090, 18081).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,9 +25,9 @@ CONNS=${BENCH_CONNECTIONS:-32}
 WRK_THREADS=${BENCH_THREADS:-2}
 WORK=${BENCH_WORK:-/tmp/carbontree-bench}
 BUILD=${BENCH_BUILD:-$WORK/build}
-PORT=18080
-HELLO_PORT=18090
-SMALL_PORT=18081
+PORT=${BENCH_PORT:-18080}
+HELLO_PORT=${BENCH_HELLO_PORT:-18090}
+SMALL_PORT=${BENCH_SMALL_PORT:-18081}
 export BENCH_DIR
 
 mkdir -p "$WORK"

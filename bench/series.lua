@@ -1,5 +1,6 @@
 -- SPDX-License-Identifier: Apache-2.0
--- Series: twelve weeks of a random model's inferences and their CO2e.
+-- Series: twelve weeks of a random model's inferences and their CO2e, half of them
+-- for the model's whole family (its maintained days).
 package.path = os.getenv("BENCH_DIR") .. "/?.lua;" .. package.path
 require "common"
 function init(args)
@@ -8,5 +9,7 @@ function init(args)
    math.randomseed(os.time() + id)
 end
 function request()
-   return wrk.format("GET", "/v1/models/" .. ids[math.random(#ids)] .. "/series?granularity=week")
+   local scope = math.random(2) == 1 and "&scope=family" or ""
+   return wrk.format("GET", "/v1/models/" .. ids[math.random(#ids)] ..
+                     "/series?granularity=week" .. scope)
 end

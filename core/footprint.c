@@ -101,6 +101,25 @@ enum err core_footprint(const struct core_lineage *lineage, enum core_policy pol
     return ERR_OK;
 }
 
+bool core_lineage_inference_g(const struct core_lineage *lineage, struct core_range *out)
+{
+    struct core_range training_kwh = core_range_zero();
+    struct core_inference_energy energy;
+    struct core_field_error ignored;
+
+    assert(lineage && out);
+    if (!lineage->has_profile)
+        return false;
+    /* Summed in lineage order, as core_footprint sums it. */
+    for (size_t i = 0; i < lineage->n_members; i++)
+        training_kwh = core_range_add(training_kwh, lineage->members[i].training_kwh);
+    if (core_inference_profile_energy(&lineage->profile, training_kwh, "", &energy, &ignored) !=
+        ERR_OK)
+        return false;
+    *out = core_inference_co2e_g(energy.kwh_per_inference, lineage->profile.intensity.kg_per_kwh);
+    return true;
+}
+
 enum err core_compare_side_of(const struct core_footprint *fp, struct core_compare_side *out)
 {
     assert(fp && out);

@@ -78,6 +78,12 @@ struct core_footprint {
     struct core_parity parity;               /* has_inference: lineage energy parity */
 };
 
+/* The g CO2e of one of the lineage's model's inferences, as core_footprint gives
+ * it (inference_g_each, to the last bit), without the allocations: true and *out
+ * set when the lineage's profile gives a per-inference energy; false, *out
+ * untouched, otherwise. */
+bool core_lineage_inference_g(const struct core_lineage *lineage, struct core_range *out);
+
 /* Computes the footprint of lineage's model under policy into *out; allocations
  * has room for lineage->n_members and receives each member's allocation. A
  * profile that gives no per-inference energy (a derived one while the lineage has

@@ -138,6 +138,12 @@ enum db_model_order {
     DB_MODEL_BY_KEY_DESC,   /* newest first */
     DB_MODEL_BY_INFERENCES, /* most cumulative inferences first, ties by key */
     DB_MODEL_BY_OWN_CO2E,   /* most own emissions (central value) first, ties by key */
+    /* the policy-free footprint (policy none: own emissions plus the model's own
+     * inferences' emissions, central values), most first, ties by key */
+    DB_MODEL_BY_FOOTPRINT,
+    /* that footprint per inference, most first, models without inferences last,
+     * ties by key */
+    DB_MODEL_BY_FOOTPRINT_PER_INFERENCE,
 };
 
 struct db_model_filter {
@@ -146,13 +152,17 @@ struct db_model_filter {
     int64_t after_key;                  /* cursor: the previous page's last model */
     size_t limit;                       /* at most this many */
     enum db_model_order order;          /* other than by key: no ns, no parent */
+    /* NULL: any id; else models whose id ("namespace/name", or a bare name) starts
+     * with it, case-insensitively, in the order of their ids; only with the key
+     * order and no ns or parent. Characters of an id only. */
+    const char *id_prefix;
 };
 
 /* Lists models in filter->order. items has room for filter->limit models; *n_items
  * is set, and *has_more says whether another page exists. A page continues after
  * after_key's place in the order as it is now; each order walks an index, reading
  * O(limit) rows. ERR_NOT_FOUND when filter->parent names no model, or when an
- * order by a figure has an after_key that names no model; ERR_INVALID_INPUT for an
+ * order by a figure or an id_prefix has an after_key that names no model; ERR_INVALID_INPUT for an
  * order by a figure with a namespace or parent filter. */
 enum err db_model_list(struct db *db, const struct db_model_filter *filter,
                        struct core_model *items, size_t *n_items, bool *has_more);
@@ -249,6 +259,20 @@ struct db_day_count {
  * order, at most cap; *n_out is set. */
 enum err db_inference_series(struct db *db, int64_t model_key, const char *from, const char *to,
                              struct db_day_count *days, size_t cap, size_t *n_out);
+
+/* One day of a family: the inferences its members counted and their CO2e, each
+ * count at its model's CO2e per inference when it was counted. */
+struct db_family_day {
+    char day[11];
+    int64_t inferences;
+    struct core_range co2e_kg;
+};
+
+/* The days in [from, to] (inclusive, YYYY-MM-DD) on which the family below
+ * model_key (itself included) counted inferences, in order, at most cap; *n_out is
+ * set. Reads the family's maintained days, O(days), whatever its size. */
+enum err db_family_daily_series(struct db *db, int64_t model_key, const char *from, const char *to,
+                                struct db_family_day *days, size_t cap, size_t *n_out);
 
 /* Loads every ancestor of model_key (itself included), shallowest first, into
  * *lineage with their aggregates, and the inference profile that applies to the
@@ -665,6 +689,7 @@ struct db_totals {
     int64_t inferences;
     int64_t descendants_without_pretraining;
     struct core_range avoided_kg;
+    struct core_range inference_co2e_kg; /* each model's inferences at its g each now */
 };
 
 /* Reads the maintained totals of namespace ns (compared as ids compare), or of the

@@ -59,7 +59,8 @@ enum err db_totals_get(struct db *db, const char *ns, struct db_totals *out)
         "training_co2e_kg_high, fine_tuning_co2e_kg, fine_tuning_co2e_kg_low, "
         "fine_tuning_co2e_kg_high, other_co2e_kg, other_co2e_kg_low, other_co2e_kg_high, "
         "inferences, descendants_without_pretraining, avoided_co2e_kg, avoided_co2e_kg_low, "
-        "avoided_co2e_kg_high FROM ledger_totals WHERE namespace = ?1";
+        "avoided_co2e_kg_high, inference_co2e_kg, inference_co2e_kg_low, inference_co2e_kg_high "
+        "FROM ledger_totals WHERE namespace = ?1";
     sqlite3_stmt *stmt = NULL;
     enum err rc = db_cached(db, sql, &stmt);
     int step;
@@ -76,6 +77,7 @@ enum err db_totals_get(struct db *db, const char *ns, struct db_totals *out)
         out->inferences = sqlite3_column_int64(stmt, 11);
         out->descendants_without_pretraining = sqlite3_column_int64(stmt, 12);
         out->avoided_kg = column_range(stmt, 13);
+        out->inference_co2e_kg = column_range(stmt, 16);
     } else if (step != SQLITE_DONE) {
         rc = db_map(db, step);
     }

@@ -345,6 +345,9 @@ enum err db_bulk_model_insert(struct db_bulk *bulk, struct core_model *m, int64_
         rc = run_key(bulk, BULK_LEDGER, m->key, true, inferences);
     if (rc == ERR_OK && m->n_parents > 0)
         rc = count_in_ancestors(bulk, m->key, inferences);
+    /* Before its day, which its family's days price at this figure. */
+    if (rc == ERR_OK && m->n_parents > 0)
+        rc = db_inference_g_refresh_new(bulk->db, m->key);
     if (rc == ERR_OK && inferences > 0) {
         sqlite3_stmt *stmt = bulk->stmt[BULK_DAILY];
         sqlite3_bind_int64(stmt, 1, m->key);
@@ -370,5 +373,7 @@ enum err db_bulk_activity_insert(struct db_bulk *bulk, int64_t model_key, struct
 
 enum err db_bulk_activities_done(struct db_bulk *bulk, int64_t model_key)
 {
-    return run_key(bulk, BULK_REFRESH_OWN, model_key, false, 0);
+    enum err rc = run_key(bulk, BULK_REFRESH_OWN, model_key, false, 0);
+
+    return rc == ERR_OK ? db_inference_g_refresh_after_activity(bulk->db, model_key) : rc;
 }

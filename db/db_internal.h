@@ -126,4 +126,26 @@ void db_profile_from_columns(sqlite3_stmt *stmt, int first, struct core_inferenc
 /* Reference data and other data loaders run inside a migration's transaction. */
 enum err db_migration_hook(struct db *db, int version);
 
+/* ---- the footprint orders' per-model figure (db/db_footprint_order.c) ---- */
+
+/* model_ledger.inference_g_each, the g CO2e of one of a model's inferences under
+ * the profile that applies to it, written inside the caller's write transaction
+ * after each change that can move it. _new: a model just inserted (O(ancestors)
+ * rows; nothing to write unless an ancestor has a profile). _below: key and every
+ * model below it, after its profile or its lineage changed (O(family x
+ * ancestors)). _after_activity: key's activities changed, which moves the figure
+ * only under a derived profile reading the lineage's training energy (then as
+ * _below). _backfill: every model under a profile (migration 0010). */
+enum err db_inference_g_refresh_new(struct db *db, int64_t key);
+enum err db_inference_g_refresh_below(struct db *db, int64_t key);
+enum err db_inference_g_refresh_after_activity(struct db *db, int64_t key);
+enum err db_inference_g_backfill(struct db *db);
+
+/* family_inference_daily (db/db_family_daily.c): _refresh recomputes key's family
+ * days from its members' (after a lineage edit moved members in or out, O(family x
+ * days)), inside the caller's write transaction; _backfill fills every family's
+ * (migration 0010). */
+enum err db_family_daily_refresh(struct db *db, int64_t key);
+enum err db_family_daily_backfill(struct db *db);
+
 #endif

@@ -327,6 +327,8 @@ enum err db_model_insert(struct db *db, struct core_model *m, size_t *bad_parent
     if (rc == ERR_OK)
         rc = ledger_add_member(db, m->key);
     if (rc == ERR_OK)
+        rc = db_inference_g_refresh_new(db, m->key);
+    if (rc == ERR_OK)
         rc = read_back(db, m);
     return rc;
 }
@@ -403,6 +405,19 @@ static const char *const ordered_sql[] = {
         "WHERE ?1 = 0 OR l.own_co2e_kg < c.own_co2e_kg "
         "OR (l.own_co2e_kg = c.own_co2e_kg AND l.model_id > ?1) "
         "ORDER BY l.own_co2e_kg DESC, l.model_id LIMIT ?4",
+    [DB_MODEL_BY_FOOTPRINT] =
+        "SELECT " MODEL_COLUMNS "FROM model_ledger l JOIN models m ON m.id = l.model_id "
+        "LEFT JOIN model_ledger c ON c.model_id = ?1 "
+        "WHERE ?1 = 0 OR l.own_footprint_co2e_kg < c.own_footprint_co2e_kg "
+        "OR (l.own_footprint_co2e_kg = c.own_footprint_co2e_kg AND l.model_id > ?1) "
+        "ORDER BY l.own_footprint_co2e_kg DESC, l.model_id LIMIT ?4",
+    [DB_MODEL_BY_FOOTPRINT_PER_INFERENCE] =
+        "SELECT " MODEL_COLUMNS "FROM model_ledger l JOIN models m ON m.id = l.model_id "
+        "LEFT JOIN model_ledger c ON c.model_id = ?1 "
+        "WHERE ?1 = 0 OR l.own_footprint_g_per_inference < c.own_footprint_g_per_inference "
+        "OR (l.own_footprint_g_per_inference = c.own_footprint_g_per_inference "
+        "AND l.model_id > ?1) "
+        "ORDER BY l.own_footprint_g_per_inference DESC, l.model_id LIMIT ?4",
 };
 
 /* ERR_NOT_FOUND unless key names a model. */
@@ -424,6 +439,146 @@ static enum err check_key(struct db *db, int64_t key)
     return rc;
 }
 
+/* One stretch of the id order, a part of the models one prefix of an id names:
+ * namespace ?1 exactly with names from ?2 up to ?3 (?4: ?2 itself excluded), or
+ * (SEARCH_NAMESPACES) every namespace from (?1, ?2) exclusive up to ?3; ?5 rows at
+ * most. Each walks the (namespace, name) key from its lower bound. */
+enum { SEARCH_NAMES, SEARCH_NAMESPACES };
+static const char *const search_sql[] = {
+    [SEARCH_NAMES] = "SELECT " MODEL_COLUMNS "FROM models m WHERE m.namespace = ?1 "
+                     "AND m.name >= ?2 AND m.name < ?3 AND (?4 = 0 OR m.name > ?2) "
+                     "ORDER BY m.namespace, m.name LIMIT ?5",
+    [SEARCH_NAMESPACES] = "SELECT " MODEL_COLUMNS "FROM models m "
+                          "WHERE (m.namespace, m.name) > (?1, ?2) AND m.namespace < ?3 "
+                          "ORDER BY m.namespace, m.name LIMIT ?5",
+};
+
+/* Above every character an id may hold: a prefix followed by it bounds the ids
+ * that start with the prefix. */
+#define SEARCH_CEILING "\x7f"
+
+struct search_bound {
+    char ns[CORE_MODEL_PART_MAX + 1];
+    char name[CORE_MODEL_PART_MAX + 1];
+    bool is_exclusive;
+};
+
+/* Compares as SQLite's NOCASE collation does: bytes, ASCII capitals folded. */
+static int nocase_cmp(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        int x = (unsigned char)*a, y = (unsigned char)*b;
+        x = x >= 'A' && x <= 'Z' ? x - 'A' + 'a' : x;
+        y = y >= 'A' && y <= 'Z' ? y - 'A' + 'a' : y;
+        if (x != y || x == 0)
+            return x - y;
+    }
+}
+
+/* The id of the model key; ERR_NOT_FOUND when none has it. */
+static enum err id_of_key(struct db *db, int64_t key, struct core_model_id *out)
+{
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, "SELECT namespace, name FROM models WHERE id = ?1", &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, key);
+    step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) {
+        db_column_copy(stmt, 0, out->ns, sizeof out->ns);
+        db_column_copy(stmt, 1, out->name, sizeof out->name);
+    } else
+        rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
+    db_finish(db, stmt);
+    return rc;
+}
+
+/* Appends the rows of one stretch to items, up to limit + 1 in all. */
+static enum err search_stretch(struct db *db, int kind, const struct search_bound *from,
+                               const char *ceiling, struct core_model *items, size_t limit,
+                               size_t *n, bool *has_more)
+{
+    sqlite3_stmt *stmt = NULL;
+    enum err rc = db_cached(db, search_sql[kind], &stmt);
+    int step;
+
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_text(stmt, 1, from->ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, from->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, ceiling, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 4, from->is_exclusive);
+    sqlite3_bind_int64(stmt, 5, (sqlite3_int64)(limit + 1 - *n));
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (*n == limit) {
+            *has_more = true;
+            break;
+        }
+        read_model_row(stmt, &items[(*n)++]);
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = db_map(db, step);
+    db_finish(db, stmt);
+    return rc;
+}
+
+/* The models whose id starts with prefix, in id order, after after_key's id. A
+ * prefix with a slash names a namespace and the start of its names; one without
+ * is the start of a bare name or of a namespace, and bare ids ('' namespace) come
+ * first. Comparisons fold ASCII case, as the NOCASE columns do. */
+static enum err search_ids(struct db *db, const char *prefix, int64_t after_key,
+                           struct core_model *items, size_t limit, size_t *n, bool *has_more)
+{
+    struct search_bound names = {0}, spaces = {0};
+    struct core_model_id cursor;
+    const char *slash = strchr(prefix, '/');
+    char ceiling[2 * CORE_MODEL_PART_MAX + 3];
+    bool has_cursor = after_key > 0, has_names = true, has_spaces = slash == NULL;
+    enum err rc = ERR_OK;
+
+    if (strlen(prefix) > CORE_MODEL_PART_MAX * 2 + 1 ||
+        (slash && (size_t)(slash - prefix) > CORE_MODEL_PART_MAX) ||
+        strlen(slash ? slash + 1 : prefix) > CORE_MODEL_PART_MAX)
+        return ERR_INVALID_INPUT;
+    if (slash) {
+        memcpy(names.ns, prefix, (size_t)(slash - prefix));
+        snprintf(names.name, sizeof names.name, "%s", slash + 1);
+    } else {
+        snprintf(names.name, sizeof names.name, "%s", prefix);
+        snprintf(spaces.ns, sizeof spaces.ns, "%s", prefix);
+    }
+    snprintf(ceiling, sizeof ceiling, "%s" SEARCH_CEILING, names.name);
+    if (has_cursor) {
+        rc = id_of_key(db, after_key, &cursor);
+        if (rc != ERR_OK)
+            return rc;
+        /* The cursor's id is where the page before ended: each stretch starts
+         * after it, or is behind it altogether. */
+        int vs_names = nocase_cmp(cursor.ns, names.ns);
+        if (vs_names > 0)
+            has_names = false;
+        else if (vs_names == 0 && nocase_cmp(cursor.name, names.name) >= 0) {
+            snprintf(names.name, sizeof names.name, "%s", cursor.name);
+            names.is_exclusive = true;
+        }
+        if (has_spaces && nocase_cmp(cursor.ns, spaces.ns) >= 0) {
+            snprintf(spaces.ns, sizeof spaces.ns, "%s", cursor.ns);
+            snprintf(spaces.name, sizeof spaces.name, "%s", cursor.name);
+        }
+    }
+    if (has_names)
+        rc = search_stretch(db, SEARCH_NAMES, &names, ceiling, items, limit, n, has_more);
+    if (rc == ERR_OK && has_spaces && !*has_more) {
+        char spaces_ceiling[CORE_MODEL_PART_MAX + 2];
+        snprintf(spaces_ceiling, sizeof spaces_ceiling, "%s" SEARCH_CEILING, prefix);
+        rc = search_stretch(db, SEARCH_NAMESPACES, &spaces, spaces_ceiling, items, limit, n,
+                            has_more);
+    }
+    return rc;
+}
+
 enum err db_model_list(struct db *db, const struct db_model_filter *filter,
                        struct core_model *items, size_t *n_items, bool *has_more)
 {
@@ -440,6 +595,17 @@ enum err db_model_list(struct db *db, const struct db_model_filter *filter,
 
     *n_items = 0;
     *has_more = false;
+    if (filter->id_prefix) {
+        if (filter->order != DB_MODEL_BY_KEY || filter->ns || filter->parent)
+            return ERR_INVALID_INPUT;
+        rc = search_ids(db, filter->id_prefix, filter->after_key, items, filter->limit, &n,
+                        has_more);
+        for (size_t i = 0; rc == ERR_OK && i < n; i++)
+            rc = load_parents(db, &items[i]);
+        if (rc == ERR_OK)
+            *n_items = n;
+        return rc;
+    }
     if (filter->order != DB_MODEL_BY_KEY) {
         if (filter->ns || filter->parent)
             return ERR_INVALID_INPUT;
@@ -677,6 +843,11 @@ enum err db_model_set_parents(struct db *db, struct core_model *m, size_t *bad_p
         rc = collect_ancestors(db, m->key, &affected, &n_affected, &cap_affected);
     for (size_t i = 0; rc == ERR_OK && i < n_affected; i++)
         rc = ledger_refresh(db, affected[i]);
+    for (size_t i = 0; rc == ERR_OK && i < n_affected; i++)
+        rc = db_family_daily_refresh(db, affected[i]);
+    /* The subtree's profiles and training energy above it may have moved. */
+    if (rc == ERR_OK)
+        rc = db_inference_g_refresh_below(db, m->key);
     if (rc == ERR_OK)
         rc = read_back(db, m);
 out:

@@ -73,7 +73,9 @@ const char db_sql_refresh_own[] =
 
 static enum err refresh_own(struct db *db, int64_t model_key)
 {
-    return exec_keys(db, db_sql_refresh_own, 1, &model_key);
+    enum err rc = exec_keys(db, db_sql_refresh_own, 1, &model_key);
+
+    return rc == ERR_OK ? db_inference_g_refresh_after_activity(db, model_key) : rc;
 }
 
 /* The columns of an activity row, ?1..?13 of DB_SQL_INSERT_ACTIVITY. The texts are

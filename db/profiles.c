@@ -136,5 +136,8 @@ enum err db_profile_set(struct db *db, int64_t model_key,
     if (rc == ERR_OK && profile && sqlite3_changes(db->handle) == 0)
         rc = ERR_NOT_FOUND;
     db_finish(db, stmt);
+    /* Every model below may take its per-inference figure from this profile. */
+    if (rc == ERR_OK)
+        rc = db_inference_g_refresh_below(db, model_key);
     return rc;
 }

@@ -67,9 +67,8 @@ async function api(path, options) {
 
 /* ---- search ---- */
 
-// The API lists models by namespace and in registration order; a query with a
-// slash opens that model directly, one without filters the listed page (or names
-// a namespace).
+// The server finds models by the start of their id (?q=, over its index of ids,
+// so a search stays one page of reads on any ledger); an exact id opens directly.
 async function search(query, more) {
   const status = $('search-status');
   const list = $('search-results');
@@ -85,32 +84,24 @@ async function search(query, more) {
       if (model) {
         addResult(model.id);
         status.textContent = '1 model found.';
-        return;
+        return 1;
       }
     }
+    if (query && !/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]*)?$/.test(query)) {
+      status.textContent = 'A model id holds only letters, digits, . _ - and one /.';
+      $('search-more').hidden = true;
+      return 0;
+    }
     const params = new URLSearchParams({ limit: String(SEARCH_PAGE) });
+    if (query) params.set('q', query);
     if (state.searchCursor) params.set('cursor', state.searchCursor);
-    let page = null;
-    const ns = query.split('/')[0];
-    if (query && /^[A-Za-z0-9_.-]+$/.test(ns)) {
-      const byNs = new URLSearchParams(params);
-      byNs.set('namespace', ns);
-      page = await api('/v1/models?' + byNs).catch(() => null);
-      if (page && page.items.length === 0 && !more) page = null;
-    }
-    if (!page) page = await api('/v1/models?' + params);
-    const needle = query.toLowerCase();
-    let shown = 0;
-    for (const m of page.items) {
-      if (needle && !m.id.toLowerCase().includes(needle) && !m.id.startsWith(ns + '/')) continue;
-      addResult(m.id);
-      shown++;
-    }
+    const page = await api('/v1/models?' + params);
+    for (const m of page.items) addResult(m.id);
     state.searchCursor = page.next_cursor;
     $('search-more').hidden = !page.next_cursor;
     const total = list.children.length;
     status.textContent = total ? `${total} model${total === 1 ? '' : 's'} found${page.next_cursor ? ' so far' : ''}.` : 'No model matches.';
-    return shown;
+    return page.items.length;
   } catch (e) {
     status.textContent = 'Search failed: ' + e.message;
   }

@@ -82,6 +82,9 @@ await call('PATCH', m('other'), { body: { inference: null } });
 await call('GET', m('tune'));
 await call('HEAD', m('tune'));
 await call('GET', `/v1/models?namespace=${ns}`);
+await call('GET', `/v1/models?q=${ns}/t&include=footprint&policy=equal`);
+await call('GET', `/v1/models?q=${ns}&limit=1&include=footprint&format=csv`);
+await call('GET', `/v1/models?q=${ns}/&sort=-inferences`);
 
 // activities
 const act = await call('POST', `${m('tune')}/activities`, { body: { kind: 'fine_tuning', energy_kwh: { value: 120, low: 100, high: 150 }, carbon_intensity: { value: 0.954, unit: 'lb/kWh' } } });
@@ -150,6 +153,12 @@ await call('GET', `${m('base')}/family?limit=1`, { headers: { Accept: 'text/csv'
 await call('GET', `${m('base')}/family`, { headers: { 'If-None-Match': '*' } });
 await call('GET', `${m('base')}/family?limit=5000`);
 await call('GET', `${m('nope')}/family`);
+// series, the model's and its family's
+await call('GET', `${m('base')}/series?granularity=week`);
+await call('GET', `${m('base')}/series?scope=family&granularity=month`);
+await call('GET', `${m('base')}/series?scope=family&format=csv`);
+await call('GET', `${m('base')}/series?scope=clan`);
+
 // the badge and the explorer page
 await call('GET', `${m('tune')}/badge.svg`);
 await call('GET', `${m('tune')}/badge.svg?metric=per_inference&policy=equal`);

@@ -243,6 +243,324 @@ START_TEST(models_sort_by_a_figure_with_ties_by_registration)
 }
 END_TEST
 
+/* ?include=footprint: each item's summary footprint, computed by hand on the
+ * seeded family. Under usage acme/tuned (7 of the family's 12 inferences) carries
+ * 7/12 of the base's 100 (80..130) and 7/12 of its own 11, beta/leaf the other
+ * 5/12 of both and its own 2; the base's profile (0.01 kWh on a 1 kg/kWh grid,
+ * 10 g an inference) is the nearest of all three. */
+START_TEST(models_list_items_carry_their_footprint_on_request)
+{
+    struct ct_response r;
+    const double tuned = 100.0 * 7 / 12 + 11.0 * 7 / 12, leaf = 100.0 * 5 / 12 + 11.0 * 5 / 12 + 2;
+
+    seeded();
+    ct_send(srv, "PATCH", "/v1/models/acme/base",
+            "{'inference':{'energy_kwh_per_inference':0.01,"
+            "'carbon_intensity':{'value':1,'unit':'kg/kWh'}}}",
+            &r);
+    ASSERT_STATUS(&r, 200);
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models?include=footprint&limit=3", &r);
+    ck_assert_str_eq(str_at(&r, "items/0/id"), "acme/base");
+    ck_assert_str_eq(str_at(&r, "items/0/footprint/policy"), "usage");
+    ck_assert_int_eq(int_at(&r, "items/0/footprint/inferences"), 0);
+    ASSERT_RANGE(&r, "items/0/footprint/total_co2e_kg", 0, 0, 0);
+    ck_assert(json_is_null(at(r.json, "items/0/footprint/co2e_g_per_inference")));
+    ck_assert_str_eq(str_at(&r, "items/1/id"), "acme/tuned");
+    ASSERT_RANGE(&r, "items/1/footprint/own_co2e_kg", 11, 11, 11);
+    ASSERT_RANGE(&r, "items/1/footprint/inherited_co2e_kg", 100.0 * 7 / 12, 80.0 * 7 / 12,
+                 130.0 * 7 / 12);
+    ASSERT_RANGE(&r, "items/1/footprint/inference_co2e_kg", 0.07, 0.07, 0.07);
+    ASSERT_RANGE(&r, "items/1/footprint/total_co2e_kg", tuned + 0.07,
+                 80.0 * 7 / 12 + 11.0 * 7 / 12 + 0.07, 130.0 * 7 / 12 + 11.0 * 7 / 12 + 0.07);
+    ASSERT_NUM(&r, "items/1/footprint/co2e_g_per_inference/value", (tuned + 0.07) * 1000 / 7);
+    ck_assert_str_eq(str_at(&r, "items/2/id"), "beta/leaf");
+    ASSERT_NUM(&r, "items/2/footprint/total_co2e_kg/value", leaf + 0.05);
+    ASSERT_NUM(&r, "items/2/footprint/co2e_g_per_inference/value", (leaf + 0.05) * 1000 / 5);
+    ck_assert_ptr_nonnull(strstr(r.link, "&include=footprint>"));
+    ct_response_cleanup(&r);
+
+    /* Under none each keeps its own emissions: the page's order and filters are
+     * the list's own. */
+    get_ok("/v1/models?include=footprint&policy=none&namespace=acme", &r);
+    ck_assert_uint_eq(json_array_size(at(r.json, "items")), 2);
+    ASSERT_RANGE(&r, "items/0/footprint/total_co2e_kg", 100, 80, 130);
+    ASSERT_RANGE(&r, "items/1/footprint/inherited_co2e_kg", 0, 0, 0);
+    ASSERT_NUM(&r, "items/1/footprint/total_co2e_kg/value", 11.07);
+    ASSERT_NUM(&r, "items/1/footprint/co2e_g_per_inference/value", 11070.0 / 7);
+    ct_response_cleanup(&r);
+
+    /* Without include an item is the model alone. */
+    get_ok("/v1/models?limit=1", &r);
+    ck_assert_ptr_null(at(r.json, "items/0/footprint"));
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models?include=footprint&policy=none&namespace=beta&format=csv", &r);
+    ck_assert_ptr_nonnull(strstr(r.body, "updated_at,policy,inferences,own_co2e_kg,"
+                                         "own_co2e_kg_low,own_co2e_kg_high,"));
+    ck_assert_ptr_nonnull(strstr(r.body, ",none,5,2,2,2,0,0,0,0.05,0.05,0.05,2.05,2.05,2.05,410,"
+                                         "410,410\r\n"));
+    ck_assert_ptr_nonnull(strstr(r.body, ",none,3,50,50,50,0,0,0,0,0,0,50,50,50,"));
+    ct_response_cleanup(&r);
+
+    ct_get(srv, "/v1/models?include=lineage", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "include");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?policy=equal", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "policy");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?include=footprint&policy=fair", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "policy");
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+static void profile_patched(const char *model, double kwh_each)
+{
+    char path[128], body[160];
+    struct ct_response r;
+
+    snprintf(path, sizeof path, "/v1/models/%s", model);
+    snprintf(body, sizeof body,
+             "{'inference':{'energy_kwh_per_inference':%g,"
+             "'carbon_intensity':{'value':1,'unit':'kg/kWh'}}}",
+             kwh_each);
+    ct_send(srv, "PATCH", path, body, &r);
+    ASSERT_STATUS(&r, 200);
+    ct_response_cleanup(&r);
+}
+
+/* The footprint orders rank by the policy-free figure, own emissions plus the
+ * model's own inferences' emissions (and that per inference), kept through
+ * profiles, increments and ties. With the base's profile (10 g an inference,
+ * inherited by tuned and leaf): base 100, solo 50, tie 50, tuned 11 + 0.07, leaf
+ * 2 + 0.05; per inference solo 50000/3 g, tuned 11070/7, leaf 2050/5, then base
+ * and tie, which have no inferences. */
+START_TEST(models_sort_by_the_policy_free_footprint)
+{
+    struct ct_response r;
+    char ids[256], path[200];
+
+    seeded();
+    registered("{'id':'beta/tie'}");
+    activity_added("beta/tie", "{'kind':'training','co2e_kg':50}");
+    profile_patched("acme/base", 0.01);
+
+    get_ok("/v1/models?sort=-total_co2e_kg", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/base beta/solo beta/tie acme/tuned beta/leaf");
+    ct_response_cleanup(&r);
+    get_ok("/v1/models?sort=-total_co2e_kg&limit=2&include=footprint", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/base beta/solo");
+    ck_assert_str_eq(str_at(&r, "items/1/footprint/policy"), "none");
+    ASSERT_RANGE(&r, "items/1/footprint/total_co2e_kg", 50, 50, 50);
+    snprintf(path, sizeof path, "/v1/models?sort=-total_co2e_kg&limit=2&cursor=%s",
+             str_at(&r, "next_cursor"));
+    ck_assert_ptr_nonnull(strstr(r.link, "sort=-total_co2e_kg"));
+    ct_response_cleanup(&r);
+    get_ok(path, &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "beta/tie acme/tuned");
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models?sort=-co2e_g_per_inference&include=footprint&policy=none", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "beta/solo acme/tuned beta/leaf acme/base beta/tie");
+    ASSERT_NUM(&r, "items/1/footprint/co2e_g_per_inference/value", 11070.0 / 7);
+    ASSERT_NUM(&r, "items/2/footprint/co2e_g_per_inference/value", 2050.0 / 5);
+    ct_response_cleanup(&r);
+
+    /* leaf's own profile, 3000 g an inference: 2 + 15 kg passes tuned. */
+    profile_patched("beta/leaf", 3);
+    get_ok("/v1/models?sort=-total_co2e_kg", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/base beta/solo beta/tie beta/leaf acme/tuned");
+    ct_response_cleanup(&r);
+    /* 1000 more inferences on tuned: 11 + 10.07 kg passes leaf again. */
+    counted("acme/tuned", 1000);
+    get_ok("/v1/models?sort=-total_co2e_kg&include=footprint&limit=4", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/base beta/solo beta/tie acme/tuned");
+    ASSERT_NUM(&r, "items/3/footprint/total_co2e_kg/value", 11 + 1007 * 0.01);
+    ct_response_cleanup(&r);
+    /* The base's profile goes: tuned has none to take, leaf keeps its own. */
+    ct_send(srv, "PATCH", "/v1/models/acme/base", "{'inference':null}", &r);
+    ASSERT_STATUS(&r, 200);
+    ct_response_cleanup(&r);
+    get_ok("/v1/models?sort=-co2e_g_per_inference", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "beta/solo beta/leaf acme/tuned acme/base beta/tie");
+    ct_response_cleanup(&r);
+    get_ok("/v1/models?sort=-total_co2e_kg", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/base beta/solo beta/tie beta/leaf acme/tuned");
+    ct_response_cleanup(&r);
+
+    ct_get(srv, "/v1/models?sort=-total_co2e_kg&policy=usage", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "policy");
+    ck_assert_ptr_nonnull(strstr(r.body, "policy none"));
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?sort=-co2e_g_per_inference&include=footprint&policy=equal", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "policy");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?sort=-total_co2e_kg&namespace=acme", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "sort");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?sort=-inferences&policy=none", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "policy");
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+/* A derived profile that takes its training energy from the lineage: the base's
+ * training run gives every model below it its CO2e per inference, and re-ranks
+ * them. */
+START_TEST(footprint_order_follows_a_derived_profile_s_training_energy)
+{
+    struct ct_response r;
+    char ids[256];
+
+    registered("{'id':'x/base'}");
+    registered("{'id':'x/kid','parents':[{'id':'x/base'}]}");
+    registered("{'id':'x/other'}");
+    activity_added("x/other", "{'kind':'training','co2e_kg':5}");
+    ct_send(srv, "PATCH", "/v1/models/x/base",
+            "{'inference':{'derived_from_training':{'ratio':0.5,'token_steps':1000},"
+            "'carbon_intensity':{'value':1,'unit':'kg/kWh'}}}",
+            &r);
+    ASSERT_STATUS(&r, 200);
+    ct_response_cleanup(&r);
+    counted("x/kid", 100);
+    get_ok("/v1/models?sort=-total_co2e_kg&include=footprint", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "x/other x/base x/kid");
+    ASSERT_RANGE(&r, "items/2/footprint/inference_co2e_kg", 0, 0, 0);
+    ct_response_cleanup(&r);
+
+    activity_added("x/base", "{'kind':'training','energy_kwh':1000,"
+                             "'carbon_intensity':{'value':0.001,'unit':'kg/kWh'}}");
+    get_ok("/v1/models?sort=-total_co2e_kg&include=footprint", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "x/kid x/other x/base");
+    /* 0.5 x the lineage's training energy over 1000 token steps, on 1 kg/kWh. */
+    ck_assert(num_at(&r, "items/0/footprint/inference_co2e_kg/value") > 5);
+    ck_assert(num_at(&r, "items/2/footprint/total_co2e_kg/value") < 5);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+/* The totals' inference CO2e: each model's inferences at its CO2e per inference
+ * now, kept as counts, profiles and models change. */
+START_TEST(totals_carry_the_inferences_co2e)
+{
+    struct ct_response r;
+
+    seeded();
+    get_ok("/v1/totals", &r);
+    ASSERT_RANGE(&r, "inference_co2e_kg", 0, 0, 0);
+    ct_response_cleanup(&r);
+    /* 10 g an inference below acme/base: tuned's 7 and leaf's 5; solo has none. */
+    profile_patched("acme/base", 0.01);
+    get_ok("/v1/totals", &r);
+    ASSERT_RANGE(&r, "inference_co2e_kg", 0.12, 0.12, 0.12);
+    ct_response_cleanup(&r);
+    get_ok("/v1/totals?namespace=beta", &r);
+    ASSERT_RANGE(&r, "inference_co2e_kg", 0.05, 0.05, 0.05);
+    ct_response_cleanup(&r);
+    /* solo's own 1 (0.5..2) kWh on a 1 kg/kWh grid: 3 x 1000 (500..2000) g; tuned's
+     * 100 more add 1 kg. */
+    ct_send(srv, "PATCH", "/v1/models/beta/solo",
+            "{'inference':{'energy_kwh_per_inference':{'value':1,'low':0.5,'high':2},"
+            "'carbon_intensity':{'value':1,'unit':'kg/kWh'}}}",
+            &r);
+    ASSERT_STATUS(&r, 200);
+    ct_response_cleanup(&r);
+    counted("acme/tuned", 100);
+    get_ok("/v1/totals", &r);
+    ASSERT_RANGE(&r, "inference_co2e_kg", 1.12 + 3, 1.12 + 1.5, 1.12 + 6);
+    ct_response_cleanup(&r);
+    get_ok("/v1/totals?namespace=acme", &r);
+    ASSERT_RANGE(&r, "inference_co2e_kg", 1.07, 1.07, 1.07);
+    ct_response_cleanup(&r);
+    /* leaf leaves with its 0.05 kg. */
+    ct_request(srv, "DELETE", "/v1/models/beta/leaf", NULL, NULL, 0, &r);
+    ASSERT_STATUS(&r, 204);
+    ct_response_cleanup(&r);
+    get_ok("/v1/totals?namespace=beta", &r);
+    ASSERT_RANGE(&r, "inference_co2e_kg", 3, 1.5, 6);
+    ct_response_cleanup(&r);
+}
+END_TEST
+
+/* ?q= finds ids by their start, case folded, bare ids first, then by namespace and
+ * name, a page at a time after the cursor's id. */
+START_TEST(models_search_by_the_start_of_an_id)
+{
+    struct ct_response r;
+    char ids[256], path[160];
+
+    seeded();
+    registered("{'id':'acmeco/a'}");
+    registered("{'id':'acme2'}");
+    registered("{'id':'Acme/Zed'}");
+    registered("{'id':'acme/apple'}");
+    get_ok("/v1/models?q=ACME", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme2 acme/apple acme/base acme/tuned Acme/Zed acmeco/a");
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models?q=acme&limit=2", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme2 acme/apple");
+    ck_assert_ptr_nonnull(strstr(r.link, "&q=acme>; rel=\"next\""));
+    snprintf(path, sizeof path, "/v1/models?q=acme&limit=3&cursor=%s", str_at(&r, "next_cursor"));
+    ct_response_cleanup(&r);
+    get_ok(path, &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/base acme/tuned Acme/Zed");
+    snprintf(path, sizeof path, "/v1/models?q=acme&limit=3&cursor=%s", str_at(&r, "next_cursor"));
+    ct_response_cleanup(&r);
+    get_ok(path, &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acmeco/a");
+    ck_assert(json_is_null(at(r.json, "next_cursor")));
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models?q=acme/", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/apple acme/base acme/tuned Acme/Zed");
+    ct_response_cleanup(&r);
+    get_ok("/v1/models?q=acme/t", &r);
+    ids_of(&r, ids, sizeof ids);
+    ck_assert_str_eq(ids, "acme/tuned");
+    ct_response_cleanup(&r);
+    get_ok("/v1/models?q=zz", &r);
+    ck_assert_uint_eq(json_array_size(at(r.json, "items")), 0);
+    ct_response_cleanup(&r);
+
+    ct_get(srv, "/v1/models?q=a/b/c", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "q");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?q=%2Fx", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "q");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?q=", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "q");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?q=acme&sort=-inferences", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "q");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?q=acme&namespace=acme", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "q");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models?q=acme&cursor=999", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "cursor");
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 static void counted_on(const char *model, long long count, const char *date)
 {
     static int n;
@@ -368,6 +686,91 @@ static void raw_get(const char *path, struct ct_raw_response *out)
 
     ct_raw(srv, request, (size_t)len, 10, out);
 }
+
+/* scope=family: the family's counts per bucket and their CO2e, each count priced
+ * at its model's CO2e per inference when it was counted. Below srs/m (10 g):
+ * srs/kid (inherits 10 g) counts 2 on 03-04 and 1 on 03-12; srs/gkid (its own
+ * 50 g) 4 on 03-06. */
+START_TEST(family_series_sums_the_members_with_empty_buckets_as_zeros)
+{
+    struct ct_response r;
+
+    series_seeded();
+    registered("{'id':'srs/kid','parents':[{'id':'srs/m'}]}");
+    registered("{'id':'srs/gkid','parents':[{'id':'srs/kid'}]}");
+    profile_patched("srs/gkid", 0.05);
+    counted_on("srs/kid", 2, "2024-03-04");
+    counted_on("srs/gkid", 4, "2024-03-06");
+    counted_on("srs/kid", 1, "2024-03-12");
+
+    get_ok("/v1/models/srs/m/series?scope=family&from=2024-03-04&to=2024-03-07", &r);
+    ck_assert_str_eq(str_at(&r, "scope"), "family");
+    ck_assert_uint_eq(json_array_size(at(r.json, "buckets")), 4);
+    ASSERT_BUCKET(&r, 0, "2024-03-04", 12, 0.12);
+    ASSERT_BUCKET(&r, 1, "2024-03-05", 0, 0);
+    ASSERT_BUCKET(&r, 2, "2024-03-06", 9, 0.25);
+    ASSERT_BUCKET(&r, 3, "2024-03-07", 0, 0);
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models/srs/m/series?scope=family&granularity=week&from=2024-03-04&to=2024-03-17",
+           &r);
+    ASSERT_BUCKET(&r, 0, "2024-03-04", 21, 0.37);
+    ASSERT_BUCKET(&r, 1, "2024-03-11", 4, 0.04);
+    ct_response_cleanup(&r);
+    get_ok("/v1/models/srs/kid/series?scope=family&granularity=month&from=2024-03-01&to=2024-04-30",
+           &r);
+    ASSERT_BUCKET(&r, 0, "2024-03-01", 7, 0.23);
+    ASSERT_BUCKET(&r, 1, "2024-04-01", 0, 0);
+    ct_response_cleanup(&r);
+    /* scope=model is the model alone, as without scope. */
+    get_ok("/v1/models/srs/m/series?scope=model&from=2024-03-04&to=2024-03-04", &r);
+    ck_assert_ptr_null(at(r.json, "scope"));
+    ASSERT_BUCKET(&r, 0, "2024-03-04", 10, 0.1);
+    ct_response_cleanup(&r);
+
+    get_ok("/v1/models/srs/m/series?scope=family&from=2024-03-05&to=2024-03-06&format=csv", &r);
+    ck_assert_str_eq(r.body, "start,inferences,inference_co2e_kg,inference_co2e_kg_low,"
+                             "inference_co2e_kg_high\r\n2024-03-05,0,0,0,0\r\n"
+                             "2024-03-06,9,0.25,0.25,0.25\r\n");
+    ct_response_cleanup(&r);
+
+    /* A profile changed later prices later counts; the family's past days keep
+     * the price they were counted at. */
+    profile_patched("srs/kid", 0.1);
+    counted_on("srs/kid", 1, "2024-03-07");
+    get_ok("/v1/models/srs/m/series?scope=family&from=2024-03-04&to=2024-03-07", &r);
+    ASSERT_BUCKET(&r, 0, "2024-03-04", 12, 0.12);
+    ASSERT_BUCKET(&r, 3, "2024-03-07", 1, 0.1);
+    ct_response_cleanup(&r);
+
+    /* gkid moves under srs/bare (no profile; its own 4 on 03-05 priced at none):
+     * its days leave srs/m's and srs/kid's families and join srs/bare's. */
+    ct_send(srv, "PATCH", "/v1/models/srs/gkid", "{'parents':[{'id':'srs/bare'}]}", &r);
+    ASSERT_STATUS(&r, 200);
+    ct_response_cleanup(&r);
+    get_ok("/v1/models/srs/m/series?scope=family&from=2024-03-06&to=2024-03-06", &r);
+    ASSERT_BUCKET(&r, 0, "2024-03-06", 5, 0.05);
+    ct_response_cleanup(&r);
+    get_ok("/v1/models/srs/bare/series?scope=family&from=2024-03-05&to=2024-03-06", &r);
+    ASSERT_BUCKET(&r, 0, "2024-03-05", 4, 0);
+    ASSERT_BUCKET(&r, 1, "2024-03-06", 4, 0.2);
+    ct_response_cleanup(&r);
+    /* And leaves them when it is deleted. */
+    ct_request(srv, "DELETE", "/v1/models/srs/gkid", NULL, NULL, 0, &r);
+    ASSERT_STATUS(&r, 204);
+    ct_response_cleanup(&r);
+    get_ok("/v1/models/srs/bare/series?scope=family&from=2024-03-06&to=2024-03-06", &r);
+    ASSERT_BUCKET(&r, 0, "2024-03-06", 0, 0);
+    ct_response_cleanup(&r);
+
+    ct_get(srv, "/v1/models/srs/m/series?scope=everyone", &r);
+    CT_ASSERT_PROBLEM(&r, 400, "bad-request", "scope");
+    ct_response_cleanup(&r);
+    ct_get(srv, "/v1/models/srs/nope/series?scope=family", &r);
+    ASSERT_STATUS(&r, 404);
+    ct_response_cleanup(&r);
+}
+END_TEST
 
 START_TEST(format_csv_in_the_query_names_the_form_and_the_file)
 {
@@ -582,8 +985,14 @@ static Suite *aggregates_suite(void)
     tcase_add_test(tc, families_as_csv_put_low_and_high_beside_each_value);
     tcase_add_test(tc, aggregate_refusals_are_400_naming_the_parameter);
     tcase_add_test(tc, models_sort_by_a_figure_with_ties_by_registration);
+    tcase_add_test(tc, models_search_by_the_start_of_an_id);
+    tcase_add_test(tc, totals_carry_the_inferences_co2e);
+    tcase_add_test(tc, footprint_order_follows_a_derived_profile_s_training_energy);
+    tcase_add_test(tc, models_sort_by_the_policy_free_footprint);
+    tcase_add_test(tc, models_list_items_carry_their_footprint_on_request);
     tcase_add_test(tc, series_by_day_week_and_month_with_empty_buckets_as_zeros);
     tcase_add_test(tc, series_as_csv_and_its_refusals);
+    tcase_add_test(tc, family_series_sums_the_members_with_empty_buckets_as_zeros);
     tcase_add_test(tc, format_csv_in_the_query_names_the_form_and_the_file);
     tcase_add_test(tc, family_csv_rows_add_up_to_the_family_total);
     tcase_add_test(tc, family_all_streams_the_page_s_rows_and_its_refusals);

@@ -118,6 +118,13 @@ check(22, "one row per family", len(fams) == t["families"])
 check(22, "the base's family is the largest", fams[0]["id"] == "google/bert-base-uncased")
 check(22, "own emissions sorted largest first",
       all(a["own_co2e_kg"]["value"] >= b["own_co2e_kg"]["value"] for a, b in zip(fams, fams[1:])))
+top = js(22)["items"]
+check(22, "five models, each with its footprint under none",
+      len(top) == 5 and all(m["footprint"]["policy"] == "none" for m in top))
+check(22, "the base, with its 100 billion words, first", top[0]["id"] == "google/bert-base-uncased")
+check(22, "largest footprint first",
+      all(a["footprint"]["total_co2e_kg"]["value"] >= b["footprint"]["total_co2e_kg"]["value"]
+          for a, b in zip(top, top[1:])))
 if failures:
     print("\n".join(failures), file=sys.stderr)
     sys.exit(1)
