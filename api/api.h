@@ -39,6 +39,8 @@ struct api_config {
     /* a quantization's or an adapter's card figure that repeats an ancestor's is
      * counted again (by default it is flagged and not counted) */
     bool count_copied_emissions;
+    /* bytes the cache of rendered answers keeps at most (0: no cache) */
+    size_t cache_bytes;
     const char *version; /* the build's version, for carbontree_build_info */
 };
 

@@ -59,6 +59,18 @@ enum err api_migrate(const struct api_config *config, int *from, int *to, char *
     return rc;
 }
 
+/* Told by db after each commit, on the committing thread, before its requests are
+ * answered: no client that got its 2xx is answered from before its write. */
+static void on_change(void *arg, const int64_t *roots, size_t n_roots, bool is_all)
+{
+    struct api_service *service = arg;
+
+    if (is_all)
+        api_cache_bump_all(service->cache);
+    else
+        api_cache_bump(service->cache, roots, n_roots);
+}
+
 enum err api_service_create(const struct api_config *config, struct api_service **out, char *why,
                             size_t why_len)
 {
@@ -112,6 +124,13 @@ enum err api_service_create(const struct api_config *config, struct api_service 
                  version, db_schema_latest());
         rc = ERR_DB;
     }
+    if (rc == ERR_OK && config->cache_bytes > 0) {
+        service->cache = api_cache_create(config->cache_bytes);
+        if (service->cache == NULL)
+            rc = ERR_NO_MEMORY;
+    }
+    if (rc == ERR_OK && service->cache)
+        rc = db_pool_watch_changes(service->pool, on_change, service);
     if (rc == ERR_OK)
         rc = api_seed_admin_token(db, config->admin_token, why, why_len);
     if (rc == ERR_OK && config->write_rate_per_s > 0) {
@@ -137,6 +156,7 @@ void api_service_destroy(struct api_service *service)
     if (service == NULL)
         return;
     db_pool_destroy(service->pool);
+    api_cache_destroy(service->cache);
     api_rate_limiter_destroy(service->rate_limiter);
     pthread_mutex_destroy(&service->inflight_mu);
     free(service->db_path);
