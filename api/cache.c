@@ -60,6 +60,10 @@ static uint64_t hash_bytes(const char *p, size_t len)
 
     for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    /* splitmix64's finish: the shard is chosen by the top bits, which FNV alone
+     * leaves alike for keys that differ at their end. */
+    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
     return h ^ (h >> 31);
 }
 
