@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zlib.h>
 
 /* A power of two: a key's shard is the top bits of its hash. */
 #define N_SHARDS 16
@@ -21,19 +22,29 @@
 #define SLOT_BITS 14
 #define N_SLOTS   (1u << SLOT_BITS)
 
+struct entry_root {
+    uint64_t gen;
+    uint32_t slot;
+};
+
 struct entry {
     struct entry *chain;         /* the next in its bucket */
     struct entry *newer, *older; /* the shard's LRU list */
     uint64_t hash;
-    size_t key_len, body_len, charge;
     uint64_t epoch;
     int64_t day;
     int64_t aux[API_CACHE_AUX];
+    size_t key_len, body_len, stored_len, charge;
+    bool is_deflated; /* the body is kept as raw deflate, stored_len bytes of it */
     uint32_t n_roots;
-    uint32_t slots[API_CACHE_MAX_ROOTS];
-    uint64_t gens[API_CACHE_MAX_ROOTS];
-    char data[]; /* the key, then the body */
+    struct entry_root roots[]; /* then the key, then the body */
 };
+
+/* Where the key starts; the body follows it. */
+static char *entry_key(const struct entry *e)
+{
+    return (char *)(uintptr_t)(e->roots + e->n_roots);
+}
 
 struct shard {
     pthread_mutex_t mu;
@@ -159,7 +170,7 @@ static struct entry **find(struct shard *s, uint64_t hash, const char *key, size
 
     while (*link) {
         struct entry *e = *link;
-        if (e->hash == hash && e->key_len == key_len && memcmp(e->data, key, key_len) == 0)
+        if (e->hash == hash && e->key_len == key_len && memcmp(entry_key(e), key, key_len) == 0)
             return link;
         link = &e->chain;
     }
@@ -183,9 +194,70 @@ static bool is_valid(struct api_cache *cache, const struct entry *e, int64_t day
     if (e->day != day || e->epoch != atomic_load(&cache->epoch))
         return false;
     for (uint32_t i = 0; i < e->n_roots; i++)
-        if (atomic_load(&cache->gens[e->slots[i]]) != e->gens[i])
+        if (atomic_load(&cache->gens[e->roots[i].slot]) != e->roots[i].gen)
             return false;
     return true;
+}
+
+/* Answers are JSON texts of the same few keys and figures over and over: raw
+ * deflate at its fastest level keeps a footprint in about a third of its bytes, so
+ * a size holds three times the answers, for a few microseconds of inflate a hit. */
+#define DEFLATE_WINDOW_BITS 12 /* 4 KiB back: the repeats are a member apart */
+
+/* Writes e's body, body_len bytes, to out. */
+static bool body_copy(const struct entry *e, char *out)
+{
+    const char *stored = entry_key(e) + e->key_len;
+    z_stream z;
+    bool is_ok;
+
+    if (!e->is_deflated) {
+        memcpy(out, stored, e->body_len);
+        return true;
+    }
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, -DEFLATE_WINDOW_BITS) != Z_OK)
+        return false;
+    z.next_in = (Bytef *)(uintptr_t)stored;
+    z.avail_in = (uInt)e->stored_len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)e->body_len;
+    is_ok = inflate(&z, Z_FINISH) == Z_STREAM_END && z.total_out == e->body_len;
+    inflateEnd(&z);
+    return is_ok;
+}
+
+/* The body deflated into a malloc'd buffer (*out, *out_len bytes), or false when
+ * that would not save space or memory runs out. */
+static bool deflated(const char *body, size_t len, char **out, size_t *out_len)
+{
+    z_stream z;
+    uLong bound;
+    char *buf;
+    int zrc;
+
+    if (len < 256 || len > UINT32_MAX)
+        return false;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 1, Z_DEFLATED, -DEFLATE_WINDOW_BITS, 5, Z_DEFAULT_STRATEGY) != Z_OK)
+        return false;
+    bound = deflateBound(&z, (uLong)len);
+    buf = malloc(bound);
+    if (buf != NULL) {
+        z.next_in = (Bytef *)(uintptr_t)body;
+        z.avail_in = (uInt)len;
+        z.next_out = (Bytef *)buf;
+        z.avail_out = (uInt)bound;
+        zrc = deflate(&z, Z_FINISH);
+        if (zrc != Z_STREAM_END || z.total_out >= len) {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    *out_len = z.total_out;
+    deflateEnd(&z);
+    *out = buf;
+    return buf != NULL;
 }
 
 bool api_cache_get(struct api_cache *cache, const char *key, size_t key_len, int64_t day,
@@ -207,8 +279,11 @@ bool api_cache_get(struct api_cache *cache, const char *key, size_t key_len, int
     } else if (*link) {
         struct entry *e = *link;
         copy = malloc(e->body_len ? e->body_len : 1);
+        if (copy && !body_copy(e, copy)) {
+            free(copy);
+            copy = NULL;
+        }
         if (copy) {
-            memcpy(copy, e->data + e->key_len, e->body_len);
             *len = e->body_len;
             if (aux)
                 memcpy(aux, e->aux, sizeof e->aux);
@@ -223,58 +298,73 @@ bool api_cache_get(struct api_cache *cache, const char *key, size_t key_len, int
     return copy != NULL;
 }
 
-/* Fills e's roots and their generations now; false when they are too many. */
-static bool note_roots(struct api_cache *cache, struct entry *e, const int64_t *roots,
-                       size_t n_roots)
+/* Notes the distinct slots of roots and their generations now into out (room for
+ * API_CACHE_MAX_ROOTS); returns how many, or 0 when they are too many. */
+static uint32_t note_roots(struct api_cache *cache, const int64_t *roots, size_t n_roots,
+                           struct entry_root *out)
 {
-    e->n_roots = 0;
+    uint32_t n = 0;
+
     for (size_t i = 0; i < n_roots; i++) {
         uint32_t slot = slot_of(roots[i]);
         bool seen = false;
-        for (uint32_t j = 0; j < e->n_roots && !seen; j++)
-            seen = e->slots[j] == slot;
+        for (uint32_t j = 0; j < n && !seen; j++)
+            seen = out[j].slot == slot;
         if (seen)
             continue;
-        if (e->n_roots == API_CACHE_MAX_ROOTS)
-            return false;
-        e->slots[e->n_roots] = slot;
-        e->gens[e->n_roots] = atomic_load(&cache->gens[slot]);
-        e->n_roots++;
+        if (n == API_CACHE_MAX_ROOTS)
+            return 0;
+        out[n].slot = slot;
+        out[n].gen = atomic_load(&cache->gens[slot]);
+        n++;
     }
-    e->epoch = atomic_load(&cache->epoch);
-    return true;
+    return n;
 }
 
 void api_cache_put(struct api_cache *cache, const struct api_cache_stamp *stamp, const char *key,
                    size_t key_len, const int64_t *roots, size_t n_roots, int64_t day,
                    const char *body, size_t len, const int64_t *aux)
 {
-    size_t charge = sizeof(struct entry) + key_len + len;
+    struct entry_root noted[API_CACHE_MAX_ROOTS];
+    uint32_t n_noted;
+    uint64_t epoch;
+    char *packed = NULL;
+    size_t stored_len = len, charge;
     struct entry *e;
     struct shard *s;
     struct entry **link;
 
-    if (cache == NULL || charge > cache->shards[0].budget)
+    if (cache == NULL || n_roots == 0 || len > cache->shards[0].budget)
         return;
-    e = core_malloc(charge);
-    if (e == NULL)
-        return;
-    memset(e, 0, sizeof *e);
+    epoch = atomic_load(&cache->epoch);
+    n_noted = note_roots(cache, roots, n_roots, noted);
     /* The generations are read before seq is read again: if seq has not moved, no
      * commit bumped one after the stamp, so they are what the read started under. */
-    if (!note_roots(cache, e, roots, n_roots) || atomic_load(&cache->seq) != stamp->seq) {
-        free(e);
+    if (n_noted == 0 || atomic_load(&cache->seq) != stamp->seq)
+        return;
+    deflated(body, len, &packed, &stored_len);
+    charge = sizeof(struct entry) + n_noted * sizeof(struct entry_root) + key_len + stored_len;
+    e = charge <= cache->shards[0].budget ? core_malloc(charge) : NULL;
+    if (e == NULL) {
+        free(packed);
         return;
     }
+    memset(e, 0, sizeof *e);
+    e->n_roots = n_noted;
+    memcpy(e->roots, noted, n_noted * sizeof *noted);
+    e->epoch = epoch;
     e->hash = hash_bytes(key, key_len);
     e->key_len = key_len;
     e->body_len = len;
+    e->stored_len = stored_len;
+    e->is_deflated = packed != NULL;
     e->charge = charge;
     e->day = day;
     if (aux)
         memcpy(e->aux, aux, sizeof e->aux);
-    memcpy(e->data, key, key_len);
-    memcpy(e->data + key_len, body, len);
+    memcpy(entry_key(e), key, key_len);
+    memcpy(entry_key(e) + key_len, packed ? packed : body, stored_len);
+    free(packed);
     s = shard_of(cache, e->hash);
     pthread_mutex_lock(&s->mu);
     link = find(s, e->hash, key, key_len);
@@ -282,7 +372,7 @@ void api_cache_put(struct api_cache *cache, const struct api_cache_stamp *stamp,
         drop(s, link);
     while (s->bytes + charge > s->budget && s->oldest) {
         struct entry *old = s->oldest;
-        drop(s, find(s, old->hash, old->data, old->key_len));
+        drop(s, find(s, old->hash, entry_key(old), old->key_len));
         atomic_fetch_add_explicit(&cache->evictions, 1, memory_order_relaxed);
     }
     link = &s->buckets[e->hash & s->mask];

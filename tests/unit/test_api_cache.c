@@ -149,23 +149,36 @@ START_TEST(too_many_roots_are_not_kept)
 }
 END_TEST
 
+/* A body of 1,023 letters that do not repeat (deflate keeps it as it is), the
+ * same for the same n. */
+static void letters(int n, char *body, size_t len)
+{
+    unsigned x = (unsigned)n * 2654435761u + 1;
+
+    for (size_t i = 0; i + 1 < len; i++) {
+        x = x * 1103515245u + 12345u;
+        body[i] = (char)('a' + (x >> 16) % 26);
+    }
+    body[len - 1] = '\0';
+}
+
 START_TEST(the_size_bounds_the_bytes_and_the_least_recent_go_first)
 {
     size_t size = 256 * 1024;
     struct api_cache *cache = api_cache_create(size);
     struct api_cache_stats stats;
-    char body[1024], key[32];
+    char body[1024], first[1024], key[32];
     int64_t root = 3;
     int kept = 0;
 
-    memset(body, 'x', sizeof body - 1);
-    body[sizeof body - 1] = '\0';
-    put_text(cache, "first", &root, 1, 0, body);
+    letters(-1, first, sizeof first);
+    put_text(cache, "first", &root, 1, 0, first);
     for (int i = 0; i < 2000; i++) {
         snprintf(key, sizeof key, "k%d", i);
+        letters(i, body, sizeof body);
         put_text(cache, key, &root, 1, 0, body);
         /* "first" is read between every store: it stays the most recently used. */
-        ck_assert(serves(cache, "first", 0, body));
+        ck_assert(serves(cache, "first", 0, first));
         api_cache_stats(cache, &stats);
         ck_assert_uint_le(stats.bytes, size);
     }
@@ -173,21 +186,49 @@ START_TEST(the_size_bounds_the_bytes_and_the_least_recent_go_first)
     ck_assert_uint_eq(stats.entries + stats.evictions, 2001);
     for (int i = 0; i < 2000; i++) {
         snprintf(key, sizeof key, "k%d", i);
+        letters(i, body, sizeof body);
         kept += serves(cache, key, 0, body);
     }
     ck_assert_int_gt(kept, 100);
+    letters(1999, body, sizeof body);
     ck_assert(serves(cache, "k1999", 0, body));
+    letters(0, body, sizeof body);
     ck_assert(!serves(cache, "k0", 0, body));
     /* An answer larger than its share of the size is not kept at all. */
     {
         char *big = malloc(size);
         ck_assert_ptr_nonnull(big);
-        memset(big, 'y', size - 1);
-        big[size - 1] = '\0';
+        letters(7, big, size);
         put_text(cache, "big", &root, 1, 0, big);
         ck_assert(!serves(cache, "big", 0, big));
         free(big);
     }
+    api_cache_destroy(cache);
+}
+END_TEST
+
+/* A JSON text of repeated members is kept deflated: many more fit, and each comes
+ * back byte for byte. */
+START_TEST(repetitive_answers_are_kept_in_fewer_bytes_and_served_whole)
+{
+    struct api_cache *cache = api_cache_create(1 << 20);
+    struct api_cache_stats stats;
+    char body[4096];
+    size_t len = 0;
+    int64_t root = 5;
+
+    len += (size_t)snprintf(body, sizeof body, "{\"allocations\":[");
+    for (int i = 0; len < sizeof body - 200; i++)
+        len += (size_t)snprintf(body + len, sizeof body - len,
+                                "%s{\"source\":\"ns/m-%d\",\"co2e_kg\":{\"value\":%d.5,"
+                                "\"low\":%d.5,\"high\":%d.5}}",
+                                i ? "," : "", i, i * 7, i * 7, i * 7);
+    snprintf(body + len, sizeof body - len, "]}\n");
+    put_text(cache, "json", &root, 1, 0, body);
+    api_cache_stats(cache, &stats);
+    ck_assert_uint_eq(stats.entries, 1);
+    ck_assert_uint_lt(stats.bytes, strlen(body) / 2);
+    ck_assert(serves(cache, "json", 0, body));
     api_cache_destroy(cache);
 }
 END_TEST
@@ -280,6 +321,7 @@ static Suite *cache_suite(void)
     tcase_add_test(tc, an_answer_is_kept_for_its_day_only);
     tcase_add_test(tc, too_many_roots_are_not_kept);
     tcase_add_test(tc, the_size_bounds_the_bytes_and_the_least_recent_go_first);
+    tcase_add_test(tc, repetitive_answers_are_kept_in_fewer_bytes_and_served_whole);
     tcase_add_test(tc, threads_never_get_an_answer_older_than_an_acknowledged_bump);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
