@@ -146,6 +146,12 @@ void api_service_destroy(struct api_service *service);
  * opened. */
 enum err api_service_connection(struct api_service *service, struct db **out);
 
+/* Called now and then with the writer's connection, on the writer's thread: when
+ * another connection (another process: carbontree import, migrate) committed since
+ * the last call, or at the first call, no cached answer is served again, since what
+ * such a commit changed is not known here. */
+void api_service_watch_others(struct api_service *service, struct db *db);
+
 /* Runs the migrations on the configured database (the `migrate` command). */
 enum err api_migrate(const struct api_config *config, int *from, int *to, char *why,
                      size_t why_len);

@@ -167,3 +167,16 @@ enum err api_service_connection(struct api_service *service, struct db **out)
 {
     return db_pool_acquire(service->pool, out);
 }
+
+void api_service_watch_others(struct api_service *service, struct db *db)
+{
+    int64_t version = 0;
+
+    if (service->cache == NULL)
+        return;
+    if (db_data_version(db, &version) != ERR_OK || !service->has_others_version ||
+        version != service->others_version)
+        api_cache_bump_all(service->cache);
+    service->others_version = version;
+    service->has_others_version = true;
+}

@@ -127,6 +127,11 @@ typedef void (*db_change_fn)(void *arg, const int64_t *roots, size_t n_roots, bo
  * Call before the pool is shared between threads. ERR_NO_MEMORY. */
 enum err db_pool_watch_changes(struct db_pool *pool, db_change_fn fn, void *arg);
 
+/* A number that differs from the one the last call on db gave when another
+ * connection (another process, such as carbontree import) committed in between;
+ * db's own commits leave it alone. ERR_DB. */
+enum err db_data_version(struct db *db, int64_t *out);
+
 /* ---- models and lineage (db/db_models.c, db/ledger.c) ---- */
 
 /* Inserts a model and its parent edges, keeps the ancestor closure and depth, all

@@ -195,3 +195,21 @@ void db_changes_cleanup(struct db *db)
     free(db->touched);
     db->touched = NULL;
 }
+
+enum err db_data_version(struct db *db, int64_t *out)
+{
+    static const char sql[] = "PRAGMA data_version";
+    sqlite3_stmt *stmt;
+    enum err rc = db_cached(db, sql, &stmt);
+    int src;
+
+    if (rc != ERR_OK)
+        return rc;
+    src = sqlite3_step(stmt);
+    if (src == SQLITE_ROW)
+        *out = sqlite3_column_int64(stmt, 0);
+    else
+        rc = db_map(db, src);
+    db_finish(db, stmt);
+    return rc;
+}

@@ -10,8 +10,10 @@
 
 #include "log.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 struct writer {
     struct api_service *service;
@@ -23,21 +25,36 @@ struct writer {
     bool is_stopping;
 };
 
-/* Takes up to max_batch jobs from the queue into batch; waits while it is empty.
- * Returns how many were taken; 0 when stopping with nothing left. */
-static size_t take(struct writer *w, struct writer_job **batch)
+/* How long the writer waits for a write before it looks for other processes'
+ * commits (api_service_watch_others): the longest a cached answer may outlive a
+ * commit by carbontree import beside the server, give or take a batch. */
+#define WATCH_INTERVAL_NS 200000000L
+
+/* Takes up to max_batch jobs from the queue into batch; waits while it is empty,
+ * WATCH_INTERVAL_NS at most. Returns how many were taken (0 when the wait ended
+ * with none); *is_done when stopping with nothing left. */
+static size_t take(struct writer *w, struct writer_job **batch, bool *is_done)
 {
+    struct timespec deadline;
     size_t n = 0;
 
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_nsec += WATCH_INTERVAL_NS;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
     pthread_mutex_lock(&w->mu);
-    while (w->head == NULL && !w->is_stopping)
-        pthread_cond_wait(&w->wake, &w->mu);
+    while (w->head == NULL && !w->is_stopping &&
+           pthread_cond_timedwait(&w->wake, &w->mu, &deadline) != ETIMEDOUT)
+        ;
     while (w->head != NULL && n < w->max_batch) {
         batch[n++] = w->head;
         w->head = w->head->next;
     }
     if (w->head == NULL)
         w->tail = NULL;
+    *is_done = n == 0 && w->is_stopping;
     pthread_mutex_unlock(&w->mu);
     return n;
 }
@@ -90,9 +107,19 @@ static void *writer_main(void *arg)
 
     if (batch == NULL)
         abort(); /* checked by writer_start before the thread started */
-    while ((n = take(w, batch)) > 0) {
-        enum err rc = db ? ERR_OK : api_service_connection(w->service, &db);
+    for (;;) {
+        bool is_done = false;
+        enum err rc;
         enum group_outcome outcome = GROUP_REFUSED;
+        n = take(w, batch, &is_done);
+        if (is_done)
+            break;
+        rc = db ? ERR_OK : api_service_connection(w->service, &db);
+        /* Before every batch, and at least every WATCH_INTERVAL_NS when idle. */
+        if (rc == ERR_OK)
+            api_service_watch_others(w->service, db);
+        if (n == 0)
+            continue;
         if (rc != ERR_OK) {
             /* No connection yet: this batch is refused, the next one tries again. */
             for (size_t i = 0; i < n; i++)

@@ -5,8 +5,9 @@
  * to any member of a family changes every cached answer of that family (a sibling's
  * footprint, the family page, a merge child of two roots when either root's family
  * changes), reparenting and deleting change the old family and the new; a write
- * elsewhere changes none (same ETag, counted as hits in /metrics); and no answer
- * from before a write is served once the write's 2xx is in. */
+ * elsewhere changes none (same ETag, counted as hits in /metrics); no answer from
+ * before a write is served once the write's 2xx is in; and an import by another
+ * process shows within a moment. */
 #include "ledger_steps.h"
 
 #include <pthread.h>
@@ -352,6 +353,41 @@ START_TEST(no_answer_from_before_a_write_is_served_after_its_2xx)
 }
 END_TEST
 
+/* carbontree import beside the running server commits on its own connection: the
+ * server drops every cached answer within a moment (it looks for such commits at
+ * least every 200 ms). */
+START_TEST(an_import_beside_the_server_changes_its_answers)
+{
+    char file[700];
+    FILE *f;
+    struct ct_command c;
+    const char *argv[] = {"import", file, "--db", srv->db_path, NULL};
+    bool is_same = false;
+
+    families();
+    assert_as_fresh(NULL);
+    snprintf(file, sizeof file, "%s/more.jsonl", srv->dir);
+    f = fopen(file, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"id\":\"c/imported\",\"cardData\":{\"base_model\":\"c/r\"}}\n", f);
+    fclose(f);
+    ct_run(argv, NULL, 30.0, &c);
+    ck_assert_msg(c.status == 0, "import exited %d: %s", c.status, c.output);
+    free(c.output);
+    for (double start = ct_now(); !is_same && ct_now() - start < 5.0;) {
+        struct answer cached, now;
+        read_answer(srv, "/v1/models/c/r/family", &cached);
+        read_answer(fresh, "/v1/models/c/r/family", &now);
+        is_same = strcmp(cached.body, now.body) == 0;
+        ck_assert_ptr_nonnull(strstr(now.body, "c/imported"));
+        answer_cleanup(&cached);
+        answer_cleanup(&now);
+    }
+    ck_assert_msg(is_same, "the cached family page still misses the imported model");
+    assert_as_fresh(NULL);
+}
+END_TEST
+
 static Suite *cache_suite(void)
 {
     Suite *s = suite_create("http_cache");
@@ -364,6 +400,7 @@ static Suite *cache_suite(void)
     tcase_add_test(tc, reparenting_changes_the_old_family_and_the_new);
     tcase_add_test(tc, deleting_a_member_changes_its_family);
     tcase_add_test(tc, no_answer_from_before_a_write_is_served_after_its_2xx);
+    tcase_add_test(tc, an_import_beside_the_server_changes_its_answers);
     suite_add_tcase(s, tc);
     return s;
 }
