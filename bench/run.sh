@@ -158,7 +158,7 @@ scenario() { # NAME SCRIPT IDS
     local out ref
     log "$1 (reference, then carbontree)"
     ref=$(run_wrk "$1-ref" hello.lua "$HELLO_PORT")
-    out=$(run_wrk "$1" "$2" "$PORT" "$3")
+    out=$(run_wrk "$1" "$2" "$PORT" "${3:-}")
     read -r RPS[$1] P50[$1] P99[$1] OK[$1] _ <<< "$out"
     read -r REF[$1] _ <<< "$ref"
 }
