@@ -85,7 +85,7 @@ static const struct option_def options[] = {
      "count a quantization's or an adapter's card figure that repeats an ancestor's (by "
      "default it is flagged copied_from_ancestor and not counted again)"},
     {"--cache-size", "CARBONTREE_CACHE_SIZE", OPT_SIZE, OFF(cache_bytes), 0, 68719476736LL,
-     "16777216",
+     "8388608",
      "bytes of rendered footprint and family answers kept in memory, each served again until "
      "a write changes its family (0: no cache)"},
     {"--cors-origins", "CARBONTREE_CORS_ORIGINS", OPT_STRING, OFF(cors_origins), 0, 0, "",
