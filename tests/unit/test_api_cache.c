@@ -149,7 +149,7 @@ START_TEST(too_many_roots_are_not_kept)
 }
 END_TEST
 
-/* A body of 1,023 letters that do not repeat (deflate keeps it as it is), the
+/* A body of 1,023 letters that do not repeat (kept as they are, unpacked), the
  * same for the same n. */
 static void letters(int n, char *body, size_t len)
 {
@@ -207,7 +207,7 @@ START_TEST(the_size_bounds_the_bytes_and_the_least_recent_go_first)
 }
 END_TEST
 
-/* A JSON text of repeated members is kept deflated: many more fit, and each comes
+/* A JSON text of repeated members is kept packed: many more fit, and each comes
  * back byte for byte. */
 START_TEST(repetitive_answers_are_kept_in_fewer_bytes_and_served_whole)
 {
