@@ -39,6 +39,8 @@ struct api_config {
     /* a quantization's or an adapter's card figure that repeats an ancestor's is
      * counted again (by default it is flagged and not counted) */
     bool count_copied_emissions;
+    /* bytes the cache of rendered answers keeps at most (0: no cache) */
+    size_t cache_bytes;
     const char *version; /* the build's version, for carbontree_build_info */
 };
 
@@ -143,6 +145,12 @@ void api_service_destroy(struct api_service *service);
  * connection the service may open is taken, ERR_IO or ERR_DB when it cannot be
  * opened. */
 enum err api_service_connection(struct api_service *service, struct db **out);
+
+/* Called now and then with the writer's connection, on the writer's thread: when
+ * another connection (another process: carbontree import, migrate) committed since
+ * the last call, or at the first call, no cached answer is served again, since what
+ * such a commit changed is not known here. */
+void api_service_watch_others(struct api_service *service, struct db *db);
 
 /* Runs the migrations on the configured database (the `migrate` command). */
 enum err api_migrate(const struct api_config *config, int *from, int *to, char *why,

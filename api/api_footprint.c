@@ -10,6 +10,7 @@
 #include "sharing.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -193,30 +194,29 @@ void api_footprint_write(struct text *t, const struct api_footprint *footprint)
     TEXT_LIT(t, "}");
 }
 
-enum err api_footprint_get(struct api_service *s, const struct api_request *req,
-                           struct api_reply *reply)
+/* The families a footprint is computed from: the roots of its lineage. */
+static size_t lineage_roots(const struct core_lineage *lineage, int64_t *roots, size_t max)
 {
-    static const char *const allowed[] = {"policy", "window_days", NULL};
-    struct core_model_id id;
+    size_t n = 0;
+
+    for (size_t i = 0; i < lineage->n_members; i++)
+        if (lineage->members[i].depth == 0 && n < max + 1)
+            roots[n++] = lineage->members[i].key;
+    return n;
+}
+
+/* Reads and writes the footprint of id into t; roots gets the families it was
+ * computed from (n_roots of them, API_CACHE_MAX_ROOTS + 1 when more). */
+static enum err footprint_text(const struct api_request *req, const struct core_model_id *id,
+                               enum core_policy policy, int window_days, struct text *t,
+                               int64_t *roots, size_t *n_roots)
+{
     struct api_footprint footprint;
     struct db *db = req->db;
-    enum core_policy policy;
-    int window_days = CORE_OVERTAKE_WINDOW_DAYS_DEFAULT;
     enum err rc;
 
-    (void)s; /* the request carries the connection */
-
-    rc = api_check_query(req, allowed, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_policy_from_query(req, &policy, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_overtake_window(req, &window_days, &reply->problem);
-    if (rc == ERR_OK)
-        rc = api_path_id(req, &id, &reply->problem);
-    if (rc != ERR_OK)
-        return rc;
     /* One statement reads every ancestor's figures: they come from one state. */
-    rc = api_footprint_load(db, 0, &id, policy, &footprint);
+    rc = api_footprint_load(db, 0, id, policy, &footprint);
     if (rc == ERR_OK) {
         footprint.has_overtake = true;
         footprint.window_days = window_days;
@@ -242,16 +242,59 @@ enum err api_footprint_get(struct api_service *s, const struct api_request *req,
         if (rc != ERR_OK)
             api_footprint_cleanup(&footprint);
     }
-    if (rc == ERR_NOT_FOUND)
-        return api_fail(&reply->problem, rc, "model '%s' is not registered",
-                        CORE_MODEL_ID_TEXT(&id));
     if (rc == ERR_OK) {
-        struct text t = {0};
-        api_footprint_write(&t, &footprint);
+        *n_roots = lineage_roots(&footprint.lineage, roots, API_CACHE_MAX_ROOTS);
+        api_footprint_write(t, &footprint);
+        TEXT_LIT(t, "\n");
         api_footprint_cleanup(&footprint);
-        rc = text_reply(&t, req, reply);
     }
     return rc;
+}
+
+enum err api_footprint_get(struct api_service *s, const struct api_request *req,
+                           struct api_reply *reply)
+{
+    static const char *const allowed[] = {"policy", "window_days", NULL};
+    struct core_model_id id;
+    enum core_policy policy;
+    int window_days = CORE_OVERTAKE_WINDOW_DAYS_DEFAULT;
+    struct api_cache_stamp stamp;
+    int64_t roots[API_CACHE_MAX_ROOTS + 1];
+    size_t n_roots = 0, len = 0;
+    /* The overtake is projected from today: an answer is kept for the day. */
+    int64_t day = api_cache_today();
+    char key[CORE_MODEL_ID_MAX + 64], *body = NULL;
+    int key_len;
+    struct text t = {0};
+    enum err rc;
+
+    rc = api_check_query(req, allowed, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_policy_from_query(req, &policy, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_overtake_window(req, &window_days, &reply->problem);
+    if (rc == ERR_OK)
+        rc = api_path_id(req, &id, &reply->problem);
+    if (rc != ERR_OK)
+        return rc;
+    key_len = snprintf(key, sizeof key, "footprint\n%s\n%s\n%d", CORE_MODEL_ID_TEXT(&id),
+                       core_policy_name(policy), window_days);
+    if (api_cache_get(s->cache, key, (size_t)key_len, day, &body, &len, NULL))
+        return api_reply_text_etag(req, reply, body, len);
+    api_cache_stamp(s->cache, &stamp);
+    rc = footprint_text(req, &id, policy, window_days, &t, roots, &n_roots);
+    if (rc == ERR_NOT_FOUND)
+        rc = api_fail(&reply->problem, rc, "model '%s' is not registered", CORE_MODEL_ID_TEXT(&id));
+    if (rc == ERR_OK && t.buf.failed)
+        rc = ERR_NO_MEMORY;
+    if (rc != ERR_OK) {
+        core_buf_cleanup(&t.buf);
+        return rc;
+    }
+    api_cache_put(s->cache, &stamp, key, (size_t)key_len, roots, n_roots, day, t.buf.data,
+                  t.buf.len, NULL);
+    body = core_buf_steal(&t.buf, &len);
+    return api_reply_text_etag(req, reply, body, len);
 }
 
 enum err api_ancestors_get(struct api_service *s, const struct api_request *req,

@@ -9,6 +9,7 @@
 #include "amortize.h"
 #include "api.h"
 #include "buf.h"
+#include "cache.h"
 #include "card.h"
 #include "db.h"
 #include "field_error.h"
@@ -40,6 +41,9 @@ struct api_service {
     char *db_path;
     struct db_pool *pool;
     struct api_rate_limiter *rate_limiter; /* NULL: writes are not rate limited */
+    struct api_cache *cache;               /* NULL: answers are not cached */
+    int64_t others_version;                /* the writer's, at its last look */
+    bool has_others_version;               /* (both the writer thread's alone) */
     struct {
         _Atomic uint64_t events[API_CHANGE_KIND_COUNT];
         _Atomic uint64_t inferences;

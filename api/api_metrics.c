@@ -152,6 +152,28 @@ static void service_metrics(struct api_service *s, struct core_buf *t)
     sample(t, "carbontree_fold_seconds_total", NULL, 0, folds.seconds);
 }
 
+static void cache_metrics(struct api_service *s, struct core_buf *t)
+{
+    struct api_cache_stats stats;
+
+    api_cache_stats(s->cache, &stats);
+    family(t, "carbontree_cache_hits_total", "counter",
+           "Footprint and family answers served from the cache of rendered answers.");
+    sample_count(t, "carbontree_cache_hits_total", NULL, 0, stats.hits);
+    family(t, "carbontree_cache_misses_total", "counter",
+           "Footprint and family answers read from the database: not cached, or cached before "
+           "a write to their family.");
+    sample_count(t, "carbontree_cache_misses_total", NULL, 0, stats.misses);
+    family(t, "carbontree_cache_evictions_total", "counter",
+           "Cached answers dropped to keep the cache within --cache-size.");
+    sample_count(t, "carbontree_cache_evictions_total", NULL, 0, stats.evictions);
+    family(t, "carbontree_cache_entries", "gauge", "Answers the cache holds.");
+    sample_count(t, "carbontree_cache_entries", NULL, 0, stats.entries);
+    family(t, "carbontree_cache_bytes", "gauge",
+           "Bytes the cache holds (bodies, keys and bookkeeping), at most --cache-size.");
+    sample_count(t, "carbontree_cache_bytes", NULL, 0, stats.bytes);
+}
+
 static void storage_metrics(const struct db_storage_size *size, int64_t pending, struct core_buf *t)
 {
     family(t, "carbontree_inference_pending_deltas", "gauge",
@@ -345,6 +367,7 @@ enum err api_metrics_get(struct api_service *s, const struct api_request *req,
     if (req->server_metrics != NULL)
         core_buf_append(&t, req->server_metrics, req->server_metrics_len);
     service_metrics(s, &t);
+    cache_metrics(s, &t);
     rc = ledger_metrics(db, s->config.metrics_max_models, &t);
     if (rc == ERR_OK && t.failed)
         rc = ERR_NO_MEMORY;

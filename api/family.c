@@ -104,10 +104,28 @@ static enum err family_csv_rows(const struct text *t, struct api_csv *csv)
     return csv->buf.failed ? ERR_NO_MEMORY : ERR_OK;
 }
 
+/* The families a page is computed from: the roots of its model and of every
+ * member below it (a merge's other roots), up to one more than a cache entry
+ * keeps. */
+struct family_roots {
+    int64_t keys[API_CACHE_MAX_ROOTS + 1];
+    size_t n;
+};
+
+static void family_roots_add(struct family_roots *roots, int64_t key)
+{
+    for (size_t i = 0; i < roots->n; i++)
+        if (roots->keys[i] == key)
+            return;
+    if (roots->n < API_CACHE_MAX_ROOTS + 1)
+        roots->keys[roots->n++] = key;
+}
+
 /* The root of a family page, its id set: its stored id and key and |D(root)|, the
- * root itself included, from its own lineage row. */
+ * root itself included, from its own lineage row; its own roots added to roots
+ * (unless NULL). */
 static enum err family_root(struct db *db, struct core_model *root, int64_t *size,
-                            struct api_problem *problem)
+                            struct family_roots *roots, struct api_problem *problem)
 {
     struct core_lineage lineage;
     enum err rc = db_lineage_load_id(db, &root->id, &lineage);
@@ -121,6 +139,8 @@ static enum err family_root(struct db *db, struct core_model *root, int64_t *siz
             root->id = m->id;
             *size = m->descendants;
         }
+        if (m->depth == 0 && roots)
+            family_roots_add(roots, m->key);
     }
     core_lineage_cleanup(&lineage);
     return rc;
@@ -142,6 +162,7 @@ struct family_pager {
     size_t n;        /* members on the page */
     bool is_batch;   /* a batch of the streamed family: its items only */
     bool has_more;
+    struct family_roots roots; /* the page's families, once read */
 };
 
 static void family_pager_free(struct family_pager *pg)
@@ -200,7 +221,8 @@ static enum err family_page(struct db *db, struct family_pager *pg, int64_t curs
         return rc;
     db_sharing_cleanup(pg->sharing);
     db_sharing_init(pg->sharing);
-    rc = family_root(db, pg->root, &pg->size, problem);
+    pg->roots.n = 0;
+    rc = family_root(db, pg->root, &pg->size, &pg->roots, problem);
     if (rc == ERR_OK)
         rc = db_family_page(db, pg->root->key, cursor, pg->limit, pg->keys, &pg->n, &pg->has_more);
     /* A batch of the streamed family has no dividend to write: each member's share
@@ -221,6 +243,8 @@ static enum err family_page(struct db *db, struct family_pager *pg, int64_t curs
         pg->sharing->page_shares = pg->shares;
         pg->sharing->page_has_share = pg->has_share;
         rc = db_sharing_family(db, pg->sharing, pg->root->key, pg->fraction, &dividend);
+        for (size_t i = 0; rc == ERR_OK && i < pg->sharing->n_roots; i++)
+            family_roots_add(&pg->roots, pg->sharing->root_keys[i]);
     }
     /* The family's series is maintained by representative and day: no pass over the
      * members. */
@@ -359,7 +383,7 @@ static enum err family_all(const struct api_request *req, struct family_pager *p
     rc = db_read_begin(req->db);
     if (rc != ERR_OK)
         return rc;
-    rc = family_root(req->db, pg->root, &pg->size, &reply->problem);
+    rc = family_root(req->db, pg->root, &pg->size, NULL, &reply->problem);
     db_read_end(req->db);
     if (rc != ERR_OK)
         return rc;
@@ -392,6 +416,73 @@ static enum err query_all(const struct api_request *req, bool *all, struct api_p
     return api_fail(problem, ERR_BAD_REQUEST, "query parameter 'all' is not one of true, false");
 }
 
+/* Where a page ended: whether more follow, and the last member's key. */
+struct page_end {
+    bool has_more;
+    size_t n;
+    int64_t last_key;
+};
+
+/* The JSON text of the page after cursor into t, from the cache when its families
+ * are unchanged since it was kept; else read, then kept. */
+static enum err family_text(struct api_service *s, const struct api_request *req,
+                            struct family_pager *pg, int64_t cursor, struct text *t,
+                            struct page_end *end, struct api_problem *problem)
+{
+    char key[CORE_MODEL_ID_MAX + 128], *body = NULL;
+    int64_t aux[API_CACHE_AUX];
+    struct api_cache_stamp stamp;
+    size_t len = 0;
+    int key_len = snprintf(key, sizeof key, "family\n%s\n%s\n%zu\n%lld\n%.17g",
+                           CORE_MODEL_ID_TEXT(&pg->root->id), core_policy_name(pg->policy),
+                           pg->limit, (long long)cursor, pg->fraction);
+    enum err rc;
+
+    if (api_cache_get(s->cache, key, (size_t)key_len, 0, &body, &len, aux)) {
+        static const char head[] = "{\"model\":\"";
+        const char *quote = len > sizeof head - 1 && memcmp(body, head, sizeof head - 1) == 0
+                                ? memchr(body + sizeof head - 1, '"', len - (sizeof head - 1))
+                                : NULL;
+        /* The page names its model as stored, as a page read now would: a CSV
+         * answer's file name is made of it. */
+        if (quote && (size_t)(quote - body) - (sizeof head - 1) <= CORE_MODEL_ID_MAX) {
+            char id[CORE_MODEL_ID_MAX + 1];
+            size_t id_len = (size_t)(quote - body) - (sizeof head - 1);
+            memcpy(id, body + sizeof head - 1, id_len);
+            id[id_len] = '\0';
+            core_model_id_parse(id, &pg->root->id);
+        }
+        core_buf_append(&t->buf, body, len);
+        free(body);
+        end->has_more = aux[0] > 0;
+        end->n = aux[0] > 0 ? 1 : 0;
+        end->last_key = aux[1];
+        return t->buf.failed ? ERR_NO_MEMORY : ERR_OK;
+    }
+    api_cache_stamp(s->cache, &stamp);
+    rc = family_page(req->db, pg, cursor, t, problem);
+    if (rc != ERR_OK)
+        return rc;
+    end->has_more = pg->has_more;
+    end->n = pg->n;
+    end->last_key = pg->n ? pg->keys[pg->n - 1] : 0;
+    TEXT_LIT(t, "],\"next_cursor\":");
+    if (pg->has_more) {
+        TEXT_LIT(t, "\"");
+        text_int(t, end->last_key);
+        TEXT_LIT(t, "\"");
+    } else {
+        TEXT_LIT(t, "null");
+    }
+    TEXT_LIT(t, "}");
+    aux[0] = end->has_more && end->n > 0;
+    aux[1] = end->last_key;
+    if (!t->buf.failed)
+        api_cache_put(s->cache, &stamp, key, (size_t)key_len, pg->roots.keys, pg->roots.n, 0,
+                      t->buf.data, t->buf.len, aux);
+    return t->buf.failed ? ERR_NO_MEMORY : ERR_OK;
+}
+
 enum err api_family_get(struct api_service *s, const struct api_request *req,
                         struct api_reply *reply)
 {
@@ -405,9 +496,8 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
     int64_t limit = 0, cursor = 0;
     bool all = false;
     struct text t = {0};
+    struct page_end page_end;
     enum err rc;
-
-    (void)s; /* the request carries the connection */
 
     rc = api_check_query(req, allowed, &reply->problem);
     if (rc == ERR_OK)
@@ -440,19 +530,10 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
         goto out;
     }
     if (rc == ERR_OK)
-        rc = family_page(req->db, pg, cursor, &t, &reply->problem);
+        rc = family_text(s, req, pg, cursor, &t, &page_end, &reply->problem);
     if (rc != ERR_OK)
         goto out;
-    TEXT_LIT(&t, "],\"next_cursor\":");
-    if (pg->has_more) {
-        TEXT_LIT(&t, "\"");
-        text_int(&t, pg->n ? pg->keys[pg->n - 1] : 0);
-        TEXT_LIT(&t, "\"");
-    } else {
-        TEXT_LIT(&t, "null");
-    }
-    TEXT_LIT(&t, "}");
-    if (pg->has_more && pg->n > 0) {
+    if (page_end.has_more && page_end.n > 0) {
         char link[768], enc[300], fraction_param[340] = "";
         const char *fraction_text = api_query_get(req, "counterfactual_fraction");
         api_url_encode(api_query_get(req, "policy") ? api_query_get(req, "policy") : "usage", enc,
@@ -467,7 +548,7 @@ enum err api_family_get(struct api_service *s, const struct api_request *req,
         if (api_query_get(req, "window_days"))
             snprintf(window_param, sizeof window_param, "&window_days=%d", window_days);
         snprintf(link, sizeof link, "<%s?policy=%s&limit=%lld&cursor=%lld%s%s%s>; rel=\"next\"",
-                 req->path, enc, (long long)limit, (long long)pg->keys[pg->n - 1], fraction_param,
+                 req->path, enc, (long long)limit, (long long)page_end.last_key, fraction_param,
                  window_param, api_csv_format_param(req));
         api_reply_header(reply, "Link", link);
     }

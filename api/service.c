@@ -59,6 +59,18 @@ enum err api_migrate(const struct api_config *config, int *from, int *to, char *
     return rc;
 }
 
+/* Told by db after each commit, on the committing thread, before its requests are
+ * answered: no client that got its 2xx is answered from before its write. */
+static void on_change(void *arg, const int64_t *roots, size_t n_roots, bool is_all)
+{
+    struct api_service *service = arg;
+
+    if (is_all)
+        api_cache_bump_all(service->cache);
+    else
+        api_cache_bump(service->cache, roots, n_roots);
+}
+
 enum err api_service_create(const struct api_config *config, struct api_service **out, char *why,
                             size_t why_len)
 {
@@ -113,6 +125,13 @@ enum err api_service_create(const struct api_config *config, struct api_service 
                  version, db_schema_latest());
         rc = ERR_DB;
     }
+    if (rc == ERR_OK && config->cache_bytes > 0) {
+        service->cache = api_cache_create(config->cache_bytes);
+        if (service->cache == NULL)
+            rc = ERR_NO_MEMORY;
+    }
+    if (rc == ERR_OK && service->cache)
+        rc = db_pool_watch_changes(service->pool, on_change, service);
     if (rc == ERR_OK)
         rc = api_seed_admin_token(db, config->admin_token, why, why_len);
     /* Deltas a stop left pending (a kill between an increment and its fold) are
@@ -145,6 +164,7 @@ void api_service_destroy(struct api_service *service)
     if (service == NULL)
         return;
     db_pool_destroy(service->pool);
+    api_cache_destroy(service->cache);
     api_rate_limiter_destroy(service->rate_limiter);
     pthread_mutex_destroy(&service->inflight_mu);
     free(service->db_path);
@@ -154,4 +174,17 @@ void api_service_destroy(struct api_service *service)
 enum err api_service_connection(struct api_service *service, struct db **out)
 {
     return db_pool_acquire(service->pool, out);
+}
+
+void api_service_watch_others(struct api_service *service, struct db *db)
+{
+    int64_t version = 0;
+
+    if (service->cache == NULL)
+        return;
+    if (db_data_version(db, &version) != ERR_OK || !service->has_others_version ||
+        version != service->others_version)
+        api_cache_bump_all(service->cache);
+    service->others_version = version;
+    service->has_others_version = true;
 }

@@ -9,12 +9,16 @@
 #   bench/run.sh                      # 1,000,000 models
 #   BENCH_MODELS=100000 bench/run.sh  # a smaller family
 #
-# BENCH_ONLY=EXPORT runs the whole-family CSV export row alone.
+# BENCH_ONLY=EXPORT runs the whole-family CSV export row alone; BENCH_ONLY=R1 runs R1
+# twice (the second time with the cache warm) beside the reference, on the database
+# and the sample of models an earlier run left when there is one, and prints the
+# server's peak RSS and its cache's counters.
 #
 # Knobs: BENCH_MODELS (1000000), BENCH_SECONDS per scenario (10), BENCH_CONNECTIONS
 # (32), BENCH_THREADS (wrk threads, 2), BENCH_WORK (scratch dir, /tmp/carbontree-bench),
-# BENCH_BUILD (build dir, $BENCH_WORK/build), BENCH_PORT, BENCH_HELLO_PORT and
-# BENCH_SMALL_PORT (18080, 18090, 18081).
+# BENCH_BUILD (build dir, $BENCH_WORK/build), BENCH_SERVE_ARGS (more serve flags, such
+# as --cache-size 0), BENCH_PORT, BENCH_HELLO_PORT and BENCH_SMALL_PORT (18080, 18090,
+# 18081).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -73,8 +77,10 @@ import_family() {
 
 # serve DB PORT: starts the server and records its pid in SERVER_PID
 serve() {
+    # shellcheck disable=SC2086 # BENCH_SERVE_ARGS is a list of flags
     "$CT" serve --db "$1" --port "$2" --body-max 1048576 --log-level error \
-        --max-connections 1024 --per-ip-connections 0 > "$WORK/serve-$2.log" 2>&1 &
+        --max-connections 1024 --per-ip-connections 0 ${BENCH_SERVE_ARGS:-} \
+        > "$WORK/serve-$2.log" 2>&1 &
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
 }
@@ -123,12 +129,20 @@ fi
 
 RUN=$(date +%s)
 DB=$WORK/bench-$MODELS.db
-log "generating and importing $MODELS models"
-IMPORT_S=$(import_family "$MODELS" "$DB")
+if [ "${BENCH_ONLY:-}" = R1 ] && [ -s "$DB" ] && [ -s "$WORK/deep-$MODELS.ids" ]; then
+    # R1 alone reads: the family and the sample of an earlier run serve again, so
+    # that two builds compare on the same models.
+    log "reusing $DB"
+    IMPORT_S=0
+else
+    log "generating and importing $MODELS models"
+    IMPORT_S=$(import_family "$MODELS" "$DB")
+    sqlite3 "$DB" "SELECT namespace || '/' || name FROM models WHERE depth >= (SELECT max(depth) - 2 FROM models) ORDER BY random() LIMIT 20000" > "$WORK/deep-$MODELS.ids"
+fi
 TOKEN=$("$CT" token create --name "bench-$RUN" --admin --db "$DB" 2>/dev/null | tail -1)
 
 log "sampling models"
-sqlite3 "$DB" "SELECT namespace || '/' || name FROM models WHERE depth >= (SELECT max(depth) - 2 FROM models) ORDER BY random() LIMIT 20000" > "$WORK/deep.ids"
+cp "$WORK/deep-$MODELS.ids" "$WORK/deep.ids"
 sqlite3 "$DB" "SELECT m.namespace || '/' || m.name FROM models m JOIN model_ledger l ON l.model_id = m.id WHERE l.descendants > 1 ORDER BY random() LIMIT 20000" > "$WORK/family.ids"
 sqlite3 "$DB" "SELECT namespace || '/' || name FROM models ORDER BY random() LIMIT 20000" > "$WORK/any.ids"
 
@@ -151,6 +165,26 @@ scenario() { # NAME SCRIPT IDS
 }
 
 scenario R1 r1.lua "$WORK/deep.ids"
+if [ "${BENCH_ONLY:-}" = R1 ]; then
+    # The same reads again: the first run met every model once with an empty cache.
+    scenario R1-warm r1.lua "$WORK/deep.ids"
+    RSS_KIB=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER/status")
+    metric() { curl -sf "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+    printf '\nR1 alone: %s models, wrk -t%s -c%s -d%ss, serve %s; server peak RSS %.1f MiB\n' \
+        "$MODELS" "$WRK_THREADS" "$CONNS" "$SECONDS_EACH" "${BENCH_SERVE_ARGS:-(defaults)}" \
+        "$(echo "$RSS_KIB / 1024" | bc -l)"
+    printf '%-24s %10s %10s %8s %8s %8s  %s\n' scenario req/s reference ratio p50_ms p99_ms target
+    for s in R1 R1-warm; do
+        printf '%-24s %10.0f %10.0f %8.2f %8.2f %8.2f  %s\n' "$s" "${RPS[$s]}" "${REF[$s]}" \
+            "$(echo "${RPS[$s]} / ${REF[$s]}" | bc -l)" "${P50[$s]}" "${P99[$s]}" \
+            ">=0.5x ref, p99<=5ms, RSS<=64MiB"
+    done
+    printf 'cache: %s hits, %s misses, %s evictions, %s entries, %s bytes\n' \
+        "$(metric carbontree_cache_hits_total)" "$(metric carbontree_cache_misses_total)" \
+        "$(metric carbontree_cache_evictions_total)" "$(metric carbontree_cache_entries)" \
+        "$(metric carbontree_cache_bytes)"
+    exit 0
+fi
 scenario R2 r2.lua "$WORK/family.ids"
 # The aggregate reads: each reads maintained rows or walks an index, whatever
 # the ledger's size.

@@ -317,6 +317,7 @@ void db_close(struct db *db)
         sqlite3_finalize(db->cache[i].stmt);
     sqlite3_finalize(db->rollback);
     sqlite3_close_v2(db->handle);
+    db_changes_cleanup(db);
     free(db->countries);
     free(db);
 }
@@ -328,6 +329,7 @@ static void rollback(struct db *db)
 {
     if (sqlite3_get_autocommit(db->handle))
         return;
+    db_changes_forget(db);
     if (db->rollback != NULL) {
         sqlite3_step(db->rollback);
         sqlite3_reset(db->rollback);
@@ -355,6 +357,8 @@ enum err db_write_begin(struct db *db)
      * can fail while memory or storage is failing) ends now, before it blocks
      * every write that follows. */
     rollback(db);
+    /* What statements outside a transaction changed committed as they ran. */
+    db_changes_committed(db);
     rc = db_exec(db, "BEGIN IMMEDIATE");
     if (rc != ERR_OK && db->holds_write_lock) {
         db->holds_write_lock = false;
@@ -401,6 +405,8 @@ static enum err write_commit(struct db *db, bool is_observed)
     if (rc != ERR_OK)
         rollback(db);
     release_write_lock(db);
+    if (rc == ERR_OK)
+        db_changes_committed(db);
     return rc;
 }
 
@@ -488,6 +494,8 @@ enum err db_group_commit(struct db *db, size_t n_writes)
     if (rc != ERR_OK)
         rollback(db);
     release_write_lock(db);
+    if (rc == ERR_OK)
+        db_changes_committed(db);
     return rc;
 }
 
@@ -594,6 +602,8 @@ struct db_pool {
     pthread_cond_t checkpoint_wanted;
     bool is_checkpoint_wanted; /* under mu */
     bool is_stopping;          /* under mu */
+    db_change_fn on_change;    /* under mu: given to each connection opened */
+    void *on_change_arg;
 };
 
 /* After each commit on a pool connection: when the WAL has grown long, wake the
@@ -644,6 +654,19 @@ static void pool_adopt(struct db_pool *pool, struct db *db)
     db->write_lock = &pool->write_lock;
     sqlite3_wal_hook(db->handle, on_wal_commit, pool);
     pool->conns[pool->n_conns++] = db;
+}
+
+enum err db_pool_watch_changes(struct db_pool *pool, db_change_fn fn, void *arg)
+{
+    enum err rc = ERR_OK;
+
+    pthread_mutex_lock(&pool->mu);
+    pool->on_change = fn;
+    pool->on_change_arg = arg;
+    for (size_t i = 0; rc == ERR_OK && i < pool->n_conns; i++)
+        rc = db_changes_watch(pool->conns[i], fn, arg);
+    pthread_mutex_unlock(&pool->mu);
+    return rc;
 }
 
 enum err db_pool_create(const struct db_options *options, struct db_pool **out, char *why,
@@ -700,6 +723,9 @@ enum err db_pool_acquire(struct db_pool *pool, struct db **out)
         return ERR_BUSY;
     }
     rc = db_open(&pool->options, &db, why, sizeof why);
+    if (rc == ERR_OK && pool->on_change &&
+        (rc = db_changes_watch(db, pool->on_change, pool->on_change_arg)) != ERR_OK)
+        db_close(db);
     if (rc == ERR_OK) {
         pool_adopt(pool, db);
         pthread_setspecific(pool->key, db);

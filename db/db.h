@@ -116,6 +116,22 @@ enum err db_pool_acquire(struct db_pool *pool, struct db **out);
 /* Closes every connection; call when no thread uses the pool any more. */
 void db_pool_destroy(struct db_pool *pool);
 
+/* What a commit changed: the storage keys of the roots of every family whose
+ * models it touched (sorted, once each), or is_all (roots NULL) when that is not
+ * known (a transaction over tens of thousands of models, or a failed lookup). */
+typedef void (*db_change_fn)(void *arg, const int64_t *roots, size_t n_roots, bool is_all);
+
+/* From now on, every commit on a connection of the pool that changed a model, its
+ * ledger, its inference profile or its card calls fn, on the committing thread,
+ * after the commit stood and before db_write_commit or db_group_commit returns.
+ * Call before the pool is shared between threads. ERR_NO_MEMORY. */
+enum err db_pool_watch_changes(struct db_pool *pool, db_change_fn fn, void *arg);
+
+/* A number that differs from the one the last call on db gave when another
+ * connection (another process, such as carbontree import) committed in between;
+ * db's own commits leave it alone. ERR_DB. */
+enum err db_data_version(struct db *db, int64_t *out);
+
 /* ---- models and lineage (db/db_models.c, db/ledger.c) ---- */
 
 /* Inserts a model and its parent edges, keeps the ancestor closure and depth, all

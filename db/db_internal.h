@@ -32,6 +32,9 @@ struct db {
     char last_error[256];
     struct core_country *countries; /* ISO 3166-1, read on the first region lookup */
     size_t n_countries;
+    struct db_touched *touched; /* models the open transaction changed (db_changes.c) */
+    db_change_fn on_change;     /* told what each commit changed; NULL: nobody asked */
+    void *on_change_arg;
 };
 
 /* Maps a SQLite result code to enum err and remembers sqlite's message on db. */
@@ -122,6 +125,15 @@ void db_write_batch_observe(size_t n_writes);
 
 /* Reads DB_PROFILE_COLUMNS starting at column first of the current row into *out. */
 void db_profile_from_columns(sqlite3_stmt *stmt, int first, struct core_inference_profile *out);
+
+/* Watches the connection's writes for fn (db/db_changes.c). ERR_NO_MEMORY. */
+enum err db_changes_watch(struct db *db, db_change_fn fn, void *arg);
+/* After a commit stood: tells the watcher the roots of the models it changed. */
+void db_changes_committed(struct db *db);
+/* After a rollback: what the transaction changed is gone. */
+void db_changes_forget(struct db *db);
+/* Frees what watching holds (db_close). */
+void db_changes_cleanup(struct db *db);
 
 /* Reference data and other data loaders run inside a migration's transaction. */
 enum err db_migration_hook(struct db *db, int version);

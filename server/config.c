@@ -93,6 +93,10 @@ static const struct option_def options[] = {
      OFF(count_copied_emissions), 0, 0, "0",
      "count a quantization's or an adapter's card figure that repeats an ancestor's (by "
      "default it is flagged copied_from_ancestor and not counted again)"},
+    {"--cache-size", "CARBONTREE_CACHE_SIZE", OPT_SIZE, OFF(cache_bytes), 0, 68719476736LL,
+     "8388608",
+     "bytes of rendered footprint and family answers kept in memory, each served again until "
+     "a write changes its family (0: no cache)"},
     {"--cors-origins", "CARBONTREE_CORS_ORIGINS", OPT_STRING, OFF(cors_origins), 0, 0, "",
      "browser origins allowed to read answers (CORS): comma-separated exact origins such as "
      "https://dash.example.org, or * for any (empty: CORS off)"},

@@ -32,6 +32,7 @@ struct config {
     double write_burst;
     bool is_read_auth;
     bool count_copied_emissions;
+    size_t cache_bytes;
     unsigned metrics_max_models;
     const char *cors_origins;  /* comma-separated origins, or "*"; empty: CORS off */
     unsigned write_batch_max;  /* writes one group commit carries at most */

@@ -40,6 +40,7 @@ static void api_config_from(const struct config *cfg, struct api_config *api)
     api->is_read_auth = cfg->is_read_auth;
     api->count_copied_emissions = cfg->count_copied_emissions;
     api->metrics_max_models = cfg->metrics_max_models;
+    api->cache_bytes = cfg->cache_bytes;
     api->version = CARBONTREE_VERSION;
 }
 

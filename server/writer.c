@@ -35,21 +35,40 @@ struct writer {
     struct timespec fold_due;
 };
 
-/* Takes up to max_batch jobs from the queue into batch; waits while it is empty,
- * until the fold is due when one is owed. Returns how many were taken; 0 when
- * stopping with nothing left, or when the fold fell due first (*is_fold_due). */
-static size_t take(struct writer *w, struct writer_job **batch, bool *is_fold_due)
+/* How long the writer waits for a write before it looks for other processes'
+ * commits (api_service_watch_others): the longest a cached answer may outlive a
+ * commit by carbontree import beside the server, give or take a batch. */
+#define WATCH_INTERVAL_NS 200000000L
+
+static bool is_before(const struct timespec *a, const struct timespec *b)
 {
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Takes up to max_batch jobs from the queue into batch; waits while it is empty,
+ * WATCH_INTERVAL_NS at most, and no longer than until the fold is due when one
+ * is owed. Returns how many were taken (0 when the wait ended with none);
+ * *is_fold_due when the fold fell due first, *is_done when stopping with
+ * nothing left. */
+static size_t take(struct writer *w, struct writer_job **batch, bool *is_fold_due, bool *is_done)
+{
+    struct timespec watch;
     size_t n = 0;
 
     *is_fold_due = false;
+    clock_gettime(CLOCK_REALTIME, &watch);
+    watch.tv_nsec += WATCH_INTERVAL_NS;
+    if (watch.tv_nsec >= 1000000000L) {
+        watch.tv_sec++;
+        watch.tv_nsec -= 1000000000L;
+    }
     pthread_mutex_lock(&w->mu);
     while (w->head == NULL && !w->is_stopping) {
-        if (!w->is_fold_owed) {
-            pthread_cond_wait(&w->wake, &w->mu);
-        } else if (pthread_cond_timedwait(&w->wake, &w->mu, &w->fold_due) == ETIMEDOUT &&
-                   w->head == NULL) {
-            *is_fold_due = true;
+        bool is_fold_first = w->is_fold_owed && is_before(&w->fold_due, &watch);
+        if (pthread_cond_timedwait(&w->wake, &w->mu, is_fold_first ? &w->fold_due : &watch) ==
+                ETIMEDOUT &&
+            w->head == NULL) {
+            *is_fold_due = is_fold_first;
             break;
         }
     }
@@ -59,6 +78,7 @@ static size_t take(struct writer *w, struct writer_job **batch, bool *is_fold_du
     }
     if (w->head == NULL)
         w->tail = NULL;
+    *is_done = n == 0 && w->is_stopping;
     pthread_mutex_unlock(&w->mu);
     return n;
 }
@@ -163,18 +183,25 @@ static void *writer_main(void *arg)
     struct writer *w = arg;
     struct writer_job **batch = calloc(w->max_batch, sizeof *batch);
     struct db *db = NULL; /* the writer's connection: every write runs on it */
-    bool is_fold_due = false;
     size_t n;
 
     if (batch == NULL)
         abort(); /* checked by writer_start before the thread started */
-    while ((n = take(w, batch, &is_fold_due)) > 0 || is_fold_due) {
-        enum err rc = db ? ERR_OK : api_service_connection(w->service, &db);
+    for (;;) {
+        bool is_fold_due = false, is_done = false;
+        enum err rc;
         enum group_outcome outcome = GROUP_REFUSED;
+        n = take(w, batch, &is_fold_due, &is_done);
+        if (is_done)
+            break;
+        rc = db ? ERR_OK : api_service_connection(w->service, &db);
+        /* Before every batch, and at least every WATCH_INTERVAL_NS when idle. */
+        if (rc == ERR_OK)
+            api_service_watch_others(w->service, db);
         if (n == 0) {
-            if (rc == ERR_OK)
+            if (is_fold_due && rc == ERR_OK)
                 fold(w, db, true);
-            else
+            else if (is_fold_due)
                 w->is_fold_owed = false; /* no connection: nothing to fold with */
             continue;
         }
