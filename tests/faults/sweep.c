@@ -23,6 +23,7 @@
 #include "writer.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -554,11 +555,182 @@ static bool answer_ok(const char *what, const struct api_reply *reply, bool may_
     return true;
 }
 
+/* ---- what a client receives ---- */
+
+/* Appends len bytes to the harness's buffer (plain malloc: no fault reaches it). */
+static void buf_add(char **buf, size_t *buf_len, const char *data, size_t len)
+{
+    char *grown = realloc(*buf, *buf_len + len + 1);
+
+    if (grown == NULL)
+        die("out of memory in the harness");
+    memcpy(grown + *buf_len, data, len);
+    *buf_len += len;
+    grown[*buf_len] = '\0';
+    *buf = grown;
+}
+
+/* The body a client receives, rendered under the fault as the server renders it:
+ * a JSON answer through api_json_dumps with the server's flags, raw bytes as they
+ * are, a stream drained part by part on db. NULL when the server could not send
+ * it whole: no memory for the text (it answers 500 instead) or a stream failing
+ * part way (it cuts the answer short, which the client sees as a failure). */
+static char *render_body(struct call *c, struct db *db, size_t *len)
+{
+    char *body = NULL;
+
+    *len = 0;
+    if (c->reply.json != NULL) {
+        char *text = api_json_dumps(c->reply.json,
+                                    JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
+        if (text == NULL)
+            return NULL;
+        buf_add(&body, len, text, strlen(text));
+        free(text);
+    } else if (c->reply.raw != NULL) {
+        buf_add(&body, len, c->reply.raw, c->reply.raw_len);
+    } else if (c->reply.stream != NULL) {
+        bool is_done = false;
+        buf_add(&body, len, "", 0);
+        while (!is_done) {
+            char *part = NULL;
+            size_t part_len = 0;
+            if (c->reply.stream->next(c->reply.stream, db, &part, &part_len, &is_done) != ERR_OK) {
+                free(part);
+                free(body);
+                return NULL;
+            }
+            buf_add(&body, len, part ? part : "", part_len);
+            free(part);
+        }
+    } else {
+        buf_add(&body, len, "", 0);
+    }
+    return body;
+}
+
+/* Members whose value differs from one clean run to the next: none of the routes
+ * swept puts a clock or a random value in a read answer; the writes' answers carry
+ * their times (created_at, updated_at, ...) and a new token's secret. */
+static bool is_volatile_member(const char *key)
+{
+    size_t len = strlen(key);
+
+    return (len > 3 && strcmp(key + len - 3, "_at") == 0) || strcmp(key, "token") == 0;
+}
+
+static void drop_volatile(json_t *json)
+{
+    const char *key;
+    json_t *value;
+    void *tmp;
+    size_t i;
+
+    if (json_is_object(json)) {
+        json_object_foreach_safe(json, tmp, key, value)
+        {
+            if (is_volatile_member(key) && !json_is_object(value) && !json_is_array(value))
+                json_object_set_new(json, key, json_string("(varies)"));
+            else
+                drop_volatile(value);
+        }
+    } else if (json_is_array(json)) {
+        json_array_foreach(json, i, value) drop_volatile(value);
+    }
+}
+
+/* /metrics: the samples of what the process counted since it started (every
+ * service of the sweep runs in the one process) have their value masked; the
+ * ledger's own figures are compared. */
+static void mask_process_metrics(char **text, size_t *len, const char *body, size_t body_len)
+{
+    static const char *const process_wide[] = {"carbontree_writes_total",
+                                               "carbontree_inferences_counted_total",
+                                               "carbontree_db_write_batch_size"};
+    const char *line = body, *end = body + body_len;
+
+    while (line < end) {
+        const char *eol = memchr(line, '\n', (size_t)(end - line)), *space;
+        size_t line_len = eol ? (size_t)(eol - line) + 1 : (size_t)(end - line);
+        bool is_masked = false;
+        for (size_t i = 0; i < sizeof process_wide / sizeof process_wide[0]; i++)
+            is_masked |= strncmp(line, process_wide[i], strlen(process_wide[i])) == 0;
+        for (space = is_masked ? line + line_len : NULL; space && space > line && *space != ' ';)
+            space--;
+        if (space == line)
+            space = NULL;
+        if (space != NULL) {
+            buf_add(text, len, line, (size_t)(space - line));
+            buf_add(text, len, " (varies)\n", 10);
+        } else {
+            buf_add(text, len, line, line_len);
+        }
+        line += line_len;
+    }
+}
+
+/* The answer as compared (faults off): status, content type, headers, then the
+ * body; a JSON body with its volatile members masked and its keys sorted. */
+static char *answer_text(const struct call *c, const char *body, size_t body_len)
+{
+    char *text = NULL, line[700];
+    size_t len = 0;
+    json_t *json = NULL;
+
+    snprintf(line, sizeof line, "%d %s\n", c->reply.status,
+             c->reply.content_type ? c->reply.content_type : "(default)");
+    buf_add(&text, &len, line, strlen(line));
+    for (size_t i = 0; i < c->reply.n_headers; i++) {
+        snprintf(line, sizeof line, "%s: %s\n", c->reply.headers[i].name,
+                 c->reply.headers[i].value);
+        buf_add(&text, &len, line, strlen(line));
+    }
+    buf_add(&text, &len, "\n", 1);
+    if (c->reply.json != NULL ||
+        (c->reply.content_type != NULL && strstr(c->reply.content_type, "json") != NULL)) {
+        json = json_loadb(body, body_len, 0, NULL);
+        if (json == NULL) {
+            buf_add(&text, &len, "(not JSON) ", 11);
+        } else {
+            char *sorted;
+            drop_volatile(json);
+            sorted = json_dumps(json, JSON_SORT_KEYS | JSON_INDENT(1) | JSON_REAL_PRECISION(17));
+            json_decref(json);
+            if (sorted == NULL)
+                die("out of memory in the harness");
+            buf_add(&text, &len, sorted, strlen(sorted));
+            free(sorted);
+            return text;
+        }
+    }
+    if (c->reply.content_type != NULL && strstr(c->reply.content_type, "text/plain") != NULL &&
+        strstr(c->reply.content_type, "version=") != NULL) {
+        mask_process_metrics(&text, &len, body, body_len);
+        return text;
+    }
+    buf_add(&text, &len, body, body_len);
+    return text;
+}
+
+/* Reports where two answers part, with the lines around it. */
+static void fail_answer(const char *what, const char *expected, const char *got)
+{
+    size_t at = 0, from;
+
+    while (expected[at] && expected[at] == got[at])
+        at++;
+    from = at > 200 ? at - 200 : 0;
+    fail("%s: a success whose answer is not the clean run's, from byte %zu:\n"
+         "--- clean ---\n%.400s\n--- faulted ---\n%.400s",
+         what, at, expected + from, got + from);
+}
+
 /* ---- expectations, from clean runs ---- */
 
 struct expectation {
     uint64_t before, after; /* digests of the database before and after the change */
     uint64_t n_points;      /* fault points of the clean run */
+    char *answer;           /* the clean run's answer, as compared (answer_text) */
 };
 
 /* Which fault points to run: all of them, or the first F and every Kth after. */
@@ -645,8 +817,10 @@ static void run_request_case(const struct sweep_case *sc, enum fault_mode mode, 
                              struct expectation *e)
 {
     struct api_service *service;
+    struct db *db = NULL;
     struct call c;
-    char what[160];
+    char what[160], *body = NULL, *answer = NULL;
+    size_t body_len = 0;
     int status;
     bool is_ok, is_kept;
 
@@ -655,18 +829,20 @@ static void run_request_case(const struct sweep_case *sc, enum fault_mode mode, 
     fresh_copy();
     service = service_open(work_path);
     call_init(&c, &sc->request);
-    {
-        struct db *db = NULL;
-        if (api_service_connection(service, &db) != ERR_OK)
-            die("no connection");
-        arm(mode, n);
-        status = call_run(&c, service, db, NULL);
-    }
+    if (api_service_connection(service, &db) != ERR_OK)
+        die("no connection");
+    arm(mode, n);
+    status = call_run(&c, service, db, NULL);
+    /* The server renders a success's body after the handler, under the same fault. */
+    if (status >= 200 && status < 300)
+        body = render_body(&c, db, &body_len);
     if (mode == FAULT_COUNT) {
         e->n_points = disarm();
-        if (status != sc->expected_ok)
+        if (status != sc->expected_ok || body == NULL)
             die("%s: the clean run answered %d (%s), expected %d", sc->name, status,
                 c.reply.problem.detail, sc->expected_ok);
+        e->answer = answer_text(&c, body, body_len);
+        free(body);
         call_cleanup(&c);
         e->after = digest_of(work_path);
         api_service_destroy(service);
@@ -674,6 +850,16 @@ static void run_request_case(const struct sweep_case *sc, enum fault_mode mode, 
     }
     disarm();
     is_ok = status >= 200 && status < 300;
+    if (is_ok && body != NULL) {
+        answer = answer_text(&c, body, body_len);
+        if (strcmp(answer, e->answer) != 0)
+            fail_answer(what, e->answer, answer);
+        free(answer);
+    } else if (is_ok && !sc->is_write) {
+        /* the body could not be sent: the server answers 500 or cuts it short */
+        is_ok = false;
+    }
+    free(body);
     n_refused += !is_ok;
     if (is_ok && status != sc->expected_ok)
         fail("%s: answered %d, expected %d", what, status, sc->expected_ok);
@@ -1030,18 +1216,29 @@ static void sweep(const struct sweep_case *sc)
 
     e.before = digest_of(pristine_path);
     run_case(sc, FAULT_COUNT, 0, &e);
-    for (int m = 0; m < 2; m++) {
+    if (e.answer != NULL) {
+        /* A second clean run: an answer that varies by itself would be no reference. */
+        struct expectation again = {0};
+        run_case(sc, FAULT_COUNT, 0, &again);
+        if (strcmp(e.answer, again.answer) != 0)
+            fail_answer(sc->name, e.answer, again.answer);
+        free(again.answer);
+    }
+    for (int m = 0; m < 2 && n_failures == 0; m++) {
         for (uint64_t n = 1; n <= e.n_points; n++) {
             if (!is_sampled(n, e.n_points))
                 continue;
             run_case(sc, modes[m], n, &e);
             n_run[m]++;
             n_hit[m] += n_failed() > 0;
-            if (n_failures > 0) {
-                fprintf(stderr, "%s: stopped at the first failure\n", sc->name);
-                return;
-            }
+            if (n_failures > 0)
+                break;
         }
+    }
+    free(e.answer);
+    if (n_failures > 0) {
+        fprintf(stderr, "%s: stopped at the first failure\n", sc->name);
+        return;
     }
     printf("%-16s %-3s %6llu fault points, %6llu runs (nth), %6llu runs (from), %6llu faults hit, "
            "%6llu failure answers (%llu kept whole), %4llds\n",
