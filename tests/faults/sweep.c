@@ -117,7 +117,22 @@ static const struct sweep_case cases[] = {
      true,
      204},
     {"model-delete", SCENARIO_REQUEST, {"DELETE", "/v1/models/hub-b/solo", NULL, NULL}, true, 204},
-    {"import-batch", SCENARIO_IMPORT, {NULL, NULL, NULL, NULL}, true, 0},
+    {"model-put-card",
+     SCENARIO_REQUEST,
+     {"PUT", "/v1/models/hub-c/carded",
+      "{\"base_model\": \"hub-a/base\", \"base_model_relation\": \"finetune\", "
+      "\"co2_eq_emissions\": {\"emissions\": 41100, \"source\": \"model card\", "
+      "\"training_type\": \"fine-tuning\", \"hardware_used\": \"8 x A100\"}, "
+      "\"license\": \"apache-2.0\", \"tags\": [\"text-generation\", \"en\"], "
+      "\"pipeline_tag\": \"text-generation\", \"datasets\": [\"hub-c/corpus\"], "
+      "\"text\": \"# carded\\n\\nFine-tuned from hub-a/base.\\n\"}",
+      NULL},
+     true,
+     201},
+    /* an import case's path names what it reads; expected_ok is how many models */
+    {"import-batch", SCENARIO_IMPORT, {NULL, "import.jsonl", NULL, NULL}, true, 3},
+    {"import-cards", SCENARIO_IMPORT, {NULL, "cards", NULL, NULL}, true, 3},
+    {"import-hub", SCENARIO_IMPORT, {NULL, "hub.jsonl", NULL, NULL}, true, 2},
     {"group-commit", SCENARIO_GROUP, {NULL, NULL, NULL, NULL}, true, 0},
     {"wal-checkpoint", SCENARIO_CHECKPOINT, {NULL, NULL, NULL, NULL}, true, 0},
     /* reads, and the calculators that store nothing */
@@ -172,6 +187,25 @@ static const struct sweep_case cases[] = {
      false,
      200},
     {"tokens-list", SCENARIO_REQUEST, {"GET", "/v1/tokens", NULL, NULL}, false, 200},
+    {"totals", SCENARIO_REQUEST, {"GET", "/v1/totals", NULL, NULL}, false, 200},
+    {"families", SCENARIO_REQUEST, {"GET", "/v1/families?limit=3", NULL, NULL}, false, 200},
+    {"series", SCENARIO_REQUEST, {"GET", "/v1/models/hub-a/child/series", NULL, NULL}, false, 200},
+    {"badge",
+     SCENARIO_REQUEST,
+     {"GET", "/v1/models/hub-b/merged/badge.svg", NULL, NULL},
+     false,
+     200},
+    {"page", SCENARIO_REQUEST, {"GET", "/", NULL, NULL}, false, 200},
+    {"family-csv",
+     SCENARIO_REQUEST,
+     {"GET", "/v1/models/hub-a/base/family?format=csv", NULL, NULL},
+     false,
+     200},
+    {"family-csv-all",
+     SCENARIO_REQUEST,
+     {"GET", "/v1/models/hub-a/base/family?format=csv&all=true", NULL, NULL},
+     false,
+     200},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
@@ -203,6 +237,29 @@ static const struct request seeds[] = {
      NULL},
 };
 
+/* What the import-cards run reads: a folder of Hub cards, README.md with YAML
+ * front matter, one naming a parent that is not registered (a placeholder). */
+static const struct {
+    const char *id, *readme;
+} import_cards[] = {
+    {"hub-c/carded", "---\nbase_model: hub-a/base\nco2_eq_emissions:\n  emissions: 41100\n"
+                     "  source: model card\n  training_type: fine-tuning\n"
+                     "  hardware_used: 8 x A100\nlicense: apache-2.0\ntags:\n- en\n"
+                     "pipeline_tag: text-generation\n---\n# carded\n\nTrained for 10 hours.\n"},
+    {"hub-c/quant", "---\nbase_model: hub-c/carded\nbase_model_relation: quantized\n"
+                    "quantized_by: hub-c\ntags:\n- gguf\n---\n"},
+    {"hub-d/orphan", "---\nbase_model: hub-d/unregistered\nco2_eq_emissions: 900\n"
+                     "library_name: transformers\n---\nA fine-tune of 0.9 kg.\n"},
+};
+
+/* What the import-hub run reads: the Hub's model-info JSON, one a line. */
+static const char import_hub[] =
+    "{\"id\": \"hub-e/info\", \"pipeline_tag\": \"text-generation\", \"tags\": [\"en\"], "
+    "\"cardData\": {\"base_model\": \"hub-a/child\", \"co2_eq_emissions\": 2500, "
+    "\"license\": \"mit\"}}\n"
+    "{\"modelId\": \"hub-e/legacy\", \"cardData\": {\"base_model\": [\"hub-e/info\", "
+    "\"hub-b/merged\"], \"base_model_relation\": \"merge\"}}\n";
+
 /* What every import run reads: JSON lines, one batch. */
 static const char import_lines[] =
     "{\"id\": \"imp/one\", \"activities\": [{\"kind\": \"training\", \"energy_kwh\": 40, "
@@ -219,7 +276,8 @@ static struct {
     const char *only;
 } opt = {.first = 20, .every = 0};
 
-static char dir[512], pristine_path[600], work_path[600], subset_path[600], import_path[600];
+static char dir[512], pristine_path[600], work_path[600], subset_path[600], import_path[600],
+    hub_path[600], cards_path[600];
 static unsigned long long n_failures;
 static unsigned long long n_refused;      /* faulted runs that answered a failure */
 static unsigned long long n_kept_refused; /* of those, runs whose change was kept whole */
@@ -303,6 +361,17 @@ static void cleanup_dir(void)
     remove_db(work_path);
     remove_db(subset_path);
     unlink(import_path);
+    unlink(hub_path);
+    for (size_t i = 0; i < sizeof import_cards / sizeof import_cards[0]; i++) {
+        char path[800];
+        snprintf(path, sizeof path, "%s/%s/README.md", cards_path, import_cards[i].id);
+        unlink(path);
+        *strrchr(path, '/') = '\0';
+        rmdir(path);
+        *strrchr(path, '/') = '\0';
+        rmdir(path);
+    }
+    rmdir(cards_path);
     rmdir(dir);
 }
 
@@ -629,7 +698,7 @@ static void drop_volatile(json_t *json)
     if (json_is_object(json)) {
         json_object_foreach_safe(json, tmp, key, value)
         {
-            if (is_volatile_member(key) && !json_is_object(value) && !json_is_array(value))
+            if (is_volatile_member(key) && json_is_string(value))
                 json_object_set_new(json, key, json_string("(varies)"));
             else
                 drop_volatile(value);
@@ -872,8 +941,9 @@ static void run_request_case(const struct sweep_case *sc, enum fault_mode mode, 
 
 /* ---- the import command ---- */
 
-static enum err run_import(void)
+static enum err run_import(const struct sweep_case *sc)
 {
+    char path[600];
     struct api_config config;
     struct api_import_summary summary;
     char why[512] = "";
@@ -883,11 +953,12 @@ static enum err run_import(void)
     memset(&config, 0, sizeof config);
     config.db_path = work_path;
     config.busy_timeout_ms = 5000;
-    rc = api_cli_import(&config, import_path, 0, report, NULL, &summary, why, sizeof why);
+    snprintf(path, sizeof path, "%s/%s", dir, sc->request.path);
+    rc = api_cli_import(&config, path, 0, report, NULL, &summary, why, sizeof why);
     if (opt.is_verbose)
         fprintf(stderr, "import: %s: %s (%lld imported, %lld refused)\n", err_name(rc), why,
                 (long long)summary.n_imported, (long long)summary.n_refused);
-    if (rc == ERR_OK && summary.n_imported != 3)
+    if (rc == ERR_OK && summary.n_imported != sc->expected_ok)
         rc = ERR_INTERNAL; /* a refused line: a fault made into a client error */
     if (report && report != stderr)
         fclose(report);
@@ -904,7 +975,7 @@ static void run_import_case(const struct sweep_case *sc, enum fault_mode mode, u
              (unsigned long long)n);
     fresh_copy();
     arm(mode, n);
-    rc = run_import();
+    rc = run_import(sc);
     if (mode == FAULT_COUNT) {
         e->n_points = disarm();
         if (rc != ERR_OK)
@@ -917,7 +988,7 @@ static void run_import_case(const struct sweep_case *sc, enum fault_mode mode, u
     if (rc == ERR_INTERNAL)
         fail("%s: a line was refused under a fault", what);
     if (!check_state(what, e, rc == ERR_OK)) {
-        rc = run_import();
+        rc = run_import(sc);
         if (rc != ERR_OK)
             fail("%s: importing again failed: %s", what, err_name(rc));
     }
@@ -1185,6 +1256,22 @@ static void build_pristine(void)
     f = fopen(import_path, "w");
     if (f == NULL || fputs(import_lines, f) < 0 || fclose(f) != 0)
         die("cannot write %s", import_path);
+    f = fopen(hub_path, "w");
+    if (f == NULL || fputs(import_hub, f) < 0 || fclose(f) != 0)
+        die("cannot write %s", hub_path);
+    for (size_t i = 0; i < sizeof import_cards / sizeof import_cards[0]; i++) {
+        char path[800];
+        snprintf(path, sizeof path, "%s/%s", cards_path, import_cards[i].id);
+        *strchr(path + strlen(cards_path) + 1, '/') = '\0';
+        mkdir(cards_path, 0700);
+        mkdir(path, 0700);
+        snprintf(path, sizeof path, "%s/%s", cards_path, import_cards[i].id);
+        mkdir(path, 0700);
+        strcat(path, "/README.md");
+        f = fopen(path, "w");
+        if (f == NULL || fputs(import_cards[i].readme, f) < 0 || fclose(f) != 0)
+            die("cannot write %s", path);
+    }
 }
 
 static void run_case(const struct sweep_case *sc, enum fault_mode mode, uint64_t n,
@@ -1299,6 +1386,8 @@ int main(int argc, char **argv)
     snprintf(work_path, sizeof work_path, "%s/work.db", dir);
     snprintf(subset_path, sizeof subset_path, "%s/subset.db", dir);
     snprintf(import_path, sizeof import_path, "%s/import.jsonl", dir);
+    snprintf(hub_path, sizeof hub_path, "%s/hub.jsonl", dir);
+    snprintf(cards_path, sizeof cards_path, "%s/cards", dir);
     atexit(cleanup_dir);
     build_pristine();
     for (size_t i = 0; i < N_CASES && n_failures == 0; i++) {
