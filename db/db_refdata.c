@@ -736,9 +736,13 @@ enum err db_region_at(struct db *db, const char *table, unsigned long row, struc
         rc = db_prepare(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, table, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)row);
-    step = sqlite3_step(stmt);
+    /* A bind that fails (no memory for the copy) leaves the parameter NULL: the
+     * query would answer no row, as if the row had vanished. */
+    step = sqlite3_bind_text(stmt, 1, table, -1, SQLITE_TRANSIENT);
+    if (step == SQLITE_OK)
+        step = sqlite3_bind_int64(stmt, 2, (sqlite3_int64)row);
+    if (step == SQLITE_OK)
+        step = sqlite3_step(stmt);
     if (step == SQLITE_ROW)
         read_region(stmt, out);
     else
