@@ -7,15 +7,17 @@
  * hold exactly the acknowledged changes; and the same service, the fault gone,
  * must answer the request again and go on reading and writing.
  *
- *     test_faults io|oom [--full] [--first F] [--every K] [--case NAME] [--verbose]
+ *     test_faults io|oom [--full] [--first F] [--every K] [--at N] [--case NAME] [--verbose]
  *
  * io fails reads, writes, syncs, truncates, locks and shared-memory maps through a
  * test VFS (fault_vfs.c), over every write route, the import command, a group
  * commit of several requests, a WAL checkpoint and the close that checkpoints; oom
  * fails allocations of SQLite, jansson and carbontree (fault_alloc.c) over every
- * route. Without --full, N runs over 1..F and every Kth point after (the sample CI
- * runs). Prints, per case, how many fault points it exercised; exits 1 on the first
- * broken expectation. */
+ * route. A success must answer what the clean run answered (status, headers and
+ * body as the server renders it). Without --full, N runs over 1..F and every Kth
+ * point after (the sample CI runs); --at N runs that point alone. Prints, per
+ * case, how many fault points it exercised; exits 1 on the first broken
+ * expectation. */
 #include "fault_alloc.h"
 #include "fault_vfs.h"
 #include "log.h"
@@ -272,7 +274,7 @@ static const char import_lines[] =
 static struct {
     enum kind kind;
     bool is_full, is_verbose;
-    uint64_t first, every;
+    uint64_t first, every, at;
     const char *only;
 } opt = {.first = 20, .every = 0};
 
@@ -788,9 +790,9 @@ static void fail_answer(const char *what, const char *expected, const char *got)
 
     while (expected[at] && expected[at] == got[at])
         at++;
-    from = at > 200 ? at - 200 : 0;
+    from = at > 300 ? at - 300 : 0;
     fail("%s: a success whose answer is not the clean run's, from byte %zu:\n"
-         "--- clean ---\n%.400s\n--- faulted ---\n%.400s",
+         "--- clean ---\n%.600s\n--- faulted ---\n%.600s",
          what, at, expected + from, got + from);
 }
 
@@ -807,6 +809,8 @@ static bool is_sampled(uint64_t n, uint64_t n_points)
 {
     uint64_t every = opt.every;
 
+    if (opt.at != 0)
+        return n == opt.at;
     if (opt.is_full || n <= opt.first)
         return true;
     if (every == 0) /* about 30 points past the first F */
@@ -1339,8 +1343,9 @@ static void sweep(const struct sweep_case *sc)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: test_faults io|oom [--full] [--first F] [--every K] [--case NAME] "
-                    "[--verbose]\n");
+    fprintf(stderr,
+            "usage: test_faults io|oom [--full] [--first F] [--every K] [--at N] [--case NAME] "
+            "[--verbose]\n");
     exit(2);
 }
 
@@ -1365,6 +1370,8 @@ int main(int argc, char **argv)
             opt.first = strtoull(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--every") == 0 && i + 1 < argc)
             opt.every = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--at") == 0 && i + 1 < argc)
+            opt.at = strtoull(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--case") == 0 && i + 1 < argc)
             opt.only = argv[++i];
         else
