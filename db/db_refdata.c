@@ -604,7 +604,9 @@ static enum err find_cloud_name(struct db *db, const char *name, struct db_regio
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_TRANSIENT);
+    /* SQLITE_STATIC: the text outlives the statement; a copy failing for want of
+     * memory would leave the parameter NULL and the lookup find nothing. */
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
     while (!is_shared && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         read_region(stmt, has_first ? &other : &first);
         is_shared = has_first && strcmp(other.provider, first.provider) != 0;
@@ -767,7 +769,9 @@ enum err db_region_candidates(struct db *db, const char *name, char *buf, size_t
     rc = db_prepare(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_TRANSIENT);
+    /* SQLITE_STATIC: the text outlives the statement; a copy failing for want of
+     * memory would leave the parameter NULL and the lookup find nothing. */
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         int n = snprintf(buf + used, buf_len - used, "%s%s", used ? ", " : "",
                          (const char *)sqlite3_column_text(stmt, 0));
@@ -962,8 +966,10 @@ enum err db_hardware_find(struct db *db, const char *name, struct db_hardware *o
     rc = db_prepare(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 2, alias, -1, SQLITE_TRANSIENT);
+    /* SQLITE_STATIC: the text outlives the statement; a copy failing for want of
+     * memory would leave the parameter NULL and the lookup find nothing. */
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, alias, -1, SQLITE_STATIC);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW)
         read_hardware(stmt, out);
