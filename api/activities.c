@@ -49,20 +49,19 @@ static enum err read_amount(const json_t *body, const char *key, double max, str
 static json_t *activity_json(const struct core_model_id *model, const struct db_activity *a)
 {
     char id[CORE_MODEL_ID_MAX + 1];
+    /* The stored texts were written from JSON: one that does not read back is a
+     * want of memory (jansson does not always say so), and fails the answer through
+     * json_pack's "o" rather than show as {}. */
     json_t *inputs = json_loads(a->inputs_json ? a->inputs_json : "{}", 0, NULL);
     json_t *result = json_loads(a->result_json ? a->result_json : "{}", 0, NULL);
-    json_t *o =
-        json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s}", "id", (json_int_t)a->id, "model",
-                  core_model_id_format(model, id, sizeof id), "kind", a->kind, "obtained",
-                  a->obtained, "co2e_kg", api_range_json(a->co2e_kg), "inputs",
-                  inputs ? inputs : json_object(), "result", result ? result : json_object(),
-                  "methodology_version", a->methodology_version, "created_at", a->created_at);
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s}", "id", (json_int_t)a->id,
+                          "model", core_model_id_format(model, id, sizeof id), "kind", a->kind,
+                          "obtained", a->obtained, "co2e_kg", api_range_json(a->co2e_kg), "inputs",
+                          inputs, "result", result, "methodology_version", a->methodology_version,
+                          "created_at", a->created_at);
 
-    if (o == NULL)
-        return NULL;
-    json_object_set_new(o, "method", a->method[0] ? json_string(a->method) : json_null());
-    json_object_set_new(o, "energy_kwh",
-                        a->has_energy ? api_range_json(a->energy_kwh) : json_null());
+    api_json_set(&o, "method", a->method[0] ? json_string(a->method) : json_null());
+    api_json_set(&o, "energy_kwh", a->has_energy ? api_range_json(a->energy_kwh) : json_null());
     return o;
 }
 
@@ -317,12 +316,13 @@ enum err api_activities_list(struct api_service *s, const struct api_request *re
     }
     array = json_array();
     for (size_t i = 0; array && i < n; i++)
-        json_array_append_new(array, activity_json(&m->id, &items[i]));
-    rc = api_reply_json(reply, 200, json_pack("{s:o}", "items", array));
-    if (rc == ERR_OK) {
+        api_json_append(&array, activity_json(&m->id, &items[i]));
+    {
         char next[32];
         snprintf(next, sizeof next, "%lld", n ? (long long)items[n - 1].id : 0LL);
-        json_object_set_new(reply->json, "next_cursor", has_more ? json_string(next) : json_null());
+        rc = api_reply_json(reply, 200,
+                            json_pack("{s:o, s:o}", "items", array, "next_cursor",
+                                      has_more ? json_string(next) : json_null()));
     }
 out:
     for (size_t i = 0; items && i < n; i++)

@@ -24,12 +24,12 @@ static struct core_range range_sum(const struct db_kind_sums *k)
 }
 
 /* The kinds' members of an answer object, and their sum. */
-static void set_kinds(json_t *o, const struct db_kind_sums *k)
+static void set_kinds(json_t **o, const struct db_kind_sums *k)
 {
-    json_object_set_new(o, "training_co2e_kg", api_range_json(k->training_kg));
-    json_object_set_new(o, "fine_tuning_co2e_kg", api_range_json(k->fine_tuning_kg));
-    json_object_set_new(o, "other_co2e_kg", api_range_json(k->other_kg));
-    json_object_set_new(o, "own_co2e_kg", api_range_json(range_sum(k)));
+    api_json_set(o, "training_co2e_kg", api_range_json(k->training_kg));
+    api_json_set(o, "fine_tuning_co2e_kg", api_range_json(k->fine_tuning_kg));
+    api_json_set(o, "other_co2e_kg", api_range_json(k->other_kg));
+    api_json_set(o, "own_co2e_kg", api_range_json(range_sum(k)));
 }
 
 static enum err check_namespace(const char *ns, struct api_reply *reply)
@@ -61,19 +61,14 @@ enum err api_totals_get(struct api_service *s, const struct api_request *req,
         return rc;
     body = json_pack("{s:s?, s:I, s:I}", "namespace", ns, "models", (json_int_t)totals.models,
                      "families", (json_int_t)totals.families);
-    if (body == NULL)
-        return ERR_NO_MEMORY;
-    set_kinds(body, &totals.co2e);
-    json_object_set_new(body, "inferences", json_integer((json_int_t)totals.inferences));
-    json_object_set_new(body, "inference_co2e_kg", api_range_json(totals.inference_co2e_kg));
+    set_kinds(&body, &totals.co2e);
+    api_json_set(&body, "inferences", json_integer((json_int_t)totals.inferences));
+    api_json_set(&body, "inference_co2e_kg", api_range_json(totals.inference_co2e_kg));
     /* A descendant is a model with parents: every model that heads no family. */
-    dividend = api_ledger_dividend_json(totals.models - totals.families,
-                                        totals.descendants_without_pretraining, totals.avoided_kg,
-                                        range_sum(&totals.co2e));
-    if (dividend == NULL || json_object_set_new(body, "sharing_dividend", dividend) != 0) {
-        json_decref(body);
-        return ERR_NO_MEMORY;
-    }
+    api_json_set(&body, "sharing_dividend",
+                 api_ledger_dividend_json(totals.models - totals.families,
+                                          totals.descendants_without_pretraining, totals.avoided_kg,
+                                          range_sum(&totals.co2e)));
     return api_reply_json(reply, 200, body);
 }
 
@@ -145,8 +140,7 @@ static json_t *family_json(const struct db_family_row *f)
     snprintf(id, sizeof id, "%s", CORE_MODEL_ID_TEXT(&f->id));
     o = json_pack("{s:s, s:I, s:I}", "id", id, "size", (json_int_t)f->size, "inferences",
                   (json_int_t)f->inferences);
-    if (o)
-        set_kinds(o, &f->co2e);
+    set_kinds(&o, &f->co2e);
     return o;
 }
 
@@ -207,7 +201,7 @@ enum err api_families_list(struct api_service *s, const struct api_request *req,
     }
     array = json_array();
     for (size_t i = 0; array && i < n; i++)
-        json_array_append_new(array, family_json(&items[i]));
+        api_json_append(&array, family_json(&items[i]));
     if (array == NULL)
         rc = ERR_NO_MEMORY;
     else if (has_more && n > 0)

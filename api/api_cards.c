@@ -37,8 +37,9 @@ static enum err make_placeholders(struct db *db, const struct core_model *m, jso
             rc = db_model_set_placeholder(db, placeholder.key, true);
         if (rc != ERR_OK)
             return rc;
-        json_array_append_new(created,
-                              json_string(core_model_id_format(&placeholder.id, id, sizeof id)));
+        if (json_array_append_new(
+                created, json_string(core_model_id_format(&placeholder.id, id, sizeof id))) != 0)
+            return ERR_NO_MEMORY;
     }
     return ERR_OK;
 }
@@ -562,14 +563,13 @@ out:
 enum err api_card_attach(struct db *db, const struct core_model *m, json_t *o)
 {
     struct db_card record;
-    json_error_t error;
-    json_t *card, *ignored;
+    json_t *card, *ignored, *flags, *readings, *training;
     enum err rc;
 
     if (o == NULL)
         return ERR_NO_MEMORY;
-    if (m->placeholder)
-        json_object_set_new(o, "placeholder", json_true());
+    if (m->placeholder && json_object_set_new(o, "placeholder", json_true()) != 0)
+        return ERR_NO_MEMORY;
     rc = db_card_get(db, m->key, &record);
     if (rc == ERR_NOT_FOUND)
         return ERR_OK;
@@ -579,38 +579,43 @@ enum err api_card_attach(struct db *db, const struct core_model *m, json_t *o)
         db_card_cleanup(&record);
         return ERR_OK;
     }
-    ignored = json_loads(record.ignored, 0, &error);
-    card = json_pack("{s:o}", "ignored", ignored ? ignored : json_array());
-    if (card != NULL && record.relation_given >= 0)
-        json_object_set_new(card, "relation",
-                            json_pack("{s:s, s:s}", "source",
-                                      record.relation_given ? "given" : "inferred", "from",
-                                      record.relation_from));
-    else if (card != NULL)
-        json_object_set_new(card, "relation", json_null());
-    if (card != NULL) {
-        json_t *flags = json_loads(record.flags ? record.flags : "[]", 0, &error);
-        json_t *readings = json_loads(record.readings ? record.readings : "{}", 0, &error);
-        json_t *training = json_object_get(readings, "training_type");
-        json_object_set_new(card, "flags", flags ? flags : json_array());
-        json_object_set_new(card, "matched",
-                            json_pack("{s:O?, s:O?}", "geographical_location",
-                                      json_object_get(readings, "geographical_location"),
-                                      "hardware_used", json_object_get(readings, "hardware_used")));
-        json_object_set_new(card, "training_type", training ? json_incref(training) : json_null());
+    ignored = json_loads(record.ignored ? record.ignored : "[]", 0, NULL);
+    flags = json_loads(record.flags ? record.flags : "[]", 0, NULL);
+    readings = json_loads(record.readings ? record.readings : "{}", 0, NULL);
+    /* The stored texts were written from JSON: one that does not read back is a want
+     * of memory (jansson does not always say so), which fails the answer rather than
+     * show the card's facts as empty. */
+    if (ignored == NULL || flags == NULL || readings == NULL) {
+        json_decref(ignored);
+        json_decref(flags);
         json_decref(readings);
-        json_object_set_new(
-            card, "co2_eq_emissions",
-            json_pack("{s:o, s:o, s:o, s:o}", "geographical_location",
-                      record.location[0] ? json_string(record.location) : json_null(),
-                      "hardware_used",
-                      record.hardware[0] ? json_string(record.hardware) : json_null(), "hours_used",
-                      record.has_hours ? json_real(record.hours) : json_null(), "source",
-                      record.source[0] ? json_string(record.source) : json_null()));
-    }
-    db_card_cleanup(&record);
-    if (card == NULL)
+        db_card_cleanup(&record);
         return ERR_NO_MEMORY;
-    json_object_set_new(o, "card", card);
+    }
+    training = json_object_get(readings, "training_type");
+    card = json_pack("{s:o}", "ignored", ignored);
+    if (record.relation_given >= 0)
+        api_json_set(&card, "relation",
+                     json_pack("{s:s, s:s}", "source", record.relation_given ? "given" : "inferred",
+                               "from", record.relation_from));
+    else
+        api_json_set(&card, "relation", json_null());
+    api_json_set(&card, "flags", flags);
+    api_json_set(&card, "matched",
+                 json_pack("{s:O?, s:O?}", "geographical_location",
+                           json_object_get(readings, "geographical_location"), "hardware_used",
+                           json_object_get(readings, "hardware_used")));
+    api_json_set(&card, "training_type", training ? json_incref(training) : json_null());
+    json_decref(readings);
+    api_json_set(&card, "co2_eq_emissions",
+                 json_pack("{s:o, s:o, s:o, s:o}", "geographical_location",
+                           record.location[0] ? json_string(record.location) : json_null(),
+                           "hardware_used",
+                           record.hardware[0] ? json_string(record.hardware) : json_null(),
+                           "hours_used", record.has_hours ? json_real(record.hours) : json_null(),
+                           "source", record.source[0] ? json_string(record.source) : json_null()));
+    db_card_cleanup(&record);
+    if (card == NULL || json_object_set_new(o, "card", card) != 0)
+        return ERR_NO_MEMORY;
     return ERR_OK;
 }

@@ -57,17 +57,27 @@ static enum err load_warnings(struct db *db, struct api_footprint *footprint)
 
     footprint->warnings = rc == ERR_OK ? json_array() : NULL;
     for (size_t i = 0; i < n; i++) {
-        json_t *flags = footprint->warnings ? json_loads(items[i].flags, 0, NULL) : NULL;
+        json_t *flags =
+            footprint->warnings && items[i].flags ? json_loads(items[i].flags, 0, NULL) : NULL;
         char id[CORE_MODEL_ID_MAX + 1];
-        for (size_t f = 0; f < json_array_size(flags); f++) {
+        /* The stored flags were written from JSON: a text that does not read back is a
+         * want of memory (jansson does not always say so), and warnings lost to it
+         * would be a footprint without them. */
+        if (flags == NULL && footprint->warnings != NULL && items[i].flags != NULL) {
+            json_decref(footprint->warnings);
+            footprint->warnings = NULL;
+        }
+        for (size_t f = 0; footprint->warnings && f < json_array_size(flags); f++) {
             json_t *w = json_copy(json_array_get(flags, f));
-            json_object_set_new(w, "model",
-                                json_string(core_model_id_format(&items[i].id, id, sizeof id)));
-            json_array_append_new(footprint->warnings, w);
+            api_json_set(&w, "model",
+                         json_string(core_model_id_format(&items[i].id, id, sizeof id)));
+            api_json_append(&footprint->warnings, w);
         }
         json_decref(flags);
         free(items[i].flags);
     }
+    if (rc == ERR_OK && footprint->warnings == NULL)
+        rc = ERR_NO_MEMORY;
     return rc;
 }
 
@@ -165,12 +175,11 @@ void api_footprint_write(struct text *t, const struct api_footprint *footprint)
     if (fp->has_inference) {
         char source[CORE_MODEL_ID_MAX + 1];
         json_t *profile = api_profile_json(&lineage->profile);
-        json_object_set_new(profile, "energy_kwh_per_inference_used",
-                            api_range_json(fp->energy.kwh_per_inference));
-        json_object_set_new(
-            profile, "from_model",
-            json_string(core_model_id_format(&lineage->members[lineage->profile_member].id, source,
-                                             sizeof source)));
+        api_json_set(&profile, "energy_kwh_per_inference_used",
+                     api_range_json(fp->energy.kwh_per_inference));
+        api_json_set(&profile, "from_model",
+                     json_string(core_model_id_format(&lineage->members[lineage->profile_member].id,
+                                                      source, sizeof source)));
         text_json(t, profile);
     } else {
         TEXT_LIT(t, "null");
@@ -330,13 +339,13 @@ enum err api_ancestors_get(struct api_service *s, const struct api_request *req,
         const struct core_lineage_member *a = &lineage.members[i];
         if (a->is_self)
             continue;
-        json_array_append_new(
-            list, json_pack("{s:s, s:i, s:o, s:o, s:I, s:I, s:I}", "id",
-                            core_model_id_format(&a->id, id, sizeof id), "depth", a->depth,
-                            "own_co2e_kg", api_range_json(a->own_co2e_kg), "energy_kwh",
-                            api_range_json(a->lineage_kwh), "inferences", (json_int_t)a->inferences,
-                            "family_size", (json_int_t)a->descendants, "family_inferences",
-                            (json_int_t)a->descendant_inferences));
+        api_json_append(&list, json_pack("{s:s, s:i, s:o, s:o, s:I, s:I, s:I}", "id",
+                                         core_model_id_format(&a->id, id, sizeof id), "depth",
+                                         a->depth, "own_co2e_kg", api_range_json(a->own_co2e_kg),
+                                         "energy_kwh", api_range_json(a->lineage_kwh), "inferences",
+                                         (json_int_t)a->inferences, "family_size",
+                                         (json_int_t)a->descendants, "family_inferences",
+                                         (json_int_t)a->descendant_inferences));
     }
     rc = api_reply_json(reply, 200,
                         json_pack("{s:s, s:o}", "model",

@@ -27,12 +27,13 @@ static json_t *model_to_json(const struct core_model *m)
 
     if (parents == NULL)
         return NULL;
-    for (size_t i = 0; i < m->n_parents; i++) {
+    for (size_t i = 0; parents && i < m->n_parents; i++) {
         char parent_id[CORE_MODEL_ID_MAX + 1];
-        json_array_append_new(
-            parents, json_pack("{s:s, s:s}", "id",
-                               core_model_id_format(&m->parents[i].id, parent_id, sizeof parent_id),
-                               "relation", core_relation_name(m->parents[i].relation)));
+        api_json_append(
+            &parents,
+            json_pack("{s:s, s:s}", "id",
+                      core_model_id_format(&m->parents[i].id, parent_id, sizeof parent_id),
+                      "relation", core_relation_name(m->parents[i].relation)));
     }
     /* A bare id (gpt2) has no namespace: null, not "". */
     o = json_pack("{s:s, s:s?, s:s, s:o, s:I, s:I, s:I, s:s, s:s}", "id",
@@ -40,13 +41,10 @@ static json_t *model_to_json(const struct core_model *m)
                   m->id.ns[0] ? m->id.ns : NULL, "name", m->id.name, "parents", parents, "depth",
                   (json_int_t)m->depth, "children_count", (json_int_t)m->n_children, "version",
                   (json_int_t)m->version, "created_at", m->created_at, "updated_at", m->updated_at);
-    if (o == NULL)
-        return NULL;
-    json_object_set_new(o, "task", m->task[0] ? json_string(m->task) : json_null());
-    json_object_set_new(o, "license", m->license[0] ? json_string(m->license) : json_null());
-    json_object_set_new(o, "url", m->url[0] ? json_string(m->url) : json_null());
-    json_object_set_new(o, "parameters",
-                        m->has_parameters ? json_integer(m->parameters) : json_null());
+    api_json_set(&o, "task", m->task[0] ? json_string(m->task) : json_null());
+    api_json_set(&o, "license", m->license[0] ? json_string(m->license) : json_null());
+    api_json_set(&o, "url", m->url[0] ? json_string(m->url) : json_null());
+    api_json_set(&o, "parameters", m->has_parameters ? json_integer(m->parameters) : json_null());
     return o;
 }
 
@@ -62,8 +60,11 @@ static enum err attach_profile(struct db *db, const struct core_model *m, json_t
     rc = db_profile_get(db, m->key, &profile, &has_profile);
     if (rc != ERR_OK)
         return rc;
-    json_object_set_new(o, "inference", has_profile ? api_profile_json(&profile) : json_null());
-    return ERR_OK;
+    /* o stays the caller's: released only by the caller */
+    return json_object_set_new(o, "inference",
+                               has_profile ? api_profile_json(&profile) : json_null()) == 0
+               ? ERR_OK
+               : ERR_NO_MEMORY;
 }
 
 static void set_model_headers(struct api_reply *reply, const struct core_model *m)
@@ -623,8 +624,11 @@ static json_t *registration_json(struct db *db, const struct core_model *m,
         json_decref(body);
         return NULL;
     }
-    if (json_array_size(res->placeholders) > 0)
-        json_object_set(body, "placeholders_created", res->placeholders);
+    if (json_array_size(res->placeholders) > 0 &&
+        json_object_set(body, "placeholders_created", res->placeholders) != 0) {
+        json_decref(body);
+        return NULL;
+    }
     return body;
 }
 
@@ -1170,9 +1174,9 @@ enum err api_models_list(struct api_service *s, const struct api_request *req,
     array = api_csv_wanted_vary(req, reply) ? NULL : json_array();
     for (size_t i = 0; array && i < n; i++) {
         json_t *item = model_to_json(&items[i]);
-        if (item && has_footprint)
-            json_object_set_new(item, "footprint", item_footprint_json(&footprints[i], policy));
-        json_array_append_new(array, item);
+        if (has_footprint)
+            api_json_set(&item, "footprint", item_footprint_json(&footprints[i], policy));
+        api_json_append(&array, item);
     }
     snprintf(next, sizeof next, "%lld", n > 0 ? (long long)items[n - 1].key : 0LL);
     if (has_more && n > 0) {

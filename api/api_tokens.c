@@ -19,19 +19,26 @@ static json_t *words_json(const char *text)
 
     snprintf(copy, sizeof copy, "%s", text);
     for (char *word = strtok_r(copy, " ", &save); array && word; word = strtok_r(NULL, " ", &save))
-        json_array_append_new(array, json_string(word));
+        if (json_array_append_new(array, json_string(word)) != 0) {
+            /* a word dropped for want of memory would misstate what the token may do */
+            json_decref(array);
+            return NULL;
+        }
     return array;
 }
 
+/* NULL when any part of it could not be made. */
 static json_t *token_json(const struct db_token *t)
 {
     json_t *o = json_pack("{s:I, s:s, s:o, s:o, s:s}", "id", (json_int_t)t->id, "name", t->name,
                           "scopes", words_json(t->scopes), "namespaces", words_json(t->namespaces),
                           "created_at", t->created_at);
 
-    if (o)
-        json_object_set_new(o, "revoked_at",
-                            t->is_revoked ? json_string(t->revoked_at) : json_null());
+    if (o && json_object_set_new(o, "revoked_at",
+                                 t->is_revoked ? json_string(t->revoked_at) : json_null()) != 0) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -184,7 +191,10 @@ enum err api_tokens_list(struct api_service *s, const struct api_request *req,
     }
     array = json_array();
     for (size_t i = 0; array && i < n; i++)
-        json_array_append_new(array, token_json(&items[i]));
+        if (json_array_append_new(array, token_json(&items[i])) != 0) {
+            json_decref(array);
+            array = NULL;
+        }
     snprintf(next, sizeof next, "%lld", n ? (long long)items[n - 1].id : 0LL);
     if (has_more) {
         char link[128];
@@ -193,10 +203,9 @@ enum err api_tokens_list(struct api_service *s, const struct api_request *req,
         api_reply_header(reply, "Link", link);
     }
     free(items);
-    rc = api_reply_json(reply, 200, json_pack("{s:o}", "items", array));
-    if (rc == ERR_OK)
-        json_object_set_new(reply->json, "next_cursor", has_more ? json_string(next) : json_null());
-    return rc;
+    return api_reply_json(reply, 200,
+                          json_pack("{s:o, s:o}", "items", array, "next_cursor",
+                                    has_more ? json_string(next) : json_null()));
 }
 
 enum err api_tokens_delete(struct api_service *s, const struct api_request *req,

@@ -86,9 +86,8 @@ static json_t *side_json(const struct side *side)
     json_t *o = json_pack("{s:o, s:o}", "fixed_co2e_kg", api_range_json(side->figures.kg_fixed),
                           "co2e_g_per_inference", api_range_json(side->figures.g_per_inference));
 
-    if (o && side->is_model)
-        json_object_set_new(o, "model",
-                            json_string(core_model_id_format(&side->id, id, sizeof id)));
+    if (side->is_model)
+        api_json_set(&o, "model", json_string(core_model_id_format(&side->id, id, sizeof id)));
     return o;
 }
 
@@ -156,16 +155,19 @@ enum err api_compare_post(struct api_service *s, const struct api_request *req,
                   core_policy_name(policy), "crossover", "kind", crossover_name(c.crossover.kind));
     if (body == NULL)
         return ERR_NO_MEMORY;
-    json_object_set_new(json_object_get(body, "crossover"), "volume",
-                        c.crossover.kind == CORE_CROSSOVER_A_BEYOND ||
-                                c.crossover.kind == CORE_CROSSOVER_B_BEYOND
-                            ? json_real(c.crossover.volume)
-                            : json_null());
+    if (json_object_set_new(json_object_get(body, "crossover"), "volume",
+                            c.crossover.kind == CORE_CROSSOVER_A_BEYOND ||
+                                    c.crossover.kind == CORE_CROSSOVER_B_BEYOND
+                                ? json_real(c.crossover.volume)
+                                : json_null()) != 0) {
+        json_decref(body);
+        return ERR_NO_MEMORY;
+    }
     if (c.has_volume)
-        json_object_set_new(body, "at_volume",
-                            json_pack("{s:f, s:f, s:f, s:s}", "volume", c.volume, "a_co2e_kg",
-                                      c.a_kg_at_volume, "b_co2e_kg", c.b_kg_at_volume, "cleaner",
-                                      cleaner_names[c.cleaner_at_volume]));
-    json_object_set_new(body, "methodology_version", json_string(CORE_METHODOLOGY_VERSION));
+        api_json_set(&body, "at_volume",
+                     json_pack("{s:f, s:f, s:f, s:s}", "volume", c.volume, "a_co2e_kg",
+                               c.a_kg_at_volume, "b_co2e_kg", c.b_kg_at_volume, "cleaner",
+                               cleaner_names[c.cleaner_at_volume]));
+    api_json_set(&body, "methodology_version", json_string(CORE_METHODOLOGY_VERSION));
     return api_reply_json(reply, 200, body);
 }

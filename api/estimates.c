@@ -38,7 +38,8 @@ struct reader {
     struct core_estimate_input *in;
     json_t *inputs; /* resolved inputs (owned by the reader until handed out) */
     struct api_problem *problem;
-    bool is_tdp_draw; /* power: a device's power is its catalogue TDP */
+    bool is_tdp_draw;   /* power: a device's power is its catalogue TDP */
+    bool is_incomplete; /* a member of inputs could not be set (no memory) */
 };
 
 /* ---- members ---- */
@@ -88,9 +89,23 @@ static enum err read_number(const json_t *o, const char *prefix, const char *key
     return ERR_OK;
 }
 
-static void put_range(json_t *o, const char *key, struct core_range r)
+/* Sets a member of the resolved inputs; one that cannot be set (no memory) marks
+ * the reading incomplete, which fails it: the inputs are stored with an activity. */
+static void put(struct reader *r, json_t *o, const char *key, json_t *value)
 {
-    json_object_set_new(o, key, api_range_json(r));
+    if (json_object_set_new(o, key, value) != 0)
+        r->is_incomplete = true;
+}
+
+static void put_range(struct reader *r, json_t *o, const char *key, struct core_range range)
+{
+    put(r, o, key, api_range_json(range));
+}
+
+static void add(struct reader *r, json_t *list, json_t *value)
+{
+    if (json_array_append_new(list, value) != 0)
+        r->is_incomplete = true;
 }
 
 /* Builds the allowed member list: common + method + caller's extras. */
@@ -180,11 +195,11 @@ static enum err device_start(struct reader *r, const json_t *item, const char *p
         snprintf(pointer, sizeof pointer, "%s/count", prefix);
         if (!has_count)
             return api_field_error(r->problem, pointer, "required: how many devices");
-        json_object_set_new(resolved, "count", json_real(*count));
+        put(r, resolved, "count", json_real(*count));
     }
     rc = resolve_hardware(r, item, prefix, hw, has_hw);
     if (rc == ERR_OK && *has_hw)
-        json_object_set_new(resolved, "hardware", api_hardware_json(hw));
+        put(r, resolved, "hardware", api_hardware_json(hw));
     return rc;
 }
 
@@ -217,9 +232,8 @@ static enum err read_power_device(struct reader *r, const json_t *item, size_t i
                                      hw.hardware.tdp_w, hw.hardware.tdp_w);
         r->is_tdp_draw = true;
     }
-    put_range(resolved, "power_w", d->power_w);
-    json_object_set_new(resolved, "power_w_from",
-                        json_string(has_power ? "given" : "catalogue_tdp"));
+    put_range(r, resolved, "power_w", d->power_w);
+    put(r, resolved, "power_w_from", json_string(has_power ? "given" : "catalogue_tdp"));
     return ERR_OK;
 }
 
@@ -239,19 +253,23 @@ static enum err read_power(struct reader *r)
     if (rc != ERR_OK)
         return rc;
     if (p->has_power_w)
-        put_range(r->inputs, "power_w", p->power_w);
+        put_range(r, r->inputs, "power_w", p->power_w);
     if (p->has_cpu_w)
-        put_range(r->inputs, "cpu_w", p->cpu_w);
+        put_range(r, r->inputs, "cpu_w", p->cpu_w);
     if (p->has_dram_w)
-        put_range(r->inputs, "dram_w", p->dram_w);
+        put_range(r, r->inputs, "dram_w", p->dram_w);
     if (devices == NULL)
         return ERR_OK;
     json_t *list = json_array();
-    json_object_set_new(r->inputs, "devices", list);
+    put(r, r->inputs, "devices", list);
+    if (r->is_incomplete) /* list is gone */
+        return ERR_NO_MEMORY;
     p->n_devices = json_array_size(devices);
     for (size_t i = 0; rc == ERR_OK && i < p->n_devices; i++) {
         json_t *resolved = json_object();
-        json_array_append_new(list, resolved);
+        add(r, list, resolved);
+        if (r->is_incomplete) /* resolved is gone */
+            return ERR_NO_MEMORY;
         rc = read_power_device(r, json_array_get(devices, i), i, resolved);
     }
     return rc;
@@ -287,10 +305,10 @@ static enum err read_tdp_device(struct reader *r, const json_t *item, size_t i,
         d->has_utilisation = true;
         d->utilisation = *top_utilisation;
     }
-    json_object_set_new(resolved, "tdp_w", json_real(d->tdp_w));
-    json_object_set_new(resolved, "tdp_w_from", json_string(has_tdp ? "given" : "catalogue"));
+    put(r, resolved, "tdp_w", json_real(d->tdp_w));
+    put(r, resolved, "tdp_w_from", json_string(has_tdp ? "given" : "catalogue"));
     if (d->has_utilisation)
-        put_range(resolved, "utilisation", d->utilisation);
+        put_range(r, resolved, "utilisation", d->utilisation);
     return ERR_OK;
 }
 
@@ -315,15 +333,19 @@ static enum err read_tdp(struct reader *r)
         return api_field_error(r->problem, "/devices",
                                "required for method tdp: [{\"hardware\": \"V100\", \"count\": 8}]");
     if (p->has_memory_gb)
-        put_range(r->inputs, "memory_gb", p->memory_gb);
+        put_range(r, r->inputs, "memory_gb", p->memory_gb);
     if (p->has_psf)
-        json_object_set_new(r->inputs, "psf", json_real(p->psf));
+        put(r, r->inputs, "psf", json_real(p->psf));
     json_t *list = json_array();
-    json_object_set_new(r->inputs, "devices", list);
+    put(r, r->inputs, "devices", list);
+    if (r->is_incomplete) /* list is gone */
+        return ERR_NO_MEMORY;
     p->n_devices = json_array_size(devices);
     for (size_t i = 0; rc == ERR_OK && i < p->n_devices; i++) {
         json_t *resolved = json_object();
-        json_array_append_new(list, resolved);
+        add(r, list, resolved);
+        if (r->is_incomplete) /* resolved is gone */
+            return ERR_NO_MEMORY;
         rc = read_tdp_device(r, json_array_get(devices, i), i,
                              has_utilisation ? &utilisation : NULL, resolved);
     }
@@ -348,7 +370,7 @@ static enum err read_flops_total(struct reader *r)
         return api_field_error(r->problem, "/flops",
                                "give either flops, or parameters and tokens, not both");
     if (p->has_flops) {
-        put_range(r->inputs, "flops", p->flops);
+        put_range(r, r->inputs, "flops", p->flops);
         return ERR_OK;
     }
     if (!has_parameters && !has_tokens)
@@ -357,8 +379,8 @@ static enum err read_flops_total(struct reader *r)
     if (!has_parameters || !has_tokens)
         return api_field_error(r->problem, has_parameters ? "/tokens" : "/parameters",
                                "required with %s", has_parameters ? "parameters" : "tokens");
-    put_range(r->inputs, "parameters", p->parameters);
-    put_range(r->inputs, "tokens", p->tokens);
+    put_range(r, r->inputs, "parameters", p->parameters);
+    put_range(r, r->inputs, "tokens", p->tokens);
     return ERR_OK;
 }
 
@@ -428,11 +450,10 @@ static enum err read_flops_device(struct reader *r, const json_t *item, json_t *
                                "required: the average draw of one device in W, or devices with "
                                "a catalogue hardware name or tdp_w");
     }
-    put_range(r->inputs, "peak_flops_per_s", p->peak_flops_per_s);
-    json_object_set_new(r->inputs, "peak_flops_per_s_from", json_string(peak_from));
-    put_range(r->inputs, "device_power_w", p->device_power_w);
-    json_object_set_new(
-        r->inputs, "device_power_w_from",
+    put_range(r, r->inputs, "peak_flops_per_s", p->peak_flops_per_s);
+    put(r, r->inputs, "peak_flops_per_s_from", json_string(peak_from));
+    put_range(r, r->inputs, "device_power_w", p->device_power_w);
+    put(r, r->inputs, "device_power_w_from",
         json_string(p->is_device_power_tdp ? (has_tdp ? "given_tdp" : "catalogue_tdp") : "given"));
     return ERR_OK;
 }
@@ -453,12 +474,14 @@ static enum err read_flops(struct reader *r)
     if (rc != ERR_OK)
         return rc;
     if (p->has_utilisation)
-        put_range(r->inputs, "utilisation", p->utilisation);
+        put_range(r, r->inputs, "utilisation", p->utilisation);
     if (devices) {
         json_t *list = json_array();
         resolved = json_object();
-        json_array_append_new(list, resolved);
-        json_object_set_new(r->inputs, "devices", list);
+        add(r, list, resolved);
+        put(r, r->inputs, "devices", list);
+        if (r->is_incomplete) /* resolved is gone */
+            return ERR_NO_MEMORY;
     }
     return read_flops_device(r, devices ? json_array_get(devices, 0) : NULL, resolved);
 }
@@ -469,7 +492,7 @@ static enum err read_energy(struct reader *r)
                                 &r->in->energy.energy_kwh, r->problem);
 
     if (rc == ERR_OK)
-        put_range(r->inputs, "energy_kwh", r->in->energy.energy_kwh);
+        put_range(r, r->inputs, "energy_kwh", r->in->energy.energy_kwh);
     return rc;
 }
 
@@ -505,14 +528,14 @@ static enum err read_embodied_item(struct reader *r, const json_t *item, size_t 
                         r->problem);
     if (rc != ERR_OK)
         return rc;
-    json_object_set_new(resolved, "units", json_real(e->units));
-    put_range(resolved, "embodied_kg", e->embodied_kg);
+    put(r, resolved, "units", json_real(e->units));
+    put_range(r, resolved, "embodied_kg", e->embodied_kg);
     if (e->has_hours)
-        put_range(resolved, "hours", e->hours);
+        put_range(r, resolved, "hours", e->hours);
     if (e->has_lifetime_hours)
-        put_range(resolved, "lifetime_hours", e->lifetime_hours);
+        put_range(r, resolved, "lifetime_hours", e->lifetime_hours);
     if (e->has_utilisation)
-        put_range(resolved, "utilisation", e->utilisation);
+        put_range(r, resolved, "utilisation", e->utilisation);
     return ERR_OK;
 }
 
@@ -530,11 +553,15 @@ static enum err read_embodied(struct reader *r)
         return api_field_error(r->problem, "/embodied", "at most %d embodied items",
                                CORE_MAX_EMBODIED);
     list = json_array();
-    json_object_set_new(r->inputs, "embodied", list);
+    put(r, r->inputs, "embodied", list);
+    if (r->is_incomplete) /* list is gone */
+        return ERR_NO_MEMORY;
     r->in->n_embodied = json_array_size(items);
     for (size_t i = 0; rc == ERR_OK && i < r->in->n_embodied; i++) {
         json_t *resolved = json_object();
-        json_array_append_new(list, resolved);
+        add(r, list, resolved);
+        if (r->is_incomplete) /* resolved is gone */
+            return ERR_NO_MEMORY;
         rc = read_embodied_item(r, json_array_get(items, i), i, resolved);
     }
     return rc;
@@ -606,7 +633,7 @@ static enum err read_all(struct reader *r, const char *const *extra_members)
     if (rc != ERR_OK)
         return rc;
     core_estimate_input_init(in, method);
-    json_object_set_new(r->inputs, "method", json_string(core_method_name(method)));
+    put(r, r->inputs, "method", json_string(core_method_name(method)));
     allowed_members(method_members(method), extra_members, allowed);
     if (api_check_members(r->body, "", allowed, NULL, r->problem) != ERR_OK)
         return ERR_INVALID_INPUT;
@@ -624,7 +651,7 @@ static enum err read_all(struct reader *r, const char *const *extra_members)
     in->has_intensity = json_object_get(r->body, "carbon_intensity") != NULL ||
                         json_object_get(r->body, "location") != NULL;
     if (in->has_hours)
-        put_range(r->inputs, "hours", in->hours);
+        put_range(r, r->inputs, "hours", in->hours);
     return ERR_OK;
 }
 
@@ -653,11 +680,14 @@ enum err api_estimate_from_json(struct db *db, const json_t *body, const char *c
     if (r.is_tdp_draw)
         estimate.defaults_used |= CORE_DEFAULT_TDP_DRAW;
     if (estimate.has_pue)
-        put_range(r.inputs, "pue", estimate.pue);
+        put_range(&r, r.inputs, "pue", estimate.pue);
     if (json_is_string(location))
-        json_object_set_new(r.inputs, "location", json_string(json_string_value(location)));
-    json_object_set_new(r.inputs, "intensity",
-                        api_intensity_provenance_json(db, &estimate.intensity));
+        put(&r, r.inputs, "location", json_string(json_string_value(location)));
+    put(&r, r.inputs, "intensity", api_intensity_provenance_json(db, &estimate.intensity));
+    if (r.is_incomplete) {
+        json_decref(r.inputs);
+        return ERR_NO_MEMORY;
+    }
     *out = estimate;
     *inputs_out = r.inputs;
     return ERR_OK;
@@ -669,12 +699,12 @@ static json_t *parts_json(const struct core_estimate *e)
 
     for (size_t i = 0; parts && i < e->n_parts; i++) {
         const struct core_part *p = &e->parts[i];
-        json_array_append_new(parts,
-                              json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", p->name, "input",
-                                        p->input_pointer, "kind",
-                                        p->kind == CORE_PART_EMBODIED ? "embodied" : "operational",
-                                        "energy_kwh", api_range_json(p->energy_kwh), "co2e_kg",
-                                        api_range_json(p->co2e_kg)));
+        api_json_append(&parts,
+                        json_pack("{s:s, s:s, s:s, s:o, s:o}", "name", p->name, "input",
+                                  p->input_pointer, "kind",
+                                  p->kind == CORE_PART_EMBODIED ? "embodied" : "operational",
+                                  "energy_kwh", api_range_json(p->energy_kwh), "co2e_kg",
+                                  api_range_json(p->co2e_kg)));
     }
     return parts;
 }
@@ -685,7 +715,7 @@ static json_t *defaults_json(unsigned defaults_used)
 
     for (unsigned i = 0; names && i < CORE_DEFAULT_COUNT; i++)
         if (defaults_used & (1u << i))
-            json_array_append_new(names, json_string(core_default_name(1u << i)));
+            api_json_append(&names, json_string(core_default_name(1u << i)));
     return names;
 }
 
@@ -701,8 +731,8 @@ json_t *api_estimate_json(const struct core_estimate *estimate, json_t *inputs)
         "equivalences", api_equivalences_json(e->co2e_kg), "methodology_version",
         e->methodology_version);
 
-    if (o && e->has_device_hours)
-        json_object_set_new(o, "device_hours", api_range_json(e->device_hours));
+    if (e->has_device_hours)
+        api_json_set(&o, "device_hours", api_range_json(e->device_hours));
     return o;
 }
 

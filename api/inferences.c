@@ -413,8 +413,7 @@ enum err api_inferences_get(struct api_service *s, const struct api_request *req
         utc_day(t, day);
         if (next < n && strcmp(days[next].day, day) == 0)
             count = days[next++].count;
-        json_array_append_new(series,
-                              json_pack("{s:s, s:I}", "date", day, "count", (json_int_t)count));
+        api_json_append(&series, json_pack("{s:s, s:I}", "date", day, "count", (json_int_t)count));
     }
     rc = api_reply_json(reply, 200,
                         json_pack("{s:s, s:s, s:s, s:o}", "model",

@@ -24,8 +24,12 @@ void text_json(struct text *t, json_t *value)
     if (n == 0) {
         t->buf.failed = true;
     } else if (core_buf_reserve(&t->buf, n)) {
-        t->buf.len +=
-            json_dumpb(value, t->buf.data + t->buf.len, n, API_DUMP_FLAGS | JSON_ENCODE_ANY);
+        /* The second dump allocates again (jansson's loop check): when that fails it
+         * writes nothing, which would leave the member without a value. */
+        if (json_dumpb(value, t->buf.data + t->buf.len, n, API_DUMP_FLAGS | JSON_ENCODE_ANY) != n)
+            t->buf.failed = true;
+        else
+            t->buf.len += n;
         t->buf.data[t->buf.len] = '\0';
     }
     json_decref(value);

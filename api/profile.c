@@ -98,19 +98,14 @@ json_t *api_profile_json(const struct core_inference_profile *p)
                           core_inference_source_name(p->source), "carbon_intensity",
                           api_intensity_json(&p->intensity));
 
-    if (o == NULL)
-        return NULL;
     if (p->source == CORE_INFERENCE_MEASURED) {
-        json_object_set_new(o, "energy_kwh_per_inference", api_range_json(p->kwh_per_inference));
+        api_json_set(&o, "energy_kwh_per_inference", api_range_json(p->kwh_per_inference));
     } else {
         json_t *d = json_pack("{s:o}", "token_steps", api_range_json(p->token_steps));
-        if (d) {
-            json_object_set_new(d, "ratio", p->has_ratio ? api_range_json(p->ratio) : json_null());
-            json_object_set_new(d, "training_kwh",
-                                p->has_training_kwh ? api_range_json(p->training_kwh)
-                                                    : json_null());
-        }
-        json_object_set_new(o, "derived_from_training", d);
+        api_json_set(&d, "ratio", p->has_ratio ? api_range_json(p->ratio) : json_null());
+        api_json_set(&d, "training_kwh",
+                     p->has_training_kwh ? api_range_json(p->training_kwh) : json_null());
+        api_json_set(&o, "derived_from_training", d);
     }
     return o;
 }

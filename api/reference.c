@@ -144,7 +144,7 @@ enum err api_hardware_list(struct api_service *s, const struct api_request *req,
         goto out;
     array = json_array();
     for (size_t i = 0; array && i < n; i++)
-        json_array_append_new(array, api_hardware_json(&items[i]));
+        api_json_append(&array, api_hardware_json(&items[i]));
     rc = page_reply(reply, "/v1/hardware", array, has_more && n > 0, n ? items[n - 1].id : 0, limit,
                     (const char *const[]){"name", "kind", NULL},
                     (const char *const[]){filter.name, filter.kind, NULL});
@@ -204,7 +204,7 @@ enum err api_regions_list(struct api_service *s, const struct api_request *req,
         goto out;
     array = json_array();
     for (size_t i = 0; array && i < n; i++)
-        json_array_append_new(array, api_region_json(&items[i]));
+        api_json_append(&array, api_region_json(&items[i]));
     rc = page_reply(
         reply, "/v1/regions", array, has_more && n > 0, n ? items[n - 1].id : 0, limit,
         (const char *const[]){"name", "provider", "country", "kind", NULL},
@@ -223,8 +223,8 @@ static json_t *constants_json(void)
     json_t *a = json_array();
 
     for (size_t i = 0; a && i < n; i++)
-        json_array_append_new(a, json_pack("{s:s, s:f, s:s, s:s}", "name", c[i].name, "value",
-                                           c[i].value, "unit", c[i].unit, "source", c[i].source));
+        api_json_append(&a, json_pack("{s:s, s:f, s:s, s:s}", "name", c[i].name, "value",
+                                      c[i].value, "unit", c[i].unit, "source", c[i].source));
     return a;
 }
 
@@ -235,8 +235,8 @@ static json_t *formulas_json(void)
     json_t *a = json_array();
 
     for (size_t i = 0; a && i < n; i++)
-        json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "method", f[i].method, "formula",
-                                           f[i].formula, "sources", f[i].sources));
+        api_json_append(&a, json_pack("{s:s, s:s, s:s}", "method", f[i].method, "formula",
+                                      f[i].formula, "sources", f[i].sources));
     return a;
 }
 
@@ -252,9 +252,9 @@ static json_t *units_json(void)
     json_t *a = json_array();
 
     for (size_t i = 0; a && i < n; i++)
-        json_array_append_new(a, json_pack("{s:s, s:s, s:f}", "name", u[i].name, "quantity",
-                                           quantities[u[i].quantity], "to_canonical",
-                                           u[i].to_canonical));
+        api_json_append(&a,
+                        json_pack("{s:s, s:s, s:f}", "name", u[i].name, "quantity",
+                                  quantities[u[i].quantity], "to_canonical", u[i].to_canonical));
     return a;
 }
 
@@ -264,9 +264,9 @@ static json_t *equivalence_items_json(void)
     json_t *a = json_array();
 
     for (size_t i = 0; a && i < CORE_EQUIVALENCE_COUNT; i++)
-        json_array_append_new(a, json_pack("{s:s, s:s, s:f, s:f}", "name", items[i].name,
-                                           "description", items[i].description, "co2e_lb",
-                                           items[i].co2e_lb, "co2e_kg", items[i].co2e_kg));
+        api_json_append(&a, json_pack("{s:s, s:s, s:f, s:f}", "name", items[i].name, "description",
+                                      items[i].description, "co2e_lb", items[i].co2e_lb, "co2e_kg",
+                                      items[i].co2e_kg));
     return a;
 }
 
@@ -278,9 +278,9 @@ static json_t *load_json(const struct db_reference_load *l, const struct db_refe
 
     for (size_t i = 0; skipped && i < n_skips; i++)
         if (strcmp(skips[i].table, l->table) == 0)
-            json_array_append_new(skipped,
-                                  json_pack("{s:I, s:s, s:s}", "row", (json_int_t)skips[i].row,
-                                            "field", skips[i].field, "reason", skips[i].reason));
+            api_json_append(&skipped,
+                            json_pack("{s:I, s:s, s:s}", "row", (json_int_t)skips[i].row, "field",
+                                      skips[i].field, "reason", skips[i].reason));
     return json_pack("{s:s, s:s, s:i, s:s, s:s, s:I, s:I, s:s, s:o}", "table", l->table, "kind",
                      l->kind, "rank", l->rank, "license", l->licence, "attribution", l->attribution,
                      "rows_loaded", (json_int_t)l->n_loaded, "rows_skipped",
@@ -314,10 +314,9 @@ static enum err reference_json(struct db *db, json_t **out)
     tables = json_array();
     sources = json_array();
     for (size_t i = 0; tables && sources && i < n_loads; i++) {
-        json_array_append_new(tables, load_json(&loads[i], skips, n_skips));
-        json_array_append_new(sources,
-                              json_pack("{s:s, s:s, s:s}", "table", loads[i].table, "license",
-                                        loads[i].licence, "attribution", loads[i].attribution));
+        api_json_append(&tables, load_json(&loads[i], skips, n_skips));
+        api_json_append(&sources, json_pack("{s:s, s:s, s:s}", "table", loads[i].table, "license",
+                                            loads[i].licence, "attribution", loads[i].attribution));
     }
     free(skips);
     *out = json_pack("{s:s, s:o, s:o}", "precedence", precedence_text, "tables", tables, "sources",

@@ -110,6 +110,7 @@ json_t *api_intensity_provenance_json(struct db *db, const struct core_intensity
 {
     json_t *o = api_intensity_json(intensity);
     struct db_region r;
+    enum err rc;
 
     if (o == NULL || intensity->source != CORE_INTENSITY_TABLE)
         return o;
@@ -118,13 +119,17 @@ json_t *api_intensity_provenance_json(struct db *db, const struct core_intensity
      * recorded at "FR" before every spelling of France answered the energy mix).
      * A row that vanished (it cannot: reference data is only written by
      * migrations) leaves the core's provenance alone. */
-    if (db_region_at(db, intensity->table, intensity->row, &r) == ERR_OK &&
-        strcasecmp(r.region.code, intensity->location) == 0) {
-        json_object_set_new(o, "name", json_string(r.region.name));
-        json_object_set_new(o, "g_per_kwh", json_real(r.region.intensity_g_per_kwh));
-        json_object_set_new(o, "reference", json_string(r.region.source));
-        json_object_set_new(o, "license", json_string(r.licence));
-        json_object_set_new(o, "attribution", json_string(r.attribution));
+    rc = db_region_at(db, intensity->table, intensity->row, &r);
+    if (rc != ERR_OK && rc != ERR_NOT_FOUND) { /* a read that failed is no vanished row */
+        json_decref(o);
+        return NULL;
+    }
+    if (rc == ERR_OK && strcasecmp(r.region.code, intensity->location) == 0) {
+        api_json_set(&o, "name", json_string(r.region.name));
+        api_json_set(&o, "g_per_kwh", json_real(r.region.intensity_g_per_kwh));
+        api_json_set(&o, "reference", json_string(r.region.source));
+        api_json_set(&o, "license", json_string(r.licence));
+        api_json_set(&o, "attribution", json_string(r.attribution));
     }
     return o;
 }

@@ -47,6 +47,26 @@ const char *api_reply_header_get(const struct api_reply *reply, const char *name
     return NULL;
 }
 
+void api_json_set(json_t **container, const char *key, json_t *value)
+{
+    if (*container == NULL) {
+        json_decref(value);
+    } else if (value == NULL || json_object_set_new(*container, key, value) != 0) {
+        json_decref(*container);
+        *container = NULL;
+    }
+}
+
+void api_json_append(json_t **container, json_t *value)
+{
+    if (*container == NULL) {
+        json_decref(value);
+    } else if (value == NULL || json_array_append_new(*container, value) != 0) {
+        json_decref(*container);
+        *container = NULL;
+    }
+}
+
 enum err api_reply_json(struct api_reply *reply, int status, json_t *body)
 {
     if (body == NULL)

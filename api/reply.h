@@ -14,6 +14,14 @@
  * ERR_NO_MEMORY when body is NULL. */
 enum err api_reply_json(struct api_reply *reply, int status, json_t *body);
 
+/* json_object_set_new and json_array_append_new for building answers: when the
+ * member cannot be added (value NULL, or no memory), the container is released and
+ * *container becomes NULL, so that the caller's check of it (or json_pack's "o")
+ * fails the answer instead of leaving the member out. value is stolen either way;
+ * with *container already NULL it is only released. */
+void api_json_set(json_t **container, const char *key, json_t *value);
+void api_json_append(json_t **container, json_t *value);
+
 /* The flags the server serialises JSON answers with (server/http.c). */
 #define API_DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))
 

@@ -250,12 +250,10 @@ enum err api_series_get(struct api_service *s, const struct api_request *req,
     for (size_t i = 0; array && i < n_buckets; i++) {
         json_t *b = json_pack("{s:s, s:I}", "start", buckets[i].start, "inferences",
                               (json_int_t)buckets[i].inferences);
-        if (b)
-            json_object_set_new(b, "inference_co2e_kg",
-                                has_inference
-                                    ? api_range_json(bucket_co2e(&buckets[i], is_family, g_each))
-                                    : json_null());
-        json_array_append_new(array, b);
+        api_json_set(&b, "inference_co2e_kg",
+                     has_inference ? api_range_json(bucket_co2e(&buckets[i], is_family, g_each))
+                                   : json_null());
+        api_json_append(&array, b);
     }
     core_model_id_format(&model.id, id, sizeof id);
     if (is_family)

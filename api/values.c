@@ -60,8 +60,8 @@ json_t *api_equivalences_json(struct core_range co2e_kg)
     if (o == NULL)
         return NULL;
     core_equivalences(co2e_kg, eq);
-    for (size_t i = 0; i < CORE_EQUIVALENCE_COUNT; i++)
-        json_object_set_new(o, eq[i].item->name, api_range_json(eq[i].count));
+    for (size_t i = 0; o && i < CORE_EQUIVALENCE_COUNT; i++)
+        api_json_set(&o, eq[i].item->name, api_range_json(eq[i].count));
     return o;
 }
 

@@ -68,7 +68,10 @@ enum err db_totals_get(struct db *db, const char *ns, struct db_totals *out)
     memset(out, 0, sizeof *out);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, ns ? ns : "", -1, SQLITE_TRANSIENT);
+    /* SQLITE_STATIC: ns outlives the statement, and a copy that fails for want of
+     * memory would leave the parameter NULL, answering zeros as if nothing were
+     * stored. */
+    sqlite3_bind_text(stmt, 1, ns ? ns : "", -1, SQLITE_STATIC);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         out->models = sqlite3_column_int64(stmt, 0);

@@ -604,7 +604,9 @@ static enum err find_cloud_name(struct db *db, const char *name, struct db_regio
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_TRANSIENT);
+    /* SQLITE_STATIC: the text outlives the statement; a copy failing for want of
+     * memory would leave the parameter NULL and the lookup find nothing. */
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
     while (!is_shared && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         read_region(stmt, has_first ? &other : &first);
         is_shared = has_first && strcmp(other.provider, first.provider) != 0;
@@ -736,9 +738,13 @@ enum err db_region_at(struct db *db, const char *table, unsigned long row, struc
         rc = db_prepare(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, table, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)row);
-    step = sqlite3_step(stmt);
+    /* A bind that fails (no memory for the copy) leaves the parameter NULL: the
+     * query would answer no row, as if the row had vanished. */
+    step = sqlite3_bind_text(stmt, 1, table, -1, SQLITE_TRANSIENT);
+    if (step == SQLITE_OK)
+        step = sqlite3_bind_int64(stmt, 2, (sqlite3_int64)row);
+    if (step == SQLITE_OK)
+        step = sqlite3_step(stmt);
     if (step == SQLITE_ROW)
         read_region(stmt, out);
     else
@@ -763,7 +769,9 @@ enum err db_region_candidates(struct db *db, const char *name, char *buf, size_t
     rc = db_prepare(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_TRANSIENT);
+    /* SQLITE_STATIC: the text outlives the statement; a copy failing for want of
+     * memory would leave the parameter NULL and the lookup find nothing. */
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         int n = snprintf(buf + used, buf_len - used, "%s%s", used ? ", " : "",
                          (const char *)sqlite3_column_text(stmt, 0));
@@ -958,8 +966,10 @@ enum err db_hardware_find(struct db *db, const char *name, struct db_hardware *o
     rc = db_prepare(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 2, alias, -1, SQLITE_TRANSIENT);
+    /* SQLITE_STATIC: the text outlives the statement; a copy failing for want of
+     * memory would leave the parameter NULL and the lookup find nothing. */
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, alias, -1, SQLITE_STATIC);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW)
         read_hardware(stmt, out);

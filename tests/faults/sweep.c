@@ -7,15 +7,17 @@
  * hold exactly the acknowledged changes; and the same service, the fault gone,
  * must answer the request again and go on reading and writing.
  *
- *     test_faults io|oom [--full] [--first F] [--every K] [--case NAME] [--verbose]
+ *     test_faults io|oom [--full] [--first F] [--every K] [--at N] [--case NAME] [--verbose]
  *
  * io fails reads, writes, syncs, truncates, locks and shared-memory maps through a
  * test VFS (fault_vfs.c), over every write route, the import command, a group
  * commit of several requests, a WAL checkpoint and the close that checkpoints; oom
  * fails allocations of SQLite, jansson and carbontree (fault_alloc.c) over every
- * route. Without --full, N runs over 1..F and every Kth point after (the sample CI
- * runs). Prints, per case, how many fault points it exercised; exits 1 on the first
- * broken expectation. */
+ * route. A success must answer what the clean run answered (status, headers and
+ * body as the server renders it). Without --full, N runs over 1..F and every Kth
+ * point after (the sample CI runs); --at N runs that point alone. Prints, per
+ * case, how many fault points it exercised; exits 1 on the first broken
+ * expectation. */
 #include "fault_alloc.h"
 #include "fault_vfs.h"
 #include "log.h"
@@ -23,6 +25,7 @@
 #include "writer.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -116,7 +119,22 @@ static const struct sweep_case cases[] = {
      true,
      204},
     {"model-delete", SCENARIO_REQUEST, {"DELETE", "/v1/models/hub-b/solo", NULL, NULL}, true, 204},
-    {"import-batch", SCENARIO_IMPORT, {NULL, NULL, NULL, NULL}, true, 0},
+    {"model-put-card",
+     SCENARIO_REQUEST,
+     {"PUT", "/v1/models/hub-c/carded",
+      "{\"base_model\": \"hub-a/base\", \"base_model_relation\": \"finetune\", "
+      "\"co2_eq_emissions\": {\"emissions\": 41100, \"source\": \"model card\", "
+      "\"training_type\": \"fine-tuning\", \"hardware_used\": \"8 x A100\"}, "
+      "\"license\": \"apache-2.0\", \"tags\": [\"text-generation\", \"en\"], "
+      "\"pipeline_tag\": \"text-generation\", \"datasets\": [\"hub-c/corpus\"], "
+      "\"text\": \"# carded\\n\\nFine-tuned from hub-a/base.\\n\"}",
+      NULL},
+     true,
+     201},
+    /* an import case's path names what it reads; expected_ok is how many models */
+    {"import-batch", SCENARIO_IMPORT, {NULL, "import.jsonl", NULL, NULL}, true, 3},
+    {"import-cards", SCENARIO_IMPORT, {NULL, "cards", NULL, NULL}, true, 3},
+    {"import-hub", SCENARIO_IMPORT, {NULL, "hub.jsonl", NULL, NULL}, true, 2},
     {"group-commit", SCENARIO_GROUP, {NULL, NULL, NULL, NULL}, true, 0},
     {"wal-checkpoint", SCENARIO_CHECKPOINT, {NULL, NULL, NULL, NULL}, true, 0},
     /* reads, and the calculators that store nothing */
@@ -171,6 +189,25 @@ static const struct sweep_case cases[] = {
      false,
      200},
     {"tokens-list", SCENARIO_REQUEST, {"GET", "/v1/tokens", NULL, NULL}, false, 200},
+    {"totals", SCENARIO_REQUEST, {"GET", "/v1/totals", NULL, NULL}, false, 200},
+    {"families", SCENARIO_REQUEST, {"GET", "/v1/families?limit=3", NULL, NULL}, false, 200},
+    {"series", SCENARIO_REQUEST, {"GET", "/v1/models/hub-a/child/series", NULL, NULL}, false, 200},
+    {"badge",
+     SCENARIO_REQUEST,
+     {"GET", "/v1/models/hub-b/merged/badge.svg", NULL, NULL},
+     false,
+     200},
+    {"page", SCENARIO_REQUEST, {"GET", "/", NULL, NULL}, false, 200},
+    {"family-csv",
+     SCENARIO_REQUEST,
+     {"GET", "/v1/models/hub-a/base/family?format=csv", NULL, NULL},
+     false,
+     200},
+    {"family-csv-all",
+     SCENARIO_REQUEST,
+     {"GET", "/v1/models/hub-a/base/family?format=csv&all=true", NULL, NULL},
+     false,
+     200},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
@@ -202,6 +239,29 @@ static const struct request seeds[] = {
      NULL},
 };
 
+/* What the import-cards run reads: a folder of Hub cards, README.md with YAML
+ * front matter, one naming a parent that is not registered (a placeholder). */
+static const struct {
+    const char *id, *readme;
+} import_cards[] = {
+    {"hub-c/carded", "---\nbase_model: hub-a/base\nco2_eq_emissions:\n  emissions: 41100\n"
+                     "  source: model card\n  training_type: fine-tuning\n"
+                     "  hardware_used: 8 x A100\nlicense: apache-2.0\ntags:\n- en\n"
+                     "pipeline_tag: text-generation\n---\n# carded\n\nTrained for 10 hours.\n"},
+    {"hub-c/quant", "---\nbase_model: hub-c/carded\nbase_model_relation: quantized\n"
+                    "quantized_by: hub-c\ntags:\n- gguf\n---\n"},
+    {"hub-d/orphan", "---\nbase_model: hub-d/unregistered\nco2_eq_emissions: 900\n"
+                     "library_name: transformers\n---\nA fine-tune of 0.9 kg.\n"},
+};
+
+/* What the import-hub run reads: the Hub's model-info JSON, one a line. */
+static const char import_hub[] =
+    "{\"id\": \"hub-e/info\", \"pipeline_tag\": \"text-generation\", \"tags\": [\"en\"], "
+    "\"cardData\": {\"base_model\": \"hub-a/child\", \"co2_eq_emissions\": 2500, "
+    "\"license\": \"mit\"}}\n"
+    "{\"modelId\": \"hub-e/legacy\", \"cardData\": {\"base_model\": [\"hub-e/info\", "
+    "\"hub-b/merged\"], \"base_model_relation\": \"merge\"}}\n";
+
 /* What every import run reads: JSON lines, one batch. */
 static const char import_lines[] =
     "{\"id\": \"imp/one\", \"activities\": [{\"kind\": \"training\", \"energy_kwh\": 40, "
@@ -214,11 +274,12 @@ static const char import_lines[] =
 static struct {
     enum kind kind;
     bool is_full, is_verbose;
-    uint64_t first, every;
+    uint64_t first, every, at;
     const char *only;
 } opt = {.first = 20, .every = 0};
 
-static char dir[512], pristine_path[600], work_path[600], subset_path[600], import_path[600];
+static char dir[512], pristine_path[600], work_path[600], subset_path[600], import_path[600],
+    hub_path[600], cards_path[600];
 static unsigned long long n_failures;
 static unsigned long long n_refused;      /* faulted runs that answered a failure */
 static unsigned long long n_kept_refused; /* of those, runs whose change was kept whole */
@@ -302,6 +363,17 @@ static void cleanup_dir(void)
     remove_db(work_path);
     remove_db(subset_path);
     unlink(import_path);
+    unlink(hub_path);
+    for (size_t i = 0; i < sizeof import_cards / sizeof import_cards[0]; i++) {
+        char path[800];
+        snprintf(path, sizeof path, "%s/%s/README.md", cards_path, import_cards[i].id);
+        unlink(path);
+        *strrchr(path, '/') = '\0';
+        rmdir(path);
+        *strrchr(path, '/') = '\0';
+        rmdir(path);
+    }
+    rmdir(cards_path);
     rmdir(dir);
 }
 
@@ -554,11 +626,182 @@ static bool answer_ok(const char *what, const struct api_reply *reply, bool may_
     return true;
 }
 
+/* ---- what a client receives ---- */
+
+/* Appends len bytes to the harness's buffer (plain malloc: no fault reaches it). */
+static void buf_add(char **buf, size_t *buf_len, const char *data, size_t len)
+{
+    char *grown = realloc(*buf, *buf_len + len + 1);
+
+    if (grown == NULL)
+        die("out of memory in the harness");
+    memcpy(grown + *buf_len, data, len);
+    *buf_len += len;
+    grown[*buf_len] = '\0';
+    *buf = grown;
+}
+
+/* The body a client receives, rendered under the fault as the server renders it:
+ * a JSON answer through api_json_dumps with the server's flags, raw bytes as they
+ * are, a stream drained part by part on db. NULL when the server could not send
+ * it whole: no memory for the text (it answers 500 instead) or a stream failing
+ * part way (it cuts the answer short, which the client sees as a failure). */
+static char *render_body(struct call *c, struct db *db, size_t *len)
+{
+    char *body = NULL;
+
+    *len = 0;
+    if (c->reply.json != NULL) {
+        char *text = api_json_dumps(c->reply.json,
+                                    JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
+        if (text == NULL)
+            return NULL;
+        buf_add(&body, len, text, strlen(text));
+        free(text);
+    } else if (c->reply.raw != NULL) {
+        buf_add(&body, len, c->reply.raw, c->reply.raw_len);
+    } else if (c->reply.stream != NULL) {
+        bool is_done = false;
+        buf_add(&body, len, "", 0);
+        while (!is_done) {
+            char *part = NULL;
+            size_t part_len = 0;
+            if (c->reply.stream->next(c->reply.stream, db, &part, &part_len, &is_done) != ERR_OK) {
+                free(part);
+                free(body);
+                return NULL;
+            }
+            buf_add(&body, len, part ? part : "", part_len);
+            free(part);
+        }
+    } else {
+        buf_add(&body, len, "", 0);
+    }
+    return body;
+}
+
+/* Members whose value differs from one clean run to the next: none of the routes
+ * swept puts a clock or a random value in a read answer; the writes' answers carry
+ * their times (created_at, updated_at, ...) and a new token's secret. */
+static bool is_volatile_member(const char *key)
+{
+    size_t len = strlen(key);
+
+    return (len > 3 && strcmp(key + len - 3, "_at") == 0) || strcmp(key, "token") == 0;
+}
+
+static void drop_volatile(json_t *json)
+{
+    const char *key;
+    json_t *value;
+    void *tmp;
+    size_t i;
+
+    if (json_is_object(json)) {
+        json_object_foreach_safe(json, tmp, key, value)
+        {
+            if (is_volatile_member(key) && json_is_string(value))
+                json_object_set_new(json, key, json_string("(varies)"));
+            else
+                drop_volatile(value);
+        }
+    } else if (json_is_array(json)) {
+        json_array_foreach(json, i, value) drop_volatile(value);
+    }
+}
+
+/* /metrics: the samples of what the process counted since it started (every
+ * service of the sweep runs in the one process) have their value masked; the
+ * ledger's own figures are compared. */
+static void mask_process_metrics(char **text, size_t *len, const char *body, size_t body_len)
+{
+    static const char *const process_wide[] = {"carbontree_writes_total",
+                                               "carbontree_inferences_counted_total",
+                                               "carbontree_db_write_batch_size"};
+    const char *line = body, *end = body + body_len;
+
+    while (line < end) {
+        const char *eol = memchr(line, '\n', (size_t)(end - line)), *space;
+        size_t line_len = eol ? (size_t)(eol - line) + 1 : (size_t)(end - line);
+        bool is_masked = false;
+        for (size_t i = 0; i < sizeof process_wide / sizeof process_wide[0]; i++)
+            is_masked |= strncmp(line, process_wide[i], strlen(process_wide[i])) == 0;
+        for (space = is_masked ? line + line_len : NULL; space && space > line && *space != ' ';)
+            space--;
+        if (space == line)
+            space = NULL;
+        if (space != NULL) {
+            buf_add(text, len, line, (size_t)(space - line));
+            buf_add(text, len, " (varies)\n", 10);
+        } else {
+            buf_add(text, len, line, line_len);
+        }
+        line += line_len;
+    }
+}
+
+/* The answer as compared (faults off): status, content type, headers, then the
+ * body; a JSON body with its volatile members masked and its keys sorted. */
+static char *answer_text(const struct call *c, const char *body, size_t body_len)
+{
+    char *text = NULL, line[700];
+    size_t len = 0;
+    json_t *json = NULL;
+
+    snprintf(line, sizeof line, "%d %s\n", c->reply.status,
+             c->reply.content_type ? c->reply.content_type : "(default)");
+    buf_add(&text, &len, line, strlen(line));
+    for (size_t i = 0; i < c->reply.n_headers; i++) {
+        snprintf(line, sizeof line, "%s: %s\n", c->reply.headers[i].name,
+                 c->reply.headers[i].value);
+        buf_add(&text, &len, line, strlen(line));
+    }
+    buf_add(&text, &len, "\n", 1);
+    if (c->reply.json != NULL ||
+        (c->reply.content_type != NULL && strstr(c->reply.content_type, "json") != NULL)) {
+        json = json_loadb(body, body_len, 0, NULL);
+        if (json == NULL) {
+            buf_add(&text, &len, "(not JSON) ", 11);
+        } else {
+            char *sorted;
+            drop_volatile(json);
+            sorted = json_dumps(json, JSON_SORT_KEYS | JSON_INDENT(1) | JSON_REAL_PRECISION(17));
+            json_decref(json);
+            if (sorted == NULL)
+                die("out of memory in the harness");
+            buf_add(&text, &len, sorted, strlen(sorted));
+            free(sorted);
+            return text;
+        }
+    }
+    if (c->reply.content_type != NULL && strstr(c->reply.content_type, "text/plain") != NULL &&
+        strstr(c->reply.content_type, "version=") != NULL) {
+        mask_process_metrics(&text, &len, body, body_len);
+        return text;
+    }
+    buf_add(&text, &len, body, body_len);
+    return text;
+}
+
+/* Reports where two answers part, with the lines around it. */
+static void fail_answer(const char *what, const char *expected, const char *got)
+{
+    size_t at = 0, from;
+
+    while (expected[at] && expected[at] == got[at])
+        at++;
+    from = at > 300 ? at - 300 : 0;
+    fail("%s: a success whose answer is not the clean run's, from byte %zu:\n"
+         "--- clean ---\n%.600s\n--- faulted ---\n%.600s",
+         what, at, expected + from, got + from);
+}
+
 /* ---- expectations, from clean runs ---- */
 
 struct expectation {
     uint64_t before, after; /* digests of the database before and after the change */
     uint64_t n_points;      /* fault points of the clean run */
+    char *answer;           /* the clean run's answer, as compared (answer_text) */
 };
 
 /* Which fault points to run: all of them, or the first F and every Kth after. */
@@ -566,6 +809,8 @@ static bool is_sampled(uint64_t n, uint64_t n_points)
 {
     uint64_t every = opt.every;
 
+    if (opt.at != 0)
+        return n == opt.at;
     if (opt.is_full || n <= opt.first)
         return true;
     if (every == 0) /* about 30 points past the first F */
@@ -645,8 +890,10 @@ static void run_request_case(const struct sweep_case *sc, enum fault_mode mode, 
                              struct expectation *e)
 {
     struct api_service *service;
+    struct db *db = NULL;
     struct call c;
-    char what[160];
+    char what[160], *body = NULL, *answer = NULL;
+    size_t body_len = 0;
     int status;
     bool is_ok, is_kept;
 
@@ -655,18 +902,20 @@ static void run_request_case(const struct sweep_case *sc, enum fault_mode mode, 
     fresh_copy();
     service = service_open(work_path);
     call_init(&c, &sc->request);
-    {
-        struct db *db = NULL;
-        if (api_service_connection(service, &db) != ERR_OK)
-            die("no connection");
-        arm(mode, n);
-        status = call_run(&c, service, db, NULL);
-    }
+    if (api_service_connection(service, &db) != ERR_OK)
+        die("no connection");
+    arm(mode, n);
+    status = call_run(&c, service, db, NULL);
+    /* The server renders a success's body after the handler, under the same fault. */
+    if (status >= 200 && status < 300)
+        body = render_body(&c, db, &body_len);
     if (mode == FAULT_COUNT) {
         e->n_points = disarm();
-        if (status != sc->expected_ok)
+        if (status != sc->expected_ok || body == NULL)
             die("%s: the clean run answered %d (%s), expected %d", sc->name, status,
                 c.reply.problem.detail, sc->expected_ok);
+        e->answer = answer_text(&c, body, body_len);
+        free(body);
         call_cleanup(&c);
         e->after = digest_of(work_path);
         api_service_destroy(service);
@@ -674,6 +923,16 @@ static void run_request_case(const struct sweep_case *sc, enum fault_mode mode, 
     }
     disarm();
     is_ok = status >= 200 && status < 300;
+    if (is_ok && body != NULL) {
+        answer = answer_text(&c, body, body_len);
+        if (strcmp(answer, e->answer) != 0)
+            fail_answer(what, e->answer, answer);
+        free(answer);
+    } else if (is_ok && !sc->is_write) {
+        /* the body could not be sent: the server answers 500 or cuts it short */
+        is_ok = false;
+    }
+    free(body);
     n_refused += !is_ok;
     if (is_ok && status != sc->expected_ok)
         fail("%s: answered %d, expected %d", what, status, sc->expected_ok);
@@ -686,8 +945,9 @@ static void run_request_case(const struct sweep_case *sc, enum fault_mode mode, 
 
 /* ---- the import command ---- */
 
-static enum err run_import(void)
+static enum err run_import(const struct sweep_case *sc)
 {
+    char path[600];
     struct api_config config;
     struct api_import_summary summary;
     char why[512] = "";
@@ -697,11 +957,12 @@ static enum err run_import(void)
     memset(&config, 0, sizeof config);
     config.db_path = work_path;
     config.busy_timeout_ms = 5000;
-    rc = api_cli_import(&config, import_path, 0, report, NULL, &summary, why, sizeof why);
+    snprintf(path, sizeof path, "%s/%s", dir, sc->request.path);
+    rc = api_cli_import(&config, path, 0, report, NULL, &summary, why, sizeof why);
     if (opt.is_verbose)
         fprintf(stderr, "import: %s: %s (%lld imported, %lld refused)\n", err_name(rc), why,
                 (long long)summary.n_imported, (long long)summary.n_refused);
-    if (rc == ERR_OK && summary.n_imported != 3)
+    if (rc == ERR_OK && summary.n_imported != sc->expected_ok)
         rc = ERR_INTERNAL; /* a refused line: a fault made into a client error */
     if (report && report != stderr)
         fclose(report);
@@ -718,7 +979,7 @@ static void run_import_case(const struct sweep_case *sc, enum fault_mode mode, u
              (unsigned long long)n);
     fresh_copy();
     arm(mode, n);
-    rc = run_import();
+    rc = run_import(sc);
     if (mode == FAULT_COUNT) {
         e->n_points = disarm();
         if (rc != ERR_OK)
@@ -731,7 +992,7 @@ static void run_import_case(const struct sweep_case *sc, enum fault_mode mode, u
     if (rc == ERR_INTERNAL)
         fail("%s: a line was refused under a fault", what);
     if (!check_state(what, e, rc == ERR_OK)) {
-        rc = run_import();
+        rc = run_import(sc);
         if (rc != ERR_OK)
             fail("%s: importing again failed: %s", what, err_name(rc));
     }
@@ -999,6 +1260,22 @@ static void build_pristine(void)
     f = fopen(import_path, "w");
     if (f == NULL || fputs(import_lines, f) < 0 || fclose(f) != 0)
         die("cannot write %s", import_path);
+    f = fopen(hub_path, "w");
+    if (f == NULL || fputs(import_hub, f) < 0 || fclose(f) != 0)
+        die("cannot write %s", hub_path);
+    for (size_t i = 0; i < sizeof import_cards / sizeof import_cards[0]; i++) {
+        char path[800];
+        snprintf(path, sizeof path, "%s/%s", cards_path, import_cards[i].id);
+        *strchr(path + strlen(cards_path) + 1, '/') = '\0';
+        mkdir(cards_path, 0700);
+        mkdir(path, 0700);
+        snprintf(path, sizeof path, "%s/%s", cards_path, import_cards[i].id);
+        mkdir(path, 0700);
+        strcat(path, "/README.md");
+        f = fopen(path, "w");
+        if (f == NULL || fputs(import_cards[i].readme, f) < 0 || fclose(f) != 0)
+            die("cannot write %s", path);
+    }
 }
 
 static void run_case(const struct sweep_case *sc, enum fault_mode mode, uint64_t n,
@@ -1030,18 +1307,29 @@ static void sweep(const struct sweep_case *sc)
 
     e.before = digest_of(pristine_path);
     run_case(sc, FAULT_COUNT, 0, &e);
-    for (int m = 0; m < 2; m++) {
+    if (e.answer != NULL) {
+        /* A second clean run: an answer that varies by itself would be no reference. */
+        struct expectation again = {0};
+        run_case(sc, FAULT_COUNT, 0, &again);
+        if (strcmp(e.answer, again.answer) != 0)
+            fail_answer(sc->name, e.answer, again.answer);
+        free(again.answer);
+    }
+    for (int m = 0; m < 2 && n_failures == 0; m++) {
         for (uint64_t n = 1; n <= e.n_points; n++) {
             if (!is_sampled(n, e.n_points))
                 continue;
             run_case(sc, modes[m], n, &e);
             n_run[m]++;
             n_hit[m] += n_failed() > 0;
-            if (n_failures > 0) {
-                fprintf(stderr, "%s: stopped at the first failure\n", sc->name);
-                return;
-            }
+            if (n_failures > 0)
+                break;
         }
+    }
+    free(e.answer);
+    if (n_failures > 0) {
+        fprintf(stderr, "%s: stopped at the first failure\n", sc->name);
+        return;
     }
     printf("%-16s %-3s %6llu fault points, %6llu runs (nth), %6llu runs (from), %6llu faults hit, "
            "%6llu failure answers (%llu kept whole), %4llds\n",
@@ -1055,8 +1343,9 @@ static void sweep(const struct sweep_case *sc)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: test_faults io|oom [--full] [--first F] [--every K] [--case NAME] "
-                    "[--verbose]\n");
+    fprintf(stderr,
+            "usage: test_faults io|oom [--full] [--first F] [--every K] [--at N] [--case NAME] "
+            "[--verbose]\n");
     exit(2);
 }
 
@@ -1081,6 +1370,8 @@ int main(int argc, char **argv)
             opt.first = strtoull(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--every") == 0 && i + 1 < argc)
             opt.every = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--at") == 0 && i + 1 < argc)
+            opt.at = strtoull(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--case") == 0 && i + 1 < argc)
             opt.only = argv[++i];
         else
@@ -1102,6 +1393,8 @@ int main(int argc, char **argv)
     snprintf(work_path, sizeof work_path, "%s/work.db", dir);
     snprintf(subset_path, sizeof subset_path, "%s/subset.db", dir);
     snprintf(import_path, sizeof import_path, "%s/import.jsonl", dir);
+    snprintf(hub_path, sizeof hub_path, "%s/hub.jsonl", dir);
+    snprintf(cards_path, sizeof cards_path, "%s/cards", dir);
     atexit(cleanup_dir);
     build_pristine();
     for (size_t i = 0; i < N_CASES && n_failures == 0; i++) {
