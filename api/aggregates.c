@@ -48,7 +48,7 @@ enum err api_totals_get(struct api_service *s, const struct api_request *req,
     static const char *const allowed[] = {"namespace", NULL};
     const char *ns = api_query_get(req, "namespace");
     struct db_totals totals;
-    json_t *body, *dividend;
+    json_t *body;
     enum err rc;
 
     (void)s;
