@@ -277,7 +277,8 @@ enum err db_inference_series(struct db *db, int64_t model_key, const char *from,
                              struct db_day_count *days, size_t cap, size_t *n_out);
 
 /* One day of a family: the inferences its members counted and their CO2e, each
- * count at its model's CO2e per inference when it was counted. */
+ * count at its model's CO2e per inference now (as the model's own series prices
+ * it). */
 struct db_family_day {
     char day[11];
     int64_t inferences;
@@ -286,7 +287,8 @@ struct db_family_day {
 
 /* The days in [from, to] (inclusive, YYYY-MM-DD) on which the family below
  * model_key (itself included) counted inferences, in order, at most cap; *n_out is
- * set. Reads the family's maintained days, O(days), whatever its size. */
+ * set. Reads the family's maintained days by representative, O(representatives x
+ * days) whatever its size, and the deltas still pending. */
 enum err db_family_daily_series(struct db *db, int64_t model_key, const char *from, const char *to,
                                 struct db_family_day *days, size_t cap, size_t *n_out);
 
@@ -763,9 +765,9 @@ struct db_family_usage_day {
 };
 
 /* The daily counts of D(model_key), model_key included, by representative then day,
- * from the maintained family_inference_daily: O(representatives x days) rows,
- * whatever the family's size. A malloc'd array (*days, free it; NULL when there is
- * none) of *n_days. */
+ * from the maintained family_inference_daily and the deltas still pending:
+ * O(representatives x days) rows, whatever the family's size. A malloc'd array (*days, free it;
+ * NULL when there is none) of *n_days. */
 enum err db_family_usage_days(struct db *db, int64_t model_key, struct db_family_usage_day **days,
                               size_t *n_days);
 

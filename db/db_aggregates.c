@@ -25,15 +25,20 @@ static void column_kinds(sqlite3_stmt *stmt, int first, struct db_kind_sums *out
     out->other_kg = column_range(stmt, first + 6);
 }
 
-/* Adds the deltas pending in namespace ns ('': the whole ledger) to *inferences,
- * saturating at the largest integer as the stored total does. */
-static enum err add_pending(struct db *db, const char *ns, int64_t *inferences)
+/* Adds the deltas pending in namespace ns ('': the whole ledger) to out's
+ * inferences, saturating at the largest integer as the stored total does, and
+ * their CO2e at their models' figures now to its inference CO2e. */
+static enum err add_pending(struct db *db, const char *ns, struct db_totals *out)
 {
     /* The pending table is the outer loop: the OR keeps the planner from the
      * namespace index, and a pass over every model is what an empty table must
      * not cost. */
-    static const char sql[] = "SELECT p.delta FROM inference_pending p "
+    static const char sql[] = "SELECT p.delta, p.delta * coalesce(l.inference_g_each, 0) / 1000.0, "
+                              "p.delta * coalesce(l.inference_g_each_low, 0) / 1000.0, "
+                              "p.delta * coalesce(l.inference_g_each_high, 0) / 1000.0 "
+                              "FROM inference_pending p "
                               "CROSS JOIN models m ON m.id = p.model_id "
+                              "JOIN model_ledger l ON l.model_id = p.model_id "
                               "WHERE ?1 = '' OR m.namespace = ?1";
     sqlite3_stmt *stmt = NULL;
     enum err rc = db_cached(db, sql, &stmt);
@@ -41,10 +46,13 @@ static enum err add_pending(struct db *db, const char *ns, int64_t *inferences)
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, ns, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 1, ns, -1, SQLITE_STATIC);
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         int64_t delta = sqlite3_column_int64(stmt, 0);
-        *inferences = *inferences > INT64_MAX - delta ? INT64_MAX : *inferences + delta;
+        out->inferences = out->inferences > INT64_MAX - delta ? INT64_MAX : out->inferences + delta;
+        out->inference_co2e_kg.value += sqlite3_column_double(stmt, 1);
+        out->inference_co2e_kg.low += sqlite3_column_double(stmt, 2);
+        out->inference_co2e_kg.high += sqlite3_column_double(stmt, 3);
     }
     if (step != SQLITE_DONE)
         rc = db_map(db, step);
@@ -86,7 +94,7 @@ enum err db_totals_get(struct db *db, const char *ns, struct db_totals *out)
     }
     db_finish(db, stmt);
     if (rc == ERR_OK)
-        rc = add_pending(db, ns ? ns : "", &out->inferences);
+        rc = add_pending(db, ns ? ns : "", out);
     return rc;
 }
 

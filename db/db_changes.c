@@ -72,8 +72,11 @@ static void touched_add(struct db_touched *t, int64_t key)
  * accompanied by a change it sees: WITHOUT ROWID tables (model_parents and
  * model_closure change with the child's models row, whose version and depth a
  * lineage change rewrites, and with the ledger rows of the ancestors whose family
- * sizes move; inference_counters and inference_daily with the model's ledger row,
- * whose inference count moves), and activities (whose rowid is the activity's own)
+ * sizes move; inference_counters, inference_daily and inference_pending with the
+ * model's ledger row, whose inference count moves; family_inference_daily with the
+ * ledger rows of the models whose representative a lineage or profile change
+ * moves, or by the fold, which changes no answer since every read adds what is
+ * pending), and activities (whose rowid is the activity's own)
  * with the model's ledger row, whose sums they feed. */
 static bool is_model_keyed(const char *table)
 {

@@ -1,15 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* A family's inferences by day and their CO2e (family_inference_daily, kept by the
- * triggers of migrations/0010_footprint_order.sql): the reads of a family series,
- * and the recomputations a lineage edit and the migration need. */
+/* A family's inferences by day and their CO2e (GET …/series?scope=family), read
+ * from the family's daily counts by representative (family_inference_daily,
+ * migrations/0011_dividend.sql) plus the deltas still pending, each priced at its
+ * representative's CO2e per inference now: the price the members' own series and
+ * footprints give their counts, so a family's series is the sum of its members'. */
 #include "db_internal.h"
 
 enum err db_family_daily_series(struct db *db, int64_t model_key, const char *from, const char *to,
                                 struct db_family_day *days, size_t cap, size_t *n_out)
 {
+    /* The pending part walks the pending table (the closure row of the pair is a
+     * key lookup): next to nothing once the writer has folded. */
     static const char sql[] =
-        "SELECT day, inferences, co2e_kg, co2e_kg_low, co2e_kg_high FROM family_inference_daily "
-        "WHERE model_id = ?1 AND day BETWEEN ?2 AND ?3 ORDER BY day LIMIT ?4";
+        "SELECT x.day, sum(x.n), total(x.n * coalesce(r.inference_g_each, 0)) / 1000.0, "
+        "total(x.n * coalesce(r.inference_g_each_low, 0)) / 1000.0, "
+        "total(x.n * coalesce(r.inference_g_each_high, 0)) / 1000.0 "
+        "FROM (SELECT f.day AS day, f.rep_id AS rep, f.count AS n FROM family_inference_daily f "
+        "WHERE f.ancestor_id = ?1 AND f.day BETWEEN ?2 AND ?3 "
+        "UNION ALL SELECT p.day, l.usage_rep_id, p.delta FROM inference_pending p "
+        "CROSS JOIN model_closure c ON c.ancestor_id = ?1 AND c.descendant_id = p.model_id "
+        "JOIN model_ledger l ON l.model_id = p.model_id WHERE p.day BETWEEN ?2 AND ?3) x "
+        "LEFT JOIN model_ledger r ON r.model_id = x.rep GROUP BY x.day ORDER BY x.day LIMIT ?4";
     sqlite3_stmt *stmt = NULL;
     size_t n = 0;
     enum err rc = db_cached(db, sql, &stmt);
@@ -35,29 +46,4 @@ enum err db_family_daily_series(struct db *db, int64_t model_key, const char *fr
     if (rc == ERR_OK)
         *n_out = n;
     return rc;
-}
-
-/* Each member's days, priced at its CO2e per inference now. */
-#define FAMILY_DAYS_OF(ancestor)                                                                   \
-    "SELECT " ancestor ", d.day, sum(d.count), total(d.count * coalesce(l.inference_g_each, 0)) "  \
-    "/ 1000.0, total(d.count * coalesce(l.inference_g_each_low, 0)) / 1000.0, "                    \
-    "total(d.count * coalesce(l.inference_g_each_high, 0)) / 1000.0 "                              \
-    "FROM model_closure c JOIN inference_daily d ON d.model_id = c.descendant_id "                 \
-    "JOIN model_ledger l ON l.model_id = d.model_id "
-
-enum err db_family_daily_refresh(struct db *db, int64_t key)
-{
-    static const char sql[] =
-        "DELETE FROM family_inference_daily WHERE model_id = ?1;"
-        "INSERT INTO family_inference_daily (model_id, day, inferences, co2e_kg, co2e_kg_low, "
-        "co2e_kg_high) " FAMILY_DAYS_OF("?1") "WHERE c.ancestor_id = ?1 GROUP BY d.day;";
-
-    return db_exec_script(db, sql, key);
-}
-
-enum err db_family_daily_backfill(struct db *db)
-{
-    return db_exec(db, "INSERT INTO family_inference_daily (model_id, day, inferences, co2e_kg, "
-                       "co2e_kg_low, co2e_kg_high) " FAMILY_DAYS_OF(
-                           "c.ancestor_id") "GROUP BY c.ancestor_id, d.day");
 }

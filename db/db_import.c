@@ -22,6 +22,7 @@ enum bulk_statement {
     BULK_ANCESTORS,
     BULK_ANCESTOR_ADD,
     BULK_DAILY,
+    BULK_FAMILY_DAILY,
     BULK_ACTIVITY,
     BULK_REFRESH_OWN,
     BULK_COUNT
@@ -53,6 +54,13 @@ static const char *const bulk_sql[BULK_COUNT] = {
                           "descendant_inferences = descendant_inferences + ?3 WHERE model_id = ?1",
     [BULK_DAILY] = "INSERT INTO inference_daily (model_id, day, count) VALUES (?1, ?2, ?3) "
                    "ON CONFLICT (model_id, day) DO UPDATE SET count = count + excluded.count",
+    /* The loader's counts are never pending: its new model's day joins every
+     * family that holds it at once, under the model's representative. */
+    [BULK_FAMILY_DAILY] =
+        "INSERT INTO family_inference_daily (ancestor_id, rep_id, day, count) "
+        "SELECT c.ancestor_id, l.usage_rep_id, ?2, ?3 FROM model_closure c "
+        "JOIN model_ledger l ON l.model_id = c.descendant_id WHERE c.descendant_id = ?1 "
+        "ON CONFLICT (ancestor_id, rep_id, day) DO UPDATE SET count = count + excluded.count",
     [BULK_ACTIVITY] = DB_SQL_INSERT_ACTIVITY,
     [BULK_REFRESH_OWN] = db_sql_refresh_own,
 };
@@ -345,7 +353,6 @@ enum err db_bulk_model_insert(struct db_bulk *bulk, struct core_model *m, int64_
         rc = run_key(bulk, BULK_LEDGER, m->key, true, inferences);
     if (rc == ERR_OK && m->n_parents > 0)
         rc = count_in_ancestors(bulk, m->key, inferences);
-    /* Before its day, which its family's days price at this figure. */
     if (rc == ERR_OK && m->n_parents > 0)
         rc = db_inference_g_refresh_new(bulk->db, m->key);
     if (rc == ERR_OK && inferences > 0) {
@@ -354,6 +361,13 @@ enum err db_bulk_model_insert(struct db_bulk *bulk, struct core_model *m, int64_
         sqlite3_bind_text(stmt, 2, day, -1, SQLITE_STATIC);
         sqlite3_bind_int64(stmt, 3, inferences);
         rc = run(bulk, BULK_DAILY);
+    }
+    if (rc == ERR_OK && inferences > 0) {
+        sqlite3_stmt *stmt = bulk->stmt[BULK_FAMILY_DAILY];
+        sqlite3_bind_int64(stmt, 1, m->key);
+        sqlite3_bind_text(stmt, 2, day, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(stmt, 3, inferences);
+        rc = run(bulk, BULK_FAMILY_DAILY);
     }
     return rc;
 }

@@ -153,11 +153,4 @@ enum err db_inference_g_refresh_below(struct db *db, int64_t key);
 enum err db_inference_g_refresh_after_activity(struct db *db, int64_t key);
 enum err db_inference_g_backfill(struct db *db);
 
-/* family_inference_daily (db/db_family_daily.c): _refresh recomputes key's family
- * days from its members' (after a lineage edit moved members in or out, O(family x
- * days)), inside the caller's write transaction; _backfill fills every family's
- * (migration 0010). */
-enum err db_family_daily_refresh(struct db *db, int64_t key);
-enum err db_family_daily_backfill(struct db *db);
-
 #endif

@@ -843,8 +843,6 @@ enum err db_model_set_parents(struct db *db, struct core_model *m, size_t *bad_p
         rc = collect_ancestors(db, m->key, &affected, &n_affected, &cap_affected);
     for (size_t i = 0; rc == ERR_OK && i < n_affected; i++)
         rc = ledger_refresh(db, affected[i]);
-    for (size_t i = 0; rc == ERR_OK && i < n_affected; i++)
-        rc = db_family_daily_refresh(db, affected[i]);
     /* The subtree's profiles and training energy above it may have moved. */
     if (rc == ERR_OK)
         rc = db_inference_g_refresh_below(db, m->key);

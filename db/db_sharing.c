@@ -103,8 +103,12 @@ enum err db_family_usage_days(struct db *db, int64_t model_key, struct db_family
                               size_t *n_days)
 {
     static const char sql[] =
-        "SELECT rep_id, CAST(julianday(day) - 2440587.5 AS INTEGER), count "
-        "FROM family_inference_daily WHERE ancestor_id = ?1 AND count > 0 ORDER BY rep_id, day";
+        "SELECT x.rep, CAST(julianday(x.day) - 2440587.5 AS INTEGER), sum(x.n) "
+        "FROM (SELECT rep_id AS rep, day, count AS n FROM family_inference_daily "
+        "WHERE ancestor_id = ?1 UNION ALL SELECT l.usage_rep_id, p.day, p.delta "
+        "FROM inference_pending p CROSS JOIN model_closure c ON c.ancestor_id = ?1 "
+        "AND c.descendant_id = p.model_id JOIN model_ledger l ON l.model_id = p.model_id) x "
+        "GROUP BY x.rep, x.day HAVING sum(x.n) > 0 ORDER BY x.rep, x.day";
     sqlite3_stmt *stmt = NULL;
     struct db_family_usage_day *list = NULL;
     size_t n = 0, cap = 0;

@@ -8,11 +8,8 @@ enum err db_migration_hook(struct db *db, int version)
     switch (version) {
     case 3: /* 0003_reference_data.sql: hardware and region tables */
         return db_refdata_load(db);
-    case 10: /* 0010_footprint_order.sql: each model's g CO2e per inference, each family's days */
-    {
-        enum err rc = db_inference_g_backfill(db);
-        return rc == ERR_OK ? db_family_daily_backfill(db) : rc;
-    }
+    case 10: /* 0010_footprint_order.sql: each model's g CO2e per inference */
+        return db_inference_g_backfill(db);
     default:
         return ERR_OK;
     }

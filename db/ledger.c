@@ -294,8 +294,8 @@ enum err db_inferences_add(struct db *db, int64_t model_key, int64_t delta, cons
         "UPDATE model_ledger SET inferences = inferences + ?2, "
         "descendant_inferences = descendant_inferences + ?2 WHERE model_id = ?1";
     static const char pending_sql[] =
-        "INSERT INTO inference_pending (model_id, delta) VALUES (?1, ?2) "
-        "ON CONFLICT (model_id) DO UPDATE SET delta = delta + excluded.delta";
+        "INSERT INTO inference_pending (model_id, day, delta) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (model_id, day) DO UPDATE SET delta = delta + excluded.delta";
     static const char daily_sql[] =
         "INSERT INTO inference_daily (model_id, day, count) VALUES (?1, ?2, ?3) "
         "ON CONFLICT (model_id, day) DO UPDATE SET count = count + excluded.count";
@@ -309,14 +309,23 @@ enum err db_inferences_add(struct db *db, int64_t model_key, int64_t delta, cons
     if (delta == 0)
         goto out;
     if (db_has_fold(db)) {
-        /* Read, never write, the ancestors' rows: the fold adds the delta to them
-         * later. The model's own row takes it now (it is in its own family), and
-         * bounds its own count, its daily counts and its pending delta. */
+        /* Read, never write, the ancestors' rows and the families' days: the fold
+         * adds the delta to them later. The model's own row takes it now (it is in
+         * its own family), and bounds its own count, its daily counts and its
+         * pending delta. */
         rc = family_room(db, model_key, delta);
         if (rc == ERR_OK)
             rc = exec_keys(db, own_sql, 2, both);
         if (rc == ERR_OK)
-            rc = exec_keys(db, pending_sql, 2, both);
+            rc = db_cached(db, pending_sql, &stmt);
+        if (rc == ERR_OK) {
+            sqlite3_bind_int64(stmt, 1, model_key);
+            sqlite3_bind_text(stmt, 2, day, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(stmt, 3, delta);
+            rc = db_map(db, sqlite3_step(stmt));
+            db_finish(db, stmt);
+            stmt = NULL;
+        }
     } else {
         rc = add_to_ancestors(db, both);
     }

@@ -296,22 +296,17 @@ static enum err count_item(struct batch *b, size_t i)
     return ERR_OK;
 }
 
-/* Writes each counted model's own row and pending delta once, in key order. One
- * statement sets both sums, so the row CHECK (family sum >= own count) sees them
- * together; the ancestors' share is the fold's. */
+/* Writes each counted model's own row once, in key order. One statement sets both
+ * sums, so the row CHECK (family sum >= own count) sees them together; the
+ * ancestors' share is the fold's (write_buckets records it by day). */
 static enum err write_rows(struct db *db, struct batch *b)
 {
     static const char sql[] = "UPDATE model_ledger SET descendant_inferences = "
                               "descendant_inferences + ?2, inferences = inferences + ?2 "
                               "WHERE model_id = ?1";
-    static const char pending_sql[] =
-        "INSERT INTO inference_pending (model_id, delta) VALUES (?1, ?2) "
-        "ON CONFLICT (model_id) DO UPDATE SET delta = delta + excluded.delta";
-    sqlite3_stmt *stmt = NULL, *pending = NULL;
+    sqlite3_stmt *stmt = NULL;
     enum err rc = db_cached(db, sql, &stmt);
 
-    if (rc == ERR_OK)
-        rc = db_cached(db, pending_sql, &pending);
     for (size_t i = 0; rc == ERR_OK && i < b->n_rows; i++) {
         if (b->rows[i].add_own == 0)
             continue;
@@ -319,28 +314,28 @@ static enum err write_rows(struct db *db, struct batch *b)
         sqlite3_bind_int64(stmt, 2, b->rows[i].add_own);
         rc = db_map(db, sqlite3_step(stmt));
         sqlite3_reset(stmt);
-        if (rc != ERR_OK)
-            break;
-        sqlite3_bind_int64(pending, 1, b->rows[i].key);
-        sqlite3_bind_int64(pending, 2, b->rows[i].add_own);
-        rc = db_map(db, sqlite3_step(pending));
-        sqlite3_reset(pending);
     }
-    db_finish(db, pending);
     db_finish(db, stmt);
     return rc;
 }
 
+/* Writes each model's daily counts and its pending delta of each day once, in key
+ * and day order. */
 static enum err write_buckets(struct db *db, struct batch *b)
 {
     static const char sql[] =
         "INSERT INTO inference_daily (model_id, day, count) VALUES (?1, ?2, ?3) "
         "ON CONFLICT (model_id, day) DO UPDATE SET count = count + excluded.count";
-    sqlite3_stmt *stmt = NULL;
+    static const char pending_sql[] =
+        "INSERT INTO inference_pending (model_id, day, delta) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (model_id, day) DO UPDATE SET delta = delta + excluded.delta";
+    sqlite3_stmt *stmt = NULL, *pending = NULL;
     enum err rc;
 
     qsort(b->buckets, b->n_buckets, sizeof *b->buckets, by_key_and_day);
     rc = db_cached(db, sql, &stmt);
+    if (rc == ERR_OK)
+        rc = db_cached(db, pending_sql, &pending);
     for (size_t i = 0; rc == ERR_OK && i < b->n_buckets; i++) {
         struct bucket *k = &b->buckets[i];
         int64_t count = k->count;
@@ -352,7 +347,15 @@ static enum err write_buckets(struct db *db, struct batch *b)
         sqlite3_bind_int64(stmt, 3, count);
         rc = db_map(db, sqlite3_step(stmt));
         sqlite3_reset(stmt);
+        if (rc != ERR_OK)
+            break;
+        sqlite3_bind_int64(pending, 1, k->key);
+        sqlite3_bind_text(pending, 2, k->day, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(pending, 3, count);
+        rc = db_map(db, sqlite3_step(pending));
+        sqlite3_reset(pending);
     }
+    db_finish(db, pending);
     db_finish(db, stmt);
     return rc;
 }

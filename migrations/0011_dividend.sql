@@ -147,22 +147,28 @@ UPDATE model_ledger SET (pretraining_co2e_kg, pretraining_co2e_kg_low, pretraini
      WHERE model_id = model_ledger.model_id AND kind = 'training');
 UPDATE model_ledger SET dividend_stale = 1;
 
--- Second part: a family's daily inference counts, for the day its inference
--- overtakes its training. A day's CO2e is each member's count times the CO2e of
--- one of its inferences, which depends on the member's nearest inference profile
--- and the training energy of its lineage. Those are the same for a member and its
--- parent when the member has a single parent, no profile and no training energy of
--- its own; so every member's counts are filed under its usage_rep_id, the nearest
--- ancestor-or-self that has a profile, training energy, or not exactly one parent,
--- whose one inference costs what the member's does. A family's series is then its
--- rows per representative, each priced once: family_inference_daily holds, for
--- every model a, the counts of D(a) (a included) by representative and day.
+-- Second part: a family's daily inference counts, for its series
+-- (GET /v1/models/{id}/series?scope=family) and the day its inference overtakes
+-- its training. A day's CO2e is each member's count times the CO2e of one of its
+-- inferences now, as the member's own series and footprint price it, which depends
+-- on the member's nearest inference profile and the training energy of its
+-- lineage. Those are the same for a member and its parent when the member has a
+-- single parent, no profile and no training energy of its own; so every member's
+-- counts are filed under its usage_rep_id, the nearest ancestor-or-self that has a
+-- profile, training energy, or not exactly one parent, whose one inference costs
+-- what the member's does. A family's days are then its rows per representative,
+-- each priced once when read: family_inference_daily holds, for every model a, the
+-- counts of D(a) (a included) by representative and day.
 --
--- Every change of inference_daily, of a model's ancestors (closure rows) or of its
--- representative moves counts in the same statement, O(ancestors) rows for a count
--- (each ancestor's row of the day); making a model a representative or not (a
--- profile set or removed, its first training energy, a lineage edit) recomputes the
--- representative of every model of its family.
+-- The rows hold folded counts: a day's count less its delta pending in
+-- inference_pending. An increment writes no row here (the root's row of the day
+-- would be every increment's in the family); the fold adds each pending delta to
+-- the rows of every ancestor of its model, under the model's representative then,
+-- and every read adds the deltas still pending, under their models' representatives
+-- now. So the triggers below move folded counts only: a change of a model's
+-- ancestors (closure rows) or of its representative (a profile set or removed, its
+-- first training energy, a lineage edit: rare writes) moves what was folded, and
+-- the pending rest is filed where the fold finds the model then.
 ALTER TABLE model_ledger ADD COLUMN usage_rep_id INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE model_ledger ADD COLUMN usage_rep_stale INTEGER NOT NULL DEFAULT 0
     CHECK (usage_rep_stale IN (0, 1));
@@ -188,7 +194,8 @@ UPDATE model_ledger SET usage_rep_id = coalesce((
     ORDER BY m.depth DESC, c.ancestor_id DESC LIMIT 1), 0);
 
 INSERT INTO family_inference_daily (ancestor_id, rep_id, day, count)
-SELECT c.ancestor_id, l.usage_rep_id, d.day, sum(d.count)
+SELECT c.ancestor_id, l.usage_rep_id, d.day, sum(d.count - coalesce((SELECT q.delta FROM inference_pending q
+                             WHERE q.model_id = d.model_id AND q.day = d.day), 0))
 FROM inference_daily d JOIN model_ledger l ON l.model_id = d.model_id
 JOIN model_closure c ON c.descendant_id = d.model_id
 GROUP BY c.ancestor_id, l.usage_rep_id, d.day;
@@ -206,11 +213,13 @@ WHEN NEW.usage_rep_stale = 1 BEGIN
     WHERE model_id = NEW.model_id AND EXISTS (SELECT 1 FROM models WHERE id = NEW.model_id);
 END;
 
--- A new representative: the model's counts move to it in every family they count in.
+-- A new representative: the model's folded counts move to it in every family they
+-- count in.
 CREATE TRIGGER model_ledger_usage_rep_move AFTER UPDATE OF usage_rep_id ON model_ledger
 WHEN NEW.usage_rep_id <> OLD.usage_rep_id BEGIN
     INSERT INTO family_inference_daily (ancestor_id, rep_id, day, count)
-    SELECT c.ancestor_id, r.rep_id, d.day, r.sign * d.count
+    SELECT c.ancestor_id, r.rep_id, d.day, r.sign * (d.count - coalesce((SELECT q.delta FROM inference_pending q
+                             WHERE q.model_id = d.model_id AND q.day = d.day), 0))
     FROM model_closure c JOIN inference_daily d ON d.model_id = c.descendant_id
     JOIN (SELECT OLD.usage_rep_id AS rep_id, -1 AS sign
           UNION ALL SELECT NEW.usage_rep_id, 1) r
@@ -240,13 +249,14 @@ CREATE TRIGGER inference_profiles_usage_rep_delete AFTER DELETE ON inference_pro
     WHERE model_id IN (SELECT descendant_id FROM model_closure WHERE ancestor_id = OLD.model_id);
 END;
 
--- A model gains or loses an ancestor: its counts join or leave that family, then
--- its representative is computed again (which moves them in every family).
+-- A model gains or loses an ancestor: its folded counts join or leave that family,
+-- then its representative is computed again (which moves them in every family).
 -- A model leaving the ledger has its counts taken out before (models_usage_delete):
 -- the rows its deletion cascades to change nothing more.
 CREATE TRIGGER model_closure_usage_insert AFTER INSERT ON model_closure BEGIN
     INSERT INTO family_inference_daily (ancestor_id, rep_id, day, count)
-    SELECT NEW.ancestor_id, l.usage_rep_id, d.day, d.count
+    SELECT NEW.ancestor_id, l.usage_rep_id, d.day, d.count - coalesce((SELECT q.delta FROM inference_pending q
+                             WHERE q.model_id = d.model_id AND q.day = d.day), 0)
     FROM inference_daily d JOIN model_ledger l ON l.model_id = d.model_id
     WHERE d.model_id = NEW.descendant_id
     ON CONFLICT (ancestor_id, rep_id, day) DO UPDATE SET count = count + excluded.count;
@@ -256,44 +266,21 @@ END;
 CREATE TRIGGER model_closure_usage_delete AFTER DELETE ON model_closure
 WHEN EXISTS (SELECT 1 FROM models WHERE id = OLD.descendant_id) BEGIN
     INSERT INTO family_inference_daily (ancestor_id, rep_id, day, count)
-    SELECT OLD.ancestor_id, l.usage_rep_id, d.day, -d.count
+    SELECT OLD.ancestor_id, l.usage_rep_id, d.day, -(d.count - coalesce((SELECT q.delta FROM inference_pending q
+                             WHERE q.model_id = d.model_id AND q.day = d.day), 0))
     FROM inference_daily d JOIN model_ledger l ON l.model_id = d.model_id
     WHERE d.model_id = OLD.descendant_id
     ON CONFLICT (ancestor_id, rep_id, day) DO UPDATE SET count = count + excluded.count;
     UPDATE model_ledger SET usage_rep_stale = 1 WHERE model_id = OLD.descendant_id;
 END;
 
--- A day's count, as written (a delta, a report, the bulk loader), counts in the
--- family of every ancestor.
-CREATE TRIGGER inference_daily_usage_insert AFTER INSERT ON inference_daily BEGIN
-    INSERT INTO family_inference_daily (ancestor_id, rep_id, day, count)
-    SELECT c.ancestor_id, l.usage_rep_id, NEW.day, NEW.count
-    FROM model_closure c JOIN model_ledger l ON l.model_id = c.descendant_id
-    WHERE c.descendant_id = NEW.model_id
-    ON CONFLICT (ancestor_id, rep_id, day) DO UPDATE SET count = count + excluded.count;
-END;
-
-CREATE TRIGGER inference_daily_usage_update AFTER UPDATE OF count ON inference_daily
-WHEN NEW.count <> OLD.count BEGIN
-    INSERT INTO family_inference_daily (ancestor_id, rep_id, day, count)
-    SELECT c.ancestor_id, l.usage_rep_id, NEW.day, NEW.count - OLD.count
-    FROM model_closure c JOIN model_ledger l ON l.model_id = c.descendant_id
-    WHERE c.descendant_id = NEW.model_id
-    ON CONFLICT (ancestor_id, rep_id, day) DO UPDATE SET count = count + excluded.count;
-END;
-
-CREATE TRIGGER inference_daily_usage_delete AFTER DELETE ON inference_daily
-WHEN EXISTS (SELECT 1 FROM models WHERE id = OLD.model_id) BEGIN
-    INSERT INTO family_inference_daily (ancestor_id, rep_id, day, count)
-    SELECT c.ancestor_id, l.usage_rep_id, OLD.day, -OLD.count
-    FROM model_closure c JOIN model_ledger l ON l.model_id = c.descendant_id
-    WHERE c.descendant_id = OLD.model_id
-    ON CONFLICT (ancestor_id, rep_id, day) DO UPDATE SET count = count + excluded.count;
-END;
-
+-- No trigger on inference_daily: a day's count grows by increments, whose deltas
+-- the fold adds here, and by the bulk loader, which adds its days here itself
+-- (nothing of its models is pending). A day's row leaves only with its model.
 CREATE TRIGGER models_usage_delete BEFORE DELETE ON models BEGIN
     INSERT INTO family_inference_daily (ancestor_id, rep_id, day, count)
-    SELECT c.ancestor_id, l.usage_rep_id, d.day, -d.count
+    SELECT c.ancestor_id, l.usage_rep_id, d.day, -(d.count - coalesce((SELECT q.delta FROM inference_pending q
+                             WHERE q.model_id = d.model_id AND q.day = d.day), 0))
     FROM model_closure c JOIN model_ledger l ON l.model_id = c.descendant_id
     JOIN inference_daily d ON d.model_id = c.descendant_id
     WHERE c.descendant_id = OLD.id

@@ -688,7 +688,8 @@ static void raw_get(const char *path, struct ct_raw_response *out)
 }
 
 /* scope=family: the family's counts per bucket and their CO2e, each count priced
- * at its model's CO2e per inference when it was counted. Below srs/m (10 g):
+ * at its model's CO2e per inference now, as the model's own series prices it.
+ * Below srs/m (10 g):
  * srs/kid (inherits 10 g) counts 2 on 03-04 and 1 on 03-12; srs/gkid (its own
  * 50 g) 4 on 03-06. */
 START_TEST(family_series_sums_the_members_with_empty_buckets_as_zeros)
@@ -734,13 +735,17 @@ START_TEST(family_series_sums_the_members_with_empty_buckets_as_zeros)
                              "2024-03-06,9,0.25,0.25,0.25\r\n");
     ct_response_cleanup(&r);
 
-    /* A profile changed later prices later counts; the family's past days keep
-     * the price they were counted at. */
+    /* A profile set later prices every count of the models it applies to, past
+     * days included: the family's series stays the sum of its members'. */
     profile_patched("srs/kid", 0.1);
     counted_on("srs/kid", 1, "2024-03-07");
     get_ok("/v1/models/srs/m/series?scope=family&from=2024-03-04&to=2024-03-07", &r);
-    ASSERT_BUCKET(&r, 0, "2024-03-04", 12, 0.12);
+    ASSERT_BUCKET(&r, 0, "2024-03-04", 12, 0.3);
+    ASSERT_BUCKET(&r, 2, "2024-03-06", 9, 0.25);
     ASSERT_BUCKET(&r, 3, "2024-03-07", 1, 0.1);
+    ct_response_cleanup(&r);
+    get_ok("/v1/models/srs/kid/series?from=2024-03-04&to=2024-03-04", &r);
+    ASSERT_BUCKET(&r, 0, "2024-03-04", 2, 0.2);
     ct_response_cleanup(&r);
 
     /* gkid moves under srs/bare (no profile; its own 4 on 03-05 priced at none):
