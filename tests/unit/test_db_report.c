@@ -235,6 +235,135 @@ START_TEST(the_first_overflowing_or_unknown_item_fails_the_batch_with_nothing_wr
 }
 END_TEST
 
+/* Every row of db but those an increment of model_key may write (its ledger row,
+ * its daily counts, its counters, its pending deltas), one line each. */
+static char *rows_but_own(struct db *db, int64_t model_key)
+{
+    static const char tables_sql[] =
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "AND name NOT IN ('inference_daily', 'inference_counters', 'inference_pending') "
+        "ORDER BY name";
+    sqlite3_stmt *tables = NULL;
+    size_t len = 0, cap = 1 << 20;
+    char *text = calloc(1, cap);
+
+    ck_assert_ptr_nonnull(text);
+    ck_assert_int_eq(sqlite3_prepare_v2(db->handle, tables_sql, -1, &tables, NULL), SQLITE_OK);
+    while (sqlite3_step(tables) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(tables, 0);
+        char sql[256];
+        sqlite3_stmt *rows = NULL;
+        if (strcmp(name, "model_ledger") == 0)
+            snprintf(sql, sizeof sql, "SELECT * FROM model_ledger WHERE model_id <> %lld",
+                     (long long)model_key);
+        else
+            snprintf(sql, sizeof sql, "SELECT * FROM \"%s\"", name);
+        ck_assert_int_eq(sqlite3_prepare_v2(db->handle, sql, -1, &rows, NULL), SQLITE_OK);
+        while (sqlite3_step(rows) == SQLITE_ROW) {
+            len += (size_t)snprintf(text + len, cap - len, "%s:", name);
+            for (int c = 0; c < sqlite3_column_count(rows); c++) {
+                const char *v = (const char *)sqlite3_column_text(rows, c);
+                len += (size_t)snprintf(text + len, cap - len, " %s", v ? v : "NULL");
+            }
+            len += (size_t)snprintf(text + len, cap - len, "\n");
+            ck_assert_uint_lt(len, cap - 1);
+        }
+        sqlite3_finalize(rows);
+    }
+    sqlite3_finalize(tables);
+    return text;
+}
+
+static int64_t key_of(struct db *db, const char *id)
+{
+    struct core_model m;
+
+    ck_assert_int_eq(core_model_id_parse(id, &m.id), ERR_OK);
+    ck_assert_int_eq(db_model_get(db, &m.id, &m), ERR_OK);
+    return m.key;
+}
+
+/* What a family series and the totals answer, as text. */
+static char *answers_text(struct db *db, int64_t root)
+{
+    struct db_family_day days[8];
+    struct db_totals totals;
+    size_t n = 0, len = 0, cap = 4096;
+    char *text = calloc(1, cap);
+
+    ck_assert_ptr_nonnull(text);
+    ck_assert_int_eq(db_family_daily_series(db, root, "2024-01-01", "2024-12-31", days, 8, &n),
+                     ERR_OK);
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(text + len, cap - len, "%s %lld %.9g %.9g %.9g\n", days[i].day,
+                                (long long)days[i].inferences, days[i].co2e_kg.value,
+                                days[i].co2e_kg.low, days[i].co2e_kg.high);
+    ck_assert_int_eq(db_totals_get(db, "", &totals), ERR_OK);
+    snprintf(text + len, cap - len, "totals %lld %.9g %.9g %.9g\n", (long long)totals.inferences,
+             totals.inference_co2e_kg.value, totals.inference_co2e_kg.low,
+             totals.inference_co2e_kg.high);
+    return text;
+}
+
+/* No hot row: an increment, a counter and a batch report of a deep member write
+ * its own rows only (not its ancestors' ledger rows, the families' days or the
+ * totals), and the answers that read those rows are the same before and after
+ * the fold, which does write them. */
+START_TEST(an_increment_writes_only_its_own_models_rows)
+{
+    const struct db_inference_report report[] = {item("ft/deep", 3, "2024-03-01"),
+                                                 item("ft/deep", 4, "2024-03-02")};
+    int64_t deep = key_of(batched, "ft/deep"), root = key_of(batched, "base/a");
+    int64_t previous = 0, delta = 0;
+    size_t bad = 0;
+    char *before, *after, *answers, *folded;
+    int changes;
+
+    /* Every model prices an inference, so a trigger that kept an inference CO2e
+     * by increment would have something to write. */
+    ck_assert_int_eq(db_write_begin(batched), ERR_OK);
+    ck_assert_int_eq(db_exec(batched, "UPDATE model_ledger SET inference_g_each = 2, "
+                                      "inference_g_each_low = 1, inference_g_each_high = 3"),
+                     ERR_OK);
+    ck_assert_int_eq(db_inferences_add(batched, key_of(batched, "ft/a1"), 5, "2024-03-01", NULL),
+                     ERR_OK);
+    ck_assert_int_eq(db_fold(batched, 0, NULL), ERR_OK);
+    ck_assert_int_eq(db_write_commit(batched), ERR_OK);
+
+    before = rows_but_own(batched, deep);
+    ck_assert_int_eq(db_write_begin(batched), ERR_OK);
+    changes = sqlite3_total_changes(batched->handle);
+    ck_assert_int_eq(db_inferences_add(batched, deep, 10, "2024-03-01", NULL), ERR_OK);
+    /* Its ledger row, its pending delta, its day: triggers included. */
+    ck_assert_int_eq(sqlite3_total_changes(batched->handle) - changes, 3);
+    ck_assert_int_eq(db_counter_put(batched, deep, "r1", 7, false, "2024-03-02", &previous, &delta),
+                     ERR_OK);
+    ck_assert_int_eq(db_inferences_add_many(batched, report, 2, &bad), ERR_OK);
+    ck_assert_int_eq(db_write_commit(batched), ERR_OK);
+    after = rows_but_own(batched, deep);
+    ck_assert_str_eq(after, before);
+    free(after);
+
+    answers = answers_text(batched, root);
+    ck_assert_msg(strstr(answers, "2024-03-01 18 0.036 0.018 0.054\n") != NULL, "%s", answers);
+    ck_assert_msg(strstr(answers, "2024-03-02 11 0.022 0.011 0.033\n") != NULL, "%s", answers);
+    ck_assert_msg(strstr(answers, "totals 29 0.058 0.029 0.087\n") != NULL, "%s", answers);
+
+    ck_assert_int_eq(db_write_begin(batched), ERR_OK);
+    ck_assert_int_eq(db_fold(batched, 0, NULL), ERR_OK);
+    ck_assert_int_eq(db_write_commit(batched), ERR_OK);
+    after = rows_but_own(batched, deep);
+    ck_assert_str_ne(after, before);
+    ck_assert_ptr_nonnull(strstr(after, "family_inference_daily"));
+    folded = answers_text(batched, root);
+    ck_assert_str_eq(folded, answers);
+    free(folded);
+    free(answers);
+    free(after);
+    free(before);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("db_report");
@@ -244,6 +373,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, a_batch_leaves_the_ledger_that_items_one_by_one_leave);
     tcase_add_test(tc, the_first_overflowing_or_unknown_item_fails_the_batch_with_nothing_written);
+    tcase_add_test(tc, an_increment_writes_only_its_own_models_rows);
     suite_add_tcase(s, tc);
     return s;
 }
