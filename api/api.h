@@ -306,9 +306,9 @@ enum err api_read_gate(struct api_service *s, const struct api_request *req,
 /* ---- group commit (api/group.c) ---- */
 
 /* The fold of pending inference deltas (db_fold), for the writer thread: how many
- * models have a delta pending, and a fold of everything pending, limit models per
- * transaction (0: all in one), on the writer's connection db. *folded (may be
- * NULL) receives the models folded. */
+ * deltas are pending (one per model and day), and a fold of everything pending,
+ * limit deltas per transaction (0: all in one), on the writer's connection db.
+ * *folded (may be NULL) receives the deltas folded. */
 enum err api_fold_pending(struct db *db, int64_t *rows);
 enum err api_fold(struct db *db, size_t limit, int64_t *folded);
 

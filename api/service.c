@@ -140,7 +140,7 @@ enum err api_service_create(const struct api_config *config, struct api_service 
     if (rc == ERR_OK && api_fold(db, 0, &folded) != ERR_OK)
         log_write(LOG_WARN, NULL, "start-up fold failed: %s", db_last_error(db));
     else if (rc == ERR_OK && folded > 0)
-        log_write(LOG_INFO, NULL, "folded the pending deltas of %lld models", (long long)folded);
+        log_write(LOG_INFO, NULL, "folded %lld pending deltas", (long long)folded);
     if (rc == ERR_OK && config->write_rate_per_s > 0) {
         service->rate_limiter =
             api_rate_limiter_create(config->write_rate_per_s, config->write_burst);

@@ -648,9 +648,11 @@ struct db_fold_result {
     int64_t inferences;
 };
 
-/* Folds up to limit pending rows (0: every one), in key order, inside the
- * caller's write transaction: their deltas join the family sums of each model's
- * proper ancestors and the namespace and ledger totals, and the rows go. Every
+/* Folds up to limit pending rows (0: every one; a row per model and day), in key
+ * order, inside the caller's write transaction: their deltas join the family sums
+ * of each model's proper ancestors, the daily counts of every family that holds
+ * the model, and the namespace and ledger totals with their inference CO2e, and
+ * the rows go. Every
  * write that changes lineage or recomputes family sums from the counts runs it
  * first, so nothing is counted twice. out may be NULL. */
 enum err db_fold(struct db *db, size_t limit, struct db_fold_result *out);
@@ -658,7 +660,7 @@ enum err db_fold(struct db *db, size_t limit, struct db_fold_result *out);
 /* db_fold in a write transaction of its own, counted in db_fold_stats. */
 enum err db_fold_commit(struct db *db, size_t limit, struct db_fold_result *out);
 
-/* How many models have a delta pending. */
+/* How many pending rows there are (a model's increments of one day share one). */
 enum err db_fold_pending(struct db *db, int64_t *rows);
 
 /* Folds that moved at least one row since the process started, the rows and

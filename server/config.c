@@ -73,12 +73,13 @@ static const struct option_def options[] = {
     {"--fold-interval-ms", "CARBONTREE_FOLD_INTERVAL_MS", OPT_UINT, OFF(fold_interval_ms), 1,
      3600000, "1000",
      "milliseconds an increment's delta waits at most before the writer adds it to the "
-     "ancestors' family sums and the totals (answers count it at once; lists ordered by a "
+     "ancestors' family sums, the families' days and the totals (answers count it at once; "
+     "lists ordered by a "
      "family sum lag by this much)"},
     {"--fold-threshold", "CARBONTREE_FOLD_THRESHOLD", OPT_UINT, OFF(fold_threshold), 1, 1000000,
      "2048",
-     "models with a pending delta that start a fold at once; each fold transaction folds this "
-     "many"},
+     "pending deltas (one per model and day) that start a fold at once; each fold transaction "
+     "folds this many"},
     {"--write-rate-limit", "CARBONTREE_WRITE_RATE_LIMIT", OPT_DOUBLE, OFF(write_rate_per_s), 0,
      1000000, "0", "writes per second each token may make (0: no limit); beyond it 429"},
     {"--write-burst", "CARBONTREE_WRITE_BURST", OPT_DOUBLE, OFF(write_burst), 0, 1000000, "0",

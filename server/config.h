@@ -37,7 +37,7 @@ struct config {
     const char *cors_origins;  /* comma-separated origins, or "*"; empty: CORS off */
     unsigned write_batch_max;  /* writes one group commit carries at most */
     unsigned fold_interval_ms; /* the longest an increment's delta waits for its fold */
-    unsigned fold_threshold;   /* pending models that start a fold at once */
+    unsigned fold_threshold;   /* pending deltas that start a fold at once */
 };
 
 /* Fills cfg with defaults, then the environment. Returns false and prints to err

@@ -8,9 +8,9 @@
  * transaction each, so every request gets the answer it would have had alone.
  *
  * The writer also folds: increments leave deltas pending for their ancestors'
- * family sums and the totals, and the writer adds them in, a transaction per
- * batch, once the oldest has waited the fold interval (at once when the writer
- * is idle then) or as soon as the threshold of models have one. */
+ * family sums, their families' days and the totals, and the writer adds them in,
+ * a transaction per batch, once the oldest has waited the fold interval (at once
+ * when the writer is idle then) or as soon as the threshold of deltas is pending. */
 #include "writer.h"
 
 #include "log.h"

@@ -37,7 +37,7 @@ enum err writer_start(struct api_service *service, size_t max_batch, struct writ
 
 /* When the writer folds pending inference deltas: once the first write since the
  * last fold is interval_ms old (at once if the writer is idle then), or as soon
- * as threshold models have a delta pending; threshold models per transaction. */
+ * as threshold deltas are pending; threshold deltas per transaction. */
 struct writer_fold {
     unsigned interval_ms;
     size_t threshold;
