@@ -65,8 +65,8 @@ def check(i, what, ok):
     if not ok:
         failures.append(f"command {i}: {what}\n  answer: {out[i][:400]}")
 
-if n != 22:
-    print(f"the walkthrough has {n} curl commands; this check knows 22", file=sys.stderr)
+if n != 23:
+    print(f"the walkthrough has {n} curl commands; this check knows 23", file=sys.stderr)
     sys.exit(1)
 check(1, "ready", js(1).get("status") == "ready")
 e = js(2)
@@ -118,11 +118,11 @@ check(22, "one row per family", len(fams) == t["families"])
 check(22, "the base's family is the largest", fams[0]["id"] == "google/bert-base-uncased")
 check(22, "own emissions sorted largest first",
       all(a["own_co2e_kg"]["value"] >= b["own_co2e_kg"]["value"] for a, b in zip(fams, fams[1:])))
-top = js(22)["items"]
-check(22, "five models, each with its footprint under none",
+top = js(23)["items"]
+check(23, "five models, each with its footprint under none",
       len(top) == 5 and all(m["footprint"]["policy"] == "none" for m in top))
-check(22, "the base, with its 100 billion words, first", top[0]["id"] == "google/bert-base-uncased")
-check(22, "largest footprint first",
+check(23, "the base, with its 100 billion words, first", top[0]["id"] == "google/bert-base-uncased")
+check(23, "largest footprint first",
       all(a["footprint"]["total_co2e_kg"]["value"] >= b["footprint"]["total_co2e_kg"]["value"]
           for a, b in zip(top, top[1:])))
 if failures:
