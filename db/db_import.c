@@ -69,6 +69,7 @@ struct db_bulk {
     struct db *db;
     sqlite3_stmt *stmt[BULK_COUNT];
     struct pending *pending; /* open addressing, capacity a power of two */
+    size_t *used;            /* the n_pending occupied slots, so a flush is O(n_pending) */
     size_t n_pending, cap_pending;
     int64_t pending_inferences; /* the sum of pending[].inferences */
 };
@@ -92,7 +93,8 @@ enum err db_bulk_create(struct db *db, struct db_bulk **out)
         rc = db_prepare(db, bulk_sql[i], &bulk->stmt[i]);
     bulk->cap_pending = 1024;
     bulk->pending = core_calloc(bulk->cap_pending, sizeof *bulk->pending);
-    if (rc == ERR_OK && bulk->pending == NULL)
+    bulk->used = core_calloc(bulk->cap_pending / 2, sizeof *bulk->used);
+    if (rc == ERR_OK && (bulk->pending == NULL || bulk->used == NULL))
         rc = ERR_NO_MEMORY;
     if (rc != ERR_OK) {
         db_bulk_destroy(bulk);
@@ -109,6 +111,7 @@ void db_bulk_destroy(struct db_bulk *bulk)
     for (int i = 0; i < BULK_COUNT; i++)
         sqlite3_finalize(bulk->stmt[i]);
     free(bulk->pending);
+    free(bulk->used);
     free(bulk);
 }
 
@@ -134,19 +137,25 @@ static enum err pending_grow(struct db_bulk *bulk)
 {
     size_t cap = bulk->cap_pending * 2;
     struct pending *grown = core_calloc(cap, sizeof *grown);
+    size_t *used = core_calloc(cap / 2, sizeof *used);
 
-    if (grown == NULL)
+    if (grown == NULL || used == NULL) {
+        free(grown);
+        free(used);
         return ERR_NO_MEMORY;
-    for (size_t i = 0; i < bulk->cap_pending; i++) {
+    }
+    for (size_t k = 0; k < bulk->n_pending; k++) {
+        const struct pending *p = &bulk->pending[bulk->used[k]];
         size_t j;
-        if (bulk->pending[i].key == 0)
-            continue;
-        for (j = slot_of(bulk->pending[i].key, cap); grown[j].key; j = (j + 1) & (cap - 1))
+        for (j = slot_of(p->key, cap); grown[j].key; j = (j + 1) & (cap - 1))
             ;
-        grown[j] = bulk->pending[i];
+        grown[j] = *p;
+        used[k] = j;
     }
     free(bulk->pending);
+    free(bulk->used);
     bulk->pending = grown;
+    bulk->used = used;
     bulk->cap_pending = cap;
     return ERR_OK;
 }
@@ -163,7 +172,7 @@ static enum err pending_add(struct db_bulk *bulk, int64_t key, int64_t inference
         ;
     if (bulk->pending[i].key == 0) {
         bulk->pending[i].key = key;
-        bulk->n_pending++;
+        bulk->used[bulk->n_pending++] = i;
     }
     bulk->pending[i].descendants++;
     bulk->pending[i].inferences += inferences;
@@ -176,17 +185,16 @@ enum err db_bulk_flush(struct db_bulk *bulk)
     sqlite3_stmt *stmt = bulk->stmt[BULK_ANCESTOR_ADD];
     enum err rc = ERR_OK;
 
-    for (size_t i = 0; rc == ERR_OK && i < bulk->cap_pending; i++) {
-        struct pending *p = &bulk->pending[i];
-        if (p->key == 0)
-            continue;
+    for (size_t k = 0; rc == ERR_OK && k < bulk->n_pending; k++) {
+        const struct pending *p = &bulk->pending[bulk->used[k]];
         sqlite3_bind_int64(stmt, 1, p->key);
         sqlite3_bind_int64(stmt, 2, p->descendants);
         sqlite3_bind_int64(stmt, 3, p->inferences);
         rc = run(bulk, BULK_ANCESTOR_ADD);
     }
     if (rc == ERR_OK) {
-        memset(bulk->pending, 0, bulk->cap_pending * sizeof *bulk->pending);
+        for (size_t k = 0; k < bulk->n_pending; k++)
+            memset(&bulk->pending[bulk->used[k]], 0, sizeof *bulk->pending);
         bulk->n_pending = 0;
         bulk->pending_inferences = 0;
     }
@@ -228,6 +236,16 @@ static enum err find(struct db_bulk *bulk, const struct core_model_id *id, int64
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
     return rc;
+}
+
+enum err db_bulk_model_exists(struct db_bulk *bulk, const struct core_model_id *id, bool *exists)
+{
+    int64_t key = 0;
+    int depth = 0;
+    enum err rc = find(bulk, id, &key, &depth);
+
+    *exists = rc == ERR_OK;
+    return rc == ERR_NOT_FOUND ? ERR_OK : rc;
 }
 
 /* The largest stored inference total among parent and its ancestors. */
