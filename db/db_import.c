@@ -89,6 +89,12 @@ enum err db_bulk_create(struct db *db, struct db_bulk **out)
     bulk->db = db;
     snprintf(pragma, sizeof pragma, "PRAGMA cache_size = -%d", BULK_CACHE_KIB);
     rc = db_exec(db, pragma);
+    /* The transient tables SQLite builds for an IN (SELECT ...) in the aggregate
+     * triggers and for an INSERT that reads its own table: in memory, not in a temp
+     * file created, written and unlinked for each statement. SQLite refuses the
+     * change inside a transaction, where it is left as it is. */
+    if (rc == ERR_OK && sqlite3_get_autocommit(db->handle))
+        rc = db_exec(db, "PRAGMA temp_store = MEMORY");
     for (int i = 0; rc == ERR_OK && i < BULK_COUNT; i++)
         rc = db_prepare(db, bulk_sql[i], &bulk->stmt[i]);
     bulk->cap_pending = 1024;
