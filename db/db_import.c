@@ -16,10 +16,9 @@ enum bulk_statement {
     BULK_LARGEST,
     BULK_MODEL,
     BULK_EDGE,
-    BULK_CLOSURE_SELF,
-    BULK_CLOSURE_ANCESTORS,
+    BULK_CLOSURE,
+    BULK_CLOSURE_OF,
     BULK_LEDGER,
-    BULK_ANCESTORS,
     BULK_ANCESTOR_ADD,
     BULK_DAILY,
     BULK_ACTIVITY,
@@ -27,9 +26,10 @@ enum bulk_statement {
     BULK_COUNT
 };
 
-/* Each statement's text. BULK_CLOSURE_ANCESTORS uses OR IGNORE because a merge's
- * parents share ancestors; BULK_REFRESH_OWN is the ledger's own statement (the sums
- * are recomputed, never accumulated). */
+/* Each statement's text. A new model's closure rows are gathered from its parents'
+ * (BULK_CLOSURE_OF) and inserted one by one: an INSERT ... SELECT that reads the
+ * table it writes would copy the rows into a transient table first. BULK_REFRESH_OWN is the
+ * ledger's own statement (the sums are recomputed, never accumulated). */
 static const char *const bulk_sql[BULK_COUNT] = {
     [BULK_FIND] = "SELECT id, depth FROM models WHERE namespace = ?1 AND name = ?2",
     [BULK_LARGEST] = "SELECT max(l.descendant_inferences) FROM model_closure c "
@@ -39,15 +39,10 @@ static const char *const bulk_sql[BULK_COUNT] = {
                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [BULK_EDGE] = "INSERT INTO model_parents (child_id, parent_id, relation, position) "
                   "VALUES (?1, ?2, ?3, ?4)",
-    [BULK_CLOSURE_SELF] = "INSERT INTO model_closure (ancestor_id, descendant_id) VALUES (?1, ?1)",
-    [BULK_CLOSURE_ANCESTORS] =
-        "INSERT OR IGNORE INTO model_closure (ancestor_id, descendant_id) "
-        "SELECT c.ancestor_id, ?1 FROM model_parents e "
-        "JOIN model_closure c ON c.descendant_id = e.parent_id WHERE e.child_id = ?1",
+    [BULK_CLOSURE] = "INSERT INTO model_closure (ancestor_id, descendant_id) VALUES (?1, ?2)",
+    [BULK_CLOSURE_OF] = "SELECT ancestor_id FROM model_closure WHERE descendant_id = ?1",
     [BULK_LEDGER] = "INSERT INTO model_ledger (model_id, inferences, descendant_inferences) "
                     "VALUES (?1, ?2, ?2)",
-    [BULK_ANCESTORS] =
-        "SELECT ancestor_id FROM model_closure WHERE descendant_id = ?1 AND ancestor_id <> ?1",
     [BULK_ANCESTOR_ADD] = "UPDATE model_ledger SET descendants = descendants + ?2, "
                           "descendant_inferences = descendant_inferences + ?3 WHERE model_id = ?1",
     [BULK_DAILY] = "INSERT INTO inference_daily (model_id, day, count) VALUES (?1, ?2, ?3) "
@@ -72,6 +67,8 @@ struct db_bulk {
     size_t *used;            /* the n_pending occupied slots, so a flush is O(n_pending) */
     size_t n_pending, cap_pending;
     int64_t pending_inferences; /* the sum of pending[].inferences */
+    int64_t *ancestors;         /* the strict ancestors of the model being inserted */
+    size_t n_ancestors, cap_ancestors;
 };
 
 /* A bulk load's page cache: the closure and ledger indexes of a million-model
@@ -118,6 +115,7 @@ void db_bulk_destroy(struct db_bulk *bulk)
         sqlite3_finalize(bulk->stmt[i]);
     free(bulk->pending);
     free(bulk->used);
+    free(bulk->ancestors);
     free(bulk);
 }
 
@@ -207,19 +205,71 @@ enum err db_bulk_flush(struct db_bulk *bulk)
     return rc;
 }
 
-/* Adds the new model key to the pending sums of each of its strict ancestors. */
-static enum err count_in_ancestors(struct db_bulk *bulk, int64_t key, int64_t inferences)
+static int compare_keys(const void *a, const void *b)
 {
-    sqlite3_stmt *stmt = bulk->stmt[BULK_ANCESTORS];
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Appends the closure of parent (parent included) to bulk->ancestors. */
+static enum err gather_closure(struct db_bulk *bulk, int64_t parent)
+{
+    sqlite3_stmt *stmt = bulk->stmt[BULK_CLOSURE_OF];
     enum err rc = ERR_OK;
     int step;
 
-    sqlite3_bind_int64(stmt, 1, key);
-    while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW)
-        rc = pending_add(bulk, sqlite3_column_int64(stmt, 0), inferences);
+    sqlite3_bind_int64(stmt, 1, parent);
+    while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (bulk->n_ancestors == bulk->cap_ancestors) {
+            size_t cap = bulk->cap_ancestors ? 2 * bulk->cap_ancestors : 64;
+            int64_t *grown = core_realloc(bulk->ancestors, cap * sizeof *grown);
+            if (grown == NULL) {
+                rc = ERR_NO_MEMORY;
+                break;
+            }
+            bulk->ancestors = grown;
+            bulk->cap_ancestors = cap;
+        }
+        bulk->ancestors[bulk->n_ancestors++] = sqlite3_column_int64(stmt, 0);
+    }
     if (rc == ERR_OK && step != SQLITE_DONE)
         rc = db_map(bulk->db, step);
     sqlite3_reset(stmt);
+    return rc;
+}
+
+/* The strict ancestors of a model with parents keys[0..n): each parent's closure,
+ * once each (a merge's parents share ancestors), in bulk->ancestors. */
+static enum err gather_ancestors(struct db_bulk *bulk, const int64_t *keys, size_t n)
+{
+    enum err rc = ERR_OK;
+    size_t kept = 0;
+
+    bulk->n_ancestors = 0;
+    for (size_t i = 0; rc == ERR_OK && i < n; i++)
+        rc = gather_closure(bulk, keys[i]);
+    if (rc != ERR_OK || n < 2)
+        return rc;
+    qsort(bulk->ancestors, bulk->n_ancestors, sizeof *bulk->ancestors, compare_keys);
+    for (size_t i = 0; i < bulk->n_ancestors; i++)
+        if (kept == 0 || bulk->ancestors[kept - 1] != bulk->ancestors[i])
+            bulk->ancestors[kept++] = bulk->ancestors[i];
+    bulk->n_ancestors = kept;
+    return ERR_OK;
+}
+
+/* The closure rows of the new model key: itself and each gathered ancestor. */
+static enum err insert_closure(struct db_bulk *bulk, int64_t key)
+{
+    sqlite3_stmt *stmt = bulk->stmt[BULK_CLOSURE];
+    enum err rc = ERR_OK;
+
+    for (size_t i = 0; rc == ERR_OK && i <= bulk->n_ancestors; i++) {
+        sqlite3_bind_int64(stmt, 1, i < bulk->n_ancestors ? bulk->ancestors[i] : key);
+        sqlite3_bind_int64(stmt, 2, key);
+        rc = run(bulk, BULK_CLOSURE);
+    }
     return rc;
 }
 
@@ -361,13 +411,13 @@ enum err db_bulk_model_insert(struct db_bulk *bulk, struct core_model *m, int64_
     if (rc == ERR_OK)
         rc = insert_edges(bulk, m, keys);
     if (rc == ERR_OK)
-        rc = run_key(bulk, BULK_CLOSURE_SELF, m->key, false, 0);
-    if (rc == ERR_OK && m->n_parents > 0)
-        rc = run_key(bulk, BULK_CLOSURE_ANCESTORS, m->key, false, 0);
+        rc = gather_ancestors(bulk, keys, m->n_parents);
+    if (rc == ERR_OK)
+        rc = insert_closure(bulk, m->key);
     if (rc == ERR_OK)
         rc = run_key(bulk, BULK_LEDGER, m->key, true, inferences);
-    if (rc == ERR_OK && m->n_parents > 0)
-        rc = count_in_ancestors(bulk, m->key, inferences);
+    for (size_t i = 0; rc == ERR_OK && i < bulk->n_ancestors; i++)
+        rc = pending_add(bulk, bulk->ancestors[i], inferences);
     if (rc == ERR_OK && inferences > 0) {
         sqlite3_stmt *stmt = bulk->stmt[BULK_DAILY];
         sqlite3_bind_int64(stmt, 1, m->key);
