@@ -130,10 +130,12 @@ static enum err import_sync(struct db *db, struct db_bulk *bulk, struct core_mod
 
     /* The bulk statements' family sums wait in memory. A new model only adds to its
      * ancestors' sums, as they do; a model that exists may have its family sums
-     * recomputed (a lineage edit), and an inference count checks them for overflow:
-     * those must see the sums written. */
-    if (rc == ERR_OK && (exists || inferences > 0))
+     * recomputed (a lineage edit), which must see them written, and an inference
+     * count checks them for overflow. */
+    if (rc == ERR_OK && exists)
         rc = db_bulk_flush(bulk);
+    else if (rc == ERR_OK && inferences > 0)
+        rc = db_bulk_room(bulk, inferences);
     memset(&problem, 0, sizeof problem);
     if (rc == ERR_OK)
         rc = db_savepoint_begin(db);

@@ -14,6 +14,7 @@
 enum bulk_statement {
     BULK_FIND,
     BULK_LARGEST,
+    BULK_LARGEST_ANYWHERE,
     BULK_MODEL,
     BULK_EDGE,
     BULK_CLOSURE,
@@ -35,6 +36,9 @@ static const char *const bulk_sql[BULK_COUNT] = {
     [BULK_LARGEST] = "SELECT max(l.descendant_inferences) FROM model_closure c "
                      "JOIN model_ledger l ON l.model_id = c.ancestor_id "
                      "WHERE c.descendant_id = ?1",
+    /* A root's family holds every family below it: the largest total is a root's. */
+    [BULK_LARGEST_ANYWHERE] = "SELECT max(descendant_inferences) FROM model_ledger "
+                              "WHERE is_root = 1",
     [BULK_MODEL] = "INSERT INTO models (namespace, name, task, license, url, parameters, depth) "
                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [BULK_EDGE] = "INSERT INTO model_parents (child_id, parent_id, relation, position) "
@@ -318,6 +322,23 @@ static enum err largest_total(struct db_bulk *bulk, int64_t parent, int64_t *lar
     else
         rc = db_map(bulk->db, step);
     sqlite3_reset(stmt);
+    return rc;
+}
+
+enum err db_bulk_room(struct db_bulk *bulk, int64_t inferences)
+{
+    sqlite3_stmt *stmt = bulk->stmt[BULK_LARGEST_ANYWHERE];
+    int64_t largest = 0;
+    enum err rc = ERR_OK;
+    int step = sqlite3_step(stmt);
+
+    if (step == SQLITE_ROW)
+        largest = sqlite3_column_int64(stmt, 0);
+    else
+        rc = db_map(bulk->db, step);
+    sqlite3_reset(stmt);
+    if (rc == ERR_OK && largest > INT64_MAX - inferences - bulk->pending_inferences)
+        rc = db_bulk_flush(bulk);
     return rc;
 }
 
