@@ -125,8 +125,17 @@ static enum err import_sync(struct db *db, struct db_bulk *bulk, struct core_mod
     struct api_card_result res = {0};
     struct api_problem problem;
     size_t n_own = card->activity ? list->n - 1 : list->n; /* the card's is stored apart */
-    enum err rc = db_bulk_flush(bulk);
+    bool exists = false;
+    enum err rc = db_bulk_model_exists(bulk, &m->id, &exists);
 
+    /* The bulk statements' family sums wait in memory. A new model only adds to its
+     * ancestors' sums, as they do; a model that exists may have its family sums
+     * recomputed (a lineage edit), which must see them written, and an inference
+     * count checks them for overflow. */
+    if (rc == ERR_OK && exists)
+        rc = db_bulk_flush(bulk);
+    else if (rc == ERR_OK && inferences > 0)
+        rc = db_bulk_room(bulk, inferences);
     memset(&problem, 0, sizeof problem);
     if (rc == ERR_OK)
         rc = db_savepoint_begin(db);

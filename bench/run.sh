@@ -9,10 +9,11 @@
 #   bench/run.sh                      # 1,000,000 models
 #   BENCH_MODELS=100000 bench/run.sh  # a smaller family
 #
-# BENCH_ONLY=EXPORT runs the whole-family CSV export row alone; BENCH_ONLY=R1 runs R1
-# twice (the second time with the cache warm) beside the reference, on the database
-# and the sample of models an earlier run left when there is one, and prints the
-# server's peak RSS and its cache's counters.
+# BENCH_ONLY=EXPORT runs the whole-family CSV export row alone; BENCH_ONLY=IMPORT
+# the import row alone (seconds, lines/s and CPU seconds beside the target);
+# BENCH_ONLY=R1 runs R1 twice (the second time with the cache warm) beside the
+# reference, on the database and the sample of models an earlier run left when there
+# is one, and prints the server's peak RSS and its cache's counters.
 #
 # Knobs: BENCH_MODELS (1000000), BENCH_SECONDS per scenario (10), BENCH_CONNECTIONS
 # (32), BENCH_THREADS (wrk threads, 2), BENCH_WORK (scratch dir, /tmp/carbontree-bench),
@@ -40,6 +41,7 @@ log() { printf '== %s\n' "$*" >&2; }
 command -v wrk >/dev/null || { log "installing wrk"; apt-get install -y wrk >/dev/null; }
 command -v sqlite3 >/dev/null || { log "installing sqlite3"; apt-get install -y sqlite3 >/dev/null; }
 command -v ninja >/dev/null || { log "installing ninja"; apt-get install -y ninja-build >/dev/null; }
+[ -x /usr/bin/time ] || { log "installing time"; apt-get install -y time >/dev/null; }
 
 log "building the release binary in $BUILD"
 cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -69,9 +71,10 @@ import_family() {
     "$CT" migrate --db "$db" 2>/dev/null
     local start end
     start=$(date +%s.%N)
-    "$CT" import "$file" --db "$db" 2> "$WORK/import-$n.log" || true
+    /usr/bin/time -f 'cpu %U user %S sys' -a -o "$WORK/import-$n.log" \
+        "$CT" import "$file" --db "$db" 2> "$WORK/import-$n.log" || true
     end=$(date +%s.%N)
-    tail -1 "$WORK/import-$n.log" >&2
+    tail -2 "$WORK/import-$n.log" >&2
     echo "$end - $start" | bc -l
 }
 
@@ -124,6 +127,19 @@ export_row() {
 }
 if [ "${BENCH_ONLY:-}" = EXPORT ]; then
     export_row
+    exit 0
+fi
+# The machine is shared: CPU seconds tell the import's own cost apart from the wait.
+import_row() {
+    local s=$1
+    printf '%-34s %10.1f s %10.0f lines/s %22s %-30s %s\n' "import of $MODELS models" "$s" \
+        "$(echo "$MODELS / $s" | bc -l)" "$(grep -o 'cpu .*' "$WORK/import-$MODELS.log")" \
+        "<=60 s (1M)" "$(yes_no "$s <= 60 * $MODELS / 1000000")"
+}
+yes_no() { if [ "$(echo "$1" | bc -l)" = 1 ]; then echo yes; else echo NO; fi; }
+if [ "${BENCH_ONLY:-}" = IMPORT ]; then
+    log "generating and importing $MODELS models"
+    import_row "$(import_family "$MODELS" "$WORK/import-only-$MODELS.db")"
     exit 0
 fi
 
@@ -226,7 +242,6 @@ kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 
 RSS_MIB=$(echo "$RSS_KIB / 1024" | bc -l)
 ratio() { echo "$1 / $2" | bc -l; }
-yes_no() { if [ "$(echo "$1" | bc -l)" = 1 ]; then echo yes; else echo NO; fi; }
 W2_INC=$(echo "${RPS[W2]} * 1000" | bc -l)
 
 printf '\ncarbontree benchmark: %s models, wrk -t%s -c%s -d%ss, %s, %s cores, %s\n\n' \
@@ -263,8 +278,7 @@ done
 printf '%-34s %10.0f %44s %-30s %s\n' "R1, 1,000-model family" "$SMALL_RPS" \
     "$(printf '%.2fx' "$(ratio "$SMALL_RPS" "${RPS[R1]}")")" "1M within 1.5x of 1k" \
     "$(yes_no "$SMALL_RPS / ${RPS[R1]} <= 1.5")"
-printf '%-34s %10.1f s %43s %-30s %s\n' "import of $MODELS models" "$IMPORT_S" "" "<=120 s (1M)" \
-    "$(yes_no "$IMPORT_S <= 120 * $MODELS / 1000000")"
+import_row "$IMPORT_S"
 printf '%-34s %10.3f s %43s %-30s %s\n' "start-up to ready /readyz" "$STARTUP_S" "" "<=0.5 s" \
     "$(yes_no "$STARTUP_S <= 0.5")"
 printf '%-34s %10.1f MiB %41s %-30s %s\n' "server peak RSS (VmHWM)" "$RSS_MIB" "" "<=64 MiB" \

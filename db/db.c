@@ -62,19 +62,23 @@ enum err db_exec(struct db *db, const char *sql)
     return db_map(db, sqlite3_exec(db->handle, sql, NULL, NULL, NULL));
 }
 
+static enum err cached_first(struct db *db, const char *sql, sqlite3_stmt **out, const char **tail);
+
 enum err db_exec_script(struct db *db, const char *sql, int64_t key)
 {
     const char *tail = sql;
     enum err rc = ERR_OK;
 
+    /* Scripts run once per write (a model's closure and ledger rows): their
+     * statements are cached like any other, not parsed again on every call. */
     while (rc == ERR_OK && tail && *tail) {
         sqlite3_stmt *stmt = NULL;
-        rc = db_map(db, sqlite3_prepare_v2(db->handle, tail, -1, &stmt, &tail));
+        rc = cached_first(db, tail, &stmt, &tail);
         if (rc != ERR_OK || stmt == NULL)
             break;
         sqlite3_bind_int64(stmt, 1, key);
         rc = db_map(db, sqlite3_step(stmt));
-        sqlite3_finalize(stmt);
+        db_finish(db, stmt);
     }
     return rc;
 }
@@ -84,26 +88,38 @@ enum err db_prepare(struct db *db, const char *sql, sqlite3_stmt **out)
     return db_map(db, sqlite3_prepare_v2(db->handle, sql, -1, out, NULL));
 }
 
-enum err db_cached(struct db *db, const char *sql, sqlite3_stmt **out)
+/* The cached statement prepared from the first statement of sql (a script's
+ * statements are cached one by one, each under the address where it begins);
+ * *tail (when not NULL) is where the next statement begins. */
+static enum err cached_first(struct db *db, const char *sql, sqlite3_stmt **out, const char **tail)
 {
     struct db_cached_stmt *slot = NULL;
     sqlite3_stmt *stmt = NULL;
+    const char *rest = NULL;
     enum err rc;
 
     for (size_t i = 0; i < db->n_cache; i++) {
         struct db_cached_stmt *c = &db->cache[i];
-        if (c->sql != sql || strcmp(sqlite3_sql(c->stmt), sql) != 0)
+        const char *text = c->sql == sql ? sqlite3_sql(c->stmt) : NULL;
+        size_t len = text ? strlen(text) : 0;
+        if (text == NULL || strncmp(text, sql, len) != 0 || (tail == NULL && sql[len] != '\0'))
             continue;
-        if (c->in_use)
-            return db_prepare(db, sql, out); /* nested use: a private copy */
+        if (tail)
+            *tail = sql + len;
+        if (c->in_use) /* nested use: a private copy */
+            return db_map(db, sqlite3_prepare_v2(db->handle, sql, -1, out, tail));
         c->in_use = true;
         *out = c->stmt;
         return ERR_OK;
     }
-    rc =
-        db_map(db, sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL));
-    if (rc != ERR_OK)
+    rc = db_map(db,
+                sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, &rest));
+    if (tail)
+        *tail = rest;
+    if (rc != ERR_OK || stmt == NULL) {
+        *out = stmt;
         return rc;
+    }
     if (db->n_cache < DB_STMT_CACHE) {
         slot = &db->cache[db->n_cache++];
     } else {
@@ -124,6 +140,11 @@ enum err db_cached(struct db *db, const char *sql, sqlite3_stmt **out)
     }
     *out = stmt;
     return ERR_OK;
+}
+
+enum err db_cached(struct db *db, const char *sql, sqlite3_stmt **out)
+{
+    return cached_first(db, sql, out, NULL);
 }
 
 void db_finish(struct db *db, sqlite3_stmt *stmt)

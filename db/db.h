@@ -425,6 +425,16 @@ enum err db_bulk_flush(struct db_bulk *bulk);
 enum err db_bulk_model_insert(struct db_bulk *bulk, struct core_model *m, int64_t inferences,
                               const char *day, size_t *bad_parent);
 
+/* Whether model id is registered (a placeholder included): *exists. ERR_DB when
+ * the lookup fails. */
+enum err db_bulk_model_exists(struct db_bulk *bulk, const struct core_model_id *id, bool *exists);
+
+/* Before a write outside the bulk statements adds inferences (>= 0) below some
+ * model: writes the pending family sums unless no family total, pending sums
+ * included, could pass INT64_MAX with them, so that the write's own overflow check
+ * sees what it would see with the sums written. */
+enum err db_bulk_room(struct db_bulk *bulk, int64_t inferences);
+
 /* Appends an activity to model_key; once a model's activities are in, call
  * db_bulk_activities_done to refresh its own sums. Fills a->id, not created_at. */
 enum err db_bulk_activity_insert(struct db_bulk *bulk, int64_t model_key, struct db_activity *a);

@@ -14,12 +14,12 @@
 enum bulk_statement {
     BULK_FIND,
     BULK_LARGEST,
+    BULK_LARGEST_ANYWHERE,
     BULK_MODEL,
     BULK_EDGE,
-    BULK_CLOSURE_SELF,
-    BULK_CLOSURE_ANCESTORS,
+    BULK_CLOSURE,
+    BULK_CLOSURE_OF,
     BULK_LEDGER,
-    BULK_ANCESTORS,
     BULK_ANCESTOR_ADD,
     BULK_DAILY,
     BULK_FAMILY_DAILY,
@@ -28,28 +28,28 @@ enum bulk_statement {
     BULK_COUNT
 };
 
-/* Each statement's text. BULK_CLOSURE_ANCESTORS uses OR IGNORE because a merge's
- * parents share ancestors; BULK_REFRESH_OWN is the ledger's own statement (the sums
- * are recomputed, never accumulated). */
+/* Each statement's text. A new model's closure rows are gathered from its parents'
+ * (BULK_CLOSURE_OF) and inserted one by one: an INSERT ... SELECT that reads the
+ * table it writes would copy the rows into a transient table first. BULK_REFRESH_OWN is the
+ * ledger's own statement (the sums are recomputed, never accumulated). */
 static const char *const bulk_sql[BULK_COUNT] = {
     [BULK_FIND] = "SELECT id, depth FROM models WHERE namespace = ?1 AND name = ?2",
     [BULK_LARGEST] = "SELECT max(l.descendant_inferences + " DB_SQL_PENDING_BELOW_SIZED(
         "c.ancestor_id", "l.descendants") ") FROM model_closure c "
                                           "JOIN model_ledger l ON l.model_id = c.ancestor_id "
                                           "WHERE c.descendant_id = ?1",
+    /* A root's family holds every family below it: the largest total is a root's.
+     * Beside it, every increment still pending a fold, as if all fell on it. */
+    [BULK_LARGEST_ANYWHERE] = "SELECT (SELECT max(descendant_inferences) FROM model_ledger "
+                              "WHERE is_root = 1), (SELECT total(delta) FROM inference_pending)",
     [BULK_MODEL] = "INSERT INTO models (namespace, name, task, license, url, parameters, depth) "
                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [BULK_EDGE] = "INSERT INTO model_parents (child_id, parent_id, relation, position) "
                   "VALUES (?1, ?2, ?3, ?4)",
-    [BULK_CLOSURE_SELF] = "INSERT INTO model_closure (ancestor_id, descendant_id) VALUES (?1, ?1)",
-    [BULK_CLOSURE_ANCESTORS] =
-        "INSERT OR IGNORE INTO model_closure (ancestor_id, descendant_id) "
-        "SELECT c.ancestor_id, ?1 FROM model_parents e "
-        "JOIN model_closure c ON c.descendant_id = e.parent_id WHERE e.child_id = ?1",
+    [BULK_CLOSURE] = "INSERT INTO model_closure (ancestor_id, descendant_id) VALUES (?1, ?2)",
+    [BULK_CLOSURE_OF] = "SELECT ancestor_id FROM model_closure WHERE descendant_id = ?1",
     [BULK_LEDGER] = "INSERT INTO model_ledger (model_id, inferences, descendant_inferences) "
                     "VALUES (?1, ?2, ?2)",
-    [BULK_ANCESTORS] =
-        "SELECT ancestor_id FROM model_closure WHERE descendant_id = ?1 AND ancestor_id <> ?1",
     [BULK_ANCESTOR_ADD] = "UPDATE model_ledger SET descendants = descendants + ?2, "
                           "descendant_inferences = descendant_inferences + ?3 WHERE model_id = ?1",
     [BULK_DAILY] = "INSERT INTO inference_daily (model_id, day, count) VALUES (?1, ?2, ?3) "
@@ -78,8 +78,11 @@ struct db_bulk {
     struct db *db;
     sqlite3_stmt *stmt[BULK_COUNT];
     struct pending *pending; /* open addressing, capacity a power of two */
+    size_t *used;            /* the n_pending occupied slots, so a flush is O(n_pending) */
     size_t n_pending, cap_pending;
     int64_t pending_inferences; /* the sum of pending[].inferences */
+    int64_t *ancestors;         /* the strict ancestors of the model being inserted */
+    size_t n_ancestors, cap_ancestors;
 };
 
 /* A bulk load's page cache: the closure and ledger indexes of a million-model
@@ -97,11 +100,18 @@ enum err db_bulk_create(struct db *db, struct db_bulk **out)
     bulk->db = db;
     snprintf(pragma, sizeof pragma, "PRAGMA cache_size = -%d", BULK_CACHE_KIB);
     rc = db_exec(db, pragma);
+    /* The transient tables SQLite builds for an IN (SELECT ...) in the aggregate
+     * triggers and for an INSERT that reads its own table: in memory, not in a temp
+     * file created, written and unlinked for each statement. SQLite refuses the
+     * change inside a transaction, where it is left as it is. */
+    if (rc == ERR_OK && sqlite3_get_autocommit(db->handle))
+        rc = db_exec(db, "PRAGMA temp_store = MEMORY");
     for (int i = 0; rc == ERR_OK && i < BULK_COUNT; i++)
         rc = db_prepare(db, bulk_sql[i], &bulk->stmt[i]);
     bulk->cap_pending = 1024;
     bulk->pending = core_calloc(bulk->cap_pending, sizeof *bulk->pending);
-    if (rc == ERR_OK && bulk->pending == NULL)
+    bulk->used = core_calloc(bulk->cap_pending / 2, sizeof *bulk->used);
+    if (rc == ERR_OK && (bulk->pending == NULL || bulk->used == NULL))
         rc = ERR_NO_MEMORY;
     if (rc != ERR_OK) {
         db_bulk_destroy(bulk);
@@ -118,6 +128,8 @@ void db_bulk_destroy(struct db_bulk *bulk)
     for (int i = 0; i < BULK_COUNT; i++)
         sqlite3_finalize(bulk->stmt[i]);
     free(bulk->pending);
+    free(bulk->used);
+    free(bulk->ancestors);
     free(bulk);
 }
 
@@ -143,19 +155,25 @@ static enum err pending_grow(struct db_bulk *bulk)
 {
     size_t cap = bulk->cap_pending * 2;
     struct pending *grown = core_calloc(cap, sizeof *grown);
+    size_t *used = core_calloc(cap / 2, sizeof *used);
 
-    if (grown == NULL)
+    if (grown == NULL || used == NULL) {
+        free(grown);
+        free(used);
         return ERR_NO_MEMORY;
-    for (size_t i = 0; i < bulk->cap_pending; i++) {
+    }
+    for (size_t k = 0; k < bulk->n_pending; k++) {
+        const struct pending *p = &bulk->pending[bulk->used[k]];
         size_t j;
-        if (bulk->pending[i].key == 0)
-            continue;
-        for (j = slot_of(bulk->pending[i].key, cap); grown[j].key; j = (j + 1) & (cap - 1))
+        for (j = slot_of(p->key, cap); grown[j].key; j = (j + 1) & (cap - 1))
             ;
-        grown[j] = bulk->pending[i];
+        grown[j] = *p;
+        used[k] = j;
     }
     free(bulk->pending);
+    free(bulk->used);
     bulk->pending = grown;
+    bulk->used = used;
     bulk->cap_pending = cap;
     return ERR_OK;
 }
@@ -172,7 +190,7 @@ static enum err pending_add(struct db_bulk *bulk, int64_t key, int64_t inference
         ;
     if (bulk->pending[i].key == 0) {
         bulk->pending[i].key = key;
-        bulk->n_pending++;
+        bulk->used[bulk->n_pending++] = i;
     }
     bulk->pending[i].descendants++;
     bulk->pending[i].inferences += inferences;
@@ -185,36 +203,87 @@ enum err db_bulk_flush(struct db_bulk *bulk)
     sqlite3_stmt *stmt = bulk->stmt[BULK_ANCESTOR_ADD];
     enum err rc = ERR_OK;
 
-    for (size_t i = 0; rc == ERR_OK && i < bulk->cap_pending; i++) {
-        struct pending *p = &bulk->pending[i];
-        if (p->key == 0)
-            continue;
+    for (size_t k = 0; rc == ERR_OK && k < bulk->n_pending; k++) {
+        const struct pending *p = &bulk->pending[bulk->used[k]];
         sqlite3_bind_int64(stmt, 1, p->key);
         sqlite3_bind_int64(stmt, 2, p->descendants);
         sqlite3_bind_int64(stmt, 3, p->inferences);
         rc = run(bulk, BULK_ANCESTOR_ADD);
     }
     if (rc == ERR_OK) {
-        memset(bulk->pending, 0, bulk->cap_pending * sizeof *bulk->pending);
+        for (size_t k = 0; k < bulk->n_pending; k++)
+            memset(&bulk->pending[bulk->used[k]], 0, sizeof *bulk->pending);
         bulk->n_pending = 0;
         bulk->pending_inferences = 0;
     }
     return rc;
 }
 
-/* Adds the new model key to the pending sums of each of its strict ancestors. */
-static enum err count_in_ancestors(struct db_bulk *bulk, int64_t key, int64_t inferences)
+static int compare_keys(const void *a, const void *b)
 {
-    sqlite3_stmt *stmt = bulk->stmt[BULK_ANCESTORS];
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* Appends the closure of parent (parent included) to bulk->ancestors. */
+static enum err gather_closure(struct db_bulk *bulk, int64_t parent)
+{
+    sqlite3_stmt *stmt = bulk->stmt[BULK_CLOSURE_OF];
     enum err rc = ERR_OK;
     int step;
 
-    sqlite3_bind_int64(stmt, 1, key);
-    while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW)
-        rc = pending_add(bulk, sqlite3_column_int64(stmt, 0), inferences);
+    sqlite3_bind_int64(stmt, 1, parent);
+    while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (bulk->n_ancestors == bulk->cap_ancestors) {
+            size_t cap = bulk->cap_ancestors ? 2 * bulk->cap_ancestors : 64;
+            int64_t *grown = core_realloc(bulk->ancestors, cap * sizeof *grown);
+            if (grown == NULL) {
+                rc = ERR_NO_MEMORY;
+                break;
+            }
+            bulk->ancestors = grown;
+            bulk->cap_ancestors = cap;
+        }
+        bulk->ancestors[bulk->n_ancestors++] = sqlite3_column_int64(stmt, 0);
+    }
     if (rc == ERR_OK && step != SQLITE_DONE)
         rc = db_map(bulk->db, step);
     sqlite3_reset(stmt);
+    return rc;
+}
+
+/* The strict ancestors of a model with parents keys[0..n): each parent's closure,
+ * once each (a merge's parents share ancestors), in bulk->ancestors. */
+static enum err gather_ancestors(struct db_bulk *bulk, const int64_t *keys, size_t n)
+{
+    enum err rc = ERR_OK;
+    size_t kept = 0;
+
+    bulk->n_ancestors = 0;
+    for (size_t i = 0; rc == ERR_OK && i < n; i++)
+        rc = gather_closure(bulk, keys[i]);
+    if (rc != ERR_OK || n < 2)
+        return rc;
+    qsort(bulk->ancestors, bulk->n_ancestors, sizeof *bulk->ancestors, compare_keys);
+    for (size_t i = 0; i < bulk->n_ancestors; i++)
+        if (kept == 0 || bulk->ancestors[kept - 1] != bulk->ancestors[i])
+            bulk->ancestors[kept++] = bulk->ancestors[i];
+    bulk->n_ancestors = kept;
+    return ERR_OK;
+}
+
+/* The closure rows of the new model key: itself and each gathered ancestor. */
+static enum err insert_closure(struct db_bulk *bulk, int64_t key)
+{
+    sqlite3_stmt *stmt = bulk->stmt[BULK_CLOSURE];
+    enum err rc = ERR_OK;
+
+    for (size_t i = 0; rc == ERR_OK && i <= bulk->n_ancestors; i++) {
+        sqlite3_bind_int64(stmt, 1, i < bulk->n_ancestors ? bulk->ancestors[i] : key);
+        sqlite3_bind_int64(stmt, 2, key);
+        rc = run(bulk, BULK_CLOSURE);
+    }
     return rc;
 }
 
@@ -239,6 +308,16 @@ static enum err find(struct db_bulk *bulk, const struct core_model_id *id, int64
     return rc;
 }
 
+enum err db_bulk_model_exists(struct db_bulk *bulk, const struct core_model_id *id, bool *exists)
+{
+    int64_t key = 0;
+    int depth = 0;
+    enum err rc = find(bulk, id, &key, &depth);
+
+    *exists = rc == ERR_OK;
+    return rc == ERR_NOT_FOUND ? ERR_OK : rc;
+}
+
 /* The largest stored inference total among parent and its ancestors. */
 static enum err largest_total(struct db_bulk *bulk, int64_t parent, int64_t *largest)
 {
@@ -253,6 +332,28 @@ static enum err largest_total(struct db_bulk *bulk, int64_t parent, int64_t *lar
     else
         rc = db_map(bulk->db, step);
     sqlite3_reset(stmt);
+    return rc;
+}
+
+enum err db_bulk_room(struct db_bulk *bulk, int64_t inferences)
+{
+    sqlite3_stmt *stmt = bulk->stmt[BULK_LARGEST_ANYWHERE];
+    int64_t largest = 0;
+    double folding = 0;
+    enum err rc = ERR_OK;
+    int step = sqlite3_step(stmt);
+
+    if (step == SQLITE_ROW) {
+        largest = sqlite3_column_int64(stmt, 0);
+        folding = sqlite3_column_double(stmt, 1);
+    } else {
+        rc = db_map(bulk->db, step);
+    }
+    sqlite3_reset(stmt);
+    if (rc == ERR_OK &&
+        (largest > INT64_MAX - inferences - bulk->pending_inferences ||
+         folding > (double)(INT64_MAX - inferences - bulk->pending_inferences - largest)))
+        rc = db_bulk_flush(bulk);
     return rc;
 }
 
@@ -346,13 +447,13 @@ enum err db_bulk_model_insert(struct db_bulk *bulk, struct core_model *m, int64_
     if (rc == ERR_OK)
         rc = insert_edges(bulk, m, keys);
     if (rc == ERR_OK)
-        rc = run_key(bulk, BULK_CLOSURE_SELF, m->key, false, 0);
-    if (rc == ERR_OK && m->n_parents > 0)
-        rc = run_key(bulk, BULK_CLOSURE_ANCESTORS, m->key, false, 0);
+        rc = gather_ancestors(bulk, keys, m->n_parents);
+    if (rc == ERR_OK)
+        rc = insert_closure(bulk, m->key);
     if (rc == ERR_OK)
         rc = run_key(bulk, BULK_LEDGER, m->key, true, inferences);
-    if (rc == ERR_OK && m->n_parents > 0)
-        rc = count_in_ancestors(bulk, m->key, inferences);
+    for (size_t i = 0; rc == ERR_OK && i < bulk->n_ancestors; i++)
+        rc = pending_add(bulk, bulk->ancestors[i], inferences);
     if (rc == ERR_OK && m->n_parents > 0)
         rc = db_inference_g_refresh_new(bulk->db, m->key);
     if (rc == ERR_OK && inferences > 0) {
