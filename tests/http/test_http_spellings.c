@@ -256,7 +256,8 @@ static const struct unknown_name {
     {"POST", "/v1/inference-reports", true, "{'reports':[{'model':'sp/m','cuont':1}]}", 422,
      "/reports/0/cuont", "count", "allowed fields: model, count, date"},
     {"GET", "/v1/models?page=2", false, NULL, 400, "page", "cursor",
-     "accepted parameters: limit, cursor, namespace, parent, sort, format, pretty"},
+     "accepted parameters: limit, cursor, namespace, parent, sort, format, q, include, policy, "
+     "pretty"},
     {"GET", "/v1/models?offset=20", false, NULL, 400, "offset", "cursor",
      "accepted parameters: limit, cursor"},
     {"GET", "/v1/models?per_page=5", false, NULL, 400, "per_page", "limit",
