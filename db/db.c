@@ -470,24 +470,15 @@ enum err db_savepoint_end(struct db *db, bool keep)
     return rc;
 }
 
-void db_writer_tune(struct db *db)
-{
-    /* A group of writes to random models dirties a few pages per write and reads
-     * their ancestors: with SQLite's default 2 MiB cache it spills and re-reads.
-     * Statement journals (each write's savepoint in a group, a fold's updates of
-     * many rows) stay in memory: spilled to a temporary file past 64 KiB, they
-     * were written in full for nothing, as many bytes as the WAL itself. */
-    if (!db->has_group_cache &&
-        db_exec(db, "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY") == ERR_OK)
-        db->has_group_cache = true;
-}
-
 enum err db_group_begin(struct db *db)
 {
     enum err rc;
 
     assert(!db->in_group);
-    db_writer_tune(db);
+    /* A group of writes to random models dirties a few pages per write and reads
+     * their ancestors: with SQLite's default 2 MiB cache it spills and re-reads. */
+    if (!db->has_group_cache && db_exec(db, "PRAGMA cache_size=-16384") == ERR_OK)
+        db->has_group_cache = true;
     rc = db_write_begin(db);
     db->in_group = rc == ERR_OK;
     return rc;

@@ -78,10 +78,6 @@ int db_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *text);
 /* Copies column text into buf, empty string for NULL. */
 void db_column_copy(sqlite3_stmt *stmt, int column, char *buf, size_t buf_len);
 
-/* Settings of the connection that writes for the server (the writer's): a
- * larger page cache and statement journals in memory. Once per connection. */
-void db_writer_tune(struct db *db);
-
 /* Whether the schema has pending deltas (9 and later). Writes on an older schema
  * (the migration tests build such ledgers) add to every ancestor at once. Reads
  * the parsed schema: no I/O. */

@@ -216,10 +216,7 @@ enum err db_fold_commit(struct db *db, size_t limit, struct db_fold_result *out)
 {
     struct db_fold_result result = {0, 0};
     uint64_t start = now_ns();
-    enum err rc;
-
-    db_writer_tune(db);
-    rc = db_write_begin(db);
+    enum err rc = db_write_begin(db);
 
     if (rc == ERR_OK)
         rc = db_fold(db, limit, &result);
