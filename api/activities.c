@@ -156,7 +156,7 @@ enum err api_activity_parse(struct db *db, const json_t *body, struct db_activit
         if (json_object_set_new(result, "co2e_kg", api_range_json(a->co2e_kg)))
             is_incomplete = true;
     }
-    inputs = json_deep_copy(body);
+    inputs = api_json_deep_copy(body);
     a->inputs_json = inputs ? api_json_dumps(inputs, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     a->result_json = result ? api_json_dumps(result, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(inputs);

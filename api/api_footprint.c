@@ -67,7 +67,7 @@ static enum err load_warnings(struct db *db, struct api_footprint *footprint)
             footprint->warnings = NULL;
         }
         for (size_t f = 0; footprint->warnings && f < json_array_size(flags); f++) {
-            json_t *w = json_copy(json_array_get(flags, f));
+            json_t *w = api_json_copy(json_array_get(flags, f));
             api_json_set(&w, "model",
                          json_string(core_model_id_format(&items[i].id, id, sizeof id)));
             api_json_append(&footprint->warnings, w);

@@ -55,7 +55,7 @@ static json_t *whole_numbers_as_integers(const json_t *v)
         }
         return copy;
     }
-    return json_copy((json_t *)(uintptr_t)v);
+    return api_json_copy(v);
 }
 
 /* Fingerprint of a request: method, path and the body in canonical form (sorted

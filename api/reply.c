@@ -67,6 +67,29 @@ void api_json_append(json_t **container, json_t *value)
     }
 }
 
+json_t *api_json_copy(const json_t *json)
+{
+    json_t *copy = json_copy((json_t *)(uintptr_t)json);
+
+    /* json_equal allocates nothing: it cannot fail the way the copy can */
+    if (copy != NULL && !json_equal(copy, json)) {
+        json_decref(copy);
+        return NULL;
+    }
+    return copy;
+}
+
+json_t *api_json_deep_copy(const json_t *json)
+{
+    json_t *copy = json_deep_copy(json);
+
+    if (copy != NULL && !json_equal(copy, json)) {
+        json_decref(copy);
+        return NULL;
+    }
+    return copy;
+}
+
 enum err api_reply_json(struct api_reply *reply, int status, json_t *body)
 {
     if (body == NULL)
