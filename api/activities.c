@@ -52,8 +52,8 @@ static json_t *activity_json(const struct core_model_id *model, const struct db_
     /* The stored texts were written from JSON: one that does not read back is a
      * want of memory (jansson does not always say so), and fails the answer through
      * json_pack's "o" rather than show as {}. */
-    json_t *inputs = json_loads(a->inputs_json ? a->inputs_json : "{}", 0, NULL);
-    json_t *result = json_loads(a->result_json ? a->result_json : "{}", 0, NULL);
+    json_t *inputs = api_json_loads(a->inputs_json ? a->inputs_json : "{}", 0, NULL);
+    json_t *result = api_json_loads(a->result_json ? a->result_json : "{}", 0, NULL);
     json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s}", "id", (json_int_t)a->id,
                           "model", core_model_id_format(model, id, sizeof id), "kind", a->kind,
                           "obtained", a->obtained, "co2e_kg", api_range_json(a->co2e_kg), "inputs",

@@ -57,7 +57,7 @@ static enum err load_warnings(struct db *db, struct api_footprint *footprint)
     footprint->warnings = rc == ERR_OK ? json_array() : NULL;
     for (size_t i = 0; i < n; i++) {
         json_t *flags =
-            footprint->warnings && items[i].flags ? json_loads(items[i].flags, 0, NULL) : NULL;
+            footprint->warnings && items[i].flags ? api_json_loads(items[i].flags, 0, NULL) : NULL;
         char id[CORE_MODEL_ID_MAX + 1];
         /* The stored flags were written from JSON: a text that does not read back is a
          * want of memory (jansson does not always say so), and warnings lost to it

@@ -441,12 +441,12 @@ static enum err import_line(struct import_run *run, char *text, size_t len,
         sum->n_refused++;
         return ERR_OK;
     }
-    line = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
+    line = api_json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
     /* jansson's lexer reports an allocation that failed as a syntax error ("string
      * or '}' expected"): a second parse tells a passing shortage from a malformed
      * line, which fails the same way twice. */
     if (line == NULL && json_error_code(&error) != json_error_out_of_memory)
-        line = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
+        line = api_json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
     /* When its lexer cannot even start (no memory for its buffer), json_loadb fails
      * with no error text at all: that too is no malformed line. */
     if (line == NULL &&

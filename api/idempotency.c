@@ -176,7 +176,7 @@ enum err api_idempotency_replay(struct db *db, const struct api_idempotency *ide
                         "use a new key for a new request",
                         idem->key);
     }
-    body = json_loads(response, 0, NULL);
+    body = api_json_loads(response, 0, NULL);
     free(response);
     if (body == NULL)
         return ERR_INTERNAL;
