@@ -630,8 +630,10 @@ static enum err import_folder(struct import_run *run, const char *dir,
              * not UTF-8 is left out (json_stringn refuses it) */
             if (rest != NULL && json_object_get(card, "text") == NULL)
                 prose = json_stringn(rest, rest_len);
-            if (json_object_set_new(card, "id", json_string(ids[i])) != 0 ||
-                (prose != NULL && json_object_set_new(card, "text", prose) != 0))
+            if (json_object_set_new(card, "id", json_string(ids[i])) != 0) {
+                json_decref(prose);
+                rc = ERR_NO_MEMORY;
+            } else if (prose != NULL && json_object_set_new(card, "text", prose) != 0)
                 rc = ERR_NO_MEMORY;
             else
                 rc = import_value(run, card, where, sum);
