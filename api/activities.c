@@ -52,8 +52,8 @@ static json_t *activity_json(const struct core_model_id *model, const struct db_
     /* The stored texts were written from JSON: one that does not read back is a
      * want of memory (jansson does not always say so), and fails the answer through
      * json_pack's "o" rather than show as {}. */
-    json_t *inputs = json_loads(a->inputs_json ? a->inputs_json : "{}", 0, NULL);
-    json_t *result = json_loads(a->result_json ? a->result_json : "{}", 0, NULL);
+    json_t *inputs = api_json_loads(a->inputs_json ? a->inputs_json : "{}", 0, NULL);
+    json_t *result = api_json_loads(a->result_json ? a->result_json : "{}", 0, NULL);
     json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s}", "id", (json_int_t)a->id,
                           "model", core_model_id_format(model, id, sizeof id), "kind", a->kind,
                           "obtained", a->obtained, "co2e_kg", api_range_json(a->co2e_kg), "inputs",
@@ -156,7 +156,7 @@ enum err api_activity_parse(struct db *db, const json_t *body, struct db_activit
         if (json_object_set_new(result, "co2e_kg", api_range_json(a->co2e_kg)))
             is_incomplete = true;
     }
-    inputs = json_deep_copy(body);
+    inputs = api_json_deep_copy(body);
     a->inputs_json = inputs ? api_json_dumps(inputs, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     a->result_json = result ? api_json_dumps(result, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(inputs);

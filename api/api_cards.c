@@ -232,7 +232,7 @@ static enum err add_flag(json_t *flags, const char *flag, const char *detail)
  * memory ran out reading them. */
 static json_t *stored_flags(const char *text)
 {
-    json_t *flags = json_loads(text ? text : "[]", 0, NULL);
+    json_t *flags = api_json_loads(text ? text : "[]", 0, NULL);
 
     if (flags != NULL && !json_is_array(flags)) {
         json_decref(flags);
@@ -579,9 +579,9 @@ enum err api_card_attach(struct db *db, const struct core_model *m, json_t *o)
         db_card_cleanup(&record);
         return ERR_OK;
     }
-    ignored = json_loads(record.ignored ? record.ignored : "[]", 0, NULL);
-    flags = json_loads(record.flags ? record.flags : "[]", 0, NULL);
-    readings = json_loads(record.readings ? record.readings : "{}", 0, NULL);
+    ignored = api_json_loads(record.ignored ? record.ignored : "[]", 0, NULL);
+    flags = api_json_loads(record.flags ? record.flags : "[]", 0, NULL);
+    readings = api_json_loads(record.readings ? record.readings : "{}", 0, NULL);
     /* The stored texts were written from JSON: one that does not read back is a want
      * of memory (jansson does not always say so), which fails the answer rather than
      * show the card's facts as empty. */

@@ -58,7 +58,7 @@ static enum err load_warnings(struct db *db, struct api_footprint *footprint)
     footprint->warnings = rc == ERR_OK ? json_array() : NULL;
     for (size_t i = 0; i < n; i++) {
         json_t *flags =
-            footprint->warnings && items[i].flags ? json_loads(items[i].flags, 0, NULL) : NULL;
+            footprint->warnings && items[i].flags ? api_json_loads(items[i].flags, 0, NULL) : NULL;
         char id[CORE_MODEL_ID_MAX + 1];
         /* The stored flags were written from JSON: a text that does not read back is a
          * want of memory (jansson does not always say so), and warnings lost to it
@@ -68,7 +68,7 @@ static enum err load_warnings(struct db *db, struct api_footprint *footprint)
             footprint->warnings = NULL;
         }
         for (size_t f = 0; footprint->warnings && f < json_array_size(flags); f++) {
-            json_t *w = json_copy(json_array_get(flags, f));
+            json_t *w = api_json_copy(json_array_get(flags, f));
             api_json_set(&w, "model",
                          json_string(core_model_id_format(&items[i].id, id, sizeof id)));
             api_json_append(&footprint->warnings, w);

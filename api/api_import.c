@@ -345,25 +345,32 @@ static enum err batch_commit(struct import_run *run)
  * lists beside it (its tags hold the base_model:quantized:/adapter: relations it
  * inferred). Figures about the repository (downloads, likes) are no card
  * metadata and are left out. Returns a new reference; NULL for any other value. */
-static json_t *card_of_model_info(const json_t *info)
+static json_t *card_of_model_info(const json_t *info, bool *no_memory)
 {
     static const char *const beside[] = {"tags", "pipeline_tag", "library_name", NULL};
     const json_t *card_data = json_object_get(info, "cardData");
     const json_t *id = json_object_get(info, "id");
     json_t *card;
 
+    *no_memory = false;
     if (!json_is_object(info) || (card_data == NULL && json_object_get(info, "modelId") == NULL))
         return NULL;
     if (id == NULL)
         id = json_object_get(info, "modelId");
-    card = json_is_object(card_data) ? json_deep_copy(card_data) : json_object();
-    if (card == NULL)
-        return NULL;
-    json_object_set(card, "id", (json_t *)(uintptr_t)id);
+    card = json_is_object(card_data) ? api_json_deep_copy(card_data) : json_object();
+    /* A card short of a member for want of memory would be imported as another
+     * card: the run stops instead. */
+    if (card == NULL || json_object_set(card, "id", (json_t *)(uintptr_t)id) != 0)
+        goto no_memory;
     for (const char *const *k = beside; *k; k++)
-        if (json_object_get(card, *k) == NULL && json_object_get(info, *k) != NULL)
-            json_object_set(card, *k, json_object_get(info, *k));
+        if (json_object_get(card, *k) == NULL && json_object_get(info, *k) != NULL &&
+            json_object_set(card, *k, json_object_get(info, *k)) != 0)
+            goto no_memory;
     return card;
+no_memory:
+    json_decref(card);
+    *no_memory = true;
+    return NULL;
 }
 
 /* Imports one model (a POST /v1/models body, a Hub card or a model-info object);
@@ -373,9 +380,10 @@ static enum err import_value(struct import_run *run, const json_t *value, const 
                              struct api_import_summary *sum)
 {
     char reason[1024];
-    json_t *card = card_of_model_info(value);
+    bool no_memory;
+    json_t *card = card_of_model_info(value, &no_memory);
     const json_t *line = card ? card : value;
-    json_t *flags = json_array();
+    json_t *flags = no_memory ? NULL : json_array();
     bool is_refused = false;
     enum api_card_outcome outcome = API_CARD_CREATED;
     enum err rc;
@@ -442,13 +450,16 @@ static enum err import_line(struct import_run *run, char *text, size_t len,
         sum->n_refused++;
         return ERR_OK;
     }
-    line = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
+    line = api_json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
     /* jansson's lexer reports an allocation that failed as a syntax error ("string
      * or '}' expected"): a second parse tells a passing shortage from a malformed
      * line, which fails the same way twice. */
     if (line == NULL && json_error_code(&error) != json_error_out_of_memory)
-        line = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
-    if (line == NULL && json_error_code(&error) == json_error_out_of_memory)
+        line = api_json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
+    /* When its lexer cannot even start (no memory for its buffer), json_loadb fails
+     * with no error text at all: that too is no malformed line. */
+    if (line == NULL &&
+        (json_error_code(&error) == json_error_out_of_memory || error.text[0] == '\0'))
         return ERR_NO_MEMORY; /* the run's failure, not a malformed line */
     if (line == NULL) {
         fprintf(run->report, "line %lld: malformed JSON at column %d: %s\n",
@@ -613,18 +624,28 @@ static enum err import_folder(struct import_run *run, const char *dir,
             sum->n_refused++;
             continue;
         }
-        if (api_front_matter(text, len, &card, why, sizeof why) != ERR_OK) {
+        rc = api_front_matter(text, len, &card, why, sizeof why);
+        if (rc == ERR_NO_MEMORY) {
+            /* stops the run, as a storage failure does: the card is no worse than another */
+        } else if (rc != ERR_OK) {
             fprintf(run->report, "%s: %s\n", where, why);
             sum->n_refused++;
+            rc = ERR_OK;
         } else {
             size_t rest_len = 0;
             const char *rest = api_front_matter_rest(text, len, &rest_len);
-            json_object_set_new(card, "id", json_string(ids[i]));
+            json_t *prose = NULL;
             /* the README's prose, read for a figure it states in kg; text that is
              * not UTF-8 is left out (json_stringn refuses it) */
             if (rest != NULL && json_object_get(card, "text") == NULL)
-                json_object_set_new(card, "text", json_stringn(rest, rest_len));
-            rc = import_value(run, card, where, sum);
+                prose = json_stringn(rest, rest_len);
+            if (json_object_set_new(card, "id", json_string(ids[i])) != 0) {
+                json_decref(prose);
+                rc = ERR_NO_MEMORY;
+            } else if (prose != NULL && json_object_set_new(card, "text", prose) != 0)
+                rc = ERR_NO_MEMORY;
+            else
+                rc = import_value(run, card, where, sum);
             json_decref(card);
         }
         free(text);

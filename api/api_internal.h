@@ -198,7 +198,8 @@ enum err api_model_parse(const json_t *body, const char *const *extra_members, s
 /* Reads the YAML front matter of a model card's README.md (text, len bytes): the
  * mapping between a first line "---" and the next line "---" or "...", as a new
  * JSON object in *out (api/api_yaml.c). ERR_INVALID_INPUT with why filled when
- * there is no front matter or it is not a YAML mapping. */
+ * there is no front matter or it is not a YAML mapping; ERR_NO_MEMORY when memory
+ * failed, whatever the text. */
 enum err api_front_matter(const char *text, size_t len, json_t **out, char *why, size_t why_len);
 
 /* The text of a model card's README.md after its front matter's closing line

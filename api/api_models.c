@@ -262,7 +262,8 @@ static enum err card_emissions(const json_t *card, bool has_parents, struct api_
         if (api_name_in_list(key, allowed))
             continue;
         snprintf(name, sizeof name, "co2_eq_emissions.%.100s", key);
-        json_array_append_new(out->ignored, json_string(name));
+        if (json_array_append_new(out->ignored, json_string(name)) != 0)
+            return ERR_NO_MEMORY;
     }
     if ((grams != NULL || !json_is_object(card)) &&
         (!json_is_number(grams) || !(json_number_value(grams) >= 0) ||
@@ -442,14 +443,14 @@ static bool body_is_card(const json_t *body)
  * wrong type is ignored rather than refused. Returns a new object. */
 static json_t *card_normalise(const json_t *body, json_t *ignored)
 {
-    json_t *copy = json_copy((json_t *)(uintptr_t)body);
+    json_t *copy = api_json_copy(body);
     const json_t *pipeline = json_object_get(body, "pipeline_tag");
     const json_t *license = json_object_get(body, "license");
 
     if (copy == NULL)
         return NULL;
     if (json_object_get(body, "task") == NULL && json_is_string(pipeline))
-        json_object_set(copy, "task", (json_t *)(uintptr_t)pipeline);
+        api_json_set(&copy, "task", json_incref((json_t *)(uintptr_t)pipeline));
     if (json_is_array(license)) {
         char text[CORE_MODEL_TEXT_MAX] = "";
         size_t len = 0;
@@ -460,10 +461,13 @@ static json_t *card_normalise(const json_t *body, json_t *ignored)
                 continue;
             len += (size_t)snprintf(text + len, sizeof text - len, "%s%s", len ? ", " : "", item);
         }
-        json_object_set_new(copy, "license", len ? json_string(text) : json_null());
-    } else if (license && !json_is_string(license) && !json_is_null(license)) {
+        api_json_set(&copy, "license", len ? json_string(text) : json_null());
+    } else if (license && !json_is_string(license) && !json_is_null(license) && copy) {
         json_object_del(copy, "license");
-        json_array_append_new(ignored, json_string("license"));
+        if (json_array_append_new(ignored, json_string("license")) != 0) {
+            json_decref(copy);
+            copy = NULL;
+        }
     }
     return copy;
 }
@@ -563,8 +567,9 @@ enum err api_model_parse(const json_t *body, const char *const *extra_members, s
         json_object_foreach((json_t *)(uintptr_t)body, key, value)
         {
             (void)value;
-            if (!api_name_in_list(key, allowed) && !api_name_in_list(key, card_used))
-                json_array_append_new(card->ignored, json_string(key));
+            if (!api_name_in_list(key, allowed) && !api_name_in_list(key, card_used) &&
+                json_array_append_new(card->ignored, json_string(key)) != 0)
+                return ERR_NO_MEMORY;
         }
         input = card_normalise(body, card->ignored);
         if (input == NULL)
@@ -680,14 +685,17 @@ static enum err register_model(struct api_service *s, const struct api_request *
         return ERR_NO_MEMORY;
     if (sync && json_object_get(req->body, "id") == NULL) {
         /* PUT names the model in its path; the card need not repeat it. */
-        json_t *copy = json_copy((json_t *)(uintptr_t)req->body);
+        json_t *copy = api_json_copy(req->body);
         char id[CORE_MODEL_ID_MAX + 1];
         if (copy == NULL) {
             rc = ERR_NO_MEMORY;
             goto out;
         }
-        json_object_set_new(copy, "id", json_string(core_model_id_format(&path_id, id, sizeof id)));
-        rc = api_model_parse(copy, NULL, m, &card, &reply->problem);
+        if (json_object_set_new(copy, "id",
+                                json_string(core_model_id_format(&path_id, id, sizeof id))) != 0)
+            rc = ERR_NO_MEMORY;
+        else
+            rc = api_model_parse(copy, NULL, m, &card, &reply->problem);
         json_decref(copy);
     } else {
         rc = api_model_parse(req->body, NULL, m, &card, &reply->problem);

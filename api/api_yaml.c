@@ -28,6 +28,7 @@ struct reader {
     size_t n_anchors;
     char *why;
     size_t why_len;
+    bool is_out_of_memory; /* the failure is no fault of the text */
 };
 
 static bool is_one_of(const char *s, const char *const *list)
@@ -168,7 +169,7 @@ static json_t *recall(struct reader *r, const yaml_char_t *anchor)
 {
     for (size_t i = r->n_anchors; i-- > 0;)
         if (strcmp(r->anchors[i].name, (const char *)anchor) == 0)
-            return json_deep_copy(r->anchors[i].value);
+            return api_json_deep_copy(r->anchors[i].value);
     return NULL;
 }
 
@@ -221,7 +222,11 @@ static bool read_node(struct reader *r, yaml_event_t *e, int depth, json_t **out
                 return json_decref(value), false;
             if (end)
                 break;
-            json_array_append_new(value, item);
+            if (json_array_append_new(value, item) != 0) {
+                json_decref(value);
+                r->is_out_of_memory = true;
+                return fail(r, "out of memory", &e->start_mark);
+            }
         }
         if (!remember(r, e->data.sequence_start.anchor, value))
             return json_decref(value), fail(r, "too many anchors", &e->start_mark);
@@ -251,7 +256,12 @@ static bool read_node(struct reader *r, yaml_event_t *e, int depth, json_t **out
                 json_decref(value);
                 return false;
             }
-            json_object_set_new(value, key_text, item);
+            if (json_object_set_new(value, key_text, item) != 0) {
+                free(key_text);
+                json_decref(value);
+                r->is_out_of_memory = true;
+                return fail(r, "out of memory", &e->start_mark);
+            }
             free(key_text);
         }
         if (!remember(r, e->data.mapping_start.anchor, value))
@@ -260,8 +270,10 @@ static bool read_node(struct reader *r, yaml_event_t *e, int depth, json_t **out
     default:
         return fail(r, "unexpected YAML event", &e->start_mark);
     }
-    if (value == NULL)
+    if (value == NULL) {
+        r->is_out_of_memory = true;
         return fail(r, "out of memory", &e->start_mark);
+    }
     *out = value;
     return true;
 }
@@ -341,6 +353,7 @@ enum err api_front_matter(const char *text, size_t len, json_t **out, char *why,
     yaml_parser_set_input_string(&r.parser, (const unsigned char *)body, body_len);
     while (ok && !done) {
         if (!yaml_parser_parse(&r.parser, &e)) {
+            r.is_out_of_memory = r.parser.error == YAML_MEMORY_ERROR;
             ok = fail(&r, r.parser.problem ? r.parser.problem : "not YAML", &r.parser.problem_mark);
             break;
         }
@@ -373,7 +386,7 @@ enum err api_front_matter(const char *text, size_t len, json_t **out, char *why,
     }
     if (!ok) {
         json_decref(value);
-        return ERR_INVALID_INPUT;
+        return r.is_out_of_memory ? ERR_NO_MEMORY : ERR_INVALID_INPUT;
     }
     *out = value;
     return ERR_OK;

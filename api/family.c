@@ -61,7 +61,7 @@ static const char family_csv_header[] =
  * its low and high bounds beside it. */
 static enum err family_csv_rows(const struct text *t, struct api_csv *csv)
 {
-    json_t *page = t->buf.failed ? NULL : json_loadb(t->buf.data, t->buf.len, 0, NULL);
+    json_t *page = t->buf.failed ? NULL : api_json_loadb(t->buf.data, t->buf.len, 0, NULL);
     const json_t *items = json_object_get(page, "items");
     size_t i;
     json_t *item;

@@ -55,7 +55,7 @@ static json_t *whole_numbers_as_integers(const json_t *v)
         }
         return copy;
     }
-    return json_copy((json_t *)(uintptr_t)v);
+    return api_json_copy(v);
 }
 
 /* Fingerprint of a request: method, path and the body in canonical form (sorted
@@ -176,7 +176,7 @@ enum err api_idempotency_replay(struct db *db, const struct api_idempotency *ide
                         "use a new key for a new request",
                         idem->key);
     }
-    body = json_loads(response, 0, NULL);
+    body = api_json_loads(response, 0, NULL);
     free(response);
     if (body == NULL)
         return ERR_INTERNAL;

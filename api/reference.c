@@ -338,7 +338,7 @@ enum err api_methodology_get(struct api_service *s, const struct api_request *re
         rc = reference_json(db, &reference);
     if (rc != ERR_OK)
         return rc;
-    sources = json_deep_copy(json_object_get(reference, "sources"));
+    sources = api_json_deep_copy(json_object_get(reference, "sources"));
     return api_reply_json(
         reply, 200,
         json_pack("{s:s, s:o, s:o, s:o, s:o, s:{s:f, s:s}, s:o, s:o}", "methodology_version",

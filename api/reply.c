@@ -67,6 +67,57 @@ void api_json_append(json_t **container, json_t *value)
     }
 }
 
+json_t *api_json_copy(const json_t *json)
+{
+    json_t *copy = json_copy((json_t *)(uintptr_t)json);
+
+    /* json_equal allocates nothing: it cannot fail the way the copy can */
+    if (copy != NULL && !json_equal(copy, json)) {
+        json_decref(copy);
+        return NULL;
+    }
+    return copy;
+}
+
+json_t *api_json_deep_copy(const json_t *json)
+{
+    json_t *copy = json_deep_copy(json);
+
+    if (copy != NULL && !json_equal(copy, json)) {
+        json_decref(copy);
+        return NULL;
+    }
+    return copy;
+}
+
+json_t *api_json_loadb(const char *text, size_t len, size_t flags, json_error_t *error)
+{
+    json_error_t own;
+    json_t *first, *second;
+
+    if (error == NULL)
+        error = &own;
+    first = json_loadb(text, len, flags, error);
+    if (first == NULL)
+        return NULL;
+    second = json_loadb(text, len, flags, error);
+    if (second != NULL && json_equal(first, second)) {
+        json_decref(second);
+        return first;
+    }
+    json_decref(first);
+    json_decref(second);
+    snprintf(error->text, sizeof error->text, "%s", "out of memory");
+    /* where json_error_code() reads the code */
+    error->text[JSON_ERROR_TEXT_LENGTH - 1] = (char)json_error_out_of_memory;
+    return NULL;
+}
+
+json_t *api_json_loads(const char *text, size_t flags, json_error_t *error)
+{
+    return api_json_loadb(text, strlen(text), flags, error);
+}
+
 enum err api_reply_json(struct api_reply *reply, int status, json_t *body)
 {
     if (body == NULL)
@@ -119,7 +170,7 @@ enum err api_reply_text_etag(const struct api_request *req, struct api_reply *re
     if (wants_pretty(req)) {
         /* Read back for the server to indent: 15 significant digits survive the
          * trip (DBL_DIG), so the figures print as they would have. */
-        json_t *body = json_loadb(text, len, 0, NULL);
+        json_t *body = api_json_loadb(text, len, 0, NULL);
         free(text);
         return api_reply_json(reply, 200, body);
     }

@@ -22,6 +22,19 @@ enum err api_reply_json(struct api_reply *reply, int status, json_t *body);
 void api_json_set(json_t **container, const char *key, json_t *value);
 void api_json_append(json_t **container, json_t *value);
 
+/* json_copy and json_deep_copy, NULL unless the copy is whole: jansson 2.14's
+ * json_copy of an object or array skips a member it has no memory for and returns
+ * the rest. */
+json_t *api_json_copy(const json_t *json);
+json_t *api_json_deep_copy(const json_t *json);
+
+/* json_loadb, NULL unless the value read is the text's: jansson 2.14's lexer drops
+ * a character it has no memory to keep and reads on ("carbon_intensiy"), so a
+ * value is kept only when a second reading agrees with it. A failure of either
+ * reading for want of memory says so in error (json_error_code). */
+json_t *api_json_loadb(const char *text, size_t len, size_t flags, json_error_t *error);
+json_t *api_json_loads(const char *text, size_t flags, json_error_t *error);
+
 /* The flags the server serialises JSON answers with (server/http.c). */
 #define API_DUMP_FLAGS (JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15))
 

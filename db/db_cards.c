@@ -75,32 +75,36 @@ enum err db_card_put(struct db *db, int64_t model_key, const struct db_card *car
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
     sqlite3_stmt *stmt = NULL;
     enum err rc = db_cached(db, sql, &stmt);
+    int bound = SQLITE_OK;
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
-    sqlite3_bind_text(stmt, 2, card->facts, -1, SQLITE_TRANSIENT);
+    /* Every bind is checked: one that fails for want of memory (a copy of a text)
+     * leaves its parameter NULL, and the card would be stored without it. */
+    bound |= sqlite3_bind_int64(stmt, 1, model_key);
+    bound |= sqlite3_bind_text(stmt, 2, card->facts, -1, SQLITE_TRANSIENT);
     if (card->activity_id > 0)
-        sqlite3_bind_int64(stmt, 3, card->activity_id);
+        bound |= sqlite3_bind_int64(stmt, 3, card->activity_id);
     else
-        sqlite3_bind_null(stmt, 3);
+        bound |= sqlite3_bind_null(stmt, 3);
     if (card->relation_given >= 0)
-        sqlite3_bind_int(stmt, 4, card->relation_given);
+        bound |= sqlite3_bind_int(stmt, 4, card->relation_given);
     else
-        sqlite3_bind_null(stmt, 4);
-    db_bind_text_or_null(stmt, 5, card->relation_from);
-    sqlite3_bind_text(stmt, 6, card->ignored ? card->ignored : "[]", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(stmt, 7, card->is_card ? 1 : 0);
-    db_bind_text_or_null(stmt, 8, card->location);
-    db_bind_text_or_null(stmt, 9, card->hardware);
+        bound |= sqlite3_bind_null(stmt, 4);
+    bound |= db_bind_text_or_null(stmt, 5, card->relation_from);
+    bound |= sqlite3_bind_text(stmt, 6, card->ignored ? card->ignored : "[]", -1, SQLITE_TRANSIENT);
+    bound |= sqlite3_bind_int(stmt, 7, card->is_card ? 1 : 0);
+    bound |= db_bind_text_or_null(stmt, 8, card->location);
+    bound |= db_bind_text_or_null(stmt, 9, card->hardware);
     if (card->has_hours)
-        sqlite3_bind_double(stmt, 10, card->hours);
+        bound |= sqlite3_bind_double(stmt, 10, card->hours);
     else
-        sqlite3_bind_null(stmt, 10);
-    db_bind_text_or_null(stmt, 11, card->source);
-    sqlite3_bind_text(stmt, 12, card->flags ? card->flags : "[]", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 13, card->readings ? card->readings : "{}", -1, SQLITE_TRANSIENT);
-    rc = db_map(db, sqlite3_step(stmt));
+        bound |= sqlite3_bind_null(stmt, 10);
+    bound |= db_bind_text_or_null(stmt, 11, card->source);
+    bound |= sqlite3_bind_text(stmt, 12, card->flags ? card->flags : "[]", -1, SQLITE_TRANSIENT);
+    bound |=
+        sqlite3_bind_text(stmt, 13, card->readings ? card->readings : "{}", -1, SQLITE_TRANSIENT);
+    rc = db_map(db, bound == SQLITE_OK ? sqlite3_step(stmt) : SQLITE_NOMEM);
     db_finish(db, stmt);
     return rc;
 }

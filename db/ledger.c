@@ -412,9 +412,12 @@ enum err db_inference_series(struct db *db, int64_t model_key, const char *from,
 
     if (rc != ERR_OK)
         return rc;
+    /* SQLITE_STATIC: the days outlive the statement (db_finish clears its
+     * bindings); a copy failing for want of memory would leave a bound NULL, and the
+     * series would read as nothing counted. */
     sqlite3_bind_int64(stmt, 1, model_key);
-    sqlite3_bind_text(stmt, 2, from, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 3, to, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 2, from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, to, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 4, (sqlite3_int64)cap);
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         db_column_copy(stmt, 0, days[n].day, sizeof days[n].day);
