@@ -95,13 +95,14 @@ END_TEST
 
 START_TEST(a_damaged_packing_is_refused_within_its_output)
 {
-    char in[4096], packed[8192], out[4096 + 64];
+    char in[4096], packed[8192], out[4096 + 64], sentinel[64];
     size_t len = input(4, in, sizeof in);
     size_t packed_len = core_lz_pack(in, len, packed, sizeof packed);
     unsigned x = 7;
 
     ck_assert_uint_gt(packed_len, 0);
-    for (int round = 0; round < 20000; round++) {
+    memset(sentinel, 0x5a, sizeof sentinel);
+    for (int round = 0; round < 5000; round++) {
         char damaged[8192];
         memcpy(damaged, packed, packed_len);
         for (int k = 0; k < 1 + round % 3; k++) {
@@ -109,10 +110,10 @@ START_TEST(a_damaged_packing_is_refused_within_its_output)
             damaged[(x >> 8) % packed_len] = (char)(x >> 20);
         }
         /* A sentinel past the output's end stays untouched whatever the verdict. */
-        memset(out + len, 0x5a, 64);
+        memset(out + len, 0x5a, sizeof sentinel);
         (void)core_lz_unpack(damaged, packed_len - (size_t)(round % 2), out, len);
-        for (size_t i = 0; i < 64; i++)
-            ck_assert_int_eq(out[len + i], 0x5a);
+        if (memcmp(out + len, sentinel, sizeof sentinel) != 0)
+            ck_abort_msg("round %d wrote past the output", round);
     }
 }
 END_TEST
@@ -124,6 +125,7 @@ static Suite *lz_suite(void)
 
     tcase_add_loop_test(tc, every_input_comes_back_as_it_was, 0, N_INPUTS);
     tcase_add_test(tc, a_damaged_packing_is_refused_within_its_output);
+    tcase_set_timeout(tc, 30);
     suite_add_tcase(s, tc);
     return s;
 }
