@@ -9,8 +9,10 @@ run_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libs
 # python3-yaml (PyYAML on libyaml) is the second YAML parser of the contract checks.
 # chromium: tests/browser drives the explorer page in it (playwright-core downloads
 # no browser of its own).
+# postgresql (its server binaries and psql): tests/pgschema runs the PostgreSQL
+# schema on a throw-away cluster of its own.
 test_pkgs=(check libsubunit-dev libcurl4-openssl-dev sqlite3 python3 python3-yaml clang clang-format git
-    prometheus chromium)
+    prometheus chromium postgresql)
 
 pkgs=("${run_pkgs[@]}")
 if [ "${1:-run}" = test ]; then
