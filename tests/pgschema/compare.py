@@ -14,8 +14,10 @@ writes its own clock). family_inference_daily is compared without its rows of
 count 0, which a move of a model's counts between representatives leaves behind
 (the engines move them through different intermediate representatives), and by
 the (family, day) pairs it holds, which is what a family's series reads.
-Finally every trigger's function must have run on PostgreSQL
-(track_functions=pl), so that the scenario exercised each of them.
+Ids compared without case must compare, order and stay unique the same way (the
+model list's prefix search bounds a range with "\x7f"), and every trigger's
+function must have run on PostgreSQL (track_functions=pl), so that the scenario
+exercised each of them.
 """
 import csv
 import io
@@ -25,6 +27,19 @@ import subprocess
 import sys
 
 TIMESTAMPS = {"created_at", "updated_at", "loaded_at"}
+
+# Reads whose answer depends on how namespaces and names compare: the same text on
+# both engines, the same rows expected.
+CASE_READS = [
+    "SELECT namespace, name FROM models ORDER BY namespace, name, id",
+    "SELECT id FROM models WHERE namespace = 'ORG' AND name = 'A-B'",
+    "SELECT name FROM models WHERE namespace = 'ORG' AND name >= 'a' AND name < 'a\x7f' "
+    "ORDER BY namespace, name",
+    "SELECT namespace, name FROM models WHERE (namespace, name) > ('org', 'A1') "
+    "AND namespace < 'p' ORDER BY namespace, name",
+    "SELECT lower(namespace), count(*) FROM models GROUP BY namespace ORDER BY 1",
+    "SELECT models FROM ledger_totals WHERE namespace = 'Other'",
+]
 
 
 SEPARATOR = "-- next result --"
@@ -88,6 +103,7 @@ def main():
         "SELECT funcname FROM pg_stat_user_functions WHERE calls > 0",
         "SELECT DISTINCT ancestor_id, day FROM family_inference_daily ORDER BY 1, 2",
     ]
+    queries += CASE_READS
     dumps = []
     for table in tables:
         info = list(lite.execute(f"PRAGMA table_xinfo({table})"))
@@ -103,13 +119,19 @@ def main():
         queries.append(sql)
     results = psql(uri, queries)
     pg_tables, pg_triggers, pg_indexes, called, family_days = results[:5]
+    for sql, right in zip(CASE_READS, results[5:]):
+        left = [[str(x) for x in r] for r in lite.execute(sql)]
+        check(sql, left, right)
+        if not left:
+            failures.append(f"{sql}: no rows (the scenario should give some)")
+    base = 5 + len(CASE_READS)
 
     check("tables", tables, [r[0] for r in pg_tables])
     check("triggers", triggers, [r[0] for r in pg_triggers])
     check("indexes", indexes, [r[0] for r in pg_indexes])
     n_rows = 0
     for i, (table, columns, kept, sql) in enumerate(dumps):
-        pg_columns, right = results[5 + 2 * i], results[6 + 2 * i]
+        pg_columns, right = results[base + 2 * i], results[base + 1 + 2 * i]
         check(f"{table}: columns", columns, [r[0] for r in pg_columns])
         left = list(lite.execute(sql))
         n_rows += len(left)
@@ -126,6 +148,17 @@ def main():
     if len(sys.argv) > 3:
         with open(sys.argv[3], encoding="utf-8") as f:
             check("triggers the scenario lists", triggers, sorted(f.read().split()))
+    # An id that differs from a registered one only in case is the same id.
+    dup = "INSERT INTO models (namespace, name) VALUES ('ORG', 'A-B')"
+    try:
+        lite.execute(dup)
+        failures.append(f"sqlite accepted {dup}")
+    except sqlite3.IntegrityError:
+        pass
+    refused = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", uri, "-c", dup],
+                             capture_output=True, text=True)
+    if refused.returncode == 0 or "duplicate key" not in refused.stderr:
+        failures.append(f"postgres did not refuse {dup} as a duplicate: {refused.stderr}")
     ran = {r[0] for r in called}
     idle = [t for t, f in pg_triggers if f not in ran]
     if idle:

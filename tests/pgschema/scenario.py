@@ -369,6 +369,11 @@ tx("A bulk-loaded model with its counts, and an activity")
 bulk_model(8, "bulk", "imported", 1, [(1, "finetune")], 100, [("2026-01-01", 60), ("2026-01-02", 40)])
 activity(8, "fine_tuning", (5.0, 4.0, 6.0), (2.0, 1.5, 2.5))
 
+tx("Ids that order differently under other case rules (compare.py reads them in order)")
+for k, (ns, name) in enumerate((("Org", "a-b"), ("org", "A_b"), ("ORG", "a.c"), ("org", "a1"),
+                                ("org", "Zed"), ("org", "base2")), start=9):
+    reg(k, ns, name, [])
+
 tx("2's profile removed, 5 given one; increments left pending at the end")
 w("DELETE FROM inference_profiles WHERE model_id = 2;")
 set_g([2], None)
