@@ -24,7 +24,9 @@ missing() {
 
 bindir=$(pg_config --bindir 2>/dev/null || true)
 if [ ! -x "$bindir/initdb" ]; then
-    bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+    for d in /usr/lib/postgresql/*/bin; do
+        if [ -x "$d/initdb" ]; then bindir=$d; fi
+    done
 fi
 [ -x "${bindir:-/nonexistent}/initdb" ] || missing "no PostgreSQL server binaries (initdb)"
 command -v psql >/dev/null || missing "no psql"
