@@ -64,6 +64,7 @@ void sql_close(struct sql_conn *conn)
 {
     if (conn == NULL)
         return;
+    conn->driver->closing(conn);
     for (size_t i = 0; i < conn->n_kept; i++)
         stmt_free(conn->kept[i]);
     conn->driver->close(conn);
@@ -242,9 +243,7 @@ enum err sql_commit(struct sql_conn *conn)
 
 enum err sql_rollback(struct sql_conn *conn)
 {
-    if (!conn->driver->in_transaction(conn))
-        return ERR_OK;
-    return conn->driver->exec(conn, "ROLLBACK");
+    return conn->driver->rollback(conn);
 }
 
 /* Savepoint names go into the SQL text: only identifiers are accepted. */

@@ -50,8 +50,10 @@ struct sql_driver {
     double (*column_double)(const struct sql_stmt *stmt, int column);
     void (*reset)(struct sql_stmt *stmt);
     enum err (*exec)(struct sql_conn *conn, const char *script);
-    /* Whether a transaction is open (false on a lost connection: it died). */
-    bool (*in_transaction)(struct sql_conn *conn);
+    /* ROLLBACK; ERR_OK when no transaction is open. */
+    enum err (*rollback)(struct sql_conn *conn);
+    /* Told before sql_close frees the statements: nothing to tidy on the server. */
+    void (*closing)(struct sql_conn *conn);
     /* BEGIN in the engine's words for a write transaction. */
     const char *begin_sql;
 };

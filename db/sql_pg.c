@@ -21,7 +21,13 @@
 
 struct pg_conn {
     PGconn *pg;
-    bool broken;         /* the connection was lost: reset before the next use */
+    bool broken; /* the connection was lost: reset before the next use */
+    bool in_txn; /* a transaction was open after the last round trip */
+    /* The connection was lost inside a transaction: every use is ERR_IO until the
+     * caller rolls back, so that the statements after the loss do not run on a
+     * new connection, outside the transaction, each committed alone. */
+    bool txn_lost;
+    bool closing;        /* sql_close: the session ends, its statements with it */
     unsigned generation; /* bumped by every reset: prepared statements are gone */
     unsigned next_name;
 };
@@ -144,6 +150,10 @@ static enum err pg_ready(struct sql_conn *conn)
 {
     struct pg_conn *c = pgc(conn);
 
+    if (c->txn_lost) {
+        sql_set_error(conn, "the connection was lost inside a transaction: roll it back");
+        return ERR_IO;
+    }
     if (!c->broken && PQstatus(c->pg) == CONNECTION_OK)
         return ERR_OK;
     PQreset(c->pg);
@@ -154,6 +164,7 @@ static enum err pg_ready(struct sql_conn *conn)
     }
     PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
     c->broken = false;
+    c->in_txn = false;
     c->generation++;
     return ERR_OK;
 }
@@ -168,8 +179,10 @@ static enum err pg_result(struct sql_conn *conn, PGresult *res, ExecStatusType e
     const char *sqlstate;
     enum err rc;
 
-    if (status == expected || status == also)
+    if (status == expected || status == also) {
+        c->in_txn = PQtransactionStatus(c->pg) != PQTRANS_IDLE;
         return ERR_OK;
+    }
     sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     rc = sql_map_sqlstate(sqlstate);
     if (PQstatus(c->pg) != CONNECTION_OK) {
@@ -180,6 +193,10 @@ static enum err pg_result(struct sql_conn *conn, PGresult *res, ExecStatusType e
     } else if (res == NULL) {
         rc = ERR_NO_MEMORY;
     }
+    if (c->broken)
+        c->txn_lost = c->in_txn;
+    else
+        c->in_txn = PQtransactionStatus(c->pg) != PQTRANS_IDLE;
     char msg[sizeof conn->last_error - 16];
     one_line(msg, sizeof msg, res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg));
     if (msg[0] == '\0')
@@ -211,7 +228,7 @@ static void pg_stmt_free(struct sql_stmt *stmt)
         return;
     PQclear(s->res);
     if (s->prepared_generation != 0 && s->prepared_generation == pgc(stmt->conn)->generation &&
-        !pgc(stmt->conn)->broken) {
+        !pgc(stmt->conn)->broken && !pgc(stmt->conn)->closing) {
         char sql[48];
         snprintf(sql, sizeof sql, "DEALLOCATE %s", s->name);
         PQclear(PQexec(pgc(stmt->conn)->pg, sql));
@@ -508,11 +525,24 @@ static enum err pg_exec(struct sql_conn *conn, const char *script)
     return rc;
 }
 
-static bool pg_in_transaction(struct sql_conn *conn)
+static enum err pg_rollback(struct sql_conn *conn)
 {
-    PGTransactionStatusType status = PQtransactionStatus(pgc(conn)->pg);
+    struct pg_conn *c = pgc(conn);
 
-    return !pgc(conn)->broken && (status == PQTRANS_INTRANS || status == PQTRANS_INERROR);
+    if (c->txn_lost) {
+        /* The server rolled it back when the connection went. */
+        c->txn_lost = false;
+        c->in_txn = false;
+        return ERR_OK;
+    }
+    if (c->broken || PQtransactionStatus(c->pg) == PQTRANS_IDLE)
+        return ERR_OK;
+    return pg_exec(conn, "ROLLBACK");
+}
+
+static void pg_closing(struct sql_conn *conn)
+{
+    pgc(conn)->closing = true;
 }
 
 const struct sql_driver sql_driver_pg = {
@@ -532,6 +562,7 @@ const struct sql_driver sql_driver_pg = {
     .column_double = pg_column_double,
     .reset = pg_reset,
     .exec = pg_exec,
-    .in_transaction = pg_in_transaction,
+    .rollback = pg_rollback,
+    .closing = pg_closing,
     .begin_sql = "BEGIN ISOLATION LEVEL SERIALIZABLE",
 };

@@ -180,9 +180,16 @@ static enum err lite_exec(struct sql_conn *conn, const char *script)
     return rc;
 }
 
-static bool lite_in_transaction(struct sql_conn *conn)
+static enum err lite_rollback(struct sql_conn *conn)
 {
-    return !sqlite3_get_autocommit(conn->impl);
+    if (sqlite3_get_autocommit(conn->impl))
+        return ERR_OK;
+    return lite_exec(conn, "ROLLBACK");
+}
+
+static void lite_closing(struct sql_conn *conn)
+{
+    (void)conn;
 }
 
 const struct sql_driver sql_driver_sqlite = {
@@ -202,6 +209,7 @@ const struct sql_driver sql_driver_sqlite = {
     .column_double = lite_column_double,
     .reset = lite_reset,
     .exec = lite_exec,
-    .in_transaction = lite_in_transaction,
+    .rollback = lite_rollback,
+    .closing = lite_closing,
     .begin_sql = "BEGIN IMMEDIATE",
 };

@@ -775,8 +775,15 @@ START_TEST(pg_restart_is_unavailable_then_recovers)
     ck_assert_int_eq(system(cmd), 0);
     rc = run_kept(conn, 2, &v);
     ck_assert_msg(rc == ERR_IO, "%s (%s)", sql_last_error(conn), err_name(rc));
-    /* The transaction died with the connection: rolling back is harmless. */
+    /* The transaction died with the connection: what follows is refused, not run
+     * alone on a new connection, until the caller rolls back. */
+    ck_assert_int_eq(run_kept(conn, 3, &v), ERR_IO);
+    ck_assert_int_eq(sql_exec(conn, "CREATE TABLE sqlt_orphan (x integer)"), ERR_IO);
+    ck_assert_int_eq(sql_commit(conn), ERR_IO);
     ck_assert_int_eq(sql_rollback(conn), ERR_OK);
+    ck_assert_int_eq(scalar(conn, "SELECT count(*) FROM pg_tables WHERE tablename = "
+                                  "'sqlt_orphan'"),
+                     0);
     ck_assert_int_eq(run_kept(conn, 5, &v), ERR_OK);
     ck_assert_int_eq(v, 6);
     sql_close(conn);
