@@ -97,7 +97,9 @@ enum err sql_exec(struct sql_conn *conn, const char *script);
  * PostgreSQL's SERIALIZABLE isolation (the guarantee SQLite gives), whose
  * conflicts are ERR_BUSY. A savepoint name is an SQL identifier of letters,
  * digits and underscores. sql_rollback is ERR_OK when no transaction is open
- * (none was begun, or it died with a lost connection). */
+ * (none was begun, or it died with a lost connection). A connection lost inside
+ * a transaction answers ERR_IO to every use until sql_rollback: what follows
+ * the loss never runs outside the transaction it belonged to. */
 enum err sql_begin(struct sql_conn *conn);
 enum err sql_commit(struct sql_conn *conn);
 enum err sql_rollback(struct sql_conn *conn);
