@@ -156,6 +156,13 @@ static enum err pg_ready(struct sql_conn *conn)
     }
     if (!c->broken && PQstatus(c->pg) == CONNECTION_OK)
         return ERR_OK;
+    if (c->in_txn) {
+        /* Lost since the transaction's last statement. */
+        c->broken = true;
+        c->txn_lost = true;
+        sql_set_error(conn, "the connection was lost inside a transaction: roll it back");
+        return ERR_IO;
+    }
     PQreset(c->pg);
     if (PQstatus(c->pg) != CONNECTION_OK) {
         c->broken = true;
