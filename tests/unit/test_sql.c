@@ -363,9 +363,10 @@ END_TEST
 
 START_TEST(utf8_text_round_trips)
 {
-    static const char *texts[] = {"h\xc3\xa9llo \xe2\x80\x93 \xe6\x97\xa5\xe6\x9c\xac "
-                                  "\xf0\x9f\x8c\x8d",
-                                  "it's a \"?\" -- not /* a */ comment $1 $$", "", "\\n\\0"};
+    /* h, e acute, llo, an en dash, two CJK characters, a globe emoji. */
+    static const char utf8[] = "h\xc3\xa9llo \xe2\x80\x93 \xe6\x97\xa5\xe6\x9c\xac "
+                               "\xf0\x9f\x8c\x8d";
+    static const char *texts[] = {utf8, "it's a \"?\" -- not /* a */ comment $1 $$", "", "\\n\\0"};
     struct sql_conn *conn;
     struct sql_stmt *stmt = NULL;
     bool row;
