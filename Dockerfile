@@ -6,7 +6,7 @@ FROM debian:12 AS build
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
        build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
-       libsodium-dev libyaml-dev liblz4-dev \
+       libsodium-dev libyaml-dev liblz4-dev libpq-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt openapi.yaml ./
@@ -25,7 +25,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
 FROM debian:12-slim
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-       libmicrohttpd12 libjansson4 libsqlite3-0 libsodium23 libyaml-0-2 liblz4-1 curl ca-certificates \
+       libmicrohttpd12 libjansson4 libsqlite3-0 libsodium23 libyaml-0-2 liblz4-1 libpq5 curl ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin carbontree \
     && mkdir -p /data && chown carbontree:carbontree /data

@@ -2,6 +2,7 @@
 /* Connections: open, settings, transactions, the per-thread pool and the mapping of
  * SQLite results to enum err. The only file that sets pragmas. */
 #include "db_internal.h"
+#include "sql.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -21,35 +22,14 @@ const char *db_thread_last_error(void)
 
 enum err db_map(struct db *db, int sqlite_rc)
 {
-    int primary = sqlite_rc & 0xff;
+    enum err rc = sql_map_sqlite(sqlite_rc);
 
-    if (sqlite_rc == SQLITE_OK || sqlite_rc == SQLITE_DONE || sqlite_rc == SQLITE_ROW)
-        return ERR_OK;
-    if (db != NULL && db->handle != NULL) {
+    if (rc != ERR_OK && db != NULL && db->handle != NULL) {
         snprintf(db->last_error, sizeof db->last_error, "%s (%d)", sqlite3_errmsg(db->handle),
                  sqlite_rc);
         memcpy(thread_last_error, db->last_error, sizeof thread_last_error);
     }
-    switch (primary) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return ERR_BUSY;
-    case SQLITE_FULL:
-        return ERR_FULL;
-    case SQLITE_IOERR:
-    case SQLITE_CANTOPEN:
-    case SQLITE_READONLY:
-    case SQLITE_PROTOCOL:
-        return ERR_IO;
-    case SQLITE_NOMEM:
-        return ERR_NO_MEMORY;
-    case SQLITE_CONSTRAINT:
-        if (sqlite_rc == SQLITE_CONSTRAINT_UNIQUE || sqlite_rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-            return ERR_CONFLICT;
-        return ERR_DB;
-    default:
-        return ERR_DB;
-    }
+    return rc;
 }
 
 const char *db_last_error(const struct db *db)

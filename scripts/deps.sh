@@ -4,9 +4,10 @@
 # Usage: scripts/deps.sh run|test
 set -euo pipefail
 
-run_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libyaml-dev liblz4-dev curl)
+run_pkgs=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libyaml-dev liblz4-dev libpq-dev curl)
 # prometheus brings promtool too: tests/prometheus scrapes a test server with both.
 # python3-yaml (PyYAML on libyaml) is the second YAML parser of the contract checks.
+# postgresql: the server of the statement layer's PostgreSQL tests (scripts/pg-cluster.sh).
 # chromium: tests/browser drives the explorer page in it (playwright-core downloads
 # no browser of its own).
 # postgresql (its server binaries and psql): tests/pgschema runs the PostgreSQL

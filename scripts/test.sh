@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Installs what is missing and runs the whole test suite: the formatting and licence
+# Installs what is missing and runs the whole test suite (with a throw-away
+# PostgreSQL cluster for the statement layer's tests): the formatting and licence
 # checks; the problem types of openapi.yaml against the error table
 # (scripts/gen-problems.sh --check); the ci preset (gcc, warnings as errors) and its
 # unit, HTTP and README tests (the checks' own tests among them); the OpenAPI contract
 # (lint, and every HTTP answer of those tests validated against it); the same build
 # with clang and its unit tests; the same suite under AddressSanitizer +
-# UndefinedBehaviorSanitizer (the dev preset); the api, db and HTTP suites under
-# ThreadSanitizer (the tsan preset); the fuzzers (seeds, regressions, and 60 s
-# of fuzzing per target). Presets are in CMakePresets.json; each builds in
+# UndefinedBehaviorSanitizer (the dev preset); the api, db, statement layer and
+# HTTP suites under ThreadSanitizer (the tsan preset); the fuzzers (seeds,
+# regressions, and 60 s of fuzzing per target). Presets are in CMakePresets.json; each builds in
 # build/<preset>.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh test
 jobs="$(nproc)"
+
+echo "== a throw-away PostgreSQL cluster for the statement layer's tests (scripts/pg-cluster.sh)"
+# A short folder: the server's socket path must fit in 107 bytes.
+pg_dir="$(mktemp -d /tmp/carbontree-pg.XXXXXX)"
+trap 'scripts/pg-cluster.sh stop "$pg_dir"' EXIT
+CARBONTREE_TEST_PG_URI="$(scripts/pg-cluster.sh start "$pg_dir")"
+export CARBONTREE_TEST_PG_URI CARBONTREE_TEST_PG_DIR="$pg_dir"
 
 echo "== formatting (clang-format, .clang-format)"
 git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
@@ -47,10 +55,10 @@ cmake --preset dev >/dev/null
 cmake --build --preset dev -j"$jobs"
 ctest --preset dev -j"$jobs"
 
-echo "== build with ThreadSanitizer and run the suites that start threads (api, db, HTTP)"
+echo "== build with ThreadSanitizer and run the suites that start threads (api, db, sql, HTTP)"
 cmake --preset tsan >/dev/null
 cmake --build --preset tsan -j"$jobs"
-ctest --preset tsan -j"$jobs" -R '^test_(api|db|http)_'
+ctest --preset tsan -j"$jobs" -R '^test_((api|db|http)_|sql$)'
 
 echo "== fuzzing (clang, ASan + UBSan): replay seeds and regressions, then 60 s per target"
 tests/fuzz/regress.sh
