@@ -14,18 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum err api_footprint_load(struct db *db, int64_t key, const struct core_model_id *id,
-                            enum core_policy policy, struct api_footprint *out)
+/* The footprint of the lineage out holds, under policy; on failure nothing is
+ * left to free. */
+static enum err footprint_compute(enum core_policy policy, struct api_footprint *out)
 {
-    enum err rc;
+    enum err rc = ERR_OK;
 
-    memset(out, 0, sizeof *out);
-    if (id)
-        rc = db_lineage_load_id(db, id, &out->lineage);
-    else
-        rc = db_lineage_load(db, key, &out->lineage);
-    if (rc != ERR_OK)
-        return rc;
     out->allocations = core_calloc(out->lineage.n_members, sizeof *out->allocations);
     if (out->allocations == NULL) {
         rc = ERR_NO_MEMORY;
@@ -37,6 +31,19 @@ enum err api_footprint_load(struct db *db, int64_t key, const struct core_model_
     return rc;
 }
 
+enum err api_footprint_load(struct db *db, int64_t key, const struct core_model_id *id,
+                            enum core_policy policy, struct api_footprint *out)
+{
+    enum err rc;
+
+    memset(out, 0, sizeof *out);
+    if (id)
+        rc = db_lineage_load_id(db, id, &out->lineage);
+    else
+        rc = db_lineage_load(db, key, &out->lineage);
+    return rc == ERR_OK ? footprint_compute(policy, out) : rc;
+}
+
 void api_footprint_cleanup(struct api_footprint *footprint)
 {
     core_lineage_cleanup(&footprint->lineage);
@@ -46,38 +53,49 @@ void api_footprint_cleanup(struct api_footprint *footprint)
     footprint->warnings = NULL;
 }
 
-/* The flags of the cards in the footprint's lineage, as its "warnings": what
- * looked wrong in a figure the footprint counts (or leaves out). */
-static enum err load_warnings(struct db *db, struct api_footprint *footprint)
+/* One card's flags, each with the model it is on, appended to warnings. */
+static enum err append_flags(json_t **warnings, const struct core_lineage_member *m)
 {
-    struct db_card_flags items[CORE_LINEAGE_MAX_DEPTH + 1];
-    size_t n = 0;
-    enum err rc =
-        db_card_lineage_flags(db, footprint->fp.self->key, items, sizeof items / sizeof *items, &n);
+    char id[CORE_MODEL_ID_MAX + 1];
+    json_t *flags = api_json_loads(m->flags, 0, NULL);
 
-    footprint->warnings = rc == ERR_OK ? json_array() : NULL;
-    for (size_t i = 0; i < n; i++) {
-        json_t *flags =
-            footprint->warnings && items[i].flags ? api_json_loads(items[i].flags, 0, NULL) : NULL;
-        char id[CORE_MODEL_ID_MAX + 1];
-        /* The stored flags were written from JSON: a text that does not read back is a
-         * want of memory (jansson does not always say so), and warnings lost to it
-         * would be a footprint without them. */
-        if (flags == NULL && footprint->warnings != NULL && items[i].flags != NULL) {
-            json_decref(footprint->warnings);
-            footprint->warnings = NULL;
-        }
-        for (size_t f = 0; footprint->warnings && f < json_array_size(flags); f++) {
-            json_t *w = api_json_copy(json_array_get(flags, f));
-            api_json_set(&w, "model",
-                         json_string(core_model_id_format(&items[i].id, id, sizeof id)));
-            api_json_append(&footprint->warnings, w);
-        }
-        json_decref(flags);
-        free(items[i].flags);
+    /* The stored flags were written from JSON: a text that does not read back is a
+     * want of memory (jansson does not always say so), and warnings lost to it
+     * would be a footprint without them. */
+    if (flags == NULL) {
+        json_decref(*warnings);
+        *warnings = NULL;
     }
-    if (rc == ERR_OK && footprint->warnings == NULL)
-        rc = ERR_NO_MEMORY;
+    for (size_t f = 0; *warnings && f < json_array_size(flags); f++) {
+        json_t *w = api_json_copy(json_array_get(flags, f));
+        api_json_set(&w, "model", json_string(core_model_id_format(&m->id, id, sizeof id)));
+        api_json_append(warnings, w);
+    }
+    json_decref(flags);
+    return *warnings ? ERR_OK : ERR_NO_MEMORY;
+}
+
+/* The flags of the cards in the footprint's lineage, as its "warnings": what
+ * looked wrong in a figure the footprint counts (or leaves out). Nearest first:
+ * the deepest members first, those of one depth in lineage order. */
+static enum err lineage_warnings(struct api_footprint *footprint)
+{
+    const struct core_lineage *lineage = &footprint->lineage;
+    enum err rc = ERR_OK;
+    size_t end = lineage->n_members;
+
+    footprint->warnings = json_array();
+    if (footprint->warnings == NULL)
+        return ERR_NO_MEMORY;
+    while (rc == ERR_OK && end > 0) {
+        size_t start = end - 1;
+        while (start > 0 && lineage->members[start - 1].depth == lineage->members[end - 1].depth)
+            start--;
+        for (size_t i = start; rc == ERR_OK && i < end; i++)
+            if (lineage->members[i].flags)
+                rc = append_flags(&footprint->warnings, &lineage->members[i]);
+        end = start;
+    }
     return rc;
 }
 
@@ -224,33 +242,27 @@ static enum err footprint_text(const struct api_request *req, const struct core_
     struct db *db = req->db;
     enum err rc;
 
-    /* One statement reads every ancestor's figures: they come from one state. */
-    rc = api_footprint_load(db, 0, id, policy, &footprint);
+    /* One snapshot: the lineage with its cards' flags in one statement, and, when
+     * the footprint has a profile, the overtake's training and series. */
+    memset(&footprint, 0, sizeof footprint);
+    rc = db_read_begin(db);
+    if (rc != ERR_OK)
+        return rc;
+    rc = db_lineage_load_flags(db, id, &footprint.lineage);
+    if (rc == ERR_OK)
+        rc = footprint_compute(policy, &footprint);
     if (rc == ERR_OK) {
         footprint.has_overtake = true;
         footprint.window_days = window_days;
-    }
-    if (rc == ERR_OK && footprint.fp.has_inference) {
-        /* The overtake's training and series come from one snapshot of their own, so
-         * that its figures agree with each other; the lineage is not read again. */
-        rc = db_read_begin(db);
-        if (rc == ERR_OK) {
+        if (footprint.fp.has_inference)
             rc = api_overtake_compute(db, footprint.fp.self->key, footprint.fp.inference_g_each,
                                       window_days, &footprint.overtake);
-            db_read_end(db);
-        }
+        if (rc == ERR_OK)
+            rc = lineage_warnings(&footprint);
         if (rc != ERR_OK)
             api_footprint_cleanup(&footprint);
     }
-    if (rc == ERR_OK) {
-        rc = db_read_begin(db);
-        if (rc == ERR_OK) {
-            rc = load_warnings(db, &footprint);
-            db_read_end(db);
-        }
-        if (rc != ERR_OK)
-            api_footprint_cleanup(&footprint);
-    }
+    db_read_end(db);
     if (rc == ERR_OK) {
         *n_roots = lineage_roots(&footprint.lineage, roots, API_CACHE_MAX_ROOTS);
         api_footprint_write(t, &footprint);

@@ -39,6 +39,8 @@ struct core_lineage_member *core_lineage_add(struct core_lineage *lineage)
 void core_lineage_cleanup(struct core_lineage *lineage)
 {
     assert(lineage);
+    for (size_t i = 0; i < lineage->n_members; i++)
+        free(lineage->members[i].flags);
     free(lineage->members);
     core_lineage_init(lineage);
 }

@@ -3,7 +3,8 @@
  * emissions under a policy, the model's inference emissions, their total, per
  * inference, the lineage energy and its parity; and the comparison of two models'
  * cost lines. Pure arithmetic over plain structs that db fills and api renders.
- * No I/O; the only allocation is a lineage's member array (init/cleanup). */
+ * No I/O; the only allocation is a lineage's member array (init/cleanup), whose
+ * flags db allocates. */
 #ifndef CORE_FOOTPRINT_H
 #define CORE_FOOTPRINT_H
 
@@ -32,6 +33,8 @@ struct core_lineage_member {
     int64_t descendants;           /* |D(a)|, a included */
     int64_t descendant_inferences; /* sum of I(m) over m in D(a) */
     bool has_profile;              /* a has an inference profile of its own */
+    char *flags; /* the flags of a's card as stored (a JSON array), NULL when it has none
+                  * or they were not read; owned by the lineage */
 };
 
 /* A model's lineage: its ancestors and itself, shallowest first, and the inference
@@ -52,7 +55,7 @@ void core_lineage_init(struct core_lineage *lineage);
  * append or the cleanup); NULL when memory runs out (lineage unchanged). */
 struct core_lineage_member *core_lineage_add(struct core_lineage *lineage);
 
-/* Frees the members; the lineage is empty afterwards, as after init. */
+/* Frees the members and their flags; the lineage is empty afterwards, as after init. */
 void core_lineage_cleanup(struct core_lineage *lineage);
 
 /* The footprint of the model whose lineage it is, under one policy. Pointers

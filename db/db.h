@@ -306,6 +306,11 @@ enum err db_lineage_load(struct db *db, int64_t model_key, struct core_lineage *
 enum err db_lineage_load_id(struct db *db, const struct core_model_id *id,
                             struct core_lineage *lineage);
 
+/* db_lineage_load_id with each member's card flags (core_lineage_member.flags),
+ * for a footprint and its warnings: one statement, one walk of the lineage. */
+enum err db_lineage_load_flags(struct db *db, const struct core_model_id *id,
+                               struct core_lineage *lineage);
+
 /* The inference profile of model_key, its own only, into *out with *has_profile
  * true; *has_profile false (and *out zeroed) when it has none. */
 enum err db_profile_get(struct db *db, int64_t model_key, struct core_inference_profile *out,
@@ -362,16 +367,6 @@ enum err db_card_put(struct db *db, int64_t model_key, const struct db_card *car
  * (to a relative 1e-9): its id into *ancestor, ERR_NOT_FOUND when none. */
 enum err db_card_ancestor_with(struct db *db, int64_t model_key, double co2e_kg,
                                struct core_model_id *ancestor);
-
-/* The flags of the cards of model_key and its ancestors, nearest first: one JSON
- * array text per model that has any, into items (room for max; each text
- * malloc'd, the caller frees it) with the model's id. */
-struct db_card_flags {
-    struct core_model_id id;
-    char *flags;
-};
-enum err db_card_lineage_flags(struct db *db, int64_t model_key, struct db_card_flags *items,
-                               size_t max, size_t *n);
 
 /* The strict descendants of model_key, at most max into keys, that are quantized or
  * adapter children of their parents and whose card's reported activity is co2e_kg

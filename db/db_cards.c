@@ -163,37 +163,6 @@ enum err db_card_copies_below(struct db *db, int64_t model_key, double co2e_kg, 
     return rc;
 }
 
-enum err db_card_lineage_flags(struct db *db, int64_t model_key, struct db_card_flags *items,
-                               size_t max, size_t *n)
-{
-    static const char sql[] =
-        "SELECT m.namespace, m.name, k.flags FROM model_closure c "
-        "JOIN model_cards k ON k.model_id = c.ancestor_id JOIN models m ON m.id = c.ancestor_id "
-        "WHERE c.descendant_id = ?1 AND k.flags <> '[]' ORDER BY m.depth DESC, m.id";
-    sqlite3_stmt *stmt = NULL;
-    enum err rc = db_cached(db, sql, &stmt);
-    int step;
-
-    *n = 0;
-    if (rc != ERR_OK)
-        return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW && *n < max) {
-        db_column_copy(stmt, 0, items[*n].id.ns, sizeof items[*n].id.ns);
-        db_column_copy(stmt, 1, items[*n].id.name, sizeof items[*n].id.name);
-        items[*n].flags = column_dup(stmt, 2);
-        if (items[*n].flags == NULL) {
-            rc = ERR_NO_MEMORY;
-            break;
-        }
-        (*n)++;
-    }
-    if (rc == ERR_OK && step != SQLITE_ROW && step != SQLITE_DONE)
-        rc = db_map(db, step);
-    db_finish(db, stmt);
-    return rc;
-}
-
 enum err db_card_siblings(struct db *db, int64_t model_key, struct db_card_sibling *items,
                           size_t max, size_t *n)
 {

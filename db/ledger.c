@@ -442,6 +442,9 @@ enum err db_inference_series(struct db *db, int64_t model_key, const char *from,
         "c.ancestor_id", "l.descendants") ", "                                                     \
                                           "p.model_id, c.descendant_id, " DB_PROFILE_COLUMNS " "
 #define LINEAGE_PROFILE_FIRST 19
+/* After them, in a footprint's read, the last column: the flags of the ancestor's
+ * card, NULL when it has no card or its card no flags. */
+#define LINEAGE_FLAGS_COLUMN ", nullif(k.flags, '[]') "
 
 /* Column text into buf (truncated, empty for NULL), as db_column_copy does but
  * without printf: a lineage copies two per ancestor. */
@@ -454,10 +457,13 @@ static void column_copy(sqlite3_stmt *stmt, int column, char *buf, size_t buf_le
     buf[n] = '\0';
 }
 
-/* Steps a bound lineage statement (LINEAGE_COLUMNS, shallowest first) and ends its
- * use; the contract of db_lineage_load. */
-static enum err lineage_rows(struct db *db, sqlite3_stmt *stmt, struct core_lineage *lineage)
+/* Steps a bound lineage statement (LINEAGE_COLUMNS, shallowest first, and
+ * LINEAGE_FLAGS_COLUMN when with_flags) and ends its use; the contract of
+ * db_lineage_load. */
+static enum err lineage_rows(struct db *db, sqlite3_stmt *stmt, bool with_flags,
+                             struct core_lineage *lineage)
 {
+    int flags = with_flags ? sqlite3_column_count(stmt) - 1 : -1;
     enum err rc = ERR_OK;
     int step;
 
@@ -486,6 +492,15 @@ static enum err lineage_rows(struct db *db, sqlite3_stmt *stmt, struct core_line
             lineage->profile_member = lineage->n_members - 1;
             db_profile_from_columns(stmt, LINEAGE_PROFILE_FIRST, &lineage->profile);
         }
+        /* Most cards have no flags (NULL here): a copy only for the few that do. */
+        if (flags >= 0 && sqlite3_column_type(stmt, flags) != SQLITE_NULL) {
+            const char *text = (const char *)sqlite3_column_text(stmt, flags);
+            r->flags = text ? core_strdup(text) : NULL;
+            if (r->flags == NULL) {
+                rc = ERR_NO_MEMORY;
+                break;
+            }
+        }
     }
     if (rc == ERR_OK && step != SQLITE_DONE)
         rc = db_map(db, step);
@@ -512,7 +527,7 @@ enum err db_lineage_load(struct db *db, int64_t model_key, struct core_lineage *
     if (rc != ERR_OK)
         return rc;
     sqlite3_bind_int64(stmt, 1, model_key);
-    return lineage_rows(db, stmt, lineage);
+    return lineage_rows(db, stmt, false, lineage);
 }
 
 enum err db_lineage_load_id(struct db *db, const struct core_model_id *id,
@@ -533,7 +548,29 @@ enum err db_lineage_load_id(struct db *db, const struct core_model_id *id,
         return rc;
     sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_STATIC);
-    return lineage_rows(db, stmt, lineage);
+    return lineage_rows(db, stmt, false, lineage);
+}
+
+enum err db_lineage_load_flags(struct db *db, const struct core_model_id *id,
+                               struct core_lineage *lineage)
+{
+    static const char sql[] = "SELECT " LINEAGE_COLUMNS LINEAGE_FLAGS_COLUMN
+                              "FROM models s JOIN model_closure c ON c.descendant_id = s.id "
+                              "JOIN models m ON m.id = c.ancestor_id "
+                              "JOIN model_ledger l ON l.model_id = c.ancestor_id "
+                              "LEFT JOIN inference_profiles p ON p.model_id = c.ancestor_id "
+                              "LEFT JOIN model_cards k ON k.model_id = c.ancestor_id "
+                              "WHERE s.namespace = ?1 AND s.name = ?2 ORDER BY m.depth, m.id";
+    sqlite3_stmt *stmt = NULL;
+    enum err rc;
+
+    core_lineage_init(lineage);
+    rc = db_cached(db, sql, &stmt);
+    if (rc != ERR_OK)
+        return rc;
+    sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_STATIC);
+    return lineage_rows(db, stmt, true, lineage);
 }
 
 enum err db_family_page(struct db *db, int64_t model_key, int64_t after_key, size_t limit,

@@ -242,6 +242,51 @@ START_TEST(a_copied_figure_is_flagged_and_not_counted_again)
 }
 END_TEST
 
+/* Registers the card body (201) and counts the flags its answer gives it. */
+static size_t flags_of(const char *body)
+{
+    struct ct_response r;
+    size_t n;
+
+    send_expect("POST", "/v1/models", body, 201, &r);
+    n = json_array_size(ct_json_at(r.json, "card/flags"));
+    ct_response_cleanup(&r);
+    return n;
+}
+
+START_TEST(a_footprint_lists_its_lineages_flags_nearest_first)
+{
+    struct ct_response r;
+    const json_t *warnings;
+    size_t n_a, n_b, n_q;
+
+    /* Two flagged bases of one depth, a merge of them, and a flagged copy below it. */
+    n_a = flags_of("{'id':'fl/a','co2_eq_emissions':0.5}");
+    n_b = flags_of("{'id':'fl/b','co2_eq_emissions':0.7}");
+    ck_assert_uint_eq(flags_of("{'id':'fl/merged','base_model':['fl/a','fl/b']}"), 0);
+    n_q = flags_of("{'id':'fl/q','base_model':'fl/merged','quantized_by':'q',"
+                   "'co2_eq_emissions':0.5}");
+    ck_assert_uint_ge(n_a, 1);
+    ck_assert_uint_ge(n_b, 1);
+    ck_assert_uint_ge(n_q, 1);
+    ck_assert_int_eq(ct_get(srv, "/v1/models/fl/q/footprint", &r), 200);
+    warnings = ct_json_at(r.json, "warnings");
+    ck_assert_uint_eq(json_array_size(warnings), n_q + n_a + n_b);
+    /* the model's own first, then its ancestors deepest first, one depth's in the
+     * order they were registered */
+    for (size_t i = 0; i < json_array_size(warnings); i++)
+        ck_assert_str_eq(ct_string_at(json_array_get(warnings, i), "model"), i < n_q ? "fl/q"
+                                                                             : i < n_q + n_a
+                                                                                 ? "fl/a"
+                                                                                 : "fl/b");
+    ct_response_cleanup(&r);
+    ck_assert_int_eq(ct_get(srv, "/v1/models/fl/merged/footprint", &r), 200);
+    ck_assert_uint_eq(json_array_size(ct_json_at(r.json, "warnings")), n_a + n_b);
+    ck_assert_str_eq(ct_string_at(r.json, "warnings/0/model"), "fl/a");
+    ct_response_cleanup(&r);
+}
+END_TEST
+
 START_TEST(bad_cards_are_422_and_store_nothing)
 {
     static const struct ct_step steps[] = {
@@ -558,6 +603,7 @@ static Suite *cards_suite(void)
     tcase_add_test(tc, unknown_parents_become_placeholders_that_registration_completes);
     tcase_add_test(tc, put_keeps_a_model_in_sync_with_its_card);
     tcase_add_test(tc, a_copied_figure_is_flagged_and_not_counted_again);
+    tcase_add_test(tc, a_footprint_lists_its_lineages_flags_nearest_first);
     tcase_add_test(tc, bad_cards_are_422_and_store_nothing);
     tcase_add_test(tc, location_and_hardware_are_matched_and_say_how);
     tcase_add_test(tc, a_card_without_emissions_gets_the_tdp_estimate);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The ledger's db functions on a migrated temporary file, through the db API only:
  * cumulative counters (db_counter_put), idempotency records (db_idempotency_put and
- * _get) and the cursor paging of a family (db_family_page), each on its normal path,
+ * _get), the cursor paging of a family (db_family_page) and a footprint's lineage
+ * with its cards' flags (db_lineage_load_flags), each on its normal path,
  * at its boundaries, and with its errors translated to enum err. */
 #include "db.h"
 
@@ -517,6 +518,63 @@ START_TEST(ledger_functions_on_a_file_without_the_schema_fail_with_err_db)
 }
 END_TEST
 
+/* Stores a card record for key with the given flags (a JSON array text). */
+static void card(int64_t key, const char *flags)
+{
+    char facts[65], text[256];
+    struct db_card c;
+
+    memset(&c, 0, sizeof c);
+    memset(facts, 'a', 64);
+    facts[64] = '\0';
+    snprintf(text, sizeof text, "%s", flags);
+    c.facts = facts;
+    c.relation_given = -1;
+    c.flags = text;
+    ck_assert_int_eq(db_write_begin(db), ERR_OK);
+    ck_assert_int_eq(db_card_put(db, key, &c), ERR_OK);
+    ck_assert_int_eq(db_write_commit(db), ERR_OK);
+}
+
+START_TEST(lineage_with_flags_gives_each_member_its_cards_flags_and_the_figures_of_the_plain_read)
+{
+    static const char base_flags[] = "[{\"flag\":\"implausible_figure\",\"detail\":\"b\"}]";
+    static const char leaf_flags[] = "[{\"flag\":\"copied_from_ancestor\",\"detail\":\"l\"}]";
+    const char *const of_base[] = {"o/base", NULL};
+    const char *const of_mid[] = {"o/mid", NULL};
+    int64_t base = add("o/base", NULL, CORE_RELATION_FINETUNE);
+    int64_t mid = add("o/mid", of_base, CORE_RELATION_FINETUNE);
+    int64_t leaf = add("o/leaf", of_mid, CORE_RELATION_FINETUNE);
+    struct core_lineage plain, flagged;
+    struct core_model_id id;
+
+    card(base, base_flags);
+    card(mid, "[]"); /* a card without flags reads as none, as a model without a card */
+    card(leaf, leaf_flags);
+    ck_assert_int_eq(core_model_id_parse("o/leaf", &id), ERR_OK);
+    ck_assert_int_eq(db_lineage_load_id(db, &id, &plain), ERR_OK);
+    ck_assert_int_eq(db_lineage_load_flags(db, &id, &flagged), ERR_OK);
+    ck_assert_uint_eq(flagged.n_members, 3);
+    ck_assert_uint_eq(plain.n_members, flagged.n_members);
+    for (size_t i = 0; i < plain.n_members; i++) {
+        ck_assert_ptr_null(plain.members[i].flags);
+        ck_assert_int_eq(plain.members[i].key, flagged.members[i].key);
+        ck_assert_int_eq(plain.members[i].is_self, flagged.members[i].is_self);
+        ck_assert_int_eq(plain.members[i].descendants, flagged.members[i].descendants);
+    }
+    ck_assert_int_eq(flagged.members[0].key, base);
+    ck_assert_str_eq(flagged.members[0].flags, base_flags);
+    ck_assert_ptr_null(flagged.members[1].flags);
+    ck_assert_int_eq(flagged.members[2].key, leaf);
+    ck_assert_str_eq(flagged.members[2].flags, leaf_flags);
+    core_lineage_cleanup(&plain);
+    core_lineage_cleanup(&flagged);
+    ck_assert_int_eq(core_model_id_parse("o/ghost", &id), ERR_OK);
+    ck_assert_int_eq(db_lineage_load_flags(db, &id, &flagged), ERR_NOT_FOUND);
+    ck_assert_uint_eq(flagged.n_members, 0);
+}
+END_TEST
+
 static Suite *ledger_suite(void)
 {
     Suite *s = suite_create("db_ledger");
@@ -524,7 +582,8 @@ static Suite *ledger_suite(void)
     TCase *idempotency = tcase_create("idempotency");
     TCase *pages = tcase_create("family_pages");
     TCase *failures = tcase_create("storage_failures");
-    TCase *all[] = {counters, idempotency, pages, failures};
+    TCase *lineages = tcase_create("lineages");
+    TCase *all[] = {counters, idempotency, pages, failures, lineages};
 
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         tcase_add_checked_fixture(all[i], setup, teardown);
@@ -553,6 +612,10 @@ static Suite *ledger_suite(void)
     tcase_add_test(pages, family_page_follows_a_deleted_member);
 
     tcase_add_test(failures, ledger_functions_on_a_file_without_the_schema_fail_with_err_db);
+
+    tcase_add_test(
+        lineages,
+        lineage_with_flags_gives_each_member_its_cards_flags_and_the_figures_of_the_plain_read);
     return s;
 }
 
