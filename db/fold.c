@@ -27,6 +27,17 @@ static const char sql_ancestors[] =
     "WHERE c.ancestor_id <> p.model_id GROUP BY c.ancestor_id) f "
     "WHERE model_ledger.model_id = f.a";
 
+/* The same in a fold with a transaction of its own, which any failure undoes
+ * whole. OR ROLLBACK spares the statement journal SQLite otherwise keeps for
+ * undoing a statement alone: a copy of every page the statement changes, as many
+ * bytes again as the fold writes to the WAL. */
+static const char sql_ancestors_alone[] =
+    "UPDATE OR ROLLBACK model_ledger SET descendant_inferences = descendant_inferences + f.d "
+    "FROM (SELECT c.ancestor_id AS a, sum(p.delta) AS d FROM " BATCH " p "
+    "CROSS JOIN model_closure c ON c.descendant_id = p.model_id "
+    "WHERE c.ancestor_id <> p.model_id GROUP BY c.ancestor_id) f "
+    "WHERE model_ledger.model_id = f.a";
+
 /* Each family's days, the model's own included, under the model's representative
  * now (a read prices them by it). */
 static const char sql_family_days[] =
@@ -36,6 +47,24 @@ static const char sql_family_days[] =
     "CROSS JOIN model_closure c ON c.descendant_id = p.model_id WHERE true "
     "GROUP BY c.ancestor_id, l.usage_rep_id, p.day "
     "ON CONFLICT (ancestor_id, rep_id, day) DO UPDATE SET count = count + excluded.count";
+
+/* The same in a fold with a transaction of its own: an upsert's DO UPDATE always
+ * undoes its statement alone (it keeps the statement journal whatever the INSERT
+ * says), so the days there are added to in place first and the new ones inserted
+ * after. */
+#define FAMILY_BATCH                                                                               \
+    "(SELECT c.ancestor_id AS a, l.usage_rep_id AS r, p.day AS day, sum(p.delta) AS n FROM " BATCH \
+    " p JOIN model_ledger l ON l.model_id = p.model_id "                                           \
+    "CROSS JOIN model_closure c ON c.descendant_id = p.model_id "                                  \
+    "GROUP BY c.ancestor_id, l.usage_rep_id, p.day)"
+static const char sql_family_days_alone_add[] =
+    "UPDATE OR ROLLBACK family_inference_daily SET count = count + f.n FROM " FAMILY_BATCH " f "
+    "WHERE family_inference_daily.ancestor_id = f.a AND family_inference_daily.rep_id = f.r "
+    "AND family_inference_daily.day = f.day";
+static const char sql_family_days_alone_new[] =
+    "INSERT OR ROLLBACK INTO family_inference_daily (ancestor_id, rep_id, day, count) "
+    "SELECT f.a, f.r, f.day, f.n FROM " FAMILY_BATCH " f WHERE NOT EXISTS (SELECT 1 FROM "
+    "family_inference_daily d WHERE d.ancestor_id = f.a AND d.rep_id = f.r AND d.day = f.day)";
 
 /* The batch by namespace (models.namespace is NOCASE, as ledger_totals' key), each
  * delta with its CO2e at its model's figure now (from schema 10). */
@@ -178,7 +207,8 @@ bool db_has_fold(struct db *db)
     return has_column(db, "inference_pending", "delta");
 }
 
-enum err db_fold(struct db *db, size_t limit, struct db_fold_result *out)
+/* alone: the fold's transaction is its own (a failure anywhere undoes it whole). */
+static enum err fold(struct db *db, size_t limit, bool alone, struct db_fold_result *out)
 {
     struct db_fold_result result = {0, 0};
     int64_t lim = limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit;
@@ -194,14 +224,23 @@ enum err db_fold(struct db *db, size_t limit, struct db_fold_result *out)
      * tests fold older ledgers). */
     rc = fold_totals(db, has_column(db, "ledger_totals", "inference_co2e_kg"), lim, &result);
     if (rc == ERR_OK && result.rows > 0)
-        rc = run_limited(db, sql_ancestors, lim);
-    if (rc == ERR_OK && result.rows > 0 && has_column(db, "family_inference_daily", "count"))
-        rc = run_limited(db, sql_family_days, lim);
+        rc = run_limited(db, alone ? sql_ancestors_alone : sql_ancestors, lim);
+    if (rc == ERR_OK && result.rows > 0 && has_column(db, "family_inference_daily", "count")) {
+        if (!alone)
+            rc = run_limited(db, sql_family_days, lim);
+        else if ((rc = run_limited(db, sql_family_days_alone_add, lim)) == ERR_OK)
+            rc = run_limited(db, sql_family_days_alone_new, lim);
+    }
     if (rc == ERR_OK && result.rows > 0)
         rc = run_limited(db, sql_delete, lim);
     if (out)
         *out = rc == ERR_OK ? result : (struct db_fold_result){0, 0};
     return rc;
+}
+
+enum err db_fold(struct db *db, size_t limit, struct db_fold_result *out)
+{
+    return fold(db, limit, false, out);
 }
 
 static uint64_t now_ns(void)
@@ -216,10 +255,13 @@ enum err db_fold_commit(struct db *db, size_t limit, struct db_fold_result *out)
 {
     struct db_fold_result result = {0, 0};
     uint64_t start = now_ns();
+    /* Within a group the fold is one savepoint among the group's writes: only that
+     * savepoint may be undone. */
+    bool alone = !db->in_group;
     enum err rc = db_write_begin(db);
 
     if (rc == ERR_OK)
-        rc = db_fold(db, limit, &result);
+        rc = fold(db, limit, alone, &result);
     if (rc == ERR_OK)
         rc = db_write_commit_quiet(db);
     else

@@ -364,6 +364,57 @@ START_TEST(an_increment_writes_only_its_own_models_rows)
 }
 END_TEST
 
+/* Family days and family sums the folds left that differ from a recount of the
+ * daily rows over each family (nothing pending). */
+static int64_t fold_mismatches(struct db *db)
+{
+    static const char sql[] =
+        "SELECT (SELECT count(*) FROM (SELECT ancestor_id, rep_id, day, count "
+        "FROM family_inference_daily EXCEPT SELECT c.ancestor_id, l.usage_rep_id, d.day, "
+        "sum(d.count) FROM inference_daily d JOIN model_closure c ON c.descendant_id = d.model_id "
+        "JOIN model_ledger l ON l.model_id = d.model_id GROUP BY 1, 2, 3)) + "
+        "(SELECT count(*) FROM (SELECT c.ancestor_id, l.usage_rep_id, d.day, sum(d.count) "
+        "FROM inference_daily d JOIN model_closure c ON c.descendant_id = d.model_id "
+        "JOIN model_ledger l ON l.model_id = d.model_id GROUP BY 1, 2, 3 EXCEPT "
+        "SELECT ancestor_id, rep_id, day, count FROM family_inference_daily)) + "
+        "(SELECT count(*) FROM model_ledger a WHERE a.descendant_inferences <> "
+        "(SELECT sum(l.inferences) FROM model_closure c JOIN model_ledger l "
+        "ON l.model_id = c.descendant_id WHERE c.ancestor_id = a.model_id)) + "
+        "(SELECT count(*) FROM inference_pending)";
+    sqlite3_stmt *stmt = NULL;
+    int64_t n;
+
+    ck_assert_int_eq(sqlite3_prepare_v2(db->handle, sql, -1, &stmt, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(stmt), SQLITE_ROW);
+    n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return n;
+}
+
+/* The fold a writer runs in a transaction of its own adds to family days that
+ * exist and inserts the new ones in two statements: batch after small batch, the
+ * days and sums it leaves are a recount's. */
+START_TEST(folds_of_their_own_leave_the_days_and_sums_a_recount_gives)
+{
+    static const char *const ids[] = {"ft/deep", "ft/a1", "mix/ab", "ft/b1", "base/a", "ft/deep"};
+    struct db_fold_result result;
+
+    for (int round = 0; round < 3; round++) {
+        const char *day = round == 2 ? "2024-03-02" : "2024-03-01";
+
+        for (size_t i = 0; i < sizeof ids / sizeof *ids; i++)
+            ck_assert_int_eq(db_inferences_add(one_by_one, key_of(one_by_one, ids[i]),
+                                               (int64_t)(i + 1) * (round + 1), day, NULL),
+                             ERR_OK);
+        ck_assert_int_gt(fold_mismatches(one_by_one), 0);
+        do
+            ck_assert_int_eq(db_fold_commit(one_by_one, 2, &result), ERR_OK);
+        while (result.rows > 0);
+        ck_assert_int_eq(fold_mismatches(one_by_one), 0);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("db_report");
@@ -374,6 +425,7 @@ static Suite *suite(void)
     tcase_add_test(tc, a_batch_leaves_the_ledger_that_items_one_by_one_leave);
     tcase_add_test(tc, the_first_overflowing_or_unknown_item_fails_the_batch_with_nothing_written);
     tcase_add_test(tc, an_increment_writes_only_its_own_models_rows);
+    tcase_add_test(tc, folds_of_their_own_leave_the_days_and_sums_a_recount_gives);
     suite_add_tcase(s, tc);
     return s;
 }
