@@ -284,7 +284,7 @@ static enum err load_csv(struct loader *l, const struct embedded_file *file, siz
 /* global_energy_mix.json: one object per ISO 3166-1 alpha-3 key. rows finds each
  * key's line in the file (the line of `"FRA": {`) and the first problem of the
  * entry as "field|reason", NULL for a valid one. ?1 is the file, ?2 its table
- * name, ?3 its rank. */
+ * name, ?3 its rank (in the statement of the rows only). */
 #define ENERGY_MIX_ROWS                                                                            \
     "WITH located AS ("                                                                            \
     "  SELECT key, value, instr(?1, '\"' || key || '\": {') AS at FROM json_each(?1)), "           \
@@ -337,7 +337,8 @@ static enum err load_energy_mix(struct loader *l, const struct embedded_file *fi
         rc = db_prepare(l->db, sql[i], &stmt);
         if (rc != ERR_OK)
             break;
-        db_bind_int64(stmt, 3, l->source->rank);
+        if (i == 0) /* the skips have no rank */
+            db_bind_int64(stmt, 3, l->source->rank);
         rc = db_bind_text_len(l->db, stmt, 1, (const char *)file->data, file->len);
         if (rc == ERR_OK)
             rc = db_bind_text(l->db, stmt, 2, l->source->path);
