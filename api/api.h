@@ -342,6 +342,16 @@ struct api_change_totals {
     uint64_t inferences;
 };
 
+/* Reads len bytes of text as one JSON value (json_loadb with flags) that is surely
+ * the text's: jansson 2.14's lexer drops a character it has no memory to keep and
+ * reads on, so a value is kept only when a second reading agrees with it; and
+ * since it reports an allocation that failed as a syntax error, a text is called
+ * malformed only when a second reading fails the same way. ERR_OK: *out is a new
+ * reference. ERR_MALFORMED_JSON: *out is NULL and error says why (its code too:
+ * json_error_code). ERR_NO_MEMORY: *out is NULL. */
+enum err api_json_decode(const char *text, size_t len, size_t flags, json_t **out,
+                         json_error_t *error);
+
 /* json_dumps, whose failure is always NULL: jansson 2.14's json_dumps can return a
  * string with members missing when an allocation fails part way, where
  * json_dump_callback fails cleanly. Free the result with free(). */

@@ -113,6 +113,21 @@ json_t *api_json_loadb(const char *text, size_t len, size_t flags, json_error_t 
     return NULL;
 }
 
+enum err api_json_decode(const char *text, size_t len, size_t flags, json_t **out,
+                         json_error_t *error)
+{
+    *out = api_json_loadb(text, len, flags, error);
+    if (*out == NULL && json_error_code(error) != json_error_out_of_memory)
+        *out = api_json_loadb(text, len, flags, error);
+    if (*out != NULL)
+        return ERR_OK;
+    /* When its lexer cannot even start (no memory for its buffer), json_loadb fails
+     * with no error text at all. */
+    if (json_error_code(error) == json_error_out_of_memory || error->text[0] == '\0')
+        return ERR_NO_MEMORY;
+    return ERR_MALFORMED_JSON;
+}
+
 json_t *api_json_loads(const char *text, size_t flags, json_error_t *error)
 {
     return api_json_loadb(text, strlen(text), flags, error);

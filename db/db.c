@@ -6,6 +6,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,11 +143,57 @@ void db_finish(struct db *db, sqlite3_stmt *stmt)
     sqlite3_finalize(stmt);
 }
 
-int db_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *text)
+enum err db_bind_text(struct db *db, sqlite3_stmt *stmt, int index, const char *text)
 {
-    if (text == NULL || text[0] == '\0')
-        return sqlite3_bind_null(stmt, index);
-    return sqlite3_bind_text(stmt, index, text, -1, SQLITE_TRANSIENT);
+    return db_map(db, sqlite3_bind_text(stmt, index, text, -1, SQLITE_STATIC));
+}
+
+enum err db_bind_text_len(struct db *db, sqlite3_stmt *stmt, int index, const char *text,
+                          size_t len)
+{
+    if (len > INT_MAX)
+        return db_map(db, SQLITE_TOOBIG);
+    return db_map(db, sqlite3_bind_text(stmt, index, text, (int)len, SQLITE_STATIC));
+}
+
+enum err db_bind_text_or_null(struct db *db, sqlite3_stmt *stmt, int index, const char *text)
+{
+    if (text == NULL || text[0] == '\0') {
+        db_bind_null(stmt, index);
+        return ERR_OK;
+    }
+    return db_bind_text(db, stmt, index, text);
+}
+
+enum err db_bind_blob(struct db *db, sqlite3_stmt *stmt, int index, const void *data, size_t len)
+{
+    if (len > INT_MAX)
+        return db_map(db, SQLITE_TOOBIG);
+    return db_map(db, sqlite3_bind_blob(stmt, index, data, (int)len, SQLITE_STATIC));
+}
+
+void db_bind_int64(sqlite3_stmt *stmt, int index, int64_t value)
+{
+    int src = sqlite3_bind_int64(stmt, index, value);
+
+    assert(src == SQLITE_OK);
+    (void)src;
+}
+
+void db_bind_double(sqlite3_stmt *stmt, int index, double value)
+{
+    int src = sqlite3_bind_double(stmt, index, value);
+
+    assert(src == SQLITE_OK);
+    (void)src;
+}
+
+void db_bind_null(sqlite3_stmt *stmt, int index)
+{
+    int src = sqlite3_bind_null(stmt, index);
+
+    assert(src == SQLITE_OK);
+    (void)src;
 }
 
 void db_column_copy(sqlite3_stmt *stmt, int column, char *buf, size_t buf_len)

@@ -42,12 +42,12 @@ static enum err add_pending(struct db *db, const char *ns, struct db_totals *out
                               "WHERE ?1 = '' OR m.namespace = ?1";
     sqlite3_stmt *stmt = NULL;
     enum err rc = db_cached(db, sql, &stmt);
-    int step;
+    int step = SQLITE_DONE;
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, ns, -1, SQLITE_STATIC);
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+    rc = db_bind_text(db, stmt, 1, ns);
+    while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         int64_t delta = sqlite3_column_int64(stmt, 0);
         out->inferences = out->inferences > INT64_MAX - delta ? INT64_MAX : out->inferences + delta;
         out->inference_co2e_kg.value += sqlite3_column_double(stmt, 1);
@@ -76,11 +76,10 @@ enum err db_totals_get(struct db *db, const char *ns, struct db_totals *out)
     memset(out, 0, sizeof *out);
     if (rc != ERR_OK)
         return rc;
-    /* SQLITE_STATIC: ns outlives the statement, and a copy that fails for want of
-     * memory would leave the parameter NULL, answering zeros as if nothing were
+    /* A parameter left NULL by a failed bind would answer zeros as if nothing were
      * stored. */
-    sqlite3_bind_text(stmt, 1, ns ? ns : "", -1, SQLITE_STATIC);
-    step = sqlite3_step(stmt);
+    rc = db_bind_text(db, stmt, 1, ns ? ns : "");
+    step = rc == ERR_OK ? sqlite3_step(stmt) : SQLITE_DONE;
     if (step == SQLITE_ROW) {
         out->models = sqlite3_column_int64(stmt, 0);
         out->families = sqlite3_column_int64(stmt, 1);
@@ -147,7 +146,7 @@ static enum err check_root(struct db *db, int64_t key)
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, key);
+    db_bind_int64(stmt, 1, key);
     step = sqlite3_step(stmt);
     if (step == SQLITE_DONE)
         rc = ERR_NOT_FOUND;
@@ -173,8 +172,8 @@ enum err db_family_list(struct db *db, enum db_family_order order, int64_t after
         rc = db_cached(db, family_sql[order], &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, after_key);
-    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)limit + 1);
+    db_bind_int64(stmt, 1, after_key);
+    db_bind_int64(stmt, 2, (sqlite3_int64)limit + 1);
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         struct db_family_row *f = &items[n];
         if (n == limit) {

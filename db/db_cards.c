@@ -38,7 +38,7 @@ enum err db_card_get(struct db *db, int64_t model_key, struct db_card *out)
     memset(out, 0, sizeof *out);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
+    db_bind_int64(stmt, 1, model_key);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         out->facts = column_dup(stmt, 0);
@@ -75,36 +75,41 @@ enum err db_card_put(struct db *db, int64_t model_key, const struct db_card *car
         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
     sqlite3_stmt *stmt = NULL;
     enum err rc = db_cached(db, sql, &stmt);
-    int bound = SQLITE_OK;
 
     if (rc != ERR_OK)
         return rc;
-    /* Every bind is checked: one that fails for want of memory (a copy of a text)
-     * leaves its parameter NULL, and the card would be stored without it. */
-    bound |= sqlite3_bind_int64(stmt, 1, model_key);
-    bound |= sqlite3_bind_text(stmt, 2, card->facts, -1, SQLITE_TRANSIENT);
+    db_bind_int64(stmt, 1, model_key);
     if (card->activity_id > 0)
-        bound |= sqlite3_bind_int64(stmt, 3, card->activity_id);
+        db_bind_int64(stmt, 3, card->activity_id);
     else
-        bound |= sqlite3_bind_null(stmt, 3);
+        db_bind_null(stmt, 3);
     if (card->relation_given >= 0)
-        bound |= sqlite3_bind_int(stmt, 4, card->relation_given);
+        db_bind_int64(stmt, 4, card->relation_given);
     else
-        bound |= sqlite3_bind_null(stmt, 4);
-    bound |= db_bind_text_or_null(stmt, 5, card->relation_from);
-    bound |= sqlite3_bind_text(stmt, 6, card->ignored ? card->ignored : "[]", -1, SQLITE_TRANSIENT);
-    bound |= sqlite3_bind_int(stmt, 7, card->is_card ? 1 : 0);
-    bound |= db_bind_text_or_null(stmt, 8, card->location);
-    bound |= db_bind_text_or_null(stmt, 9, card->hardware);
+        db_bind_null(stmt, 4);
+    db_bind_int64(stmt, 7, card->is_card ? 1 : 0);
     if (card->has_hours)
-        bound |= sqlite3_bind_double(stmt, 10, card->hours);
+        db_bind_double(stmt, 10, card->hours);
     else
-        bound |= sqlite3_bind_null(stmt, 10);
-    bound |= db_bind_text_or_null(stmt, 11, card->source);
-    bound |= sqlite3_bind_text(stmt, 12, card->flags ? card->flags : "[]", -1, SQLITE_TRANSIENT);
-    bound |=
-        sqlite3_bind_text(stmt, 13, card->readings ? card->readings : "{}", -1, SQLITE_TRANSIENT);
-    rc = db_map(db, bound == SQLITE_OK ? sqlite3_step(stmt) : SQLITE_NOMEM);
+        db_bind_null(stmt, 10);
+    /* Every text bind is checked: one left NULL would store the card without it. */
+    rc = db_bind_text(db, stmt, 2, card->facts);
+    if (rc == ERR_OK)
+        rc = db_bind_text_or_null(db, stmt, 5, card->relation_from);
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 6, card->ignored ? card->ignored : "[]");
+    if (rc == ERR_OK)
+        rc = db_bind_text_or_null(db, stmt, 8, card->location);
+    if (rc == ERR_OK)
+        rc = db_bind_text_or_null(db, stmt, 9, card->hardware);
+    if (rc == ERR_OK)
+        rc = db_bind_text_or_null(db, stmt, 11, card->source);
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 12, card->flags ? card->flags : "[]");
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 13, card->readings ? card->readings : "{}");
+    if (rc == ERR_OK)
+        rc = db_map(db, sqlite3_step(stmt));
     db_finish(db, stmt);
     return rc;
 }
@@ -123,8 +128,8 @@ enum err db_card_ancestor_with(struct db *db, int64_t model_key, double co2e_kg,
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
-    sqlite3_bind_double(stmt, 2, co2e_kg);
+    db_bind_int64(stmt, 1, model_key);
+    db_bind_double(stmt, 2, co2e_kg);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         db_column_copy(stmt, 0, ancestor->ns, sizeof ancestor->ns);
@@ -153,8 +158,8 @@ enum err db_card_copies_below(struct db *db, int64_t model_key, double co2e_kg, 
     *n = 0;
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
-    sqlite3_bind_double(stmt, 2, co2e_kg);
+    db_bind_int64(stmt, 1, model_key);
+    db_bind_double(stmt, 2, co2e_kg);
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW && *n < max)
         keys[(*n)++] = sqlite3_column_int64(stmt, 0);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
@@ -180,7 +185,7 @@ enum err db_card_siblings(struct db *db, int64_t model_key, struct db_card_sibli
     *n = 0;
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
+    db_bind_int64(stmt, 1, model_key);
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW && *n < max) {
         items[*n].key = sqlite3_column_int64(stmt, 0);
         db_column_copy(stmt, 1, items[*n].id.ns, sizeof items[*n].id.ns);

@@ -144,7 +144,7 @@ static enum err roots_of(struct db *db, int64_t key, struct core_buf *roots)
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, key);
+    db_bind_int64(stmt, 1, key);
     while ((src = sqlite3_step(stmt)) == SQLITE_ROW) {
         int64_t root = sqlite3_column_int64(stmt, 0);
         core_buf_append(roots, &root, sizeof root);

@@ -24,15 +24,16 @@ enum err db_family_daily_series(struct db *db, int64_t model_key, const char *fr
     sqlite3_stmt *stmt = NULL;
     size_t n = 0;
     enum err rc = db_cached(db, sql, &stmt);
-    int step;
+    int step = SQLITE_DONE;
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
-    sqlite3_bind_text(stmt, 2, from, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, to, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 4, (sqlite3_int64)cap);
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+    db_bind_int64(stmt, 1, model_key);
+    db_bind_int64(stmt, 4, (sqlite3_int64)cap);
+    rc = db_bind_text(db, stmt, 2, from);
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 3, to);
+    while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         struct db_family_day *d = &days[n++];
         db_column_copy(stmt, 0, d->day, sizeof d->day);
         d->inferences = sqlite3_column_int64(stmt, 1);

@@ -45,11 +45,11 @@ static enum err refresh_one(struct db *db, int64_t key)
     rc = db_cached(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, key);
+    db_bind_int64(stmt, 1, key);
     if (has_g) {
-        sqlite3_bind_double(stmt, 2, g.value);
-        sqlite3_bind_double(stmt, 3, g.low);
-        sqlite3_bind_double(stmt, 4, g.high);
+        db_bind_double(stmt, 2, g.value);
+        db_bind_double(stmt, 3, g.low);
+        db_bind_double(stmt, 4, g.high);
     }
     rc = db_map(db, sqlite3_step(stmt));
     db_finish(db, stmt);
@@ -65,7 +65,7 @@ static enum err exists(struct db *db, const char *sql, int64_t key, bool *out)
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, key);
+    db_bind_int64(stmt, 1, key);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW || step == SQLITE_DONE)
         *out = step == SQLITE_ROW;
@@ -129,7 +129,7 @@ static enum err refresh_below(struct db *db, int64_t key)
     if (rc != ERR_OK)
         return rc;
     /* The keys first: each refresh reads the closure again. */
-    sqlite3_bind_int64(stmt, 1, key);
+    db_bind_int64(stmt, 1, key);
     rc = collect_keys(db, stmt, &keys, &n);
     for (size_t i = 0; rc == ERR_OK && i < n; i++)
         rc = refresh_one(db, keys[i]);

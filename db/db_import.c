@@ -144,6 +144,16 @@ static enum err run(struct db_bulk *bulk, enum bulk_statement which)
     return rc;
 }
 
+/* run after binds that returned bound: a failed bind steps nothing and clears the
+ * others for the next use. */
+static enum err run_bound(struct db_bulk *bulk, enum bulk_statement which, enum err bound)
+{
+    if (bound == ERR_OK)
+        return run(bulk, which);
+    sqlite3_clear_bindings(bulk->stmt[which]);
+    return bound;
+}
+
 static size_t slot_of(int64_t key, size_t cap)
 {
     uint64_t h = (uint64_t)key * 0x9E3779B97F4A7C15u;
@@ -205,9 +215,9 @@ enum err db_bulk_flush(struct db_bulk *bulk)
 
     for (size_t k = 0; rc == ERR_OK && k < bulk->n_pending; k++) {
         const struct pending *p = &bulk->pending[bulk->used[k]];
-        sqlite3_bind_int64(stmt, 1, p->key);
-        sqlite3_bind_int64(stmt, 2, p->descendants);
-        sqlite3_bind_int64(stmt, 3, p->inferences);
+        db_bind_int64(stmt, 1, p->key);
+        db_bind_int64(stmt, 2, p->descendants);
+        db_bind_int64(stmt, 3, p->inferences);
         rc = run(bulk, BULK_ANCESTOR_ADD);
     }
     if (rc == ERR_OK) {
@@ -233,7 +243,7 @@ static enum err gather_closure(struct db_bulk *bulk, int64_t parent)
     enum err rc = ERR_OK;
     int step;
 
-    sqlite3_bind_int64(stmt, 1, parent);
+    db_bind_int64(stmt, 1, parent);
     while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         if (bulk->n_ancestors == bulk->cap_ancestors) {
             size_t cap = bulk->cap_ancestors ? 2 * bulk->cap_ancestors : 64;
@@ -280,8 +290,8 @@ static enum err insert_closure(struct db_bulk *bulk, int64_t key)
     enum err rc = ERR_OK;
 
     for (size_t i = 0; rc == ERR_OK && i <= bulk->n_ancestors; i++) {
-        sqlite3_bind_int64(stmt, 1, i < bulk->n_ancestors ? bulk->ancestors[i] : key);
-        sqlite3_bind_int64(stmt, 2, key);
+        db_bind_int64(stmt, 1, i < bulk->n_ancestors ? bulk->ancestors[i] : key);
+        db_bind_int64(stmt, 2, key);
         rc = run(bulk, BULK_CLOSURE);
     }
     return rc;
@@ -291,11 +301,15 @@ static enum err insert_closure(struct db_bulk *bulk, int64_t key)
 static enum err find(struct db_bulk *bulk, const struct core_model_id *id, int64_t *key, int *depth)
 {
     sqlite3_stmt *stmt = bulk->stmt[BULK_FIND];
-    enum err rc = ERR_OK;
+    enum err rc = db_bind_text(bulk->db, stmt, 1, id->ns);
     int step;
 
-    sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_STATIC);
+    if (rc == ERR_OK)
+        rc = db_bind_text(bulk->db, stmt, 2, id->name);
+    if (rc != ERR_OK) {
+        sqlite3_clear_bindings(stmt);
+        return rc;
+    }
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         *key = sqlite3_column_int64(stmt, 0);
@@ -325,7 +339,7 @@ static enum err largest_total(struct db_bulk *bulk, int64_t parent, int64_t *lar
     enum err rc = ERR_OK;
     int step;
 
-    sqlite3_bind_int64(stmt, 1, parent);
+    db_bind_int64(stmt, 1, parent);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW)
         *largest = sqlite3_column_int64(stmt, 0);
@@ -380,15 +394,19 @@ static enum err insert_row(struct db_bulk *bulk, struct core_model *m, int depth
     sqlite3_stmt *stmt = bulk->stmt[BULK_MODEL];
     enum err rc;
 
-    sqlite3_bind_text(stmt, 1, m->id.ns, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, m->id.name, -1, SQLITE_STATIC);
-    db_bind_text_or_null(stmt, 3, m->task);
-    db_bind_text_or_null(stmt, 4, m->license);
-    db_bind_text_or_null(stmt, 5, m->url);
     if (m->has_parameters)
-        sqlite3_bind_int64(stmt, 6, m->parameters);
-    sqlite3_bind_int(stmt, 7, depth);
-    rc = run(bulk, BULK_MODEL);
+        db_bind_int64(stmt, 6, m->parameters);
+    db_bind_int64(stmt, 7, depth);
+    rc = db_bind_text(bulk->db, stmt, 1, m->id.ns);
+    if (rc == ERR_OK)
+        rc = db_bind_text(bulk->db, stmt, 2, m->id.name);
+    if (rc == ERR_OK)
+        rc = db_bind_text_or_null(bulk->db, stmt, 3, m->task);
+    if (rc == ERR_OK)
+        rc = db_bind_text_or_null(bulk->db, stmt, 4, m->license);
+    if (rc == ERR_OK)
+        rc = db_bind_text_or_null(bulk->db, stmt, 5, m->url);
+    rc = run_bound(bulk, BULK_MODEL, rc);
     if (rc == ERR_OK) {
         m->key = sqlite3_last_insert_rowid(bulk->db->handle);
         m->depth = depth;
@@ -402,11 +420,11 @@ static enum err insert_edges(struct db_bulk *bulk, const struct core_model *m, c
     enum err rc = ERR_OK;
 
     for (size_t i = 0; rc == ERR_OK && i < m->n_parents; i++) {
-        sqlite3_bind_int64(stmt, 1, m->key);
-        sqlite3_bind_int64(stmt, 2, keys[i]);
-        sqlite3_bind_text(stmt, 3, core_relation_name(m->parents[i].relation), -1, SQLITE_STATIC);
-        sqlite3_bind_int64(stmt, 4, (sqlite3_int64)i);
-        rc = run(bulk, BULK_EDGE);
+        db_bind_int64(stmt, 1, m->key);
+        db_bind_int64(stmt, 2, keys[i]);
+        db_bind_int64(stmt, 4, (sqlite3_int64)i);
+        rc = db_bind_text(bulk->db, stmt, 3, core_relation_name(m->parents[i].relation));
+        rc = run_bound(bulk, BULK_EDGE, rc);
     }
     return rc;
 }
@@ -415,9 +433,9 @@ static enum err insert_edges(struct db_bulk *bulk, const struct core_model *m, c
 static enum err run_key(struct db_bulk *bulk, enum bulk_statement which, int64_t key,
                         bool has_second, int64_t second)
 {
-    sqlite3_bind_int64(bulk->stmt[which], 1, key);
+    db_bind_int64(bulk->stmt[which], 1, key);
     if (has_second)
-        sqlite3_bind_int64(bulk->stmt[which], 2, second);
+        db_bind_int64(bulk->stmt[which], 2, second);
     return run(bulk, which);
 }
 
@@ -458,17 +476,15 @@ enum err db_bulk_model_insert(struct db_bulk *bulk, struct core_model *m, int64_
         rc = db_inference_g_refresh_new(bulk->db, m->key);
     if (rc == ERR_OK && inferences > 0) {
         sqlite3_stmt *stmt = bulk->stmt[BULK_DAILY];
-        sqlite3_bind_int64(stmt, 1, m->key);
-        sqlite3_bind_text(stmt, 2, day, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(stmt, 3, inferences);
-        rc = run(bulk, BULK_DAILY);
+        db_bind_int64(stmt, 1, m->key);
+        db_bind_int64(stmt, 3, inferences);
+        rc = run_bound(bulk, BULK_DAILY, db_bind_text(bulk->db, stmt, 2, day));
     }
     if (rc == ERR_OK && inferences > 0) {
         sqlite3_stmt *stmt = bulk->stmt[BULK_FAMILY_DAILY];
-        sqlite3_bind_int64(stmt, 1, m->key);
-        sqlite3_bind_text(stmt, 2, day, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(stmt, 3, inferences);
-        rc = run(bulk, BULK_FAMILY_DAILY);
+        db_bind_int64(stmt, 1, m->key);
+        db_bind_int64(stmt, 3, inferences);
+        rc = run_bound(bulk, BULK_FAMILY_DAILY, db_bind_text(bulk->db, stmt, 2, day));
     }
     return rc;
 }
@@ -479,8 +495,7 @@ enum err db_bulk_activity_insert(struct db_bulk *bulk, int64_t model_key, struct
 
     enum err rc;
 
-    db_bind_activity(stmt, model_key, a);
-    rc = run(bulk, BULK_ACTIVITY);
+    rc = run_bound(bulk, BULK_ACTIVITY, db_bind_activity(bulk->db, stmt, model_key, a));
     if (rc == ERR_OK)
         a->id = sqlite3_last_insert_rowid(bulk->db->handle);
     return rc;

@@ -49,8 +49,10 @@ enum err db_exec(struct db *db, const char *sql);
     "energy_kwh_high, co2e_kg, co2e_kg_low, co2e_kg_high, inputs, result, "                        \
     "methodology_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
 
-/* Binds ?1..?13 of DB_SQL_INSERT_ACTIVITY; texts without copies (step before a changes). */
-void db_bind_activity(sqlite3_stmt *stmt, int64_t model_key, const struct db_activity *a);
+/* Binds ?1..?13 of DB_SQL_INSERT_ACTIVITY, texts without copies (step before a changes);
+ * a failed bind as db_bind_text says, and the caller does not step. */
+enum err db_bind_activity(struct db *db, sqlite3_stmt *stmt, int64_t model_key,
+                          const struct db_activity *a);
 
 /* UPDATE of a model's own ledger sums (?1: model key) from its activities. */
 extern const char db_sql_refresh_own[];
@@ -72,8 +74,27 @@ enum err db_cached(struct db *db, const char *sql, sqlite3_stmt **out);
  * no-op. */
 void db_finish(struct db *db, sqlite3_stmt *stmt);
 
-/* Binds text, or NULL for an empty string. */
-int db_bind_text_or_null(sqlite3_stmt *stmt, int index, const char *text);
+/* Binding a statement's parameters. Texts and blobs are bound without a copy
+ * (SQLITE_STATIC): a copying bind that finds no memory leaves the parameter NULL,
+ * and a statement stepped anyway stores or matches that NULL instead of the value.
+ * Without a copy a bind allocates nothing; the caller keeps the bytes alive and
+ * unchanged until it is done stepping the statement, and db_finish clears the
+ * bindings before the statement serves another call. A failure (an index the
+ * statement lacks, a text beyond SQLite's length limit) is mapped as db_map does
+ * and the caller does not step. NULL text binds NULL. */
+enum err db_bind_text(struct db *db, sqlite3_stmt *stmt, int index, const char *text);
+/* The same for text of len bytes, not terminated. */
+enum err db_bind_text_len(struct db *db, sqlite3_stmt *stmt, int index, const char *text,
+                          size_t len);
+/* The same, binding NULL for an empty string too. */
+enum err db_bind_text_or_null(struct db *db, sqlite3_stmt *stmt, int index, const char *text);
+enum err db_bind_blob(struct db *db, sqlite3_stmt *stmt, int index, const void *data, size_t len);
+
+/* Numbers and NULL allocate nothing when bound: their binds fail only for an index
+ * the statement lacks or a statement not reset, programming errors, asserted. */
+void db_bind_int64(sqlite3_stmt *stmt, int index, int64_t value);
+void db_bind_double(sqlite3_stmt *stmt, int index, double value);
+void db_bind_null(sqlite3_stmt *stmt, int index);
 
 /* Copies column text into buf, empty string for NULL. */
 void db_column_copy(sqlite3_stmt *stmt, int column, char *buf, size_t buf_len);

@@ -87,7 +87,7 @@ enum err db_metrics_top_models(struct db *db, size_t limit, int64_t *keys, size_
     *n_keys = 0;
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, (sqlite3_int64)limit);
+    db_bind_int64(stmt, 1, (sqlite3_int64)limit);
     while (n < limit && (step = sqlite3_step(stmt)) == SQLITE_ROW)
         keys[n++] = sqlite3_column_int64(stmt, 0);
     if (n < limit && step != SQLITE_DONE)
@@ -122,7 +122,7 @@ enum err db_metrics_families(struct db *db, size_t limit, struct db_family_total
     *n_items = 0;
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, (sqlite3_int64)limit);
+    db_bind_int64(stmt, 1, (sqlite3_int64)limit);
     while (n < limit && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         struct db_family_total *f = &items[n++];
         memset(f, 0, sizeof *f);

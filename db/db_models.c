@@ -49,7 +49,7 @@ static enum err load_parents(struct db *db, struct core_model *m)
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, m->key);
+    db_bind_int64(stmt, 1, m->key);
     m->n_parents = 0;
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW && m->n_parents < CORE_MODEL_MAX_PARENTS) {
         struct core_parent_ref *p = &m->parents[m->n_parents];
@@ -70,16 +70,13 @@ out:
 }
 
 /* Looks up a model's key and depth. ERR_NOT_FOUND when absent. */
-/* Binds a model id to ?1 and ?2 without copies (the id outlives the step) and
- * checks the binds: a bind that failed for want of memory would leave a parameter
- * NULL, and the lookup would answer a registered model 404. */
+/* Binds a model id to ?1 and ?2: a failed bind left unchecked would leave a
+ * parameter NULL, and the lookup would answer a registered model 404. */
 static enum err bind_id(struct db *db, sqlite3_stmt *stmt, const struct core_model_id *id)
 {
-    int src = sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_STATIC);
+    enum err rc = db_bind_text(db, stmt, 1, id->ns);
 
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_STATIC);
-    return db_map(db, src);
+    return rc == ERR_OK ? db_bind_text(db, stmt, 2, id->name) : rc;
 }
 
 /* Binds task, license, url and parameters of m to ?first and the three after it,
@@ -88,16 +85,17 @@ static enum err bind_id(struct db *db, sqlite3_stmt *stmt, const struct core_mod
 static enum err bind_metadata(struct db *db, sqlite3_stmt *stmt, int first,
                               const struct core_model *m)
 {
-    int src = db_bind_text_or_null(stmt, first, m->task);
+    enum err rc = db_bind_text_or_null(db, stmt, first, m->task);
 
-    if (src == SQLITE_OK)
-        src = db_bind_text_or_null(stmt, first + 1, m->license);
-    if (src == SQLITE_OK)
-        src = db_bind_text_or_null(stmt, first + 2, m->url);
-    if (src == SQLITE_OK)
-        src = m->has_parameters ? sqlite3_bind_int64(stmt, first + 3, m->parameters)
-                                : sqlite3_bind_null(stmt, first + 3);
-    return db_map(db, src);
+    if (rc == ERR_OK)
+        rc = db_bind_text_or_null(db, stmt, first + 1, m->license);
+    if (rc == ERR_OK)
+        rc = db_bind_text_or_null(db, stmt, first + 2, m->url);
+    if (m->has_parameters)
+        db_bind_int64(stmt, first + 3, m->parameters);
+    else
+        db_bind_null(stmt, first + 3);
+    return rc;
 }
 
 static enum err find_key(struct db *db, const struct core_model_id *id, int64_t *key, int *depth,
@@ -161,11 +159,12 @@ static enum err insert_edges(struct db *db, const struct core_model *m, const in
     enum err rc = db_cached(db, sql, &stmt);
 
     for (size_t i = 0; rc == ERR_OK && i < m->n_parents; i++) {
-        sqlite3_bind_int64(stmt, 1, m->key);
-        sqlite3_bind_int64(stmt, 2, keys[i]);
-        sqlite3_bind_text(stmt, 3, core_relation_name(m->parents[i].relation), -1, SQLITE_STATIC);
-        sqlite3_bind_int64(stmt, 4, (sqlite3_int64)i);
-        rc = db_map(db, sqlite3_step(stmt));
+        db_bind_int64(stmt, 1, m->key);
+        db_bind_int64(stmt, 2, keys[i]);
+        db_bind_int64(stmt, 4, (sqlite3_int64)i);
+        rc = db_bind_text(db, stmt, 3, core_relation_name(m->parents[i].relation));
+        if (rc == ERR_OK)
+            rc = db_map(db, sqlite3_step(stmt));
         sqlite3_reset(stmt);
     }
     db_finish(db, stmt);
@@ -249,7 +248,7 @@ static enum err collect_ancestors(struct db *db, int64_t key, int64_t **keys, si
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, key);
+    db_bind_int64(stmt, 1, key);
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         if (*n == *cap) {
             size_t new_cap = *cap ? *cap * 2 : 32;
@@ -279,7 +278,7 @@ static enum err read_back(struct db *db, struct core_model *m)
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, m->key);
+    db_bind_int64(stmt, 1, m->key);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         read_model_row(stmt, &stored);
@@ -314,7 +313,7 @@ enum err db_model_insert(struct db *db, struct core_model *m, size_t *bad_parent
     if (rc == ERR_OK)
         rc = bind_metadata(db, stmt, 3, m);
     if (rc == ERR_OK) {
-        sqlite3_bind_int(stmt, 7, depth);
+        db_bind_int64(stmt, 7, depth);
         rc = db_map(db, sqlite3_step(stmt));
     }
     db_finish(db, stmt);
@@ -429,7 +428,7 @@ static enum err check_key(struct db *db, int64_t key)
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, key);
+    db_bind_int64(stmt, 1, key);
     step = sqlite3_step(stmt);
     if (step == SQLITE_DONE)
         rc = ERR_NOT_FOUND;
@@ -484,7 +483,7 @@ static enum err id_of_key(struct db *db, int64_t key, struct core_model_id *out)
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, key);
+    db_bind_int64(stmt, 1, key);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         db_column_copy(stmt, 0, out->ns, sizeof out->ns);
@@ -502,16 +501,18 @@ static enum err search_stretch(struct db *db, int kind, const struct search_boun
 {
     sqlite3_stmt *stmt = NULL;
     enum err rc = db_cached(db, search_sql[kind], &stmt);
-    int step;
+    int step = SQLITE_DONE;
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, from->ns, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, from->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, ceiling, -1, SQLITE_STATIC);
-    sqlite3_bind_int(stmt, 4, from->is_exclusive);
-    sqlite3_bind_int64(stmt, 5, (sqlite3_int64)(limit + 1 - *n));
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+    db_bind_int64(stmt, 4, from->is_exclusive);
+    db_bind_int64(stmt, 5, (sqlite3_int64)(limit + 1 - *n));
+    rc = db_bind_text(db, stmt, 1, from->ns);
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 2, from->name);
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 3, ceiling);
+    while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         if (*n == limit) {
             *has_more = true;
             break;
@@ -591,7 +592,7 @@ enum err db_model_list(struct db *db, const struct db_model_filter *filter,
     int64_t parent_key = 0;
     size_t n = 0;
     enum err rc;
-    int step;
+    int step = SQLITE_DONE;
 
     *n_items = 0;
     *has_more = false;
@@ -623,14 +624,14 @@ enum err db_model_list(struct db *db, const struct db_model_filter *filter,
     rc = db_cached(db, filter->order == DB_MODEL_BY_KEY ? sql : ordered_sql[filter->order], &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, filter->after_key);
-    db_bind_text_or_null(stmt, 2, filter->ns);
+    db_bind_int64(stmt, 1, filter->after_key);
     if (filter->parent)
-        sqlite3_bind_int64(stmt, 3, parent_key);
+        db_bind_int64(stmt, 3, parent_key);
     else
-        sqlite3_bind_null(stmt, 3);
-    sqlite3_bind_int64(stmt, 4, (sqlite3_int64)filter->limit + 1);
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        db_bind_null(stmt, 3);
+    db_bind_int64(stmt, 4, (sqlite3_int64)filter->limit + 1);
+    rc = db_bind_text_or_null(db, stmt, 2, filter->ns);
+    while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         if (n == filter->limit) {
             *has_more = true;
             break;
@@ -658,7 +659,7 @@ enum err db_model_update_metadata(struct db *db, const struct core_model *m)
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, m->key);
+    db_bind_int64(stmt, 1, m->key);
     rc = bind_metadata(db, stmt, 2, m);
     if (rc == ERR_OK)
         rc = db_map(db, sqlite3_step(stmt));
@@ -680,8 +681,8 @@ static enum err check_no_cycle(struct db *db, int64_t key, int64_t candidate)
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, key);
-    sqlite3_bind_int64(stmt, 2, candidate);
+    db_bind_int64(stmt, 1, key);
+    db_bind_int64(stmt, 2, candidate);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW)
         rc = ERR_CONFLICT;
@@ -714,7 +715,7 @@ static enum err refresh_subtree(struct db *db, int64_t key)
         rc = db_prepare(db, set_sql, &set);
     if (rc != ERR_OK)
         goto out;
-    sqlite3_bind_int64(list, 1, key);
+    db_bind_int64(list, 1, key);
     while ((step = sqlite3_step(list)) == SQLITE_ROW) {
         if (n == cap) {
             size_t new_cap = cap ? cap * 2 : 64;
@@ -734,7 +735,7 @@ static enum err refresh_subtree(struct db *db, int64_t key)
     }
     for (size_t i = 0; i < n; i++) {
         int new_depth;
-        sqlite3_bind_int64(depth, 1, keys[i]);
+        db_bind_int64(depth, 1, keys[i]);
         step = sqlite3_step(depth);
         if (step != SQLITE_ROW) {
             rc = db_map(db, step);
@@ -746,8 +747,8 @@ static enum err refresh_subtree(struct db *db, int64_t key)
             rc = ERR_INVALID_INPUT;
             goto out;
         }
-        sqlite3_bind_int64(set, 1, keys[i]);
-        sqlite3_bind_int(set, 2, new_depth);
+        db_bind_int64(set, 1, keys[i]);
+        db_bind_int64(set, 2, new_depth);
         rc = db_map(db, sqlite3_step(set));
         sqlite3_reset(set);
         if (rc == ERR_OK)
@@ -778,8 +779,8 @@ static enum err check_room_for_subtree(struct db *db, int64_t key, int64_t paren
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, key);
-    sqlite3_bind_int64(stmt, 2, parent);
+    db_bind_int64(stmt, 1, key);
+    db_bind_int64(stmt, 2, parent);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         int64_t moving = sqlite3_column_int64(stmt, 0);
@@ -830,7 +831,7 @@ enum err db_model_set_parents(struct db *db, struct core_model *m, size_t *bad_p
         rc = db_cached(db, "DELETE FROM model_parents WHERE child_id = ?1", &stmt);
         if (rc != ERR_OK)
             goto out;
-        sqlite3_bind_int64(stmt, 1, m->key);
+        db_bind_int64(stmt, 1, m->key);
         rc = db_map(db, sqlite3_step(stmt));
         db_finish(db, stmt);
     }
@@ -873,7 +874,7 @@ enum err db_model_delete(struct db *db, const struct core_model_id *id)
     rc = db_cached(db, "DELETE FROM models WHERE id = ?1", &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, key);
+    db_bind_int64(stmt, 1, key);
     rc = db_map(db, sqlite3_step(stmt));
     db_finish(db, stmt);
     return rc;
@@ -892,8 +893,8 @@ enum err db_model_set_placeholder(struct db *db, int64_t key, bool placeholder)
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, key);
-    sqlite3_bind_int(stmt, 2, placeholder ? 1 : 0);
+    db_bind_int64(stmt, 1, key);
+    db_bind_int64(stmt, 2, placeholder ? 1 : 0);
     rc = db_map(db, sqlite3_step(stmt));
     if (rc == ERR_OK && sqlite3_changes(db->handle) == 0)
         rc = ERR_NOT_FOUND;

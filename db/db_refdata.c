@@ -137,14 +137,16 @@ static const struct embedded_file *embedded(const char *path)
 static void bind_optional(sqlite3_stmt *stmt, int index, bool has, double value)
 {
     if (has)
-        sqlite3_bind_double(stmt, index, value);
+        db_bind_double(stmt, index, value);
     else
-        sqlite3_bind_null(stmt, index);
+        db_bind_null(stmt, index);
 }
 
-static enum err step_once(struct db *db, sqlite3_stmt *stmt)
+/* Steps stmt once unless a bind failed (bound), and makes it ready for the next
+ * row either way. */
+static enum err step_once(struct db *db, sqlite3_stmt *stmt, enum err bound)
 {
-    enum err rc = db_map(db, sqlite3_step(stmt));
+    enum err rc = bound == ERR_OK ? db_map(db, sqlite3_step(stmt)) : bound;
 
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
@@ -156,24 +158,30 @@ static enum err on_hardware(void *ctx, const struct core_hardware *hw)
     struct loader *l = ctx;
     char key[96], alias[96];
     sqlite3_stmt *s = l->insert;
+    enum err rc;
 
     name_key(hw->name, false, key, sizeof key);
     name_key(hw->name, true, alias, sizeof alias);
-    sqlite3_bind_text(s, 1, hw->name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, alias, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 4, core_hardware_kind_name(hw->kind), -1, SQLITE_STATIC);
-    sqlite3_bind_double(s, 5, hw->tdp_w);
+    db_bind_double(s, 5, hw->tdp_w);
     bind_optional(s, 6, hw->has_tdp_per_core_w, hw->tdp_per_core_w);
     bind_optional(s, 7, hw->has_n_cores, hw->n_cores);
     bind_optional(s, 8, hw->has_peak_fp32, hw->peak_fp32_flops_per_s);
     bind_optional(s, 9, hw->has_peak_fp16, hw->peak_fp16_flops_per_s);
     bind_optional(s, 10, hw->has_memory_gb, hw->memory_gb);
-    sqlite3_bind_text(s, 11, l->source->path, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 12, (sqlite3_int64)hw->row);
-    sqlite3_bind_int(s, 13, l->source->rank);
-    sqlite3_bind_text(s, 14, hw->source, -1, SQLITE_TRANSIENT);
-    return step_once(l->db, s);
+    db_bind_int64(s, 12, (sqlite3_int64)hw->row);
+    db_bind_int64(s, 13, l->source->rank);
+    rc = db_bind_text(l->db, s, 1, hw->name);
+    if (rc == ERR_OK)
+        rc = db_bind_text(l->db, s, 2, key);
+    if (rc == ERR_OK)
+        rc = db_bind_text(l->db, s, 3, alias);
+    if (rc == ERR_OK)
+        rc = db_bind_text(l->db, s, 4, core_hardware_kind_name(hw->kind));
+    if (rc == ERR_OK)
+        rc = db_bind_text(l->db, s, 11, l->source->path);
+    if (rc == ERR_OK)
+        rc = db_bind_text(l->db, s, 14, hw->source);
+    return step_once(l->db, s, rc);
 }
 
 /* kind and provider of a region code: "gcp:x" is a cloud region of gcp, "WORLD"
@@ -198,36 +206,44 @@ static enum err on_region(void *ctx, const struct core_region *r)
     char provider[24];
     const char *kind = region_kind(r->code, provider, sizeof provider);
     sqlite3_stmt *s = l->insert;
+    enum err rc;
 
-    sqlite3_bind_text(s, 1, r->code, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, r->name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, kind, -1, SQLITE_STATIC);
-    db_bind_text_or_null(s, 4, provider);
-    sqlite3_bind_double(s, 5, r->intensity_g_per_kwh);
+    db_bind_double(s, 5, r->intensity_g_per_kwh);
     if (r->year > 0)
-        sqlite3_bind_int(s, 6, r->year);
+        db_bind_int64(s, 6, r->year);
     else
-        sqlite3_bind_null(s, 6);
-    sqlite3_bind_text(s, 7, l->source->path, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 8, (sqlite3_int64)r->row);
-    sqlite3_bind_int(s, 9, l->source->rank);
-    sqlite3_bind_text(s, 10, r->source, -1, SQLITE_TRANSIENT);
-    return step_once(l->db, s);
+        db_bind_null(s, 6);
+    db_bind_int64(s, 8, (sqlite3_int64)r->row);
+    db_bind_int64(s, 9, l->source->rank);
+    rc = db_bind_text(l->db, s, 1, r->code);
+    if (rc == ERR_OK)
+        rc = db_bind_text(l->db, s, 2, r->name);
+    if (rc == ERR_OK)
+        rc = db_bind_text(l->db, s, 3, kind);
+    if (rc == ERR_OK)
+        rc = db_bind_text_or_null(l->db, s, 4, provider);
+    if (rc == ERR_OK)
+        rc = db_bind_text(l->db, s, 7, l->source->path);
+    if (rc == ERR_OK)
+        rc = db_bind_text(l->db, s, 10, r->source);
+    return step_once(l->db, s, rc);
 }
 
 static void on_skip(void *ctx, unsigned long line, const struct core_field_error *reason)
 {
     struct loader *l = ctx;
     sqlite3_stmt *s = l->skip;
+    enum err rc;
 
     if (l->rc != ERR_OK)
         return;
-    sqlite3_bind_text(s, 1, l->source->path, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)line);
-    sqlite3_bind_text(s, 3, reason->pointer, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 4, reason->message[0] ? reason->message : "invalid row", -1,
-                      SQLITE_TRANSIENT);
-    l->rc = step_once(l->db, s);
+    db_bind_int64(s, 2, (sqlite3_int64)line);
+    rc = db_bind_text(l->db, s, 1, l->source->path);
+    if (rc == ERR_OK)
+        rc = db_bind_text(l->db, s, 3, reason->pointer);
+    if (rc == ERR_OK)
+        rc = db_bind_text(l->db, s, 4, reason->message[0] ? reason->message : "invalid row");
+    l->rc = step_once(l->db, s, rc);
 }
 
 static enum err load_csv(struct loader *l, const struct embedded_file *file, size_t *n_loaded,
@@ -268,7 +284,7 @@ static enum err load_csv(struct loader *l, const struct embedded_file *file, siz
 /* global_energy_mix.json: one object per ISO 3166-1 alpha-3 key. rows finds each
  * key's line in the file (the line of `"FRA": {`) and the first problem of the
  * entry as "field|reason", NULL for a valid one. ?1 is the file, ?2 its table
- * name, ?3 its rank. */
+ * name, ?3 its rank (in the statement of the rows only). */
 #define ENERGY_MIX_ROWS                                                                            \
     "WITH located AS ("                                                                            \
     "  SELECT key, value, instr(?1, '\"' || key || '\": {') AS at FROM json_each(?1)), "           \
@@ -321,10 +337,13 @@ static enum err load_energy_mix(struct loader *l, const struct embedded_file *fi
         rc = db_prepare(l->db, sql[i], &stmt);
         if (rc != ERR_OK)
             break;
-        sqlite3_bind_text(stmt, 1, (const char *)file->data, (int)file->len, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 2, l->source->path, -1, SQLITE_STATIC);
-        sqlite3_bind_int(stmt, 3, l->source->rank);
-        rc = db_map(l->db, sqlite3_step(stmt));
+        if (i == 0) /* the skips have no rank */
+            db_bind_int64(stmt, 3, l->source->rank);
+        rc = db_bind_text_len(l->db, stmt, 1, (const char *)file->data, file->len);
+        if (rc == ERR_OK)
+            rc = db_bind_text(l->db, stmt, 2, l->source->path);
+        if (rc == ERR_OK)
+            rc = db_map(l->db, sqlite3_step(stmt));
         *counts[i] = (size_t)sqlite3_changes(l->db->handle);
         sqlite3_finalize(stmt);
     }
@@ -344,13 +363,16 @@ static enum err insert_load(struct db *db, const struct source *src)
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, src->path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, is_hardware ? "hardware" : "regions", -1, SQLITE_STATIC);
-    sqlite3_bind_int(stmt, 3, src->rank);
-    sqlite3_bind_text(stmt, 4, info ? info->licence : "MIT", -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 5, info ? info->attribution : ENERGY_MIX_ATTRIBUTION, -1,
-                      SQLITE_STATIC);
-    rc = db_map(db, sqlite3_step(stmt));
+    db_bind_int64(stmt, 3, src->rank);
+    rc = db_bind_text(db, stmt, 1, src->path);
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 2, is_hardware ? "hardware" : "regions");
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 4, info ? info->licence : "MIT");
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 5, info ? info->attribution : ENERGY_MIX_ATTRIBUTION);
+    if (rc == ERR_OK)
+        rc = db_map(db, sqlite3_step(stmt));
     sqlite3_finalize(stmt);
     return rc;
 }
@@ -365,10 +387,11 @@ static enum err update_counts(struct db *db, const struct source *src, size_t n_
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, src->path, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)n_loaded);
-    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)n_skipped);
-    rc = db_map(db, sqlite3_step(stmt));
+    db_bind_int64(stmt, 2, (sqlite3_int64)n_loaded);
+    db_bind_int64(stmt, 3, (sqlite3_int64)n_skipped);
+    rc = db_bind_text(db, stmt, 1, src->path);
+    if (rc == ERR_OK)
+        rc = db_map(db, sqlite3_step(stmt));
     sqlite3_finalize(stmt);
     return rc;
 }
@@ -484,8 +507,9 @@ static enum err countries_ready(struct db *db)
     rc = db_prepare(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, (const char *)file->data, (int)file->len, SQLITE_STATIC);
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+    rc = db_bind_text_len(db, stmt, 1, (const char *)file->data, file->len);
+    step = SQLITE_DONE;
+    while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         struct core_country *grown = realloc(countries, (n + 1) * sizeof *countries);
         if (grown == NULL) {
             rc = ERR_NO_MEMORY;
@@ -570,12 +594,10 @@ static enum err first_region(struct db *db, const char *sql, const char *a, cons
 
     if (rc != ERR_OK)
         return rc;
-    /* Without a copy, and checked: a bind that failed for want of memory would look
-     * up NULL and call a known code unknown. */
-    rc = db_map(db, sqlite3_bind_text(stmt, 1, a, -1, SQLITE_STATIC));
+    /* A parameter left NULL by a failed bind would call a known code unknown. */
+    rc = db_bind_text(db, stmt, 1, a);
     if (rc == ERR_OK)
-        rc = db_map(db, b ? sqlite3_bind_text(stmt, 2, b, -1, SQLITE_STATIC)
-                          : sqlite3_bind_null(stmt, 2));
+        rc = db_bind_text(db, stmt, 2, b);
     if (rc != ERR_OK) {
         sqlite3_finalize(stmt);
         return rc;
@@ -604,10 +626,10 @@ static enum err find_cloud_name(struct db *db, const char *name, struct db_regio
 
     if (rc != ERR_OK)
         return rc;
-    /* SQLITE_STATIC: the text outlives the statement; a copy failing for want of
-     * memory would leave the parameter NULL and the lookup find nothing. */
-    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
-    while (!is_shared && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+    /* A parameter left NULL by a failed bind would find nothing. */
+    rc = db_bind_text(db, stmt, 1, name);
+    step = SQLITE_DONE;
+    while (rc == ERR_OK && !is_shared && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         read_region(stmt, has_first ? &other : &first);
         is_shared = has_first && strcmp(other.provider, first.provider) != 0;
         has_first = true;
@@ -738,16 +760,14 @@ enum err db_region_at(struct db *db, const char *table, unsigned long row, struc
         rc = db_prepare(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    /* A bind that fails (no memory for the copy) leaves the parameter NULL: the
-     * query would answer no row, as if the row had vanished. */
-    step = sqlite3_bind_text(stmt, 1, table, -1, SQLITE_TRANSIENT);
-    if (step == SQLITE_OK)
-        step = sqlite3_bind_int64(stmt, 2, (sqlite3_int64)row);
-    if (step == SQLITE_OK)
-        step = sqlite3_step(stmt);
+    /* A parameter left NULL by a failed bind would answer no row, as if the row had
+     * vanished. */
+    db_bind_int64(stmt, 2, (sqlite3_int64)row);
+    rc = db_bind_text(db, stmt, 1, table);
+    step = rc == ERR_OK ? sqlite3_step(stmt) : SQLITE_DONE;
     if (step == SQLITE_ROW)
         read_region(stmt, out);
-    else
+    else if (rc == ERR_OK)
         rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
     sqlite3_finalize(stmt);
     return rc;
@@ -769,10 +789,10 @@ enum err db_region_candidates(struct db *db, const char *name, char *buf, size_t
     rc = db_prepare(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    /* SQLITE_STATIC: the text outlives the statement; a copy failing for want of
-     * memory would leave the parameter NULL and the lookup find nothing. */
-    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+    /* A parameter left NULL by a failed bind would find nothing. */
+    rc = db_bind_text(db, stmt, 1, name);
+    step = SQLITE_DONE;
+    while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         int n = snprintf(buf + used, buf_len - used, "%s%s", used ? ", " : "",
                          (const char *)sqlite3_column_text(stmt, 0));
         if (n < 0 || (size_t)n >= buf_len - used)
@@ -869,7 +889,7 @@ enum err db_region_list(struct db *db, const struct db_region_filter *filter,
     const struct core_country *country = NULL;
     sqlite3_stmt *stmt = NULL;
     enum err rc;
-    int step;
+    int step = SQLITE_DONE;
 
     assert(db && filter && filter->limit > 0 && items && n_items && has_more);
     *n_items = 0;
@@ -884,15 +904,21 @@ enum err db_region_list(struct db *db, const struct db_region_filter *filter,
     rc = db_prepare(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, filter->after_id);
-    db_bind_text_or_null(stmt, 2, filter->name);
-    db_bind_text_or_null(stmt, 3, filter->provider);
-    db_bind_text_or_null(stmt, 4, filter->country);
-    db_bind_text_or_null(stmt, 5, filter->kind);
-    sqlite3_bind_int64(stmt, 6, (sqlite3_int64)filter->limit + 1);
-    db_bind_text_or_null(stmt, 7, country ? country->alpha2 : NULL);
-    db_bind_text_or_null(stmt, 8, country ? country->alpha3 : NULL);
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+    db_bind_int64(stmt, 1, filter->after_id);
+    db_bind_int64(stmt, 6, (sqlite3_int64)filter->limit + 1);
+    /* A filter left NULL by a failed bind would list every region. */
+    rc = db_bind_text_or_null(db, stmt, 2, filter->name);
+    if (rc == ERR_OK)
+        rc = db_bind_text_or_null(db, stmt, 3, filter->provider);
+    if (rc == ERR_OK)
+        rc = db_bind_text_or_null(db, stmt, 4, filter->country);
+    if (rc == ERR_OK)
+        rc = db_bind_text_or_null(db, stmt, 5, filter->kind);
+    if (rc == ERR_OK)
+        rc = db_bind_text_or_null(db, stmt, 7, country ? country->alpha2 : NULL);
+    if (rc == ERR_OK)
+        rc = db_bind_text_or_null(db, stmt, 8, country ? country->alpha3 : NULL);
+    while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         if (*n_items == filter->limit) {
             *has_more = true;
             break;
@@ -966,14 +992,14 @@ enum err db_hardware_find(struct db *db, const char *name, struct db_hardware *o
     rc = db_prepare(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    /* SQLITE_STATIC: the text outlives the statement; a copy failing for want of
-     * memory would leave the parameter NULL and the lookup find nothing. */
-    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, alias, -1, SQLITE_STATIC);
-    step = sqlite3_step(stmt);
+    /* A parameter left NULL by a failed bind would find nothing. */
+    rc = db_bind_text(db, stmt, 1, key);
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 2, alias);
+    step = rc == ERR_OK ? sqlite3_step(stmt) : SQLITE_DONE;
     if (step == SQLITE_ROW)
         read_hardware(stmt, out);
-    else
+    else if (rc == ERR_OK)
         rc = step == SQLITE_DONE ? ERR_NOT_FOUND : db_map(db, step);
     sqlite3_finalize(stmt);
     return rc;
@@ -1040,7 +1066,7 @@ enum err db_hardware_list(struct db *db, const struct db_hardware_filter *filter
     char key[96] = "";
     sqlite3_stmt *stmt = NULL;
     enum err rc;
-    int step;
+    int step = SQLITE_DONE;
 
     assert(db && filter && filter->limit > 0 && items && n_items && has_more);
     *n_items = 0;
@@ -1050,12 +1076,15 @@ enum err db_hardware_list(struct db *db, const struct db_hardware_filter *filter
     rc = db_prepare(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, filter->after_id);
-    db_bind_text_or_null(stmt, 2, filter->name);
-    db_bind_text_or_null(stmt, 3, key);
-    db_bind_text_or_null(stmt, 4, filter->kind);
-    sqlite3_bind_int64(stmt, 5, (sqlite3_int64)filter->limit + 1);
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+    db_bind_int64(stmt, 1, filter->after_id);
+    db_bind_int64(stmt, 5, (sqlite3_int64)filter->limit + 1);
+    /* A filter left NULL by a failed bind would list all the hardware. */
+    rc = db_bind_text_or_null(db, stmt, 2, filter->name);
+    if (rc == ERR_OK)
+        rc = db_bind_text_or_null(db, stmt, 3, key);
+    if (rc == ERR_OK)
+        rc = db_bind_text_or_null(db, stmt, 4, filter->kind);
+    while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         if (*n_items == filter->limit) {
             *has_more = true;
             break;

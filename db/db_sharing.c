@@ -21,7 +21,7 @@ static enum err root_pretraining(struct db *db, int64_t root_key, struct core_di
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, root_key);
+    db_bind_int64(stmt, 1, root_key);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         out->pretraining_kg =
@@ -47,7 +47,7 @@ enum err db_lineage_training_kg(struct db *db, int64_t model_key, struct core_ra
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
+    db_bind_int64(stmt, 1, model_key);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW)
         *out = core_range_make(sqlite3_column_double(stmt, 1), sqlite3_column_double(stmt, 0),
@@ -71,7 +71,7 @@ enum err db_usage_days(struct db *db, int64_t model_key, struct db_usage_day **d
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
+    db_bind_int64(stmt, 1, model_key);
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         if (n == cap) {
             size_t new_cap = cap ? 2 * cap : 64;
@@ -117,7 +117,7 @@ enum err db_family_usage_days(struct db *db, int64_t model_key, struct db_family
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
+    db_bind_int64(stmt, 1, model_key);
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         if (n == cap) {
             size_t new_cap = cap ? 2 * cap : 64;
@@ -165,7 +165,7 @@ enum err db_family_training_kg(struct db *db, int64_t model_key, struct core_ran
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
+    db_bind_int64(stmt, 1, model_key);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW)
         *out = core_range_make(sqlite3_column_double(stmt, 1), sqlite3_column_double(stmt, 0),
@@ -231,7 +231,7 @@ enum err db_sharing_member(struct db *db, struct db_sharing *s, int64_t model_ke
     if (rc != ERR_OK)
         return rc;
     s->n_member_roots = 0;
-    sqlite3_bind_int64(stmt, 1, model_key);
+    db_bind_int64(stmt, 1, model_key);
     while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         size_t index;
         if (s->n_member_roots == DB_SHARING_MAX_ROOTS) {
@@ -262,7 +262,7 @@ enum err db_sharing_share(struct db *db, struct db_sharing *s, int64_t model_key
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
+    db_bind_int64(stmt, 1, model_key);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW)
         member.own_kg =
@@ -297,7 +297,7 @@ static enum err builds_on_shared_roots_only(struct db *db, int64_t shared_key, b
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, shared_key);
+    db_bind_int64(stmt, 1, shared_key);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW)
         *out = sqlite3_column_int(stmt, 0) != 0;
@@ -344,7 +344,7 @@ enum err db_sharing_family(struct db *db, struct db_sharing *s, int64_t shared_k
     rc = db_cached(db, sql_shared, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, shared_key);
+    db_bind_int64(stmt, 1, shared_key);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW)
         member.own_kg =
@@ -366,7 +366,7 @@ enum err db_sharing_family(struct db *db, struct db_sharing *s, int64_t shared_k
         rc = db_cached(db, is_uniform ? sql_uniform : sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, shared_key);
+    db_bind_int64(stmt, 1, shared_key);
     if (!is_uniform)
         s->n_member_roots = 0;
     for (;;) {

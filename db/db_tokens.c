@@ -34,11 +34,18 @@ enum err db_token_insert(struct db *db, struct db_token *t)
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_blob(stmt, 1, t->hash, 32, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 2, t->name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 3, t->scopes, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 4, t->namespaces, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(stmt, 5, t->is_admin ? 1 : 0);
+    db_bind_int64(stmt, 5, t->is_admin ? 1 : 0);
+    rc = db_bind_blob(db, stmt, 1, t->hash, sizeof t->hash);
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 2, t->name);
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 3, t->scopes);
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 4, t->namespaces);
+    if (rc != ERR_OK) {
+        db_finish(db, stmt);
+        return rc;
+    }
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         t->id = sqlite3_column_int64(stmt, 0);
@@ -59,10 +66,9 @@ enum err db_token_find(struct db *db, const unsigned char hash[32], struct db_to
 
     if (rc != ERR_OK)
         return rc;
-    /* A bind that fails (a copy without memory) would leave the parameter NULL: the
-     * lookup would find no token and a valid one would be refused. The hash outlives
-     * the step, so it is bound without a copy, and the result is checked anyway. */
-    rc = db_map(db, sqlite3_bind_blob(stmt, 1, hash, 32, SQLITE_STATIC));
+    /* A parameter left NULL by a failed bind would find no token: a valid one would
+     * be refused. */
+    rc = db_bind_blob(db, stmt, 1, hash, 32);
     if (rc != ERR_OK) {
         db_finish(db, stmt);
         return rc;
@@ -90,8 +96,8 @@ enum err db_token_list(struct db *db, int64_t after_id, size_t limit, struct db_
     *has_more = false;
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, after_id);
-    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)limit + 1);
+    db_bind_int64(stmt, 1, after_id);
+    db_bind_int64(stmt, 2, (sqlite3_int64)limit + 1);
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         if (n == limit) {
             *has_more = true;
@@ -117,7 +123,7 @@ enum err db_token_revoke(struct db *db, int64_t id, struct db_token *out)
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, id);
+    db_bind_int64(stmt, 1, id);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         read_token(stmt, out);

@@ -123,14 +123,15 @@ static enum err total_add(struct db *db, bool has_co2e, const char *ns, const st
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, ns, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(stmt, 2, t->inferences);
+    db_bind_int64(stmt, 2, t->inferences);
     if (has_co2e) {
-        sqlite3_bind_double(stmt, 3, t->kg.value);
-        sqlite3_bind_double(stmt, 4, t->kg.low);
-        sqlite3_bind_double(stmt, 5, t->kg.high);
+        db_bind_double(stmt, 3, t->kg.value);
+        db_bind_double(stmt, 4, t->kg.low);
+        db_bind_double(stmt, 5, t->kg.high);
     }
-    rc = db_map(db, sqlite3_step(stmt));
+    rc = db_bind_text(db, stmt, 1, ns);
+    if (rc == ERR_OK)
+        rc = db_map(db, sqlite3_step(stmt));
     db_finish(db, stmt);
     return rc;
 }
@@ -148,7 +149,7 @@ static enum err fold_totals(struct db *db, bool has_co2e, int64_t limit, struct 
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, limit);
+    db_bind_int64(stmt, 1, limit);
     while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(stmt, 0);
         int64_t delta = sqlite3_column_int64(stmt, 1);
@@ -190,7 +191,7 @@ static enum err run_limited(struct db *db, const char *sql, int64_t limit)
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, limit);
+    db_bind_int64(stmt, 1, limit);
     rc = db_map(db, sqlite3_step(stmt));
     db_finish(db, stmt);
     return rc;

@@ -18,7 +18,7 @@ static enum err exec_keys(struct db *db, const char *sql, int n, const int64_t *
     if (rc != ERR_OK)
         return rc;
     for (int i = 0; i < n; i++)
-        sqlite3_bind_int64(stmt, i + 1, values[i]);
+        db_bind_int64(stmt, i + 1, values[i]);
     rc = db_map(db, sqlite3_step(stmt));
     db_finish(db, stmt);
     return rc;
@@ -80,23 +80,32 @@ static enum err refresh_own(struct db *db, int64_t model_key)
 
 /* The columns of an activity row, ?1..?13 of DB_SQL_INSERT_ACTIVITY. The texts are
  * bound without copies: the caller steps before a changes. */
-void db_bind_activity(sqlite3_stmt *stmt, int64_t model_key, const struct db_activity *a)
+enum err db_bind_activity(struct db *db, sqlite3_stmt *stmt, int64_t model_key,
+                          const struct db_activity *a)
 {
-    sqlite3_bind_int64(stmt, 1, model_key);
-    sqlite3_bind_text(stmt, 2, a->kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, a->obtained, -1, SQLITE_STATIC);
-    db_bind_text_or_null(stmt, 4, a->method);
+    enum err rc;
+
+    db_bind_int64(stmt, 1, model_key);
     if (a->has_energy) {
-        sqlite3_bind_double(stmt, 5, a->energy_kwh.value);
-        sqlite3_bind_double(stmt, 6, a->energy_kwh.low);
-        sqlite3_bind_double(stmt, 7, a->energy_kwh.high);
+        db_bind_double(stmt, 5, a->energy_kwh.value);
+        db_bind_double(stmt, 6, a->energy_kwh.low);
+        db_bind_double(stmt, 7, a->energy_kwh.high);
     }
-    sqlite3_bind_double(stmt, 8, a->co2e_kg.value);
-    sqlite3_bind_double(stmt, 9, a->co2e_kg.low);
-    sqlite3_bind_double(stmt, 10, a->co2e_kg.high);
-    sqlite3_bind_text(stmt, 11, a->inputs_json ? a->inputs_json : "{}", -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 12, a->result_json ? a->result_json : "{}", -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 13, a->methodology_version, -1, SQLITE_STATIC);
+    db_bind_double(stmt, 8, a->co2e_kg.value);
+    db_bind_double(stmt, 9, a->co2e_kg.low);
+    db_bind_double(stmt, 10, a->co2e_kg.high);
+    rc = db_bind_text(db, stmt, 2, a->kind);
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 3, a->obtained);
+    if (rc == ERR_OK)
+        rc = db_bind_text_or_null(db, stmt, 4, a->method);
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 11, a->inputs_json ? a->inputs_json : "{}");
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 12, a->result_json ? a->result_json : "{}");
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 13, a->methodology_version);
+    return rc;
 }
 
 enum err db_activity_insert(struct db *db, int64_t model_key, struct db_activity *a)
@@ -108,14 +117,16 @@ enum err db_activity_insert(struct db *db, int64_t model_key, struct db_activity
 
     if (rc != ERR_OK)
         return rc;
-    db_bind_activity(stmt, model_key, a);
-    step = sqlite3_step(stmt);
-    if (step == SQLITE_ROW) {
-        a->id = sqlite3_column_int64(stmt, 0);
-        db_column_copy(stmt, 1, a->created_at, sizeof a->created_at);
+    rc = db_bind_activity(db, stmt, model_key, a);
+    if (rc == ERR_OK) {
         step = sqlite3_step(stmt);
+        if (step == SQLITE_ROW) {
+            a->id = sqlite3_column_int64(stmt, 0);
+            db_column_copy(stmt, 1, a->created_at, sizeof a->created_at);
+            step = sqlite3_step(stmt);
+        }
+        rc = db_map(db, step);
     }
-    rc = db_map(db, step);
     db_finish(db, stmt);
     if (rc == ERR_OK)
         rc = refresh_own(db, model_key);
@@ -138,9 +149,9 @@ enum err db_activity_list(struct db *db, int64_t model_key, int64_t after_id, si
     *has_more = false;
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
-    sqlite3_bind_int64(stmt, 2, after_id);
-    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)limit + 1);
+    db_bind_int64(stmt, 1, model_key);
+    db_bind_int64(stmt, 2, after_id);
+    db_bind_int64(stmt, 3, (sqlite3_int64)limit + 1);
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         struct db_activity *a = &items[n];
         if (n == limit) {
@@ -200,7 +211,7 @@ static enum err model_inferences(struct db *db, int64_t model_key, int64_t *tota
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
+    db_bind_int64(stmt, 1, model_key);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW)
         *total = sqlite3_column_int64(stmt, 0);
@@ -225,7 +236,7 @@ static enum err read_one(struct db *db, const char *sql, int64_t model_key, int6
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
+    db_bind_int64(stmt, 1, model_key);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         *value = sqlite3_column_int64(stmt, 0);
@@ -319,10 +330,11 @@ enum err db_inferences_add(struct db *db, int64_t model_key, int64_t delta, cons
         if (rc == ERR_OK)
             rc = db_cached(db, pending_sql, &stmt);
         if (rc == ERR_OK) {
-            sqlite3_bind_int64(stmt, 1, model_key);
-            sqlite3_bind_text(stmt, 2, day, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(stmt, 3, delta);
-            rc = db_map(db, sqlite3_step(stmt));
+            db_bind_int64(stmt, 1, model_key);
+            db_bind_int64(stmt, 3, delta);
+            rc = db_bind_text(db, stmt, 2, day);
+            if (rc == ERR_OK)
+                rc = db_map(db, sqlite3_step(stmt));
             db_finish(db, stmt);
             stmt = NULL;
         }
@@ -334,10 +346,11 @@ enum err db_inferences_add(struct db *db, int64_t model_key, int64_t delta, cons
     rc = db_cached(db, daily_sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
-    sqlite3_bind_text(stmt, 2, day, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(stmt, 3, delta);
-    rc = db_map(db, sqlite3_step(stmt));
+    db_bind_int64(stmt, 1, model_key);
+    db_bind_int64(stmt, 3, delta);
+    rc = db_bind_text(db, stmt, 2, day);
+    if (rc == ERR_OK)
+        rc = db_map(db, sqlite3_step(stmt));
     db_finish(db, stmt);
     if (rc != ERR_OK)
         return rc;
@@ -366,9 +379,9 @@ enum err db_counter_put(struct db *db, int64_t model_key, const char *reporter, 
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
-    sqlite3_bind_text(stmt, 2, reporter, -1, SQLITE_TRANSIENT);
-    step = sqlite3_step(stmt);
+    db_bind_int64(stmt, 1, model_key);
+    rc = db_bind_text(db, stmt, 2, reporter);
+    step = rc == ERR_OK ? sqlite3_step(stmt) : SQLITE_DONE;
     if (step == SQLITE_ROW)
         old = sqlite3_column_int64(stmt, 0);
     else if (step != SQLITE_DONE)
@@ -389,11 +402,12 @@ enum err db_counter_put(struct db *db, int64_t model_key, const char *reporter, 
     rc = db_cached(db, put_sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
-    sqlite3_bind_text(stmt, 2, reporter, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(stmt, 3, total);
-    sqlite3_bind_int(stmt, 4, is_reset ? 1 : 0);
-    rc = db_map(db, sqlite3_step(stmt));
+    db_bind_int64(stmt, 1, model_key);
+    db_bind_int64(stmt, 3, total);
+    db_bind_int64(stmt, 4, is_reset ? 1 : 0);
+    rc = db_bind_text(db, stmt, 2, reporter);
+    if (rc == ERR_OK)
+        rc = db_map(db, sqlite3_step(stmt));
     db_finish(db, stmt);
     if (rc == ERR_OK)
         *delta = counted;
@@ -408,18 +422,16 @@ enum err db_inference_series(struct db *db, int64_t model_key, const char *from,
     sqlite3_stmt *stmt = NULL;
     enum err rc = db_cached(db, sql, &stmt);
     size_t n = 0;
-    int step;
+    int step = SQLITE_DONE;
 
     if (rc != ERR_OK)
         return rc;
-    /* SQLITE_STATIC: the days outlive the statement (db_finish clears its
-     * bindings); a copy failing for want of memory would leave a bound NULL, and the
-     * series would read as nothing counted. */
-    sqlite3_bind_int64(stmt, 1, model_key);
-    sqlite3_bind_text(stmt, 2, from, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, to, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 4, (sqlite3_int64)cap);
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+    db_bind_int64(stmt, 1, model_key);
+    db_bind_int64(stmt, 4, (sqlite3_int64)cap);
+    rc = db_bind_text(db, stmt, 2, from);
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 3, to);
+    while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         db_column_copy(stmt, 0, days[n].day, sizeof days[n].day);
         days[n].count = sqlite3_column_int64(stmt, 1);
         n++;
@@ -526,7 +538,7 @@ enum err db_lineage_load(struct db *db, int64_t model_key, struct core_lineage *
     rc = db_cached(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
+    db_bind_int64(stmt, 1, model_key);
     return lineage_rows(db, stmt, false, lineage);
 }
 
@@ -546,8 +558,13 @@ enum err db_lineage_load_id(struct db *db, const struct core_model_id *id,
     rc = db_cached(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_STATIC);
+    rc = db_bind_text(db, stmt, 1, id->ns);
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 2, id->name);
+    if (rc != ERR_OK) {
+        db_finish(db, stmt);
+        return rc;
+    }
     return lineage_rows(db, stmt, false, lineage);
 }
 
@@ -568,8 +585,13 @@ enum err db_lineage_load_flags(struct db *db, const struct core_model_id *id,
     rc = db_cached(db, sql, &stmt);
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_STATIC);
+    rc = db_bind_text(db, stmt, 1, id->ns);
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 2, id->name);
+    if (rc != ERR_OK) {
+        db_finish(db, stmt);
+        return rc;
+    }
     return lineage_rows(db, stmt, true, lineage);
 }
 
@@ -587,9 +609,9 @@ enum err db_family_page(struct db *db, int64_t model_key, int64_t after_key, siz
     *has_more = false;
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
-    sqlite3_bind_int64(stmt, 2, after_key);
-    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)limit + 1);
+    db_bind_int64(stmt, 1, model_key);
+    db_bind_int64(stmt, 2, after_key);
+    db_bind_int64(stmt, 3, (sqlite3_int64)limit + 1);
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         if (n == limit) {
             *has_more = true;
@@ -615,8 +637,13 @@ enum err db_idempotency_get(struct db *db, const char *scope, const char *key, c
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, scope, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 2, key, -1, SQLITE_TRANSIENT);
+    rc = db_bind_text(db, stmt, 1, scope);
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 2, key);
+    if (rc != ERR_OK) {
+        db_finish(db, stmt);
+        return rc;
+    }
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         db_column_copy(stmt, 0, request_hash, 65);
@@ -641,12 +668,16 @@ enum err db_idempotency_put(struct db *db, const char *scope, const char *key,
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, scope, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 2, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 3, request_hash, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(stmt, 4, status);
-    sqlite3_bind_text(stmt, 5, response, -1, SQLITE_TRANSIENT);
-    rc = db_map(db, sqlite3_step(stmt));
+    db_bind_int64(stmt, 4, status);
+    rc = db_bind_text(db, stmt, 1, scope);
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 2, key);
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 3, request_hash);
+    if (rc == ERR_OK)
+        rc = db_bind_text(db, stmt, 5, response);
+    if (rc == ERR_OK)
+        rc = db_map(db, sqlite3_step(stmt));
     db_finish(db, stmt);
     return rc;
 }

@@ -65,7 +65,7 @@ enum err db_profile_get(struct db *db, int64_t model_key, struct core_inference_
     *has_profile = false;
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
+    db_bind_int64(stmt, 1, model_key);
     step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         db_profile_from_columns(stmt, 0, out);
@@ -82,12 +82,12 @@ static void bind_range(sqlite3_stmt *stmt, int index, bool is_given, struct core
 {
     if (!is_given) {
         for (int i = 0; i < 3; i++)
-            sqlite3_bind_null(stmt, index + i);
+            db_bind_null(stmt, index + i);
         return;
     }
-    sqlite3_bind_double(stmt, index, r.value);
-    sqlite3_bind_double(stmt, index + 1, r.low);
-    sqlite3_bind_double(stmt, index + 2, r.high);
+    db_bind_double(stmt, index, r.value);
+    db_bind_double(stmt, index + 1, r.low);
+    db_bind_double(stmt, index + 2, r.high);
 }
 
 enum err db_profile_set(struct db *db, int64_t model_key,
@@ -109,28 +109,35 @@ enum err db_profile_set(struct db *db, int64_t model_key,
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_int64(stmt, 1, model_key);
+    db_bind_int64(stmt, 1, model_key);
     if (profile) {
         const struct core_intensity *in = &profile->intensity;
         bool is_derived = profile->source == CORE_INFERENCE_DERIVED;
-        /* Texts bound without copies (profile outlives the step, and db_finish clears
-         * the bindings): a copy can fail for want of memory, and the row would be
-         * stored with NULL in its place while the write answered success. */
-        sqlite3_bind_text(stmt, 2, profile->unit, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 3, core_inference_source_name(profile->source), -1, SQLITE_STATIC);
         bind_range(stmt, 4, !is_derived, profile->kwh_per_inference);
         bind_range(stmt, 7, is_derived && profile->has_ratio, profile->ratio);
         bind_range(stmt, 10, is_derived, profile->token_steps);
         bind_range(stmt, 13, is_derived && profile->has_training_kwh, profile->training_kwh);
         bind_range(stmt, 16, true, in->kg_per_kwh);
-        sqlite3_bind_text(stmt, 19, core_intensity_source_name(in->source), -1, SQLITE_STATIC);
+        /* A text left NULL by a failed bind would store the row without it while
+         * the write answered success. */
+        rc = db_bind_text(db, stmt, 2, profile->unit);
+        if (rc == ERR_OK)
+            rc = db_bind_text(db, stmt, 3, core_inference_source_name(profile->source));
+        if (rc == ERR_OK)
+            rc = db_bind_text(db, stmt, 19, core_intensity_source_name(in->source));
         if (in->source == CORE_INTENSITY_TABLE) {
-            sqlite3_bind_text(stmt, 20, in->location, -1, SQLITE_STATIC);
-            sqlite3_bind_text(stmt, 21, in->table, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(stmt, 22, (sqlite3_int64)in->row);
+            if (rc == ERR_OK)
+                rc = db_bind_text(db, stmt, 20, in->location);
+            if (rc == ERR_OK)
+                rc = db_bind_text(db, stmt, 21, in->table);
+            db_bind_int64(stmt, 22, (sqlite3_int64)in->row);
             if (in->year != 0)
-                sqlite3_bind_int(stmt, 23, in->year);
+                db_bind_int64(stmt, 23, in->year);
         }
+    }
+    if (rc != ERR_OK) {
+        db_finish(db, stmt);
+        return rc;
     }
     rc = db_map(db, sqlite3_step(stmt));
     if (rc == ERR_OK && profile && sqlite3_changes(db->handle) == 0)

@@ -111,9 +111,10 @@ static enum err find_models(struct db *db, struct batch *b)
         }
         m = &b->models[b->n_models];
         b->model_of[b->by_name[i].index] = b->n_models++;
-        sqlite3_bind_text(stmt, 1, id->ns, -1, SQLITE_STATIC);
-        sqlite3_bind_text(stmt, 2, id->name, -1, SQLITE_STATIC);
-        step = sqlite3_step(stmt);
+        rc = db_bind_text(db, stmt, 1, id->ns);
+        if (rc == ERR_OK)
+            rc = db_bind_text(db, stmt, 2, id->name);
+        step = rc == ERR_OK ? sqlite3_step(stmt) : SQLITE_DONE;
         if (step == SQLITE_ROW)
             m->key = sqlite3_column_int64(stmt, 0);
         else if (step != SQLITE_DONE)
@@ -157,7 +158,7 @@ static enum err read_lineages(struct db *db, struct batch *b)
         if (m->key == 0)
             continue;
         m->first = b->n_lineage;
-        sqlite3_bind_int64(stmt, 1, m->key);
+        db_bind_int64(stmt, 1, m->key);
         while (rc == ERR_OK && (step = sqlite3_step(stmt)) == SQLITE_ROW)
             rc = lineage_push(b, sqlite3_column_int64(stmt, 0));
         if (rc == ERR_OK && step != SQLITE_DONE)
@@ -205,7 +206,7 @@ static enum err add_pending(struct db *db, struct batch *b)
         return rc;
     rc = db_cached(db, part_sql, &stmt);
     for (size_t i = 0; rc == ERR_OK && i < b->n_rows; i++) {
-        sqlite3_bind_int64(stmt, 1, b->rows[i].key);
+        db_bind_int64(stmt, 1, b->rows[i].key);
         step = sqlite3_step(stmt);
         if (step == SQLITE_ROW)
             b->rows[i].running += sqlite3_column_int64(stmt, 0); /* fits: checked when counted */
@@ -245,7 +246,7 @@ static enum err read_rows(struct db *db, struct batch *b)
         struct row *r = &b->rows[b->n_rows++];
         int step;
         r->key = keys[i];
-        sqlite3_bind_int64(stmt, 1, r->key);
+        db_bind_int64(stmt, 1, r->key);
         step = sqlite3_step(stmt);
         if (step == SQLITE_ROW)
             r->running = sqlite3_column_int64(stmt, 0);
@@ -310,8 +311,8 @@ static enum err write_rows(struct db *db, struct batch *b)
     for (size_t i = 0; rc == ERR_OK && i < b->n_rows; i++) {
         if (b->rows[i].add_own == 0)
             continue;
-        sqlite3_bind_int64(stmt, 1, b->rows[i].key);
-        sqlite3_bind_int64(stmt, 2, b->rows[i].add_own);
+        db_bind_int64(stmt, 1, b->rows[i].key);
+        db_bind_int64(stmt, 2, b->rows[i].add_own);
         rc = db_map(db, sqlite3_step(stmt));
         sqlite3_reset(stmt);
     }
@@ -342,17 +343,19 @@ static enum err write_buckets(struct db *db, struct batch *b)
         /* Equal neighbours: their sum fits, as the model's own total does. */
         while (i + 1 < b->n_buckets && by_key_and_day(k, &b->buckets[i + 1]) == 0)
             count += b->buckets[++i].count;
-        sqlite3_bind_int64(stmt, 1, k->key);
-        sqlite3_bind_text(stmt, 2, k->day, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(stmt, 3, count);
-        rc = db_map(db, sqlite3_step(stmt));
+        db_bind_int64(stmt, 1, k->key);
+        db_bind_int64(stmt, 3, count);
+        rc = db_bind_text(db, stmt, 2, k->day);
+        if (rc == ERR_OK)
+            rc = db_map(db, sqlite3_step(stmt));
         sqlite3_reset(stmt);
         if (rc != ERR_OK)
             break;
-        sqlite3_bind_int64(pending, 1, k->key);
-        sqlite3_bind_text(pending, 2, k->day, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(pending, 3, count);
-        rc = db_map(db, sqlite3_step(pending));
+        db_bind_int64(pending, 1, k->key);
+        db_bind_int64(pending, 3, count);
+        rc = db_bind_text(db, pending, 2, k->day);
+        if (rc == ERR_OK)
+            rc = db_map(db, sqlite3_step(pending));
         sqlite3_reset(pending);
     }
     db_finish(db, pending);

@@ -45,6 +45,7 @@ static int json_depth(const char *text, size_t len)
 enum err route_decode_body(const char *text, size_t len, json_t **out, struct api_problem *problem)
 {
     json_error_t error;
+    enum err rc;
 
     *out = NULL;
     if (len == 0)
@@ -52,9 +53,11 @@ enum err route_decode_body(const char *text, size_t len, json_t **out, struct ap
     if (json_depth(text, len) > MAX_JSON_DEPTH)
         return api_fail(problem, ERR_MALFORMED_JSON, "the JSON is nested deeper than %d levels",
                         MAX_JSON_DEPTH);
-    *out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &error);
-    if (*out != NULL)
-        return ERR_OK;
+    /* Not json_loadb alone: under a shortage of memory it can read a document the
+     * client did not send, or call a valid one malformed. */
+    rc = api_json_decode(text, len, JSON_REJECT_DUPLICATES, out, &error);
+    if (rc != ERR_MALFORMED_JSON)
+        return rc;
     if (json_error_code(&error) == json_error_numeric_overflow) {
         /* Well-formed JSON whose number no 64-bit figure can hold: a meaning problem
          * (422), not a syntax one. The parser cannot say which member held it, so the

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "http.h"
 
+#include "alloc.h"
 #include "buf.h"
 #include "cors.h"
 #include "http_metrics.h"
@@ -241,6 +242,30 @@ static ssize_t stream_out_read(void *cls, uint64_t pos, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+char *http_json_text(const json_t *json, size_t flags, size_t *len)
+{
+    char *text = api_json_dumps(json, flags);
+    size_t text_len = text ? strlen(text) : 0;
+    char *grown;
+
+    *len = 0;
+    if (text == NULL)
+        return NULL;
+    if (text_len == 0 || text[text_len - 1] == '\n') {
+        *len = text_len;
+        return text;
+    }
+    grown = core_realloc(text, text_len + 2);
+    if (grown == NULL) {
+        free(text);
+        return NULL;
+    }
+    grown[text_len++] = '\n';
+    grown[text_len] = '\0';
+    *len = text_len;
+    return grown;
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ctx *ctx,
                                   struct api_reply *reply)
 {
@@ -249,25 +274,16 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ct
     const char *pretty = api_query_get(&ctx->req, "pretty");
     char *text = NULL;
     size_t text_len = 0;
-    bool is_stream = false;
+    bool is_stream = false, is_fallback = false;
     enum MHD_Result ret;
 
     if (reply->json != NULL) {
         size_t flags = JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15);
         if (pretty && strcmp(pretty, "0") != 0 && strcmp(pretty, "false") != 0)
             flags = JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15);
-        text = api_json_dumps(reply->json, flags);
+        text = http_json_text(reply->json, flags, &text_len);
         if (text == NULL)
             reply->status = 500;
-        text_len = text ? strlen(text) : 0;
-        if (text && text_len > 0 && text[text_len - 1] != '\n') {
-            char *grown = realloc(text, text_len + 2);
-            if (grown) {
-                text = grown;
-                text[text_len++] = '\n';
-                text[text_len] = '\0';
-            }
-        }
         if (content_type == NULL)
             content_type = "application/json";
     } else if (reply->raw != NULL) {
@@ -299,6 +315,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ct
         response = MHD_create_response_from_buffer(sizeof fallback - 1, (void *)fallback,
                                                    MHD_RESPMEM_PERSISTENT);
         text_len = sizeof fallback - 1;
+        is_fallback = true;
     } else if (text == NULL)
         response = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     else
@@ -313,7 +330,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ct
     /* While stopping, no connection is kept for another request. */
     if (ctx->must_close || atomic_load(&ctx->server->is_stopping))
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
-    for (size_t i = 0; i < reply->n_headers; i++)
+    /* The answer's own headers (its ETag, Location, ...) describe the answer that
+     * could not be sent, not the 500 sent instead. */
+    for (size_t i = 0; i < reply->n_headers && !is_fallback; i++)
         MHD_add_response_header(response, reply->headers[i].name, reply->headers[i].value);
     cors_add_headers(ctx->server->cors, ctx->origin, ctx->is_preflight, ctx->match.allow, response);
     ctx->status = (unsigned)reply->status;

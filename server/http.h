@@ -17,6 +17,12 @@ struct http_server;
 enum err http_start(const struct config *cfg, struct api_service *service, struct http_server **out,
                     char *why, size_t why_len);
 
+/* The text of a JSON answer as the server sends it: json serialised with flags,
+ * then a newline, *len bytes. NULL when memory runs out for any part of it, and
+ * the server answers 500 instead: never a body without its end. The caller frees
+ * the text. */
+char *http_json_text(const json_t *json, size_t flags, size_t *len);
+
 /* The bound TCP port. */
 uint16_t http_port(const struct http_server *server);
 

@@ -41,7 +41,8 @@ const char *route_suggest(const char *path);
 
 /* Decodes a request body as the service does: empty, nested deeper than 32 levels,
  * not JSON or holding duplicate keys is 400; a number no 64-bit figure can hold is
- * 422. *out is a new reference on success. */
+ * 422; ERR_NO_MEMORY when memory runs out, rather than a document the client did
+ * not send. *out is a new reference on success. */
 enum err route_decode_body(const char *text, size_t len, json_t **out, struct api_problem *problem);
 
 /* The part of a request that needs no database: decodes the body (for JSON-body
