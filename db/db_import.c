@@ -55,8 +55,10 @@ static const char *const bulk_sql[BULK_COUNT] = {
                   "VALUES (?1, ?2, ?3, ?4)",
     [BULK_CLOSURE] = "INSERT INTO model_closure (ancestor_id, descendant_id) VALUES (?1, ?2)",
     [BULK_CLOSURE_OF] = "SELECT ancestor_id FROM model_closure WHERE descendant_id = ?1",
-    [BULK_LEDGER] = "INSERT INTO model_ledger (model_id, inferences, descendant_inferences) "
-                    "VALUES (?1, ?2, ?2)",
+    /* is_root as the insert trigger sets it: a row inserted with the default (a
+     * root) enters the four indexes of families, only to leave them at once. */
+    [BULK_LEDGER] = "INSERT INTO model_ledger (model_id, inferences, descendant_inferences, "
+                    "is_root) VALUES (?1, ?2, ?2, ?3)",
     [BULK_ANCESTOR_ADD] = "UPDATE model_ledger SET descendants = descendants + ?2, "
                           "descendant_inferences = descendant_inferences + ?3 WHERE model_id = ?1",
     [BULK_DAILY] = "INSERT INTO inference_daily (model_id, day, count) VALUES (?1, ?2, ?3) "
@@ -511,8 +513,10 @@ enum err db_bulk_model_insert(struct db_bulk *bulk, struct core_model *m, int64_
         rc = gather_ancestors(bulk, keys, m->n_parents);
     if (rc == ERR_OK)
         rc = insert_closure(bulk, m->key);
-    if (rc == ERR_OK)
+    if (rc == ERR_OK) {
+        sqlite3_bind_int(bulk->stmt[BULK_LEDGER], 3, depth == 0);
         rc = run_key(bulk, BULK_LEDGER, m->key, true, inferences);
+    }
     for (size_t i = 0; rc == ERR_OK && i < bulk->n_ancestors; i++)
         rc = pending_add(bulk, bulk->ancestors[i], inferences);
     if (rc == ERR_OK)
