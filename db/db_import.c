@@ -362,11 +362,14 @@ static enum err surely_fits(struct db_bulk *bulk, int64_t inferences, bool *fits
     return rc;
 }
 
-/* Counts inferences more in bulk->ledger_bound (after surely_fits said they fit). */
+/* Counts inferences more in bulk->ledger_bound, which stays at INT64_MAX (unsure)
+ * once there: a count the exact check let in may still pass the bound. */
 static void bound_add(struct db_bulk *bulk, int64_t inferences)
 {
     if (bulk->has_bound)
-        bulk->ledger_bound += inferences;
+        bulk->ledger_bound = bulk->ledger_bound > INT64_MAX - inferences
+                                 ? INT64_MAX
+                                 : bulk->ledger_bound + inferences;
 }
 
 /* The largest stored inference total among parent and its ancestors. */
