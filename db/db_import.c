@@ -15,6 +15,7 @@ enum bulk_statement {
     BULK_FIND,
     BULK_LARGEST,
     BULK_LARGEST_ANYWHERE,
+    BULK_LEDGER_INFERENCES,
     BULK_MODEL,
     BULK_EDGE,
     BULK_CLOSURE,
@@ -42,14 +43,22 @@ static const char *const bulk_sql[BULK_COUNT] = {
      * Beside it, every increment still pending a fold, as if all fell on it. */
     [BULK_LARGEST_ANYWHERE] = "SELECT (SELECT max(descendant_inferences) FROM model_ledger "
                               "WHERE is_root = 1), (SELECT total(delta) FROM inference_pending)",
+    /* Every model's own count, pending deltas included: no family, which counts
+     * each of its members once, can hold more. total(), not sum(): a sum past
+     * INT64_MAX is an answer here (no room to spare), not an error. */
+    [BULK_LEDGER_INFERENCES] =
+        "SELECT coalesce((SELECT inferences FROM ledger_totals WHERE namespace = ''), 0), "
+        "(SELECT total(delta) FROM inference_pending)",
     [BULK_MODEL] = "INSERT INTO models (namespace, name, task, license, url, parameters, depth) "
                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [BULK_EDGE] = "INSERT INTO model_parents (child_id, parent_id, relation, position) "
                   "VALUES (?1, ?2, ?3, ?4)",
     [BULK_CLOSURE] = "INSERT INTO model_closure (ancestor_id, descendant_id) VALUES (?1, ?2)",
     [BULK_CLOSURE_OF] = "SELECT ancestor_id FROM model_closure WHERE descendant_id = ?1",
-    [BULK_LEDGER] = "INSERT INTO model_ledger (model_id, inferences, descendant_inferences) "
-                    "VALUES (?1, ?2, ?2)",
+    /* is_root as the insert trigger sets it: a row inserted with the default (a
+     * root) enters the four indexes of families, only to leave them at once. */
+    [BULK_LEDGER] = "INSERT INTO model_ledger (model_id, inferences, descendant_inferences, "
+                    "is_root) VALUES (?1, ?2, ?2, ?3)",
     [BULK_ANCESTOR_ADD] = "UPDATE model_ledger SET descendants = descendants + ?2, "
                           "descendant_inferences = descendant_inferences + ?3 WHERE model_id = ?1",
     [BULK_DAILY] = "INSERT INTO inference_daily (model_id, day, count) VALUES (?1, ?2, ?3) "
@@ -83,6 +92,13 @@ struct db_bulk {
     int64_t pending_inferences; /* the sum of pending[].inferences */
     int64_t *ancestors;         /* the strict ancestors of the model being inserted */
     size_t n_ancestors, cap_ancestors;
+    /* An upper bound of every family's inference total, pending sums included:
+     * the ledger's inferences when last read, plus every count added since. While
+     * a line's count fits under it, no ancestor can overflow and the exact check
+     * (a walk of the lineage, whose sizes lag until the flush) is skipped. Read
+     * again after each flush, since other writers may run between batches. */
+    int64_t ledger_bound;
+    bool has_bound;
 };
 
 /* A bulk load's page cache: the closure and ledger indexes of a million-model
@@ -213,6 +229,7 @@ enum err db_bulk_flush(struct db_bulk *bulk)
     sqlite3_stmt *stmt = bulk->stmt[BULK_ANCESTOR_ADD];
     enum err rc = ERR_OK;
 
+    bulk->has_bound = false;
     for (size_t k = 0; rc == ERR_OK && k < bulk->n_pending; k++) {
         const struct pending *p = &bulk->pending[bulk->used[k]];
         db_bind_int64(stmt, 1, p->key);
@@ -332,6 +349,43 @@ enum err db_bulk_model_exists(struct db_bulk *bulk, const struct core_model_id *
     return rc == ERR_NOT_FOUND ? ERR_OK : rc;
 }
 
+/* Whether inferences more, anywhere, surely leave every family total at most
+ * INT64_MAX (bulk->ledger_bound, read when not known). False when unsure. */
+static enum err surely_fits(struct db_bulk *bulk, int64_t inferences, bool *fits)
+{
+    enum err rc = ERR_OK;
+
+    if (!bulk->has_bound) {
+        sqlite3_stmt *stmt = bulk->stmt[BULK_LEDGER_INFERENCES];
+        int step = sqlite3_step(stmt);
+        if (step == SQLITE_ROW) {
+            int64_t folded = sqlite3_column_int64(stmt, 0);
+            double pending = sqlite3_column_double(stmt, 1);
+            /* A pending sum near the limit is not worth exact arithmetic: unsure. */
+            bulk->ledger_bound =
+                folded >= 0 && pending < 0x1p62 && (int64_t)pending <= INT64_MAX - folded
+                    ? folded + (int64_t)pending
+                    : INT64_MAX;
+            bulk->has_bound = true;
+        } else {
+            rc = db_map(bulk->db, step);
+        }
+        sqlite3_reset(stmt);
+    }
+    *fits = rc == ERR_OK && bulk->ledger_bound <= INT64_MAX - inferences;
+    return rc;
+}
+
+/* Counts inferences more in bulk->ledger_bound, which stays at INT64_MAX (unsure)
+ * once there: a count the exact check let in may still pass the bound. */
+static void bound_add(struct db_bulk *bulk, int64_t inferences)
+{
+    if (bulk->has_bound)
+        bulk->ledger_bound = bulk->ledger_bound > INT64_MAX - inferences
+                                 ? INT64_MAX
+                                 : bulk->ledger_bound + inferences;
+}
+
 /* The largest stored inference total among parent and its ancestors. */
 static enum err largest_total(struct db_bulk *bulk, int64_t parent, int64_t *largest)
 {
@@ -354,9 +408,17 @@ enum err db_bulk_room(struct db_bulk *bulk, int64_t inferences)
     sqlite3_stmt *stmt = bulk->stmt[BULK_LARGEST_ANYWHERE];
     int64_t largest = 0;
     double folding = 0;
-    enum err rc = ERR_OK;
-    int step = sqlite3_step(stmt);
+    bool fits = false;
+    enum err rc = surely_fits(bulk, inferences, &fits);
+    int step;
 
+    /* Counted whether or not the write then stands: a bound may only be high. */
+    if (rc != ERR_OK || fits) {
+        if (fits)
+            bound_add(bulk, inferences);
+        return rc;
+    }
+    step = sqlite3_step(stmt);
     if (step == SQLITE_ROW) {
         largest = sqlite3_column_int64(stmt, 0);
         folding = sqlite3_column_double(stmt, 1);
@@ -377,8 +439,12 @@ enum err db_bulk_room(struct db_bulk *bulk, int64_t inferences)
 static enum err check_room(struct db_bulk *bulk, int64_t parent, int64_t inferences)
 {
     int64_t largest = 0;
-    enum err rc = largest_total(bulk, parent, &largest);
+    bool fits = false;
+    enum err rc = surely_fits(bulk, inferences, &fits);
 
+    if (rc != ERR_OK || fits)
+        return rc;
+    rc = largest_total(bulk, parent, &largest);
     if (rc == ERR_OK && largest > INT64_MAX - inferences - bulk->pending_inferences) {
         rc = db_bulk_flush(bulk);
         if (rc == ERR_OK)
@@ -468,10 +534,14 @@ enum err db_bulk_model_insert(struct db_bulk *bulk, struct core_model *m, int64_
         rc = gather_ancestors(bulk, keys, m->n_parents);
     if (rc == ERR_OK)
         rc = insert_closure(bulk, m->key);
-    if (rc == ERR_OK)
+    if (rc == ERR_OK) {
+        sqlite3_bind_int(bulk->stmt[BULK_LEDGER], 3, depth == 0);
         rc = run_key(bulk, BULK_LEDGER, m->key, true, inferences);
+    }
     for (size_t i = 0; rc == ERR_OK && i < bulk->n_ancestors; i++)
         rc = pending_add(bulk, bulk->ancestors[i], inferences);
+    if (rc == ERR_OK)
+        bound_add(bulk, inferences);
     if (rc == ERR_OK && m->n_parents > 0)
         rc = db_inference_g_refresh_new(bulk->db, m->key);
     if (rc == ERR_OK && inferences > 0) {
