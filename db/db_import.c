@@ -535,7 +535,7 @@ enum err db_bulk_model_insert(struct db_bulk *bulk, struct core_model *m, int64_
     if (rc == ERR_OK)
         rc = insert_closure(bulk, m->key);
     if (rc == ERR_OK) {
-        sqlite3_bind_int(bulk->stmt[BULK_LEDGER], 3, depth == 0);
+        db_bind_int64(bulk->stmt[BULK_LEDGER], 3, depth == 0);
         rc = run_key(bulk, BULK_LEDGER, m->key, true, inferences);
     }
     for (size_t i = 0; rc == ERR_OK && i < bulk->n_ancestors; i++)
