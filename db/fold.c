@@ -94,7 +94,10 @@ static enum err total_add(struct db *db, bool has_co2e, const char *ns, const st
 
     if (rc != ERR_OK)
         return rc;
-    sqlite3_bind_text(stmt, 1, ns, -1, SQLITE_TRANSIENT);
+    /* SQLITE_STATIC: ns outlives the step, and a copy failing for want of memory
+     * would bind NULL: the UPDATE would match no row, and the fold would delete the
+     * deltas it never added to the total. */
+    sqlite3_bind_text(stmt, 1, ns, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 2, t->inferences);
     if (has_co2e) {
         sqlite3_bind_double(stmt, 3, t->kg.value);
