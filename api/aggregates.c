@@ -171,7 +171,7 @@ enum err api_families_list(struct api_service *s, const struct api_request *req,
         rc = api_csv_format_check(req, &reply->problem);
     if (rc != ERR_OK)
         return rc;
-    items = calloc((size_t)limit, sizeof *items);
+    items = core_calloc((size_t)limit, sizeof *items);
     if (items == NULL)
         return ERR_NO_MEMORY;
     rc = db_read_begin(req->db);

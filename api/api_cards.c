@@ -442,7 +442,7 @@ static enum err flag_siblings_below(struct db *db, const struct core_model *m, d
 enum err api_card_store(struct db *db, struct core_model *m, const struct api_card *card, bool sync,
                         struct api_card_result *res, struct api_problem *problem)
 {
-    struct core_model *old = malloc(sizeof *old);
+    struct core_model *old = core_malloc(sizeof *old);
     struct db_card record = {0}, stored = {0};
     bool exists = false, has_record = false;
     size_t bad = 0;

@@ -507,12 +507,15 @@ static int compare_names(const void *a, const void *b)
 static bool add_card_id(char ***ids, size_t *n, size_t *cap, const char *id)
 {
     if (*n == *cap) {
-        char **grown = realloc(*ids, (*cap = *cap ? 2 * *cap : 64) * sizeof **ids);
+        /* *cap grows only with the array: after a failure it still says its size */
+        size_t grown_cap = *cap ? 2 * *cap : 64;
+        char **grown = core_realloc(*ids, grown_cap * sizeof **ids);
         if (grown == NULL)
             return false;
         *ids = grown;
+        *cap = grown_cap;
     }
-    (*ids)[*n] = strdup(id);
+    (*ids)[*n] = core_strdup(id);
     if ((*ids)[*n] == NULL)
         return false;
     (*n)++;
@@ -537,6 +540,7 @@ static enum err list_cards(const char *dir, char ***ids, size_t *n)
     size_t cap = 0;
     DIR *top = opendir(dir);
     struct dirent *ns_entry;
+    bool is_out_of_memory = false;
 
     *ids = NULL;
     *n = 0;
@@ -551,8 +555,10 @@ static enum err list_cards(const char *dir, char ***ids, size_t *n)
         if (snprintf(ns_path, sizeof ns_path, "%s/%s", dir, ns_entry->d_name) >=
             (int)sizeof ns_path)
             continue;
-        if (has_readme(ns_path) && !add_card_id(ids, n, &cap, ns_entry->d_name))
+        if (has_readme(ns_path) && !add_card_id(ids, n, &cap, ns_entry->d_name)) {
+            is_out_of_memory = true;
             break;
+        }
         inner = opendir(ns_path);
         if (inner == NULL)
             continue;
@@ -565,37 +571,55 @@ static enum err list_cards(const char *dir, char ***ids, size_t *n)
                 !has_readme(name_path))
                 continue;
             snprintf(id, sizeof id, "%s/%s", ns_entry->d_name, name_entry->d_name);
-            if (!add_card_id(ids, n, &cap, id))
+            if (!add_card_id(ids, n, &cap, id)) {
+                is_out_of_memory = true;
                 break;
+            }
         }
         closedir(inner);
+        if (is_out_of_memory)
+            break;
     }
     closedir(top);
+    if (is_out_of_memory) {
+        /* a folder listed in part would import in part, and say it was done */
+        for (size_t i = 0; i < *n; i++)
+            free((*ids)[i]);
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+        return ERR_NO_MEMORY;
+    }
     if (*n > 1)
         qsort(*ids, *n, sizeof **ids, compare_names);
     return ERR_OK;
 }
 
-/* Reads a whole file (at most IMPORT_LINE_MAX bytes) into *text (malloc'd). */
-static bool read_small_file(const char *path, char **text, size_t *len)
+/* Reads a whole file (at most IMPORT_LINE_MAX bytes) into *text (malloc'd):
+ * ERR_IO when it cannot be read or is longer, ERR_NO_MEMORY when memory runs out. */
+static enum err read_small_file(const char *path, char **text, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     size_t n;
 
     *text = NULL;
     if (f == NULL)
-        return false;
-    *text = malloc(IMPORT_LINE_MAX + 1);
-    n = *text ? fread(*text, 1, IMPORT_LINE_MAX + 1, f) : 0;
+        return ERR_IO;
+    *text = core_malloc(IMPORT_LINE_MAX + 1);
+    if (*text == NULL) {
+        fclose(f);
+        return ERR_NO_MEMORY;
+    }
+    n = fread(*text, 1, IMPORT_LINE_MAX + 1, f);
     fclose(f);
-    if (*text == NULL || n > IMPORT_LINE_MAX) {
+    if (n > IMPORT_LINE_MAX) {
         free(*text);
         *text = NULL;
-        return false;
+        return ERR_IO;
     }
     (*text)[n] = '\0';
     *len = n;
-    return true;
+    return ERR_OK;
 }
 
 /* A folder of model cards: dir/<namespace>/<name>/README.md (or dir/<name>/README.md
@@ -618,7 +642,11 @@ static enum err import_folder(struct import_run *run, const char *dir,
         sum->n_lines++;
         snprintf(path, sizeof path, "%s/%s/README.md", dir, ids[i]);
         snprintf(where, sizeof where, "%s/README.md", ids[i]);
-        if (!read_small_file(path, &text, &len)) {
+        rc = read_small_file(path, &text, &len);
+        if (rc == ERR_NO_MEMORY)
+            break; /* stops the run: the card is no worse than another */
+        if (rc != ERR_OK) {
+            rc = ERR_OK;
             fprintf(run->report, "%s: cannot be read (or longer than %d bytes)\n", where,
                     IMPORT_LINE_MAX);
             sum->n_refused++;

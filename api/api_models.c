@@ -405,7 +405,7 @@ static enum err card_prose(const json_t *body, char **prose)
     *prose = NULL;
     if (!json_is_string(text))
         return ERR_OK;
-    *prose = strdup(json_string_value(text));
+    *prose = core_strdup(json_string_value(text));
     return *prose ? ERR_OK : ERR_NO_MEMORY;
 }
 
@@ -512,7 +512,7 @@ static char *card_facts(const struct core_model *m, const json_t *body, const js
      * 2 KiB. */
     {
         unsigned char digest[32];
-        char *hex = malloc(2 * sizeof digest + 1);
+        char *hex = core_malloc(2 * sizeof digest + 1);
         crypto_generichash(digest, sizeof digest, (const unsigned char *)text, strlen(text), NULL,
                            0);
         if (hex != NULL)

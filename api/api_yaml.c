@@ -159,7 +159,11 @@ static bool remember(struct reader *r, const yaml_char_t *anchor, json_t *value)
         return true;
     if (r->n_anchors == YAML_ANCHORS_MAX)
         return false;
-    r->anchors[r->n_anchors].name = strdup((const char *)anchor);
+    r->anchors[r->n_anchors].name = core_strdup((const char *)anchor);
+    if (r->anchors[r->n_anchors].name == NULL) {
+        r->is_out_of_memory = true; /* a NULL name would be compared by recall */
+        return false;
+    }
     r->anchors[r->n_anchors].value = json_incref(value);
     r->n_anchors++;
     return true;
@@ -167,9 +171,14 @@ static bool remember(struct reader *r, const yaml_char_t *anchor, json_t *value)
 
 static json_t *recall(struct reader *r, const yaml_char_t *anchor)
 {
-    for (size_t i = r->n_anchors; i-- > 0;)
-        if (strcmp(r->anchors[i].name, (const char *)anchor) == 0)
-            return api_json_deep_copy(r->anchors[i].value);
+    for (size_t i = r->n_anchors; i-- > 0;) {
+        if (strcmp(r->anchors[i].name, (const char *)anchor) == 0) {
+            json_t *copy = api_json_deep_copy(r->anchors[i].value);
+            /* the anchor is there: only memory can be missing */
+            r->is_out_of_memory = copy == NULL;
+            return copy;
+        }
+    }
     return NULL;
 }
 
@@ -207,11 +216,13 @@ static bool read_node(struct reader *r, yaml_event_t *e, int depth, json_t **out
     case YAML_SCALAR_EVENT:
         value = scalar_value(e);
         if (value && !remember(r, e->data.scalar.anchor, value))
-            return json_decref(value), fail(r, "too many anchors", &e->start_mark);
+            return json_decref(value),
+                   fail(r, r->is_out_of_memory ? "out of memory" : "too many anchors",
+                        &e->start_mark);
         break;
     case YAML_ALIAS_EVENT:
         value = recall(r, e->data.alias.anchor);
-        if (value == NULL)
+        if (value == NULL && !r->is_out_of_memory)
             return fail(r, "an alias names no anchor", &e->start_mark);
         break;
     case YAML_SEQUENCE_START_EVENT:
@@ -229,7 +240,9 @@ static bool read_node(struct reader *r, yaml_event_t *e, int depth, json_t **out
             }
         }
         if (!remember(r, e->data.sequence_start.anchor, value))
-            return json_decref(value), fail(r, "too many anchors", &e->start_mark);
+            return json_decref(value),
+                   fail(r, r->is_out_of_memory ? "out of memory" : "too many anchors",
+                        &e->start_mark);
         break;
     case YAML_MAPPING_START_EVENT:
         value = json_object();
@@ -240,7 +253,7 @@ static bool read_node(struct reader *r, yaml_event_t *e, int depth, json_t **out
                 return json_decref(value), false;
             if (end)
                 break;
-            key_text = json_is_string(key) ? strdup(json_string_value(key))
+            key_text = json_is_string(key) ? core_strdup(json_string_value(key))
                                            : api_json_dumps(key, JSON_ENCODE_ANY | JSON_COMPACT);
             json_decref(key);
             if (!next_node(r, YAML_MAPPING_END_EVENT, depth + 1, &item, &end) || end) {
@@ -249,6 +262,8 @@ static bool read_node(struct reader *r, yaml_event_t *e, int depth, json_t **out
                 return end ? fail(r, "a key without a value", &e->start_mark) : false;
             }
             if (key_text == NULL || json_object_get(value, key_text) != NULL) {
+                /* no text for the key: memory ran out, the key is no duplicate */
+                r->is_out_of_memory = key_text == NULL;
                 snprintf(r->why, r->why_len, "front matter: key '%.100s' is given twice",
                          key_text ? key_text : "");
                 free(key_text);
@@ -265,7 +280,9 @@ static bool read_node(struct reader *r, yaml_event_t *e, int depth, json_t **out
             free(key_text);
         }
         if (!remember(r, e->data.mapping_start.anchor, value))
-            return json_decref(value), fail(r, "too many anchors", &e->start_mark);
+            return json_decref(value),
+                   fail(r, r->is_out_of_memory ? "out of memory" : "too many anchors",
+                        &e->start_mark);
         break;
     default:
         return fail(r, "unexpected YAML event", &e->start_mark);

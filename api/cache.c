@@ -226,7 +226,7 @@ static bool packed(const char *body, size_t len, char **out, size_t *out_len)
 
     if (len < 256 || len > LZ4_MAX_INPUT_SIZE)
         return false;
-    buf = malloc(cap);
+    buf = core_malloc(cap);
     n = buf ? (size_t)LZ4_compress_default(body, buf, (int)len, (int)cap) : 0;
     if (n == 0) {
         free(buf);
@@ -255,7 +255,7 @@ bool api_cache_get(struct api_cache *cache, const char *key, size_t key_len, int
         drop(s, link);
     } else if (*link) {
         struct entry *e = *link;
-        copy = malloc(e->body_len ? e->body_len : 1);
+        copy = core_malloc(e->body_len ? e->body_len : 1);
         if (copy && !body_copy(e, copy)) {
             free(copy);
             copy = NULL;

@@ -52,7 +52,7 @@ static enum err serve_asset(const char *name, const struct api_request *req,
     }
     if (file == NULL)
         return api_fail(&reply->problem, ERR_NOT_FOUND, "the explorer has no asset '%s'", name);
-    bytes = malloc(file->len > 0 ? file->len : 1);
+    bytes = core_malloc(file->len > 0 ? file->len : 1);
     if (bytes == NULL)
         return ERR_NO_MEMORY;
     memcpy(bytes, file->data, file->len);

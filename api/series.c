@@ -195,10 +195,10 @@ enum err api_series_get(struct api_service *s, const struct api_request *req,
     utc_day(to_t, to);
     cap = (size_t)((to_t - from_t) / DAY_S) + 1;
     if (is_family)
-        family_days = calloc(cap, sizeof *family_days);
+        family_days = core_calloc(cap, sizeof *family_days);
     else
-        days = calloc(cap, sizeof *days);
-    buckets = calloc(cap, sizeof *buckets);
+        days = core_calloc(cap, sizeof *days);
+    buckets = core_calloc(cap, sizeof *buckets);
     if ((days == NULL && family_days == NULL) || buckets == NULL) {
         rc = ERR_NO_MEMORY;
         goto out;

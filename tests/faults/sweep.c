@@ -11,13 +11,15 @@
  *
  * io fails reads, writes, syncs, truncates, locks and shared-memory maps through a
  * test VFS (fault_vfs.c), over every write route, the import command, a group
- * commit of several requests, a WAL checkpoint and the close that checkpoints; oom
+ * commit of several requests, a WAL checkpoint and the close that checkpoints, the
+ * fold of pending inference deltas and the cache of rendered answers; oom
  * fails allocations of SQLite, jansson and carbontree (fault_alloc.c) over every
  * route. A success must answer what the clean run answered (status, headers and
  * body as the server renders it). Without --full, N runs over 1..F and every Kth
  * point after (the sample CI runs); --at N runs that point alone. Prints, per
  * case, how many fault points it exercised; exits 1 on the first broken
  * expectation. */
+#include "api_internal.h" /* the service's cache, to count its hits */
 #include "fault_alloc.h"
 #include "fault_vfs.h"
 #include "log.h"
@@ -51,7 +53,14 @@ struct request {
 
 /* One case of the sweep: a request (or a special scenario) with what it should
  * change. */
-enum scenario { SCENARIO_REQUEST, SCENARIO_IMPORT, SCENARIO_GROUP, SCENARIO_CHECKPOINT };
+enum scenario {
+    SCENARIO_REQUEST,
+    SCENARIO_IMPORT,
+    SCENARIO_GROUP,
+    SCENARIO_CHECKPOINT,
+    SCENARIO_FOLD,
+    SCENARIO_CACHE
+};
 
 struct sweep_case {
     const char *name;
@@ -137,6 +146,9 @@ static const struct sweep_case cases[] = {
     {"import-hub", SCENARIO_IMPORT, {NULL, "hub.jsonl", NULL, NULL}, true, 2},
     {"group-commit", SCENARIO_GROUP, {NULL, NULL, NULL, NULL}, true, 0},
     {"wal-checkpoint", SCENARIO_CHECKPOINT, {NULL, NULL, NULL, NULL}, true, 0},
+    {"fold", SCENARIO_FOLD, {NULL, NULL, NULL, NULL}, true, 0},
+    /* the request is the cached read; the write that invalidates it is CACHE_WRITE */
+    {"cache", SCENARIO_CACHE, {"GET", "/v1/models/hub-b/merged/footprint", NULL, NULL}, true, 200},
     /* reads, and the calculators that store nothing */
     {"healthz", SCENARIO_REQUEST, {"GET", "/healthz", NULL, NULL}, false, 200},
     {"readyz", SCENARIO_REQUEST, {"GET", "/readyz", NULL, NULL}, false, 200},
@@ -478,7 +490,8 @@ static uint64_t digest_of(const char *path)
 
 /* ---- running requests in process, as the server does ---- */
 
-static struct api_service *service_open(const char *path)
+/* A service on path; with cache_bytes > 0, with a cache of rendered answers. */
+static struct api_service *service_open_cached(const char *path, size_t cache_bytes)
 {
     struct api_config config;
     struct api_service *service = NULL;
@@ -487,6 +500,7 @@ static struct api_service *service_open(const char *path)
 
     memset(&config, 0, sizeof config);
     config.db_path = path;
+    config.cache_bytes = cache_bytes;
     config.busy_timeout_ms = 5000;
     config.body_max_bytes = 65536;
     config.auto_migrate = false;
@@ -495,6 +509,11 @@ static struct api_service *service_open(const char *path)
     if (rc != ERR_OK)
         die("api_service_create %s: %s: %s", path, err_name(rc), why);
     return service;
+}
+
+static struct api_service *service_open(const char *path)
+{
+    return service_open_cached(path, 0);
 }
 
 /* One request in flight: what route_run needs, kept together so a writer job can
@@ -813,8 +832,10 @@ static bool is_sampled(uint64_t n, uint64_t n_points)
         return n == opt.at;
     if (opt.is_full || n <= opt.first)
         return true;
-    if (every == 0) /* about 30 points past the first F */
-        every = n_points > opt.first + 30 ? (n_points - opt.first) / 30 : 1;
+    /* About 27 points past the first F: with the fold and the cache among the
+     * cases, the sample runs as many points as it did with 30 over fewer cases. */
+    if (every == 0)
+        every = n_points > opt.first + 27 ? (n_points - opt.first) / 27 : 1;
     return (n - opt.first) % every == 0 || n == n_points;
 }
 
@@ -1233,6 +1254,259 @@ static void run_checkpoint_case(const struct sweep_case *sc, enum fault_mode mod
     api_service_destroy(service);
 }
 
+/* ---- the fold of pending inference deltas ---- */
+
+/* Increments that leave deltas pending: four (model, day) rows, folded two at a
+ * time, so the fold commits two batches and finds the third empty. */
+static const struct request fold_increments[] = {
+    DELTA,
+    REPORT,
+    COUNTER,
+    {"POST", "/v1/models/hub-b/solo/inferences", "{\"count\": 4}", "faults-fold"},
+};
+#define FOLD_LIMIT 2
+
+/* Reads whose answers add what is pending: the same before and after a fold. */
+static const struct request ledger_reads[] = {
+    {"GET", "/v1/models/hub-a/base/footprint", NULL, NULL},
+    {"GET", "/v1/models/hub-b/merged/footprint", NULL, NULL},
+    {"GET", "/v1/models/hub-a/child/inferences", NULL, NULL},
+    {"GET", "/v1/models/hub-a/base/family", NULL, NULL},
+    {"GET", "/v1/families?limit=3", NULL, NULL},
+    {"GET", "/v1/totals", NULL, NULL},
+};
+
+/* The answer to request as compared (faults off), or NULL when it failed. */
+static char *read_answer(struct api_service *service, const struct request *request, int *status)
+{
+    struct db *db = NULL;
+    struct call c;
+    char *body = NULL, *answer = NULL;
+    size_t body_len = 0;
+
+    *status = run_request(service, request, &c);
+    if (*status >= 200 && *status < 300 && api_service_connection(service, &db) == ERR_OK)
+        body = render_body(&c, db, &body_len);
+    if (body != NULL)
+        answer = answer_text(&c, body, body_len);
+    free(body);
+    call_cleanup(&c);
+    return answer;
+}
+
+/* The answers of every ledger read, one after the other (faults off). */
+static char *ledger_answers(struct api_service *service, const char *what)
+{
+    char *all = NULL;
+    size_t len = 0;
+
+    for (size_t i = 0; i < sizeof ledger_reads / sizeof ledger_reads[0]; i++) {
+        int status;
+        char *answer = read_answer(service, &ledger_reads[i], &status);
+        if (answer == NULL)
+            die("%s: %s answered %d with the fault gone", what, ledger_reads[i].path, status);
+        buf_add(&all, &len, answer, strlen(answer));
+        free(answer);
+    }
+    return all;
+}
+
+/* The fold as the writer runs it, batch after batch, on a ledger with deltas
+ * pending. A fold that fails leaves the ledger as a read sees it: every read
+ * answers as before, and folding again (the writer's next try) ends where the
+ * clean fold ended. e->answer holds the reads' answers, e->before the digest with
+ * the deltas pending. */
+static void run_fold_case(const struct sweep_case *sc, enum fault_mode mode, uint64_t n,
+                          struct expectation *e)
+{
+    struct api_service *service;
+    struct db *db = NULL;
+    struct call c;
+    char what[160], answer[256], *reads;
+    int64_t folded = 0;
+    sqlite3 *check;
+    uint64_t h;
+    enum err rc;
+
+    snprintf(what, sizeof what, "%s %s N=%llu", sc->name, mode == FAULT_NTH ? "nth" : "from",
+             (unsigned long long)n);
+    fresh_copy();
+    service = service_open(work_path);
+    for (size_t i = 0; i < sizeof fold_increments / sizeof fold_increments[0]; i++) {
+        if (run_request(service, &fold_increments[i], &c) >= 300)
+            die("fold: increment %zu failed: %s", i, c.reply.problem.detail);
+        call_cleanup(&c);
+    }
+    if (api_service_connection(service, &db) != ERR_OK)
+        die("no connection");
+    if (mode == FAULT_COUNT) {
+        e->before = digest_of(work_path);
+        e->answer = ledger_answers(service, sc->name);
+    }
+    arm(mode, n);
+    rc = api_fold(db, FOLD_LIMIT, &folded);
+    if (mode == FAULT_COUNT) {
+        e->n_points = disarm();
+        if (rc != ERR_OK || folded != 4)
+            die("%s: the clean fold answered %s, %lld rows folded", sc->name, err_name(rc),
+                (long long)folded);
+        reads = ledger_answers(service, sc->name);
+        if (strcmp(reads, e->answer) != 0)
+            fail_answer("fold: the reads after the fold", e->answer, reads);
+        free(reads);
+        api_service_destroy(service);
+        e->after = digest_of(work_path);
+        return;
+    }
+    disarm();
+    n_refused += rc != ERR_OK;
+    check = open_check(work_path);
+    if (!integrity_ok(check, answer, sizeof answer))
+        fail("%s: integrity_check: %s", what, answer);
+    h = digest(check);
+    sqlite3_close(check);
+    if (rc == ERR_OK && h != e->after)
+        fail("%s: the fold succeeded, but the ledger is not the clean fold's", what);
+    reads = ledger_answers(service, what);
+    if (strcmp(reads, e->answer) != 0)
+        fail_answer(what, e->answer, reads);
+    free(reads);
+    if (rc != ERR_OK) {
+        /* the writer tries again one interval later */
+        rc = api_fold(db, FOLD_LIMIT, NULL);
+        if (rc != ERR_OK)
+            fail("%s: folding again failed: %s", what, err_name(rc));
+        else if (digest_of(work_path) != e->after)
+            fail("%s: folding again does not end where the clean fold ended", what);
+    }
+    check_recovery(sc, service, true, what);
+    api_service_destroy(service);
+}
+
+/* ---- the cache of rendered answers ---- */
+
+/* A write that changes the cached footprint (the model's own inferences). */
+static const struct request cache_write = {"POST", "/v1/models/hub-b/merged/inferences",
+                                           "{\"count\": 250}", "faults-cache"};
+#define CACHE_BYTES (1u << 20)
+
+/* The answers the cache case compares: the read twice (stored, then a hit), the
+ * write, the read again. */
+enum { CACHE_READ, CACHE_HIT, CACHE_AFTER, CACHE_N };
+
+/* On a service with a cache: the read, the same read again, the write that makes
+ * both stale, the read again, all under the fault; then the read with the fault
+ * gone. A read that succeeds answers what the ledger holds at that moment, from
+ * the cache or not: a failed insert costs a later read its hit, never its answer.
+ * e->answer is the read before the write; the answer after it is kept in
+ * cache_after. */
+static char *cache_after;
+
+static void run_cache_case(const struct sweep_case *sc, enum fault_mode mode, uint64_t n,
+                           struct expectation *e)
+{
+    struct api_service *service;
+    struct db *db = NULL;
+    struct call c, reads[CACHE_N], write;
+    char what[200], *bodies[CACHE_N] = {NULL}, *answers[CACHE_N] = {NULL}, *last;
+    size_t body_lens[CACHE_N] = {0};
+    int statuses[CACHE_N], write_status, status;
+    bool is_written, is_kept;
+
+    fresh_copy();
+    service = service_open_cached(work_path, CACHE_BYTES);
+    if (api_service_connection(service, &db) != ERR_OK)
+        die("no connection");
+    /* decoded before the fault, as the server decodes them before the handler */
+    for (int i = 0; i < CACHE_N; i++)
+        call_init(&reads[i], &sc->request);
+    call_init(&write, &cache_write);
+    arm(mode, n);
+    statuses[CACHE_READ] = call_run(&reads[CACHE_READ], service, db, NULL);
+    statuses[CACHE_HIT] = call_run(&reads[CACHE_HIT], service, db, NULL);
+    write_status = call_run(&write, service, db, NULL);
+    statuses[CACHE_AFTER] = call_run(&reads[CACHE_AFTER], service, db, NULL);
+    /* The bodies rendered under the fault, as the server renders them. */
+    for (int i = 0; i < CACHE_N; i++)
+        if (statuses[i] >= 200 && statuses[i] < 300)
+            bodies[i] = render_body(&reads[i], db, &body_lens[i]);
+    if (mode == FAULT_COUNT)
+        e->n_points = disarm();
+    else
+        disarm();
+    for (int i = 0; i < CACHE_N; i++) {
+        if (bodies[i] != NULL)
+            answers[i] = answer_text(&reads[i], bodies[i], body_lens[i]);
+        free(bodies[i]);
+    }
+    if (mode != FAULT_COUNT) {
+        for (int i = 0; i < CACHE_N; i++) {
+            snprintf(what, sizeof what, "%s read %d %s N=%llu", sc->name, i,
+                     mode == FAULT_NTH ? "nth" : "from", (unsigned long long)n);
+            answer_ok(what, &reads[i].reply, mode == FAULT_FROM);
+        }
+        snprintf(what, sizeof what, "%s write %s N=%llu", sc->name,
+                 mode == FAULT_NTH ? "nth" : "from", (unsigned long long)n);
+        answer_ok(what, &write.reply, mode == FAULT_FROM);
+    }
+    for (int i = 0; i < CACHE_N; i++)
+        call_cleanup(&reads[i]);
+    call_cleanup(&write);
+    if (mode == FAULT_COUNT) {
+        struct api_cache_stats stats;
+        for (int i = 0; i < CACHE_N; i++)
+            if (answers[i] == NULL)
+                die("%s: the clean read %d answered %d", sc->name, i, statuses[i]);
+        if (write_status != 200)
+            die("%s: the clean write answered %d", sc->name, write_status);
+        if (strcmp(answers[CACHE_READ], answers[CACHE_HIT]) != 0 ||
+            strcmp(answers[CACHE_READ], answers[CACHE_AFTER]) == 0)
+            die("%s: the clean reads do not show the write", sc->name);
+        api_cache_stats(service->cache, &stats);
+        if (stats.hits != 1)
+            die("%s: the clean run had %llu hits, not 1", sc->name, (unsigned long long)stats.hits);
+        e->answer = answers[CACHE_READ];
+        free(cache_after);
+        cache_after = answers[CACHE_AFTER];
+        free(answers[CACHE_HIT]);
+        api_service_destroy(service);
+        e->after = digest_of(work_path);
+        return;
+    }
+    snprintf(what, sizeof what, "%s %s N=%llu", sc->name, mode == FAULT_NTH ? "nth" : "from",
+             (unsigned long long)n);
+    is_written = write_status >= 200 && write_status < 300;
+    n_refused += !is_written;
+    for (int i = 0; i < CACHE_N; i++) {
+        const char *expected = i == CACHE_AFTER && is_written ? cache_after : e->answer;
+        char read[240];
+        snprintf(read, sizeof read, "%s, read %d", what, i);
+        if (answers[i] != NULL && strcmp(answers[i], expected) != 0)
+            fail_answer(read, expected, answers[i]);
+        free(answers[i]);
+    }
+    is_kept = check_state(what, e, is_written);
+    /* the fault gone, the read answers what the ledger holds */
+    last = read_answer(service, &sc->request, &status);
+    if (last == NULL)
+        fail("%s: the read answered %d with the fault gone", what, status);
+    else if (strcmp(last, is_kept ? cache_after : e->answer) != 0)
+        fail_answer(what, is_kept ? cache_after : e->answer, last);
+    free(last);
+    if (!is_kept) {
+        status = run_request(service, &cache_write, &c);
+        if (status != 200)
+            fail("%s: the write again answered %d (%s)", what, status, c.reply.problem.detail);
+        call_cleanup(&c);
+        last = read_answer(service, &sc->request, &status);
+        if (last == NULL || strcmp(last, cache_after) != 0)
+            fail("%s: after the write again, the read does not show it", what);
+        free(last);
+    }
+    check_recovery(sc, service, true, what);
+    api_service_destroy(service);
+}
+
 /* ---- setup and the sweep loop ---- */
 
 static void build_pristine(void)
@@ -1298,6 +1572,12 @@ static void run_case(const struct sweep_case *sc, enum fault_mode mode, uint64_t
         break;
     case SCENARIO_CHECKPOINT:
         run_checkpoint_case(sc, mode, n, e);
+        break;
+    case SCENARIO_FOLD:
+        run_fold_case(sc, mode, n, e);
+        break;
+    case SCENARIO_CACHE:
+        run_cache_case(sc, mode, n, e);
         break;
     }
 }
