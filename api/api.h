@@ -352,6 +352,12 @@ struct api_change_totals {
 enum err api_json_decode(const char *text, size_t len, size_t flags, json_t **out,
                          json_error_t *error);
 
+/* Makes jansson allocate through core_malloc (so the fault sweep reaches it), and
+ * keeps any allocation inside a reading of api_json_decode or api_json_loadb from
+ * failing part way: jansson 2.14's lexer overruns a string whose buffer could not
+ * grow (api/reply.c says how). Call once, before other threads use jansson. */
+void api_json_install_allocator(void);
+
 /* json_dumps, whose failure is always NULL: jansson 2.14's json_dumps can return a
  * string with members missing when an allocation fails part way, where
  * json_dump_callback fails cleanly. Free the result with free(). */

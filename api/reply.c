@@ -3,6 +3,8 @@
  * versioned resources and of JSON texts written directly. */
 #include "reply.h"
 
+#include "alloc.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +92,104 @@ json_t *api_json_deep_copy(const json_t *json)
     return copy;
 }
 
+/* jansson 2.14's lexer ignores a failure to grow the buffer it keeps a token in:
+ * it drops the character and reads on, so a value can differ from its text, and a
+ * dropped closing quote makes it decode the string past the buffer's end (a heap
+ * overflow). So no allocation fails inside a reading: jansson allocates through
+ * json_malloc below, which, when memory runs out during a reading, serves the
+ * request from a reserve set aside before the reading began, marks the reading
+ * failed and ends its input at the next request for more. The reading then
+ * discards what it read and says out of memory. Until then jansson can ask for at
+ * most a doubling of its token buffer (twice the text) or of one array or object
+ * (eight bytes an element, an element at least one byte of text and its comma),
+ * and the values of one chunk of input: eight times the text and 64 KiB bound it. */
+struct reading {
+    char *reserve;
+    size_t size, used;
+    bool active, failed;
+};
+static _Thread_local struct reading reading;
+
+static void *json_malloc(size_t size)
+{
+    void *p = core_malloc(size);
+    size_t at = (reading.used + 15) & ~(size_t)15;
+
+    if (p != NULL || !reading.active)
+        return p;
+    reading.failed = true;
+    if (at > reading.size || size > reading.size - at)
+        return NULL;
+    reading.used = at + size;
+    return reading.reserve + at;
+}
+
+static void json_free(void *p)
+{
+    if (p != NULL && reading.reserve != NULL && (char *)p >= reading.reserve &&
+        (char *)p < reading.reserve + reading.size)
+        return; /* the reserve is freed whole when the reading ends */
+    free(p);
+}
+
+void api_json_install_allocator(void)
+{
+    json_set_alloc_funcs(json_malloc, json_free);
+}
+
+struct input {
+    const char *text;
+    size_t left;
+};
+
+static size_t next_chunk(void *buffer, size_t size, void *data)
+{
+    struct input *in = data;
+    size_t n = in->left < size ? in->left : size;
+
+    if (reading.failed)
+        return (size_t)-1; /* the reading ends here, as on a read error */
+    memcpy(buffer, in->text, n);
+    in->text += n;
+    in->left -= n;
+    return n;
+}
+
+static void set_out_of_memory(json_error_t *error)
+{
+    snprintf(error->text, sizeof error->text, "%s", "out of memory");
+    /* where json_error_code() reads the code */
+    error->text[JSON_ERROR_TEXT_LENGTH - 1] = (char)json_error_out_of_memory;
+}
+
+/* One reading of text with the reserve above. */
+static json_t *read_text(const char *text, size_t len, size_t flags, json_error_t *error)
+{
+    struct input in = {text, len};
+    const size_t extra = 64 * 1024;
+    json_t *value;
+
+    reading.size = len > (SIZE_MAX - extra) / 8 ? 0 : 8 * len + extra;
+    reading.reserve = reading.size ? core_malloc(reading.size) : NULL;
+    if (reading.reserve == NULL) {
+        set_out_of_memory(error);
+        return NULL;
+    }
+    reading.used = 0;
+    reading.failed = false;
+    reading.active = true;
+    value = json_load_callback(next_chunk, &in, flags, error);
+    reading.active = false;
+    if (reading.failed) {
+        json_decref(value); /* before the reserve it may lie in goes */
+        value = NULL;
+        set_out_of_memory(error);
+    }
+    free(reading.reserve);
+    reading.reserve = NULL;
+    return value;
+}
+
 json_t *api_json_loadb(const char *text, size_t len, size_t flags, json_error_t *error)
 {
     json_error_t own;
@@ -97,19 +197,17 @@ json_t *api_json_loadb(const char *text, size_t len, size_t flags, json_error_t 
 
     if (error == NULL)
         error = &own;
-    first = json_loadb(text, len, flags, error);
+    first = read_text(text, len, flags, error);
     if (first == NULL)
         return NULL;
-    second = json_loadb(text, len, flags, error);
+    second = read_text(text, len, flags, error);
     if (second != NULL && json_equal(first, second)) {
         json_decref(second);
         return first;
     }
     json_decref(first);
     json_decref(second);
-    snprintf(error->text, sizeof error->text, "%s", "out of memory");
-    /* where json_error_code() reads the code */
-    error->text[JSON_ERROR_TEXT_LENGTH - 1] = (char)json_error_out_of_memory;
+    set_out_of_memory(error);
     return NULL;
 }
 

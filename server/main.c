@@ -514,6 +514,7 @@ int main(int argc, char **argv)
     const char *name = argc > 1 ? argv[1] : "help";
     const struct command *command;
 
+    api_json_install_allocator();
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
         name = "help";
     else if (strcmp(name, "--version") == 0)

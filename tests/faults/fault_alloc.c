@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The allocation hooks: each allocator asks fails() first, then allocates as
- * before (SQLite's own methods, malloc for jansson and the core). */
+ * before (SQLite's own methods; malloc for the core, and so for jansson). */
 #include "fault_alloc.h"
 
 #include "alloc.h"
+#include "api.h"
 
-#include <jansson.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -62,11 +62,6 @@ static void *sqlite_realloc(void *p, int size)
     return fails() ? NULL : sqlite_methods.xRealloc(p, size);
 }
 
-static void *json_malloc(size_t size)
-{
-    return fails() ? NULL : malloc(size);
-}
-
 void fault_alloc_install(void)
 {
     sqlite3_mem_methods hooked;
@@ -78,8 +73,8 @@ void fault_alloc_install(void)
     hooked.xRealloc = sqlite_realloc;
     if (sqlite3_config(SQLITE_CONFIG_MALLOC, &hooked) != SQLITE_OK)
         abort();
-    /* jansson's memory is freed with free() elsewhere (json_dumps output), so its
-     * allocations stay malloc's. */
-    json_set_alloc_funcs(json_malloc, free);
+    /* jansson allocates through the service's allocator (core_malloc, which asks
+     * fails() below), as the server installs it. */
+    api_json_install_allocator();
     core_alloc_set_fail_hook(fails);
 }

@@ -4,6 +4,7 @@
  * server's flags (API_DUMP_FLAGS). Reals are where it could go wrong, as most are
  * formatted without printf: over a million of them are compared, drawn from a
  * fixed seed so that a failure comes back on every run. */
+#include "alloc.h"
 #include "api.h"
 #include "json_text.h"
 
@@ -515,6 +516,63 @@ START_TEST(a_dump_that_runs_out_of_memory_is_whole_or_null)
 }
 END_TEST
 
+/* Core allocations fail: the nth only, or every one from the nth on. */
+static int core_calls, core_fail_at;
+static bool core_fail_from;
+
+static bool core_fails(void)
+{
+    ++core_calls;
+    return core_fail_from ? core_calls >= core_fail_at : core_calls == core_fail_at;
+}
+
+/* jansson 2.14's lexer drops a character it has no memory to keep, and a dropped
+ * closing quote makes it decode the string past its buffer (a heap overflow under
+ * AddressSanitizer) or read a different text. With the service's allocator
+ * installed, every reading of a text whose strings cross the lexer's buffer sizes
+ * (16, 32, 64, 128 bytes) is the whole text or out of memory, at each allocation
+ * and with memory gone from each allocation on. */
+START_TEST(a_reading_that_runs_out_of_memory_is_the_text_or_out_of_memory)
+{
+    char text[16384];
+    size_t len = 0;
+    json_t *want, *got;
+    json_error_t error;
+    int n_short = 0;
+
+    len += (size_t)snprintf(text + len, sizeof text - len, "{");
+    for (int n = 1; n <= 140; n++)
+        len += (size_t)snprintf(text + len, sizeof text - len, "%s\"k%d\":\"%0*d\"",
+                                n > 1 ? "," : "", n, n, 0);
+    len += (size_t)snprintf(text + len, sizeof text - len, "}");
+    want = json_loadb(text, len, 0, NULL);
+    ck_assert_ptr_nonnull(want);
+    api_json_install_allocator();
+    core_alloc_set_fail_hook(core_fails);
+    for (int from = 0; from <= 1; from++) {
+        core_fail_from = from;
+        for (core_fail_at = 1;; core_fail_at++) {
+            enum err rc;
+            core_calls = 0;
+            rc = api_json_decode(text, len, 0, &got, &error);
+            if (rc == ERR_OK)
+                ck_assert_msg(json_equal(got, want), "allocation %d: another document",
+                              core_fail_at);
+            else
+                ck_assert_msg(rc == ERR_NO_MEMORY, "allocation %d: %s", core_fail_at, error.text);
+            n_short += rc == ERR_NO_MEMORY;
+            json_decref(got);
+            if (core_calls < core_fail_at)
+                break; /* a run that reached no failure: every point was tried */
+        }
+    }
+    core_alloc_set_fail_hook(NULL);
+    json_set_alloc_funcs(malloc, free);
+    ck_assert_int_gt(n_short, 0);
+    json_decref(want);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("api_json_text");
@@ -531,6 +589,7 @@ int main(void)
     tcase_add_test(tc, strings_read_as_jansson_writes_them);
     tcase_add_test(tc, an_object_written_member_by_member_reads_as_jansson_dumps_it);
     tcase_add_test(tc, a_dump_that_runs_out_of_memory_is_whole_or_null);
+    tcase_add_test(tc, a_reading_that_runs_out_of_memory_is_the_text_or_out_of_memory);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
