@@ -542,15 +542,11 @@ enum err db_lineage_load(struct db *db, int64_t model_key, struct core_lineage *
     return lineage_rows(db, stmt, false, lineage);
 }
 
-enum err db_lineage_load_id(struct db *db, const struct core_model_id *id,
-                            struct core_lineage *lineage)
+/* The lineage of the model named id, read by sql (LINEAGE_COLUMNS, with the card
+ * flags column after them when with_flags). */
+static enum err lineage_by_id(struct db *db, const char *sql, bool with_flags,
+                              const struct core_model_id *id, struct core_lineage *lineage)
 {
-    static const char sql[] =
-        "SELECT " LINEAGE_COLUMNS "FROM models s JOIN model_closure c ON c.descendant_id = s.id "
-        "JOIN models m ON m.id = c.ancestor_id "
-        "JOIN model_ledger l ON l.model_id = c.ancestor_id "
-        "LEFT JOIN inference_profiles p ON p.model_id = c.ancestor_id "
-        "WHERE s.namespace = ?1 AND s.name = ?2 ORDER BY m.depth, m.id";
     sqlite3_stmt *stmt = NULL;
     enum err rc;
 
@@ -565,7 +561,20 @@ enum err db_lineage_load_id(struct db *db, const struct core_model_id *id,
         db_finish(db, stmt);
         return rc;
     }
-    return lineage_rows(db, stmt, false, lineage);
+    return lineage_rows(db, stmt, with_flags, lineage);
+}
+
+enum err db_lineage_load_id(struct db *db, const struct core_model_id *id,
+                            struct core_lineage *lineage)
+{
+    static const char sql[] =
+        "SELECT " LINEAGE_COLUMNS "FROM models s JOIN model_closure c ON c.descendant_id = s.id "
+        "JOIN models m ON m.id = c.ancestor_id "
+        "JOIN model_ledger l ON l.model_id = c.ancestor_id "
+        "LEFT JOIN inference_profiles p ON p.model_id = c.ancestor_id "
+        "WHERE s.namespace = ?1 AND s.name = ?2 ORDER BY m.depth, m.id";
+
+    return lineage_by_id(db, sql, false, id, lineage);
 }
 
 enum err db_lineage_load_flags(struct db *db, const struct core_model_id *id,
@@ -578,21 +587,8 @@ enum err db_lineage_load_flags(struct db *db, const struct core_model_id *id,
                               "LEFT JOIN inference_profiles p ON p.model_id = c.ancestor_id "
                               "LEFT JOIN model_cards k ON k.model_id = c.ancestor_id "
                               "WHERE s.namespace = ?1 AND s.name = ?2 ORDER BY m.depth, m.id";
-    sqlite3_stmt *stmt = NULL;
-    enum err rc;
 
-    core_lineage_init(lineage);
-    rc = db_cached(db, sql, &stmt);
-    if (rc != ERR_OK)
-        return rc;
-    rc = db_bind_text(db, stmt, 1, id->ns);
-    if (rc == ERR_OK)
-        rc = db_bind_text(db, stmt, 2, id->name);
-    if (rc != ERR_OK) {
-        db_finish(db, stmt);
-        return rc;
-    }
-    return lineage_rows(db, stmt, true, lineage);
+    return lineage_by_id(db, sql, true, id, lineage);
 }
 
 enum err db_family_page(struct db *db, int64_t model_key, int64_t after_key, size_t limit,
