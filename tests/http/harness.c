@@ -342,7 +342,7 @@ bool ct_server_start(struct ct_server *s, char *why, size_t why_len)
     s->port = 0;
     s->pid = spawn(argv, s->env, s->stderr_path);
 
-    deadline = ct_now() + START_TIMEOUT_S;
+    deadline = ct_now() + START_TIMEOUT_S * ct_slowness();
     while (ct_now() < deadline) {
         int status;
         if (read_port(s->port_file, &s->port))
@@ -358,7 +358,8 @@ bool ct_server_start(struct ct_server *s, char *why, size_t why_len)
         sleep_ms(10);
     }
     ct_server_kill(s);
-    snprintf(why, why_len, "server did not write its port file within %.0f s", START_TIMEOUT_S);
+    snprintf(why, why_len, "server did not write its port file within %.0f s",
+             START_TIMEOUT_S * ct_slowness());
     return false;
 }
 
