@@ -58,45 +58,77 @@ enum err db_lineage_training_kg(struct db *db, int64_t model_key, struct core_ra
     return rc;
 }
 
+/* Steps stmt to its end, each row read by read_row into the next element (size
+ * bytes) of an array that grows as needed. ERR_OK: *list (the caller frees it) and *n;
+ * otherwise nothing is kept. The caller finishes stmt. */
+static enum err collect_rows(struct db *db, sqlite3_stmt *stmt, size_t size,
+                             void (*read_row)(sqlite3_stmt *stmt, void *item), void **list,
+                             size_t *n)
+{
+    char *items = NULL;
+    size_t count = 0, cap = 0;
+    enum err rc = ERR_OK;
+    int step;
+
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (count == cap) {
+            size_t new_cap = cap ? 2 * cap : 64;
+            char *grown = core_realloc(items, new_cap * size);
+            if (grown == NULL) {
+                rc = ERR_NO_MEMORY;
+                break;
+            }
+            items = grown;
+            cap = new_cap;
+        }
+        read_row(stmt, items + count * size);
+        count++;
+    }
+    if (rc == ERR_OK && step != SQLITE_DONE)
+        rc = db_map(db, step);
+    if (rc != ERR_OK) {
+        free(items);
+        return rc;
+    }
+    *list = items;
+    *n = count;
+    return ERR_OK;
+}
+
+static void read_usage_day(sqlite3_stmt *stmt, void *item)
+{
+    struct db_usage_day *day = item;
+
+    day->day = sqlite3_column_int64(stmt, 0);
+    day->count = (uint64_t)sqlite3_column_int64(stmt, 1);
+}
+
 enum err db_usage_days(struct db *db, int64_t model_key, struct db_usage_day **days, size_t *n_days)
 {
     /* Days since 1970-01-01: julianday counts from 4714 BC at noon. */
     static const char sql[] = "SELECT CAST(julianday(day) - 2440587.5 AS INTEGER), count "
                               "FROM inference_daily WHERE model_id = ?1 ORDER BY day";
     sqlite3_stmt *stmt = NULL;
-    struct db_usage_day *list = NULL;
-    size_t n = 0, cap = 0;
+    void *list = NULL;
     enum err rc = db_cached(db, sql, &stmt);
-    int step;
 
     if (rc != ERR_OK)
         return rc;
     db_bind_int64(stmt, 1, model_key);
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t new_cap = cap ? 2 * cap : 64;
-            struct db_usage_day *grown = core_realloc(list, new_cap * sizeof *grown);
-            if (grown == NULL) {
-                rc = ERR_NO_MEMORY;
-                break;
-            }
-            list = grown;
-            cap = new_cap;
-        }
-        list[n].day = sqlite3_column_int64(stmt, 0);
-        list[n].count = (uint64_t)sqlite3_column_int64(stmt, 1);
-        n++;
-    }
-    if (rc == ERR_OK && step != SQLITE_DONE)
-        rc = db_map(db, step);
+    rc = collect_rows(db, stmt, sizeof **days, read_usage_day, &list, n_days);
     db_finish(db, stmt);
-    if (rc != ERR_OK) {
-        free(list);
-        return rc;
-    }
-    *days = list;
-    *n_days = n;
-    return ERR_OK;
+    if (rc == ERR_OK)
+        *days = list;
+    return rc;
+}
+
+static void read_family_usage_day(sqlite3_stmt *stmt, void *item)
+{
+    struct db_family_usage_day *day = item;
+
+    day->rep_key = sqlite3_column_int64(stmt, 0);
+    day->day = sqlite3_column_int64(stmt, 1);
+    day->count = (uint64_t)sqlite3_column_int64(stmt, 2);
 }
 
 enum err db_family_usage_days(struct db *db, int64_t model_key, struct db_family_usage_day **days,
@@ -110,40 +142,17 @@ enum err db_family_usage_days(struct db *db, int64_t model_key, struct db_family
         "AND c.descendant_id = p.model_id JOIN model_ledger l ON l.model_id = p.model_id) x "
         "GROUP BY x.rep, x.day HAVING sum(x.n) > 0 ORDER BY x.rep, x.day";
     sqlite3_stmt *stmt = NULL;
-    struct db_family_usage_day *list = NULL;
-    size_t n = 0, cap = 0;
+    void *list = NULL;
     enum err rc = db_cached(db, sql, &stmt);
-    int step;
 
     if (rc != ERR_OK)
         return rc;
     db_bind_int64(stmt, 1, model_key);
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (n == cap) {
-            size_t new_cap = cap ? 2 * cap : 64;
-            struct db_family_usage_day *grown = core_realloc(list, new_cap * sizeof *grown);
-            if (grown == NULL) {
-                rc = ERR_NO_MEMORY;
-                break;
-            }
-            list = grown;
-            cap = new_cap;
-        }
-        list[n].rep_key = sqlite3_column_int64(stmt, 0);
-        list[n].day = sqlite3_column_int64(stmt, 1);
-        list[n].count = (uint64_t)sqlite3_column_int64(stmt, 2);
-        n++;
-    }
-    if (rc == ERR_OK && step != SQLITE_DONE)
-        rc = db_map(db, step);
+    rc = collect_rows(db, stmt, sizeof **days, read_family_usage_day, &list, n_days);
     db_finish(db, stmt);
-    if (rc != ERR_OK) {
-        free(list);
-        return rc;
-    }
-    *days = list;
-    *n_days = n;
-    return ERR_OK;
+    if (rc == ERR_OK)
+        *days = list;
+    return rc;
 }
 
 enum err db_family_training_kg(struct db *db, int64_t model_key, struct core_range *out)
